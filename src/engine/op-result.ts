@@ -1,0 +1,72 @@
+import type { ErrorClass } from './taxonomy.js';
+
+export const OPERATIONS = [
+  'auth', 'upload', 'register', 'rule', 'replicate', 'download', 'verify', 'delete', 'access', 'list',
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export type AuthMethod = 'userpass' | 'x509' | 'token';
+export type Outcome = 'ok' | 'failed';
+
+/** The one event type: every lake operation a scenario performs yields exactly one. */
+export interface OpResult {
+  runId: string;
+  experiment: string;
+  test: string;
+  scenario: string;
+  operation: Operation;
+  /** The RSE the operation acted on ('' when none, e.g. catalogue auth). */
+  rse: string;
+  srcRse: string;
+  dstRse: string;
+  /** 'rucio' for catalogue calls, else the storage protocol. */
+  protocol: string;
+  authMethod: AuthMethod;
+  /** Which identity acted, e.g. 'member' / 'nonmember' for embargo tests. */
+  identityRole: string;
+  bytes: number;
+  /** Bounded label for the file size, e.g. '1MiB' (see sizeClass()). */
+  sizeClass: string;
+  /** ISO-8601 start time. */
+  start: string;
+  durationMs: number;
+  outcome: Outcome;
+  /** null when outcome is 'ok'. */
+  errorClass: ErrorClass | null;
+  /** Redacted: never contains tokens, passwords or key material. */
+  errorMessage: string;
+  ruleId: string;
+  requestId: string;
+}
+
+/** Receives results as they happen. Results are written to durable sinks before others see them. */
+export interface Sink {
+  onBegin?(run: RunInfo): void | Promise<void>;
+  onResult(result: OpResult): void | Promise<void>;
+  onEnd?(run: RunInfo, summary: RunSummary): void | Promise<void>;
+}
+
+export interface RunInfo {
+  runId: string;
+  planName: string;
+  planFile: string;
+  startedAt: string;
+}
+
+export interface RunSummary {
+  total: number;
+  failed: number;
+  finishedAt: string;
+}
+
+const SIZE_UNITS: [number, string][] = [
+  [1024 ** 4, 'TiB'], [1024 ** 3, 'GiB'], [1024 ** 2, 'MiB'], [1024, 'KiB'],
+];
+
+/** Bounded size label: the byte count rounded down to a power of two, in binary units. */
+export function sizeClass(bytes: number): string {
+  if (bytes <= 0) return '0B';
+  const pow2 = 2 ** Math.floor(Math.log2(bytes));
+  for (const [unit, name] of SIZE_UNITS) if (pow2 >= unit) return `${pow2 / unit}${name}`;
+  return `${pow2}B`;
+}

@@ -1,0 +1,101 @@
+// The one error taxonomy: a closed set of classes, each with a meaning and a
+// remediation hint that reports and the status page show next to failures.
+// classify() (src/engine/classify.ts) maps any thrown value to one of these.
+
+export const ERROR_CLASSES = {
+  auth_expired: {
+    meaning: 'a credential (proxy, certificate, token) has expired or is not yet valid',
+    remedy: 'renew the proxy (voms-proxy-init) or refresh the token; check clocks on both sides',
+  },
+  auth_invalid: {
+    meaning: 'the server rejected the credentials themselves (wrong password, unknown identity, bad signature)',
+    remedy: 'check the username/password, that the DN or token subject is registered as an identity of the account',
+  },
+  auth_denied: {
+    meaning: 'authenticated, but not allowed to do this (missing scope, ACL, permission)',
+    remedy: 'ask for the missing permission or a token with the needed storage.* scope',
+  },
+  gridmap_unmapped: {
+    meaning: "the storage could not map the client's DN to a local user",
+    remedy: "the site's gridmap lacks this DN; ask the site to re-sync its gridmap",
+  },
+  tls: {
+    meaning: 'the TLS handshake failed (untrusted issuer, hostname mismatch, bad chain)',
+    remedy: 'check X509_CERT_DIR / ca_cert holds the CA of the server, and the host certificate names the host',
+  },
+  dns: {
+    meaning: 'the host name could not be resolved',
+    remedy: 'check the endpoint host name in the RSE protocol or plan, and the resolver',
+  },
+  connection_refused: {
+    meaning: 'nothing accepted the connection on that host and port',
+    remedy: 'the service is down or the port is wrong; check the endpoint and the site status',
+  },
+  connect_timeout: {
+    meaning: 'the connection was not established in time',
+    remedy: 'a firewall drops the packets or the host is down; check the network path',
+  },
+  timeout: {
+    meaning: 'the operation started but did not finish in time',
+    remedy: 'the server or link is slow or stuck; compare with other RSEs and raise the timeout if it is legitimate',
+  },
+  connection_reset: {
+    meaning: 'the connection was closed by the other side in the middle of the operation',
+    remedy: 'check the server logs for crashes or restarts, and any proxy or load balancer in between',
+  },
+  protocol_unsupported: {
+    meaning: 'the RSE offers no protocol usable for this operation',
+    remedy: 'add a protocol with this operation enabled to the RSE, or choose another scheme',
+  },
+  not_found: {
+    meaning: 'the file, DID, rule or RSE does not exist',
+    remedy: 'check the name; a lifetime or reaper may already have removed it',
+  },
+  already_exists: {
+    meaning: 'the object already exists and cannot be created again',
+    remedy: 'use a fresh name, or clean up what an earlier run left (lakeprobe cleanup)',
+  },
+  checksum_mismatch: {
+    meaning: 'the checksum of the data differs from the expected one',
+    remedy: 'the data was corrupted in transit or at rest; compare storage and catalogue checksums',
+  },
+  destination_checksum_missing: {
+    meaning: 'the destination storage could not provide a checksum for the file',
+    remedy: 'enable checksum support on the destination storage (e.g. adler32 in Want-Digest)',
+  },
+  quota: {
+    meaning: 'the account has no or insufficient quota on the target RSE',
+    remedy: 'set an account limit for the account on the RSE (rucio-admin account set-limits)',
+  },
+  rule_stuck: {
+    meaning: 'a replication rule went STUCK',
+    remedy: "look at the rule's error and the transfer requests; check source availability and the link",
+  },
+  rule_timeout: {
+    meaning: 'a replication rule did not reach OK within the allowed time',
+    remedy: 'check the transfer tool queue and the link throughput; raise the timeout if the volume justifies it',
+  },
+  embargo_violation: {
+    meaning: 'an identity outside the embargo group could read embargoed data',
+    remedy: 'fix the path authorization of the embargo area on the storage immediately',
+  },
+  invalid_request: {
+    meaning: 'the server refused the request as malformed (bad name, schema validation)',
+    remedy: 'check the names and parameters used in the plan',
+  },
+  server_error: {
+    meaning: 'the server failed internally (5xx)',
+    remedy: 'look at the server logs around the time of the failure',
+  },
+  service_unavailable: {
+    meaning: 'the service answered that it is temporarily unavailable (503, RSE blocked)',
+    remedy: 'check the RSE availability flags and the site downtime calendar',
+  },
+  unknown: {
+    meaning: 'the failure did not match any known class',
+    remedy: 'read the error message; consider adding it to the classification table',
+  },
+} as const satisfies Record<string, { meaning: string; remedy: string }>;
+
+export type ErrorClass = keyof typeof ERROR_CLASSES;
+export const ERROR_CLASS_NAMES = Object.keys(ERROR_CLASSES) as ErrorClass[];

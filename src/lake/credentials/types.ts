@@ -1,0 +1,27 @@
+/** An X.509 credential ready for TLS: a user certificate + key, or an RFC 3820 proxy file. */
+export interface X509Credential {
+  /** PEM chain to present: proxy first, then the user certificate (or just the user certificate). */
+  certPem: string;
+  keyPem: string;
+  /** Subject DN of the end-entity (user) certificate, RFC 2253 order e.g. 'CN=alice,O=lakeprobe'. */
+  subject: string;
+  /** Subject in the OpenSSL "slash" form ('/O=lakeprobe/CN=alice'), as grid gridmaps use. */
+  subjectSlash: string;
+  notBefore: Date;
+  notAfter: Date;
+  isProxy: boolean;
+  /** Where it came from (file path), for messages. */
+  source: string;
+}
+
+/** A bearer token (JWT or opaque). `claims` are decoded without verification, for expiry and display. */
+export interface BearerToken {
+  token: string;
+  claims: Record<string, unknown> | null;
+  /** Expiry from the `exp` claim, if any. */
+  expiresAt: Date | null;
+  source: string;
+}
+
+/** Trust anchors for TLS, as PEM strings (concatenated X509_CERT_DIR or ca_cert file). */
+export type TrustAnchors = string[];

@@ -1,0 +1,61 @@
+// Typed errors thrown by the lake clients (Rucio, storage, credentials).
+// The engine's taxonomy (src/engine/taxonomy.ts) turns them into error classes;
+// lake clients never decide classes themselves.
+
+/** A Rucio REST call failed. Rucio's status codes are inconsistent: classify by exceptionClass. */
+export class RucioApiError extends Error {
+  override readonly name = 'RucioApiError';
+  constructor(
+    readonly status: number,
+    /** The ExceptionClass header/body field, or '' when the server sent none (e.g. a proxy's 502). */
+    readonly exceptionClass: string,
+    readonly exceptionMessage: string,
+    readonly method: string,
+    readonly path: string,
+  ) {
+    super(`${method} ${path}: ${status} ${exceptionClass || 'HTTP error'}: ${exceptionMessage}`);
+  }
+}
+
+/** A storage (WebDAV / XRootD / gfal) operation failed. */
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  constructor(
+    /** HTTP status, or 0 when the failure was not an HTTP answer (tool exit, stream error). */
+    readonly status: number,
+    readonly method: string,
+    readonly url: string,
+    /** Short server-provided detail (response body head, tool stderr), already free of secrets. */
+    readonly detail: string,
+  ) {
+    super(`${method} ${url}: ${status ? `${status} ` : ''}${detail}`);
+  }
+}
+
+export type CredentialProblem = 'missing' | 'unreadable' | 'invalid' | 'expired' | 'not_yet_valid';
+
+/** A credential (proxy, certificate, key, token, password) could not be used. */
+export class CredentialError extends Error {
+  override readonly name = 'CredentialError';
+  constructor(
+    readonly problem: CredentialProblem,
+    /** What credential: a file path or a description such as 'BEARER_TOKEN'. Never its content. */
+    readonly source: string,
+    detail: string,
+  ) {
+    super(`${source}: ${detail}`);
+  }
+}
+
+/** A checksum computed on one side differs from the one on the other side. */
+export class ChecksumMismatchError extends Error {
+  override readonly name = 'ChecksumMismatchError';
+  constructor(
+    readonly algorithm: string,
+    readonly expected: string,
+    readonly actual: string,
+    readonly where: string,
+  ) {
+    super(`${algorithm} mismatch at ${where}: expected ${expected}, got ${actual}`);
+  }
+}
