@@ -44,8 +44,8 @@ export const ERROR_CLASSES = {
     remedy: 'check the server logs for crashes or restarts, and any proxy or load balancer in between',
   },
   protocol_unsupported: {
-    meaning: 'the RSE offers no protocol usable for this operation',
-    remedy: 'add a protocol with this operation enabled to the RSE, or choose another scheme',
+    meaning: 'no protocol is usable for this operation: the RSE offers none, or the client lacks the plug-in for it',
+    remedy: 'enable the operation on a protocol of the RSE, choose another scheme, or install the client plug-in (e.g. gfal2-plugin-http for davs)',
   },
   not_found: {
     meaning: 'the file, DID, rule or RSE does not exist',

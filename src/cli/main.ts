@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { CliError, EXIT } from './exit-codes.js';
+import { validateCommand } from './commands/validate.js';
+import { runCommand } from './commands/run.js';
+import { reportCommand } from './commands/report.js';
+import { sandboxCommand } from './commands/sandbox.js';
+import { demoCommand } from './commands/demo.js';
+import { cleanupCommand } from './commands/cleanup.js';
+
+/** Entry point: parse, hand over to one command, turn errors into documented exit codes. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const setExit = (code: number): void => { exitCode = code; };
+  try {
+    await yargs(argv)
+      .scriptName('lakeprobe')
+      .usage('$0 <command> [options]\n\nChallenge test harness and monitoring probes for Rucio data lakes.')
+      .command(validateCommand(setExit))
+      .command(runCommand(setExit))
+      .command(reportCommand(setExit))
+      .command(sandboxCommand(setExit))
+      .command(demoCommand(setExit))
+      .command(cleanupCommand(setExit))
+      .demandCommand(1, 'name a command (see --help)')
+      .strict()
+      .help()
+      .alias('h', 'help')
+      .version(false)
+      .epilogue('Exit codes: 0 ok, 1 a test failed its success criteria, 2 invalid plan or usage, 3 setup failed, 70 internal error.')
+      .fail((msg, err, y) => {
+        if (err) throw err;
+        process.stderr.write(`${y.help() ? '' : ''}${msg}\n`);
+        throw new CliError(msg, EXIT.invalidInput);
+      })
+      .parseAsync();
+  } catch (e) {
+    if (e instanceof CliError) {
+      if (e.message) process.stderr.write(`${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.internal;
+  }
+  return exitCode;
+}
+
+main(hideBin(process.argv)).then((code) => { process.exitCode = code; });

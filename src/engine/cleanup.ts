@@ -1,0 +1,50 @@
+import type { CleanupLedger, LedgerEntry } from './ledger.js';
+import type { LakeSession } from './lake-session.js';
+import type { AuthMethod } from './op-result.js';
+
+export interface CleanupOutcome {
+  entry: LedgerEntry;
+  ok: boolean;
+  message: string;
+}
+
+/**
+ * Finishes what crashed runs left: for each ledger entry not yet done, removes
+ * exactly that object (as the identity that created it), and nothing else.
+ * A 404 counts as done: something else (a lifetime, the reaper) got there first.
+ */
+export async function cleanupLedger(
+  ledger: CleanupLedger,
+  session: (method: AuthMethod) => Promise<LakeSession>,
+  runId?: string,
+): Promise<CleanupOutcome[]> {
+  const outcomes: CleanupOutcome[] = [];
+  for (const entry of ledger.pending(runId)) {
+    try {
+      if (entry.target === '') {
+        // Intended but never created (the create call failed before returning an id).
+        ledger.done(entry.id);
+        outcomes.push({ entry, ok: true, message: 'never created' });
+        continue;
+      }
+      const s = await session(entry.authMethod as AuthMethod);
+      if (entry.kind === 'rule') await s.rucio.deleteRule(entry.target, true);
+      else if (entry.kind === 'storage_file') await s.storage('davs').delete(entry.target);
+      else {
+        const [scope, ...name] = entry.target.split(':');
+        await s.rucio.setDidLifetime(scope as string, name.join(':'), 1);
+      }
+      ledger.done(entry.id);
+      outcomes.push({ entry, ok: true, message: 'removed' });
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      if (status === 404) {
+        ledger.done(entry.id);
+        outcomes.push({ entry, ok: true, message: 'already gone' });
+      } else {
+        outcomes.push({ entry, ok: false, message: (e as Error).message });
+      }
+    }
+  }
+  return outcomes;
+}

@@ -1,0 +1,86 @@
+import type { ResolvedPlan } from '../plan/index.js';
+import { loadBearerToken, loadTrustAnchors, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
+import type { BearerToken, X509Credential } from '../lake/credentials/types.js';
+import { CredentialError } from '../lake/errors.js';
+import { RucioClient, type RucioAuth } from '../lake/rucio/index.js';
+import { createStorageDriver } from '../lake/storage/index.js';
+import type { StorageAuth, StorageDriver, StorageProtocol } from '../lake/storage/driver.js';
+import type { AuthMethod } from './op-result.js';
+
+/** The lake as one identity sees it: a Rucio client and storage drivers with matching credentials. */
+export interface LakeSession {
+  method: AuthMethod;
+  account: string;
+  rucio: RucioClient;
+  storage(protocol: StorageProtocol): StorageDriver;
+  /** Secret values of this session, for redaction of recorded messages. */
+  secrets: string[];
+  /** Safe description of the identity (DN or token subject), for logs. */
+  identity: string;
+}
+
+/** Auth methods the plan has credentials for, in a stable order. */
+export function configuredAuthMethods(plan: ResolvedPlan): AuthMethod[] {
+  const methods: AuthMethod[] = [];
+  if (plan.credentials.userpass) methods.push('userpass');
+  if (plan.credentials.x509) methods.push('x509');
+  if (plan.credentials.token) methods.push('token');
+  return methods;
+}
+
+/**
+ * Loads the credentials for one auth method and builds the clients. Catalogue and
+ * storage use what real lakes use: userpass and x509 sessions reach storage with
+ * the x509 proxy, token sessions with the same bearer token.
+ */
+export async function openLakeSession(plan: ResolvedPlan, method: AuthMethod, now = new Date()): Promise<LakeSession> {
+  const { lake, credentials } = plan;
+  if (!lake.rucioHost || !lake.account) {
+    throw new CredentialError('missing', 'lake', 'no rucio_host/account: set them in the plan or rucio.cfg');
+  }
+  const ca = lake.caPath ? await loadTrustAnchors(lake.caPath) : [];
+  const loadX509 = async (): Promise<X509Credential> => {
+    const x = credentials.x509;
+    if (!x) throw new CredentialError('missing', 'credentials.x509', 'no x509 proxy or certificate configured');
+    return 'proxy' in x ? loadX509Proxy(x.proxy, { now }) : loadX509CertKey(x.cert, x.key, { now });
+  };
+  let auth: RucioAuth;
+  let storageAuth: StorageAuth;
+  let identity: string;
+  const secrets: string[] = [];
+  if (method === 'token') {
+    const source = credentials.token;
+    if (!source) throw new CredentialError('missing', 'credentials.token', 'no bearer token configured');
+    const token: BearerToken = await loadBearerToken(source, { now });
+    secrets.push(token.token);
+    auth = { method: 'token', token };
+    storageAuth = { token, ca, insecure: lake.insecure };
+    identity = `token sub=${String(token.claims?.sub ?? '?')}`;
+  } else {
+    const x509 = credentials.x509 ? await loadX509() : undefined;
+    if (method === 'userpass') {
+      const up = credentials.userpass;
+      if (!up) throw new CredentialError('missing', 'credentials.userpass', 'no username/password configured');
+      secrets.push(up.password);
+      auth = { method: 'userpass', username: up.username, password: up.password };
+      identity = `userpass ${up.username}`;
+    } else {
+      auth = { method: 'x509', credential: x509 ?? (await loadX509()) };
+      identity = `x509 ${x509?.subjectSlash ?? ''}`;
+    }
+    storageAuth = { x509, ca, insecure: lake.insecure };
+  }
+  const rucio = new RucioClient({
+    rucioHost: lake.rucioHost, authHost: lake.authHost ?? lake.rucioHost, account: lake.account,
+    vo: lake.vo, auth, ca, insecure: lake.insecure, appId: 'lakeprobe',
+  });
+  const drivers = new Map<StorageProtocol, StorageDriver>();
+  return {
+    method, account: lake.account, rucio, secrets, identity,
+    storage(protocol) {
+      let driver = drivers.get(protocol);
+      if (!driver) drivers.set(protocol, (driver = createStorageDriver(protocol, storageAuth)));
+      return driver;
+    },
+  };
+}

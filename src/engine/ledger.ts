@@ -1,0 +1,31 @@
+// The cleanup ledger: everything a run creates is written here before it is
+// created and marked done after it is removed, so `lakeprobe cleanup` can
+// finish what a crashed run left behind — and never touches anything else.
+
+export type LedgerKind = 'storage_file' | 'rule' | 'did';
+
+export interface LedgerEntry {
+  id: number;
+  runId: string;
+  kind: LedgerKind;
+  /** RSE for storage files and rules, '' for DIDs. */
+  rse: string;
+  /** PFN for storage files, rule id for rules, 'scope:name' for DIDs. */
+  target: string;
+  /** Which auth method created it, so cleanup can act as the same identity. */
+  authMethod: string;
+  createdAt: string;
+  state: 'pending' | 'created' | 'done';
+}
+
+export type NewLedgerEntry = Pick<LedgerEntry, 'runId' | 'kind' | 'rse' | 'target' | 'authMethod'>;
+
+export interface CleanupLedger {
+  /** Record an intent before creating the object. */
+  intend(entry: NewLedgerEntry): number;
+  /** The object now exists (e.g. the rule id is known): update the target. */
+  created(id: number, target?: string): void;
+  /** The object was removed (or handed to a lifetime that removes it). */
+  done(id: number): void;
+  pending(runId?: string): LedgerEntry[];
+}

@@ -1,0 +1,141 @@
+import { classify } from './classify.js';
+import type { CleanupLedger } from './ledger.js';
+import type { AuthMethod, Operation, OpResult } from './op-result.js';
+import { sizeClass } from './op-result.js';
+import type { RucioClient } from '../lake/rucio/index.js';
+import type { StorageDriver, StorageProtocol } from '../lake/storage/driver.js';
+
+export interface OpSpec {
+  operation: Operation;
+  rse?: string;
+  srcRse?: string;
+  dstRse?: string;
+  /** 'rucio' for catalogue calls (the default), else the storage protocol. */
+  protocol?: string;
+  /** Expected bytes moved (size class and throughput); can be corrected with rec.bytes(). */
+  bytes?: number;
+}
+
+/** Lets an operation body attach facts learned while it runs. */
+export interface OpRecorder {
+  bytes(n: number): void;
+  ruleId(id: string): void;
+  requestId(id: string): void;
+}
+
+export type OpOutcome<T> =
+  | { ok: true; value: T; result: OpResult }
+  | { ok: false; error: unknown; result: OpResult };
+
+export interface RunIdentity {
+  runId: string;
+  experiment: string;
+  test: string;
+  scenario: string;
+  authMethod: AuthMethod;
+  identityRole: string;
+  account: string;
+}
+
+export interface RunContextDeps {
+  identity: RunIdentity;
+  rucio: RucioClient;
+  storage: (protocol: StorageProtocol) => StorageDriver;
+  rses: string[];
+  ledger: CleanupLedger;
+  emit: (result: OpResult) => Promise<void>;
+  /** Secret values of this session, removed from any recorded message. */
+  secrets: string[];
+  signal: AbortSignal;
+  log: (line: string) => void;
+  now?: () => number;
+}
+
+/** What a scenario sees: the lake clients, the selected RSEs, and op() to record each operation. */
+export class RunContext {
+  readonly runId: string;
+  readonly experiment: string;
+  readonly test: string;
+  readonly scenario: string;
+  readonly authMethod: AuthMethod;
+  readonly identityRole: string;
+  readonly account: string;
+  readonly rucio: RucioClient;
+  readonly rses: readonly string[];
+  readonly ledger: CleanupLedger;
+  readonly signal: AbortSignal;
+  readonly log: (line: string) => void;
+  private readonly deps: RunContextDeps;
+
+  constructor(deps: RunContextDeps) {
+    this.deps = deps;
+    ({ runId: this.runId, experiment: this.experiment, test: this.test, scenario: this.scenario,
+      authMethod: this.authMethod, identityRole: this.identityRole, account: this.account } = deps.identity);
+    this.rucio = deps.rucio;
+    this.rses = deps.rses;
+    this.ledger = deps.ledger;
+    this.signal = deps.signal;
+    this.log = deps.log;
+  }
+
+  storage(protocol: StorageProtocol): StorageDriver {
+    return this.deps.storage(protocol);
+  }
+
+  /**
+   * Run one lake operation and record it as exactly one OpResult. Never throws:
+   * a failure is a result (classified), and the scenario decides whether to go on.
+   */
+  async op<T>(spec: OpSpec, body: (rec: OpRecorder) => Promise<T>): Promise<OpOutcome<T>> {
+    return recordOp(this.deps, spec, body);
+  }
+}
+
+/** Shared by RunContext and the runner (which records auth before a context exists). */
+export async function recordOp<T>(
+  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now'>,
+  spec: OpSpec,
+  body: (rec: OpRecorder) => Promise<T>,
+): Promise<OpOutcome<T>> {
+  const now = deps.now ?? (() => performance.timeOrigin + performance.now());
+  const facts = { bytes: spec.bytes ?? 0, ruleId: '', requestId: '' };
+  const rec: OpRecorder = {
+    bytes: (n) => { facts.bytes = n; },
+    ruleId: (id) => { facts.ruleId = id; },
+    requestId: (id) => { facts.requestId = id; },
+  };
+  const started = now();
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+  try {
+    outcome = { ok: true, value: await body(rec) };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  const durationMs = Math.max(0, now() - started);
+  const failure = outcome.ok ? null : classify(outcome.error, deps.secrets);
+  const { identity } = deps;
+  const result: OpResult = {
+    runId: identity.runId,
+    experiment: identity.experiment,
+    test: identity.test,
+    scenario: identity.scenario,
+    operation: spec.operation,
+    rse: spec.rse ?? spec.dstRse ?? '',
+    srcRse: spec.srcRse ?? '',
+    dstRse: spec.dstRse ?? '',
+    protocol: spec.protocol ?? 'rucio',
+    authMethod: identity.authMethod,
+    identityRole: identity.identityRole,
+    bytes: facts.bytes,
+    sizeClass: sizeClass(facts.bytes),
+    start: new Date(started).toISOString(),
+    durationMs: Math.round(durationMs * 1000) / 1000,
+    outcome: outcome.ok ? 'ok' : 'failed',
+    errorClass: failure?.errorClass ?? null,
+    errorMessage: failure?.message ?? '',
+    ruleId: facts.ruleId,
+    requestId: facts.requestId,
+  };
+  await deps.emit(result);
+  return outcome.ok ? { ok: true, value: outcome.value, result } : { ok: false, error: outcome.error, result };
+}

@@ -1,0 +1,33 @@
+import type { ZodType } from 'zod';
+import type { RunContext } from './run-context.js';
+
+/** A scenario kind: parameters are data (validated before the run), run() drives the lake through ctx. */
+export interface Scenario<P = unknown> {
+  name: string;
+  description: string;
+  params: ZodType<P>;
+  run(ctx: RunContext, params: P): Promise<void>;
+}
+
+export function defineScenario<P>(scenario: Scenario<P>): Scenario<P> {
+  return scenario;
+}
+
+/** The scenarios a run may use, by name. Built by the CLI; the engine never imports a scenario. */
+export class ScenarioRegistry {
+  private readonly byName = new Map<string, Scenario<unknown>>();
+
+  register<P>(scenario: Scenario<P>): this {
+    if (this.byName.has(scenario.name)) throw new Error(`scenario "${scenario.name}" registered twice`);
+    this.byName.set(scenario.name, scenario as Scenario<unknown>);
+    return this;
+  }
+
+  get(name: string): Scenario<unknown> | undefined {
+    return this.byName.get(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+}

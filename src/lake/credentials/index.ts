@@ -1,0 +1,6 @@
+export type { BearerToken, TrustAnchors, X509Credential } from './types.js';
+export { loadX509CertKey, loadX509Proxy, isProxyCertificate, type X509LoadOptions } from './x509.js';
+export { loadBearerToken, type TokenLoadOptions } from './token.js';
+export { loadTrustAnchors } from './trust.js';
+export { describeCredential } from './describe.js';
+export type { ReadOptions } from './read.js';

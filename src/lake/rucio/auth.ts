@@ -1,0 +1,147 @@
+// The Rucio token of one client: obtained by userpass or x509 login (or a bearer token used
+// as is), cached with its expiry and renewed shortly before it runs out.
+import { decodeJwt } from 'jose';
+import { CredentialError, RucioApiError } from '../errors.js';
+import { apiError, type HttpTransport } from './http.js';
+import type { RucioAuth } from './types.js';
+
+const RENEW_MARGIN_MS = 5 * 60_000;
+/** Rucio gives non-OIDC tokens a fixed one-hour lifetime (a DB default, not configurable). */
+const DEFAULT_TOKEN_LIFETIME_MS = 60 * 60_000;
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Parses Rucio's response dates ('Wed, 25 Nov 2026 01:04:23 UTC') and epoch seconds (oidc_refresh). */
+export function parseRucioDate(text: string): Date | null {
+  const value = text.trim();
+  if (/^\d+(\.\d+)?$/.test(value)) return new Date(Number(value) * 1000);
+  const m = /^\w{3}, (\d{1,2}) (\w{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (UTC|GMT)$/.exec(value);
+  const month = m ? MONTHS.indexOf(m[2] as string) : -1;
+  if (!m || month < 0) return null;
+  return new Date(Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6])));
+}
+
+/** The exp claim of a JWT, or null for opaque tokens. */
+export function jwtExpiry(token: string): Date | null {
+  if (token.split('.').length !== 3) return null;
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? new Date(exp * 1000) : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface SessionToken {
+  token: string;
+  /** null when the token carries no expiry (an opaque bearer token). */
+  expiresAt: Date | null;
+  obtainedAt: Date;
+}
+
+export interface TokenSessionOptions {
+  /** Transport for /auth/* (it presents the client certificate for x509). */
+  transport: HttpTransport;
+  authUrl: (path: string) => URL;
+  account: string;
+  vo: string;
+  appId: string;
+  userAgent: string;
+  auth: RucioAuth;
+  now: () => Date;
+}
+
+export class TokenSession {
+  private current: SessionToken | null = null;
+  private pending: Promise<SessionToken> | null = null;
+
+  constructor(private readonly options: TokenSessionOptions) {}
+
+  /** False for a bearer token given from outside: there is nothing to log in with again. */
+  get renewable(): boolean {
+    return this.options.auth.method !== 'token';
+  }
+
+  /** A token that stays valid beyond the renewal margin, logging in first when needed. */
+  async token(): Promise<string> {
+    if (this.current && this.isFresh(this.current)) return this.current.token;
+    return (await this.login()).token;
+  }
+
+  /** Logs in now (one login at a time: concurrent callers share it). */
+  login(): Promise<SessionToken> {
+    this.pending ??= this.obtain()
+      .then((token) => { this.current = token; return token; })
+      .finally(() => { this.pending = null; });
+    return this.pending;
+  }
+
+  invalidate(): void {
+    this.current = null;
+  }
+
+  /** Every secret this session knows, for scrubbing error messages. */
+  secrets(): string[] {
+    const { auth } = this.options;
+    const own = auth.method === 'userpass' ? auth.password
+      : auth.method === 'token' ? auth.token.token
+        : auth.credential.keyPem;
+    return this.current ? [own, this.current.token] : [own];
+  }
+
+  private isFresh(token: SessionToken): boolean {
+    if (!token.expiresAt) return true;
+    const left = token.expiresAt.getTime() - this.options.now().getTime();
+    if (!this.renewable) return left > 0;
+    const lifetime = token.expiresAt.getTime() - token.obtainedAt.getTime();
+    return left > Math.min(RENEW_MARGIN_MS, lifetime / 2);
+  }
+
+  private async obtain(): Promise<SessionToken> {
+    const { auth, now } = this.options;
+    switch (auth.method) {
+      case 'token': {
+        const expiresAt = auth.token.expiresAt ?? jwtExpiry(auth.token.token);
+        if (expiresAt && expiresAt <= now()) {
+          throw new CredentialError('expired', auth.token.source, `bearer token expired at ${expiresAt.toISOString()}`);
+        }
+        return { token: auth.token.token, expiresAt, obtainedAt: now() };
+      }
+      case 'userpass':
+        return this.fetchToken('/auth/userpass', { 'X-Rucio-Username': auth.username, 'X-Rucio-Password': auth.password });
+      case 'x509': {
+        const { credential } = auth;
+        if (credential.notAfter <= now()) {
+          throw new CredentialError('expired', credential.source, `certificate expired at ${credential.notAfter.toISOString()}`);
+        }
+        if (credential.notBefore > now()) {
+          throw new CredentialError('not_yet_valid', credential.source, `certificate valid from ${credential.notBefore.toISOString()}`);
+        }
+        return this.fetchToken('/auth/x509', {});
+      }
+    }
+  }
+
+  private async fetchToken(path: string, credentials: Record<string, string>): Promise<SessionToken> {
+    const { transport, authUrl, account, vo, appId, userAgent, now } = this.options;
+    const res = await transport.send({
+      method: 'GET',
+      url: authUrl(path),
+      headers: { 'User-Agent': userAgent, 'X-Rucio-Account': account, 'X-Rucio-VO': vo, 'X-Rucio-AppID': appId, ...credentials },
+    });
+    if (res.status !== 200) {
+      if (res.status < 300) throw new RucioApiError(res.status, '', `unexpected answer ${res.status} to login`, 'GET', path);
+      throw apiError(res, 'GET', path, this.secrets());
+    }
+    const token = res.headers['x-rucio-auth-token'];
+    if (typeof token !== 'string' || !token) {
+      throw new RucioApiError(res.status, '', 'login answer carries no X-Rucio-Auth-Token', 'GET', path);
+    }
+    const obtainedAt = now();
+    const expiresHeader = res.headers['x-rucio-auth-token-expires'];
+    const expiresAt = (typeof expiresHeader === 'string' ? parseRucioDate(expiresHeader) : null)
+      ?? jwtExpiry(token)
+      ?? new Date(obtainedAt.getTime() + DEFAULT_TOKEN_LIFETIME_MS);
+    return { token, expiresAt, obtainedAt };
+  }
+}

@@ -1,0 +1,298 @@
+// Typed client for the Rucio REST API (paths and shapes as served by Rucio 41).
+// It returns values and throws RucioApiError / CredentialError / Node network errors;
+// classifying them is the engine's job.
+import { RucioApiError } from '../errors.js';
+import { TokenSession } from './auth.js';
+import { apiError, HttpTransport, parseJson, parseJsonStream, type HttpResponse } from './http.js';
+import type {
+  AccountInfo, AddDidOptions, AddRuleOptions, ContentEntry, Did, DidInfo, DidMeta, ListReplicasOptions,
+  LockInfo, PingInfo, ReplicaFile, ReplicaRecord, ReplicaStateUpdate, RequestInfo, RseAttributes, RseInfo,
+  RseProtocol, RucioClientOptions, RuleInfo, UpdateRuleOptions,
+} from './types.js';
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+/** The dids/attachments schemas accept at most 1000 items per call. */
+const BULK_CHUNK = 1000;
+const USER_AGENT = 'lakeprobe';
+
+interface CallInit {
+  body?: unknown;
+  accept?: string;
+  /** false for public endpoints (ping). */
+  auth?: boolean;
+}
+
+/** Percent-encodes one path segment or query value, including the characters encodeURIComponent keeps. */
+function seg(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function didPath(scope: string, name: string): string {
+  return `/dids/${seg(scope)}/${seg(name)}`;
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += BULK_CHUNK) out.push(items.slice(i, i + BULK_CHUNK));
+  return out;
+}
+
+function baseUrl(host: string): (path: string) => URL {
+  const base = new URL(host);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  return (path) => new URL(`${prefix}${path}`, base.origin);
+}
+
+export class RucioClient {
+  readonly account: string;
+  private readonly apiUrl: (path: string) => URL;
+  private readonly transport: HttpTransport;
+  private readonly authTransport: HttpTransport;
+  private readonly session: TokenSession;
+
+  constructor(options: RucioClientOptions) {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const tls = { ca: options.ca, insecure: options.insecure, timeoutMs };
+    const secrets = (): string[] => this.session.secrets();
+    this.account = options.account;
+    this.apiUrl = baseUrl(options.rucioHost);
+    this.transport = new HttpTransport(tls, secrets);
+    // Only the login presents the client certificate, as the Rucio clients do.
+    this.authTransport = options.auth.method === 'x509'
+      ? new HttpTransport({ ...tls, certPem: options.auth.credential.certPem, keyPem: options.auth.credential.keyPem }, secrets)
+      : this.transport;
+    this.session = new TokenSession({
+      transport: this.authTransport,
+      authUrl: baseUrl(options.authHost),
+      account: options.account,
+      vo: options.vo ?? 'def',
+      appId: options.appId ?? 'lakeprobe',
+      userAgent: USER_AGENT,
+      auth: options.auth,
+      now: options.now ?? (() => new Date()),
+    });
+  }
+
+  /** Logs in now (for a bearer token: checks it) and returns when the token expires. */
+  async authenticate(): Promise<{ expiresAt: Date | null }> {
+    const { expiresAt } = await this.session.login();
+    return { expiresAt };
+  }
+
+  close(): void {
+    this.transport.close();
+    if (this.authTransport !== this.transport) this.authTransport.close();
+  }
+
+  // --- identity and accounts ---
+
+  async ping(): Promise<PingInfo> {
+    return this.json('GET', '/ping', { auth: false });
+  }
+
+  /** Follows the server's relative 303 to /accounts/<account>. */
+  async whoami(): Promise<AccountInfo> {
+    return this.json('GET', '/accounts/whoami');
+  }
+
+  async setAccountLimit(account: string, rse: string, bytes: number): Promise<void> {
+    await this.call('POST', `/accounts/${seg(account)}/limits/local/${seg(rse)}`, { body: { bytes } });
+  }
+
+  /** The local limit in bytes, null when none is set, Infinity for Rucio's "unlimited" (-1). */
+  async getAccountLimit(account: string, rse: string): Promise<number | null> {
+    const path = `/accounts/${seg(account)}/limits/local/${seg(rse)}`;
+    const res = await this.call('GET', path);
+    // Python's json renders an unlimited quota as a bare Infinity, which JSON.parse rejects.
+    const text = res.body.replace(/(:\s*)Infinity\b/g, '$1"Infinity"');
+    const limits = parseJson<Record<string, number | string | null>>({ ...res, body: text }, 'GET', path);
+    const value = limits[rse] ?? null;
+    return value === 'Infinity' ? Number.POSITIVE_INFINITY : typeof value === 'number' ? value : null;
+  }
+
+  // --- RSEs ---
+
+  /** RSE names, all of them or those matching an RSE expression (400 InvalidRSEExpression if none). */
+  async listRses(expression?: string): Promise<string[]> {
+    const path = expression ? `/rses/?expression=${seg(expression)}` : '/rses/';
+    const rows = await this.stream<{ rse: string }>('GET', path);
+    return rows.map((row) => row.rse);
+  }
+
+  async getRse(rse: string): Promise<RseInfo> {
+    return this.json('GET', `/rses/${seg(rse)}`);
+  }
+
+  async getProtocols(rse: string): Promise<RseProtocol[]> {
+    return this.json('GET', `/rses/${seg(rse)}/protocols`);
+  }
+
+  async listRseAttributes(rse: string): Promise<RseAttributes> {
+    return this.json('GET', `/rses/${seg(rse)}/attr/`);
+  }
+
+  /** Server-side lfn2pfn, for algorithms only the server's policy package knows. Keyed 'scope:name'. */
+  async lfnsToPfns(rse: string, lfns: readonly Did[], scheme: string): Promise<Record<string, string>> {
+    const query = [...lfns.map((d) => `lfn=${seg(`${d.scope}:${d.name}`)}`), `scheme=${seg(scheme)}`].join('&');
+    return this.json('GET', `/rses/${seg(rse)}/lfns2pfns?${query}`);
+  }
+
+  // --- scopes ---
+
+  async listScopes(): Promise<string[]> {
+    return this.json('GET', '/scopes/');
+  }
+
+  /** The account's scopes; Rucio answers 404 ScopeNotFound for an account without any. */
+  async listAccountScopes(account: string): Promise<string[]> {
+    try {
+      return await this.json<string[]>('GET', `/accounts/${seg(account)}/scopes/`);
+    } catch (error) {
+      if (error instanceof RucioApiError && error.exceptionClass === 'ScopeNotFound') return [];
+      throw error;
+    }
+  }
+
+  async addScope(account: string, scope: string): Promise<void> {
+    await this.call('POST', `/accounts/${seg(account)}/scopes/${seg(scope)}`);
+  }
+
+  // --- DIDs ---
+
+  async addDid(scope: string, name: string, options: AddDidOptions): Promise<void> {
+    await this.call('POST', didPath(scope, name), { body: { type: options.type, lifetime: options.lifetime, meta: options.meta } });
+  }
+
+  async getDid(scope: string, name: string): Promise<DidInfo> {
+    return this.json('GET', didPath(scope, name));
+  }
+
+  async getDidMeta(scope: string, name: string): Promise<DidMeta> {
+    return this.json('GET', `${didPath(scope, name)}/meta`);
+  }
+
+  async attachDids(scope: string, name: string, dids: readonly Did[]): Promise<void> {
+    for (const part of chunks(dids)) {
+      await this.call('POST', `${didPath(scope, name)}/dids`, { body: { dids: part.map(({ scope: s, name: n }) => ({ scope: s, name: n })) } });
+    }
+  }
+
+  /** Direct children of a collection. */
+  async listContent(scope: string, name: string): Promise<ContentEntry[]> {
+    return this.stream('GET', `${didPath(scope, name)}/dids`);
+  }
+
+  /** expired_at = now + seconds (a daemon then deletes the DID); null clears it. */
+  async setDidLifetime(scope: string, name: string, seconds: number | null): Promise<void> {
+    await this.call('POST', `${didPath(scope, name)}/meta/lifetime`, { body: { value: seconds } });
+  }
+
+  // --- replicas ---
+
+  /** Registers replicas (and creates missing file DIDs); existing replicas are skipped by the server. */
+  async addReplicas(rse: string, files: readonly ReplicaFile[]): Promise<void> {
+    for (const part of chunks(files)) await this.call('POST', '/replicas', { body: { rse, files: part } });
+  }
+
+  async updateReplicaStates(rse: string, files: readonly ReplicaStateUpdate[]): Promise<void> {
+    for (const part of chunks(files)) await this.call('PUT', '/replicas', { body: { rse, files: part } });
+  }
+
+  async listReplicas(options: ListReplicasOptions): Promise<ReplicaRecord[]> {
+    const body = {
+      dids: options.dids.map(({ scope, name }) => ({ scope, name })),
+      schemes: options.schemes,
+      rse_expression: options.rseExpression,
+      all_states: options.allStates,
+    };
+    return this.stream('POST', '/replicas/list', { body, accept: 'application/x-json-stream' });
+  }
+
+  // --- rules and requests ---
+
+  /** Creates one rule per DID and returns their ids. */
+  async addRule(options: AddRuleOptions): Promise<string[]> {
+    const body = {
+      dids: options.dids.map(({ scope, name }) => ({ scope, name })),
+      copies: options.copies,
+      rse_expression: options.rseExpression,
+      account: options.account ?? this.account,
+      lifetime: options.lifetime,
+      grouping: options.grouping,
+      activity: options.activity,
+      comment: options.comment,
+      purge_replicas: options.purgeReplicas,
+      source_replica_expression: options.sourceReplicaExpression,
+      ignore_availability: options.ignoreAvailability,
+    };
+    return this.json('POST', '/rules/', { body });
+  }
+
+  async getRule(id: string): Promise<RuleInfo> {
+    return this.json('GET', `/rules/${seg(id)}`);
+  }
+
+  async updateRule(id: string, options: UpdateRuleOptions): Promise<void> {
+    const body = {
+      options: {
+        lifetime: options.lifetime,
+        comment: options.comment,
+        locked: options.locked,
+        account: options.account,
+        activity: options.activity,
+        source_replica_expression: options.sourceReplicaExpression,
+        purge_replicas: options.purgeReplicas,
+        priority: options.priority,
+        boost_rule: options.boostRule,
+      },
+    };
+    await this.call('PUT', `/rules/${seg(id)}`, { body });
+  }
+
+  /** Soft delete: the rule expires within an hour. The server needs a JSON body, even an empty one. */
+  async deleteRule(id: string, purgeReplicas?: boolean): Promise<void> {
+    await this.call('DELETE', `/rules/${seg(id)}`, { body: purgeReplicas === undefined ? {} : { purge_replicas: purgeReplicas } });
+  }
+
+  async listRuleLocks(id: string): Promise<LockInfo[]> {
+    return this.stream('GET', `/rules/${seg(id)}/locks`);
+  }
+
+  async listDidRules(scope: string, name: string): Promise<RuleInfo[]> {
+    return this.stream('GET', `${didPath(scope, name)}/rules`);
+  }
+
+  /** The transfer request for a file towards an RSE. */
+  async getRequest(scope: string, name: string, rse: string): Promise<RequestInfo> {
+    return this.json('GET', `/requests/${seg(scope)}/${seg(name)}/${seg(rse)}`);
+  }
+
+  // --- plumbing ---
+
+  private async json<T>(method: string, path: string, init?: CallInit): Promise<T> {
+    return parseJson<T>(await this.call(method, path, init), method, path);
+  }
+
+  private async stream<T>(method: string, path: string, init?: CallInit): Promise<T[]> {
+    return parseJsonStream<T>(await this.call(method, path, init), method, path);
+  }
+
+  /** One API call; on 401 CannotAuthenticate (token expired or revoked) it logs in again once. */
+  private async call(method: string, path: string, init: CallInit = {}): Promise<HttpResponse> {
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    const authenticated = init.auth !== false;
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      if (init.accept) headers.Accept = init.accept;
+      if (authenticated) headers['X-Rucio-Auth-Token'] = await this.session.token();
+      const res = await this.transport.send({ method, url: this.apiUrl(path), headers, body });
+      if (res.status >= 200 && res.status < 300) return res;
+      const error = apiError(res, method, path, this.session.secrets());
+      const retry = attempt === 0 && authenticated && this.session.renewable
+        && res.status === 401 && error.exceptionClass === 'CannotAuthenticate';
+      if (!retry) throw error;
+      this.session.invalidate();
+    }
+  }
+}

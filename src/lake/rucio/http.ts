@@ -1,0 +1,209 @@
+// HTTP(S) transport for the Rucio REST API on node:http/node:https (client certificates,
+// custom trust anchors, and interceptable by nock), plus parsing of Rucio's answers:
+// JSON, x-json-stream and the ExceptionClass/ExceptionMessage error convention.
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { RucioApiError } from '../errors.js';
+
+export interface TransportOptions {
+  /** PEM trust anchors; empty means Node's default roots. */
+  ca: string[];
+  /** Client certificate chain (proxy first) and key, presented during the TLS handshake. */
+  certPem?: string;
+  keyPem?: string;
+  insecure?: boolean;
+  /** Whole request, from connect to the last byte of the answer. */
+  timeoutMs: number;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  statusMessage: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const BODY_HEAD_CHARS = 200;
+
+export class HttpTransport {
+  private readonly httpsAgent: https.Agent;
+  private readonly httpAgent = new http.Agent({ keepAlive: true });
+
+  constructor(
+    private readonly options: TransportOptions,
+    /** Values to blank out of any error message (passwords, tokens, key material). */
+    private readonly secrets: () => string[] = () => [],
+  ) {
+    this.httpsAgent = new https.Agent({
+      keepAlive: true,
+      ca: options.ca.length > 0 ? options.ca : undefined,
+      cert: options.certPem,
+      key: options.keyPem,
+      rejectUnauthorized: !options.insecure,
+    });
+  }
+
+  /** Sends the request, following same-origin redirects (Rucio's whoami answers a relative 303). */
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    let current = request;
+    for (let hop = 0; ; hop++) {
+      const response = await this.sendOnce(current);
+      const location = response.headers.location;
+      if (!REDIRECT_STATUSES.has(response.status) || !location || hop >= MAX_REDIRECTS) return response;
+      const next = new URL(location, current.url);
+      // The auth token travels in a header: never carry it to another origin.
+      if (next.origin !== current.url.origin) return response;
+      current = response.status === 303
+        ? { method: 'GET', url: next, headers: current.headers }
+        : { ...current, url: next };
+    }
+  }
+
+  close(): void {
+    this.httpsAgent.destroy();
+    this.httpAgent.destroy();
+  }
+
+  private sendOnce(request: HttpRequest): Promise<HttpResponse> {
+    const { url } = request;
+    const secure = url.protocol === 'https:';
+    const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
+    const headers = body ? { ...request.headers, 'Content-Length': String(body.length) } : request.headers;
+    const send = secure ? https.request : http.request;
+
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let settled = false;
+      let connected = false;
+      const finish = (error: Error | null, response?: HttpResponse): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error) reject(this.scrub(error));
+        else resolve(response as HttpResponse);
+      };
+
+      const req = send(url, { method: request.method, headers, agent: secure ? this.httpsAgent : this.httpAgent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (error) => finish(error));
+        res.on('end', () => finish(null, {
+          status: res.statusCode ?? 0,
+          statusMessage: res.statusMessage ?? '',
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }));
+        res.on('close', () => {
+          if (!res.complete) finish(nodeError('ECONNRESET', `${request.method} ${url.pathname}: connection closed before the answer was complete`));
+        });
+      });
+
+      // ETIMEDOUT while connecting (or during the TLS handshake), ESOCKETTIMEDOUT once connected:
+      // the first points at the network path, the second at a slow or stuck server.
+      const timer = setTimeout(() => {
+        const ms = this.options.timeoutMs;
+        req.destroy(connected
+          ? nodeError('ESOCKETTIMEDOUT', `${request.method} ${url.pathname}: no complete answer within ${ms} ms`)
+          : nodeError('ETIMEDOUT', `connect ETIMEDOUT ${url.host} (no connection within ${ms} ms)`));
+      }, this.options.timeoutMs);
+
+      req.on('socket', (socket: Socket) => {
+        if (req.reusedSocket || !socket.connecting) connected = true;
+        else socket.once(secure ? 'secureConnect' : 'connect', () => { connected = true; });
+      });
+      req.on('error', (error) => finish(error));
+      req.end(body);
+    });
+  }
+
+  private scrub(error: Error): Error {
+    const secrets = this.secrets();
+    error.message = redact(error.message, secrets);
+    if (error.stack) error.stack = redact(error.stack, secrets);
+    return error;
+  }
+}
+
+function nodeError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
+}
+
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join('<redacted>');
+  return out;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value ?? '';
+}
+
+function bodyHead(body: string): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  return flat.length > BODY_HEAD_CHARS ? `${flat.slice(0, BODY_HEAD_CHARS)}...` : flat;
+}
+
+/**
+ * Builds the error for a non-success answer. The JSON body carries the full message (the
+ * headers cut it at 125 characters), so it wins; a proxy's answer has neither.
+ */
+export function apiError(res: HttpResponse, method: string, path: string, secrets: readonly string[]): RucioApiError {
+  let exceptionClass = '';
+  let exceptionMessage = '';
+  try {
+    const parsed: unknown = JSON.parse(res.body);
+    if (parsed && typeof parsed === 'object' && 'ExceptionClass' in parsed) {
+      const fields = parsed as { ExceptionClass?: unknown; ExceptionMessage?: unknown };
+      exceptionClass = String(fields.ExceptionClass ?? '');
+      exceptionMessage = String(fields.ExceptionMessage ?? '');
+    }
+  } catch {
+    // Not JSON: fall back to the headers.
+  }
+  if (!exceptionClass) {
+    exceptionClass = header(res.headers, 'exceptionclass');
+    exceptionMessage = header(res.headers, 'exceptionmessage');
+  }
+  if (!exceptionClass && !exceptionMessage) exceptionMessage = bodyHead(res.body) || res.statusMessage;
+  return new RucioApiError(res.status, exceptionClass, redact(exceptionMessage, secrets), method, path);
+}
+
+/** Parses a JSON answer whatever its Content-Type (POST /rules/ answers JSON as text/html). */
+export function parseJson<T>(res: HttpResponse, method: string, path: string): T {
+  try {
+    return JSON.parse(res.body) as T;
+  } catch {
+    throw new RucioApiError(res.status, '', `answer is not JSON: ${bodyHead(res.body)}`, method, path);
+  }
+}
+
+/**
+ * Parses an application/x-json-stream answer: one JSON value per line, empty body = empty list.
+ * Errors after the first item can only cut the stream short, so an unparsable line fails the call.
+ */
+export function parseJsonStream<T>(res: HttpResponse, method: string, path: string): T[] {
+  const contentType = header(res.headers, 'content-type');
+  const trimmed = res.body.trim();
+  if (!contentType.includes('x-json-stream') && trimmed.startsWith('[')) return parseJson<T[]>(res, method, path);
+  const items: T[] = [];
+  for (const line of res.body.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      items.push(JSON.parse(line) as T);
+    } catch {
+      throw new RucioApiError(res.status, '', `truncated or malformed x-json-stream line ${items.length + 1}: ${bodyHead(line)}`, method, path);
+    }
+  }
+  return items;
+}

@@ -1,0 +1,5 @@
+export { RucioClient } from './client.js';
+export { parseRucioDate, jwtExpiry } from './auth.js';
+export { buildPfn, isLocalLfn2PfnAlgorithm, lfn2pfnPath, type Lfn2PfnAlgorithm } from './lfn2pfn.js';
+export { NoProtocolError, selectProtocol, type ProtocolOperation } from './select-protocol.js';
+export type * from './types.js';

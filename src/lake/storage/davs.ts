@@ -1,0 +1,364 @@
+// WebDAV over HTTPS (Rucio schemes 'davs' and 'https') with node:https.
+//
+// Uploads never buffer: PUT streams the body with Content-Length. To be able to create
+// missing parents (or follow a redirect, as dCache and EOS do) and then send the same
+// body again, PUT announces `Expect: 100-continue` and starts the body only once the
+// server agrees (or stays silent for continueTimeoutMs, as curl does). A server that
+// refuses before the body starts leaves the stream untouched, so it can be sent again;
+// pass a `() => Readable` factory to allow a retry even after the body was read.
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { type Agent, request } from 'node:https';
+import { pipeline, type Readable } from 'node:stream';
+import { StorageError } from '../errors.js';
+import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
+import { parseDigest } from '../data/digest.js';
+import { exactLength } from '../data/exact-length.js';
+import { createTlsAgent } from './tls.js';
+
+/** An upload body: a stream (sent at most once), or a factory that opens it again for a retry. */
+export type PutBody = Readable | (() => Readable);
+
+export interface DavsDriverOptions {
+  /** Longest silence on a connection (connecting, handshake, mid-transfer) before the request fails; default 60 s. */
+  timeoutMs?: number;
+  /** How long a PUT waits for `100 Continue` before sending the body anyway; default 1 s. */
+  continueTimeoutMs?: number;
+  /** Redirects followed per request; default 5. */
+  maxRedirects?: number;
+}
+
+interface Reply {
+  res: IncomingMessage;
+  /** Where the final answer came from (after redirects). */
+  url: URL;
+}
+
+interface Outgoing {
+  headers?: OutgoingHttpHeaders;
+  /** A small fixed payload (PROPFIND) or a streamed upload. */
+  payload?: string | { source: BodySource; size: number };
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const ERROR_DETAIL_CHARS = 200;
+/** exchange() result when a kept-alive connection turned out to be closed by the server. */
+const STALE_SOCKET = Symbol('stale socket');
+
+const PROPFIND_BODY =
+  '<?xml version="1.0" encoding="utf-8"?>' +
+  '<D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getcontentlength/></D:prop></D:propfind>';
+
+/** Size and kind from a Depth 0 multistatus answer (any namespace prefix). */
+function parsePropfind(xml: string): StatResult {
+  const length = /<(?:[\w.-]+:)?getcontentlength\b[^>]*>\s*(\d+)\s*</i.exec(xml);
+  return {
+    size: length ? Number(length[1]) : 0,
+    isDirectory: /<(?:[\w.-]+:)?collection\b[^>]*\/?>/i.test(xml),
+  };
+}
+
+/** Hands out the upload stream, and knows whether it can be sent (again). */
+class BodySource {
+  private current: Readable | null;
+  private taken = false;
+
+  constructor(private readonly body: PutBody) {
+    this.current = typeof body === 'function' ? null : body;
+  }
+
+  canResend(): boolean {
+    return typeof this.body === 'function' || !this.taken;
+  }
+
+  take(): Readable {
+    if (this.taken || !this.current) {
+      if (typeof this.body !== 'function') throw new Error('the upload body was already sent');
+      this.current?.destroy();
+      this.current = this.body();
+    }
+    this.taken = true;
+    return this.current;
+  }
+
+  dispose(): void {
+    this.current?.destroy();
+  }
+}
+
+const isSuccess = (status: number): boolean => status >= 200 && status < 300;
+
+/** https:// URL for a davs:// or https:// PFN. */
+export function toHttpsUrl(pfn: string, method: string): URL {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(pfn)?.[1]?.toLowerCase() ?? '';
+  if (scheme !== 'davs' && scheme !== 'https') {
+    throw new StorageError(0, method, pfn, `unsupported URL scheme '${scheme}' for davs (expected davs:// or https://)`);
+  }
+  return new URL(`https://${pfn.slice(scheme.length + 3)}`);
+}
+
+function timeoutError(connected: boolean, ms: number): Error {
+  // ETIMEDOUT mirrors the kernel's connect timeout; ESOCKETTIMEDOUT marks a stall after connecting.
+  const error = new Error(connected ? `no data received for ${ms} ms` : `connection not established within ${ms} ms`);
+  return Object.assign(error, { code: connected ? 'ESOCKETTIMEDOUT' : 'ETIMEDOUT' });
+}
+
+export class DavsDriver implements StorageDriver {
+  readonly protocol = 'davs' as const;
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
+  private readonly continueTimeoutMs: number;
+  private readonly maxRedirects: number;
+
+  constructor(
+    private readonly auth: StorageAuth,
+    options: DavsDriverOptions = {},
+  ) {
+    this.agent = createTlsAgent(auth);
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.continueTimeoutMs = options.continueTimeoutMs ?? 1_000;
+    this.maxRedirects = options.maxRedirects ?? 5;
+  }
+
+  /** Close idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /**
+   * Stream exactly `size` bytes to `url`. A 404/409 (missing parent) leads to MKCOL of the
+   * missing levels and one more PUT, if the body can still be sent (see the file comment).
+   * The body is consumed or destroyed in every case.
+   */
+  async put(url: string, body: PutBody, size: number): Promise<void> {
+    const source = new BodySource(body);
+    try {
+      let reply = await this.send('PUT', toHttpsUrl(url, 'PUT'), { payload: { source, size } });
+      const missingParent = reply.res.statusCode === 404 || reply.res.statusCode === 409;
+      if (missingParent && source.canResend()) {
+        reply.res.resume();
+        const parent = parentOf(reply.url);
+        if (parent) await this.createCollections(parent);
+        reply = await this.send('PUT', reply.url, { payload: { source, size } });
+      }
+      await this.expectSuccess('PUT', reply);
+    } finally {
+      source.dispose();
+    }
+  }
+
+  async get(url: string): Promise<Readable> {
+    const reply = await this.send('GET', toHttpsUrl(url, 'GET'));
+    await this.expectSuccess('GET', reply, false);
+    return reply.res;
+  }
+
+  async stat(url: string): Promise<StatResult | null> {
+    const target = toHttpsUrl(url, 'HEAD');
+    if (target.pathname.endsWith('/')) return this.propfind(target);
+    const reply = await this.send('HEAD', target);
+    if (reply.res.statusCode === 404) return null;
+    await this.expectSuccess('HEAD', reply);
+    const length = reply.res.headers['content-length'];
+    const type = reply.res.headers['content-type'] ?? '';
+    // A directory answers HEAD like a listing page, if at all: ask WebDAV to be sure.
+    if (length === undefined || type.startsWith('text/html')) {
+      const viaDav = await this.propfind(reply.url).catch(() => null);
+      if (viaDav) return viaDav;
+    }
+    return { size: Number(length ?? 0), isDirectory: false };
+  }
+
+  async delete(url: string): Promise<void> {
+    await this.expectSuccess('DELETE', await this.send('DELETE', toHttpsUrl(url, 'DELETE')));
+  }
+
+  /** MKCOL; an existing collection (405) is fine. Parents are not created. */
+  async mkdir(url: string): Promise<void> {
+    const reply = await this.send('MKCOL', toHttpsUrl(url, 'MKCOL'));
+    if (reply.res.statusCode === 405) {
+      reply.res.resume();
+      return;
+    }
+    await this.expectSuccess('MKCOL', reply);
+  }
+
+  /** RFC 3230: HEAD with `Want-Digest`, answer in `Digest`, returned as lowercase hex. */
+  async checksum(url: string, algorithm: ChecksumAlgorithm): Promise<string> {
+    const reply = await this.send('HEAD', toHttpsUrl(url, 'HEAD'), { headers: { 'Want-Digest': algorithm } });
+    await this.expectSuccess('HEAD', reply);
+    const value = parseDigest(reply.res.headers.digest, algorithm);
+    if (value === null) {
+      throw new StorageError(reply.res.statusCode ?? 0, 'HEAD', this.redactUrl(reply.url), `no ${algorithm} checksum in Digest header`);
+    }
+    return value;
+  }
+
+  private async propfind(target: URL): Promise<StatResult | null> {
+    const reply = await this.send('PROPFIND', target, {
+      headers: { Depth: '0', 'Content-Type': 'application/xml; charset=utf-8' },
+      payload: PROPFIND_BODY,
+    });
+    if (reply.res.statusCode === 404) return null;
+    await this.expectSuccess('PROPFIND', reply, false);
+    let xml = '';
+    for await (const chunk of reply.res) xml += String(chunk);
+    return parsePropfind(xml);
+  }
+
+  /** MKCOL `dir`, creating missing ancestors first when the server says they are missing. */
+  private async createCollections(dir: URL): Promise<void> {
+    let reply = await this.send('MKCOL', dir);
+    const status = reply.res.statusCode;
+    const parent = parentOf(dir);
+    if ((status === 409 || status === 404) && parent) {
+      reply.res.resume();
+      await this.createCollections(parent);
+      reply = await this.send('MKCOL', dir);
+    }
+    if (reply.res.statusCode === 405) {
+      reply.res.resume();
+      return;
+    }
+    await this.expectSuccess('MKCOL', reply);
+  }
+
+  /** Throw a StorageError for a non-2xx reply (with the head of its body); drain it otherwise. */
+  private async expectSuccess(method: string, { res, url }: Reply, drain = true): Promise<void> {
+    const status = res.statusCode ?? 0;
+    if (isSuccess(status)) {
+      if (drain) res.resume();
+      return;
+    }
+    let detail = '';
+    try {
+      for await (const chunk of res) {
+        detail += String(chunk);
+        if (detail.length >= ERROR_DETAIL_CHARS) break;
+      }
+    } catch {
+      // The body is only a hint; the status is the answer.
+    }
+    detail = detail.replace(/\s+/g, ' ').trim().slice(0, ERROR_DETAIL_CHARS) || res.statusMessage || 'HTTP error';
+    throw new StorageError(status, method, this.redactUrl(url), this.redact(detail));
+  }
+
+  /** One request, following redirects; resolves once the response headers arrive. */
+  private async send(method: string, target: URL, outgoing: Outgoing = {}): Promise<Reply> {
+    const upload = typeof outgoing.payload === 'object' ? outgoing.payload : undefined;
+    let url = target;
+    let staleRetried = false;
+    for (let hop = 0; ; ) {
+      // The token goes only to the host it was meant for, not to redirect targets elsewhere.
+      const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname);
+      if (res === STALE_SOCKET) {
+        if (staleRetried) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        staleRetried = true;
+        continue;
+      }
+      const location = res.headers.location;
+      if (!REDIRECTS.has(res.statusCode ?? 0) || !location || hop >= this.maxRedirects) return { res, url };
+      res.resume();
+      if (upload && !upload.source.canResend()) {
+        throw new StorageError(res.statusCode ?? 0, method, this.redactUrl(url),
+          'redirected after the body was sent; pass a body factory to allow sending it again');
+      }
+      url = new URL(location, url);
+      hop++;
+    }
+  }
+
+  private exchange(
+    method: string,
+    target: URL,
+    { headers, payload }: Outgoing,
+    withToken: boolean,
+  ): Promise<IncomingMessage | typeof STALE_SOCKET> {
+    return new Promise((resolve, reject) => {
+      const upload = typeof payload === 'object' ? payload : undefined;
+      const allHeaders: OutgoingHttpHeaders = { 'User-Agent': 'lakeprobe', ...headers };
+      if (this.auth.token && withToken) allHeaders.Authorization = `Bearer ${this.auth.token.token}`;
+      if (typeof payload === 'string') allHeaders['Content-Length'] = Buffer.byteLength(payload);
+      if (upload) {
+        allHeaders['Content-Length'] = upload.size;
+        if (upload.size > 0) allHeaders.Expect = '100-continue';
+      }
+      const req = request(target, { method, agent: this.agent, headers: allHeaders, timeout: this.timeoutMs });
+      let res: IncomingMessage | undefined;
+      let connected = false;
+      let bodyStarted = false;
+      let continueTimer: NodeJS.Timeout | undefined = undefined;
+
+      req.on('socket', (socket) => {
+        if (req.reusedSocket) connected = true;
+        else socket.once('secureConnect', () => (connected = true));
+      });
+      req.on('timeout', () => {
+        const error = timeoutError(connected, this.timeoutMs);
+        if (res) res.destroy(error);
+        else req.destroy(error);
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(continueTimer);
+        if (res) return;
+        // A kept-alive connection the server had closed: safe to retry if nothing was sent.
+        if (req.reusedSocket && !bodyStarted && error.code === 'ECONNRESET') resolve(STALE_SOCKET);
+        else reject(error);
+      });
+      req.on('response', (response) => {
+        res = response;
+        clearTimeout(continueTimer);
+        // An answer before the whole body went out ends this connection's usefulness.
+        if (upload && !req.writableFinished) response.once('close', () => req.destroy());
+        resolve(response);
+      });
+
+      if (!upload) {
+        req.end(payload);
+        return;
+      }
+      const startBody = (): void => {
+        clearTimeout(continueTimer);
+        if (bodyStarted || res || req.destroyed) return;
+        bodyStarted = true;
+        const guard = exactLength(upload.size, (detail) => new StorageError(0, method, this.redactUrl(target), detail));
+        pipeline(upload.source.take(), guard, req, (error) => {
+          if (error && !res) reject(error);
+        });
+      };
+      if (upload.size === 0) {
+        startBody();
+        return;
+      }
+      req.once('continue', startBody);
+      continueTimer = setTimeout(startBody, this.continueTimeoutMs);
+      req.flushHeaders();
+    });
+  }
+
+  private redact(text: string): string {
+    const token = this.auth.token?.token;
+    return token ? text.split(token).join('***') : text;
+  }
+
+  /** The URL for messages: no user info, no token-like query values. */
+  private redactUrl(url: URL): string {
+    const copy = new URL(url);
+    copy.username = '';
+    copy.password = '';
+    for (const key of [...copy.searchParams.keys()]) {
+      if (/authz|token|macaroon|signature/i.test(key)) copy.searchParams.set(key, '***');
+    }
+    return this.redact(copy.toString());
+  }
+}
+
+/** The collection holding `url` (no trailing slash), or null at the root. */
+function parentOf(url: URL): URL | null {
+  const path = url.pathname.replace(/\/+$/, '');
+  const cut = path.lastIndexOf('/');
+  if (cut <= 0) return null;
+  const parent = new URL(url);
+  parent.pathname = path.slice(0, cut);
+  parent.search = '';
+  return parent;
+}

@@ -1,0 +1,133 @@
+// Loads a plan file: YAML → schema → cross-object checks → conventions, collecting every
+// problem with its file:line:column before deciding whether the plan is usable.
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname } from 'node:path';
+import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { checkAuthMethods, checkScenarios, duplicateNames, type ParsedParams } from './checks.js';
+import { resolveConventions, type Conventions } from './conventions.js';
+import { formatPath, hasErrors, type Diagnostic } from './diagnostics.js';
+import { fileProblem } from './files.js';
+import type { PlanContext, PlanLoadResult, ResolvedPlan, RseSelection } from './resolved.js';
+import { credentialsSchema, lakeSchema, planSchema, type PlanFile } from './schema.js';
+import { validate, type PlanIssue } from './validate.js';
+import { positionOf } from './yaml-positions.js';
+
+export async function loadPlanFile(file: string, ctx: PlanContext): Promise<PlanLoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return { ok: false, diagnostics: [fileDiagnostic(file, `cannot read plan: ${fileProblem(err)}`)] };
+  }
+  return loadPlanText(text, file, ctx);
+}
+
+/** As loadPlanFile, for text already in memory; `file` names it in diagnostics and anchors relative paths. */
+export async function loadPlanText(text: string, file: string, ctx: PlanContext): Promise<PlanLoadResult> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const diagnostics: Diagnostic[] = [
+    ...doc.errors.map((e) => yamlDiagnostic(e, file, lineCounter, 'error')),
+    ...doc.warnings.map((e) => yamlDiagnostic(e, file, lineCounter, 'warning')),
+  ];
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch {
+    // Only possible with YAML errors, which are already reported.
+    return { ok: false, diagnostics };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    diagnostics.push(fileDiagnostic(file, 'a plan is a YAML mapping with at least "experiments"'));
+    return { ok: false, diagnostics };
+  }
+  const data = raw as Record<string, unknown>;
+
+  const parsed = validate(planSchema, data);
+  const scenarios = checkScenarios(data, ctx);
+  const issues: PlanIssue[] = [...parsed.issues, ...duplicateNames(data), ...scenarios.issues];
+
+  // Conventions need only lake and credentials, so they run even when other parts are wrong.
+  const lake = validate(lakeSchema.optional(), data.lake);
+  const credentials = validate(credentialsSchema.optional(), data.credentials);
+  let conventions: Conventions | undefined;
+  if (lake.ok && credentials.ok) {
+    conventions = await resolveConventions({
+      lake: lake.value,
+      credentials: credentials.value,
+      planDir: dirname(file),
+      env: ctx.env,
+      uid: ctx.uid,
+    });
+    issues.push(...conventions.issues, ...checkAuthMethods(data, conventions.sandbox, conventions.credentials));
+    diagnostics.push(...conventions.diagnostics);
+  }
+
+  diagnostics.push(...issues.map((issue) => issueDiagnostic(issue, file, doc, lineCounter)));
+  sortDiagnostics(diagnostics, file);
+  if (!parsed.ok || !conventions || hasErrors(diagnostics)) return { ok: false, diagnostics };
+  return { ok: true, plan: buildPlan(parsed.value, file, conventions, scenarios.params), diagnostics };
+}
+
+function buildPlan(plan: PlanFile, file: string, conventions: Conventions, params: ParsedParams): ResolvedPlan {
+  return {
+    name: plan.name ?? basename(file, extname(file)),
+    file,
+    sandbox: conventions.sandbox,
+    lake: conventions.lake,
+    credentials: conventions.credentials,
+    rses: selection(plan.rses) ?? { expression: '*' },
+    experiments: plan.experiments.map((experiment, i) => ({
+      name: experiment.name,
+      description: experiment.description,
+      tests: experiment.tests.map((test, j) => ({
+        name: test.name,
+        scenario: test.scenario,
+        auth: test.auth ?? null,
+        rses: selection(test.rses),
+        params: params.get(`${i}.${j}`),
+        schedule: test.schedule && {
+          cron: test.schedule.cron,
+          offsetSeconds: test.schedule.offset_seconds,
+          jitterSeconds: test.schedule.jitter_seconds,
+        },
+        success: test.success && {
+          maxFailureRate: test.success.max_failure_rate,
+          maxP95Ms: test.success.max_p95_ms,
+        },
+      })),
+    })),
+    sources: conventions.sources,
+  };
+}
+
+function selection(rses: RseSelection | undefined): RseSelection | undefined {
+  if (rses?.names) return { names: rses.names };
+  if (rses?.expression) return { expression: rses.expression };
+  return undefined;
+}
+
+function issueDiagnostic(issue: PlanIssue, file: string, doc: Document, lineCounter: LineCounter): Diagnostic {
+  const { line, column } = positionOf(doc, lineCounter, issue.path);
+  return { file, line, column, path: formatPath(issue.path), message: issue.message, severity: issue.severity };
+}
+
+function yamlDiagnostic(e: YAMLError, file: string, lineCounter: LineCounter, severity: Diagnostic['severity']): Diagnostic {
+  const { line, col } = lineCounter.linePos(e.pos[0]);
+  return { file, line, column: col, path: '', message: `YAML: ${e.message}`, severity };
+}
+
+function fileDiagnostic(file: string, message: string): Diagnostic {
+  return { file, line: 1, column: 1, path: '', message, severity: 'error' };
+}
+
+/** The plan's own diagnostics first, in reading order; then those in other files. */
+function sortDiagnostics(diagnostics: Diagnostic[], file: string): void {
+  diagnostics.sort(
+    (a, b) =>
+      Number(a.file !== file) - Number(b.file !== file) ||
+      a.file.localeCompare(b.file) ||
+      a.line - b.line ||
+      a.column - b.column,
+  );
+}

@@ -1,0 +1,80 @@
+import type { ZodType } from 'zod';
+import type { Diagnostic } from './diagnostics.js';
+import type { AuthMethodName } from './schema.js';
+
+/** What the loader may look at besides the plan file itself. Injected so tests control it. */
+export interface PlanContext {
+  env: Record<string, string | undefined>;
+  uid: number;
+  /** The params schema of a registered scenario, undefined when no such scenario exists. */
+  scenarioParams: (scenario: string) => ZodType | undefined;
+  knownScenarios: string[];
+}
+
+export type PlanLoadResult =
+  | { ok: true; plan: ResolvedPlan; diagnostics: Diagnostic[] }
+  | { ok: false; diagnostics: Diagnostic[] };
+
+export interface RseSelection {
+  expression?: string;
+  names?: string[];
+}
+
+export interface ResolvedLake {
+  rucioHost?: string;
+  authHost?: string;
+  vo: string;
+  account?: string;
+  /** CA bundle file or certificate directory. */
+  caPath?: string;
+  insecure: boolean;
+}
+
+export interface ResolvedCredentials {
+  /** `password` is a resolved secret: never print it. */
+  userpass?: { username: string; password: string };
+  x509?: { proxy: string } | { cert: string; key: string };
+  /** A token file, or a token value taken from the environment (`source` names the variable). */
+  token?: { file: string } | { value: string; source: string };
+}
+
+export interface ResolvedSchedule {
+  cron: string;
+  offsetSeconds: number;
+  jitterSeconds: number;
+}
+
+export interface ResolvedSuccess {
+  maxFailureRate?: number;
+  maxP95Ms?: number;
+}
+
+export interface ResolvedTest {
+  name: string;
+  scenario: string;
+  /** null: every method that has usable credentials at run time. */
+  auth: AuthMethodName[] | null;
+  rses?: RseSelection;
+  /** Output of the scenario's params schema. */
+  params: unknown;
+  schedule?: ResolvedSchedule;
+  success?: ResolvedSuccess;
+}
+
+export interface ResolvedExperiment {
+  name: string;
+  description?: string;
+  tests: ResolvedTest[];
+}
+
+export interface ResolvedPlan {
+  name: string;
+  file: string;
+  sandbox: boolean;
+  lake: ResolvedLake;
+  credentials: ResolvedCredentials;
+  rses: RseSelection;
+  experiments: ResolvedExperiment[];
+  /** Each value taken from outside the plan, e.g. 'lake.rucio_host from /opt/rucio/etc/rucio.cfg'. Never a secret. */
+  sources: string[];
+}

@@ -1,0 +1,121 @@
+// The plan file as written (snake_case, as in YAML). Objects are strict: an unknown key is
+// an error, so a typo never silently turns into a default. Scenario params are checked
+// later against each scenario's own schema, and cross-object rules (unique names, known
+// scenarios, credentials present) are checked on the whole plan in checks.ts.
+import { z } from 'zod';
+import { cronProblem } from './cron.js';
+
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
+export type AuthMethodName = (typeof AUTH_METHODS)[number];
+
+const nonEmpty = z.string().min(1);
+
+const name = z.string().regex(NAME_PATTERN, {
+  error: 'must start with a letter or digit and contain only letters, digits, "_", "." and "-"',
+});
+
+export const lakeSchema = z.strictObject({
+  sandbox: z.boolean().optional(),
+  rucio_host: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  auth_host: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  vo: nonEmpty.optional(),
+  account: nonEmpty.optional(),
+  ca_cert: nonEmpty.optional(),
+  insecure: z.boolean().optional(),
+});
+
+const userpassSchema = z
+  .strictObject({
+    username: nonEmpty.optional(),
+    password_env: nonEmpty.optional(),
+    password_file: nonEmpty.optional(),
+    // Declared only to refuse it with a helpful message instead of "unknown key".
+    password: z
+      .never({ error: 'inline passwords are refused: use password_env (an environment variable name) or password_file' })
+      .optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.password_env !== undefined && v.password_file !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['password_file'], message: 'set only one of password_env, password_file' });
+    }
+  });
+
+const x509Schema = z
+  .strictObject({ proxy: nonEmpty.optional(), cert: nonEmpty.optional(), key: nonEmpty.optional() })
+  .superRefine((v, ctx) => {
+    if (v.proxy !== undefined && (v.cert !== undefined || v.key !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set either proxy, or cert and key, not both' });
+    } else if (v.proxy === undefined && (v.cert === undefined || v.key === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set proxy, or both cert and key' });
+    }
+  });
+
+const tokenSchema = z
+  .strictObject({ file: nonEmpty.optional(), env: nonEmpty.optional() })
+  .superRefine((v, ctx) => {
+    if ((v.file === undefined) === (v.env === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of file, env' });
+    }
+  });
+
+export const credentialsSchema = z.strictObject({
+  userpass: userpassSchema.optional(),
+  x509: x509Schema.optional(),
+  token: tokenSchema.optional(),
+});
+
+export const rsesSchema = z
+  .strictObject({ expression: nonEmpty.optional(), names: z.array(nonEmpty).min(1).optional() })
+  .superRefine((v, ctx) => {
+    if (v.expression !== undefined && v.names !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set either expression or names, not both' });
+    }
+  });
+
+const scheduleSchema = z.strictObject({
+  cron: z.string().superRefine((value, ctx) => {
+    const problem = cronProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  offset_seconds: z.int().min(0).default(0),
+  jitter_seconds: z.int().min(0).default(0),
+});
+
+const successSchema = z.strictObject({
+  max_failure_rate: z.number().min(0).max(1).optional(),
+  max_p95_ms: z.number().positive().optional(),
+});
+
+export const testSchema = z.strictObject({
+  name,
+  scenario: nonEmpty,
+  auth: z
+    .array(z.enum(AUTH_METHODS))
+    .min(1)
+    .refine((list) => new Set(list).size === list.length, { error: 'lists a method twice' })
+    .optional(),
+  rses: rsesSchema.optional(),
+  params: z.unknown().optional(),
+  schedule: scheduleSchema.optional(),
+  success: successSchema.optional(),
+});
+
+export const experimentSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  tests: z.array(testSchema).min(1),
+});
+
+export const planSchema = z.strictObject({
+  name: name.optional(),
+  lake: lakeSchema.optional(),
+  credentials: credentialsSchema.optional(),
+  rses: rsesSchema.optional(),
+  experiments: z.array(experimentSchema).min(1),
+});
+
+export type PlanFile = z.output<typeof planSchema>;
+export type LakeSection = z.output<typeof lakeSchema>;
+export type CredentialsSection = z.output<typeof credentialsSchema>;
+export type TestSection = z.output<typeof testSchema>;

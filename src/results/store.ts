@@ -1,0 +1,128 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { LedgerEntry, NewLedgerEntry, CleanupLedger } from '../engine/ledger.js';
+import type { OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY, plan_name TEXT NOT NULL, plan_file TEXT NOT NULL,
+  started_at TEXT NOT NULL, finished_at TEXT, total INTEGER, failed INTEGER
+);
+CREATE TABLE IF NOT EXISTS op_results (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL, experiment TEXT NOT NULL, test TEXT NOT NULL, scenario TEXT NOT NULL,
+  operation TEXT NOT NULL, rse TEXT NOT NULL, src_rse TEXT NOT NULL, dst_rse TEXT NOT NULL,
+  protocol TEXT NOT NULL, auth_method TEXT NOT NULL, identity_role TEXT NOT NULL,
+  bytes INTEGER NOT NULL, size_class TEXT NOT NULL, start TEXT NOT NULL, duration_ms REAL NOT NULL,
+  outcome TEXT NOT NULL, error_class TEXT, error_message TEXT NOT NULL,
+  rule_id TEXT NOT NULL, request_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS op_results_run ON op_results (run_id, experiment);
+CREATE TABLE IF NOT EXISTS ledger (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL, kind TEXT NOT NULL, rse TEXT NOT NULL, target TEXT NOT NULL,
+  auth_method TEXT NOT NULL, created_at TEXT NOT NULL, state TEXT NOT NULL
+);
+`;
+
+const COLUMNS: [keyof OpResult, string][] = [
+  ['runId', 'run_id'], ['experiment', 'experiment'], ['test', 'test'], ['scenario', 'scenario'],
+  ['operation', 'operation'], ['rse', 'rse'], ['srcRse', 'src_rse'], ['dstRse', 'dst_rse'],
+  ['protocol', 'protocol'], ['authMethod', 'auth_method'], ['identityRole', 'identity_role'],
+  ['bytes', 'bytes'], ['sizeClass', 'size_class'], ['start', 'start'], ['durationMs', 'duration_ms'],
+  ['outcome', 'outcome'], ['errorClass', 'error_class'], ['errorMessage', 'error_message'],
+  ['ruleId', 'rule_id'], ['requestId', 'request_id'],
+];
+
+type Row = Record<string, unknown>;
+
+/**
+ * The results store (SQLite, WAL). Inserts are synchronous, so an OpResult is
+ * on disk before any other sink reports it. Also holds the cleanup ledger.
+ */
+export class ResultsStore implements Sink, CleanupLedger {
+  private readonly db: Database.Database;
+  private readonly insertResult: Database.Statement;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+    this.insertResult = this.db.prepare(
+      `INSERT INTO op_results (${COLUMNS.map(([, c]) => c).join(', ')})
+       VALUES (${COLUMNS.map(([, c]) => `@${c}`).join(', ')})`,
+    );
+  }
+
+  onBegin(run: RunInfo): void {
+    this.db.prepare('INSERT INTO runs (run_id, plan_name, plan_file, started_at) VALUES (?, ?, ?, ?)')
+      .run(run.runId, run.planName, run.planFile, run.startedAt);
+  }
+
+  onResult(result: OpResult): void {
+    const row: Row = {};
+    for (const [key, column] of COLUMNS) row[column] = result[key];
+    this.insertResult.run(row);
+  }
+
+  onEnd(run: RunInfo, summary: RunSummary): void {
+    this.db.prepare('UPDATE runs SET finished_at = ?, total = ?, failed = ? WHERE run_id = ?')
+      .run(summary.finishedAt, summary.total, summary.failed, run.runId);
+  }
+
+  runs(): (RunInfo & { finishedAt: string | null; total: number | null; failed: number | null })[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC').all() as Row[]).map((r) => ({
+      runId: String(r.run_id), planName: String(r.plan_name), planFile: String(r.plan_file),
+      startedAt: String(r.started_at), finishedAt: (r.finished_at as string | null) ?? null,
+      total: (r.total as number | null) ?? null, failed: (r.failed as number | null) ?? null,
+    }));
+  }
+
+  run(runId: string): ReturnType<ResultsStore['runs']>[number] | undefined {
+    return this.runs().find((r) => r.runId === runId);
+  }
+
+  results(runId: string): OpResult[] {
+    const rows = this.db.prepare('SELECT * FROM op_results WHERE run_id = ? ORDER BY id').all(runId) as Row[];
+    return rows.map((row) => {
+      const result: Record<string, unknown> = {};
+      for (const [key, column] of COLUMNS) result[key] = row[column];
+      return result as unknown as OpResult;
+    });
+  }
+
+  intend(entry: NewLedgerEntry): number {
+    const info = this.db.prepare(
+      `INSERT INTO ledger (run_id, kind, rse, target, auth_method, created_at, state)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending')`,
+    ).run(entry.runId, entry.kind, entry.rse, entry.target, entry.authMethod, new Date().toISOString());
+    return Number(info.lastInsertRowid);
+  }
+
+  created(id: number, target?: string): void {
+    if (target === undefined) this.db.prepare("UPDATE ledger SET state = 'created' WHERE id = ?").run(id);
+    else this.db.prepare("UPDATE ledger SET state = 'created', target = ? WHERE id = ?").run(target, id);
+  }
+
+  done(id: number): void {
+    this.db.prepare("UPDATE ledger SET state = 'done' WHERE id = ?").run(id);
+  }
+
+  pending(runId?: string): LedgerEntry[] {
+    const rows = (runId === undefined
+      ? this.db.prepare("SELECT * FROM ledger WHERE state != 'done' ORDER BY id").all()
+      : this.db.prepare("SELECT * FROM ledger WHERE state != 'done' AND run_id = ? ORDER BY id").all(runId)) as Row[];
+    return rows.map((r) => ({
+      id: Number(r.id), runId: String(r.run_id), kind: r.kind as LedgerEntry['kind'], rse: String(r.rse),
+      target: String(r.target), authMethod: String(r.auth_method), createdAt: String(r.created_at),
+      state: r.state as LedgerEntry['state'],
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,155 @@
+// Direct access for the sandbox orchestrator and tests: seeding (accounts,
+// identities, RSEs, limits, scopes), the transfer engine's request queue,
+// the reaper's candidates, and the cleaner/undertaker pass.
+import { insertAccount, insertScope, requireAccount, upsertAccountLimit } from './accounts.js';
+import type { IdentityKind } from './auth.js';
+import { hashPassword } from './auth.js';
+import type { Catalogue } from './context.js';
+import { RucioError } from './errors.js';
+import type { ExpireResult } from './housekeeping.js';
+import { expire } from './housekeeping.js';
+import type { ReplicaRow } from './replica-store.js';
+import { REPLICA_STATES, findReplica, replicaPfns, setReplicaState } from './replica-store.js';
+import type { RequestState } from './requests.js';
+import { getRequestRow } from './requests.js';
+import { insertProtocol, insertRse } from './rses.js';
+import { requireRse, rseById, setRseAttribute } from './rse-store.js';
+import { replicaStateChanged } from './rule-engine.js';
+
+export interface TransferRequest {
+  id: string;
+  ruleId: string;
+  scope: string;
+  name: string;
+  state: RequestState;
+  destRse: string;
+  /** Where the copy must be written (dest protocols able to write, best first). */
+  destPfns: string[];
+  /** AVAILABLE replicas elsewhere, with their readable PFNs. */
+  sources: { rse: string; pfns: string[] }[];
+  bytes: number;
+  adler32: string | null;
+  md5: string | null;
+  activity: string;
+  priority: number;
+  createdAt: Date;
+}
+
+export interface ReplicaInfo {
+  rse: string;
+  state: string;
+  pfns: string[];
+  tombstone: Date | null;
+  locks: number;
+}
+
+export interface CatalogueAdmin {
+  addAccount(name: string, type: 'USER' | 'GROUP' | 'SERVICE', opts?: { admin?: boolean; email?: string }): void;
+  /** OIDC identities are 'SUB=<sub>, ISS=<iss>'; passwords are stored salted and hashed. */
+  addIdentity(id: { kind: IdentityKind; identity: string; account: string; password?: string; isDefault?: boolean }): void;
+  /** Returns the RSE id. */
+  addRse(name: string, opts: { deterministic: boolean; rseType: 'DISK' | 'TAPE'; volatile: boolean; stagingArea?: boolean; qosClass?: string }): string;
+  addProtocol(rse: string, protocol: Record<string, unknown>): void;
+  setRseAttribute(rse: string, key: string, value: string | number | boolean): void;
+  setRseAvailability(rse: string, flags: { read?: boolean; write?: boolean; delete?: boolean }): void;
+  setAccountLimit(account: string, rse: string, bytes: number): void;
+  addScope(account: string, scope: string): void;
+  /** Replica state name ('AVAILABLE', 'COPYING', ...) or null when there is no replica. */
+  getReplicaState(scope: string, name: string, rse: string): string | null;
+  listReplicas(scope: string, name: string): ReplicaInfo[];
+  listRequests(state?: RequestState): TransferRequest[];
+  markRequestSubmitted(id: string, info: { sourceRse?: string; transfertool?: string; externalId?: string }): void;
+  /** A transfer finished: success makes the destination replica AVAILABLE, failure makes its locks STUCK. */
+  completeRequest(id: string, outcome: { ok: true; sourceRse?: string } | { ok: false; error: string }): void;
+  /** Replicas whose tombstone has passed and that no lock holds: what a reaper may delete. */
+  replicasToReap(rse?: string): { rse: string; scope: string; name: string; pfns: string[] }[];
+  removeReplica(scope: string, name: string, rse: string): void;
+  /** Runs judge-cleaner and undertaker once, at `now` (default: the catalogue clock). */
+  expire(now?: Date): ExpireResult;
+}
+
+export function createAdmin(cat: Catalogue): CatalogueAdmin {
+  const db = cat.db;
+  const tx = <T>(fn: () => T): T => db.transaction(fn)();
+  const pfnsOf = (r: ReplicaRow, op: 'read' | 'write'): string[] =>
+    replicaPfns(db, rseById(db, r.rse_id), r.scope, r.name, r.path, op).map((p) => p.pfn);
+  const lockCount = db.prepare('SELECT COUNT(*) AS n FROM locks WHERE scope = ? AND name = ? AND rse_id = ?');
+
+  return {
+    addAccount: (name, type, opts = {}) => tx(() => insertAccount(cat, name, type, opts)),
+    addIdentity: ({ kind, identity, account, password, isDefault }) => tx(() => {
+      requireAccount(db, account);
+      if (kind === 'USERPASS' && !password) throw new RucioError(400, 'ValueError', 'A USERPASS identity needs a password');
+      const secret = password ? hashPassword(password) : null;
+      db.prepare(`INSERT INTO identities (kind, identity, account, salt, password_hash, is_default, created_at)
+                  VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(kind, identity, account, secret?.salt ?? null, secret?.hash ?? null, isDefault ? 1 : 0, cat.now());
+    }),
+    addRse: (name, opts) => tx(() => insertRse(cat, name, opts)),
+    addProtocol: (rse, protocol) => tx(() => insertProtocol(cat, rse, protocol)),
+    setRseAttribute: (rse, key, value) => tx(() => setRseAttribute(db, requireRse(db, rse, cat.vo).id, key, value)),
+    setRseAvailability: (rse, flags) => tx(() => {
+      const row = requireRse(db, rse, cat.vo);
+      const bit = (v: boolean | undefined, old: number): number => (v === undefined ? old : v ? 1 : 0);
+      db.prepare('UPDATE rses SET availability_read = ?, availability_write = ?, availability_delete = ?, updated_at = ? WHERE id = ?')
+        .run(bit(flags.read, row.availability_read), bit(flags.write, row.availability_write),
+          bit(flags.delete, row.availability_delete), cat.now(), row.id);
+    }),
+    setAccountLimit: (account, rse, bytes) => tx(() => upsertAccountLimit(cat, account, rse, bytes)),
+    addScope: (account, scope) => tx(() => insertScope(cat, account, scope)),
+    getReplicaState: (scope, name, rse) => {
+      const r = findReplica(db, requireRse(db, rse, cat.vo).id, scope, name);
+      return r ? REPLICA_STATES[r.state] : null;
+    },
+    listReplicas: (scope, name) =>
+      (db.prepare('SELECT * FROM replicas WHERE scope = ? AND name = ?').all(scope, name) as ReplicaRow[]).map((r) => ({
+        rse: rseById(db, r.rse_id).name, state: REPLICA_STATES[r.state], pfns: pfnsOf(r, 'read'),
+        tombstone: r.tombstone === null ? null : new Date(r.tombstone), locks: (lockCount.get(r.scope, r.name, r.rse_id) as { n: number }).n,
+      })),
+    listRequests: (state) => {
+      const rows = (state
+        ? db.prepare('SELECT * FROM requests WHERE state = ? ORDER BY priority DESC, created_at, rowid').all(state)
+        : db.prepare('SELECT * FROM requests ORDER BY created_at, rowid').all()) as ReturnType<typeof getRequestRow>[];
+      return rows.map((q) => {
+        const dest = rseById(db, q.dest_rse_id);
+        const destReplica = findReplica(db, dest.id, q.scope, q.name);
+        const sources = (db.prepare(`SELECT * FROM replicas WHERE scope = ? AND name = ? AND state = 'A' AND rse_id != ?`)
+          .all(q.scope, q.name, dest.id) as ReplicaRow[]).map((r) => ({ rse: rseById(db, r.rse_id).name, pfns: pfnsOf(r, 'read') }));
+        return {
+          id: q.id, ruleId: q.rule_id, scope: q.scope, name: q.name, state: q.state, destRse: dest.name,
+          destPfns: destReplica ? pfnsOf(destReplica, 'write') : [], sources, bytes: q.bytes, adler32: q.adler32, md5: q.md5,
+          activity: q.activity, priority: q.priority, createdAt: new Date(q.created_at),
+        };
+      });
+    },
+    markRequestSubmitted: (id, info) => tx(() => {
+      getRequestRow(db, id);
+      const source = info.sourceRse ? requireRse(db, info.sourceRse, cat.vo).id : null;
+      const now = cat.now();
+      db.prepare(`UPDATE requests SET state = 'SUBMITTED', source_rse_id = COALESCE(?, source_rse_id), transfertool = ?,
+                  external_id = ?, submitted_at = ?, started_at = ?, updated_at = ? WHERE id = ?`)
+        .run(source, info.transfertool ?? null, info.externalId ?? null, now, now, now, id);
+    }),
+    completeRequest: (id, outcome) => tx(() => {
+      const q = getRequestRow(db, id);
+      const now = cat.now();
+      if (outcome.ok && outcome.sourceRse) {
+        db.prepare('UPDATE requests SET source_rse_id = ? WHERE id = ?').run(requireRse(db, outcome.sourceRse, cat.vo).id, id);
+      }
+      const state = outcome.ok ? 'A' : 'U';
+      if (findReplica(db, q.dest_rse_id, q.scope, q.name)) setReplicaState(db, q.dest_rse_id, q.scope, q.name, state, now);
+      replicaStateChanged(cat, q.dest_rse_id, q.scope, q.name, state, outcome.ok ? null : outcome.error);
+    }),
+    replicasToReap: (rse) => {
+      const rseId = rse ? requireRse(db, rse, cat.vo).id : null;
+      const rows = db.prepare(`SELECT * FROM replicas p WHERE tombstone IS NOT NULL AND tombstone <= ? AND (? IS NULL OR rse_id = ?)
+                               AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.scope = p.scope AND l.name = p.name AND l.rse_id = p.rse_id)
+                               ORDER BY tombstone`).all(cat.now(), rseId, rseId) as ReplicaRow[];
+      return rows.map((r) => ({ rse: rseById(db, r.rse_id).name, scope: r.scope, name: r.name, pfns: pfnsOf(r, 'read') }));
+    },
+    removeReplica: (scope, name, rse) => tx(() => {
+      db.prepare('DELETE FROM replicas WHERE rse_id = ? AND scope = ? AND name = ?').run(requireRse(db, rse, cat.vo).id, scope, name);
+    }),
+    expire: (now) => expire(now ? { ...cat, now: () => now.getTime() } : cat),
+  };
+}

@@ -1,0 +1,183 @@
+// /dids: collections, metadata, attach/detach, content and rules of a DID.
+import type { Caller, Catalogue, JsonObject, RequestContext } from './context.js';
+import { asBool, jsonObject, param } from './context.js';
+import type { DidKey, DidRow } from './did-store.js';
+import { attachDids, children, collectionSize, detachDids, findDid, requireDid, requireScope } from './did-store.js';
+import { didColumnMeta, setDidMeta } from './did-meta.js';
+import { RucioError, accessDenied } from './errors.js';
+import { rucioDate } from './format.js';
+import type { Reply } from './http.js';
+import { created, emptyOk, jsonReply, streamReply } from './http.js';
+import { registerReplicas } from './replicas.js';
+import type { Route } from './router.js';
+import { createRule, ruleOptions } from './rule-create.js';
+import type { RuleRow } from './rule-engine.js';
+import { reconcileRulesAbove } from './rule-engine.js';
+import { ruleObject } from './rules.js';
+import { DID, DIDS, validateSchema } from './schema.js';
+
+const didOf = (ctx: RequestContext): DidKey => ({ scope: ctx.params.scope as string, name: ctx.params.name as string });
+
+function mayWriteScope(cat: Catalogue, caller: Caller, scope: string): boolean {
+  if (caller.admin) return true;
+  const row = cat.db.prepare('SELECT account FROM scopes WHERE scope = ?').get(scope) as { account: string } | undefined;
+  return row?.account === caller.account;
+}
+
+function didList(v: unknown): DidKey[] {
+  return (Array.isArray(v) ? v : []).map((d: Record<string, unknown>) => ({ scope: String(d.scope), name: String(d.name) }));
+}
+
+/** Attaches children (registering them as replicas first when an RSE is given) and re-evaluates rules. */
+function attachContent(ctx: RequestContext, parent: DidRow, dids: unknown, rse: unknown): void {
+  if (typeof rse === 'string' && Array.isArray(dids)) registerReplicas(ctx.cat, ctx.caller, rse, dids, false);
+  attachDids(ctx.cat.db, parent, didList(dids), ctx.cat.now());
+  reconcileRulesAbove(ctx.cat, parent.scope, parent.name);
+}
+
+function addDid(ctx: RequestContext): Reply {
+  const { scope, name } = didOf(ctx);
+  const body = jsonObject(ctx.body);
+  const type = String(param(body, 'type')).toUpperCase();
+  validateSchema('did', DID, { name, type, scope }, 400);
+  if (Array.isArray(body.dids) && body.dids.length) validateSchema('dids', DIDS, body.dids, 400);
+  if (!mayWriteScope(ctx.cat, ctx.caller, scope)) {
+    throw accessDenied(`Account ${ctx.caller.account} can not add data identifier to scope ${scope}`);
+  }
+  if (type !== 'DATASET' && type !== 'CONTAINER') {
+    throw new RucioError(409, 'UnsupportedOperation', 'Only collection (dataset/container) can be registered.');
+  }
+  requireScope(ctx.cat.db, scope);
+  if (findDid(ctx.cat.db, scope, name)) throw new RucioError(409, 'DataIdentifierAlreadyExists', 'Data Identifier already exists!');
+  const now = ctx.cat.now();
+  const lifetime = typeof body.lifetime === 'number' ? body.lifetime : null;
+  const statuses = (body.statuses ?? {}) as JsonObject;
+  ctx.cat.db.prepare(`INSERT INTO dids (scope, name, did_type, account, is_open, monotonic, expired_at, created_at, updated_at)
+                      VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`)
+    .run(scope, name, type, ctx.caller.account, asBool(statuses.monotonic, false) ? 1 : 0,
+      lifetime === null ? null : now + lifetime * 1000, now, now);
+  const did = requireDid(ctx.cat.db, scope, name);
+  for (const [key, value] of Object.entries((body.meta ?? {}) as JsonObject)) setDidMeta(ctx.cat, did, key, value);
+  for (const rule of Array.isArray(body.rules) ? (body.rules as JsonObject[]) : []) {
+    if (!('account' in rule)) throw new RucioError(500, 'KeyError', "'account'");
+    createRule(ctx.cat, { scope, name }, ruleOptions(ctx.caller, { ...rule, dids: [{ scope, name }] }));
+  }
+  if (Array.isArray(body.dids) && body.dids.length) attachContent(ctx, did, body.dids, body.rse);
+  return created();
+}
+
+function getDid(ctx: RequestContext): Reply {
+  const { scope, name } = didOf(ctx);
+  const did = requireDid(ctx.cat.db, scope, name);
+  if (did.did_type === 'FILE') {
+    return jsonReply({ scope, name, type: 'FILE', account: did.account, bytes: did.bytes, length: 1, md5: did.md5, adler32: did.adler32 });
+  }
+  const size = collectionSize(ctx.cat.db, did, ctx.query.get('dynamic_depth') !== null);
+  return jsonReply({
+    scope, name, type: did.did_type, account: did.account, open: !!did.is_open, monotonic: !!did.monotonic,
+    expired_at: rucioDate(did.expired_at), length: size.length, bytes: size.bytes,
+  });
+}
+
+function getMeta(ctx: RequestContext): Reply {
+  const { scope, name } = didOf(ctx);
+  const did = requireDid(ctx.cat.db, scope, name);
+  const plugin = (ctx.query.get('plugin') ?? 'DID_COLUMN').toUpperCase();
+  const columns = didColumnMeta(ctx.cat.db, did);
+  const custom = Object.fromEntries(Object.entries(JSON.parse(did.meta) as JsonObject).filter(([k]) => !(k in columns)));
+  if (plugin === 'JSON') return jsonReply(custom);
+  if (plugin === 'ALL') return jsonReply({ ...columns, ...custom });
+  if (plugin !== 'DID_COLUMN') throw new RucioError(400, 'UnsupportedMetadataPlugin', `Metadata plugin ${plugin} is not supported`);
+  return jsonReply(columns);
+}
+
+function setMetaKey(ctx: RequestContext): Reply {
+  const body = jsonObject(ctx.body);
+  const value = param(body, 'value');
+  const { scope, name } = didOf(ctx);
+  const did = requireDid(ctx.cat.db, scope, name);
+  if (!mayWriteScope(ctx.cat, ctx.caller, scope) && did.account !== ctx.caller.account) {
+    throw accessDenied(`Account ${ctx.caller.account} can not add metadata to data identifier ${scope}:${name}`);
+  }
+  setDidMeta(ctx.cat, did, ctx.params.key as string, value);
+  return created();
+}
+
+function setMetaBulk(ctx: RequestContext): Reply {
+  const meta = param(jsonObject(ctx.body), 'meta') as JsonObject;
+  const { scope, name } = didOf(ctx);
+  const did = requireDid(ctx.cat.db, scope, name);
+  if (!mayWriteScope(ctx.cat, ctx.caller, scope) && did.account !== ctx.caller.account) {
+    throw accessDenied(`Account ${ctx.caller.account} can not add metadata to data identifier ${scope}:${name}`);
+  }
+  for (const [key, value] of Object.entries(meta ?? {})) setDidMeta(ctx.cat, did, key, value);
+  return created();
+}
+
+function attach(ctx: RequestContext): Reply {
+  const body = jsonObject(ctx.body);
+  const dids = param(body, 'dids');
+  if (Array.isArray(dids)) validateSchema('dids', DIDS, dids, 400);
+  const { scope, name } = didOf(ctx);
+  const parent = requireDid(ctx.cat.db, scope, name);
+  if (!mayWriteScope(ctx.cat, ctx.caller, scope) && parent.account !== ctx.caller.account) {
+    throw accessDenied(`Account ${ctx.caller.account} can not add data identifiers to ${scope}:${name}`);
+  }
+  attachContent(ctx, parent, dids, body.rse);
+  return created();
+}
+
+function detach(ctx: RequestContext): Reply {
+  const dids = didList(param(jsonObject(ctx.body), 'dids'));
+  const { scope, name } = didOf(ctx);
+  const parent = requireDid(ctx.cat.db, scope, name);
+  if (!mayWriteScope(ctx.cat, ctx.caller, scope) && parent.account !== ctx.caller.account) {
+    throw accessDenied(`Account ${ctx.caller.account} can not detach data identifiers from ${scope}:${name}`);
+  }
+  detachDids(ctx.cat.db, parent, dids, ctx.cat.now());
+  reconcileRulesAbove(ctx.cat, scope, name);
+  return emptyOk();
+}
+
+function listContent(ctx: RequestContext): Reply {
+  const { scope, name } = didOf(ctx);
+  requireDid(ctx.cat.db, scope, name);
+  return streamReply(children(ctx.cat.db, scope, name).map((c) => ({
+    scope: c.scope, name: c.name, type: c.did_type, bytes: c.bytes, adler32: c.adler32, md5: c.md5,
+  })));
+}
+
+function didRules(ctx: RequestContext): Reply {
+  const { scope, name } = didOf(ctx);
+  requireDid(ctx.cat.db, scope, name);
+  const rules = ctx.cat.db.prepare('SELECT * FROM rules WHERE scope = ? AND name = ? ORDER BY created_at, rowid').all(scope, name) as RuleRow[];
+  return streamReply(rules.map((r) => ({ ...ruleObject(ctx.cat.db, r), bytes: null })));
+}
+
+function setStatus(ctx: RequestContext): Reply {
+  const body = jsonObject(ctx.body);
+  const { scope, name } = didOf(ctx);
+  const did = requireDid(ctx.cat.db, scope, name);
+  for (const [key, value] of Object.entries(body)) {
+    if (key !== 'open') throw new RucioError(409, 'UnsupportedStatus', `The status ${key} is not a valid data identifier status.`);
+    const open = asBool(value, true);
+    if (open && !did.is_open && !ctx.caller.admin) throw accessDenied(`Account ${ctx.caller.account} can not reopen ${scope}:${name}`);
+    const now = ctx.cat.now();
+    ctx.cat.db.prepare('UPDATE dids SET is_open = ?, closed_at = ?, updated_at = ? WHERE scope = ? AND name = ?')
+      .run(open ? 1 : 0, open ? null : now, now, scope, name);
+  }
+  return emptyOk();
+}
+
+export const didRoutes: Route[] = [
+  { method: 'GET', pattern: '/dids/*did/meta', handler: getMeta },
+  { method: 'POST', pattern: '/dids/*did/meta', handler: setMetaBulk },
+  { method: 'POST', pattern: '/dids/*did/meta/:key', handler: setMetaKey },
+  { method: 'GET', pattern: '/dids/*did/dids', handler: listContent },
+  { method: 'POST', pattern: '/dids/*did/dids', handler: attach },
+  { method: 'DELETE', pattern: '/dids/*did/dids', handler: detach },
+  { method: 'GET', pattern: '/dids/*did/rules', handler: didRules },
+  { method: 'PUT', pattern: '/dids/*did/status', handler: setStatus },
+  { method: 'GET', pattern: '/dids/*did', handler: getDid },
+  { method: 'POST', pattern: '/dids/*did', handler: addDid },
+];

@@ -1,0 +1,53 @@
+// The daemons' share of the catalogue: judge-cleaner (expired rules),
+// undertaker (expired DIDs) and the reaper's view of deletable replicas.
+import type { Catalogue } from './context.js';
+import type { DidKey } from './did-store.js';
+import { parents } from './did-store.js';
+import { deleteRule, reconcileRulesAbove } from './rule-engine.js';
+
+export interface ExpireResult {
+  /** Ids of the rules removed because their expires_at had passed. */
+  rules: string[];
+  /** 'scope:name' of the DIDs removed because their expired_at had passed. */
+  dids: string[];
+}
+
+function expireRules(cat: Catalogue, now: number): string[] {
+  const ids = (cat.db.prepare('SELECT id FROM rules WHERE expires_at IS NOT NULL AND expires_at <= ? AND locked = 0 ORDER BY expires_at')
+    .all(now) as { id: string }[]).map((r) => r.id);
+  for (const id of ids) deleteRule(cat, id);
+  return ids;
+}
+
+function expireDids(cat: Catalogue, now: number): string[] {
+  const expired = cat.db.prepare('SELECT scope, name, did_type FROM dids WHERE expired_at IS NOT NULL AND expired_at <= ? ORDER BY expired_at')
+    .all(now) as (DidKey & { did_type: string })[];
+  const removed: string[] = [];
+  for (const d of expired) {
+    const hasLockedRule = cat.db.prepare('SELECT 1 FROM rules WHERE scope = ? AND name = ? AND locked = 1').get(d.scope, d.name);
+    if (hasLockedRule) continue;
+    const ruleIds = cat.db.prepare('SELECT id FROM rules WHERE scope = ? AND name = ?').all(d.scope, d.name) as { id: string }[];
+    for (const r of ruleIds) deleteRule(cat, r.id);
+    const above = parents(cat.db, d.scope, d.name);
+    cat.db.prepare('DELETE FROM contents WHERE (scope = ? AND name = ?) OR (child_scope = ? AND child_name = ?)')
+      .run(d.scope, d.name, d.scope, d.name);
+    if (d.did_type === 'FILE') {
+      cat.db.prepare('UPDATE replicas SET tombstone = ? WHERE scope = ? AND name = ?').run(now, d.scope, d.name);
+    }
+    cat.db.prepare('DELETE FROM dids WHERE scope = ? AND name = ?').run(d.scope, d.name);
+    for (const p of above) reconcileRulesAbove(cat, p.scope, p.name);
+    removed.push(`${d.scope}:${d.name}`);
+  }
+  return removed;
+}
+
+/** One pass of judge-cleaner and undertaker at the catalogue's current time; also drops expired tokens. */
+export function expire(cat: Catalogue): ExpireResult {
+  const now = cat.now();
+  return cat.db.transaction(() => {
+    cat.db.prepare('DELETE FROM tokens WHERE expires_at <= ?').run(now);
+    const rules = expireRules(cat, now);
+    const dids = expireDids(cat, now);
+    return { rules, dids };
+  })();
+}

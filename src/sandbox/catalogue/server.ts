@@ -1,0 +1,194 @@
+// The sandbox catalogue: an HTTPS server answering the subset of the Rucio REST
+// API the lake client uses, with its state in SQLite.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { accountRoutes } from './accounts.js';
+import type { CatalogueAdmin } from './admin.js';
+import { createAdmin } from './admin.js';
+import type { PeerIdentity } from './auth.js';
+import { authUserpass, authValidate, authX509, validateToken } from './auth.js';
+import type { Catalogue, JwtClaims } from './context.js';
+import { header } from './context.js';
+import { openDatabase } from './db.js';
+import { didRoutes } from './dids.js';
+import { RucioError, errorReply } from './errors.js';
+import type { HeaderValue, Reply } from './http.js';
+import { flaskErrorPage, flaskReply, redirectReply } from './http.js';
+import { replicaRoutes } from './replicas.js';
+import { requestRoutes } from './requests.js';
+import { Router } from './router.js';
+import { rseRoutes } from './rses.js';
+import { ruleRoutes } from './rules.js';
+
+export type { CatalogueAdmin, TransferRequest, ReplicaInfo } from './admin.js';
+export type { ExpireResult } from './housekeeping.js';
+
+export interface CatalogueOptions {
+  dbPath: string;
+  tls: { certPem: string; keyPem: string; caPems: string[] };
+  port?: number;
+  vo?: string;
+  /** Verifies a client TLS chain (RFC 3820 proxies included); returns the end-entity DN in slash form. */
+  verifyClientChain(chainDer: Buffer[]): { ok: true; dn: string } | { ok: false; reason: string };
+  /** Verifies a JWT from a trusted issuer; null when invalid/expired/untrusted. */
+  verifyJwt(token: string): Promise<JwtClaims | null>;
+  now?: () => Date;
+  tokenLifetimeSeconds?: number;
+}
+
+export interface CatalogueHandle {
+  url: string;
+  port: number;
+  admin: CatalogueAdmin;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The client's certificate chain, leaf first, as DER (Node links issuers; a self-issued one links to itself). */
+function peerChain(socket: TLSSocket): Buffer[] {
+  const chain: Buffer[] = [];
+  let cert: PeerCertificate | undefined = socket.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (cert?.raw && !seen.has(cert.fingerprint256)) {
+    chain.push(cert.raw);
+    seen.add(cert.fingerprint256);
+    const next: PeerCertificate | undefined = (cert as PeerCertificate & { issuerCertificate?: PeerCertificate }).issuerCertificate;
+    if (!next || next === cert) break;
+    cert = next;
+  }
+  return chain;
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) parts.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function baseHeaders(req: IncomingMessage): Record<string, HeaderValue> {
+  const h: Record<string, HeaderValue> = {
+    'Access-Control-Allow-Origin': header(req.headers, 'origin') ?? 'None',
+    'Access-Control-Allow-Headers': header(req.headers, 'access-control-request-headers') ?? 'None',
+    'Access-Control-Allow-Methods': '*',
+    'Access-Control-Allow-Credentials': 'true',
+  };
+  if (req.method === 'GET') {
+    h['Cache-Control'] = 'post-check=0, pre-check=0';
+    h.Pragma = 'no-cache';
+  }
+  return h;
+}
+
+function send(res: ServerResponse, req: IncomingMessage, reply: Reply): void {
+  const headers = { ...baseHeaders(req), ...reply.headers, 'Content-Length': String(Buffer.byteLength(reply.body)) };
+  try {
+    res.writeHead(reply.status, headers);
+  } catch (err) {
+    // A header value Node refuses (e.g. a DN outside Latin-1 in a token): answer instead of crashing.
+    const body = `cannot send the answer: ${err instanceof Error ? err.message : String(err)}`;
+    res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+    res.end(body);
+    return;
+  }
+  res.end(reply.body);
+}
+
+export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueHandle> {
+  const db = openDatabase(opts.dbPath);
+  const clock = opts.now ?? (() => new Date());
+  const cat: Catalogue = {
+    db,
+    vo: opts.vo ?? 'def',
+    now: () => clock().getTime(),
+    tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600,
+    verifyJwt: (token) => opts.verifyJwt(token),
+  };
+  const router = new Router([...accountRoutes, ...rseRoutes, ...didRoutes, ...replicaRoutes, ...ruleRoutes, ...requestRoutes]);
+  const peers = new WeakMap<TLSSocket, PeerIdentity>();
+
+  const peerIdentity = (socket: TLSSocket): PeerIdentity => {
+    const known = peers.get(socket);
+    if (known) return known;
+    const chain = peerChain(socket);
+    let identity: PeerIdentity = { kind: 'none' };
+    if (chain.length) {
+      const verdict = opts.verifyClientChain(chain);
+      identity = verdict.ok ? { kind: 'dn', dn: verdict.dn } : { kind: 'invalid', reason: verdict.reason };
+    }
+    peers.set(socket, identity);
+    return identity;
+  };
+
+  const dispatch = async (req: IncomingMessage, body: string): Promise<Reply> => {
+    const method = req.method ?? 'GET';
+    const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split('?', 2);
+    if (rawPath === '/ping' && method === 'GET') return flaskReply({ version: '41.0.0' });
+    if (method === 'GET' && rawPath === '/auth/userpass') return authUserpass(cat, req.headers);
+    if (method === 'GET' && ['/auth/x509', '/auth/x509_proxy', '/auth/x509/webui'].includes(rawPath)) {
+      return authX509(cat, req.headers, peerIdentity(req.socket as TLSSocket));
+    }
+    if (method === 'GET' && rawPath === '/auth/validate') return authValidate(cat, req.headers);
+
+    const token = header(req.headers, 'X-Rucio-Auth-Token');
+    if (!token) throw new RucioError(400, 'ValueError', 'Token must be set.');
+    const caller = await validateToken(cat, token);
+    if (!caller) throw new RucioError(401, 'CannotAuthenticate', 'Cannot authenticate with given credentials');
+
+    const match = router.match(method, rawPath);
+    if (match.kind === 'none' && !rawPath.endsWith('/') && router.match(method, `${rawPath}/`).kind !== 'none') {
+      return redirectReply(308, `${rawPath}/${rawQuery ? `?${rawQuery}` : ''}`);
+    }
+    if (match.kind === 'none') return flaskErrorPage(404);
+    if (match.kind === 'method') return flaskErrorPage(405);
+    const ctx = { cat, method, params: match.params, query: new URLSearchParams(rawQuery), headers: req.headers, body, caller };
+    return db.transaction(() => match.route.handler(ctx))();
+  };
+
+  const server = https.createServer(
+    { cert: opts.tls.certPem, key: opts.tls.keyPem, ca: opts.tls.caPems.length ? opts.tls.caPems : undefined, requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      void (async () => {
+        let reply: Reply;
+        try {
+          const body = await readBody(req);
+          reply = body === null ? flaskErrorPage(413) : await dispatch(req, body);
+        } catch (err) {
+          reply = err instanceof RucioError
+            ? errorReply(err)
+            : { status: 500, headers: { 'Content-Type': 'text/html; charset=utf-8' }, body: err instanceof Error ? err.message : String(err) };
+        }
+        send(res, req, reply);
+      })();
+    },
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `https://127.0.0.1:${port}`,
+    port,
+    admin: createAdmin(cat),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          db.close();
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,31 @@
+// What the sandbox lake is made of. Names follow Rucio's RSE syntax.
+
+export interface SandboxRseSpec {
+  name: string;
+  deterministic: boolean;
+  attributes: Record<string, string | boolean | number>;
+}
+
+export const SANDBOX_VO = 'def';
+export const SANDBOX_ACCOUNT = 'root';
+export const SANDBOX_USERNAME = 'ddmlab';
+/** Account of the non-member identities (embargo tests). */
+export const OUTSIDER_ACCOUNT = 'outsider';
+/** Path prefix of Rucio data on every sandbox RSE. */
+export const DATA_PREFIX = '/rucio';
+export const EMBARGO_PATH = '/embargo';
+export const EMBARGO_GROUP = '/lakeprobe/embargo';
+export const SCOPES = ['user.root', 'lakeprobe'];
+/** Account limit set for root on every RSE: 1 TB. */
+export const ACCOUNT_LIMIT_BYTES = 1_000_000_000_000;
+
+export const SANDBOX_RSES: SandboxRseSpec[] = [
+  { name: 'SANDBOX-FAST', deterministic: true, attributes: { QOS: 'FAST', site: 'SANDBOX', tier: 1 } },
+  { name: 'SANDBOX-SAFE', deterministic: true, attributes: { QOS: 'SAFE', site: 'SANDBOX', tier: 1 } },
+  { name: 'SANDBOX-NONDET', deterministic: false, attributes: { QOS: 'SAFE', site: 'SANDBOX', tier: 2 } },
+];
+
+/** The token audiences: Rucio accepts 'rucio'; storage accepts the WLCG 'any' audience. */
+export const TOKEN_AUDIENCE = ['rucio', 'https://wlcg.cern.ch/jwt/v1/any'];
+export const FULL_STORAGE_SCOPE = 'openid profile storage.read:/ storage.create:/ storage.modify:/';
+export const READ_ONLY_SCOPE = 'openid profile storage.read:/';

@@ -1,0 +1,120 @@
+import { constants } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { StorageAction } from '../tokens/scopes.js';
+import { authenticate, authorize, identityName } from './authorize.js';
+import { handleDelete, handleGet, handleMkcol, handlePropfind, handlePut, sendText, type Target } from './handlers.js';
+import { diskPath, requestPath } from './paths.js';
+import type { Identity, StorageEndpoint, StorageEndpointOptions } from './types.js';
+
+const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, PROPFIND, COPY';
+
+const READS = new Set(['GET', 'HEAD', 'PROPFIND']);
+
+function actionFor(method: string, exists: boolean): StorageAction {
+  if (READS.has(method)) return 'read';
+  if (method === 'DELETE' || (method === 'PUT' && exists)) return 'modify';
+  return 'create';
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * A builtin HTTPS/WebDAV storage element that answers like XRootD's XrdHttp where
+ * clients notice: x509 proxies or WLCG tokens, gridmap, Want-Digest, PUT creating
+ * parent directories.
+ */
+export async function startStorageEndpoint(opts: StorageEndpointOptions): Promise<StorageEndpoint> {
+  const serve = async (req: IncomingMessage, res: ServerResponse, who: { identity?: Identity }): Promise<number> => {
+    const method = req.method ?? 'GET';
+    const path = requestPath(req.url);
+    if (method === 'OPTIONS') {
+      res.writeHead(200, { Allow: ALLOW, DAV: '1', 'Content-Length': '0' });
+      res.end();
+      return 0;
+    }
+    if (!ALLOW.split(', ').includes(method)) return sendText(res, 405, `Method ${method} not allowed`, { Allow: ALLOW });
+    if (path === undefined) return sendText(res, 400, 'Invalid path');
+    const identity = await authenticate(req, opts);
+    if (!('kind' in identity)) return sendText(res, identity.status, identity.message);
+    who.identity = identity;
+    if (method === 'COPY') return sendText(res, 501, 'Third-party copy (COPY) is not supported by this endpoint');
+    const file = diskPath(opts.root, path);
+    const stats = await stat(file).catch(() => undefined);
+    const refusal = authorize(identity, method, actionFor(method, stats !== undefined), path, opts.embargo);
+    if (refusal) return sendText(res, refusal.status, refusal.message);
+    const target: Target = { req, res, path, file, stats };
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return handleGet(target, method === 'HEAD');
+      case 'PUT':
+        return handlePut(target);
+      case 'DELETE':
+        return handleDelete(target);
+      case 'MKCOL':
+        return handleMkcol(target);
+      default:
+        return handlePropfind(target);
+    }
+  };
+
+  const server = createServer(
+    {
+      cert: opts.tls.certPem,
+      key: opts.tls.keyPem,
+      ca: opts.caPems,
+      // Node marks RFC 3820 proxy chains unauthorized: accept, then verify in verifyChain.
+      requestCert: true,
+      rejectUnauthorized: false,
+      // A resumed TLS session keeps only the leaf certificate, not the user certificate
+      // behind a proxy, so every connection must do a full handshake.
+      secureOptions: constants.SSL_OP_NO_TICKET,
+    },
+    (req, res) => {
+      const who: { identity?: Identity } = {};
+      serve(req, res, who)
+        .catch((err: unknown) => {
+          if (res.headersSent) {
+            res.destroy();
+            return 0;
+          }
+          const code = (err as NodeJS.ErrnoException).code ?? 'unexpected error';
+          return sendText(res, 500, `Internal error: ${code}`);
+        })
+        .then((bytes) => {
+          // A refused upload's body is not wanted: drop the connection instead of reading it.
+          if (!req.complete && hasBody(req)) res.once('finish', () => req.socket.destroySoon());
+          opts.onAccess?.({
+            method: req.method ?? 'GET',
+            path: requestPath(req.url) ?? req.url ?? '',
+            status: res.statusCode,
+            bytes,
+            ...(who.identity ? { identity: identityName(who.identity) } : {}),
+          });
+        });
+    },
+  );
+  const port = await listen(server, opts.port ?? 0);
+  return {
+    name: opts.name,
+    url: `https://localhost:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,60 @@
+import type { ChainVerification } from '../pki/verify-chain.js';
+
+/** What a valid token grants, as the storage needs it. */
+export interface StorageTokenClaims {
+  scope: string;
+  groups?: string[];
+  exp: number;
+}
+
+export interface AccessRecord {
+  method: string;
+  path: string;
+  status: number;
+  /** Body bytes received (PUT) or sent (GET). */
+  bytes: number;
+  /** The DN, or the token's `sub`; undefined when the client did not authenticate. */
+  identity?: string;
+}
+
+export interface EmbargoPolicy {
+  /** Path prefix in the endpoint's path space, e.g. '/embargo'. */
+  path: string;
+  /** DNs (slash form) allowed in with x509. */
+  members: string[];
+  /** `wlcg.groups` entry that lets a token in, e.g. '/lakeprobe/embargo'. */
+  group: string;
+}
+
+export interface StorageEndpointOptions {
+  name: string;
+  /** Data directory served at '/'. */
+  root: string;
+  tls: { certPem: string; keyPem: string };
+  caPems: string[];
+  port?: number;
+  /** DN (slash form) → local user. */
+  gridmap: Record<string, string>;
+  embargo: EmbargoPolicy;
+  verifyToken(token: string): Promise<StorageTokenClaims | null>;
+  verifyChain(chainDer: Buffer[]): ChainVerification;
+  onAccess?(record: AccessRecord): void;
+}
+
+export interface StorageEndpoint {
+  name: string;
+  /** 'https://localhost:<port>' */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export type Identity =
+  | { kind: 'x509'; dn: string; user: string }
+  | { kind: 'token'; sub: string; scope: string; groups: string[] };
+
+/** A request answered with an error status and a plain-text reason. */
+export interface Refusal {
+  status: number;
+  message: string;
+}

@@ -1,0 +1,7 @@
+import { ScenarioRegistry } from './engine/scenario.js';
+import upload from '../scenarios/upload.js';
+
+/** The scenarios shipped with lakeprobe. */
+export function builtinScenarios(): ScenarioRegistry {
+  return new ScenarioRegistry().register(upload);
+}

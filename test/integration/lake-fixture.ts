@@ -1,0 +1,42 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandboxLake, type SandboxLake } from '../../src/sandbox/lake.js';
+import { loadPlanFile, type ResolvedPlan } from '../../src/plan/index.js';
+import { builtinScenarios } from '../../src/scenarios.js';
+import { runPlan } from '../../src/engine/runner.js';
+import { ResultsStore } from '../../src/results/store.js';
+import type { OpResult } from '../../src/engine/op-result.js';
+
+/** A sandbox lake in a fresh temporary folder, for one test file. */
+export async function startTestLake(): Promise<{ lake: SandboxLake; dir: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'lakeprobe-it-'));
+  const lake = await startSandboxLake({ dir, housekeepingSeconds: 1 });
+  return {
+    lake, dir,
+    stop: async () => {
+      await lake.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Loads a plan text as the CLI would, with the sandbox's env snippet in the environment. */
+export async function loadTestPlan(lake: SandboxLake, dir: string, yaml: string, extraEnv: Record<string, string> = {}): Promise<ResolvedPlan> {
+  const file = join(dir, `plan-${Math.random().toString(16).slice(2)}.yaml`);
+  await writeFile(file, yaml);
+  const registry = builtinScenarios();
+  const result = await loadPlanFile(file, {
+    env: { ...lake.env, ...extraEnv }, uid: 4_000_000, knownScenarios: registry.names(),
+    scenarioParams: (name) => registry.get(name)?.params,
+  });
+  if (!result.ok) throw new Error(`plan invalid:\n${result.diagnostics.map((d) => `${d.line}:${d.column} ${d.path} ${d.message}`).join('\n')}`);
+  return result.plan;
+}
+
+/** Runs a plan through the engine into an in-memory results store; returns every OpResult. */
+export async function runTestPlan(plan: ResolvedPlan): Promise<{ results: OpResult[]; store: ResultsStore; runId: string }> {
+  const store = new ResultsStore(':memory:');
+  const { run } = await runPlan({ plan, registry: builtinScenarios(), sinks: [store], ledger: store });
+  return { results: store.results(run.runId), store, runId: run.runId };
+}
