@@ -1,6 +1,4 @@
-#!/usr/bin/env node
 import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { CliError, EXIT } from './exit-codes.js';
 import { validateCommand } from './commands/validate.js';
 import { runCommand } from './commands/run.js';
@@ -29,10 +27,9 @@ export async function main(argv: string[]): Promise<number> {
       .alias('h', 'help')
       .version(false)
       .epilogue('Exit codes: 0 ok, 1 a test failed its success criteria, 2 invalid plan or usage, 3 setup failed, 70 internal error.')
-      .fail((msg, err, y) => {
+      .fail((msg, err) => {
         if (err) throw err;
-        process.stderr.write(`${y.help() ? '' : ''}${msg}\n`);
-        throw new CliError(msg, EXIT.invalidInput);
+        throw new CliError(`${msg}\n(see: lakeprobe --help)`, EXIT.invalidInput);
       })
       .parseAsync();
   } catch (e) {
@@ -45,5 +42,3 @@ export async function main(argv: string[]): Promise<number> {
   }
   return exitCode;
 }
-
-main(hideBin(process.argv)).then((code) => { process.exitCode = code; });

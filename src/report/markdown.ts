@@ -13,6 +13,24 @@ function failureText(row: ReportRow): string {
   return parts.length ? parts.join(', ') : '–';
 }
 
+/** One line per RSE, one column per auth method: did every operation there succeed? */
+function matrix(rows: ReportRow[]): string[] {
+  const methods = [...new Set(rows.map((r) => r.authMethod))].sort();
+  const rses = [...new Set(rows.map((r) => r.rse))].filter((r) => r !== '-').sort();
+  const out = [`| RSE | ${methods.join(' | ')} |`, `|---|${methods.map(() => '---|').join('')}`];
+  for (const rse of rses) {
+    const cells = methods.map((m) => {
+      const mine = rows.filter((r) => r.rse === rse && r.authMethod === m);
+      const count = mine.reduce((n, r) => n + r.count, 0);
+      const failures = mine.reduce((n, r) => n + r.failures, 0);
+      if (count === 0) return 'not run';
+      return failures === 0 ? `ok (${count} ops)` : `**${failures}/${count} failed**`;
+    });
+    out.push(`| ${cell(rse)} | ${cells.join(' | ')} |`);
+  }
+  return out;
+}
+
 /** The challenge report of one experiment: verdicts, the RSE × operation table, and why things failed. */
 export function renderMarkdown(report: ExperimentReport): string {
   const lines: string[] = [];
@@ -24,6 +42,7 @@ export function renderMarkdown(report: ExperimentReport): string {
     const verdict = t.passed ? 'passed' : `failed: ${t.reasons.join('; ')}`;
     lines.push(`| ${cell(t.test)} | ${t.scenario} | ${t.count} | ${t.failures} | ${(t.failureRate * 100).toFixed(1)}% | ${t.p95Ms.toFixed(1)} | ${cell(verdict)} |`);
   }
+  lines.push('', '## RSE × auth method', '', ...matrix(report.rows));
   lines.push('', '## Per RSE and operation', '');
   lines.push('| RSE | operation | auth | protocol | count | failures | failures by class | p50 (ms) | p95 (ms) | throughput |');
   lines.push('|---|---|---|---|---:|---:|---|---:|---:|---:|');

@@ -54,7 +54,7 @@ async function up(dir: string, timeoutSeconds: number): Promise<void> {
   await removeSandboxState(dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const log = await open(join(dir, 'sandbox.log'), 'a');
-  const main = fileURLToPath(new URL('../main.js', import.meta.url));
+  const main = fileURLToPath(new URL('../bin.js', import.meta.url));
   const child = spawn(process.execPath, [main, 'sandbox', 'serve', '--dir', dir], {
     detached: true, stdio: ['ignore', log.fd, log.fd],
   });

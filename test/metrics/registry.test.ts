@@ -1,0 +1,153 @@
+import { register as globalRegistry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { OpResult } from '../../src/engine/op-result.js';
+import { METRICS } from '../../src/metrics/catalogue.js';
+import { MetricsSink } from '../../src/metrics/registry.js';
+
+const MiB = 1024 * 1024;
+
+function result(overrides: Partial<OpResult>): OpResult {
+  return {
+    runId: 'run-1', experiment: 'ska', test: 'upload', scenario: 'upload', operation: 'upload',
+    rse: 'SITE_A', srcRse: '', dstRse: '', protocol: 'davs', authMethod: 'x509', identityRole: 'default',
+    bytes: MiB, sizeClass: '1MiB', start: '2024-03-01T10:00:00.000Z', durationMs: 2000,
+    outcome: 'ok', errorClass: null, errorMessage: '', ruleId: '', requestId: '',
+    ...overrides,
+  };
+}
+
+interface Sample { name: string; labels: Record<string, string>; value: number }
+
+/** Parses the sample lines of a Prometheus text exposition. */
+function samples(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] as string] = l[2] as string;
+    out.push({ name: m[1] as string, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** The value of the one sample with this name whose labels include `match`; undefined when none. */
+function value(text: string, name: string, match: Record<string, string> = {}): number | undefined {
+  const found = samples(text).filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v));
+  if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(match)}`);
+  return found[0]?.value;
+}
+
+const OP = { experiment: 'ska', test: 'upload', operation: 'upload', rse: 'SITE_A', protocol: 'davs', auth_method: 'x509' };
+
+async function exposition(results: OpResult[]): Promise<string> {
+  const sink = new MetricsSink();
+  for (const r of results) sink.onResult(r);
+  return sink.metrics();
+}
+
+describe('MetricsSink', () => {
+  const uploads = [
+    result({ durationMs: 2000 }),
+    result({ durationMs: 1000 }),
+    result({ durationMs: 500, outcome: 'failed', errorClass: 'auth_denied', errorMessage: '403' }),
+  ];
+
+  it('counts operations by outcome with error_class "none" on success', async () => {
+    const text = await exposition(uploads);
+    expect(value(text, 'lakeprobe_operations_total', { ...OP, outcome: 'ok', error_class: 'none' })).toBe(2);
+    expect(value(text, 'lakeprobe_operations_total', { ...OP, outcome: 'failed', error_class: 'auth_denied' })).toBe(1);
+    expect(samples(text).filter((s) => s.name === 'lakeprobe_operations_total')).toHaveLength(2);
+  });
+
+  it('labels operations without an RSE as rse="none"', async () => {
+    const text = await exposition([result({ operation: 'auth', rse: '', protocol: 'rucio', bytes: 0, sizeClass: '0B' })]);
+    expect(value(text, 'lakeprobe_operations_total', { operation: 'auth', rse: 'none', protocol: 'rucio' })).toBe(1);
+  });
+
+  it('observes every duration in seconds, failed ones included', async () => {
+    const text = await exposition(uploads);
+    const h = { ...OP, size_class: '1MiB' };
+    expect(value(text, 'lakeprobe_operation_duration_seconds_count', h)).toBe(3);
+    expect(value(text, 'lakeprobe_operation_duration_seconds_sum', h)).toBe(3.5);
+    expect(value(text, 'lakeprobe_operation_duration_seconds_bucket', { ...h, le: '0.25' })).toBe(0);
+    expect(value(text, 'lakeprobe_operation_duration_seconds_bucket', { ...h, le: '0.5' })).toBe(1);
+    expect(value(text, 'lakeprobe_operation_duration_seconds_bucket', { ...h, le: '1' })).toBe(2);
+    expect(value(text, 'lakeprobe_operation_duration_seconds_bucket', { ...h, le: '2.5' })).toBe(3);
+    expect(value(text, 'lakeprobe_operation_duration_seconds_bucket', { ...h, le: '+Inf' })).toBe(3);
+  });
+
+  it('counts bytes only for successful data-moving operations', async () => {
+    const text = await exposition([
+      ...uploads,
+      result({ operation: 'download', bytes: 4 * MiB, sizeClass: '4MiB' }),
+      result({ operation: 'verify', bytes: MiB }),
+      result({ operation: 'register', bytes: MiB, protocol: 'rucio' }),
+      result({ operation: 'download', rse: 'SITE_B', bytes: 0, sizeClass: '0B' }),
+    ]);
+    expect(value(text, 'lakeprobe_transferred_bytes_total', OP)).toBe(2 * MiB);
+    expect(value(text, 'lakeprobe_transferred_bytes_total', { ...OP, operation: 'download' })).toBe(4 * MiB);
+    const counted = samples(text).filter((s) => s.name === 'lakeprobe_transferred_bytes_total');
+    expect(counted.map((s) => s.labels.operation).sort()).toEqual(['download', 'upload']);
+  });
+
+  it('keeps the throughput of the most recent successful transfer', async () => {
+    const text = await exposition(uploads);
+    // The failed upload is last but moved nothing: the 1 s upload of 1 MiB sets the gauge.
+    expect(value(text, 'lakeprobe_last_throughput_bytes_per_second', { ...OP, size_class: '1MiB' })).toBe(MiB);
+  });
+
+  it('records when the last operation of each kind finished, per outcome', async () => {
+    const text = await exposition(uploads);
+    // 2024-03-01T10:00:00Z is 1709287200; the last ok upload took 1 s, the failed one 0.5 s.
+    expect(value(text, 'lakeprobe_last_operation_timestamp_seconds', { ...OP, outcome: 'ok' })).toBe(1_709_287_201);
+    expect(value(text, 'lakeprobe_last_operation_timestamp_seconds', { ...OP, outcome: 'failed' })).toBe(1_709_287_200.5);
+  });
+
+  it('reports failed operations per test, 0 for a test without failures', async () => {
+    const text = await exposition([
+      ...uploads,
+      result({ test: 'rules', operation: 'rule', outcome: 'failed', errorClass: 'quota' }),
+      result({ test: 'rules', operation: 'rule', outcome: 'failed', errorClass: 'quota' }),
+      result({ test: 'clean' }),
+    ]);
+    expect(value(text, 'lakeprobe_test_failed_operations', { experiment: 'ska', test: 'upload' })).toBe(1);
+    expect(value(text, 'lakeprobe_test_failed_operations', { experiment: 'ska', test: 'rules' })).toBe(2);
+    expect(value(text, 'lakeprobe_test_failed_operations', { experiment: 'ska', test: 'clean' })).toBe(0);
+  });
+
+  it('declares every metric of the catalogue with its help and type, even before any result', async () => {
+    const text = await new MetricsSink().metrics();
+    for (const m of Object.values(METRICS)) {
+      expect(text).toContain(`# HELP ${m.name} ${m.help}\n`);
+      expect(text).toContain(`# TYPE ${m.name} ${m.type}\n`);
+    }
+    expect(samples(text)).toEqual([]);
+  });
+
+  it('uses exactly the label names the catalogue declares', async () => {
+    const text = await exposition([...uploads, result({ test: 'rules', outcome: 'failed', errorClass: 'quota' })]);
+    for (const m of Object.values(METRICS)) {
+      const mine = samples(text).filter((s) => s.name === m.name || s.name.startsWith(`${m.name}_`));
+      expect(mine.length, m.name).toBeGreaterThan(0);
+      for (const s of mine) {
+        const names = Object.keys(s.labels).filter((l) => l !== 'le');
+        expect(names.sort(), s.name).toEqual([...m.labels].sort());
+      }
+    }
+  });
+
+  it('keeps each sink on its own registry, none on the global one', async () => {
+    const a = new MetricsSink();
+    const b = new MetricsSink();
+    a.onResult(result({}));
+    a.onResult(result({}));
+    b.onResult(result({}));
+    expect(value(await a.metrics(), 'lakeprobe_operations_total', OP)).toBe(2);
+    expect(value(await b.metrics(), 'lakeprobe_operations_total', OP)).toBe(1);
+    expect(value(await new MetricsSink().metrics(), 'lakeprobe_operations_total', OP)).toBeUndefined();
+    expect(a.registry).not.toBe(b.registry);
+    expect(a.registry).not.toBe(globalRegistry);
+    expect(globalRegistry.getSingleMetric(METRICS.operations.name)).toBeUndefined();
+  });
+});
