@@ -1,3 +1,4 @@
+import { classify } from './classify.js';
 import type { CleanupLedger, LedgerEntry } from './ledger.js';
 import type { LakeSession } from './lake-session.js';
 import type { AuthMethod } from './op-result.js';
@@ -20,6 +21,7 @@ export async function cleanupLedger(
 ): Promise<CleanupOutcome[]> {
   const outcomes: CleanupOutcome[] = [];
   for (const entry of ledger.pending(runId)) {
+    let secrets: string[] = [];
     try {
       if (entry.target === '') {
         // Intended but never created (the create call failed before returning an id).
@@ -28,6 +30,7 @@ export async function cleanupLedger(
         continue;
       }
       const s = await session(entry.authMethod as AuthMethod);
+      secrets = s.secrets;
       if (entry.kind === 'rule') await s.rucio.deleteRule(entry.target, true);
       else if (entry.kind === 'storage_file') await s.storage('davs').delete(entry.target);
       else {
@@ -37,12 +40,13 @@ export async function cleanupLedger(
       ledger.done(entry.id);
       outcomes.push({ entry, ok: true, message: 'removed' });
     } catch (e) {
-      const status = (e as { status?: number }).status;
+      const status = (e as { status?: number } | null | undefined)?.status;
       if (status === 404) {
         ledger.done(entry.id);
         outcomes.push({ entry, ok: true, message: 'already gone' });
       } else {
-        outcomes.push({ entry, ok: false, message: (e as Error).message });
+        // Printed to the console: redacted and one line, like any recorded message.
+        outcomes.push({ entry, ok: false, message: classify(e, secrets).message });
       }
     }
   }

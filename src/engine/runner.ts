@@ -65,7 +65,13 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
           identity, rucio: session.rucio, storage: (p) => session.storage(p), rses, ledger, emit,
           secrets: session.secrets, signal, log,
         });
-        await scenario.run(ctx, test.params);
+        try {
+          await scenario.run(ctx, test.params);
+        } catch (e) {
+          // A scenario bug, not a lake failure: count it so the run cannot pass, and go on.
+          failed++;
+          log(`${experiment.name}/${test.name} [${method}] scenario ${scenario.name} crashed: ${(e as Error).stack ?? String(e)}`);
+        }
       }
     }
   }

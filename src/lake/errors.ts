@@ -59,3 +59,16 @@ export class ChecksumMismatchError extends Error {
     super(`${algorithm} mismatch at ${where}: expected ${expected}, got ${actual}`);
   }
 }
+
+/** A replication rule ended STUCK/SUSPENDED, or did not reach OK in time. */
+export class RuleStateError extends Error {
+  override readonly name = 'RuleStateError';
+  constructor(
+    readonly ruleId: string,
+    /** The rule's final state, or 'TIMEOUT' when it was still replicating at the deadline. */
+    readonly state: string,
+    readonly detail: string,
+  ) {
+    super(`rule ${ruleId} ${state === 'TIMEOUT' ? 'did not reach OK in time' : `is ${state}`}${detail ? `: ${detail}` : ''}`);
+  }
+}

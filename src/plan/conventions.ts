@@ -72,6 +72,13 @@ async function resolveLake(
   const account = plan.account ?? fromCfg('account', 'account');
   if (account === undefined) required('account', 'account');
   const caPath = await resolveCaPath(plan.ca_cert, cfg, planDir, env, findings);
+  let sandboxConfig: string | undefined;
+  if (plan.sandbox_config !== undefined) {
+    sandboxConfig = resolve(planDir, plan.sandbox_config);
+    const reason = await unreadableReason(sandboxConfig);
+    if (reason) findings.error(['lake', 'sandbox_config'], `${sandboxConfig}: ${reason}`);
+    if (!sandbox) findings.error(['lake', 'sandbox_config'], 'only meaningful with sandbox: true');
+  }
 
   return {
     ...(rucioHost !== undefined && { rucioHost }),
@@ -80,6 +87,7 @@ async function resolveLake(
     ...(account !== undefined && { account }),
     ...(caPath !== undefined && { caPath }),
     insecure: plan.insecure ?? false,
+    ...(sandboxConfig !== undefined && { sandboxConfig }),
   };
 }
 

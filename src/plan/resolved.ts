@@ -28,6 +28,8 @@ export interface ResolvedLake {
   /** CA bundle file or certificate directory. */
   caPath?: string;
   insecure: boolean;
+  /** Absolute path of the sandbox configuration file, when the plan names one. */
+  sandboxConfig?: string;
 }
 
 export interface ResolvedCredentials {

@@ -17,6 +17,8 @@ const name = z.string().regex(NAME_PATTERN, {
 
 export const lakeSchema = z.strictObject({
   sandbox: z.boolean().optional(),
+  /** Sandbox lake configuration file (storage kind, RSEs, links, faults), relative to the plan. */
+  sandbox_config: nonEmpty.optional(),
   rucio_host: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   auth_host: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   vo: nonEmpty.optional(),

@@ -3,6 +3,8 @@ import { formatBytes } from '../engine/sizes.js';
 import type { ExperimentReport, ReportRow } from './model.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Messages go in code spans: renderers would otherwise eat `<redacted>` as an HTML tag. */
+const code = (s: string): string => `\`${s.replace(/\n/g, ' ').replace(/`/g, "'")}\``;
 
 export function formatThroughput(bps: number): string {
   return bps > 0 ? `${formatBytes(bps)}/s` : '–';
@@ -56,7 +58,7 @@ export function renderMarkdown(report: ExperimentReport): string {
       const info = ERROR_CLASSES[c];
       lines.push(`### \`${c}\``, '', `${info.meaning}. **What to do:** ${info.remedy}.`, '');
       for (const s of report.failureSamples.filter((x) => x.errorClass === c)) {
-        lines.push(`- ${s.count}× ${s.operation} on ${cell(s.rse)}: ${cell(s.message)}`);
+        lines.push(`- ${s.count}× ${s.operation} on ${cell(s.rse)}: ${code(s.message)}`);
       }
       lines.push('');
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sizeClass } from '../../src/engine/op-result.js';
 import { formatBytes, parseSize } from '../../src/engine/sizes.js';
 
 describe('parseSize', () => {
@@ -60,5 +61,29 @@ describe('formatBytes', () => {
   it('round-trips what parseSize reads', () => {
     expect(formatBytes(parseSize('1.5 KiB'))).toBe('1.5 KiB');
     expect(formatBytes(parseSize('256MiB'))).toBe('256.0 MiB');
+  });
+});
+
+describe('sizeClass', () => {
+  it('rounds a byte count down to a power of two in the largest binary unit', () => {
+    expect(sizeClass(1)).toBe('1B');
+    expect(sizeClass(1023)).toBe('512B');
+    expect(sizeClass(1024)).toBe('1KiB');
+    expect(sizeClass(1536)).toBe('1KiB');
+    expect(sizeClass(parseSize('1MiB'))).toBe('1MiB');
+    expect(sizeClass(parseSize('100MB'))).toBe('64MiB');
+    expect(sizeClass(parseSize('5GB'))).toBe('4GiB');
+    expect(sizeClass(parseSize('3TiB'))).toBe('2TiB');
+  });
+
+  it('labels nothing moved as 0B', () => {
+    expect(sizeClass(0)).toBe('0B');
+  });
+
+  it('keeps the label set bounded: every size from 1 B to 1 TiB maps to one of 41 labels', () => {
+    const labels = new Set<string>();
+    for (let bytes = 1; bytes <= 1024 ** 4; bytes = Math.ceil(bytes * 1.37)) labels.add(sizeClass(bytes));
+    expect(labels.size).toBeLessThanOrEqual(41);
+    for (const label of labels) expect(label).toMatch(/^(1|2|4|8|16|32|64|128|256|512)(B|KiB|MiB|GiB)$|^1TiB$/);
   });
 });

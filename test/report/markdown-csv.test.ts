@@ -77,12 +77,12 @@ describe('renderMarkdown', () => {
     expect(why).toContain(`${ERROR_CLASSES.auth_denied.meaning}. **What to do:** ${ERROR_CLASSES.auth_denied.remedy}.`);
   });
 
-  it('lists failure samples with their count and escapes pipes in messages', () => {
+  it('lists failure samples with their count, messages in code spans so <redacted> survives rendering', () => {
     const why = section(markdown, 'Why things failed');
-    expect(why).toContain('- 2× rule on SITE_A: no quota \\| left on SITE_A');
-    expect(why).toContain('- 1× upload on SITE_A: PUT https://se.example/a\\|b: 403 permission denied');
-    expect(markdown).not.toContain(QUOTA);
-    expect(markdown).not.toContain(DENIED);
+    expect(why).toContain('- 2× rule on SITE_A: `no quota | left on SITE_A`');
+    expect(why).toContain('- 1× upload on SITE_A: `PUT https://se.example/a|b: 403 permission denied`');
+    expect(why.join('\n')).toContain(`\`${QUOTA}\``);
+    expect(why.join('\n')).toContain(`\`${DENIED}\``);
   });
 
   it('escapes pipes in test names and RSE names inside table cells', () => {

@@ -121,6 +121,13 @@ describe('buildExperimentReport rows', () => {
     expect(byOp.verify?.throughputBps).toBe(0);
   });
 
+  it('also rates successful replications, like the transferred-bytes metric does', () => {
+    const report = buildExperimentReport('run-1', 'ska', [
+      result({ operation: 'replicate', rse: 'SITE_B', srcRse: 'SITE_A', dstRse: 'SITE_B', protocol: 'rucio', bytes: 8 * MiB, durationMs: 4000 }),
+    ]);
+    expect(report.rows[0]).toMatchObject({ operation: 'replicate', bytes: 8 * MiB, throughputBps: 2 * MiB });
+  });
+
   it('reports zero throughput when the successful data operations took no time', () => {
     const report = buildExperimentReport('run-1', 'ska', [result({ bytes: MiB, durationMs: 0 })]);
     expect(report.rows[0]?.bytes).toBe(MiB);

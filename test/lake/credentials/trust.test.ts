@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialError } from '../../../src/lake/errors.js';
 import { loadTrustAnchors } from '../../../src/lake/credentials/index.js';
-import { makeCertificate } from './pki.js';
+import { OpensslPki } from '../../helpers/openssl-pki.js';
 
 let dir: string;
 let caA: string;
@@ -14,8 +14,9 @@ const body = (pem: string): string => pem.replace(/-----[A-Z ]+-----|\s+/g, '');
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'lakeprobe-trust-'));
-  caA = readFileSync(makeCertificate(dir, 'ca-a', '/DC=org/CN=CA A', null).cert, 'utf8');
-  caB = readFileSync(makeCertificate(dir, 'ca-b', '/DC=org/CN=CA B', null).cert, 'utf8');
+  const certs = new OpensslPki(dir);
+  caA = certs.ca('ca-a', '/DC=org/CN=CA A').certPem;
+  caB = certs.ca('ca-b', '/DC=org/CN=CA B').certPem;
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

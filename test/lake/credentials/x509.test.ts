@@ -4,14 +4,25 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialError } from '../../../src/lake/errors.js';
 import { describeCredential, loadX509CertKey, loadX509Proxy } from '../../../src/lake/credentials/index.js';
-import { makeCertificate, makePki, type TestPki } from './pki.js';
+import { OpensslPki, type Certificate } from '../../helpers/openssl-pki.js';
 
-let pki: TestPki;
 let dir: string;
+let certs: OpensslPki;
+let ca: Certificate;
+let pki: { userCert: string; userKey: string; proxyFile: string; proxyOfProxyFile: string };
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'lakeprobe-x509-'));
-  pki = makePki(dir);
+  certs = new OpensslPki(dir);
+  ca = certs.ca('ca', '/DC=org/DC=lakeprobe/CN=Lakeprobe Test CA');
+  const user = certs.client('user', ca, '/DC=org/DC=lakeprobe/OU=Users/CN=Alice Smith');
+  const proxy = certs.proxy('proxy', user);
+  pki = {
+    userCert: user.certFile,
+    userKey: user.keyFile,
+    proxyFile: certs.writeProxyFile('x509up', proxy),
+    proxyOfProxyFile: certs.writeProxyFile('x509up-2', certs.proxy('proxy2', proxy)),
+  };
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -140,9 +151,8 @@ describe('loadX509CertKey', () => {
   });
 
   it('keeps RFC 2253 escapes in the comma form and removes them in the slash form', async () => {
-    const ca = { cert: join(dir, 'ca.pem'), key: join(dir, 'ca.key') };
-    const odd = makeCertificate(dir, 'odd', '/DC=org/O=Smith, Inc./CN=Ünï+UID=u1', ca);
-    const cred = await loadX509CertKey(odd.cert, odd.key);
+    const odd = certs.issue('odd', '/DC=org/O=Smith, Inc./CN=Ünï+UID=u1', ca);
+    const cred = await loadX509CertKey(odd.certFile, odd.keyFile);
     expect(cred.subject).toBe('CN=Ünï+UID=u1,O=Smith\\, Inc.,DC=org');
     expect(cred.subjectSlash).toBe('/DC=org/O=Smith, Inc./CN=Ünï+UID=u1');
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RucioApiError } from '../../../src/lake/errors.js';
 import { HttpTransport, parseJsonStream, type HttpResponse } from '../../../src/lake/rucio/http.js';
 import { RucioClient } from '../../../src/lake/rucio/index.js';
-import { makePki, type TestPki } from './pki.js';
+import { withTemporaryPki, type Certificate } from '../../helpers/openssl-pki.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -31,10 +31,13 @@ async function failure(promise: Promise<unknown>): Promise<NodeJS.ErrnoException
   return error as NodeJS.ErrnoException;
 }
 
-let pki: TestPki;
+let pki: { ca: Certificate; server: Certificate; selfSigned: Certificate };
 
 beforeAll(() => {
-  pki = makePki();
+  pki = withTemporaryPki((certs) => {
+    const ca = certs.ca('ca', '/CN=lakeprobe test CA');
+    return { ca, server: certs.server('server', ca), selfSigned: certs.server('self', null) };
+  });
 });
 
 afterAll(async () => {
@@ -81,15 +84,15 @@ describe('network failures keep their Node error code', () => {
 
 describe('TLS', () => {
   it('rejects a server no trust anchor vouches for, with the TLS error code', async () => {
-    const base = await listen(https.createServer({ cert: pki.selfSignedCertPem, key: pki.selfSignedKeyPem }, (_req, res) => res.end('{}')));
-    const error = await failure(transport({ ca: [pki.caPem] }).send({ method: 'GET', url: new URL('/ping', base), headers: {} }));
+    const base = await listen(https.createServer({ cert: pki.selfSigned.certPem, key: pki.selfSigned.keyPem }, (_req, res) => res.end('{}')));
+    const error = await failure(transport({ ca: [pki.ca.certPem] }).send({ method: 'GET', url: new URL('/ping', base), headers: {} }));
     expect(error.code).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY/);
   });
 
   it('trusts a server signed by the given CA, and any server when insecure', async () => {
-    const trusted = await listen(https.createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (_req, res) => res.end('{"version":"41.0.0"}')));
-    const selfSigned = await listen(https.createServer({ cert: pki.selfSignedCertPem, key: pki.selfSignedKeyPem }, (_req, res) => res.end('ok')));
-    const ok = await transport({ ca: [pki.caPem] }).send({ method: 'GET', url: new URL('/ping', trusted), headers: {} });
+    const trusted = await listen(https.createServer({ cert: pki.server.certPem, key: pki.server.keyPem }, (_req, res) => res.end('{"version":"41.0.0"}')));
+    const selfSigned = await listen(https.createServer({ cert: pki.selfSigned.certPem, key: pki.selfSigned.keyPem }, (_req, res) => res.end('ok')));
+    const ok = await transport({ ca: [pki.ca.certPem] }).send({ method: 'GET', url: new URL('/ping', trusted), headers: {} });
     expect(ok).toMatchObject({ status: 200, body: '{"version":"41.0.0"}' });
     const insecure = await transport({ insecure: true }).send({ method: 'GET', url: new URL('/ping', selfSigned), headers: {} });
     expect(insecure.body).toBe('ok');

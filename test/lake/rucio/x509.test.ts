@@ -5,18 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { X509Credential } from '../../../src/lake/credentials/types.js';
 import { CredentialError } from '../../../src/lake/errors.js';
 import { RucioClient } from '../../../src/lake/rucio/index.js';
-import { makePki, type TestPki } from './pki.js';
+import { withTemporaryPki, type Certificate } from '../../helpers/openssl-pki.js';
 
 const NOW = new Date('2026-11-25T00:04:23Z');
 
-let pki: TestPki;
+let pki: { ca: Certificate; server: Certificate; client: Certificate };
 let server: https.Server;
 let base: string;
 const logins: { dn: string; account: string | undefined }[] = [];
 
 function credential(overrides: Partial<X509Credential> = {}): X509Credential {
   return {
-    certPem: pki.clientCertPem, keyPem: pki.clientKeyPem,
+    certPem: pki.client.certPem, keyPem: pki.client.keyPem,
     subject: 'CN=alice,O=lakeprobe', subjectSlash: '/O=lakeprobe/CN=alice',
     notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2027-01-01T00:00:00Z'),
     isProxy: false, source: '/tmp/x509up_u1000',
@@ -25,13 +25,16 @@ function credential(overrides: Partial<X509Credential> = {}): X509Credential {
 }
 
 function client(cred: X509Credential): RucioClient {
-  return new RucioClient({ rucioHost: base, authHost: base, account: 'alice', auth: { method: 'x509', credential: cred }, ca: [pki.caPem], now: () => NOW });
+  return new RucioClient({ rucioHost: base, authHost: base, account: 'alice', auth: { method: 'x509', credential: cred }, ca: [pki.ca.certPem], now: () => NOW });
 }
 
 beforeAll(async () => {
-  pki = makePki();
+  pki = withTemporaryPki((certs) => {
+    const ca = certs.ca('ca', '/CN=lakeprobe test CA');
+    return { ca, server: certs.server('server', ca), client: certs.client('client', ca, '/O=lakeprobe/CN=alice') };
+  });
   // Like Rucio's Apache (SSLVerifyClient optional_no_ca): ask for a certificate, let the view decide.
-  server = https.createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem, ca: [pki.caPem], requestCert: true, rejectUnauthorized: false }, (req, res) => {
+  server = https.createServer({ cert: pki.server.certPem, key: pki.server.keyPem, ca: [pki.ca.certPem], requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const socket = req.socket as TLSSocket;
     if (req.url === '/auth/x509') {
       const peer = socket.getPeerCertificate();

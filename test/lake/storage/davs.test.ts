@@ -12,7 +12,7 @@ import { StorageError } from '../../../src/lake/errors.js';
 import { DavsDriver, type DavsDriverOptions } from '../../../src/lake/storage/davs.js';
 import type { StorageAuth } from '../../../src/lake/storage/driver.js';
 import { createStorageDriver } from '../../../src/lake/storage/index.js';
-import { createTestPki, type TestPki } from './pki.js';
+import { withTemporaryPki, type Certificate } from '../../helpers/openssl-pki.js';
 
 // ---- A WebDAV-ish server that records what it is sent -------------------------------
 // Path prefixes choose behaviours: /redirect/X → 307 to /X, /redirect-host/X → 307 to
@@ -30,7 +30,7 @@ interface Recorded {
 }
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-token-value.sig';
-let pki: TestPki;
+let pki: { ca: Certificate; otherCa: Certificate; server: Certificate; client: Certificate };
 let server: Server;
 let base: string;
 let requests: Recorded[] = [];
@@ -183,7 +183,15 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code?: st
 }
 
 beforeAll(async () => {
-  pki = createTestPki();
+  pki = withTemporaryPki((certs) => {
+    const ca = certs.ca('ca', '/O=lakeprobe-test/CN=Test CA');
+    return {
+      ca,
+      otherCa: certs.ca('other', '/O=lakeprobe-test/CN=Other CA'),
+      server: certs.server('server', ca, '/O=lakeprobe-test/CN=localhost'),
+      client: certs.client('client', ca, '/O=lakeprobe-test/CN=alice'),
+    };
+  });
   server = createServer({ key: pki.server.keyPem, cert: pki.server.certPem, ca: [pki.ca.certPem], requestCert: true, rejectUnauthorized: false },
     (req, res) => onRequest(req, res, false));
   server.on('checkContinue', (req, res) => onRequest(req, res, true));

@@ -65,7 +65,7 @@ describe('catalogue authentication', () => {
   });
 
   it('accepts an RFC 3820 proxy chain on /auth/x509_proxy as its end-entity DN', async () => {
-    const a = await call(t, 'GET', '/auth/x509_proxy', { clientCert: { cert: t.tls.proxyChainPem, key: t.tls.proxyKeyPem } });
+    const a = await call(t, 'GET', '/auth/x509_proxy', { clientCert: { cert: t.tls.proxy.chainPem, key: t.tls.proxy.keyPem } });
     expect(a.status).toBe(200);
     expect(a.headers['x-rucio-auth-account']).toBe('alice');
     expect(String(a.headers['x-rucio-auth-token']).startsWith('alice-/O=lakeprobe/CN=alice-unknown-')).toBe(true);
@@ -75,7 +75,7 @@ describe('catalogue authentication', () => {
     const none = await call(t, 'GET', '/auth/x509');
     expect([none.status, none.headers.exceptionmessage]).toEqual([401, 'Cannot get DN']);
     const stranger = makeTlsMaterial();
-    const rejected = await call(t, 'GET', '/auth/x509', { clientCert: { cert: stranger.clientCertPem, key: stranger.clientKeyPem } });
+    const rejected = await call(t, 'GET', '/auth/x509', { clientCert: { cert: stranger.client.certPem, key: stranger.client.keyPem } });
     expect(rejected.status).toBe(401);
     expect(rejected.headers.exceptionmessage).toBe('Cannot verify the client certificate chain: issuer is not trusted');
   });

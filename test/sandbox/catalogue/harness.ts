@@ -1,57 +1,29 @@
-// Test support for the catalogue: throwaway TLS material (openssl), a started
+// Test support for the catalogue: throwaway TLS material, a started
 // catalogue with a movable clock, an HTTPS client, and the recorded transcript.
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { CatalogueHandle } from '../../../src/sandbox/catalogue/server.js';
 import { startCatalogue } from '../../../src/sandbox/catalogue/server.js';
+import { withTemporaryPki, type Certificate } from '../../helpers/openssl-pki.js';
 
 export interface TlsMaterial {
-  caPem: string;
-  serverCertPem: string;
-  serverKeyPem: string;
-  clientCertPem: string;
-  clientKeyPem: string;
-  /** An RFC 3820 proxy of the client certificate: proxy then user certificate, and the proxy key. */
-  proxyChainPem: string;
-  proxyKeyPem: string;
+  ca: Certificate;
+  server: Certificate;
+  /** /O=lakeprobe/CN=alice */
+  client: Certificate;
+  /** An RFC 3820 proxy of the client certificate. */
+  proxy: Certificate;
 }
 
-/** A CA, a server certificate for 127.0.0.1, a client certificate for /O=lakeprobe/CN=alice and a proxy of it. */
+/** A CA, a server certificate for localhost and 127.0.0.1, a client certificate for /O=lakeprobe/CN=alice and a proxy of it. */
 export function makeTlsMaterial(): TlsMaterial {
-  const dir = mkdtempSync(join(tmpdir(), 'catalogue-tls-'));
-  const run = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  try {
-    run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/O=lakeprobe/CN=Test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-    const issue = (name: string, subject: string, ext: string): void => {
-      writeFileSync(join(dir, `${name}.ext`), ext);
-      run('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
-      run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-        '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
-    };
-    issue('server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-    issue('client', '/O=lakeprobe/CN=alice', 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
-    writeFileSync(join(dir, 'proxy.ext'), 'proxyCertInfo=critical,language:id-ppl-inheritAll\nkeyUsage=critical,digitalSignature,keyEncipherment\n');
-    run('req', ...ec, '-keyout', 'proxy.key', '-out', 'proxy.csr', '-subj', '/O=lakeprobe/CN=alice/CN=1234567');
-    run('x509', '-req', '-in', 'proxy.csr', '-CA', 'client.pem', '-CAkey', 'client.key', '-set_serial', '1234567',
-      '-out', 'proxy.pem', '-days', '1', '-extfile', 'proxy.ext');
-    const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
-    return {
-      caPem: read('ca.pem'), serverCertPem: read('server.pem'), serverKeyPem: read('server.key'),
-      clientCertPem: read('client.pem'), clientKeyPem: read('client.key'),
-      proxyChainPem: read('proxy.pem') + read('client.pem'), proxyKeyPem: read('proxy.key'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withTemporaryPki((pki) => {
+    const ca = pki.ca('ca', '/O=lakeprobe/CN=Test CA');
+    const client = pki.client('client', ca, '/O=lakeprobe/CN=alice');
+    return { ca, server: pki.server('server', ca), client, proxy: pki.proxy('proxy', client) };
+  });
 }
 
 /** An unsigned stand-in for a JWT: the test verifier trusts it when the signature part is 'trusted'. */
@@ -69,10 +41,10 @@ export interface TestCatalogue {
 
 export async function startTestCatalogue(tls = makeTlsMaterial(), start = new Date('2026-11-25T00:04:20Z')): Promise<TestCatalogue> {
   const clock = { now: start };
-  const ca = new X509Certificate(tls.caPem);
+  const ca = new X509Certificate(tls.ca.certPem);
   const handle = await startCatalogue({
     dbPath: ':memory:',
-    tls: { certPem: tls.serverCertPem, keyPem: tls.serverKeyPem, caPems: [tls.caPem] },
+    tls: { certPem: tls.server.certPem, keyPem: tls.server.keyPem, caPems: [tls.ca.certPem] },
     now: () => clock.now,
     // The first certificate the CA issued is the end entity; anything before it must be proxies signed down the chain.
     verifyClientChain: (chain) => {
@@ -117,8 +89,8 @@ export function call(t: TestCatalogue, method: string, path: string, c: Call = {
   }
   return new Promise((resolve, reject) => {
     const req = https.request(`${t.handle.url}${path}`, {
-      method, headers, ca: t.tls.caPem, agent: false,
-      ...(c.clientCert === true ? { cert: t.tls.clientCertPem, key: t.tls.clientKeyPem } : c.clientCert ? c.clientCert : {}),
+      method, headers, ca: t.tls.ca.certPem, agent: false,
+      ...(c.clientCert === true ? { cert: t.tls.client.certPem, key: t.tls.client.keyPem } : c.clientCert ? c.clientCert : {}),
     }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (d: Buffer) => parts.push(d));

@@ -1,0 +1,137 @@
+// Building blocks shared by the scenarios: each step is one recorded operation.
+import { z } from 'zod';
+import type { RunContext } from '../src/engine/run-context.js';
+import { parseSize } from '../src/engine/sizes.js';
+import { ChecksumMismatchError } from '../src/lake/errors.js';
+import { ChecksumTap, checksumStream, syntheticStream, type Checksums } from '../src/lake/data/index.js';
+import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo } from '../src/lake/rucio/index.js';
+
+/** A size in a plan: a byte count or a string such as "1MiB" / "5GB". */
+export const sizeParam = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
+  try {
+    return parseSize(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+export const scopeParam = z.string().regex(/^[a-zA-Z_\-.0-9]+$/).max(25);
+
+export interface Did { scope: string; name: string }
+
+/** A file this run wrote to storage. */
+export interface ProbeFile extends Did {
+  rse: string;
+  pfn: string;
+  sums: Checksums;
+  /** Ledger entry of the storage file. */
+  ledgerId: number;
+}
+
+export function probeTag(ctx: RunContext): string {
+  return `lakeprobe.${ctx.runId}.${ctx.test}.${ctx.authMethod}`;
+}
+
+/** A probe dataset with a lifetime, so the lake removes it by itself. */
+export async function createDataset(ctx: RunContext, dataset: Did, lifetime: number): Promise<boolean> {
+  const created = await ctx.op({ operation: 'register' }, async () => {
+    const id = ctx.ledger.intend({ runId: ctx.runId, kind: 'did', rse: '', target: `${dataset.scope}:${dataset.name}`, authMethod: ctx.authMethod });
+    await ctx.rucio.addDid(dataset.scope, dataset.name, { type: 'DATASET', lifetime });
+    ctx.ledger.done(id); // its lifetime removes it
+  });
+  return created.ok;
+}
+
+export async function rseInfo(ctx: RunContext, rse: string): Promise<RseInfo | null> {
+  const info = await ctx.op({ operation: 'list', rse }, () => ctx.rucio.getRse(rse));
+  return info.ok ? info.value : null;
+}
+
+/** PUT a deterministic synthetic file where `rucio upload` would put it. */
+export async function uploadFile(ctx: RunContext, rse: RseInfo, did: Did, size: number, schemes: readonly string[]): Promise<ProbeFile | null> {
+  const uploaded = await ctx.op({ operation: 'upload', rse: rse.rse, protocol: 'davs', bytes: size }, async () => {
+    const proto = selectProtocol(rse, 'write', schemes);
+    const path = rse.deterministic
+      ? lfn2pfnPath(did.scope, did.name, rse.lfn2pfn_algorithm === 'identity' ? 'identity' : 'hash')
+      : `${did.scope}/lakeprobe/${ctx.runId}/${did.name}`;
+    const pfn = buildPfn(proto, path);
+    const ledgerId = ctx.ledger.intend({ runId: ctx.runId, kind: 'storage_file', rse: rse.rse, target: pfn, authMethod: ctx.authMethod });
+    const tap = new ChecksumTap();
+    await ctx.storage('davs').put(pfn, syntheticStream({ seed: `${ctx.runId}/${did.name}`, size }).pipe(tap), size);
+    ctx.ledger.created(ledgerId);
+    return { ...did, rse: rse.rse, pfn, ledgerId, sums: tap.digest() };
+  });
+  return uploaded.ok ? uploaded.value : null;
+}
+
+/** Register the replica (AVAILABLE: the upload already succeeded) and attach it to the dataset. */
+export async function registerFile(ctx: RunContext, file: ProbeFile, deterministic: boolean, dataset: Did): Promise<boolean> {
+  const registered = await ctx.op({ operation: 'register', rse: file.rse }, async () => {
+    await ctx.rucio.addReplicas(file.rse, [{
+      scope: file.scope, name: file.name, bytes: file.sums.bytes, adler32: file.sums.adler32, md5: file.sums.md5, state: 'A',
+      ...(deterministic ? {} : { pfn: file.pfn }),
+    }]);
+    await ctx.rucio.attachDids(dataset.scope, dataset.name, [{ scope: file.scope, name: file.name }]);
+  });
+  return registered.ok;
+}
+
+export interface ProbeRule { id: string; ledgerId: number }
+
+export async function addRule(
+  ctx: RunContext, did: Did, rseExpression: string, lifetime: number, where: { rse?: string; srcRse?: string; dstRse?: string },
+): Promise<ProbeRule | null> {
+  const rule = await ctx.op({ operation: 'rule', ...where }, async (rec) => {
+    const ledgerId = ctx.ledger.intend({ runId: ctx.runId, kind: 'rule', rse: rseExpression, target: '', authMethod: ctx.authMethod });
+    const [id] = await ctx.rucio.addRule({ dids: [did], copies: 1, rseExpression, lifetime });
+    if (!id) throw new Error('rule creation returned no rule id');
+    ctx.ledger.created(ledgerId, id);
+    rec.ruleId(id);
+    return { id, ledgerId };
+  });
+  return rule.ok ? rule.value : null;
+}
+
+/** The catalogue lists the replica AVAILABLE at `rse` and the storage's adler32 equals the local one. */
+export async function verifyReplica(ctx: RunContext, did: Did, rse: string, sums: Checksums, ruleId?: string): Promise<string | null> {
+  const verified = await ctx.op({ operation: 'verify', rse, protocol: 'davs', bytes: sums.bytes }, async (rec) => {
+    if (ruleId) rec.ruleId(ruleId);
+    const [replica] = await ctx.rucio.listReplicas({ dids: [did], allStates: true });
+    const state = replica?.states?.[rse];
+    if (state !== 'AVAILABLE') throw new Error(`replica of ${did.scope}:${did.name} on ${rse} is ${state ?? 'not listed'}, expected AVAILABLE`);
+    const pfn = replica?.rses?.[rse]?.[0];
+    if (!pfn) throw new Error(`no PFN of ${did.scope}:${did.name} listed for ${rse}`);
+    const remote = await ctx.storage('davs').checksum(pfn, 'adler32');
+    if (remote !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, remote, `${rse} storage`);
+    if (ruleId) {
+      const r = await ctx.rucio.getRule(ruleId);
+      if (r.state !== 'OK') throw new Error(`rule ${ruleId} is ${r.state}${r.error ? `: ${r.error}` : ''}, expected OK`);
+    }
+    return pfn;
+  });
+  return verified.ok ? verified.value : null;
+}
+
+export async function downloadAndCompare(ctx: RunContext, rse: string, pfn: string, sums: Checksums): Promise<void> {
+  await ctx.op({ operation: 'download', rse, protocol: 'davs', bytes: sums.bytes }, async () => {
+    const got = await checksumStream(await ctx.storage('davs').get(pfn));
+    if (got.adler32 !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, got.adler32, `${rse} download`);
+  });
+}
+
+/** purge_replicas: the lake's reaper removes the replicas once the rule is gone. */
+export async function deleteRule(ctx: RunContext, rse: string, rule: ProbeRule): Promise<void> {
+  await ctx.op({ operation: 'delete', rse }, async (rec) => {
+    rec.ruleId(rule.id);
+    await ctx.rucio.deleteRule(rule.id, true);
+    ctx.ledger.done(rule.ledgerId);
+  });
+}
+
+export async function deleteFile(ctx: RunContext, file: ProbeFile): Promise<void> {
+  await ctx.op({ operation: 'delete', rse: file.rse, protocol: 'davs' }, async () => {
+    await ctx.storage('davs').delete(file.pfn);
+    ctx.ledger.done(file.ledgerId);
+  });
+}

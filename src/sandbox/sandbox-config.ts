@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { SANDBOX_RSES } from './config.js';
+
+// The sandbox lake's own configuration file: which storage serves the RSEs, the
+// RSEs, long-haul links between them, faults active from the start, transfer knobs.
+
+const RSE_NAME = /^([A-Z0-9]+([_-][A-Z0-9]+)*)$/;
+
+const rse = z.strictObject({
+  name: z.string().regex(RSE_NAME, { error: 'must be an RSE name like SITE-DISK (upper case, digits, - and _)' }),
+  deterministic: z.boolean().default(true),
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
+
+const link = z.strictObject({
+  from: z.string().regex(RSE_NAME),
+  to: z.string().regex(RSE_NAME),
+  rtt_ms: z.number().nonnegative().max(10_000),
+  bandwidth_mbit: z.number().positive().max(100_000).optional(),
+});
+
+export const sandboxConfigSchema = z.strictObject({
+  storage: z.enum(['builtin', 'xrootd']).default('builtin'),
+  rses: z.array(rse).min(1).default(SANDBOX_RSES),
+  links: z.array(link).default([]),
+  /** Faults on from the start (see `lakeprobe sandbox fault add --help` for the kinds). */
+  faults: z.array(z.record(z.string(), z.unknown())).default([]),
+  transfers: z.strictObject({
+    poll_ms: z.number().int().min(50).max(60_000).default(500),
+    max_attempts: z.number().int().min(1).max(20).default(3),
+    timeout_seconds: z.number().int().min(1).max(86_400).default(3600),
+  }).default({ poll_ms: 500, max_attempts: 3, timeout_seconds: 3600 }),
+}).superRefine((cfg, ctx) => {
+  const names = new Set(cfg.rses.map((r) => r.name));
+  cfg.links.forEach((l, i) => {
+    for (const end of ['from', 'to'] as const) {
+      if (!names.has(l[end])) ctx.addIssue({ code: 'custom', path: ['links', i, end], message: `unknown RSE "${l[end]}"` });
+    }
+  });
+});
+
+export type SandboxConfig = z.output<typeof sandboxConfigSchema>;
+
+export const DEFAULT_SANDBOX_CONFIG: SandboxConfig = sandboxConfigSchema.parse({});
+
+/** A bad sandbox config: every problem as `file:line:col: path: message`. */
+export class SandboxConfigError extends Error {
+  override readonly name = 'SandboxConfigError';
+}
+
+function position(doc: Document, counter: LineCounter, path: PropertyKey[]): string {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
+    if (isNode(node) && node.range) {
+      const { line, col } = counter.linePos(node.range[0]);
+      return `${line}:${col}`;
+    }
+  }
+  return '1:1';
+}
+
+export function parseSandboxConfig(text: string, file: string, overrides: Partial<Pick<SandboxConfig, 'storage'>> = {}): SandboxConfig {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter });
+  if (doc.errors.length) {
+    throw new SandboxConfigError(doc.errors.map((e) => {
+      const { line, col } = counter.linePos(e.pos[0]);
+      return `${file}:${line}:${col}: ${e.message.split('\n')[0]}`;
+    }).join('\n'));
+  }
+  const result = sandboxConfigSchema.safeParse({ ...(doc.toJS() ?? {}), ...overrides });
+  if (!result.success) {
+    throw new SandboxConfigError(result.error.issues.map((i) => {
+      const field = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+      return `${file}:${position(doc, counter, i.path)}: ${field || '(top)'}: ${i.message}`;
+    }).join('\n'));
+  }
+  return result.data;
+}
+
+export async function loadSandboxConfig(file: string | undefined, overrides: Partial<Pick<SandboxConfig, 'storage'>> = {}): Promise<SandboxConfig> {
+  if (!file) return sandboxConfigSchema.parse(overrides);
+  return parseSandboxConfig(await readFile(file, 'utf8'), file, overrides);
+}
