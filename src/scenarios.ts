@@ -1,7 +1,8 @@
 import { ScenarioRegistry } from './engine/scenario.js';
+import replicate from '../scenarios/replicate.js';
 import upload from '../scenarios/upload.js';
 
 /** The scenarios shipped with lakeprobe. */
 export function builtinScenarios(): ScenarioRegistry {
-  return new ScenarioRegistry().register(upload);
+  return new ScenarioRegistry().register(upload).register(replicate);
 }

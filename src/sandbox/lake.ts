@@ -6,14 +6,17 @@ import { ensurePki, verifyClientChain, type SandboxPki } from './pki/index.js';
 import { startStorageEndpoint, type StorageEndpoint } from './storage/index.js';
 import { startTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import type { SandboxState } from './state.js';
+import { DEFAULT_SANDBOX_CONFIG, type SandboxConfig } from './sandbox-config.js';
 import {
   ACCOUNT_LIMIT_BYTES, DATA_PREFIX, EMBARGO_GROUP, EMBARGO_PATH, FULL_STORAGE_SCOPE, OUTSIDER_ACCOUNT,
-  READ_ONLY_SCOPE, SANDBOX_ACCOUNT, SANDBOX_RSES, SANDBOX_USERNAME, SANDBOX_VO, SCOPES, TOKEN_AUDIENCE,
+  READ_ONLY_SCOPE, SANDBOX_ACCOUNT, SANDBOX_USERNAME, SANDBOX_VO, SCOPES, TOKEN_AUDIENCE,
 } from './config.js';
 
 export interface SandboxLakeOptions {
   /** Runtime folder: PKI (kept across starts), tokens, catalogue DB and RSE data (fresh each start). */
   dir: string;
+  /** Storage kind, RSEs, links, faults; default: three builtin RSEs. */
+  config?: SandboxConfig;
   /** Seconds between housekeeping passes (rule and DID lifetimes). */
   housekeepingSeconds?: number;
 }
@@ -54,6 +57,7 @@ const TOKEN_LIFETIME_SECONDS = 12 * 3600;
 /** Starts the whole local lake on 127.0.0.1: PKI, token issuer, one WebDAV endpoint per RSE, the catalogue. */
 export async function startSandboxLake(options: SandboxLakeOptions): Promise<SandboxLake> {
   const { dir } = options;
+  const config = options.config ?? DEFAULT_SANDBOX_CONFIG;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const pki = await ensurePki(join(dir, 'pki'));
   const tls = { certPem: pki.host.certPem, keyPem: pki.host.keyPem };
@@ -71,7 +75,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
     await rm(join(dir, 'storage'), { recursive: true, force: true });
     const rses: SandboxRse[] = [];
     const endpoints: StorageEndpoint[] = [];
-    for (const spec of SANDBOX_RSES) {
+    for (const spec of config.rses) {
       const root = join(dir, 'storage', spec.name);
       await mkdir(join(root, DATA_PREFIX.slice(1)), { recursive: true });
       await mkdir(join(root, EMBARGO_PATH.slice(1)), { recursive: true });
@@ -108,7 +112,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
     closers.push(() => catalogue.close());
 
     const password = randomBytes(18).toString('base64url');
-    seedCatalogue(catalogue, pki, issuer.issuer, password, endpoints);
+    seedCatalogue(catalogue, config, pki, issuer.issuer, password, endpoints);
     const timer = setInterval(() => catalogue.admin.expire(new Date()), (options.housekeepingSeconds ?? 5) * 1000);
     timer.unref();
     closers.push(async () => clearInterval(timer));
@@ -132,7 +136,9 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
   }
 }
 
-function seedCatalogue(catalogue: CatalogueHandle, pki: SandboxPki, issuer: string, password: string, endpoints: StorageEndpoint[]): void {
+function seedCatalogue(
+  catalogue: CatalogueHandle, config: SandboxConfig, pki: SandboxPki, issuer: string, password: string, endpoints: StorageEndpoint[],
+): void {
   const { admin } = catalogue;
   admin.addAccount(SANDBOX_ACCOUNT, 'SERVICE');
   admin.addAccount(OUTSIDER_ACCOUNT, 'USER');
@@ -143,7 +149,7 @@ function seedCatalogue(catalogue: CatalogueHandle, pki: SandboxPki, issuer: stri
   admin.addIdentity({ kind: 'OIDC', identity: `SUB=nonmember, ISS=${issuer}`, account: OUTSIDER_ACCOUNT });
   for (const scope of SCOPES) admin.addScope(SANDBOX_ACCOUNT, scope);
   admin.addScope(OUTSIDER_ACCOUNT, `user.${OUTSIDER_ACCOUNT}`);
-  SANDBOX_RSES.forEach((spec, i) => {
+  config.rses.forEach((spec, i) => {
     const endpoint = endpoints[i] as StorageEndpoint;
     admin.addRse(spec.name, { deterministic: spec.deterministic, rseType: 'DISK', volatile: false });
     const priorities = { read: 1, write: 1, delete: 1 };

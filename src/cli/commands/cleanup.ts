@@ -27,7 +27,7 @@ export function cleanupCommand(setExit: (code: number) => void): CommandModule<o
       const registry = builtinScenarios();
       const env = processEnv();
       let { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
-      const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out) : undefined;
+      const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;
       const store = new ResultsStore(dbPath);
       try {
         if (sandbox) ({ plan } = await loadPlanOrThrow({ planFile: args.plan, env: { ...env, ...sandbox.env }, uid: uid(), registry }));

@@ -33,7 +33,7 @@ export async function executeRun(args: RunArgs): Promise<JobResult> {
   const registry = builtinScenarios();
   const env = processEnv();
   const { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
-  const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out) : undefined;
+  const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;
   if (sandbox) out(`lake: ${sandbox.description}`);
   try {
     const result = await runJob({

@@ -8,9 +8,10 @@ import {
   envSnippet, isSandboxAlive, processAlive, readSandboxState, removeSandboxState, writeSandboxState,
 } from '../../sandbox/state.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { sandboxConfigOrThrow } from '../sandbox-env.js';
 import { abs, DEFAULTS, out } from '../common.js';
 
-interface SandboxArgs { action: string; dir: string; 'timeout-seconds': number }
+interface SandboxArgs { action: string; dir: string; 'timeout-seconds': number; config?: string; storage?: 'builtin' | 'xrootd' }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -21,19 +22,24 @@ export function sandboxCommand(setExit: (code: number) => void): CommandModule<o
     builder: (y) => y
       .positional('action', { choices: ['up', 'down', 'status', 'serve'] as const, demandOption: true })
       .option('dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'runtime folder (PKI, tokens, data, state)' })
-      .option('timeout-seconds', { type: 'number', default: 60, describe: 'how long `up` waits for the lake' }) as unknown as Argv<SandboxArgs>,
+      .option('timeout-seconds', { type: 'number', default: 60, describe: 'how long `up` waits for the lake' })
+      .option('config', { type: 'string', describe: 'sandbox config file (storage, RSEs, links, faults)' })
+      .option('storage', { choices: ['builtin', 'xrootd'] as const, describe: 'who serves the RSEs (overrides the config file)' }) as unknown as Argv<SandboxArgs>,
     handler: async (args) => {
       const dir = abs(args.dir);
-      if (args.action === 'serve') await serve(dir);
-      else if (args.action === 'up') await up(dir, args['timeout-seconds']);
+      const source = { config: args.config ? abs(args.config) : undefined, storage: args.storage };
+      if (args.action === 'serve') await serve(dir, source);
+      else if (args.action === 'up') await up(dir, args['timeout-seconds'], source);
       else if (args.action === 'down') await down(dir);
       else await status(dir, setExit);
     },
   };
 }
 
-async function serve(dir: string): Promise<void> {
-  const lake = await startSandboxLake({ dir });
+interface ConfigSource { config?: string; storage?: 'builtin' | 'xrootd' }
+
+async function serve(dir: string, source: ConfigSource): Promise<void> {
+  const lake = await startSandboxLake({ dir, config: await sandboxConfigOrThrow(source.config, source.storage) });
   await writeSandboxState(dir, lake.state(process.pid));
   out(`sandbox lake serving (pid ${process.pid}); stop with: lakeprobe sandbox down --dir ${dir}`);
   await new Promise<void>((resolve) => {
@@ -44,7 +50,8 @@ async function serve(dir: string): Promise<void> {
   await removeSandboxState(dir);
 }
 
-async function up(dir: string, timeoutSeconds: number): Promise<void> {
+async function up(dir: string, timeoutSeconds: number, source: ConfigSource): Promise<void> {
+  await sandboxConfigOrThrow(source.config, source.storage); // report a bad config here, not in the log
   const existing = await readSandboxState(dir);
   if (existing && (await isSandboxAlive(existing))) {
     out(`sandbox already running (pid ${existing.pid})`);
@@ -55,7 +62,8 @@ async function up(dir: string, timeoutSeconds: number): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const log = await open(join(dir, 'sandbox.log'), 'a');
   const main = fileURLToPath(new URL('../bin.js', import.meta.url));
-  const child = spawn(process.execPath, [main, 'sandbox', 'serve', '--dir', dir], {
+  const extra = [...(source.config ? ['--config', source.config] : []), ...(source.storage ? ['--storage', source.storage] : [])];
+  const child = spawn(process.execPath, [main, 'sandbox', 'serve', '--dir', dir, ...extra], {
     detached: true, stdio: ['ignore', log.fd, log.fd],
   });
   child.unref();
