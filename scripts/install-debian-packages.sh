@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use for real: openssl (grid-style
-# certificates) and the Prometheus Pushgateway. Run as root (CI does).
+# Installs the Debian packages the tests and `sandbox up --storage xrootd` use for
+# real: openssl (grid-style certificates), XRootD with HTTPS/TPC/SciTokens/VOMS
+# plugins and its clients, gfal2 with its http and xrootd plugins, and the
+# Prometheus Pushgateway. Run as root (CI does).
 set -euo pipefail
-packages=(openssl prometheus-pushgateway)
+packages=(
+  openssl prometheus-pushgateway
+  xrootd-server xrootd-server-plugins xrootd-plugins xrootd-client xrootd-client-http-plugins
+  xrootd-scitokens-plugins xrootd-voms-plugins voms-clients davix
+  gfal2 gfal2-plugin-http gfal2-plugin-xrootd gfal2-util-scripts
+)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

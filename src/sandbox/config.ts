@@ -29,3 +29,5 @@ export const SANDBOX_RSES: SandboxRseSpec[] = [
 export const TOKEN_AUDIENCE = ['rucio', 'https://wlcg.cern.ch/jwt/v1/any'];
 export const FULL_STORAGE_SCOPE = 'openid profile storage.read:/ storage.create:/ storage.modify:/';
 export const READ_ONLY_SCOPE = 'openid profile storage.read:/';
+/** The non-member may use the Rucio data area, not /embargo. */
+export const NONMEMBER_SCOPE = 'openid profile storage.read:/rucio storage.create:/rucio storage.modify:/rucio';

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startCatalogue, type CatalogueHandle } from './catalogue/server.js';
+import { FaultSet, followShortCredentials, startFaultAdmin, writeMemberCredentials, NORMAL_LIFETIME_SECONDS } from './faults/index.js';
+import { startLinks, type Links } from './links/index.js';
 import { ensurePki, verifyClientChain, type SandboxPki } from './pki/index.js';
-import { startStorageEndpoint, type StorageEndpoint } from './storage/index.js';
-import { startTokenIssuer, type TokenIssuer } from './tokens/index.js';
-import type { SandboxState } from './state.js';
 import { DEFAULT_SANDBOX_CONFIG, type SandboxConfig } from './sandbox-config.js';
+import type { SandboxState } from './state.js';
+import { startRseEndpoint, type RseEndpoint } from './rse-endpoint.js';
+import { startTokenIssuer, type TokenIssuer } from './tokens/index.js';
+import { reapOnce, startTransferEngine, type TransferCredentials, type TransferEngine } from './transfers/index.js';
 import {
-  ACCOUNT_LIMIT_BYTES, DATA_PREFIX, EMBARGO_GROUP, EMBARGO_PATH, FULL_STORAGE_SCOPE, OUTSIDER_ACCOUNT,
+  ACCOUNT_LIMIT_BYTES, DATA_PREFIX, EMBARGO_GROUP, EMBARGO_PATH, FULL_STORAGE_SCOPE, NONMEMBER_SCOPE, OUTSIDER_ACCOUNT,
   READ_ONLY_SCOPE, SANDBOX_ACCOUNT, SANDBOX_USERNAME, SANDBOX_VO, SCOPES, TOKEN_AUDIENCE,
 } from './config.js';
 
@@ -17,14 +20,16 @@ export interface SandboxLakeOptions {
   dir: string;
   /** Storage kind, RSEs, links, faults; default: three builtin RSEs. */
   config?: SandboxConfig;
-  /** Seconds between housekeeping passes (rule and DID lifetimes). */
+  /** Seconds between housekeeping passes (rule/DID lifetimes, reaper). */
   housekeepingSeconds?: number;
 }
 
 export interface SandboxRse {
   name: string;
   url: string;
-  /** Local folder behind the RSE's WebDAV endpoint. */
+  /** root:// base URL, for RSEs served by XRootD. */
+  rootUrl?: string;
+  /** Local folder behind the RSE's endpoint. */
   root: string;
   deterministic: boolean;
 }
@@ -39,65 +44,72 @@ export interface SandboxTokens {
 
 export interface SandboxLake {
   dir: string;
+  config: SandboxConfig;
   rucioUrl: string;
   pki: SandboxPki;
   issuer: TokenIssuer;
   catalogue: CatalogueHandle;
   rses: SandboxRse[];
   tokens: SandboxTokens;
+  /** The member's proxy as handed out (short_credentials rewrites it). */
+  memberProxyPath: string;
   rucioCfgPath: string;
+  faults: FaultSet;
+  faultAdmin: { url: string; secretFile: string };
+  transfers: TransferEngine;
+  links: Links;
   /** RUCIO_CONFIG, X509_USER_PROXY, X509_CERT_DIR, BEARER_TOKEN_FILE for the member identity. */
   env: Record<string, string>;
+  /** Runs lifetimes (judge-cleaner, undertaker) and the reaper once, now. */
+  housekeeping(): Promise<void>;
   state(pid: number): SandboxState;
   stop(): Promise<void>;
 }
 
-const TOKEN_LIFETIME_SECONDS = 12 * 3600;
+const TOKEN_LIFETIME_SECONDS = NORMAL_LIFETIME_SECONDS;
+const MEMBER_GROUPS = ['/lakeprobe', EMBARGO_GROUP];
 
-/** Starts the whole local lake on 127.0.0.1: PKI, token issuer, one WebDAV endpoint per RSE, the catalogue. */
+/**
+ * Starts the whole local lake on 127.0.0.1: PKI, token issuer, one storage endpoint
+ * per RSE (builtin WebDAV or XRootD), the catalogue, long-haul link proxies, the
+ * transfer engine, housekeeping (lifetimes + reaper) and the fault admin API.
+ */
 export async function startSandboxLake(options: SandboxLakeOptions): Promise<SandboxLake> {
   const { dir } = options;
   const config = options.config ?? DEFAULT_SANDBOX_CONFIG;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // XRootD runs as its own user and must be able to traverse into the lake folder.
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  await chmod(dir, 0o711);
   const pki = await ensurePki(join(dir, 'pki'));
   const tls = { certPem: pki.host.certPem, keyPem: pki.host.keyPem };
   const caPems = [pki.caCertPem];
   const { member, nonmember } = pki.users;
+  const faults = new FaultSet({ rses: config.rses.map((r) => r.name), users: { member: member.dn, nonmember: nonmember.dn } });
+  for (const spec of config.faults) faults.add(spec as Parameters<FaultSet['add']>[0]);
   const closers: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch(() => {});
-    closers.length = 0;
+    for (const close of closers.splice(0).reverse()) await close().catch(() => {});
   };
   try {
     const issuer = await startTokenIssuer({ tls });
     closers.push(() => issuer.close());
 
     await rm(join(dir, 'storage'), { recursive: true, force: true });
-    const rses: SandboxRse[] = [];
-    const endpoints: StorageEndpoint[] = [];
+    const endpoints: RseEndpoint[] = [];
     for (const spec of config.rses) {
-      const root = join(dir, 'storage', spec.name);
-      await mkdir(join(root, DATA_PREFIX.slice(1)), { recursive: true });
-      await mkdir(join(root, EMBARGO_PATH.slice(1)), { recursive: true });
-      const endpoint = await startStorageEndpoint({
-        name: spec.name, root, tls, caPems,
+      const endpoint = await startRseEndpoint({
+        kind: config.storage, spec, dir, pki, issuer, faults,
         gridmap: { [member.dn]: 'member', [nonmember.dn]: 'nonmember' },
         embargo: { path: EMBARGO_PATH, members: [member.dn], group: EMBARGO_GROUP },
-        verifyToken: async (token) => {
-          const claims = await issuer.verify(token);
-          return claims ? { scope: claims.scope, groups: claims['wlcg.groups'], exp: claims.exp } : null;
-        },
-        verifyChain: (der) => verifyClientChain(der, caPems),
       });
       closers.push(() => endpoint.close());
       endpoints.push(endpoint);
-      rses.push({ name: spec.name, url: endpoint.url, root, deterministic: spec.deterministic });
     }
 
     const dbPath = join(dir, 'catalogue.db');
     for (const suffix of ['', '-wal', '-shm']) await rm(`${dbPath}${suffix}`, { force: true });
     const catalogue = await startCatalogue({
-      dbPath, tls: { ...tls, caPems }, vo: SANDBOX_VO,
+      dbPath, tls: { ...tls, caPems }, vo: SANDBOX_VO, faults,
       verifyClientChain: (der) => {
         const v = verifyClientChain(der, caPems);
         return v.ok ? { ok: true, dn: v.dn } : { ok: false, reason: v.reason };
@@ -110,24 +122,66 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
       },
     });
     closers.push(() => catalogue.close());
-
     const password = randomBytes(18).toString('base64url');
     seedCatalogue(catalogue, config, pki, issuer.issuer, password, endpoints);
-    const timer = setInterval(() => catalogue.admin.expire(new Date()), (options.housekeepingSeconds ?? 5) * 1000);
+
+    const links = await startLinks(
+      config.links.map((l) => ({ from: l.from, to: l.to, rttMs: l.rtt_ms, bandwidthMbit: l.bandwidth_mbit })),
+      (rse) => ({ host: '127.0.0.1', port: endpointNamed(endpoints, rse).port }),
+    );
+    closers.push(() => links.close());
+    const credentials = ftsCredentials(issuer);
+    const transfers = startTransferEngine({
+      admin: catalogue.admin, caPems, credentials, faults,
+      sourceUrl: (src, dst, url) => links.sourceUrl(src, dst, url),
+      pollMs: config.transfers.poll_ms, maxAttempts: config.transfers.max_attempts,
+      transferTimeoutMs: config.transfers.timeout_seconds * 1000,
+    });
+    closers.push(() => transfers.stop());
+
+    let housekeepingRun: Promise<void> = Promise.resolve();
+    const housekeeping = (): Promise<void> => {
+      housekeepingRun = housekeepingRun.then(async () => {
+        catalogue.admin.expire(new Date());
+        await reapOnce({ admin: catalogue.admin, caPems, credentials });
+      }).catch(() => {});
+      return housekeepingRun;
+    };
+    const timer = setInterval(() => void housekeeping(), (options.housekeepingSeconds ?? 5) * 1000);
     timer.unref();
-    closers.push(async () => clearInterval(timer));
+    closers.push(async () => {
+      clearInterval(timer);
+      await housekeepingRun;
+    });
 
     const tokens = await writeTokens(dir, issuer);
-    const rucioCfgPath = join(dir, 'rucio.cfg');
-    await writeFile(rucioCfgPath, rucioCfg(catalogue.url, password, pki), { mode: 0o600 });
-    const env = {
-      RUCIO_CONFIG: rucioCfgPath, X509_USER_PROXY: member.proxyPath, X509_CERT_DIR: pki.certDir, BEARER_TOKEN_FILE: tokens.member,
+    const memberProxyPath = join(dir, 'tokens', 'member-proxy.pem');
+    const memberSource = {
+      user: member, issuer,
+      token: { sub: 'member', scope: FULL_STORAGE_SCOPE, aud: TOKEN_AUDIENCE, groups: MEMBER_GROUPS },
     };
+    const memberFiles = { proxyPath: memberProxyPath, tokenPath: tokens.member };
+    await writeMemberCredentials(memberSource, memberFiles, TOKEN_LIFETIME_SECONDS);
+    const unfollow = await followShortCredentials(faults, memberSource, memberFiles);
+    closers.push(async () => unfollow());
+    const faultAdmin = await startFaultAdmin(faults, { dir });
+    closers.push(() => faultAdmin.close());
+
+    const rucioCfgPath = join(dir, 'rucio.cfg');
+    await writeFile(rucioCfgPath, rucioCfg(catalogue.url, password, pki, memberProxyPath), { mode: 0o600 });
+    const env = {
+      RUCIO_CONFIG: rucioCfgPath, X509_USER_PROXY: memberProxyPath, X509_CERT_DIR: pki.certDir, BEARER_TOKEN_FILE: tokens.member,
+    };
+    const rses: SandboxRse[] = endpoints.map((e) => ({
+      name: e.name, url: e.url, root: e.root, deterministic: e.deterministic, ...(e.rootUrl ? { rootUrl: e.rootUrl } : {}),
+    }));
     return {
-      dir, rucioUrl: catalogue.url, pki, issuer, catalogue, rses, tokens, rucioCfgPath, env, stop,
+      dir, config, rucioUrl: catalogue.url, pki, issuer, catalogue, rses, tokens, memberProxyPath, rucioCfgPath, faults,
+      faultAdmin: { url: faultAdmin.url, secretFile: faultAdmin.secretFile }, transfers, links, env, housekeeping, stop,
       state: (pid) => ({
-        pid, startedAt: new Date().toISOString(), rucioUrl: catalogue.url, issuer: issuer.issuer,
-        caCertPath: pki.caCertPath, rses: rses.map((r) => ({ name: r.name, url: r.url })), env,
+        pid, startedAt: new Date().toISOString(), rucioUrl: catalogue.url, issuer: issuer.issuer, caCertPath: pki.caCertPath,
+        storage: config.storage, rses: rses.map((r) => ({ name: r.name, url: r.url, ...(r.rootUrl ? { rootUrl: r.rootUrl } : {}) })),
+        faultAdminUrl: faultAdmin.url, faultSecretFile: faultAdmin.secretFile, env,
       }),
     };
   } catch (e) {
@@ -136,8 +190,26 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
   }
 }
 
+function endpointNamed(endpoints: RseEndpoint[], rse: string): RseEndpoint {
+  const endpoint = endpoints.find((e) => e.name === rse);
+  if (!endpoint) throw new Error(`no sandbox RSE named ${rse}`);
+  return endpoint;
+}
+
+/** The transfer tool's robot identity: a token for every path, renewed before it expires. */
+function ftsCredentials(issuer: TokenIssuer): () => Promise<TransferCredentials> {
+  let cached: { token: string; renewAt: number } | undefined;
+  return async () => {
+    if (!cached || Date.now() > cached.renewAt) {
+      const token = await issuer.mint({ sub: 'fts', scope: FULL_STORAGE_SCOPE, aud: TOKEN_AUDIENCE, groups: MEMBER_GROUPS, lifetimeSeconds: 3600 });
+      cached = { token, renewAt: Date.now() + 45 * 60_000 };
+    }
+    return { destToken: cached.token, sourceToken: cached.token };
+  };
+}
+
 function seedCatalogue(
-  catalogue: CatalogueHandle, config: SandboxConfig, pki: SandboxPki, issuer: string, password: string, endpoints: StorageEndpoint[],
+  catalogue: CatalogueHandle, config: SandboxConfig, pki: SandboxPki, issuer: string, password: string, endpoints: RseEndpoint[],
 ): void {
   const { admin } = catalogue;
   admin.addAccount(SANDBOX_ACCOUNT, 'SERVICE');
@@ -150,41 +222,50 @@ function seedCatalogue(
   for (const scope of SCOPES) admin.addScope(SANDBOX_ACCOUNT, scope);
   admin.addScope(OUTSIDER_ACCOUNT, `user.${OUTSIDER_ACCOUNT}`);
   config.rses.forEach((spec, i) => {
-    const endpoint = endpoints[i] as StorageEndpoint;
+    const endpoint = endpoints[i] as RseEndpoint;
     admin.addRse(spec.name, { deterministic: spec.deterministic, rseType: 'DISK', volatile: false });
-    const priorities = { read: 1, write: 1, delete: 1 };
+    const rw = { read: 1, write: 1, delete: 1 };
     admin.addProtocol(spec.name, {
       scheme: 'davs', hostname: 'localhost', port: endpoint.port, prefix: DATA_PREFIX,
       impl: 'rucio.rse.protocols.webdav.Default', extended_attributes: null,
-      domains: { lan: priorities, wan: { ...priorities, third_party_copy_read: 1, third_party_copy_write: 1 } },
+      domains: { lan: rw, wan: { ...rw, third_party_copy_read: 1, third_party_copy_write: 1 } },
     });
+    if (endpoint.rootPort) {
+      const second = { read: 2, write: 2, delete: 2 };
+      admin.addProtocol(spec.name, {
+        scheme: 'root', hostname: 'localhost', port: endpoint.rootPort, prefix: `/${DATA_PREFIX}`,
+        impl: 'rucio.rse.protocols.xrootd.Default', extended_attributes: null,
+        domains: { lan: second, wan: { ...second, third_party_copy_read: null, third_party_copy_write: null } },
+      });
+    }
     for (const [key, value] of Object.entries(spec.attributes)) admin.setRseAttribute(spec.name, key, value);
     admin.setAccountLimit(SANDBOX_ACCOUNT, spec.name, ACCOUNT_LIMIT_BYTES);
     admin.setAccountLimit(OUTSIDER_ACCOUNT, spec.name, ACCOUNT_LIMIT_BYTES);
   });
 }
 
+/** Token files for the other identities; the member's is written with its proxy (short_credentials). */
 async function writeTokens(dir: string, issuer: TokenIssuer): Promise<SandboxTokens> {
   const tokenDir = join(dir, 'tokens');
   await mkdir(tokenDir, { recursive: true, mode: 0o700 });
   const base = { aud: TOKEN_AUDIENCE, lifetimeSeconds: TOKEN_LIFETIME_SECONDS };
-  const minted: Record<keyof SandboxTokens, Promise<string>> = {
-    member: issuer.mint({ ...base, sub: 'member', scope: FULL_STORAGE_SCOPE, groups: ['/lakeprobe', EMBARGO_GROUP] }),
-    readOnly: issuer.mint({ ...base, sub: 'member', scope: READ_ONLY_SCOPE, groups: ['/lakeprobe', EMBARGO_GROUP] }),
-    nonmember: issuer.mint({ ...base, sub: 'nonmember', scope: FULL_STORAGE_SCOPE, groups: ['/lakeprobe'] }),
+  const minted: Record<Exclude<keyof SandboxTokens, 'member'>, Promise<string>> = {
+    readOnly: issuer.mint({ ...base, sub: 'member', scope: READ_ONLY_SCOPE, groups: MEMBER_GROUPS }),
+    // Scopes, not groups, keep tokens out of /embargo on XRootD: the non-member's stop at /rucio.
+    nonmember: issuer.mint({ ...base, sub: 'nonmember', scope: NONMEMBER_SCOPE, groups: ['/lakeprobe'] }),
     expired: issuer.mint({
       ...base, sub: 'member', scope: FULL_STORAGE_SCOPE, lifetimeSeconds: -3600, nbf: Math.floor(Date.now() / 1000) - 7200,
     }),
   };
-  const paths = {} as SandboxTokens;
-  for (const [name, token] of Object.entries(minted) as [keyof SandboxTokens, Promise<string>][]) {
+  const paths = { member: join(tokenDir, 'member.jwt') } as SandboxTokens;
+  for (const [name, token] of Object.entries(minted) as [Exclude<keyof SandboxTokens, 'member'>, Promise<string>][]) {
     paths[name] = join(tokenDir, `${name}.jwt`);
     await writeFile(paths[name], `${await token}\n`, { mode: 0o600 });
   }
   return paths;
 }
 
-function rucioCfg(url: string, password: string, pki: SandboxPki): string {
+function rucioCfg(url: string, password: string, pki: SandboxPki, proxyPath: string): string {
   return [
     '[client]',
     `rucio_host = ${url}`,
@@ -195,7 +276,7 @@ function rucioCfg(url: string, password: string, pki: SandboxPki): string {
     `username = ${SANDBOX_USERNAME}`,
     `password = ${password}`,
     `ca_cert = ${pki.caCertPath}`,
-    `client_x509_proxy = ${pki.users.member.proxyPath}`,
+    `client_x509_proxy = ${proxyPath}`,
     '',
   ].join('\n');
 }

@@ -9,7 +9,11 @@ export interface SandboxState {
   issuer: string;
   /** CA certificate of the sandbox PKI, to verify its servers. */
   caCertPath: string;
-  rses: { name: string; url: string }[];
+  storage: 'builtin' | 'xrootd';
+  rses: { name: string; url: string; rootUrl?: string }[];
+  /** Fault admin API (`lakeprobe sandbox fault ...`) and the file holding its secret. */
+  faultAdminUrl: string;
+  faultSecretFile: string;
   /** The env snippet: RUCIO_CONFIG, X509_USER_PROXY, X509_CERT_DIR, BEARER_TOKEN_FILE. */
   env: Record<string, string>;
 }

@@ -5,7 +5,7 @@ import { classify } from '../../src/engine/classify.js';
 import { loadBearerToken, loadTrustAnchors, loadX509Proxy } from '../../src/lake/credentials/index.js';
 import { DavsDriver } from '../../src/lake/storage/davs.js';
 import type { StorageAuth } from '../../src/lake/storage/driver.js';
-import { loadTestPlan, runTestPlan, startTestLake } from './lake-fixture.js';
+import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
 
 const uploadPlan = (credentials: string, auth: string): string => `
 lake: { sandbox: true }
@@ -29,12 +29,12 @@ async function errorOf(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the operation to fail');
 }
 
-describe('authentication and authorization against the sandbox lake', () => {
+describe.each(STORAGE_KINDS)('authentication and authorization against the sandbox lake (%s storage)', (storage) => {
   let env: Awaited<ReturnType<typeof startTestLake>>;
   let ca: string[];
 
   beforeAll(async () => {
-    env = await startTestLake();
+    env = await startTestLake(storage);
     ca = await loadTrustAnchors(env.lake.pki.certDir);
   });
   afterAll(() => env.stop());

@@ -2,16 +2,25 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandboxLake, type SandboxLake } from '../../src/sandbox/lake.js';
+import { DEFAULT_SANDBOX_CONFIG, type SandboxConfig } from '../../src/sandbox/sandbox-config.js';
 import { loadPlanFile, type ResolvedPlan } from '../../src/plan/index.js';
 import { builtinScenarios } from '../../src/scenarios.js';
 import { runPlan } from '../../src/engine/runner.js';
 import { ResultsStore } from '../../src/results/store.js';
 import type { OpResult } from '../../src/engine/op-result.js';
 
+/** The integration suite runs against both: lakeprobe's own WebDAV storage and real XRootD. */
+export const STORAGE_KINDS = ['builtin', 'xrootd'] as const;
+export type StorageKind = (typeof STORAGE_KINDS)[number];
+
 /** A sandbox lake in a fresh temporary folder, for one test file. */
-export async function startTestLake(): Promise<{ lake: SandboxLake; dir: string; stop(): Promise<void> }> {
+export async function startTestLake(
+  storage: StorageKind = 'builtin', config: Partial<SandboxConfig> = {},
+): Promise<{ lake: SandboxLake; dir: string; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'lakeprobe-it-'));
-  const lake = await startSandboxLake({ dir, housekeepingSeconds: 1 });
+  const lake = await startSandboxLake({
+    dir, housekeepingSeconds: 1, config: { ...DEFAULT_SANDBOX_CONFIG, transfers: { ...DEFAULT_SANDBOX_CONFIG.transfers, poll_ms: 200 }, ...config, storage },
+  });
   return {
     lake, dir,
     stop: async () => {

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
-import { loadTestPlan, runTestPlan, startTestLake } from './lake-fixture.js';
+import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
 
 const METHODS = ['userpass', 'x509', 'token'] as const;
 
@@ -11,13 +11,13 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-describe('upload scenario against the sandbox lake', () => {
+describe.each(STORAGE_KINDS)('upload scenario against the sandbox lake (%s storage)', (storage) => {
   let env: Awaited<ReturnType<typeof startTestLake>>;
   let results: OpResult[];
   let pending: number;
 
   beforeAll(async () => {
-    env = await startTestLake();
+    env = await startTestLake(storage);
     const plan = await loadTestPlan(env.lake, env.dir, `
 lake: { sandbox: true }
 experiments:

@@ -9,30 +9,49 @@ import {
 } from '../../sandbox/state.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { sandboxConfigOrThrow } from '../sandbox-env.js';
+import { sandboxFaultCommand } from './sandbox-fault.js';
 import { abs, DEFAULTS, out } from '../common.js';
 
-interface SandboxArgs { action: string; dir: string; 'timeout-seconds': number; config?: string; storage?: 'builtin' | 'xrootd' }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export function sandboxCommand(setExit: (code: number) => void): CommandModule<object, SandboxArgs> {
+const lakeOptions = {
+  dir: { type: 'string', default: DEFAULTS.sandboxDir, describe: 'runtime folder (PKI, tokens, data, state)' },
+  config: { type: 'string', describe: 'sandbox config file (storage, RSEs, links, faults)' },
+  storage: { choices: ['builtin', 'xrootd'] as const, describe: 'who serves the RSEs (overrides the config file)' },
+} as const;
+
+type LakeArgs = { dir: string; config?: string; storage?: 'builtin' | 'xrootd' };
+const source = (a: LakeArgs): ConfigSource => ({ config: a.config ? abs(a.config) : undefined, storage: a.storage });
+
+export function sandboxCommand(setExit: (code: number) => void): CommandModule<object, object> {
   return {
-    command: 'sandbox <action>',
-    describe: 'the local sandbox lake: up (start in the background), down, status, serve (foreground)',
+    command: 'sandbox <command>',
+    describe: 'the local sandbox lake: up, down, status, serve, fault',
     builder: (y) => y
-      .positional('action', { choices: ['up', 'down', 'status', 'serve'] as const, demandOption: true })
-      .option('dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'runtime folder (PKI, tokens, data, state)' })
-      .option('timeout-seconds', { type: 'number', default: 60, describe: 'how long `up` waits for the lake' })
-      .option('config', { type: 'string', describe: 'sandbox config file (storage, RSEs, links, faults)' })
-      .option('storage', { choices: ['builtin', 'xrootd'] as const, describe: 'who serves the RSEs (overrides the config file)' }) as unknown as Argv<SandboxArgs>,
-    handler: async (args) => {
-      const dir = abs(args.dir);
-      const source = { config: args.config ? abs(args.config) : undefined, storage: args.storage };
-      if (args.action === 'serve') await serve(dir, source);
-      else if (args.action === 'up') await up(dir, args['timeout-seconds'], source);
-      else if (args.action === 'down') await down(dir);
-      else await status(dir, setExit);
-    },
+      .command<LakeArgs & { 'timeout-seconds': number }>({
+        command: 'up', describe: 'start the sandbox lake in the background and print its env snippet',
+        builder: (b) => b.options(lakeOptions).option('timeout-seconds', { type: 'number', default: 120, describe: 'how long to wait for the lake' }) as unknown as Argv<LakeArgs & { 'timeout-seconds': number }>,
+        handler: (a) => up(abs(a.dir), a['timeout-seconds'], source(a)),
+      })
+      .command<LakeArgs>({
+        command: 'serve', describe: 'run the sandbox lake in the foreground until interrupted',
+        builder: (b) => b.options(lakeOptions) as unknown as Argv<LakeArgs>,
+        handler: (a) => serve(abs(a.dir), source(a)),
+      })
+      .command<{ dir: string }>({
+        command: 'down', describe: 'stop the sandbox lake started by `up`',
+        builder: (b) => b.option('dir', lakeOptions.dir) as unknown as Argv<{ dir: string }>,
+        handler: (a) => down(abs(a.dir)),
+      })
+      .command<{ dir: string }>({
+        command: 'status', describe: 'is the sandbox lake running? (exit 3 when not)',
+        builder: (b) => b.option('dir', lakeOptions.dir) as unknown as Argv<{ dir: string }>,
+        handler: (a) => status(abs(a.dir), setExit),
+      })
+      .command(sandboxFaultCommand as CommandModule<object, object>)
+      .demandCommand(1, 'name a sandbox command'),
+    handler: () => {},
   };
 }
 
@@ -110,7 +129,9 @@ async function status(dir: string, setExit: (code: number) => void): Promise<voi
 function printState(state: Awaited<ReturnType<typeof readSandboxState>> & object): void {
   out(`catalogue: ${state.rucioUrl}`);
   out(`token issuer: ${state.issuer}`);
-  for (const r of state.rses) out(`RSE ${r.name}: ${r.url}`);
+  out(`storage: ${state.storage}`);
+  for (const r of state.rses) out(`RSE ${r.name}: ${r.url}${r.rootUrl ? ` ${r.rootUrl}` : ''}`);
+  out(`fault admin: ${state.faultAdminUrl} (use: lakeprobe sandbox fault --help)`);
   out('\n# point other tools at the sandbox:');
   out(envSnippet(state.env));
 }

@@ -282,7 +282,12 @@ export class DavsDriver implements StorageDriver {
         allHeaders['Content-Length'] = upload.size;
         if (upload.size > 0) allHeaders.Expect = '100-continue';
       }
-      const req = request(target, { method, agent: this.agent, headers: allHeaders, timeout: this.timeoutMs });
+      // XRootD 5.5 answers `Expect: 100-continue` with a `100 Continue` that carries
+      // `Connection: Close` and then goes on; Node's strict parser rejects that, so uploads
+      // (and only they) use the lenient parser.
+      const req = request(target, {
+        method, agent: this.agent, headers: allHeaders, timeout: this.timeoutMs, ...(upload ? { insecureHTTPParser: true } : {}),
+      });
       let res: IncomingMessage | undefined;
       let connected = false;
       let bodyStarted = false;

@@ -1,12 +1,25 @@
 import { StorageError } from '../errors.js';
 import { DavsDriver, type DavsDriverOptions } from './davs.js';
 import type { StorageAuth, StorageDriver, StorageProtocol } from './driver.js';
+import { GfalDriver, type GfalDriverOptions } from './gfal.js';
+import { RootDriver } from './root.js';
 
 export { DavsDriver, toHttpsUrl, type DavsDriverOptions, type PutBody } from './davs.js';
 export type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver, StorageProtocol } from './driver.js';
+export { GfalDriver, type GfalDriverOptions } from './gfal.js';
+export { RootDriver } from './root.js';
+export type { ToolDriverOptions } from './tool.js';
+
+/** Options for any driver; each takes the ones it knows (timeoutMs is common to all). */
+export type StorageDriverOptions = DavsDriverOptions & GfalDriverOptions;
 
 /** The driver for `protocol`, presenting `auth`. */
-export function createStorageDriver(protocol: StorageProtocol, auth: StorageAuth, options: DavsDriverOptions = {}): StorageDriver {
-  if (protocol === 'davs') return new DavsDriver(auth, options);
-  throw new StorageError(0, 'init', protocol, `no ${protocol} storage driver in this build`);
+export function createStorageDriver(protocol: StorageProtocol, auth: StorageAuth, options: StorageDriverOptions = {}): StorageDriver {
+  switch (protocol) {
+    case 'davs': return new DavsDriver(auth, options);
+    case 'root': return new RootDriver(auth, options);
+    case 'gfal': return new GfalDriver(auth, options);
+  }
+  // Plans are validated, but a protocol name can still come from an unchecked source.
+  throw new StorageError(0, 'init', String(protocol), `no ${String(protocol)} storage driver in this build`);
 }

@@ -35,6 +35,18 @@ export interface TransferRequest {
   createdAt: Date;
 }
 
+/** What the transfer tool measured, written to the request row (Rucio's column names in the row). */
+export interface TransferReport {
+  /** When the copy itself began (started_at). */
+  startedAt?: Date;
+  /** When the copy ended, successfully or not (transferred_at). */
+  transferredAt?: Date;
+  /** Bytes the copy moved (bytes). */
+  bytes?: number;
+  /** Attempts beyond the first (retry_count). */
+  retryCount?: number;
+}
+
 export interface ReplicaInfo {
   rse: string;
   state: string;
@@ -58,9 +70,11 @@ export interface CatalogueAdmin {
   getReplicaState(scope: string, name: string, rse: string): string | null;
   listReplicas(scope: string, name: string): ReplicaInfo[];
   listRequests(state?: RequestState): TransferRequest[];
-  markRequestSubmitted(id: string, info: { sourceRse?: string; transfertool?: string; externalId?: string }): void;
+  markRequestSubmitted(id: string, info: {
+    sourceRse?: string; transfertool?: string; externalId?: string; externalHost?: string; destUrl?: string;
+  }): void;
   /** A transfer finished: success makes the destination replica AVAILABLE, failure makes its locks STUCK. */
-  completeRequest(id: string, outcome: { ok: true; sourceRse?: string } | { ok: false; error: string }): void;
+  completeRequest(id: string, outcome: { ok: true; sourceRse?: string } | { ok: false; error: string }, report?: TransferReport): void;
   /** Replicas whose tombstone has passed and that no lock holds: what a reaper may delete. */
   replicasToReap(rse?: string): { rse: string; scope: string; name: string; pfns: string[] }[];
   removeReplica(scope: string, name: string, rse: string): void;
@@ -127,10 +141,12 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
       const source = info.sourceRse ? requireRse(db, info.sourceRse, cat.vo).id : null;
       const now = cat.now();
       db.prepare(`UPDATE requests SET state = 'SUBMITTED', source_rse_id = COALESCE(?, source_rse_id), transfertool = ?,
-                  external_id = ?, submitted_at = ?, started_at = ?, updated_at = ? WHERE id = ?`)
-        .run(source, info.transfertool ?? null, info.externalId ?? null, now, now, now, id);
+                  external_id = ?, external_host = ?, dest_url = COALESCE(?, dest_url), submitted_at = ?, started_at = ?,
+                  updated_at = ? WHERE id = ?`)
+        .run(source, info.transfertool ?? null, info.externalId ?? null, info.externalHost ?? null, info.destUrl ?? null,
+          now, now, now, id);
     }),
-    completeRequest: (id, outcome) => tx(() => {
+    completeRequest: (id, outcome, report = {}) => tx(() => {
       const q = getRequestRow(db, id);
       const now = cat.now();
       if (outcome.ok && outcome.sourceRse) {
@@ -139,6 +155,10 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
       const state = outcome.ok ? 'A' : 'U';
       if (findReplica(db, q.dest_rse_id, q.scope, q.name)) setReplicaState(db, q.dest_rse_id, q.scope, q.name, state, now);
       replicaStateChanged(cat, q.dest_rse_id, q.scope, q.name, state, outcome.ok ? null : outcome.error);
+      db.prepare(`UPDATE requests SET started_at = COALESCE(?, started_at), transferred_at = COALESCE(?, transferred_at),
+                  bytes = COALESCE(?, bytes), retry_count = COALESCE(?, retry_count) WHERE id = ?`)
+        .run(report.startedAt?.getTime() ?? null, report.transferredAt?.getTime() ?? null, report.bytes ?? null,
+          report.retryCount ?? null, id);
     }),
     replicasToReap: (rse) => {
       const rseId = rse ? requireRse(db, rse, cat.vo).id : null;

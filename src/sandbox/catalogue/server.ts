@@ -4,6 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { catalogueFaultReply } from '../faults/catalogue-hook.js';
+import type { CatalogueFaults } from '../faults/fault-set.js';
 import { accountRoutes } from './accounts.js';
 import type { CatalogueAdmin } from './admin.js';
 import { createAdmin } from './admin.js';
@@ -36,6 +38,8 @@ export interface CatalogueOptions {
   verifyJwt(token: string): Promise<JwtClaims | null>;
   now?: () => Date;
   tokenLifetimeSeconds?: number;
+  /** Injected faults, consulted on every request (none: normal behaviour). */
+  faults?: CatalogueFaults;
 }
 
 export interface CatalogueHandle {
@@ -161,7 +165,9 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
         let reply: Reply;
         try {
           const body = await readBody(req);
-          reply = body === null ? flaskErrorPage(413) : await dispatch(req, body);
+          const faulted = await catalogueFaultReply(opts.faults, req.url, res);
+          if (faulted === 'dropped') return;
+          reply = faulted ?? (body === null ? flaskErrorPage(413) : await dispatch(req, body));
         } catch (err) {
           reply = err instanceof RucioError
             ? errorReply(err)

@@ -3,15 +3,20 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { followRseDown } from '../faults/listening.js';
 import type { StorageAction } from '../tokens/scopes.js';
 import { authenticate, authorize, identityName } from './authorize.js';
+import { handleCopy } from './copy.js';
 import { handleDelete, handleGet, handleMkcol, handlePropfind, handlePut, sendText, type Target } from './handlers.js';
 import { diskPath, requestPath } from './paths.js';
-import type { Identity, StorageEndpoint, StorageEndpointOptions } from './types.js';
+import type { EmbargoPolicy, Identity, StorageEndpoint, StorageEndpointOptions } from './types.js';
 
 const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, PROPFIND, COPY';
 
 const READS = new Set(['GET', 'HEAD', 'PROPFIND']);
+
+/** The embargo_open fault: a policy over no path, since requestPath() never yields a NUL. */
+const OPEN_EMBARGO: EmbargoPolicy = { path: '/\0', members: [], group: '' };
 
 function actionFor(method: string, exists: boolean): StorageAction {
   if (READS.has(method)) return 'read';
@@ -49,10 +54,19 @@ export async function startStorageEndpoint(opts: StorageEndpointOptions): Promis
     const identity = await authenticate(req, opts);
     if (!('kind' in identity)) return sendText(res, identity.status, identity.message);
     who.identity = identity;
-    if (method === 'COPY') return sendText(res, 501, 'Third-party copy (COPY) is not supported by this endpoint');
+    const fault = opts.faults?.storageFault(opts.name, {
+      method, wantDigest: req.headers['want-digest'] !== undefined, ...(identity.kind === 'x509' ? { dn: identity.dn } : {}),
+    });
+    if (fault) {
+      // A HEAD answer has no body: the reason phrase carries the cause.
+      res.statusMessage = fault.message;
+      return sendText(res, fault.status, fault.message);
+    }
+    if (method === 'COPY') return handleCopy({ req, res, path, identity, opts });
     const file = diskPath(opts.root, path);
     const stats = await stat(file).catch(() => undefined);
-    const refusal = authorize(identity, method, actionFor(method, stats !== undefined), path, opts.embargo);
+    const embargo = READS.has(method) && opts.faults?.embargoOpen(opts.name) ? OPEN_EMBARGO : opts.embargo;
+    const refusal = authorize(identity, method, actionFor(method, stats !== undefined), path, embargo);
     if (refusal) return sendText(res, refusal.status, refusal.message);
     const target: Target = { req, res, path, file, stats };
     switch (method) {
@@ -107,14 +121,17 @@ export async function startStorageEndpoint(opts: StorageEndpointOptions): Promis
     },
   );
   const port = await listen(server, opts.port ?? 0);
+  const stopFollowing = await followRseDown(server, port, opts.name, opts.faults);
   return {
     name: opts.name,
     url: `https://localhost:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await stopFollowing();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }

@@ -1,3 +1,4 @@
+import type { StorageFaults } from '../faults/fault-set.js';
 import type { ChainVerification } from '../pki/verify-chain.js';
 
 /** What a valid token grants, as the storage needs it. */
@@ -39,6 +40,8 @@ export interface StorageEndpointOptions {
   verifyToken(token: string): Promise<StorageTokenClaims | null>;
   verifyChain(chainDer: Buffer[]): ChainVerification;
   onAccess?(record: AccessRecord): void;
+  /** Injected faults, consulted on every request; rse_down stops the listening (none: normal behaviour). */
+  faults?: StorageFaults;
 }
 
 export interface StorageEndpoint {

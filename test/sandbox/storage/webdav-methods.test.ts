@@ -94,8 +94,8 @@ describe('storage endpoint: WebDAV methods (x509 proxy of a mapped user)', () =>
     expect((await send('DELETE', '/doomed')).status).toBe(204);
   });
 
-  it('answers COPY with 501', async () => {
-    const copy = await send('COPY', '/data/run1/hello.txt', { headers: { Source: 'https://elsewhere/x' } });
+  it('answers a push-mode COPY (Destination header) with 501: only pull mode is served', async () => {
+    const copy = await send('COPY', '/data/run1/hello.txt', { headers: { Destination: 'https://elsewhere/x' } });
     expect(copy.status).toBe(501);
   });
 

@@ -1,0 +1,83 @@
+// The faults the sandbox can inject, each reproducing a failure seen in a real data
+// challenge (DAC21), validated with zod so that a bad spec names the field at fault.
+import { z } from 'zod';
+
+export const STORAGE_OPERATIONS = ['PUT', 'GET', 'HEAD', 'DELETE', 'MKCOL', 'PROPFIND', 'COPY', '*'] as const;
+export type StorageOperation = (typeof STORAGE_OPERATIONS)[number];
+
+export const FAULT_USERS = ['member', 'nonmember'] as const;
+export type FaultUser = (typeof FAULT_USERS)[number];
+
+const rse = z.string().min(1);
+const rate = z.number().min(0).max(1);
+/** Ten minutes: long enough to outlast any client timeout, short enough to end. */
+const delayMs = z.number().int().min(0).max(600_000);
+
+export const faultSpecSchema = z.discriminatedUnion('kind', [
+  /** The storage stops listening: connections are refused until the fault is removed. */
+  z.strictObject({ kind: z.literal('rse_down'), rse }),
+  /** A share of the storage requests (one method or all) answer with an HTTP error. */
+  z.strictObject({
+    kind: z.literal('error_rate'),
+    rse,
+    operation: z.enum(STORAGE_OPERATIONS).default('*'),
+    rate,
+    status: z.number().int().min(400).max(599).default(500),
+  }),
+  /** Checksum queries (Want-Digest) answer 404 'Checksum not available', as IN2P3 did. */
+  z.strictObject({ kind: z.literal('checksum_missing'), rse }),
+  /** Transfers to the RSE never finish, so rules to it stay REPLICATING. */
+  z.strictObject({ kind: z.literal('transfer_stuck'), rse }),
+  /** The catalogue's /auth/* answers only after the delay. */
+  z.strictObject({ kind: z.literal('auth_slow'), delayMs }),
+  /** The catalogue's /auth/* refuses (401 CannotAuthenticate) or fails (500). */
+  z.strictObject({ kind: z.literal('auth_fail'), status: z.literal([401, 500]).default(401) }),
+  /** The member's proxy and token are rewritten with this lifetime, so they expire mid-run. */
+  z.strictObject({ kind: z.literal('short_credentials'), lifetimeSeconds: z.number().int().min(1).max(86_400) }),
+  /** The storage's gridmap lacks the user's DN. */
+  z.strictObject({ kind: z.literal('gridmap_missing'), rse, user: z.enum(FAULT_USERS) }),
+  /** A share of catalogue requests fail: 500 with Rucio's error shape, or a bare 502/503 from a proxy. */
+  z.strictObject({ kind: z.literal('catalogue_error'), rate, status: z.literal([500, 502, 503]).default(500) }),
+  /** A share of catalogue requests answer only after the delay. */
+  z.strictObject({ kind: z.literal('catalogue_timeout'), delayMs, rate: rate.default(1) }),
+  /** The storage lets anyone read the embargoed tree. */
+  z.strictObject({ kind: z.literal('embargo_open'), rse }),
+]);
+
+export type FaultSpec = z.output<typeof faultSpecSchema>;
+/** A spec as written: fields with defaults may be left out. */
+export type FaultSpecInput = z.input<typeof faultSpecSchema>;
+export type FaultKind = FaultSpec['kind'];
+export const FAULT_KINDS = faultSpecSchema.options.map((o) => o.shape.kind.value) as FaultKind[];
+
+/** An invalid fault spec; `problems` holds one 'field: message' line per problem. */
+export class FaultSpecError extends Error {
+  override readonly name = 'FaultSpecError';
+  constructor(readonly problems: string[]) {
+    super(`invalid fault: ${problems.join('; ')}`);
+  }
+}
+
+const requiredField = (issue: { code: string; input?: unknown }): string | undefined =>
+  issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined;
+
+function problemLines(issues: z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${key}: not a field of this fault kind`);
+    if (issue.path[0] === 'kind') return [`kind: must be one of ${FAULT_KINDS.join(', ')}`];
+    return [`${issue.path.join('.') || 'spec'}: ${issue.message}`];
+  });
+}
+
+/** Validates a spec (defaults filled in) or throws FaultSpecError. */
+export function parseFaultSpec(input: unknown): FaultSpec {
+  const result = faultSpecSchema.safeParse(input, { error: requiredField });
+  if (!result.success) throw new FaultSpecError(problemLines(result.error.issues));
+  return result.data;
+}
+
+/** One line for listings: 'error_rate rse=X operation=PUT rate=0.5 status=500'. */
+export function describeFault(spec: FaultSpec): string {
+  const fields = Object.entries(spec).filter(([key]) => key !== 'kind').map(([key, value]) => `${key}=${String(value)}`);
+  return [spec.kind, ...fields].join(' ');
+}

@@ -1,0 +1,229 @@
+// The sandbox's FTS: takes QUEUED requests from the catalogue, copies each file
+// with HTTP-TPC (pull), verifies it, retries, and reports back so rules go OK or STUCK.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CatalogueAdmin, TransferReport, TransferRequest } from '../catalogue/admin.js';
+import { isHttpsPfn, send, toHttpsUrl } from './http.js';
+import { runAttempt } from './transfer.js';
+
+export const TRANSFERTOOL = 'lakeprobe-fts';
+export const NO_SOURCES_ERROR = 'RequestErrMsg.NO_SOURCES:RequestState.NO_SOURCES';
+/** Rucio's prefix for errors a transfer tool reported. */
+const TRANSFER_FAILED = 'RequestErrMsg.TRANSFER_FAILED:';
+
+export interface TransferCredentials {
+  /** Bearer token for the destination storage (create/modify). */
+  destToken: string;
+  /** Bearer token the destination forwards to the source (read). */
+  sourceToken: string;
+}
+
+export type TransferEvent =
+  | { type: 'submitted'; requestId: string; scope: string; name: string; sourceRse: string; destRse: string; externalId: string }
+  | { type: 'held'; requestId: string; destRse: string }
+  | { type: 'attempt-failed'; requestId: string; attempt: number; error: string }
+  | { type: 'done'; requestId: string; bytes: number; seconds: number }
+  | { type: 'failed'; requestId: string; attempts: number; error: string }
+  | { type: 'error'; requestId?: string; error: string };
+
+export interface TransferEngineOptions {
+  admin: CatalogueAdmin;
+  caPems: string[];
+  credentials: () => Promise<TransferCredentials>;
+  /** Rewrites the URL the destination pulls from (e.g. through a shaping proxy); gets the https form of the PFN. */
+  sourceUrl?: (srcRse: string, dstRse: string, url: string) => string;
+  faults?: { transferStuck?(dstRse: string): boolean };
+  pollMs?: number;
+  maxAttempts?: number;
+  /** Per attempt; an attempt running longer fails with a timeout. */
+  transferTimeoutMs?: number;
+  retryDelayMs?: number;
+  concurrency?: number;
+  onEvent?(e: TransferEvent): void;
+}
+
+export interface TransferEngineStats {
+  /** Submitted, waiting for a free slot. */
+  pending: number;
+  running: number;
+  /** Submitted but held back by a stuck fault. */
+  held: number;
+  done: number;
+  failed: number;
+  bytes: number;
+}
+
+export interface TransferEngine {
+  /** Claims every QUEUED request and waits until all transfers not held by a fault have finished. */
+  runOnce(): Promise<void>;
+  /** Stops polling and aborts running copies; their requests stay SUBMITTED. */
+  stop(): Promise<void>;
+  stats(): TransferEngineStats;
+}
+
+interface Job {
+  request: TransferRequest;
+  sourceRse: string;
+  sourceUrl: string;
+  destPfn: string;
+  attempts: number;
+  startedAt?: Date;
+}
+
+export function startTransferEngine(opts: TransferEngineOptions): TransferEngine {
+  const { admin } = opts;
+  const maxAttempts = opts.maxAttempts ?? 3;
+  const concurrency = opts.concurrency ?? 4;
+  const retryDelayMs = opts.retryDelayMs ?? 1000;
+  const emit = (e: TransferEvent): void => opts.onEvent?.(e);
+  const isStuck = (job: Job): boolean => opts.faults?.transferStuck?.(job.request.destRse) ?? false;
+  const pending: Job[] = [];
+  const held = new Map<string, Job>();
+  const running = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  const counts = { done: 0, failed: 0, bytes: 0 };
+  let stopped = false;
+
+  /** Catalogue writes can fail when the request vanished meanwhile (its rule was deleted). */
+  const record = (requestId: string | undefined, write: () => void): boolean => {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      emit({ type: 'error', ...(requestId ? { requestId } : {}), error: (err as Error).message });
+      return false;
+    }
+  };
+
+  const fail = (job: Job, error: string, report: TransferReport = {}): void => {
+    counts.failed += 1;
+    record(job.request.id, () => admin.completeRequest(job.request.id, { ok: false, error: `${TRANSFER_FAILED}${error}` }, report));
+    emit({ type: 'failed', requestId: job.request.id, attempts: job.attempts, error });
+  };
+
+  const claim = (q: TransferRequest): void => {
+    const source = q.sources.map((s) => ({ rse: s.rse, pfn: s.pfns.find(isHttpsPfn) })).find((s) => s.pfn !== undefined);
+    if (!source?.pfn) {
+      counts.failed += 1;
+      record(q.id, () => admin.completeRequest(q.id, { ok: false, error: NO_SOURCES_ERROR }));
+      emit({ type: 'failed', requestId: q.id, attempts: 0, error: NO_SOURCES_ERROR });
+      return;
+    }
+    const url = toHttpsUrl(source.pfn);
+    const job: Job = {
+      request: q, sourceRse: source.rse, sourceUrl: opts.sourceUrl?.(source.rse, q.destRse, url) ?? url,
+      destPfn: q.destPfns.find(isHttpsPfn) ?? '', attempts: 0,
+    };
+    if (!job.destPfn) {
+      fail(job, `DESTINATION ${q.destRse} has no https or davs protocol to write with`);
+      return;
+    }
+    const externalId = randomUUID();
+    const submitted = record(q.id, () => admin.markRequestSubmitted(q.id, {
+      sourceRse: source.rse, transfertool: TRANSFERTOOL, externalId, externalHost: TRANSFERTOOL, destUrl: job.destPfn,
+    }));
+    if (!submitted) return;
+    emit({ type: 'submitted', requestId: q.id, scope: q.scope, name: q.name, sourceRse: source.rse, destRse: q.destRse, externalId });
+    pending.push(job);
+  };
+
+  /** Tries each attempt in turn; returns when the request is finished, held by a fault, or the engine stops. */
+  const execute = async (job: Job, signal: AbortSignal): Promise<void> => {
+    let lastError = '';
+    let bytes = 0;
+    while (job.attempts < maxAttempts) {
+      if (job.attempts > 0) await sleep(retryDelayMs, undefined, { signal }).catch(() => undefined);
+      if (stopped) return;
+      if (isStuck(job)) {
+        held.set(job.request.id, job);
+        emit({ type: 'held', requestId: job.request.id, destRse: job.request.destRse });
+        return;
+      }
+      job.attempts += 1;
+      job.startedAt ??= new Date();
+      const timeout = opts.transferTimeoutMs === undefined ? undefined : AbortSignal.timeout(opts.transferTimeoutMs);
+      const attemptSignal = timeout ? AbortSignal.any([signal, timeout]) : signal;
+      const result = await opts.credentials().then(
+        (tokens) => runAttempt({
+          sourceUrl: job.sourceUrl, destUrl: toHttpsUrl(job.destPfn), adler32: job.request.adler32, tokens,
+          ca: opts.caPems, signal: attemptSignal,
+        }),
+        () => ({ ok: false as const, bytes: 0, error: 'TRANSFER could not obtain the transfer tokens' }),
+      );
+      if (stopped) return;
+      if (result.ok) {
+        const transferredAt = new Date();
+        counts.done += 1;
+        counts.bytes += result.bytes;
+        record(job.request.id, () => admin.completeRequest(job.request.id, { ok: true, sourceRse: job.sourceRse }, {
+          startedAt: job.startedAt, transferredAt, bytes: result.bytes, retryCount: job.attempts - 1,
+        }));
+        emit({ type: 'done', requestId: job.request.id, bytes: result.bytes,
+          seconds: (transferredAt.getTime() - (job.startedAt?.getTime() ?? 0)) / 1000 });
+        return;
+      }
+      lastError = timeout?.aborted ? `TRANSFER timed out after ${(opts.transferTimeoutMs ?? 0) / 1000} s` : result.error;
+      bytes = result.bytes;
+      emit({ type: 'attempt-failed', requestId: job.request.id, attempt: job.attempts, error: lastError });
+    }
+    await removeLeftover(job);
+    if (stopped) return;
+    fail(job, lastError, { startedAt: job.startedAt, transferredAt: new Date(), bytes, retryCount: job.attempts - 1 });
+  };
+
+  /** Like FTS, a failed transfer does not leave its partial (0-byte) file at the destination. */
+  const removeLeftover = async (job: Job): Promise<void> => {
+    try {
+      const { destToken } = await opts.credentials();
+      await send(toHttpsUrl(job.destPfn), { method: 'DELETE', headers: { Authorization: `Bearer ${destToken}` }, ca: opts.caPems });
+    } catch {
+      // Best effort: the failure being reported matters more than the leftover.
+    }
+  };
+
+  const pump = (): void => {
+    while (!stopped && running.size < concurrency && pending.length > 0) {
+      const job = pending.shift() as Job;
+      const abort = new AbortController();
+      const done = execute(job, abort.signal)
+        .catch((err: unknown) => emit({ type: 'error', requestId: job.request.id, error: (err as Error).message }))
+        .finally(() => {
+          running.delete(job.request.id);
+          pump();
+        });
+      running.set(job.request.id, { done, abort });
+    }
+  };
+
+  const poll = (): void => {
+    if (stopped) return;
+    for (const [id, job] of held) {
+      if (!isStuck(job)) {
+        held.delete(id);
+        pending.push(job);
+      }
+    }
+    let queued: TransferRequest[] = [];
+    record(undefined, () => {
+      queued = admin.listRequests('QUEUED');
+    });
+    for (const q of queued) claim(q);
+    pump();
+  };
+
+  const timer = setInterval(poll, opts.pollMs ?? 500);
+  timer.unref();
+
+  return {
+    runOnce: async () => {
+      poll();
+      while (running.size > 0) await Promise.allSettled([...running.values()].map((r) => r.done));
+    },
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      for (const r of running.values()) r.abort.abort();
+      await Promise.allSettled([...running.values()].map((r) => r.done));
+    },
+    stats: () => ({ pending: pending.length, running: running.size, held: held.size, ...counts }),
+  };
+}

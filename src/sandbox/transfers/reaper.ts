@@ -1,0 +1,57 @@
+// The sandbox's reaper: deletes the files of replicas nothing holds any more
+// (tombstone passed, no lock), then forgets the replicas.
+import type { CatalogueAdmin } from '../catalogue/admin.js';
+import type { TransferCredentials } from './engine.js';
+import { isHttpsPfn, networkReason, send, toHttpsUrl } from './http.js';
+
+export interface ReapOptions {
+  admin: CatalogueAdmin;
+  caPems: string[];
+  /** The destination token is used: it carries storage.modify. */
+  credentials: () => Promise<TransferCredentials>;
+  /** Only this RSE (default: all). */
+  rse?: string;
+}
+
+export interface ReapedReplica {
+  rse: string;
+  scope: string;
+  name: string;
+  pfn?: string;
+}
+
+export interface ReapResult {
+  removed: ReapedReplica[];
+  /** Replicas left in the catalogue because their file could not be deleted. */
+  failed: (ReapedReplica & { error: string })[];
+}
+
+/** One reaper pass: DELETE each file (404 means already gone), then remove its replica row. */
+export async function reapOnce(opts: ReapOptions): Promise<ReapResult> {
+  const result: ReapResult = { removed: [], failed: [] };
+  const candidates = opts.admin.replicasToReap(opts.rse);
+  if (candidates.length === 0) return result;
+  const { destToken } = await opts.credentials();
+  for (const replica of candidates) {
+    const { rse, scope, name } = replica;
+    const pfn = replica.pfns.find(isHttpsPfn);
+    if (pfn === undefined) {
+      result.failed.push({ rse, scope, name, error: `no https or davs protocol on ${rse} to delete with` });
+      continue;
+    }
+    let error: string | undefined;
+    try {
+      const a = await send(toHttpsUrl(pfn), { method: 'DELETE', headers: { Authorization: `Bearer ${destToken}` }, ca: opts.caPems });
+      if (a.status >= 300 && a.status !== 404) error = `DELETE answered ${a.status}: ${a.body.split('\n', 1)[0]?.slice(0, 200) ?? ''}`;
+    } catch (err) {
+      error = `DELETE failed: ${networkReason(err)}`;
+    }
+    if (error !== undefined) {
+      result.failed.push({ rse, scope, name, pfn, error });
+      continue;
+    }
+    opts.admin.removeReplica(scope, name, rse);
+    result.removed.push({ rse, scope, name, pfn });
+  }
+  return result;
+}

@@ -1,0 +1,53 @@
+// The files through which xrootd decides who may do what: the gridmap (DN → user),
+// the authorization database for x509 users, and the SciTokens issuer configuration.
+import type { XrootdEmbargo } from './types.js';
+
+/** Audiences a sandbox token may carry: the WLCG "any" audience and Rucio's. */
+export const TOKEN_AUDIENCES = ['https://wlcg.cern.ch/jwt/v1/any', 'rucio'];
+
+const USER_NAME = /^[A-Za-z0-9._-]+$/;
+
+function checkedUser(user: string): string {
+  if (!USER_NAME.test(user)) throw new RangeError(`gridmap user name ${JSON.stringify(user)} is not a plain identifier`);
+  return user;
+}
+
+/** `"<DN>" <user>` lines, the format XrdOucGMap and the gsi protocol read. */
+export function renderGridmap(map: Record<string, string>): string {
+  return Object.entries(map)
+    .map(([dn, user]) => {
+      if (!dn.startsWith('/') || /["\n]/.test(dn)) throw new RangeError(`not a slash-form DN: ${JSON.stringify(dn)}`);
+      return `"${dn}" ${checkedUser(user)}\n`;
+    })
+    .join('');
+}
+
+/**
+ * One `u` line per mapped user. Every mapped user may do everything outside the
+ * embargoed tree; inside it only users mapped from a member DN, unless the embargo is
+ * open. A negative right always wins in XrdAcc, so a non-member's `-a` on the embargo
+ * path cannot be undone by another entry. Tokens never reach these lines with rights:
+ * SciTokens grants by scope, and a token whose scopes fall short is anonymous here.
+ */
+export function renderAuthdb(map: Record<string, string>, embargo: XrootdEmbargo, embargoOpen: boolean): string {
+  const memberUsers = new Set(embargo.members.flatMap((dn) => (map[dn] === undefined ? [] : [map[dn]])));
+  const users = [...new Set(Object.values(map).map(checkedUser))].sort();
+  const lines = users.map((user) =>
+    embargoOpen || memberUsers.has(user) ? `u ${user} / a` : `u ${user} ${embargo.path} -a / a`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Trust one issuer for the whole namespace; requests without a token fall through to the authdb. */
+export function renderScitokensConfig(issuerUrl: string): string {
+  return [
+    '[Global]',
+    `audience = ${TOKEN_AUDIENCES.join(', ')}`,
+    'onmissing = passthrough',
+    '',
+    '[Issuer sandbox]',
+    `issuer = ${issuerUrl}`,
+    'base_path = /',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,57 @@
+// The xrootd configuration of one sandbox RSE: root:// and HTTPS (WebDAV) on two ports,
+// x509 (gridmap + authdb) and WLCG tokens (SciTokens), checksums and HTTP-TPC.
+import type { RunLayout } from './run-dir.js';
+
+export interface XrootdConfigInput {
+  name: string;
+  root: string;
+  layout: RunLayout;
+  rootPort: number;
+  httpsPort: number;
+}
+
+function word(path: string): string {
+  // xrootd splits directives on blanks and has no quoting.
+  if (/\s/.test(path)) throw new RangeError(`xrootd cannot use a path with blanks: ${JSON.stringify(path)}`);
+  return path;
+}
+
+export function renderXrootdConfig(input: XrootdConfigInput): string {
+  const l = input.layout;
+  const [cert, key, certDir, gridmap] = [l.hostCert, l.hostKey, l.certDir, l.gridmap].map(word);
+  return [
+    `# lakeprobe sandbox RSE ${input.name}`,
+    'all.export /',
+    `oss.localroot ${word(input.root)}`,
+    `all.adminpath ${word(l.adminDir)}`,
+    `all.pidpath ${word(l.adminDir)}`,
+    `xrd.port ${input.rootPort}`,
+    `xrd.tls ${cert} ${key}`,
+    `xrd.tlsca certdir ${certDir}`,
+    // root:// clients that speak TLS get it for everything (ztn needs it for the token).
+    'xrootd.tls capable all',
+    'xrootd.chksum max 4 adler32 md5',
+    '',
+    '# root:// authentication: grid proxies (gsi) or bearer tokens (ztn)',
+    'xrootd.seclib libXrdSec.so',
+    'sec.protocol ztn',
+    `sec.protocol gsi -certdir:${certDir} -cert:${cert} -key:${key} -gridmap:${gridmap} -gmapopt:2 -crl:0`,
+    '',
+    '# authorization: SciTokens by scope first, then the authdb for x509 users',
+    'ofs.authorize 1',
+    `acc.authdb ${word(l.authdb)}`,
+    `ofs.authlib ++ libXrdAccSciTokens.so config=${word(l.scitokens)}`,
+    '',
+    '# HTTPS / WebDAV',
+    `xrd.protocol XrdHttp:${input.httpsPort} libXrdHttp.so`,
+    `http.cert ${cert}`,
+    `http.key ${key}`,
+    `http.cadir ${certDir}`,
+    // An unmapped DN is refused at login, not given a name derived from its hash.
+    `http.gridmap required ${gridmap}`,
+    // Without it XrdHttp 5.5 never hands the bearer token to the authorization plugin.
+    'http.header2cgi Authorization authz',
+    'http.exthandler xrdtpc libXrdHttpTPC.so',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,85 @@
+import { chmod, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { renderAuthdb, renderGridmap, renderScitokensConfig } from './access-files.js';
+import { renderXrootdConfig } from './config-file.js';
+import { seedKeyCache } from './key-cache.js';
+import { freePort } from './ports.js';
+import { prepareRunDir, runLayout, serviceUser } from './run-dir.js';
+import { superviseXrootd } from './supervisor.js';
+import type { XrootdEndpoint, XrootdEndpointOptions } from './types.js';
+
+async function writePublic(path: string, content: string): Promise<void> {
+  await writeFile(path, content, { mode: 0o644 });
+  await chmod(path, 0o644);
+}
+
+/**
+ * One sandbox RSE served by a real xrootd process (root:// and HTTPS/WebDAV), with
+ * the same identities, gridmap and embargo as the builtin endpoint. Needs root and
+ * the `xrootd` account; the process runs as `xrootd` and listens on all interfaces.
+ */
+export async function startXrootdEndpoint(opts: XrootdEndpointOptions): Promise<XrootdEndpoint> {
+  const user = await serviceUser();
+  const layout = runLayout(opts.runDir);
+  const root = resolve(opts.root);
+  await prepareRunDir(layout, root, opts.pki, user);
+  const httpsPort = opts.httpsPort || (await freePort());
+  let rootPort = opts.rootPort || (await freePort());
+  while (rootPort === httpsPort) rootPort = await freePort();
+  let gridmap = { ...opts.gridmap };
+  let embargoOpen = false;
+
+  await writePublic(layout.gridmap, renderGridmap(gridmap));
+  await writePublic(layout.authdb, renderAuthdb(gridmap, opts.embargo, embargoOpen));
+  await writePublic(layout.scitokens, renderScitokensConfig(opts.issuer.url));
+  await writePublic(layout.config, renderXrootdConfig({ name: opts.name, root, layout, rootPort, httpsPort }));
+
+  const proc = superviseXrootd({
+    name: opts.name,
+    config: layout.config,
+    logDir: layout.logDir,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      XDG_CACHE_HOME: layout.cacheHome,
+      // The HTTP-TPC client checks the source's certificate against this folder.
+      X509_CERT_DIR: layout.certDir,
+    },
+  });
+  const start = async (): Promise<void> => {
+    await seedKeyCache(layout.cacheHome, opts.issuer.url, opts.issuer.jwks, user);
+    await proc.start();
+  };
+  /** Applies rewritten files: xrootd reads them at start. A stopped endpoint stays down. */
+  const reload = async (): Promise<void> => {
+    if (proc.pid === 0) return;
+    await proc.stop();
+    await start();
+  };
+  await start();
+
+  return {
+    name: opts.name,
+    url: `https://localhost:${httpsPort}`,
+    port: httpsPort,
+    rootUrl: `root://localhost:${rootPort}`,
+    rootPort,
+    get pid() {
+      return proc.pid;
+    },
+    logFile: proc.logFile,
+    start,
+    stop: () => proc.stop(),
+    close: () => proc.stop(),
+    rewriteGridmap: async (map) => {
+      gridmap = { ...map };
+      await writePublic(layout.gridmap, renderGridmap(gridmap));
+      await writePublic(layout.authdb, renderAuthdb(gridmap, opts.embargo, embargoOpen));
+      await reload();
+    },
+    rewriteAuthdb: async (change) => {
+      embargoOpen = change.embargoOpen;
+      await writePublic(layout.authdb, renderAuthdb(gridmap, opts.embargo, embargoOpen));
+      await reload();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { SandboxPki } from '../pki/index.js';
+import type { StorageEndpoint } from '../storage/types.js';
+
+export interface XrootdEmbargo {
+  /** Path prefix in the endpoint's path space, e.g. '/embargo'. */
+  path: string;
+  /** DNs (slash form) whose mapped users may use the embargoed tree over x509. */
+  members: string[];
+  /** `wlcg.groups` entry of embargo members; tokens are bound by their scopes instead. */
+  group: string;
+}
+
+export interface XrootdEndpointOptions {
+  /** RSE name; also the xrootd instance name (`-n`). */
+  name: string;
+  /** Data directory served at '/' (oss.localroot); handed over to user xrootd. */
+  root: string;
+  /** Configuration, access files, logs, admin path, key copies and the token key cache. */
+  runDir: string;
+  pki: SandboxPki;
+  /** DN (slash form) → local user name. */
+  gridmap: Record<string, string>;
+  embargo: XrootdEmbargo;
+  /** The one trusted token issuer and its published keys. */
+  issuer: { url: string; jwks: object };
+  /** 0 or undefined: a free port on 127.0.0.1. */
+  httpsPort?: number;
+  rootPort?: number;
+}
+
+export interface XrootdEndpoint extends StorageEndpoint {
+  /** 'root://localhost:<root port>' */
+  rootUrl: string;
+  rootPort: number;
+  /** Process id of the running xrootd; 0 while stopped. */
+  readonly pid: number;
+  logFile: string;
+  /** Kills the process (an RSE-down fault); the ports stay assigned to this endpoint. */
+  stop(): Promise<void>;
+  /** Starts the process again after stop(). */
+  start(): Promise<void>;
+  /** Replaces the gridmap; xrootd reads it at start, so the process is restarted. */
+  rewriteGridmap(map: Record<string, string>): Promise<void>;
+  /** Opens or closes the embargoed tree to non-members' x509 identities (restarts the process). */
+  rewriteAuthdb(opts: { embargoOpen: boolean }): Promise<void>;
+}
