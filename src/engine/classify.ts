@@ -3,7 +3,9 @@
 // gfal texts, log lines) by an ordered table of patterns taken from real messages
 // (test/fixtures/dac21/).
 
-import { ChecksumMismatchError, CredentialError, RucioApiError, RuleStateError, StorageError } from '../lake/errors.js';
+import {
+  ChecksumMismatchError, CredentialError, EmbargoViolationError, RucioApiError, RuleStateError, StorageError,
+} from '../lake/errors.js';
 import { redact } from './redact.js';
 import type { ErrorClass } from './taxonomy.js';
 
@@ -158,6 +160,7 @@ function typedClass(err: unknown, depth: number): ErrorClass {
     return err.problem === 'expired' || err.problem === 'not_yet_valid' ? 'auth_expired' : 'auth_invalid';
   }
   if (err instanceof ChecksumMismatchError) return 'checksum_mismatch';
+  if (err instanceof EmbargoViolationError) return 'embargo_violation';
   if (err instanceof RuleStateError) return err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck';
   if (err instanceof RucioApiError) return rucioClass(err);
   if (err instanceof StorageError) return storageClass(err);

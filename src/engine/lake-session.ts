@@ -13,6 +13,8 @@ export interface LakeSession {
   account: string;
   rucio: RucioClient;
   storage(protocol: StorageProtocol): StorageDriver;
+  /** A driver for another identity's credential files, with this session's trust anchors. */
+  storageAs(protocol: StorageProtocol, identity: { proxy?: string; tokenFile?: string }): Promise<StorageDriver>;
   /** Secret values of this session, for redaction of recorded messages. */
   secrets: string[];
   /** Safe description of the identity (DN or token subject), for logs. */
@@ -77,6 +79,15 @@ export async function openLakeSession(plan: ResolvedPlan, method: AuthMethod, no
   const drivers = new Map<StorageProtocol, StorageDriver>();
   return {
     method, account: lake.account, rucio, secrets, identity,
+    async storageAs(protocol, other) {
+      if (other.tokenFile) {
+        const token = await loadBearerToken({ file: other.tokenFile }, { now });
+        secrets.push(token.token);
+        return createStorageDriver(protocol, { token, ca, insecure: lake.insecure });
+      }
+      if (!other.proxy) throw new CredentialError('missing', 'identity', 'give a proxy or a token file');
+      return createStorageDriver(protocol, { x509: await loadX509Proxy(other.proxy, { now }), ca, insecure: lake.insecure });
+    },
     storage(protocol) {
       let driver = drivers.get(protocol);
       if (!driver) drivers.set(protocol, (driver = createStorageDriver(protocol, storageAuth)));

@@ -5,6 +5,12 @@ import { sizeClass } from './op-result.js';
 import type { RucioClient } from '../lake/rucio/index.js';
 import type { StorageDriver, StorageProtocol } from '../lake/storage/driver.js';
 
+/** Credential files of another identity. */
+export interface OtherIdentity {
+  proxy?: string;
+  tokenFile?: string;
+}
+
 export interface OpSpec {
   operation: Operation;
   rse?: string;
@@ -14,6 +20,8 @@ export interface OpSpec {
   protocol?: string;
   /** Expected bytes moved (size class and throughput); can be corrected with rec.bytes(). */
   bytes?: number;
+  /** The identity acting, when not the session's own (e.g. 'nonmember' in embargo tests). */
+  role?: string;
 }
 
 /** Lets an operation body attach facts learned while it runs. */
@@ -41,6 +49,8 @@ export interface RunContextDeps {
   identity: RunIdentity;
   rucio: RucioClient;
   storage: (protocol: StorageProtocol) => StorageDriver;
+  /** A driver acting as another identity (same trust anchors), from credential files. */
+  storageAs?: (protocol: StorageProtocol, identity: OtherIdentity) => Promise<StorageDriver>;
   rses: string[];
   ledger: CleanupLedger;
   emit: (result: OpResult) => Promise<void>;
@@ -80,6 +90,12 @@ export class RunContext {
 
   storage(protocol: StorageProtocol): StorageDriver {
     return this.deps.storage(protocol);
+  }
+
+  /** Storage as another identity, e.g. a non-member for embargo checks. Loading may fail (CredentialError). */
+  storageAs(protocol: StorageProtocol, identity: OtherIdentity): Promise<StorageDriver> {
+    if (!this.deps.storageAs) throw new Error('this run cannot act as other identities');
+    return this.deps.storageAs(protocol, identity);
   }
 
   /**
@@ -125,7 +141,7 @@ export async function recordOp<T>(
     dstRse: spec.dstRse ?? '',
     protocol: spec.protocol ?? 'rucio',
     authMethod: identity.authMethod,
-    identityRole: identity.identityRole,
+    identityRole: spec.role ?? identity.identityRole,
     bytes: facts.bytes,
     sizeClass: sizeClass(facts.bytes),
     start: new Date(started).toISOString(),

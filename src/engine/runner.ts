@@ -62,7 +62,8 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
         const rses = await resolveRses(session, test, plan, identity, emit);
         if (!rses) continue;
         const ctx = new RunContext({
-          identity, rucio: session.rucio, storage: (p) => session.storage(p), rses, ledger, emit,
+          identity, rucio: session.rucio, storage: (p) => session.storage(p), storageAs: (p, o) => session.storageAs(p, o),
+          rses, ledger, emit,
           secrets: session.secrets, signal, log,
         });
         try {

@@ -72,3 +72,11 @@ export class RuleStateError extends Error {
     super(`rule ${ruleId} ${state === 'TIMEOUT' ? 'did not reach OK in time' : `is ${state}`}${detail ? `: ${detail}` : ''}`);
   }
 }
+
+/** An identity outside the embargo group could read embargoed data. */
+export class EmbargoViolationError extends Error {
+  override readonly name = 'EmbargoViolationError';
+  constructor(readonly url: string, readonly identity: string) {
+    super(`${identity} could read embargoed ${url}: the storage must refuse it`);
+  }
+}

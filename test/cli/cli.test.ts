@@ -36,7 +36,7 @@ describe('lakeprobe command line', () => {
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(10);
-    expect(lines).toContain('test/fixtures/plans/problems.yaml:15:9: error: experiments[0].tests[0].scenario: unknown scenario "uplaod" (known: replicate, upload)');
+    expect(lines).toContain('test/fixtures/plans/problems.yaml:15:9: error: experiments[0].tests[0].scenario: unknown scenario "uplaod" (known: embargo, replicate, upload)');
   });
 
   it('validate accepts the demo plan and exits 0', async () => {

@@ -28,7 +28,7 @@ function fakeLake(failures: Record<string, unknown> = {}) {
     const storage = (protocol: string) => ({
       protocol, delete: (url: string) => act(`${protocol} delete ${url}`, url),
     }) as unknown as StorageDriver;
-    return { method, account: 'alice', rucio, storage, secrets: [], identity: `${method} alice` };
+    return { method, account: 'alice', rucio, storage, storageAs: async (p: string) => storage(p), secrets: [], identity: `${method} alice` };
   };
   return { session, calls, sessions };
 }

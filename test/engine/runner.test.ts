@@ -59,7 +59,7 @@ function harness(behaviour: Behaviour = {}) {
       },
     } as unknown as RucioClient;
     return {
-      method, account: 'alice', rucio, storage: () => driver, identity: `${method} alice`,
+      method, account: 'alice', rucio, storage: () => driver, storageAs: async () => driver, identity: `${method} alice`,
       secrets: method === 'userpass' ? [PASSWORD] : [],
     };
   };

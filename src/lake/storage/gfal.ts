@@ -143,11 +143,9 @@ export class GfalDriver implements StorageDriver {
     });
   }
 
-  /** Options every gfal2-util command takes: its own timeout, TLS verification. */
+  /** TLS verification off only when the plan says so. Timeouts are ours (see tool.ts), not gfal's `-t`. */
   private common(): string[] {
-    const args = ['-t', String(Math.max(1, Math.ceil(this.timeoutMs / 1000)))];
-    if (this.auth.insecure) args.push('-D', 'HTTP PLUGIN:INSECURE=true');
-    return args;
+    return this.auth.insecure ? ['-D', 'HTTP PLUGIN:INSECURE=true'] : [];
   }
 
   private async withCall<T>(method: string, url: string, command: string, args: string[], run: (call: ToolCall) => Promise<T>): Promise<T> {

@@ -41,7 +41,7 @@ export interface ToolResult {
 const PACKAGES: Record<string, string> = {
   xrdcp: 'xrootd-client',
   xrdfs: 'xrootd-client',
-  python3: 'python3',
+  python3: 'python3-gfal2',
 };
 function packageOf(command: string): string {
   const name = basename(command);
@@ -89,14 +89,18 @@ export function toolDetail(result: ToolResult, secrets: readonly string[]): stri
 
 /** The HTTP status the tool's words amount to: 401 authentication, 403 authorization, 404 missing, else 0. */
 export function inferStatus(detail: string): number {
-  if (/expired|auth(?:entication)? failed|Authentication with \w+ failed|HTTP 401\b|\[3030\]|invalid (?:token|credential)/i.test(detail)) return 401;
-  if (/\[3010\]|permission (?:denied|refused)|operation not permitted|not authori[sz]ed|forbidden|HTTP 403\b|\b13 \(Permission/i.test(detail)) return 403;
+  if (/(?:proxy|certificate|credential|token)[^;]*expired|auth(?:entication)? failed|Authentication with \w+ failed|HTTP 401\b|invalid (?:token|credential)/i.test(detail)) return 401;
+  if (/\[3010\]|permission (?:denied|refused)|operation not permitted|not authori[sz]ed|forbidden|HTTP 403\b/i.test(detail)) return 403;
   if (/\[3011\]|no such file|not found|\bMISSING\b|HTTP 404\b/i.test(detail)) return 404;
   return 0;
 }
 
+/** XrdCl words for its own timeouts, which the engine's classifier does not know. */
+const XRD_TIMEOUT = /Operation expired|Socket timeout/i;
+
 export function toolError(call: ToolCall, result: ToolResult): StorageError {
-  const detail = toolDetail(result, call.secrets);
+  const text = toolDetail(result, call.secrets);
+  const detail = XRD_TIMEOUT.test(text) ? `timed out: ${text}`.slice(0, MAX_DETAIL) : text;
   return new StorageError(inferStatus(detail), call.method, call.url, detail);
 }
 

@@ -1,0 +1,133 @@
+// Faults switched on in a running sandbox lake, with whole plans run through the engine:
+// each fault shows up as the class the taxonomy promises, on the operations it hits,
+// and the run goes on with the rest.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { OpResult } from '../../src/engine/op-result.js';
+import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
+
+const find = (rs: OpResult[], q: Partial<OpResult>): OpResult[] =>
+  rs.filter((r) => Object.entries(q).every(([k, v]) => r[k as keyof OpResult] === v));
+
+describe.each(STORAGE_KINDS)('fault runs (%s storage)', (storage) => {
+  let env: Awaited<ReturnType<typeof startTestLake>>;
+  const run = async (yaml: string): Promise<OpResult[]> => (await runTestPlan(await loadTestPlan(env.lake, env.dir, yaml))).results;
+  const upload = (auth: string, params = '{ size: 2048 }'): string => `
+lake: { sandbox: true }
+experiments:
+  - name: F
+    tests:
+      - { name: up, scenario: upload, auth: [${auth}], params: ${params} }
+`;
+
+  beforeAll(async () => {
+    env = await startTestLake(storage);
+  });
+  afterEach(async () => {
+    env.lake.faults.clear();
+    await env.lake.faults.settled();
+  });
+  afterAll(() => env.stop());
+
+  it('rse_down: that RSE fails as connection_refused, the others pass, the run finishes', async () => {
+    env.lake.faults.add({ kind: 'rse_down', rse: 'SANDBOX-SAFE' });
+    await env.lake.faults.settled();
+    const results = await run(upload('x509'));
+    expect(find(results, { rse: 'SANDBOX-SAFE', operation: 'upload' })[0]).toMatchObject({ outcome: 'failed', errorClass: 'connection_refused' });
+    for (const rse of ['SANDBOX-FAST', 'SANDBOX-NONDET']) {
+      expect(find(results, { rse, outcome: 'failed' })).toEqual([]);
+      expect(find(results, { rse, operation: 'verify' })[0]?.outcome).toBe('ok');
+    }
+  });
+
+  it('embargo_open: the embargo scenario reports embargo_violation on that RSE only', async () => {
+    env.lake.faults.add({ kind: 'embargo_open', rse: 'SANDBOX-FAST' });
+    await env.lake.faults.settled();
+    const results = await run(`
+lake: { sandbox: true }
+rses: { names: [SANDBOX-FAST, SANDBOX-SAFE] }
+experiments:
+  - name: F
+    tests:
+      - name: embargo
+        scenario: embargo
+        auth: [x509]
+        params: { outsider: { proxy: ${env.lake.pki.users.nonmember.proxyPath} } }
+`);
+    const outsider = find(results, { operation: 'access', identityRole: 'nonmember' });
+    expect(outsider.map((r) => [r.rse, r.outcome, r.errorClass])).toEqual([
+      ['SANDBOX-FAST', 'failed', 'embargo_violation'],
+      ['SANDBOX-SAFE', 'ok', null],
+    ]);
+    expect(find(results, { operation: 'access', identityRole: 'default', outcome: 'ok' })).toHaveLength(2);
+  });
+
+  it('transfer_stuck: the replication times out as rule_timeout', async () => {
+    env.lake.faults.add({ kind: 'transfer_stuck', rse: 'SANDBOX-SAFE' });
+    const results = await run(`
+lake: { sandbox: true }
+rses: { names: [SANDBOX-FAST, SANDBOX-SAFE] }
+experiments:
+  - name: F
+    tests:
+      - { name: rep, scenario: replicate, auth: [token], params: { size: 4096, timeout_seconds: 2, poll_seconds: 0.2 } }
+`);
+    expect(find(results, { operation: 'replicate' })[0]).toMatchObject({ outcome: 'failed', errorClass: 'rule_timeout' });
+    expect(find(results, { operation: 'delete' }).length).toBeGreaterThan(0);
+  });
+
+  it('short_credentials: a proxy that expires before the run is auth_expired', async () => {
+    env.lake.faults.add({ kind: 'short_credentials', lifetimeSeconds: 1 });
+    await env.lake.faults.settled();
+    await new Promise((r) => setTimeout(r, 1500));
+    const results = await run(upload('x509'));
+    expect(results[0]).toMatchObject({ operation: 'auth', outcome: 'failed', errorClass: 'auth_expired' });
+  });
+
+  it('gridmap_missing: the member DN is refused at that RSE only', async () => {
+    env.lake.faults.add({ kind: 'gridmap_missing', rse: 'SANDBOX-FAST', user: 'member' });
+    await env.lake.faults.settled();
+    const results = await run(upload('x509'));
+    // XRootD 5.5 with a required gridmap drops the connection; only its log says why.
+    const expected = storage === 'builtin' ? 'gridmap_unmapped' : 'connection_reset';
+    expect(find(results, { rse: 'SANDBOX-FAST', operation: 'upload' })[0]).toMatchObject({ outcome: 'failed', errorClass: expected });
+    expect(find(results, { rse: 'SANDBOX-SAFE', outcome: 'failed' })).toEqual([]);
+  });
+
+  it('catalogue_error: every catalogue call fails as server_error and each auth method is still tried', async () => {
+    env.lake.faults.add({ kind: 'catalogue_error', rate: 1, status: 500 });
+    const results = await run(upload('userpass, x509, token'));
+    // A bearer token needs no login, so its first catalogue call is the RSE listing.
+    expect(results.map((r) => [r.operation, r.authMethod, r.outcome, r.errorClass])).toEqual([
+      ['auth', 'userpass', 'failed', 'server_error'],
+      ['auth', 'x509', 'failed', 'server_error'],
+      ['auth', 'token', 'ok', null],
+      ['list', 'token', 'failed', 'server_error'],
+    ]);
+  });
+});
+
+// Request-level faults act inside lakeprobe's own storage; XRootD is a real server.
+describe('request-level storage faults (builtin storage)', () => {
+  let env: Awaited<ReturnType<typeof startTestLake>>;
+  beforeAll(async () => {
+    env = await startTestLake('builtin');
+  });
+  afterAll(() => env.stop());
+
+  it('checksum_missing and error_rate: destination_checksum_missing and server_error where they hit', async () => {
+    env.lake.faults.add({ kind: 'checksum_missing', rse: 'SANDBOX-NONDET' });
+    env.lake.faults.add({ kind: 'error_rate', rse: 'SANDBOX-SAFE', operation: 'GET', rate: 1, status: 500 });
+    const plan = await loadTestPlan(env.lake, env.dir, `
+lake: { sandbox: true }
+experiments:
+  - name: F
+    tests:
+      - { name: up, scenario: upload, auth: [token], params: { size: 2048 } }
+`);
+    const { results } = await runTestPlan(plan);
+    expect(find(results, { rse: 'SANDBOX-NONDET', operation: 'verify' })[0]).toMatchObject({ errorClass: 'destination_checksum_missing' });
+    expect(find(results, { rse: 'SANDBOX-SAFE', operation: 'download' })[0]).toMatchObject({ errorClass: 'server_error' });
+    expect(find(results, { rse: 'SANDBOX-SAFE', operation: 'verify' })[0]?.outcome).toBe('ok');
+    expect(find(results, { rse: 'SANDBOX-FAST', outcome: 'failed' })).toEqual([]);
+  });
+});

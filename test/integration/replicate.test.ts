@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OpResult } from '../../src/engine/op-result.js';
+import { checksumStream } from '../../src/lake/data/index.js';
+import { DavsDriver } from '../../src/lake/storage/davs.js';
+import { loadTrustAnchors, loadX509Proxy } from '../../src/lake/credentials/index.js';
+import { RucioClient } from '../../src/lake/rucio/index.js';
+import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
+
+const plan = (params: string): string => `
+lake: { sandbox: true }
+rses: { names: [SANDBOX-FAST, SANDBOX-SAFE] }
+experiments:
+  - name: IT
+    tests:
+      - name: replicate
+        scenario: replicate
+        auth: [x509]
+        params: ${params}
+`;
+
+describe.each(STORAGE_KINDS)('replication by rule through HTTP-TPC (%s storage)', (storage) => {
+  let env: Awaited<ReturnType<typeof startTestLake>>;
+  let results: OpResult[];
+  let rucio: RucioClient;
+  let driver: DavsDriver;
+  let file: { scope: string; name: string };
+
+  beforeAll(async () => {
+    env = await startTestLake(storage);
+    const p = await loadTestPlan(env.lake, env.dir, plan('{ size: 3000000, poll_seconds: 0.2, timeout_seconds: 60, cleanup: false }'));
+    results = (await runTestPlan(p)).results;
+    const ca = await loadTrustAnchors(env.lake.pki.certDir);
+    const x509 = await loadX509Proxy(env.lake.memberProxyPath);
+    rucio = new RucioClient({ rucioHost: env.lake.rucioUrl, authHost: env.lake.rucioUrl, account: 'root', ca, auth: { method: 'x509', credential: x509 } });
+    driver = new DavsDriver({ x509, ca });
+    const ruleId = results.find((r) => r.operation === 'replicate')?.ruleId ?? '';
+    const [lock] = ruleId ? await rucio.listRuleLocks(ruleId) : [];
+    file = { scope: lock?.scope ?? '', name: lock?.name ?? '' };
+  });
+  afterAll(() => env.stop());
+
+  it('takes the rule from REPLICATING to OK with a real third-party copy', () => {
+    const replicate = results.find((r) => r.operation === 'replicate');
+    expect(replicate).toMatchObject({ outcome: 'ok', srcRse: 'SANDBOX-FAST', dstRse: 'SANDBOX-SAFE', bytes: 3000000, errorMessage: '' });
+    expect(replicate?.ruleId).toMatch(/^[0-9a-f]{32}$/);
+    expect(replicate?.requestId).toMatch(/^[0-9a-f]{32}$/);
+    const verify = results.filter((r) => r.operation === 'verify');
+    expect(verify.map((r) => [r.rse, r.outcome])).toEqual([['SANDBOX-SAFE', 'ok']]);
+  });
+
+  it('leaves a destination copy whose bytes and checksum match the source', async () => {
+    const [replica] = await rucio.listReplicas({ dids: [file], allStates: true });
+    expect(replica?.states).toEqual({ 'SANDBOX-FAST': 'AVAILABLE', 'SANDBOX-SAFE': 'AVAILABLE' });
+    const src = replica?.rses?.['SANDBOX-FAST']?.[0] as string;
+    const dst = replica?.rses?.['SANDBOX-SAFE']?.[0] as string;
+    const [a, b] = await Promise.all([checksumStream(await driver.get(src)), checksumStream(await driver.get(dst))]);
+    expect(b).toEqual(a);
+    expect(a.bytes).toBe(3000000);
+    expect(await driver.checksum(dst, 'adler32')).toBe(a.adler32);
+  });
+
+  it('shows the transfer request DONE with its bytes, source and times', async () => {
+    const request = await rucio.getRequest(file.scope, file.name, 'SANDBOX-SAFE');
+    expect(request).toMatchObject({ state: 'DONE', bytes: 3000000, source_rse: 'SANDBOX-FAST', dest_rse: 'SANDBOX-SAFE' });
+    expect(request.started_at).toMatch(/UTC$/);
+    expect(request.transferred_at).toMatch(/UTC$/);
+  });
+});
