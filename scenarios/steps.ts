@@ -4,7 +4,15 @@ import type { RunContext } from '../src/engine/run-context.js';
 import { parseSize } from '../src/engine/sizes.js';
 import { ChecksumMismatchError } from '../src/lake/errors.js';
 import { ChecksumTap, checksumStream, syntheticStream, type Checksums } from '../src/lake/data/index.js';
-import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo } from '../src/lake/rucio/index.js';
+import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo, type RseProtocol } from '../src/lake/rucio/index.js';
+import type { StorageProtocol } from '../src/lake/storage/driver.js';
+
+/** Rucio protocol scheme → lakeprobe storage driver. */
+export function driverFor(scheme: string): StorageProtocol {
+  return scheme === 'root' ? 'root' : 'davs';
+}
+
+const schemeOf = (pfn: string): string => pfn.slice(0, pfn.indexOf(':'));
 
 /** A size in a plan: a byte count or a string such as "1MiB" / "5GB". */
 export const sizeParam = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
@@ -50,15 +58,21 @@ export async function rseInfo(ctx: RunContext, rse: string): Promise<RseInfo | n
 
 /** PUT a deterministic synthetic file where `rucio upload` would put it. */
 export async function uploadFile(ctx: RunContext, rse: RseInfo, did: Did, size: number, schemes: readonly string[]): Promise<ProbeFile | null> {
-  const uploaded = await ctx.op({ operation: 'upload', rse: rse.rse, protocol: 'davs', bytes: size }, async () => {
-    const proto = selectProtocol(rse, 'write', schemes);
+  let preferred: RseProtocol | undefined;
+  try {
+    preferred = selectProtocol(rse, 'write', schemes);
+  } catch {
+    // recorded below: the upload op fails with the same NoProtocolError
+  }
+  const uploaded = await ctx.op({ operation: 'upload', rse: rse.rse, protocol: preferred?.scheme ?? schemes.join('|'), bytes: size }, async () => {
+    const proto = preferred ?? selectProtocol(rse, 'write', schemes);
     const path = rse.deterministic
       ? lfn2pfnPath(did.scope, did.name, rse.lfn2pfn_algorithm === 'identity' ? 'identity' : 'hash')
       : `${did.scope}/lakeprobe/${ctx.runId}/${did.name}`;
     const pfn = buildPfn(proto, path);
     const ledgerId = ctx.ledger.intend({ runId: ctx.runId, kind: 'storage_file', rse: rse.rse, target: pfn, authMethod: ctx.authMethod });
     const tap = new ChecksumTap();
-    await ctx.storage('davs').put(pfn, syntheticStream({ seed: `${ctx.runId}/${did.name}`, size }).pipe(tap), size);
+    await ctx.storage(driverFor(proto.scheme)).put(pfn, syntheticStream({ seed: `${ctx.runId}/${did.name}`, size }).pipe(tap), size);
     ctx.ledger.created(ledgerId);
     return { ...did, rse: rse.rse, pfn, ledgerId, sums: tap.digest() };
   });
@@ -94,15 +108,17 @@ export async function addRule(
 }
 
 /** The catalogue lists the replica AVAILABLE at `rse` and the storage's adler32 equals the local one. */
-export async function verifyReplica(ctx: RunContext, did: Did, rse: string, sums: Checksums, ruleId?: string): Promise<string | null> {
-  const verified = await ctx.op({ operation: 'verify', rse, protocol: 'davs', bytes: sums.bytes }, async (rec) => {
+export async function verifyReplica(
+  ctx: RunContext, did: Did, rse: string, sums: Checksums, ruleId?: string, scheme = 'davs',
+): Promise<string | null> {
+  const verified = await ctx.op({ operation: 'verify', rse, protocol: scheme, bytes: sums.bytes }, async (rec) => {
     if (ruleId) rec.ruleId(ruleId);
-    const [replica] = await ctx.rucio.listReplicas({ dids: [did], allStates: true });
+    const [replica] = await ctx.rucio.listReplicas({ dids: [did], allStates: true, schemes: [scheme] });
     const state = replica?.states?.[rse];
     if (state !== 'AVAILABLE') throw new Error(`replica of ${did.scope}:${did.name} on ${rse} is ${state ?? 'not listed'}, expected AVAILABLE`);
     const pfn = replica?.rses?.[rse]?.[0];
     if (!pfn) throw new Error(`no PFN of ${did.scope}:${did.name} listed for ${rse}`);
-    const remote = await ctx.storage('davs').checksum(pfn, 'adler32');
+    const remote = await ctx.storage(driverFor(scheme)).checksum(pfn, 'adler32');
     if (remote !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, remote, `${rse} storage`);
     if (ruleId) {
       const r = await ctx.rucio.getRule(ruleId);
@@ -114,8 +130,8 @@ export async function verifyReplica(ctx: RunContext, did: Did, rse: string, sums
 }
 
 export async function downloadAndCompare(ctx: RunContext, rse: string, pfn: string, sums: Checksums): Promise<void> {
-  await ctx.op({ operation: 'download', rse, protocol: 'davs', bytes: sums.bytes }, async () => {
-    const got = await checksumStream(await ctx.storage('davs').get(pfn));
+  await ctx.op({ operation: 'download', rse, protocol: schemeOf(pfn), bytes: sums.bytes }, async () => {
+    const got = await checksumStream(await ctx.storage(driverFor(schemeOf(pfn))).get(pfn));
     if (got.adler32 !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, got.adler32, `${rse} download`);
   });
 }
@@ -130,8 +146,8 @@ export async function deleteRule(ctx: RunContext, rse: string, rule: ProbeRule):
 }
 
 export async function deleteFile(ctx: RunContext, file: ProbeFile): Promise<void> {
-  await ctx.op({ operation: 'delete', rse: file.rse, protocol: 'davs' }, async () => {
-    await ctx.storage('davs').delete(file.pfn);
+  await ctx.op({ operation: 'delete', rse: file.rse, protocol: schemeOf(file.pfn) }, async () => {
+    await ctx.storage(driverFor(schemeOf(file.pfn))).delete(file.pfn);
     ctx.ledger.done(file.ledgerId);
   });
 }

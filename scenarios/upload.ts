@@ -15,7 +15,8 @@ export const uploadParams = z.object({
   scope: scopeParam.optional(),
   /** Lifetime in seconds of the probe rule and dataset, so the lake removes leftovers by itself. */
   lifetime: z.number().int().positive().default(3600),
-  schemes: z.array(z.enum(['davs', 'https'])).min(1).default(['davs', 'https']),
+  /** Storage protocols to use, in order of preference (root: XRootD via xrdcp). */
+  schemes: z.array(z.enum(['davs', 'https', 'root'])).min(1).default(['davs', 'https']),
   /** Also download each file and compare its checksum. */
   download: z.boolean().default(true),
   cleanup: z.boolean().default(true),
@@ -49,7 +50,7 @@ async function probeFile(ctx: RunContext, params: UploadParams, rse: RseInfo, da
   if (!file) return;
   const registered = await registerFile(ctx, file, rse.deterministic, dataset);
   const rule = registered ? await addRule(ctx, did, rse.rse, params.lifetime, { rse: rse.rse }) : null;
-  if (registered) await verifyReplica(ctx, did, rse.rse, file.sums, rule?.id);
+  if (registered) await verifyReplica(ctx, did, rse.rse, file.sums, rule?.id, file.pfn.slice(0, file.pfn.indexOf(':')));
   if (params.download) await downloadAndCompare(ctx, rse.rse, file.pfn, file.sums);
   if (!params.cleanup) return;
   if (rule) await deleteRule(ctx, rse.rse, rule);

@@ -39,10 +39,12 @@ describe('lakeprobe command line', () => {
     expect(lines).toContain('test/fixtures/plans/problems.yaml:15:9: error: experiments[0].tests[0].scenario: unknown scenario "uplaod" (known: embargo, replicate, upload)');
   });
 
-  it('validate accepts the demo plan and exits 0', async () => {
+  it('validate accepts every shipped plan and exits 0', async () => {
     const r = await lakeprobe(['validate', 'probes/sandbox.yaml']);
     expect(r.stdout).toContain('probes/sandbox.yaml: valid (1 experiments, 1 tests)');
     expect(r.code).toBe(0);
+    const longHaul = await lakeprobe(['validate', 'probes/long-haul.yaml']);
+    expect(longHaul.stdout).toContain('probes/long-haul.yaml: valid (1 experiments, 2 tests)');
   });
 
   it('an unknown command is a usage error (exit 2)', async () => {

@@ -1,66 +1,36 @@
 // Any URL gfal2 speaks (davs://, https://, root://, ...) through gfal2-util:
-//   get       gfal-cat -b <url>                              (streamed from stdout)
+//   put       gfal-copy -f -p file://<spooled body> <url>
+//   get       gfal-cat -b <url>                          (streamed from stdout)
 //   stat      gfal-stat <url>
 //   delete    gfal-rm <url>
 //   mkdir     gfal-mkdir -p <url>
 //   checksum  gfal-sum <url> ADLER32|MD5
-//   put       $GFAL_PYTHONBIN -c <SAVE_SCRIPT> <url> <size>  (body streamed into stdin)
-// Uploads cannot use gfal-copy: it takes the size from stat() of the source, so stdin or a
-// FIFO is uploaded as 0 bytes (and it reports success), and gfal-save decodes stdin as
-// text. The script below is gfal-save made binary-safe, with the same gfal2 bindings
-// gfal2-util runs on: the body streams through in 1 MiB pieces, never a whole file.
+// Uploads are spooled to a private temp file first (disk, never memory), because no
+// streaming path of gfal2 2.21 is safe: gfal-copy takes the size from stat() of its
+// source, so stdin or a FIFO is uploaded as 0 bytes and reported as success; gfal-save
+// decodes stdin as text; and gfal2's own write API over HTTP neither overwrites nor
+// reports a refused PUT (gfal2_close succeeds). gfal-copy reports failures as users see them.
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { exactLength } from '../data/exact-length.js';
 import { StorageError } from '../errors.js';
 import type { PutBody } from './davs.js';
 import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
 import { prepareToolCredentials, type ToolCredentials } from './tool-credentials.js';
 import {
-  readFromTool, redactUrl, runTool, toolError, writeToTool, type ToolCall, type ToolDriverOptions, type ToolResult,
-  xrootdClientEnv,
+  readFromTool, redactUrl, runTool, toolError, type ToolCall, type ToolDriverOptions, type ToolResult, xrootdClientEnv,
 } from './tool.js';
 
 export interface GfalDriverOptions extends ToolDriverOptions {
   /** The Python that has the gfal2 module (GFAL_PYTHONBIN); default /usr/bin/python3. */
   pythonBin?: string;
+  /** Where uploads are spooled; needs room for the largest file. Default: the system temp directory. */
+  spoolDir?: string;
 }
-
-// Errors are printed like gfal2-util's ("gfal-save error: <errno> (<text>) - <message>").
-// The final stat catches a write that failed when the file was closed, which gfal2's
-// Python file objects (no close()) do not report.
-const SAVE_SCRIPT = `
-import errno, os, sys
-def fail(code, message):
-    sys.stderr.write('gfal-save error: %d (%s) - %s\\n' % (code, os.strerror(code), message))
-    sys.stderr.flush()
-    os._exit(1)
-try:
-    import gfal2
-except ImportError:
-    fail(errno.ENOENT, 'gfal2 Python bindings not installed (Debian package python3-gfal2)')
-url, size, insecure = sys.argv[1], int(sys.argv[2]), sys.argv[3] == 'insecure'
-try:
-    ctx = gfal2.creat_context()
-    if insecure:
-        ctx.set_opt_boolean('HTTP PLUGIN', 'INSECURE', True)
-    try:
-        f = ctx.open(url, 'w')
-    except gfal2.GError as e:
-        if e.code != errno.ENOENT:
-            raise
-        ctx.mkdir_rec(url.rsplit('/', 1)[0], 0o755)
-        f = ctx.open(url, 'w')
-    while True:
-        chunk = sys.stdin.buffer.read(1048576)
-        if not chunk:
-            break
-        f.write(chunk)
-    del f
-    stored = ctx.stat(url).st_size
-    if stored != size:
-        fail(errno.EIO, 'stored size %d differs from the %d bytes sent' % (stored, size))
-except gfal2.GError as e:
-    fail(e.code, e.message)
-`;
 
 const ALGORITHM_NAMES: Record<ChecksumAlgorithm, string> = { adler32: 'ADLER32', md5: 'MD5' };
 const GFAL_ERROR = /^gfal-\S+ error:/m;
@@ -80,14 +50,23 @@ export class GfalDriver implements StorageDriver {
 
   async put(url: string, body: PutBody, size: number): Promise<void> {
     const stream = typeof body === 'function' ? body() : body;
-    const args = ['-c', SAVE_SCRIPT, url, String(size), this.auth.insecure ? 'insecure' : 'verify'];
-    await this.withCall('PUT', url, this.pythonBin, args, async (call) => {
-      const result = await writeToTool(call, stream, size);
-      if (result.exitCode !== 0) throw toolError(call, result);
-    }).catch((error: unknown) => {
+    const spoolDir = await mkdtemp(join(this.options.spoolDir ?? tmpdir(), 'lakeprobe-spool-'));
+    try {
+      const spooled = join(spoolDir, 'body');
+      const guard = exactLength(size, (detail) => new StorageError(0, 'PUT', this.redact(url), detail));
+      await pipeline(stream, guard, createWriteStream(spooled, { mode: 0o600 }));
+      // -v logs (to stdout) the transfer's own failure, which the final message hides behind the cleanup's
+      // ("Copy failed with mode streamed: HTTP 403" ... then "gfal-copy error: 2 ... unlink ... 404").
+      await this.withCall('PUT', url, 'gfal-copy', [...this.common(), '-v', '-f', '-p', `file://${spooled}`, url], async (call) => {
+        const result = await runTool(call);
+        if (result.exitCode === 0 && !GFAL_ERROR.test(result.stderr)) return;
+        const cause = /Copy failed with mode \w+: (.*)$/m.exec(`${result.stderr}\n${result.stdout}`)?.[1];
+        throw toolError(call, cause ? { ...result, stderr: `gfal-copy error: ${cause}` } : result);
+      });
+    } finally {
       stream.destroy();
-      throw error;
-    });
+      await rm(spoolDir, { recursive: true, force: true });
+    }
   }
 
   async get(url: string): Promise<Readable> {

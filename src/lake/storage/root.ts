@@ -6,7 +6,8 @@
 //   mkdir     xrdfs <scheme>://<host> mkdir -p <path>
 //   checksum  xrdfs <scheme>://<host> query checksum <path>[?cks.type=md5]
 // Identity: a proxy via X509_USER_PROXY (gsi) or a token via BEARER_TOKEN (ztn); see
-// tool-credentials.ts. xrdcp creates missing parent directories itself.
+// tool-credentials.ts. xrdcp creates missing parent directories itself. `auth.insecure` has
+// no effect: XrdCl 5.5 has no switch to skip verifying the server's TLS certificate.
 import type { Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
 import type { PutBody } from './davs.js';
@@ -129,7 +130,6 @@ export class RootDriver implements StorageDriver {
 
   private call(method: string, url: string, command: string, args: string[], creds: ToolCredentials): ToolCall {
     const env: NodeJS.ProcessEnv = { ...creds.env, ...xrootdClientEnv(this.timeoutMs, creds.kind) };
-    if (this.auth.insecure) env.XrdSecGSICA = '0';
     return {
       command, args, env, method,
       url: this.redact(url),

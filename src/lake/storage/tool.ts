@@ -3,6 +3,7 @@
 // inactivity timer. Failures become StorageErrors carrying the tool's redacted stderr and
 // an HTTP-like status inferred from it, so the engine can classify them.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { exactLength } from '../data/exact-length.js';
@@ -41,7 +42,6 @@ export interface ToolResult {
 const PACKAGES: Record<string, string> = {
   xrdcp: 'xrootd-client',
   xrdfs: 'xrootd-client',
-  python3: 'python3-gfal2',
 };
 function packageOf(command: string): string {
   const name = basename(command);
@@ -54,7 +54,7 @@ export const MAX_DETAIL = 300;
 /** XrdCl log prefix: `[2024-01-01 00:00:00.000 +0000][Error  ][PostMaster        ] `. */
 const XRD_LOG_PREFIX = /^\[[\d :.+-]+\]\[\w+\s*\]\[\w+\s*\]\s*/;
 /** Lines that say nothing about the cause. */
-const NOISE = /pConnectionWindow|Trying to recover|^Traceback|^\s+File "|^\s+\^+$|^\s*$/;
+const NOISE = /pConnectionWindow|Trying to recover|\(SEToken\)|^Traceback|^\s+File "|^\s+\^+$|^\s*$/;
 
 /** Removes known secrets and credential-shaped text (tokens in CGI, Bearer headers). */
 export function redactToolText(text: string, secrets: readonly string[]): string {
@@ -76,10 +76,11 @@ export function redactUrl(url: string, secrets: readonly string[]): string {
  * name a cause (XrdCl logs "connection refused" only in its log, not in the verdict).
  */
 export function toolDetail(result: ToolResult, secrets: readonly string[]): string {
-  const lines = `${result.stderr}\n${result.stdout}`
-    .split('\n')
-    .map((line) => line.replace(XRD_LOG_PREFIX, '').trim())
-    .filter((line) => !NOISE.test(line));
+  const meaningful = (text: string): string[] =>
+    text.split('\n').map((line) => line.replace(XRD_LOG_PREFIX, '').trim()).filter((line) => !NOISE.test(line));
+  // stdout carries answers (and gfal-copy's event log); only gfal-rm reports failures there alone.
+  const fromStderr = meaningful(result.stderr);
+  const lines = fromStderr.length > 0 ? fromStderr : meaningful(result.stdout);
   const verdict = [...lines].reverse().find((line) => /error|fail|denied|refused|MISSING/i.test(line)) ?? lines.at(-1);
   const ordered = [...new Set([verdict, ...lines].filter((line): line is string => Boolean(line)))];
   const detail = redactToolText(ordered.join('; '), secrets);
@@ -99,6 +100,11 @@ export function inferStatus(detail: string): number {
 const XRD_TIMEOUT = /Operation expired|Socket timeout/i;
 
 export function toolError(call: ToolCall, result: ToolResult): StorageError {
+  if (result.exitCode === 127) {
+    // A wrapper script (gfal-*) whose interpreter is missing; its "not found" must not read as a missing file.
+    return new StorageError(0, call.method, call.url,
+      `${basename(call.command)} cannot start (exit 127: its interpreter is missing); install Debian package ${packageOf(call.command)}`);
+  }
   const text = toolDetail(result, call.secrets);
   const detail = XRD_TIMEOUT.test(text) ? `timed out: ${text}`.slice(0, MAX_DETAIL) : text;
   return new StorageError(inferStatus(detail), call.method, call.url, detail);
@@ -136,65 +142,79 @@ function spawnError(call: ToolCall, error: NodeJS.ErrnoException): StorageError 
   return new StorageError(0, call.method, call.url, detail);
 }
 
-/** Calls `fire` after `ms` without `touch()`, unless `busyElsewhere()` says we are the ones waiting. */
-function watchdog(ms: number, fire: () => void, busyElsewhere: () => boolean = () => false): { touch(): void; stop(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => (busyElsewhere() ? arm() : fire()), ms);
-  };
-  arm();
-  return { touch: arm, stop: () => clearTimeout(timer) };
+/**
+ * Bytes the process has read and written (any file, pipe or socket read through
+ * read/write), from /proc; null where there is no /proc. A quiet `gfal-copy` uploading
+ * a spooled file shows its progress only here.
+ */
+function ioBytes(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/^rchar:\s*(\d+)/m.exec(io)?.[1] ?? 0) + Number(/^wchar:\s*(\d+)/m.exec(io)?.[1] ?? 0);
+  } catch {
+    return null;
+  }
 }
 
 interface Running {
   child: ChildProcess;
-  /** Settles once the child has exited and its output is closed; rejects if it could not start. */
+  /** Settles once the child has exited and its output is closed; rejects if it could not start or stalled. */
   done: Promise<ToolResult>;
-  stderr: () => string;
-}
-
-function start(call: ToolCall, captureStdout: boolean, stdin: 'pipe' | 'ignore'): Running {
-  const command = call.toolDir && !isAbsolute(call.command) ? join(call.toolDir, call.command) : call.command;
-  const child = spawn(command, call.args, { env: call.env, stdio: [stdin, 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    if (stderr.length < MAX_CAPTURE) stderr += chunk.toString('utf8');
-  });
-  if (captureStdout) {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (stdout.length < MAX_CAPTURE) stdout += chunk.toString('utf8');
-    });
-  }
-  const done = new Promise<ToolResult>((resolve, reject) => {
-    child.once('error', (error) => reject(spawnError(call, error)));
-    child.once('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
-  });
-  return { child, done, stderr: () => stderr };
+  /** Marks progress seen outside the child's output (e.g. stdin taken). */
+  touch(): void;
+  /** Kills the child; `done` then rejects with `reason`. */
+  abort(reason: Error): void;
 }
 
 const kill = (child: ChildProcess): void => {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 };
 
-/** Runs a short command to its end and returns its output, whatever its exit code. */
-export async function runTool(call: ToolCall): Promise<ToolResult> {
-  const { child, done } = start(call, true, 'ignore');
-  let timedOut = false;
-  const dog = watchdog(call.timeoutMs, () => {
-    timedOut = true;
+/**
+ * Starts the command under a watchdog: after `timeoutMs` without output, without I/O and
+ * without `touch()`, it is killed and `done` rejects with ESOCKETTIMEDOUT. `waitingOnUs`
+ * says when the stall is the consumer's, not the tool's.
+ */
+function start(call: ToolCall, captureStdout: boolean, stdin: 'pipe' | 'ignore', waitingOnUs: () => boolean = () => false): Running {
+  const command = call.toolDir && !isAbsolute(call.command) ? join(call.toolDir, call.command) : call.command;
+  const child = spawn(command, call.args, { env: call.env, stdio: [stdin, 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let failure: Error | undefined;
+  const abort = (reason: Error): void => {
+    failure ??= reason;
     kill(child);
+  };
+  let lastProgress = Date.now();
+  let lastIo = ioBytes(child.pid);
+  const touch = (): void => {
+    lastProgress = Date.now();
+  };
+  const timer = setInterval(() => {
+    const io = ioBytes(child.pid);
+    if (io !== lastIo || waitingOnUs()) touch();
+    else if (Date.now() - lastProgress >= call.timeoutMs) abort(timeoutError(call));
+    lastIo = io;
+  }, Math.max(50, Math.min(1000, call.timeoutMs / 4)));
+  child.stderr!.on('data', (chunk: Buffer) => {
+    touch();
+    if (stderr.length < MAX_CAPTURE) stderr += chunk.toString('utf8');
   });
-  child.stdout!.on('data', () => dog.touch());
-  child.stderr!.on('data', () => dog.touch());
-  try {
-    const result = await done;
-    if (timedOut) throw timeoutError(call);
-    return result;
-  } finally {
-    dog.stop();
-  }
+  child.stdout!.on('data', (chunk: Buffer) => {
+    touch();
+    if (captureStdout && stdout.length < MAX_CAPTURE) stdout += chunk.toString('utf8');
+  });
+  const done = new Promise<ToolResult>((resolve, reject) => {
+    child.once('error', (error) => reject(spawnError(call, error)));
+    child.once('close', (exitCode) => (failure ? reject(failure) : resolve({ exitCode, stdout, stderr })));
+  }).finally(() => clearInterval(timer));
+  return { child, done, touch, abort };
+}
+
+/** Runs a short command to its end and returns its output, whatever its exit code. */
+export function runTool(call: ToolCall): Promise<ToolResult> {
+  return start(call, true, 'ignore').done;
 }
 
 /**
@@ -208,26 +228,16 @@ export function readFromTool(
   failed: (result: ToolResult) => boolean,
   onExit: () => Promise<void>,
 ): Promise<Readable> {
-  const { child, done } = start(call, false, 'ignore');
   const out = new PassThrough();
-  let timedOut = false;
   // A consumer that stops reading stops the tool's output too: that is not the tool stalling.
-  const dog = watchdog(call.timeoutMs, () => {
-    timedOut = true;
-    kill(child);
-  }, () => out.writableNeedDrain);
-  child.stdout!.on('data', () => dog.touch());
+  const { child, done } = start(call, false, 'ignore', () => out.writableNeedDrain);
   child.stdout!.pipe(out, { end: false });
   out.once('close', () => kill(child));
 
   const outcome = done.then((result) => {
-    if (timedOut) throw timeoutError(call);
     if (failed(result)) throw toolError(call, result);
   });
-  void outcome.then(() => out.end(), (error: Error) => out.destroy(error)).finally(() => {
-    dog.stop();
-    void onExit();
-  });
+  void outcome.then(() => out.end(), (error: Error) => out.destroy(error)).finally(() => void onExit());
 
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', () => resolve(out));
@@ -241,40 +251,28 @@ export function readFromTool(
  * a short body for a complete one.
  */
 export async function writeToTool(call: ToolCall, body: Readable, size: number): Promise<ToolResult> {
-  const { child, done } = start(call, true, 'pipe');
-  let failure: Error | undefined;
-  const dog = watchdog(call.timeoutMs, () => abort(timeoutError(call)));
+  const { child, done, touch, abort } = start(call, true, 'pipe');
   const guard = exactLength(size, (detail) => new StorageError(0, call.method, call.url, detail));
   const progress = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      dog.touch();
+      touch();
       callback(null, chunk);
     },
   });
-  function abort(error: Error): void {
-    failure ??= error;
-    kill(child);
-    body.unpipe();
-    body.destroy();
-  }
   body.once('error', abort);
   guard.once('error', abort);
   // EPIPE when the command exits early: its exit status says why.
   child.stdin!.on('error', () => undefined);
-  child.stdout!.on('data', () => dog.touch());
-  child.stderr!.on('data', () => dog.touch());
   let sent = false;
   progress.once('end', () => (sent = true));
   body.pipe(guard).pipe(progress).pipe(child.stdin!);
   try {
     const result = await done;
-    if (failure) throw failure;
     if (result.exitCode === 0 && !sent) {
       throw new StorageError(0, call.method, call.url, `${call.command} ended before reading the whole body`);
     }
     return result;
   } finally {
-    dog.stop();
     if (!body.readableEnded) body.destroy();
   }
 }

@@ -10,7 +10,7 @@ import { syntheticChecksums, syntheticStream } from '../../../src/lake/data/synt
 import type { X509Credential } from '../../../src/lake/credentials/types.js';
 import { StorageError } from '../../../src/lake/errors.js';
 import { DavsDriver, type DavsDriverOptions } from '../../../src/lake/storage/davs.js';
-import type { StorageAuth } from '../../../src/lake/storage/driver.js';
+import type { StorageProtocol, StorageAuth } from '../../../src/lake/storage/driver.js';
 import { createStorageDriver } from '../../../src/lake/storage/index.js';
 import { withTemporaryPki, type Certificate } from '../../helpers/openssl-pki.js';
 
@@ -440,8 +440,9 @@ describe('createStorageDriver', () => {
     (d as DavsDriver).close();
   });
 
-  it('refuses protocols without a driver with a StorageError', () => {
-    expect(() => createStorageDriver('root', { ca: [] })).toThrow(StorageError);
-    expect(() => createStorageDriver('gfal', { ca: [] })).toThrow(/no gfal storage driver/);
+  it('builds a driver for each protocol and refuses unknown ones with a StorageError', () => {
+    expect(['davs', 'root', 'gfal'].map((p) => createStorageDriver(p as StorageProtocol, { ca: [] }).protocol)).toEqual(['davs', 'root', 'gfal']);
+    expect(() => createStorageDriver('srm' as StorageProtocol, { ca: [] })).toThrow(StorageError);
+    expect(() => createStorageDriver('srm' as StorageProtocol, { ca: [] })).toThrow(/no srm storage driver/);
   });
 });

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../../src/engine/classify.js';
@@ -144,6 +147,20 @@ describe('GfalDriver specifics', () => {
     expect(await driver.stat(`${server.davsUrl}/plain/f`)).toEqual({ size: 100, isDirectory: false });
   });
 
+  it('verifies the server certificate over davs:// unless the plan says insecure', async () => {
+    const emptyTrust = mkdtempSync(join(tmpdir(), 'lakeprobe-notrust-'));
+    try {
+      const verifying = new GfalDriver({ x509: alice, ca: [] }, { certDir: emptyTrust });
+      const error = await failure(verifying.mkdir(`${server.davsUrl}/insecure`));
+      expect((error as StorageError).detail).toContain('issuer is not trusted');
+      expect(classify(error).errorClass).toBe('tls');
+      await new GfalDriver({ x509: alice, ca: [], insecure: true }, { certDir: emptyTrust }).mkdir(`${server.davsUrl}/insecure`);
+      expect(await driverFor({ x509: alice }).stat(`${server.davsUrl}/insecure`)).toMatchObject({ isDirectory: true });
+    } finally {
+      rmSync(emptyTrust, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a body shorter than its declared size', async () => {
     const error = await failure(driverFor({ x509: alice }).put(`${server.davsUrl}/short`, syntheticStream({ seed: 's', size: 100 }), 200));
     expect((error as StorageError).detail).toContain('body ended after 100 of the declared 200 bytes');
@@ -169,9 +186,12 @@ describe('GfalDriver specifics', () => {
     expect(await failure(noTools.stat(`${server.davsUrl}/x`))).toMatchObject({
       detail: 'gfal-stat not installed (Debian package gfal2-util-scripts)',
     });
+    // A missing interpreter must not read as a missing file: stat() throws instead of answering null.
     const noPython = driverFor({ x509: alice }, { pythonBin: '/nonexistent/python3' });
-    expect(await failure(noPython.put(`${server.davsUrl}/x`, Readable.from([]), 0))).toMatchObject({
-      detail: 'python3 not installed (Debian package python3-gfal2)',
+    const error = await failure(noPython.stat(`${server.davsUrl}/x`));
+    expect(error).toMatchObject({
+      status: 0,
+      detail: 'gfal-stat cannot start (exit 127: its interpreter is missing); install Debian package gfal2-util-scripts',
     });
   });
 });

@@ -1,4 +1,7 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../../src/engine/classify.js';
@@ -8,6 +11,7 @@ import { checksumStream } from '../../../src/lake/data/checksum.js';
 import { syntheticChecksums, syntheticStream } from '../../../src/lake/data/synthetic.js';
 import { CredentialError, StorageError } from '../../../src/lake/errors.js';
 import { createStorageDriver, RootDriver } from '../../../src/lake/storage/index.js';
+import { prepareToolCredentials } from '../../../src/lake/storage/tool-credentials.js';
 import { startXrootd, type XrootdServer } from './xrootd-server.js';
 
 const MB = 1024 * 1024;
@@ -144,7 +148,19 @@ describe('RootDriver failures', () => {
     expect((error as Error).message).toContain('RFC 3820 proxy');
   });
 
-  it('reports a closed port as connection_refused, within a second', async () => {
+  it('reports a server certificate from an unknown CA as tls', async () => {
+    const emptyTrust = mkdtempSync(join(tmpdir(), 'lakeprobe-notrust-'));
+    try {
+      const untrusting = new RootDriver({ x509: alice, ca: [] }, { certDir: emptyTrust });
+      const error = await failure(untrusting.mkdir(url('/rt/untrusted')));
+      expect((error as StorageError).detail).toContain('TLS error');
+      expect(classify(error).errorClass).toBe('tls');
+    } finally {
+      rmSync(emptyTrust, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a closed port as connection_refused at once, without retrying', async () => {
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const { port } = closed.address() as AddressInfo;
@@ -204,6 +220,39 @@ describe('RootDriver with a bearer token (ztn)', () => {
     const token = bearer(await server.mintToken('storage.read:/'));
     const error = await failure(driverFor({ token: { ...token, expiresAt: new Date(Date.now() - 1000) } }).stat(url('/tok')));
     expect(classify(error).errorClass).toBe('auth_expired');
+  });
+});
+
+describe('tool credentials', () => {
+  it('writes the proxy 0600 into a private directory, hides ambient credentials, and removes it all afterwards', async () => {
+    const saved = process.env.BEARER_TOKEN;
+    process.env.BEARER_TOKEN = 'ambient-token';
+    try {
+      const creds = await prepareToolCredentials({ x509: alice, ca: [server.caPem] });
+      const proxy = creds.env.X509_USER_PROXY!;
+      expect(creds.env.BEARER_TOKEN).toBeUndefined();
+      expect(statSync(proxy).mode & 0o777).toBe(0o600);
+      expect(statSync(dirname(proxy)).mode & 0o777).toBe(0o700);
+      expect(readFileSync(proxy, 'utf8')).toBe(readFileSync(server.proxies.alice, 'utf8'));
+      expect(readdirSync(creds.env.X509_CERT_DIR!)).toContainEqual(expect.stringMatching(/^[0-9a-f]{8}\.0$/));
+      expect(creds.secrets).toContain(alice.keyPem);
+      await creds.dispose();
+      expect(existsSync(dirname(proxy))).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.BEARER_TOKEN;
+      else process.env.BEARER_TOKEN = saved;
+    }
+  });
+
+  it('presents only the token when both a token and a proxy are given', async () => {
+    const creds = await prepareToolCredentials({ token: bearer('tok-123'), x509: alice, ca: [] });
+    try {
+      expect(creds).toMatchObject({ kind: 'token', secrets: ['tok-123'] });
+      expect(creds.env.BEARER_TOKEN).toBe('tok-123');
+      expect(creds.env.X509_USER_PROXY).toBeUndefined();
+    } finally {
+      await creds.dispose();
+    }
   });
 });
 
