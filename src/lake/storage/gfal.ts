@@ -20,9 +20,9 @@ import { exactLength } from '../data/exact-length.js';
 import { StorageError } from '../errors.js';
 import type { PutBody } from './davs.js';
 import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
-import { prepareToolCredentials, type ToolCredentials } from './tool-credentials.js';
+import { prepareToolCredentials, withToolCredentials, type ToolCredentials } from './tool-credentials.js';
 import {
-  readFromTool, redactUrl, runTool, toolError, type ToolCall, type ToolDriverOptions, type ToolResult, xrootdClientEnv,
+  readFromTool, redactUrl, runTool, toolChecksum, toolError, type ToolCall, type ToolDriverOptions, type ToolResult, xrootdClientEnv,
 } from './tool.js';
 
 export interface GfalDriverOptions extends ToolDriverOptions {
@@ -106,11 +106,7 @@ export class GfalDriver implements StorageDriver {
 
   async checksum(url: string, algorithm: ChecksumAlgorithm): Promise<string> {
     const result = await this.query('CHECKSUM', url, 'gfal-sum', [url, ALGORITHM_NAMES[algorithm]]);
-    const value = result.stdout.trim().split(/\s+/).at(-1) ?? '';
-    if (!/^[0-9a-f]+$/i.test(value)) {
-      throw new StorageError(0, 'CHECKSUM', this.redact(url), `no ${algorithm} checksum in the answer '${result.stdout.trim().slice(0, 80)}'`);
-    }
-    return value.toLowerCase().padStart(algorithm === 'adler32' ? 8 : 32, '0');
+    return toolChecksum(result.stdout.trim().split(/\s+/).at(-1), algorithm, this.redact(url), result.stdout);
   }
 
   /** Runs a gfal command that must succeed. */
@@ -127,13 +123,8 @@ export class GfalDriver implements StorageDriver {
     return this.auth.insecure ? ['-D', 'HTTP PLUGIN:INSECURE=true'] : [];
   }
 
-  private async withCall<T>(method: string, url: string, command: string, args: string[], run: (call: ToolCall) => Promise<T>): Promise<T> {
-    const creds = await this.credentials();
-    try {
-      return await run(this.call(method, url, command, args, creds));
-    } finally {
-      await creds.dispose();
-    }
+  private withCall<T>(method: string, url: string, command: string, args: string[], run: (call: ToolCall) => Promise<T>): Promise<T> {
+    return withToolCredentials(this.auth, { certDir: this.options.certDir }, (creds) => run(this.call(method, url, command, args, creds)));
   }
 
   private credentials(): Promise<ToolCredentials> {

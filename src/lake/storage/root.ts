@@ -12,9 +12,9 @@ import type { Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
 import type { PutBody } from './davs.js';
 import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
-import { prepareToolCredentials, type ToolCredentials } from './tool-credentials.js';
+import { prepareToolCredentials, withToolCredentials, type ToolCredentials } from './tool-credentials.js';
 import {
-  readFromTool, redactUrl, runTool, toolError, writeToTool, type ToolCall, type ToolDriverOptions, type ToolResult,
+  readFromTool, redactUrl, runTool, toolChecksum, toolError, writeToTool, type ToolCall, type ToolDriverOptions, type ToolResult,
   xrootdClientEnv,
 } from './tool.js';
 
@@ -100,10 +100,7 @@ export class RootDriver implements StorageDriver {
     const result = await this.query('CHECKSUM', url, [server, 'query', 'checksum', target]);
     const [name, value] = result.stdout.trim().split(/\s+/);
     // A server without the algorithm configured may answer with another one.
-    if (name?.toLowerCase() !== algorithm || !value || !/^[0-9a-f]+$/i.test(value)) {
-      throw new StorageError(0, 'CHECKSUM', this.redact(url), `no ${algorithm} checksum in the answer '${result.stdout.trim().slice(0, 80)}'`);
-    }
-    return value.toLowerCase().padStart(algorithm === 'adler32' ? 8 : 32, '0');
+    return toolChecksum(name?.toLowerCase() === algorithm ? value : undefined, algorithm, this.redact(url), result.stdout);
   }
 
   /** Runs an xrdfs command that must succeed. */
@@ -115,13 +112,8 @@ export class RootDriver implements StorageDriver {
     });
   }
 
-  private async withCall<T>(method: string, url: string, command: string, args: string[], run: (call: ToolCall) => Promise<T>): Promise<T> {
-    const creds = await this.credentials();
-    try {
-      return await run(this.call(method, url, command, args, creds));
-    } finally {
-      await creds.dispose();
-    }
+  private withCall<T>(method: string, url: string, command: string, args: string[], run: (call: ToolCall) => Promise<T>): Promise<T> {
+    return withToolCredentials(this.auth, { certDir: this.options.certDir, proxyOnly: true }, (creds) => run(this.call(method, url, command, args, creds)));
   }
 
   private credentials(): Promise<ToolCredentials> {

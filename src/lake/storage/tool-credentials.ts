@@ -111,3 +111,15 @@ export async function prepareToolCredentials(auth: StorageAuth, options: ToolCre
     throw error;
   }
 }
+
+/** Runs `use` with credentials prepared for one tool call, and always disposes of them. */
+export async function withToolCredentials<T>(
+  auth: StorageAuth, options: ToolCredentialOptions, use: (creds: ToolCredentials) => Promise<T>,
+): Promise<T> {
+  const creds = await prepareToolCredentials(auth, options);
+  try {
+    return await use(creds);
+  } finally {
+    await creds.dispose();
+  }
+}

@@ -237,11 +237,18 @@ export function readFromTool(
   const outcome = done.then((result) => {
     if (failed(result)) throw toolError(call, result);
   });
-  void outcome.then(() => out.end(), (error: Error) => out.destroy(error)).finally(() => void onExit());
+  // The error goes to the stream only once a caller holds it; before that, the returned promise rejects.
+  let handedOut = false;
+  void outcome.then(() => out.end(), (error: Error) => (handedOut ? out.destroy(error) : out.destroy()))
+    .finally(() => void onExit());
 
   return new Promise((resolve, reject) => {
-    child.stdout!.once('data', () => resolve(out));
-    outcome.then(() => resolve(out), reject);
+    const handOut = (): void => {
+      handedOut = true;
+      resolve(out);
+    };
+    child.stdout!.once('data', handOut);
+    outcome.then(handOut, reject);
   });
 }
 
@@ -275,4 +282,12 @@ export async function writeToTool(call: ToolCall, body: Readable, size: number):
   } finally {
     if (!body.readableEnded) body.destroy();
   }
+}
+
+/** A checksum printed by a tool as lowercase, zero-padded hex; anything else is a StorageError. */
+export function toolChecksum(value: string | undefined, algorithm: 'adler32' | 'md5', url: string, answer: string): string {
+  if (!value || !/^[0-9a-f]+$/i.test(value)) {
+    throw new StorageError(0, 'CHECKSUM', url, `no ${algorithm} checksum in the answer '${answer.trim().slice(0, 80)}'`);
+  }
+  return value.toLowerCase().padStart(algorithm === 'adler32' ? 8 : 32, '0');
 }
