@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineScenario } from '../src/engine/scenario.js';
 import type { RunContext } from '../src/engine/run-context.js';
+import { RuleStateError } from '../src/lake/errors.js';
 import { waitForRule } from '../src/lake/rucio/index.js';
 import {
   addRule, createDataset, deleteFile, deleteRule, probeTag, registerFile, rseInfo, scopeParam, sizeParam,
@@ -57,10 +58,11 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, dataset: D
   const file = await uploadFile(ctx, src, did, params.size, ['davs', 'https']);
   if (!file) return;
   const where = { srcRse: pair.from, dstRse: pair.to };
-  let sourceRule = (await registerFile(ctx, file, src.deterministic, dataset))
+  const sourceRule = (await registerFile(ctx, file, src.deterministic, dataset))
     ? await addRule(ctx, did, pair.from, params.lifetime, { rse: pair.from })
     : null;
   const rule = sourceRule ? await addRule(ctx, did, pair.to, params.lifetime, where) : null;
+  let moved = false;
   if (rule) {
     const replicated = await ctx.op({ operation: 'replicate', ...where, protocol: 'https-tpc', bytes: file.sums.bytes }, async (rec) => {
       rec.ruleId(rule.id);
@@ -75,22 +77,38 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, dataset: D
     });
     if (replicated.ok) await verifyReplica(ctx, did, pair.to, file.sums, rule.id);
     if (replicated.ok && params.move && sourceRule) {
-      await deleteRule(ctx, pair.from, sourceRule);
-      sourceRule = null;
-      await ctx.op({ operation: 'delete', rse: pair.from }, async () => {
-        const deadline = Date.now() + params.timeout_seconds * 1000;
-        for (;;) {
-          const [replica] = await ctx.rucio.listReplicas({ dids: [did], allStates: true });
-          if (!replica?.states?.[pair.from]) return;
-          if (Date.now() > deadline) throw new Error(`replica on ${pair.from} still ${replica.states[pair.from]} after the source rule was removed`);
-          await new Promise((r) => setTimeout(r, params.poll_seconds * 1000));
-        }
-      });
-      ctx.ledger.done(file.ledgerId); // the lake's reaper removed the origin file
+      moved = await moveOffSource(ctx, params, did, pair.from, sourceRule.id);
+      if (moved) {
+        // The lake removed the source rule and its reaper the origin file.
+        ctx.ledger.done(sourceRule.ledgerId);
+        ctx.ledger.done(file.ledgerId);
+      }
     }
   }
   if (!params.cleanup) return;
   if (rule) await deleteRule(ctx, pair.to, rule);
+  if (moved) return;
   if (sourceRule) await deleteRule(ctx, pair.from, sourceRule);
-  if (!params.move || !rule) await deleteFile(ctx, file);
+  await deleteFile(ctx, file);
+}
+
+/**
+ * Delete at origin: the source rule's lifetime is cut to one second (as `rucio
+ * update-rule --lifetime` does), so the lake's cleaner drops it and its reaper removes the
+ * origin replica; the operation lasts until the source no longer lists the replica.
+ */
+async function moveOffSource(ctx: RunContext, params: ReplicateParams, did: Did, source: string, ruleId: string): Promise<boolean> {
+  const outcome = await ctx.op({ operation: 'delete', rse: source }, async (rec) => {
+    rec.ruleId(ruleId);
+    await ctx.rucio.updateRule(ruleId, { lifetime: 1 });
+    const deadline = Date.now() + params.timeout_seconds * 1000;
+    for (;;) {
+      const [replica] = await ctx.rucio.listReplicas({ dids: [did], allStates: true });
+      const state = replica?.states?.[source];
+      if (!state) return;
+      if (Date.now() > deadline) throw new RuleStateError(ruleId, 'TIMEOUT', `origin replica on ${source} still ${state}`);
+      await new Promise((r) => setTimeout(r, params.poll_seconds * 1000));
+    }
+  });
+  return outcome.ok;
 }

@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
 import { checksumStream } from '../../src/lake/data/index.js';
@@ -64,5 +66,35 @@ describe.each(STORAGE_KINDS)('replication by rule through HTTP-TPC (%s storage)'
     expect(request).toMatchObject({ state: 'DONE', bytes: 3000000, source_rse: 'SANDBOX-FAST', dest_rse: 'SANDBOX-SAFE' });
     expect(request.started_at).toMatch(/UTC$/);
     expect(request.transferred_at).toMatch(/UTC$/);
+  });
+});
+
+describe.each(STORAGE_KINDS)('moving data off the source after replication (%s storage)', (storage) => {
+  let env: Awaited<ReturnType<typeof startTestLake>>;
+  afterAll(() => env.stop());
+
+  it('cuts the source rule, the lake reaps the origin replica, the destination copy stays', async () => {
+    env = await startTestLake(storage);
+    const p = await loadTestPlan(env.lake, env.dir, plan('{ size: 100000, poll_seconds: 0.2, timeout_seconds: 30, move: true, cleanup: false }'));
+    const { results, store, runId } = await runTestPlan(p);
+    const replicate = results.find((r) => r.operation === 'replicate');
+    expect(replicate?.outcome).toBe('ok');
+    const move = results.find((r) => r.operation === 'delete' && r.rse === 'SANDBOX-FAST');
+    expect(move).toMatchObject({ outcome: 'ok', errorMessage: '' });
+    const ca = await loadTrustAnchors(env.lake.pki.certDir);
+    const x509 = await loadX509Proxy(env.lake.memberProxyPath);
+    const rucio = new RucioClient({ rucioHost: env.lake.rucioUrl, authHost: env.lake.rucioUrl, account: 'root', ca, auth: { method: 'x509', credential: x509 } });
+    const [lock] = await rucio.listRuleLocks(replicate?.ruleId ?? '');
+    const [replica] = await rucio.listReplicas({ dids: [{ scope: lock?.scope ?? '', name: lock?.name ?? '' }], allStates: true });
+    expect(replica?.states).toEqual({ 'SANDBOX-SAFE': 'AVAILABLE' });
+    // The origin file is gone from the storage, and the ledger holds only the destination rule.
+    const files = async (rse: string): Promise<string[]> => {
+      const root = env.lake.rses.find((r) => r.name === rse)?.root as string;
+      const entries = await readdir(join(root, 'rucio'), { recursive: true, withFileTypes: true });
+      return entries.filter((e) => e.isFile()).map((e) => e.name);
+    };
+    expect(await files('SANDBOX-FAST')).toEqual([]);
+    expect(await files('SANDBOX-SAFE')).toEqual([lock?.name]);
+    expect(store.pending(runId).map((e) => [e.kind, e.rse])).toEqual([['rule', 'SANDBOX-SAFE']]);
   });
 });

@@ -12,6 +12,13 @@ function checkedUser(user: string): string {
   return user;
 }
 
+const GROUP_NAME = /^\/[A-Za-z0-9._\-/]+$/;
+
+function checkedGroup(group: string): string {
+  if (!GROUP_NAME.test(group)) throw new RangeError(`VOMS group ${JSON.stringify(group)} is not a slash path`);
+  return group;
+}
+
 /** `"<DN>" <user>` lines, the format XrdOucGMap and the gsi protocol read. */
 export function renderGridmap(map: Record<string, string>): string {
   return Object.entries(map)
@@ -28,13 +35,25 @@ export function renderGridmap(map: Record<string, string>): string {
  * open. A negative right always wins in XrdAcc, so a non-member's `-a` on the embargo
  * path cannot be undone by another entry. Tokens never reach these lines with rights:
  * SciTokens grants by scope, and a token whose scopes fall short is anonymous here.
+ *
+ * With `groupGrant`, members of that VOMS group (FQAN group, e.g. `/lakeprobe/embargo`)
+ * may use the embargoed tree too. The non-member's entry then grants nothing there
+ * (`-`: no rights either way) instead of `-a`, so that the group's right can apply;
+ * for one id the longest path wins, so the `/ a` entry still stops short of it.
  */
-export function renderAuthdb(map: Record<string, string>, embargo: XrootdEmbargo, embargoOpen: boolean): string {
+export function renderAuthdb(
+  map: Record<string, string>,
+  embargo: XrootdEmbargo,
+  embargoOpen: boolean,
+  groupGrant?: string,
+): string {
   const memberUsers = new Set(embargo.members.flatMap((dn) => (map[dn] === undefined ? [] : [map[dn]])));
   const users = [...new Set(Object.values(map).map(checkedUser))].sort();
+  const outside = groupGrant === undefined ? '-a' : '-';
   const lines = users.map((user) =>
-    embargoOpen || memberUsers.has(user) ? `u ${user} / a` : `u ${user} ${embargo.path} -a / a`,
+    embargoOpen || memberUsers.has(user) ? `u ${user} / a` : `u ${user} ${embargo.path} ${outside} / a`,
   );
+  if (groupGrant !== undefined) lines.push(`g ${checkedGroup(groupGrant)} ${embargo.path} a`);
   return `${lines.join('\n')}\n`;
 }
 

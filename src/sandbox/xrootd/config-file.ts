@@ -8,12 +8,25 @@ export interface XrootdConfigInput {
   layout: RunLayout;
   rootPort: number;
   httpsPort: number;
+  /** VO whose VOMS groups HTTPS clients' proxies carry into authorization (vomsdir in the layout). */
+  vo?: string;
 }
 
 function word(path: string): string {
   // xrootd splits directives on blanks and has no quoting.
   if (/\s/.test(path)) throw new RangeError(`xrootd cannot use a path with blanks: ${JSON.stringify(path)}`);
   return path;
+}
+
+/**
+ * VOMS groups of the proxy become the entity's groups for the authdb's `g` lines
+ * (grpopt=2: every group of the VO). The verifier reads X509_VOMS_DIR and X509_CERT_DIR
+ * from xrootd's environment.
+ */
+function vomsLines(vo: string | undefined): string[] {
+  if (vo === undefined) return [];
+  if (!/^[A-Za-z0-9._-]+$/.test(vo)) throw new RangeError(`VO name ${JSON.stringify(vo)} is not a plain identifier`);
+  return [`http.secxtractor libXrdHttpVOMS.so vos=${vo}|grpopt=2`];
 }
 
 export function renderXrootdConfig(input: XrootdConfigInput): string {
@@ -52,6 +65,7 @@ export function renderXrootdConfig(input: XrootdConfigInput): string {
     // Without it XrdHttp 5.5 never hands the bearer token to the authorization plugin.
     'http.header2cgi Authorization authz',
     'http.exthandler xrdtpc libXrdHttpTPC.so',
+    ...vomsLines(input.vo),
     '',
   ].join('\n');
 }

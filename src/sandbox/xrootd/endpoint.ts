@@ -2,11 +2,19 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { renderAuthdb, renderGridmap, renderScitokensConfig } from './access-files.js';
 import { renderXrootdConfig } from './config-file.js';
+import { writeVomsDir } from '../pki/voms.js';
 import { seedKeyCache } from './key-cache.js';
 import { freePort } from './ports.js';
 import { prepareRunDir, runLayout, serviceUser } from './run-dir.js';
 import { superviseXrootd } from './supervisor.js';
 import type { XrootdEndpoint, XrootdEndpointOptions } from './types.js';
+
+/** The VO of an FQAN group: '/lakeprobe/embargo' → 'lakeprobe'. */
+function voOf(group: string): string {
+  const vo = group.split('/')[1];
+  if (!group.startsWith('/') || !vo) throw new RangeError(`embargo group ${JSON.stringify(group)} is not an FQAN group`);
+  return vo;
+}
 
 async function writePublic(path: string, content: string): Promise<void> {
   await writeFile(path, content, { mode: 0o644 });
@@ -28,11 +36,15 @@ export async function startXrootdEndpoint(opts: XrootdEndpointOptions): Promise<
   while (rootPort === httpsPort) rootPort = await freePort();
   let gridmap = { ...opts.gridmap };
   let embargoOpen = false;
+  // Holders of a VOMS proxy with the embargo group may use the embargo like member DNs.
+  const vo = voOf(opts.embargo.group);
+  const authdb = (): string => renderAuthdb(gridmap, opts.embargo, embargoOpen, opts.embargo.group);
 
   await writePublic(layout.gridmap, renderGridmap(gridmap));
-  await writePublic(layout.authdb, renderAuthdb(gridmap, opts.embargo, embargoOpen));
+  await writePublic(layout.authdb, authdb());
   await writePublic(layout.scitokens, renderScitokensConfig(opts.issuer.url));
-  await writePublic(layout.config, renderXrootdConfig({ name: opts.name, root, layout, rootPort, httpsPort }));
+  await writeVomsDir(layout.vomsDir, opts.pki, vo);
+  await writePublic(layout.config, renderXrootdConfig({ name: opts.name, root, layout, rootPort, httpsPort, vo }));
 
   const proc = superviseXrootd({
     name: opts.name,
@@ -43,6 +55,8 @@ export async function startXrootdEndpoint(opts: XrootdEndpointOptions): Promise<
       XDG_CACHE_HOME: layout.cacheHome,
       // The HTTP-TPC client checks the source's certificate against this folder.
       X509_CERT_DIR: layout.certDir,
+      // The VOMS extractor finds the trusted attribute signers here.
+      X509_VOMS_DIR: layout.vomsDir,
     },
   });
   const start = async (): Promise<void> => {
@@ -73,12 +87,12 @@ export async function startXrootdEndpoint(opts: XrootdEndpointOptions): Promise<
     rewriteGridmap: async (map) => {
       gridmap = { ...map };
       await writePublic(layout.gridmap, renderGridmap(gridmap));
-      await writePublic(layout.authdb, renderAuthdb(gridmap, opts.embargo, embargoOpen));
+      await writePublic(layout.authdb, authdb());
       await reload();
     },
     rewriteAuthdb: async (change) => {
       embargoOpen = change.embargoOpen;
-      await writePublic(layout.authdb, renderAuthdb(gridmap, opts.embargo, embargoOpen));
+      await writePublic(layout.authdb, authdb());
       await reload();
     },
   };

@@ -22,6 +22,8 @@ export interface RunLayout {
   hostCert: string;
   hostKey: string;
   certDir: string;
+  /** X509_VOMS_DIR: `<vo>/<signer host>.lsc` files naming trusted VOMS signers. */
+  vomsDir: string;
   adminDir: string;
   logDir: string;
   cacheHome: string;
@@ -38,6 +40,7 @@ export function runLayout(runDir: string): RunLayout {
     hostCert: join(dir, 'tls', 'hostcert.pem'),
     hostKey: join(dir, 'tls', 'hostkey.pem'),
     certDir: join(dir, 'certificates'),
+    vomsDir: join(dir, 'vomsdir'),
     adminDir: join(dir, 'admin'),
     logDir: join(dir, 'logs'),
     cacheHome: join(dir, 'cache'),
