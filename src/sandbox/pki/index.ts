@@ -2,3 +2,4 @@ export { ensurePki, type SandboxPki, type SandboxUser, type SandboxUserName } fr
 export { makeProxy, PROXY_CERT_INFO_OID } from './proxy.js';
 export { verifyClientChain, type ChainVerification } from './verify-chain.js';
 export { slashDn } from './distinguished-name.js';
+export { makeVomsProxy, writeVomsDir } from './voms.js';
