@@ -32,7 +32,8 @@ export async function cleanupLedger(
       const s = await session(entry.authMethod as AuthMethod);
       secrets = s.secrets;
       if (entry.kind === 'rule') await s.rucio.deleteRule(entry.target, true);
-      else if (entry.kind === 'storage_file') await s.storage('davs').delete(entry.target);
+      // The PFN's scheme says which driver wrote it: root:// through xrdcp, the rest WebDAV.
+      else if (entry.kind === 'storage_file') await s.storage(entry.target.startsWith('root:') ? 'root' : 'davs').delete(entry.target);
       else {
         const [scope, ...name] = entry.target.split(':');
         await s.rucio.setDidLifetime(scope as string, name.join(':'), 1);

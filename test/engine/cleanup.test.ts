@@ -79,6 +79,14 @@ describe('cleanupLedger', () => {
     expect(ledger.pending()).toEqual([]);
   });
 
+  it('deletes a root:// file with the root driver, a davs:// one with WebDAV', async () => {
+    const rootPfn = 'root://se.example:1094//rucio/user/alice/ab/cd/f';
+    const { ledger } = ledgerWith({ ...file(rootPfn), created: true }, { ...file(PFN), created: true });
+    const lake = fakeLake();
+    await cleanupLedger(ledger, lake.session);
+    expect(lake.calls).toEqual([`root delete ${rootPfn}`, `davs delete ${PFN}`]);
+  });
+
   it('keeps colons that belong to a DID name', async () => {
     const { ledger } = ledgerWith(did('user.alice:a:b'));
     const lake = fakeLake();
