@@ -77,7 +77,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
         options.log(`warning: push to ${options.pushgateway} failed: ${e.message}`);
       });
     }
-    const passed = summary.total > 0 && reports.every((r) => r.report.tests.every((t) => t.passed));
+    const passed = summary.total > 0 && !summary.scenarioCrashes && reports.every((r) => r.report.tests.every((t) => t.passed));
     return { run, summary, reports, dbPath: options.dbPath, metricsUrl: server?.url, passed };
   } finally {
     await server?.close();

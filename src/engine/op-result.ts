@@ -57,6 +57,8 @@ export interface RunSummary {
   total: number;
   failed: number;
   finishedAt: string;
+  /** Scenario runs that threw outside ctx.op (a bug): a run with any cannot pass. */
+  scenarioCrashes?: number;
 }
 
 const SIZE_UNITS: [number, string][] = [

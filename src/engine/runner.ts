@@ -36,6 +36,7 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
   };
   let total = 0;
   let failed = 0;
+  let scenarioCrashes = 0;
   const emit = async (result: OpResult): Promise<void> => {
     total++;
     if (result.outcome === 'failed') failed++;
@@ -70,13 +71,13 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
           await scenario.run(ctx, test.params);
         } catch (e) {
           // A scenario bug, not a lake failure: count it so the run cannot pass, and go on.
-          failed++;
+          scenarioCrashes++;
           log(`${experiment.name}/${test.name} [${method}] scenario ${scenario.name} crashed: ${(e as Error).stack ?? String(e)}`);
         }
       }
     }
   }
-  const summary: RunSummary = { total, failed, finishedAt: new Date().toISOString() };
+  const summary: RunSummary = { total, failed, finishedAt: new Date().toISOString(), scenarioCrashes };
   for (const sink of sinks) await sink.onEnd?.(run, summary);
   return { run, summary };
 }

@@ -104,7 +104,7 @@ describe('runPlan', () => {
     expect(h.results.every((r) => r.runId === 'run-1' && r.experiment === 'ska' && r.test === 'probe' && r.scenario === 'touch')).toBe(true);
     expect(h.results.filter((r) => r.operation === 'delete').map((r) => r.errorClass)).toEqual(['not_found', 'not_found', 'not_found']);
     expect(run).toEqual({ runId: 'run-1', planName: 'unit', planFile: '/plans/unit.yaml', startedAt: expect.any(String) });
-    expect(summary).toEqual({ total: 12, failed: 3, finishedAt: expect.any(String) });
+    expect(summary).toEqual({ total: 12, failed: 3, scenarioCrashes: 0, finishedAt: expect.any(String) });
     expect(Date.parse(summary.finishedAt)).toBeGreaterThanOrEqual(Date.parse(run.startedAt));
   });
 
@@ -233,6 +233,23 @@ describe('runPlan', () => {
     const h = harness();
     await expect(h.run({ plan: plan([{ name: 'ska', tests: [test({ scenario: 'nope' })] }]) }))
       .rejects.toThrow('scenario "nope" is not registered');
+  });
+
+  it('counts a scenario that throws outside ctx.op as a crash, logs it and goes on with the next method', async () => {
+    const h = harness();
+    const crashing = defineScenario({
+      name: 'crash', description: 'throws', params: z.object({ tag: z.string() }),
+      async run(ctx: RunContext) {
+        if (ctx.authMethod === 'x509') throw new Error('scenario bug');
+        await ctx.op({ operation: 'access', rse: ctx.rses[0] }, async () => 'read');
+      },
+    });
+    h.registry.register(crashing);
+    const lines: string[] = [];
+    const { summary } = await h.run({ log: (l) => lines.push(l), plan: plan([{ name: 'ska', tests: [test({ scenario: 'crash', auth: ['x509', 'token'] })] }]) });
+    expect(summary.scenarioCrashes).toBe(1);
+    expect(ops(h.results)).toEqual(['x509 auth ok', 'x509 list ok', 'token auth ok', 'token list ok', 'token access ok']);
+    expect(lines.some((l) => l.startsWith('ska/probe [x509] scenario crash crashed: Error: scenario bug'))).toBe(true);
   });
 
   it('logs the start of each test and method', async () => {
