@@ -67,6 +67,8 @@ export interface SandboxLake {
 }
 
 const TOKEN_LIFETIME_SECONDS = NORMAL_LIFETIME_SECONDS;
+/** The sandbox reaper is greedy (real ones wait for space pressure): give new replicas time to be locked. */
+const REAPER_GRACE_SECONDS = 5;
 const MEMBER_GROUPS = ['/lakeprobe', EMBARGO_GROUP];
 
 /**
@@ -143,7 +145,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
     const housekeeping = (): Promise<void> => {
       housekeepingRun = housekeepingRun.then(async () => {
         catalogue.admin.expire(new Date());
-        await reapOnce({ admin: catalogue.admin, caPems, credentials });
+        await reapOnce({ admin: catalogue.admin, caPems, credentials, graceSeconds: REAPER_GRACE_SECONDS });
       }).catch(() => {});
       return housekeepingRun;
     };

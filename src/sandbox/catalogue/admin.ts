@@ -76,7 +76,7 @@ export interface CatalogueAdmin {
   /** A transfer finished: success makes the destination replica AVAILABLE, failure makes its locks STUCK. */
   completeRequest(id: string, outcome: { ok: true; sourceRse?: string } | { ok: false; error: string }, report?: TransferReport): void;
   /** Replicas whose tombstone has passed and that no lock holds: what a reaper may delete. */
-  replicasToReap(rse?: string): { rse: string; scope: string; name: string; pfns: string[] }[];
+  replicasToReap(rse?: string, graceSeconds?: number): { rse: string; scope: string; name: string; pfns: string[] }[];
   removeReplica(scope: string, name: string, rse: string): void;
   /** Runs judge-cleaner and undertaker once, at `now` (default: the catalogue clock). */
   expire(now?: Date): ExpireResult;
@@ -160,11 +160,11 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
         .run(report.startedAt?.getTime() ?? null, report.transferredAt?.getTime() ?? null, report.bytes ?? null,
           report.retryCount ?? null, id);
     }),
-    replicasToReap: (rse) => {
+    replicasToReap: (rse, graceSeconds = 0) => {
       const rseId = rse ? requireRse(db, rse, cat.vo).id : null;
       const rows = db.prepare(`SELECT * FROM replicas p WHERE tombstone IS NOT NULL AND tombstone <= ? AND (? IS NULL OR rse_id = ?)
                                AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.scope = p.scope AND l.name = p.name AND l.rse_id = p.rse_id)
-                               ORDER BY tombstone`).all(cat.now(), rseId, rseId) as ReplicaRow[];
+                               ORDER BY tombstone`).all(cat.now() - graceSeconds * 1000, rseId, rseId) as ReplicaRow[];
       return rows.map((r) => ({ rse: rseById(db, r.rse_id).name, scope: r.scope, name: r.name, pfns: pfnsOf(r, 'read') }));
     },
     removeReplica: (scope, name, rse) => tx(() => {

@@ -11,6 +11,11 @@ export interface ReapOptions {
   credentials: () => Promise<TransferCredentials>;
   /** Only this RSE (default: all). */
   rse?: string;
+  /**
+   * Leave replicas alone until their tombstone is this old. A replica just registered
+   * has a tombstone until its rule locks it; a greedy reaper must not win that race.
+   */
+  graceSeconds?: number;
 }
 
 export interface ReapedReplica {
@@ -29,11 +34,14 @@ export interface ReapResult {
 /** One reaper pass: DELETE each file (404 means already gone), then remove its replica row. */
 export async function reapOnce(opts: ReapOptions): Promise<ReapResult> {
   const result: ReapResult = { removed: [], failed: [] };
-  const candidates = opts.admin.replicasToReap(opts.rse);
+  const eligible = (): { rse: string; scope: string; name: string; pfns: string[] }[] => opts.admin.replicasToReap(opts.rse, opts.graceSeconds);
+  const candidates = eligible();
   if (candidates.length === 0) return result;
   const { destToken } = await opts.credentials();
   for (const replica of candidates) {
     const { rse, scope, name } = replica;
+    // A rule may have locked it since the pass started.
+    if (!eligible().some((r) => r.rse === rse && r.scope === scope && r.name === name)) continue;
     const pfn = replica.pfns.find(isHttpsPfn);
     if (pfn === undefined) {
       result.failed.push({ rse, scope, name, error: `no https or davs protocol on ${rse} to delete with` });
