@@ -20,9 +20,9 @@ import { exactLength } from '../data/exact-length.js';
 import { StorageError } from '../errors.js';
 import type { PutBody } from './davs.js';
 import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
-import { prepareToolCredentials, withToolCredentials, type ToolCredentials } from './tool-credentials.js';
+import { ToolDriver } from './tool-driver.js';
 import {
-  readFromTool, redactUrl, runTool, toolChecksum, toolError, type ToolCall, type ToolDriverOptions, type ToolResult, xrootdClientEnv,
+  readFromTool, runTool, toolChecksum, toolError, type ToolDriverOptions, type ToolResult,
 } from './tool.js';
 
 export interface GfalDriverOptions extends ToolDriverOptions {
@@ -35,17 +35,12 @@ export interface GfalDriverOptions extends ToolDriverOptions {
 const ALGORITHM_NAMES: Record<ChecksumAlgorithm, string> = { adler32: 'ADLER32', md5: 'MD5' };
 const GFAL_ERROR = /^gfal-\S+ error:/m;
 
-export class GfalDriver implements StorageDriver {
+export class GfalDriver extends ToolDriver implements StorageDriver {
   readonly protocol = 'gfal' as const;
-  private readonly timeoutMs: number;
-  private readonly pythonBin: string;
 
-  constructor(
-    private readonly auth: StorageAuth,
-    private readonly options: GfalDriverOptions = {},
-  ) {
-    this.timeoutMs = options.timeoutMs ?? 60_000;
-    this.pythonBin = options.pythonBin ?? '/usr/bin/python3';
+  constructor(auth: StorageAuth, protected override readonly options: GfalDriverOptions = {}) {
+    // The python on PATH may lack the gfal2 module.
+    super(auth, options, false, { GFAL_PYTHONBIN: options.pythonBin ?? '/usr/bin/python3' });
   }
 
   async put(url: string, body: PutBody, size: number): Promise<void> {
@@ -123,27 +118,7 @@ export class GfalDriver implements StorageDriver {
     return this.auth.insecure ? ['-D', 'HTTP PLUGIN:INSECURE=true'] : [];
   }
 
-  private withCall<T>(method: string, url: string, command: string, args: string[], run: (call: ToolCall) => Promise<T>): Promise<T> {
-    return withToolCredentials(this.auth, { certDir: this.options.certDir }, (creds) => run(this.call(method, url, command, args, creds)));
-  }
 
-  private credentials(): Promise<ToolCredentials> {
-    return prepareToolCredentials(this.auth, { certDir: this.options.certDir });
-  }
 
-  private call(method: string, url: string, command: string, args: string[], creds: ToolCredentials): ToolCall {
-    return {
-      command, args, method,
-      // The python on PATH may lack the gfal2 module.
-      env: { ...creds.env, ...xrootdClientEnv(this.timeoutMs, creds.kind), GFAL_PYTHONBIN: this.pythonBin },
-      url: this.redact(url),
-      secrets: creds.secrets,
-      toolDir: this.options.toolDir,
-      timeoutMs: this.timeoutMs,
-    };
-  }
 
-  private redact(url: string): string {
-    return redactUrl(url, this.auth.token ? [this.auth.token.token] : []);
-  }
 }

@@ -12,10 +12,9 @@ import type { Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
 import type { PutBody } from './davs.js';
 import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
-import { prepareToolCredentials, withToolCredentials, type ToolCredentials } from './tool-credentials.js';
+import { ToolDriver } from './tool-driver.js';
 import {
-  readFromTool, redactUrl, runTool, toolChecksum, toolError, writeToTool, type ToolCall, type ToolDriverOptions, type ToolResult,
-  xrootdClientEnv,
+  readFromTool, redactUrl, runTool, toolChecksum, toolError, writeToTool, type ToolDriverOptions, type ToolResult,
 } from './tool.js';
 
 interface RootUrl {
@@ -33,15 +32,11 @@ function parseRootUrl(url: string, method: string): RootUrl {
 
 const withCgi = (path: string, cgi: string): string => `${path}${path.includes('?') ? '&' : '?'}${cgi}`;
 
-export class RootDriver implements StorageDriver {
+export class RootDriver extends ToolDriver implements StorageDriver {
   readonly protocol = 'root' as const;
-  private readonly timeoutMs: number;
 
-  constructor(
-    private readonly auth: StorageAuth,
-    private readonly options: ToolDriverOptions = {},
-  ) {
-    this.timeoutMs = options.timeoutMs ?? 60_000;
+  constructor(auth: StorageAuth, options: ToolDriverOptions = {}) {
+    super(auth, options, true);
   }
 
   async put(url: string, body: PutBody, size: number): Promise<void> {
@@ -112,26 +107,7 @@ export class RootDriver implements StorageDriver {
     });
   }
 
-  private withCall<T>(method: string, url: string, command: string, args: string[], run: (call: ToolCall) => Promise<T>): Promise<T> {
-    return withToolCredentials(this.auth, { certDir: this.options.certDir, proxyOnly: true }, (creds) => run(this.call(method, url, command, args, creds)));
-  }
 
-  private credentials(): Promise<ToolCredentials> {
-    return prepareToolCredentials(this.auth, { certDir: this.options.certDir, proxyOnly: true });
-  }
 
-  private call(method: string, url: string, command: string, args: string[], creds: ToolCredentials): ToolCall {
-    const env: NodeJS.ProcessEnv = { ...creds.env, ...xrootdClientEnv(this.timeoutMs, creds.kind) };
-    return {
-      command, args, env, method,
-      url: this.redact(url),
-      secrets: creds.secrets,
-      toolDir: this.options.toolDir,
-      timeoutMs: this.timeoutMs,
-    };
-  }
 
-  private redact(url: string): string {
-    return redactUrl(url, this.auth.token ? [this.auth.token.token] : []);
-  }
 }
