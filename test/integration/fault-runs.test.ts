@@ -8,17 +8,21 @@ import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS } from './lake-
 const find = (rs: OpResult[], q: Partial<OpResult>): OpResult[] =>
   rs.filter((r) => Object.entries(q).every(([k, v]) => r[k as keyof OpResult] === v));
 
-describe.each(STORAGE_KINDS)('fault runs (%s storage)', (storage) => {
-  let env: Awaited<ReturnType<typeof startTestLake>>;
-  const run = async (yaml: string): Promise<OpResult[]> => (await runTestPlan(await loadTestPlan(env.lake, env.dir, yaml))).results;
-  const upload = (auth: string, params = '{ size: 2048 }'): string => `
+/** A plan with one test (a YAML flow mapping), on the given RSEs or on all of them. */
+const plan = (test: string, rses?: string): string => `
 lake: { sandbox: true }
+${rses ? `rses: { names: [${rses}] }` : ''}
 experiments:
   - name: F
     tests:
-      - { name: up, scenario: upload, auth: [${auth}], params: ${params} }
+      - ${test}
 `;
+const upload = (auth: string, params = '{ size: 2048 }'): string =>
+  plan(`{ name: up, scenario: upload, auth: [${auth}], params: ${params} }`);
 
+describe.each(STORAGE_KINDS)('fault runs (%s storage)', (storage) => {
+  let env: Awaited<ReturnType<typeof startTestLake>>;
+  const run = async (yaml: string): Promise<OpResult[]> => (await runTestPlan(await loadTestPlan(env.lake, env.dir, yaml))).results;
   beforeAll(async () => {
     env = await startTestLake(storage);
   });
@@ -42,19 +46,10 @@ experiments:
   it('embargo_open: the embargo scenario reports embargo_violation on that RSE only', async () => {
     env.lake.faults.add({ kind: 'embargo_open', rse: 'SANDBOX-FAST' });
     await env.lake.faults.settled();
-    const results = await run(`
-lake: { sandbox: true }
-rses: { names: [SANDBOX-FAST, SANDBOX-SAFE] }
-experiments:
-  - name: F
-    tests:
-      - name: embargo
-        scenario: embargo
-        auth: [x509]
-        params: { outsider: { proxy: ${env.lake.pki.users.nonmember.proxyPath} } }
-`);
-    const outsider = find(results, { operation: 'access', identityRole: 'nonmember' });
-    expect(outsider.map((r) => [r.rse, r.outcome, r.errorClass])).toEqual([
+    const outsider = `{ outsider: { proxy: ${env.lake.pki.users.nonmember.proxyPath} } }`;
+    const results = await run(plan(`{ name: embargo, scenario: embargo, auth: [x509], params: ${outsider} }`, 'SANDBOX-FAST, SANDBOX-SAFE'));
+    const refused = find(results, { operation: 'access', identityRole: 'nonmember' });
+    expect(refused.map((r) => [r.rse, r.outcome, r.errorClass])).toEqual([
       ['SANDBOX-FAST', 'failed', 'embargo_violation'],
       ['SANDBOX-SAFE', 'ok', null],
     ]);
@@ -63,14 +58,10 @@ experiments:
 
   it('transfer_stuck: the replication times out as rule_timeout', async () => {
     env.lake.faults.add({ kind: 'transfer_stuck', rse: 'SANDBOX-SAFE' });
-    const results = await run(`
-lake: { sandbox: true }
-rses: { names: [SANDBOX-FAST, SANDBOX-SAFE] }
-experiments:
-  - name: F
-    tests:
-      - { name: rep, scenario: replicate, auth: [token], params: { size: 4096, timeout_seconds: 2, poll_seconds: 0.2 } }
-`);
+    const results = await run(plan(
+      '{ name: rep, scenario: replicate, auth: [token], params: { size: 4096, timeout_seconds: 2, poll_seconds: 0.2 } }',
+      'SANDBOX-FAST, SANDBOX-SAFE',
+    ));
     expect(find(results, { operation: 'replicate' })[0]).toMatchObject({ outcome: 'failed', errorClass: 'rule_timeout' });
     expect(find(results, { operation: 'delete' }).length).toBeGreaterThan(0);
   });
@@ -117,14 +108,7 @@ describe('request-level storage faults (builtin storage)', () => {
   it('checksum_missing and error_rate: destination_checksum_missing and server_error where they hit', async () => {
     env.lake.faults.add({ kind: 'checksum_missing', rse: 'SANDBOX-NONDET' });
     env.lake.faults.add({ kind: 'error_rate', rse: 'SANDBOX-SAFE', operation: 'GET', rate: 1, status: 500 });
-    const plan = await loadTestPlan(env.lake, env.dir, `
-lake: { sandbox: true }
-experiments:
-  - name: F
-    tests:
-      - { name: up, scenario: upload, auth: [token], params: { size: 2048 } }
-`);
-    const { results } = await runTestPlan(plan);
+    const { results } = await runTestPlan(await loadTestPlan(env.lake, env.dir, upload('token')));
     expect(find(results, { rse: 'SANDBOX-NONDET', operation: 'verify' })[0]).toMatchObject({ errorClass: 'destination_checksum_missing' });
     expect(find(results, { rse: 'SANDBOX-SAFE', operation: 'download' })[0]).toMatchObject({ errorClass: 'server_error' });
     expect(find(results, { rse: 'SANDBOX-SAFE', operation: 'verify' })[0]?.outcome).toBe('ok');
