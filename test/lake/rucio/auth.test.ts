@@ -1,8 +1,8 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CredentialError, RucioApiError } from '../../../src/lake/errors.js';
 import { RucioClient, jwtExpiry, parseRucioDate, type RucioAuth } from '../../../src/lake/rucio/index.js';
-import { API, AUTH, replay } from './fixtures.js';
+import { API, AUTH, replay, replayOffline } from './fixtures.js';
 
 const PASSWORD = 'secret';
 
@@ -32,14 +32,7 @@ function pendingLogins(): number {
   return nock.pendingMocks().filter((m) => m.includes('/auth/userpass')).length;
 }
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+replayOffline();
 
 describe('token lifetime', () => {
   it('parses Rucio expiry dates and epoch seconds', () => {

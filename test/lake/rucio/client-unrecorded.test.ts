@@ -1,9 +1,9 @@
 // Endpoints the recording does not cover: answers are built from the REST reference
 // (status, content type and body shape as the Flask views produce them).
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RucioClient, type ReplicaFile } from '../../../src/lake/rucio/index.js';
-import { API, AUTH, RECORDED_TOKEN, replay } from './fixtures.js';
+import { API, AUTH, RECORDED_TOKEN, replayOffline } from './fixtures.js';
 
 const CREATED = ['Created', { 'Content-Type': 'text/html; charset=utf-8' }] as const;
 
@@ -18,15 +18,7 @@ function api(): nock.Scope {
   return nock(API, { reqheaders: { 'X-Rucio-Auth-Token': RECORDED_TOKEN } });
 }
 
-beforeEach(() => {
-  nock.disableNetConnect();
-  replay('auth-userpass');
-});
-
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+replayOffline({ loggedIn: true });
 
 describe('DID lifetime', () => {
   it('sets and clears expired_at through the lifetime meta key', async () => {

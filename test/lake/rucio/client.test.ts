@@ -1,7 +1,6 @@
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RucioClient } from '../../../src/lake/rucio/index.js';
-import { API, replay } from './fixtures.js';
+import { API, replay, replayOffline } from './fixtures.js';
 
 /** The recording's clock: its token is valid until 01:04:23 UTC. */
 const RECORDED_NOW = new Date('2026-11-25T00:04:23Z');
@@ -17,14 +16,7 @@ function client(): RucioClient {
   });
 }
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+replayOffline();
 
 describe('RucioClient against recorded Rucio 41.0.0 answers', () => {
   it('pings without logging in', async () => {

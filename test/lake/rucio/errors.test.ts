@@ -1,9 +1,9 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RucioApiError } from '../../../src/lake/errors.js';
 import { apiError } from '../../../src/lake/rucio/http.js';
 import { RucioClient } from '../../../src/lake/rucio/index.js';
-import { API, AUTH, loadExchange, replay } from './fixtures.js';
+import { API, AUTH, loadExchange, replay, replayOffline } from './fixtures.js';
 
 const RECORDED_NOW = new Date('2026-11-25T00:04:23Z');
 
@@ -21,15 +21,7 @@ async function rejection(promise: Promise<unknown>): Promise<RucioApiError> {
   return error as RucioApiError;
 }
 
-beforeEach(() => {
-  nock.disableNetConnect();
-  replay('auth-userpass');
-});
-
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+replayOffline({ loggedIn: true });
 
 describe('Rucio error answers become RucioApiError with the server exception', () => {
   it('rule without quota: 409 InsufficientAccountLimit', async () => {

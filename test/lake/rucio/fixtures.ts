@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import nock from 'nock';
+import { afterEach, beforeEach } from 'vitest';
 
 export interface Exchange {
   source: string;
@@ -58,4 +59,19 @@ export function replay(name: string, options: ReplayOptions = {}): nock.Scope {
     .intercept(options.path ?? request.path, request.method, (body: unknown) =>
       expectedBody === null ? body === '' || body === undefined : isDeepStrictEqual(body, expectedBody))
     .reply(response.status, response.body, rawHeaders(exchange));
+}
+
+/**
+ * Every test of the file runs offline against recorded answers; with `loggedIn`, the
+ * recorded userpass login is ready for the client to use.
+ */
+export function replayOffline(opts: { loggedIn?: boolean } = {}): void {
+  beforeEach(() => {
+    nock.disableNetConnect();
+    if (opts.loggedIn) replay('auth-userpass');
+  });
+  afterEach(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
 }
