@@ -3,18 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
 import { METRICS } from '../../src/metrics/catalogue.js';
 import { MetricsSink } from '../../src/metrics/registry.js';
+import { opResult } from '../helpers/op-result.js';
 
 const MiB = 1024 * 1024;
 
-function result(overrides: Partial<OpResult>): OpResult {
-  return {
-    runId: 'run-1', experiment: 'ska', test: 'upload', scenario: 'upload', operation: 'upload',
-    rse: 'SITE_A', srcRse: '', dstRse: '', protocol: 'davs', authMethod: 'x509', identityRole: 'default',
-    bytes: MiB, sizeClass: '1MiB', start: '2024-03-01T10:00:00.000Z', durationMs: 2000,
-    outcome: 'ok', errorClass: null, errorMessage: '', ruleId: '', requestId: '',
-    ...overrides,
-  };
-}
+const result = (overrides: Partial<OpResult>): OpResult =>
+  opResult({ bytes: MiB, sizeClass: '1MiB', durationMs: 2000, ...overrides });
 
 interface Sample { name: string; labels: Record<string, string>; value: number }
 

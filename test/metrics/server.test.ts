@@ -2,18 +2,14 @@ import { Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsSink } from '../../src/metrics/registry.js';
 import { serveMetrics, type MetricsServer } from '../../src/metrics/server.js';
+import { opResult } from '../helpers/op-result.js';
 
 describe('serveMetrics', () => {
   const sink = new MetricsSink();
   let server: MetricsServer;
 
   beforeAll(async () => {
-    sink.onResult({
-      runId: 'run-1', experiment: 'ska', test: 'upload', scenario: 'upload', operation: 'auth', rse: '',
-      srcRse: '', dstRse: '', protocol: 'rucio', authMethod: 'token', identityRole: 'default', bytes: 0,
-      sizeClass: '0B', start: '2024-03-01T10:00:00.000Z', durationMs: 12, outcome: 'ok', errorClass: null,
-      errorMessage: '', ruleId: '', requestId: '',
-    });
+    sink.onResult(opResult({ operation: 'auth', rse: '', protocol: 'rucio', authMethod: 'token', durationMs: 12 }));
     server = await serveMetrics(sink.registry, 0);
   });
 

@@ -8,18 +8,11 @@ import { renderCsv } from '../../src/report/csv.js';
 import { formatThroughput, renderMarkdown } from '../../src/report/markdown.js';
 import { buildExperimentReport } from '../../src/report/model.js';
 import { writeReports } from '../../src/report/write.js';
+import { opResult } from '../helpers/op-result.js';
 
 const MiB = 1024 * 1024;
 
-function result(overrides: Partial<OpResult>): OpResult {
-  return {
-    runId: 'run-7', experiment: 'ska', test: 'upload', scenario: 'upload', operation: 'upload',
-    rse: 'SITE_A', srcRse: '', dstRse: '', protocol: 'davs', authMethod: 'x509', identityRole: 'default',
-    bytes: 0, sizeClass: '0B', start: '2024-03-01T10:00:00.000Z', durationMs: 100,
-    outcome: 'ok', errorClass: null, errorMessage: '', ruleId: '', requestId: '',
-    ...overrides,
-  };
-}
+const result = (overrides: Partial<OpResult>): OpResult => opResult({ runId: 'run-7', ...overrides });
 
 const DENIED = 'PUT https://se.example/a|b: 403 permission denied';
 const QUOTA = 'no quota | left on SITE_A';

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
 import { buildExperimentReport, percentile } from '../../src/report/model.js';
+import { opResult } from '../helpers/op-result.js';
 
 const MiB = 1024 * 1024;
 
-function result(overrides: Partial<OpResult>): OpResult {
-  return {
-    runId: 'run-1', experiment: 'ska', test: 'upload', scenario: 'upload', operation: 'upload',
-    rse: 'SITE_A', srcRse: '', dstRse: '', protocol: 'davs', authMethod: 'x509', identityRole: 'default',
-    bytes: 0, sizeClass: '0B', start: '2024-03-01T10:00:00.000Z', durationMs: 100,
-    outcome: 'ok', errorClass: null, errorMessage: '', ruleId: '', requestId: '',
-    ...overrides,
-  };
-}
+const result = (overrides: Partial<OpResult>): OpResult => opResult(overrides);
 
 function failed(overrides: Partial<OpResult>): OpResult {
   return result({ outcome: 'failed', errorClass: 'unknown', errorMessage: 'boom', ...overrides });
