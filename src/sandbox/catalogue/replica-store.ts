@@ -37,17 +37,8 @@ export function findReplica(db: Db, rseId: string, scope: string, name: string):
     ReplicaRow | undefined;
 }
 
-export interface NewReplica {
-  rseId: string;
-  scope: string;
-  name: string;
-  bytes: number;
-  md5: string | null;
-  adler32: string | null;
-  state: ReplicaState;
-  /** Path under the protocol prefix; null on deterministic RSEs (computed from the name). */
-  path: string | null;
-}
+/** `path` is under the protocol prefix; null on deterministic RSEs (computed from the name). */
+export type NewReplica = Pick<ReplicaRow, 'scope' | 'name' | 'bytes' | 'md5' | 'adler32' | 'state' | 'path'> & { rseId: string };
 
 /** A replica without locks carries a tombstone: the reaper may delete it. */
 export function insertReplica(db: Db, r: NewReplica, now: number, locked: boolean): void {
