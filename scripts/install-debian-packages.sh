@@ -8,7 +8,8 @@ packages=(
   openssl prometheus-pushgateway
   xrootd-server xrootd-server-plugins xrootd-plugins xrootd-client xrootd-client-http-plugins
   xrootd-scitokens-plugins xrootd-voms-plugins voms-clients davix
-  gfal2 gfal2-plugin-http gfal2-plugin-xrootd gfal2-util-scripts
+  gfal2 gfal2-plugin-file gfal2-plugin-http gfal2-plugin-xrootd gfal2-util-scripts
+  prometheus chromium
 )
 missing=()
 for p in "${packages[@]}"; do

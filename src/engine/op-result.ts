@@ -8,6 +8,15 @@ export type Operation = (typeof OPERATIONS)[number];
 export type AuthMethod = 'userpass' | 'x509' | 'token';
 export type Outcome = 'ok' | 'failed';
 
+/**
+ * How much a result matters, read alike by reports, metrics, alerts and exit codes:
+ * `critical` (an embargo violation, a checksum mismatch), `error` (any other failure),
+ * `warning` (succeeded, but something needs attention soon, e.g. a credential about to expire),
+ * `info` (succeeded, nothing to say).
+ */
+export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
 /** The one event type: every lake operation a scenario performs yields exactly one. */
 export interface OpResult {
   runId: string;
@@ -31,9 +40,10 @@ export interface OpResult {
   start: string;
   durationMs: number;
   outcome: Outcome;
+  severity: Severity;
   /** null when outcome is 'ok'. */
   errorClass: ErrorClass | null;
-  /** Redacted: never contains tokens, passwords or key material. */
+  /** Redacted: never contains tokens, passwords or key material. For a warning, what to look at. */
   errorMessage: string;
   ruleId: string;
   requestId: string;

@@ -1,4 +1,6 @@
 import { classify } from './classify.js';
+import { redact } from './redact.js';
+import { failureSeverity } from './taxonomy.js';
 import type { CleanupLedger } from './ledger.js';
 import type { AuthMethod, Operation, OpResult } from './op-result.js';
 import { sizeClass } from './op-result.js';
@@ -29,6 +31,8 @@ export interface OpRecorder {
   bytes(n: number): void;
   ruleId(id: string): void;
   requestId(id: string): void;
+  /** The operation succeeded but needs attention (severity `warning`), e.g. a credential about to expire. */
+  warn(message: string): void;
 }
 
 export type OpOutcome<T> =
@@ -114,11 +118,12 @@ export async function recordOp<T>(
   body: (rec: OpRecorder) => Promise<T>,
 ): Promise<OpOutcome<T>> {
   const now = deps.now ?? (() => performance.timeOrigin + performance.now());
-  const facts = { bytes: spec.bytes ?? 0, ruleId: '', requestId: '' };
+  const facts = { bytes: spec.bytes ?? 0, ruleId: '', requestId: '', warning: '' };
   const rec: OpRecorder = {
     bytes: (n) => { facts.bytes = n; },
     ruleId: (id) => { facts.ruleId = id; },
     requestId: (id) => { facts.requestId = id; },
+    warn: (message) => { facts.warning = message; },
   };
   const started = now();
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
@@ -147,8 +152,9 @@ export async function recordOp<T>(
     start: new Date(started).toISOString(),
     durationMs: Math.round(durationMs * 1000) / 1000,
     outcome: outcome.ok ? 'ok' : 'failed',
+    severity: failure ? failureSeverity(failure.errorClass) : facts.warning ? 'warning' : 'info',
     errorClass: failure?.errorClass ?? null,
-    errorMessage: failure?.message ?? '',
+    errorMessage: failure?.message ?? (facts.warning ? redact(facts.warning, deps.secrets) : ''),
     ruleId: facts.ruleId,
     requestId: facts.requestId,
   };

@@ -58,6 +58,7 @@ export const ERROR_CLASSES = {
   checksum_mismatch: {
     meaning: 'the checksum of the data differs from the expected one',
     remedy: 'the data was corrupted in transit or at rest; compare storage and catalogue checksums',
+    severity: 'critical',
   },
   destination_checksum_missing: {
     meaning: 'the destination storage could not provide a checksum for the file',
@@ -78,6 +79,7 @@ export const ERROR_CLASSES = {
   embargo_violation: {
     meaning: 'an identity outside the embargo group could read embargoed data',
     remedy: 'fix the path authorization of the embargo area on the storage immediately',
+    severity: 'critical',
   },
   invalid_request: {
     meaning: 'the server refused the request as malformed (bad name, schema validation)',
@@ -95,7 +97,13 @@ export const ERROR_CLASSES = {
     meaning: 'the failure did not match any known class',
     remedy: 'read the error message; consider adding it to the classification table',
   },
-} as const satisfies Record<string, { meaning: string; remedy: string }>;
+} as const satisfies Record<string, { meaning: string; remedy: string; severity?: 'critical' }>;
 
 export type ErrorClass = keyof typeof ERROR_CLASSES;
 export const ERROR_CLASS_NAMES = Object.keys(ERROR_CLASSES) as ErrorClass[];
+
+/** The severity of a failure of this class: `critical` where the class says so, else `error`. */
+export function failureSeverity(errorClass: ErrorClass): 'critical' | 'error' {
+  const entry = ERROR_CLASSES[errorClass];
+  return 'severity' in entry ? entry.severity : 'error';
+}

@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS op_results (
   protocol TEXT NOT NULL, auth_method TEXT NOT NULL, identity_role TEXT NOT NULL,
   bytes INTEGER NOT NULL, size_class TEXT NOT NULL, start TEXT NOT NULL, duration_ms REAL NOT NULL,
   outcome TEXT NOT NULL, error_class TEXT, error_message TEXT NOT NULL,
-  rule_id TEXT NOT NULL, request_id TEXT NOT NULL
+  rule_id TEXT NOT NULL, request_id TEXT NOT NULL, severity TEXT NOT NULL DEFAULT 'info'
 );
 CREATE INDEX IF NOT EXISTS op_results_run ON op_results (run_id, experiment);
 CREATE TABLE IF NOT EXISTS ledger (
@@ -32,7 +32,14 @@ const COLUMNS: [keyof OpResult, string][] = [
   ['protocol', 'protocol'], ['authMethod', 'auth_method'], ['identityRole', 'identity_role'],
   ['bytes', 'bytes'], ['sizeClass', 'size_class'], ['start', 'start'], ['durationMs', 'duration_ms'],
   ['outcome', 'outcome'], ['errorClass', 'error_class'], ['errorMessage', 'error_message'],
-  ['ruleId', 'rule_id'], ['requestId', 'request_id'],
+  ['ruleId', 'rule_id'], ['requestId', 'request_id'], ['severity', 'severity'],
+];
+
+/** Columns added after the first release, with what earlier rows mean: added in place on open. */
+const ADDED_COLUMNS = [
+  { table: 'op_results', column: 'severity',
+    ddl: "severity TEXT NOT NULL DEFAULT 'info'",
+    backfill: "UPDATE op_results SET severity = CASE WHEN outcome = 'ok' THEN 'info' WHEN error_class IN ('embargo_violation', 'checksum_mismatch') THEN 'critical' ELSE 'error' END" },
 ];
 
 type Row = Record<string, unknown>;
@@ -51,10 +58,22 @@ export class ResultsStore implements Sink, CleanupLedger {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    this.migrate();
     this.insertResult = this.db.prepare(
       `INSERT INTO op_results (${COLUMNS.map(([, c]) => c).join(', ')})
        VALUES (${COLUMNS.map(([, c]) => `@${c}`).join(', ')})`,
     );
+  }
+
+  private migrate(): void {
+    for (const { table, column, ddl, backfill } of ADDED_COLUMNS) {
+      const have = (this.db.prepare(`PRAGMA table_info(${table})`).all() as Row[]).some((c) => c.name === column);
+      if (have) continue;
+      this.db.transaction(() => {
+        this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${ddl}`);
+        this.db.exec(backfill);
+      })();
+    }
   }
 
   onBegin(run: RunInfo): void {

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { CleanupLedger } from '../../src/engine/ledger.js';
 import type { OpResult } from '../../src/engine/op-result.js';
 import { RunContext, recordOp, type RunIdentity } from '../../src/engine/run-context.js';
-import { CredentialError, RucioApiError, StorageError } from '../../src/lake/errors.js';
+import {
+  ChecksumMismatchError, CredentialError, EmbargoViolationError, RucioApiError, StorageError,
+} from '../../src/lake/errors.js';
 import type { RucioClient } from '../../src/lake/rucio/index.js';
 import type { StorageDriver } from '../../src/lake/storage/driver.js';
 
@@ -40,7 +42,7 @@ describe('recordOp on success', () => {
       runId: 'run-1', experiment: 'ska', test: 'upload-1g', scenario: 'upload', operation: 'upload',
       rse: 'SITE_A', srcRse: '', dstRse: '', protocol: 'davs', authMethod: 'token', identityRole: 'member',
       bytes: 1_048_576, sizeClass: '1MiB', start: '2024-03-01T10:00:00.000Z', durationMs: 250.5,
-      outcome: 'ok', errorClass: null, errorMessage: '', ruleId: '', requestId: '',
+      outcome: 'ok', severity: 'info', errorClass: null, errorMessage: '', ruleId: '', requestId: '',
     }]);
   });
 
@@ -64,6 +66,29 @@ describe('recordOp on success', () => {
       rec.requestId('req-9');
     });
     expect(emitted[0]).toMatchObject({ bytes: 5_000_000_000, sizeClass: '4GiB', ruleId: 'a1b2c3d4', requestId: 'req-9' });
+  });
+
+  it('records a warning as severity warning with its redacted message, still ok', async () => {
+    const { deps, emitted } = recorder(['s3cr3t-token']);
+    await recordOp(deps, { operation: 'auth' }, async (rec) => {
+      rec.warn('proxy expires in 2 h (s3cr3t-token)');
+    });
+    expect(emitted[0]).toMatchObject({ outcome: 'ok', severity: 'warning', errorClass: null });
+    expect(emitted[0]?.errorMessage).toContain('proxy expires in 2 h');
+    expect(emitted[0]?.errorMessage).not.toContain('s3cr3t-token');
+  });
+
+  it('gives an embargo violation and a checksum mismatch severity critical, other failures error', async () => {
+    const { deps, emitted } = recorder();
+    const fail = (error: Error) => recordOp(deps, { operation: 'access' }, async () => {
+      throw error;
+    });
+    await fail(new EmbargoViolationError('davs://se/embargo/f', 'nonmember'));
+    await fail(new ChecksumMismatchError('adler32', '01020304', '0a0b0c0d', 'SITE_A'));
+    await fail(new Error('no quota left on SITE_A'));
+    expect(emitted.map((r) => [r.errorClass, r.severity])).toEqual([
+      ['embargo_violation', 'critical'], ['checksum_mismatch', 'critical'], ['quota', 'error'],
+    ]);
   });
 
   it('measures a real duration with the default clock', async () => {

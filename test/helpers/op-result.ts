@@ -6,7 +6,7 @@ export function opResult(overrides: Partial<OpResult> = {}): OpResult {
     runId: 'run-1', experiment: 'ska', test: 'upload', scenario: 'upload', operation: 'upload',
     rse: 'SITE_A', srcRse: '', dstRse: '', protocol: 'davs', authMethod: 'x509', identityRole: 'default',
     bytes: 0, sizeClass: '0B', start: '2024-03-01T10:00:00.000Z', durationMs: 100,
-    outcome: 'ok', errorClass: null, errorMessage: '', ruleId: '', requestId: '',
+    outcome: 'ok', severity: 'info', errorClass: null, errorMessage: '', ruleId: '', requestId: '',
     ...overrides,
   };
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import type { OpResult } from '../../src/engine/op-result.js';
 import { ResultsStore } from '../../src/results/store.js';
 
@@ -40,12 +41,12 @@ const uploadOk: OpResult = {
   runId: 'run-1', experiment: 'ska', test: 'upload-1g', scenario: 'upload', operation: 'upload',
   rse: 'SITE_A', srcRse: '', dstRse: 'SITE_A', protocol: 'davs', authMethod: 'x509', identityRole: 'member',
   bytes: 5_000_000_000, sizeClass: '4GiB', start: '2024-03-01T10:00:00.123Z', durationMs: 12_345.678,
-  outcome: 'ok', errorClass: null, errorMessage: '', ruleId: '', requestId: 'req-77',
+  outcome: 'ok', severity: 'info', errorClass: null, errorMessage: '', ruleId: '', requestId: 'req-77',
 };
 
 const ruleFailed: OpResult = {
   ...uploadOk, operation: 'rule', protocol: 'rucio', authMethod: 'token', identityRole: 'default', bytes: 0,
-  sizeClass: '0B', start: '2024-03-01T10:00:13.000Z', durationMs: 41, outcome: 'failed', errorClass: 'quota',
+  sizeClass: '0B', start: '2024-03-01T10:00:13.000Z', durationMs: 41, outcome: 'failed', severity: 'error', errorClass: 'quota',
   errorMessage: 'POST /rules/: 409 InsufficientAccountLimit: there is no quota left on SITE_A',
   ruleId: 'a1b2c3', requestId: '',
 };
@@ -92,6 +93,27 @@ describe('ResultsStore results', () => {
     const path = join(dir, 'nested', 'deeper', 'results.sqlite');
     openStore(path);
     expect(existsSync(path)).toBe(true);
+  });
+
+  it('adds the severity column to a store written before it existed, derived from each row', () => {
+    const path = freshPath();
+    const old = new Database(path);
+    old.exec(`CREATE TABLE op_results (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, experiment TEXT NOT NULL, test TEXT NOT NULL,
+      scenario TEXT NOT NULL, operation TEXT NOT NULL, rse TEXT NOT NULL, src_rse TEXT NOT NULL, dst_rse TEXT NOT NULL,
+      protocol TEXT NOT NULL, auth_method TEXT NOT NULL, identity_role TEXT NOT NULL, bytes INTEGER NOT NULL,
+      size_class TEXT NOT NULL, start TEXT NOT NULL, duration_ms REAL NOT NULL, outcome TEXT NOT NULL,
+      error_class TEXT, error_message TEXT NOT NULL, rule_id TEXT NOT NULL, request_id TEXT NOT NULL)`);
+    const insert = old.prepare(`INSERT INTO op_results (run_id, experiment, test, scenario, operation, rse, src_rse,
+      dst_rse, protocol, auth_method, identity_role, bytes, size_class, start, duration_ms, outcome, error_class,
+      error_message, rule_id, request_id) VALUES ('r', 'e', 't', 's', 'access', '', '', '', 'davs', 'x509', 'nonmember',
+      0, '0B', '2024-01-01T00:00:00Z', 1, ?, ?, '', '', '')`);
+    insert.run('ok', null);
+    insert.run('failed', 'embargo_violation');
+    insert.run('failed', 'quota');
+    old.close();
+    const store = openStore(path);
+    expect(store.results('r').map((r) => r.severity)).toEqual(['info', 'critical', 'error']);
   });
 
   it('works in memory', () => {
