@@ -95,8 +95,16 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
           maxFailureRate: test.success.max_failure_rate,
           maxP95Ms: test.success.max_p95_ms,
         },
+        thresholds: test.thresholds,
       })),
     })),
+    thresholds: plan.thresholds,
+    regression: plan.regression && {
+      throughputDropPercent: plan.regression.throughput_drop_percent,
+      p95RisePercent: plan.regression.p95_rise_percent,
+      newErrorClass: plan.regression.new_error_class,
+      minSamples: plan.regression.min_samples,
+    },
     sources: conventions.sources,
   };
 }

@@ -1,6 +1,8 @@
 import type { ZodType } from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import type { AuthMethodName } from './schema.js';
+import type { RegressionRules } from '../probe/baseline.js';
+import type { Threshold } from '../probe/threshold.js';
 
 /** What the loader may look at besides the plan file itself. Injected so tests control it. */
 export interface PlanContext {
@@ -61,6 +63,8 @@ export interface ResolvedTest {
   params: unknown;
   schedule?: ResolvedSchedule;
   success?: ResolvedSuccess;
+  /** Probe thresholds over this test's results only. */
+  thresholds?: Threshold[];
 }
 
 export interface ResolvedExperiment {
@@ -77,6 +81,10 @@ export interface ResolvedPlan {
   credentials: ResolvedCredentials;
   rses: RseSelection;
   experiments: ResolvedExperiment[];
+  /** Probe thresholds over all results of a run. */
+  thresholds?: Threshold[];
+  /** Rules against a regression baseline (`lakeprobe probe --baseline`). */
+  regression?: RegressionRules;
   /** Each value taken from outside the plan, e.g. 'lake.rucio_host from /opt/rucio/etc/rucio.cfg'. Never a secret. */
   sources: string[];
 }
