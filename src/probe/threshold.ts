@@ -19,8 +19,7 @@ export type Aggregate = 'avg' | 'min' | 'max' | 'med' | 'p' | 'rate' | 'count';
 export const THRESHOLD_TAGS = ['test', 'operation', 'rse', 'src_rse', 'dst_rse', 'link', 'size_class', 'auth', 'protocol'] as const;
 export type ThresholdTag = (typeof THRESHOLD_TAGS)[number];
 
-const COMPARATORS = ['<=', '>=', '==', '!=', '<', '>'] as const;
-type Comparator = (typeof COMPARATORS)[number];
+type Comparator = '<=' | '>=' | '==' | '!=' | '<' | '>';
 
 export interface Threshold {
   /** As written in the plan, for messages. */
