@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../src/engine/classify.js';
 import { openLakeSession } from '../../src/engine/lake-session.js';
@@ -46,6 +47,16 @@ describe.each(STORAGE_KINDS)('bearer token refusals against the sandbox lake (%s
     expect(message).toContain('GET /auth/validate: 401 CannotAuthenticate');
     expect(message).toMatch(new RegExp(`\\(token exp=\\S+Z iss=${env.lake.issuer.issuer} aud=other-service scope="openid storage.read:/"\\)$`));
     expect(message).not.toContain(token);
+  });
+
+  it('fails auth for a token the issuer never signed (same claims, another key)', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ scope: FULL_STORAGE_SCOPE, groups: ['/lakeprobe'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'forged' }).setSubject('member').setIssuer(env.lake.issuer.issuer)
+      .setAudience(TOKEN_AUDIENCE).setIssuedAt().setExpirationTime('10m').sign(privateKey);
+    const { results } = await runTestPlan(await loadTestPlan(env.lake, env.dir, tokenPlan(await tokenFile('forged', forged))));
+    expect(results.map((r) => [r.operation, r.outcome, r.errorClass])).toEqual([['auth', 'failed', 'auth_invalid']]);
+    expect(results[0]?.errorMessage).not.toContain(forged);
   });
 
   it('passes auth for the member token, validated by the catalogue', async () => {
