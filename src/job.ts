@@ -5,7 +5,7 @@ import { serveMetrics } from './metrics/server.js';
 import { pushMetrics } from './metrics/push.js';
 import { runPlan } from './engine/runner.js';
 import type { ScenarioRegistry } from './engine/scenario.js';
-import type { RunInfo, RunSummary, Sink } from './engine/op-result.js';
+import type { OpResult, RunInfo, RunSummary, Sink } from './engine/op-result.js';
 import { writeReports, type WrittenReport } from './report/write.js';
 import type { SuccessCriteria } from './report/model.js';
 import { CliError, EXIT } from './cli/exit-codes.js';
@@ -45,6 +45,8 @@ export interface JobResult {
   dbPath: string;
   metricsUrl?: string;
   passed: boolean;
+  /** Results of severity `critical` (embargo violations, checksum mismatches), in run order. */
+  criticals: OpResult[];
 }
 
 /** The main job: validate the plan, run it, record every result, write the reports, push metrics. */
@@ -71,14 +73,16 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     });
     const criteria: Record<string, Record<string, SuccessCriteria | undefined>> = {};
     for (const e of plan.experiments) criteria[e.name] = Object.fromEntries(e.tests.map((t) => [t.name, t.success]));
-    const reports = await writeReports(options.outDir, run.runId, store.results(run.runId), criteria);
+    const results = store.results(run.runId);
+    const reports = await writeReports(options.outDir, run.runId, results, criteria);
     if (options.pushgateway) {
       await pushMetrics(metrics.registry, options.pushgateway, plan.name, run.runId).catch((e: Error) => {
         options.log(`warning: push to ${options.pushgateway} failed: ${e.message}`);
       });
     }
     const passed = summary.total > 0 && !summary.scenarioCrashes && reports.every((r) => r.report.tests.every((t) => t.passed));
-    return { run, summary, reports, dbPath: options.dbPath, metricsUrl: server?.url, passed };
+    const criticals = results.filter((r) => r.severity === 'critical');
+    return { run, summary, reports, dbPath: options.dbPath, metricsUrl: server?.url, passed, criticals };
   } finally {
     await server?.close();
     store.close();

@@ -8,6 +8,8 @@ export const EXIT = {
   invalidInput: 2,
   /** The run could not start: sandbox, results store, metrics port or similar setup failed. */
   setupFailed: 3,
+  /** The run finished with at least one critical result (an embargo violation, a checksum mismatch). */
+  critical: 4,
   /** An unexpected internal error (a bug): please report it with the message. */
   internal: 70,
 } as const;

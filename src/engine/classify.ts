@@ -155,7 +155,14 @@ function codeClass(code: string, syscall: unknown): ErrorClass | null {
   return null;
 }
 
+/** A bearer token refused at or after its `exp` ran out, whatever the status says (storages answer 403). */
+function refusedAfterExpiry(err: RucioApiError | StorageError): boolean {
+  const r = err.tokenRefusal;
+  return Boolean(r?.exp && r.refusedAt.getTime() >= r.exp.getTime());
+}
+
 function typedClass(err: unknown, depth: number): ErrorClass {
+  if ((err instanceof RucioApiError || err instanceof StorageError) && refusedAfterExpiry(err)) return 'auth_expired';
   if (err instanceof CredentialError) {
     return err.problem === 'expired' || err.problem === 'not_yet_valid' ? 'auth_expired' : 'auth_invalid';
   }

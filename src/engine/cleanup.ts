@@ -3,53 +3,131 @@ import type { CleanupLedger, LedgerEntry } from './ledger.js';
 import type { LakeSession } from './lake-session.js';
 import type { AuthMethod } from './op-result.js';
 
+/**
+ * What cleanup did with one ledger entry. `handed_over`: Rucio removes it later
+ * (a deleted rule's replicas go through judge-cleaner and reaper; an expired DID
+ * through the undertaker). Only `left_behind` keeps the entry open.
+ */
+export type CleanupStatus = 'removed' | 'handed_over' | 'never_created' | 'already_gone' | 'left_behind';
+
 export interface CleanupOutcome {
   entry: LedgerEntry;
+  status: CleanupStatus;
+  /** false only for `left_behind`. */
   ok: boolean;
+  /** One line for the console, redacted: what was done, or why nothing could be done. */
   message: string;
+  /** The identity that checked or removed the object ('' when none was needed or none worked). */
+  actedAs: AuthMethod | '';
+}
+
+export interface CleanupLake {
+  session(method: AuthMethod): Promise<LakeSession>;
+  /** Auth methods the plan has credentials for: any of them may check and remove an entry. */
+  methods: readonly AuthMethod[];
+}
+
+export const RULE_DELETED = 'rule deleted; replicas are removed by Rucio later';
+export const DID_EXPIRED = 'lifetime set to 1 s; Rucio removes the DID later';
+
+/** The creator's identity first (it surely may remove the object), then the plan's others. */
+function candidates(entry: LedgerEntry, methods: readonly AuthMethod[]): AuthMethod[] {
+  const creator = entry.authMethod as AuthMethod;
+  return methods.includes(creator) ? [creator, ...methods.filter((m) => m !== creator)] : [...methods];
+}
+
+function statusOf(e: unknown): number | undefined {
+  return (e as { status?: number } | null | undefined)?.status;
+}
+
+function splitDid(target: string): [string, string] {
+  const [scope, ...name] = target.split(':');
+  return [scope as string, name.join(':')];
+}
+
+/** The PFN's scheme says which driver wrote it: root:// through xrdcp, the rest WebDAV. */
+function driverOf(s: LakeSession, pfn: string) {
+  return s.storage(pfn.startsWith('root:') ? 'root' : 'davs');
+}
+
+/** Does the object exist? Throws when this identity cannot tell (refused, unreachable). */
+async function exists(s: LakeSession, entry: LedgerEntry): Promise<boolean> {
+  try {
+    if (entry.kind === 'storage_file') return (await driverOf(s, entry.target).stat(entry.target)) !== null;
+    if (entry.kind === 'rule') await s.rucio.getRule(entry.target);
+    else await s.rucio.getDid(...splitDid(entry.target));
+    return true;
+  } catch (e) {
+    if (statusOf(e) === 404) return false;
+    throw e;
+  }
+}
+
+async function remove(s: LakeSession, entry: LedgerEntry): Promise<{ status: CleanupStatus; message: string }> {
+  if (entry.kind === 'rule') {
+    await s.rucio.deleteRule(entry.target, true);
+    return { status: 'handed_over', message: RULE_DELETED };
+  }
+  if (entry.kind === 'storage_file') {
+    await driverOf(s, entry.target).delete(entry.target);
+    return { status: 'removed', message: 'removed' };
+  }
+  // A user cannot delete a DID: a 1 s lifetime hands it to Rucio's undertaker.
+  await s.rucio.setDidLifetime(...splitDid(entry.target), 1);
+  return { status: 'handed_over', message: DID_EXPIRED };
 }
 
 /**
- * Finishes what crashed runs left: for each ledger entry not yet done, removes
- * exactly that object (as the identity that created it), and nothing else.
- * A 404 counts as done: something else (a lifetime, the reaper) got there first.
+ * Finishes what earlier runs left: for each ledger entry not yet done, checks with
+ * any working credential of the plan whether the object exists, removes exactly that
+ * object, and closes entries for objects that were never created or are already gone.
+ * What no credential can check or remove is reported as left behind, with why.
  */
-export async function cleanupLedger(
-  ledger: CleanupLedger,
-  session: (method: AuthMethod) => Promise<LakeSession>,
-  runId?: string,
-): Promise<CleanupOutcome[]> {
+export async function cleanupLedger(ledger: CleanupLedger, lake: CleanupLake, runId?: string): Promise<CleanupOutcome[]> {
   const outcomes: CleanupOutcome[] = [];
   for (const entry of ledger.pending(runId)) {
-    let secrets: string[] = [];
-    try {
-      if (entry.target === '') {
-        // Intended but never created (the create call failed before returning an id).
-        ledger.done(entry.id);
-        outcomes.push({ entry, ok: true, message: 'never created' });
-        continue;
-      }
-      const s = await session(entry.authMethod as AuthMethod);
-      secrets = s.secrets;
-      if (entry.kind === 'rule') await s.rucio.deleteRule(entry.target, true);
-      // The PFN's scheme says which driver wrote it: root:// through xrdcp, the rest WebDAV.
-      else if (entry.kind === 'storage_file') await s.storage(entry.target.startsWith('root:') ? 'root' : 'davs').delete(entry.target);
-      else {
-        const [scope, ...name] = entry.target.split(':');
-        await s.rucio.setDidLifetime(scope as string, name.join(':'), 1);
-      }
-      ledger.done(entry.id);
-      outcomes.push({ entry, ok: true, message: 'removed' });
-    } catch (e) {
-      const status = (e as { status?: number } | null | undefined)?.status;
-      if (status === 404) {
-        ledger.done(entry.id);
-        outcomes.push({ entry, ok: true, message: 'already gone' });
-      } else {
-        // Printed to the console: redacted and one line, like any recorded message.
-        outcomes.push({ entry, ok: false, message: classify(e, secrets).message });
-      }
-    }
+    const outcome = await cleanEntry(entry, lake);
+    if (outcome.ok) ledger.done(entry.id);
+    outcomes.push(outcome);
   }
   return outcomes;
+}
+
+async function cleanEntry(entry: LedgerEntry, lake: CleanupLake): Promise<CleanupOutcome> {
+  const result = (status: CleanupStatus, message: string, actedAs: AuthMethod | '' = ''): CleanupOutcome =>
+    ({ entry, status, ok: status !== 'left_behind', message, actedAs });
+  // The create call failed before it returned an id: there is nothing to look for.
+  if (entry.target === '') return result('never_created', 'never created (the create call returned no id)');
+
+  const tried: string[] = [];
+  if (!lake.methods.includes(entry.authMethod as AuthMethod)) tried.push(`${entry.authMethod}: the plan has no such credentials`);
+  for (const method of candidates(entry, lake.methods)) {
+    let secrets: string[] = [];
+    let found: boolean;
+    let s: LakeSession;
+    try {
+      s = await lake.session(method);
+      secrets = s.secrets;
+      found = await exists(s, entry);
+    } catch (e) {
+      // Printed to the console: redacted and one line, like any recorded message.
+      tried.push(`${method}: ${classify(e, secrets).message}`);
+      continue;
+    }
+    if (!found) {
+      // Its creation was never confirmed: the create call failed (e.g. a 401) or the run died in it.
+      return entry.state === 'pending'
+        ? result('never_created', `never created (not found as ${method})`, method)
+        : result('already_gone', `already gone (not found as ${method})`, method);
+    }
+    try {
+      const { status, message } = await remove(s, entry);
+      return result(status, message, method);
+    } catch (e) {
+      if (statusOf(e) === 404) return result('already_gone', `already gone (removed meanwhile, as ${method})`, method);
+      tried.push(`${method}: exists, but removing it failed: ${classify(e, secrets).message}`);
+    }
+  }
+  if (tried.length === 0) tried.push('the plan has no credentials to check it with');
+  return result('left_behind', `left behind: ${tried.join('; ')}`);
 }

@@ -2,6 +2,7 @@ import type { ResolvedPlan } from '../plan/index.js';
 import { loadBearerToken, loadTrustAnchors, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
 import type { BearerToken, X509Credential } from '../lake/credentials/types.js';
 import { CredentialError } from '../lake/errors.js';
+import { withTokenRefusals } from '../lake/credentials/token-refusal.js';
 import { RucioClient, type RucioAuth } from '../lake/rucio/index.js';
 import { createStorageDriver } from '../lake/storage/index.js';
 import type { StorageAuth, StorageDriver, StorageProtocol } from '../lake/storage/driver.js';
@@ -83,14 +84,19 @@ export async function openLakeSession(plan: ResolvedPlan, method: AuthMethod, no
       if (other.tokenFile) {
         const token = await loadBearerToken({ file: other.tokenFile }, { now });
         secrets.push(token.token);
-        return createStorageDriver(protocol, { token, ca, insecure: lake.insecure });
+        return withTokenRefusals(createStorageDriver(protocol, { token, ca, insecure: lake.insecure }), token);
       }
       if (!other.proxy) throw new CredentialError('missing', 'identity', 'give a proxy or a token file');
       return createStorageDriver(protocol, { x509: await loadX509Proxy(other.proxy, { now }), ca, insecure: lake.insecure });
     },
     storage(protocol) {
       let driver = drivers.get(protocol);
-      if (!driver) drivers.set(protocol, (driver = createStorageDriver(protocol, storageAuth)));
+      if (!driver) {
+        driver = createStorageDriver(protocol, storageAuth);
+        // A token session's storage refusals name the token (iss, aud, scope, exp) and read its expiry.
+        if (storageAuth.token) driver = withTokenRefusals(driver, storageAuth.token);
+        drivers.set(protocol, driver);
+      }
       return driver;
     },
   };

@@ -5,6 +5,7 @@ import type { CleanupLedger } from './ledger.js';
 import type { AuthMethod, Operation, OpResult } from './op-result.js';
 import { sizeClass } from './op-result.js';
 import type { RucioClient } from '../lake/rucio/index.js';
+import { collectRetryNotes } from '../lake/rucio/retry.js';
 import type { StorageDriver, StorageProtocol } from '../lake/storage/driver.js';
 
 /** Credential files of another identity. */
@@ -128,7 +129,8 @@ export async function recordOp<T>(
   const started = now();
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    outcome = { ok: true, value: await body(rec) };
+    // Catalogue calls retried after a transient failure are noted on the result (a warning).
+    outcome = { ok: true, value: await collectRetryNotes((note) => { facts.warning ||= `succeeded after retries: ${note}`; }, () => body(rec)) };
   } catch (error) {
     outcome = { ok: false, error };
   }

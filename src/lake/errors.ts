@@ -2,6 +2,19 @@
 // The engine's taxonomy (src/engine/taxonomy.ts) turns them into error classes;
 // lake clients never decide classes themselves.
 
+/** What a refused bearer token was (never the token itself), attached to the refusal. */
+export interface TokenRefusal {
+  iss: string;
+  aud: string;
+  scope: string;
+  /** The token's `exp`, null when it has none. */
+  exp: Date | null;
+  /** When the lake refused it: at or after `exp` the refusal is an expiry. */
+  refusedAt: Date;
+  /** Where the token came from (file path or variable name). */
+  source: string;
+}
+
 /** A Rucio REST call failed. Rucio's status codes are inconsistent: classify by exceptionClass. */
 export class RucioApiError extends Error {
   override readonly name = 'RucioApiError';
@@ -15,6 +28,9 @@ export class RucioApiError extends Error {
   ) {
     super(`${method} ${path}: ${status} ${exceptionClass || 'HTTP error'}: ${exceptionMessage}`);
   }
+
+  /** Set when the refused credential was a bearer token (see annotateTokenRefusal). */
+  tokenRefusal?: TokenRefusal;
 }
 
 /** A storage (WebDAV / XRootD / gfal) operation failed. */
@@ -30,6 +46,9 @@ export class StorageError extends Error {
   ) {
     super(`${method} ${url}: ${status ? `${status} ` : ''}${detail}`);
   }
+
+  /** Set when the refused credential was a bearer token (see annotateTokenRefusal). */
+  tokenRefusal?: TokenRefusal;
 }
 
 export type CredentialProblem = 'missing' | 'unreadable' | 'invalid' | 'expired' | 'not_yet_valid';

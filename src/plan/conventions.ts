@@ -39,7 +39,7 @@ export async function resolveConventions(input: ConventionsInput): Promise<Conve
 
   const sandbox = input.lake?.sandbox ?? false;
   const lake = await resolveLake(input.lake ?? {}, sandbox, read, input, findings);
-  const credentials = await resolveCredentials(input.credentials, { ...input, cfg: read.cfg, findings });
+  const credentials = await resolveCredentials(input.credentials, { ...input, cfg: read.cfg, findings, sandbox });
   return { sandbox, lake, credentials, sources: findings.sources, issues: findings.issues, diagnostics: findings.diagnostics };
 }
 
@@ -63,6 +63,7 @@ async function resolveLake(
     findings.error(['lake', field], `is required without the sandbox: set it here, or ${cfgKey} in [client] of ${where}`);
   };
 
+  refuseUrlCredentials(plan, cfg, findings);
   const rucioHost = plan.rucio_host ?? fromCfg('rucio_host', 'rucio_host');
   if (rucioHost === undefined) required('rucio_host', 'rucio_host');
   // rucio.cfg's auth_host belongs to rucio.cfg's rucio_host: a plan naming another server
@@ -89,6 +90,34 @@ async function resolveLake(
     insecure: plan.insecure ?? false,
     ...(sandboxConfig !== undefined && { sandboxConfig }),
   };
+}
+
+const URL_CREDENTIALS = 'a user name or password in the URL (user:password@host) is refused: '
+  + 'it would never be sent; use credentials.userpass with password_env or password_file';
+
+function hasUserinfo(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  try {
+    const url = new URL(value.trim());
+    return url.username !== '' || url.password !== '';
+  } catch {
+    // Not a URL: the schema (plan) or the client (rucio.cfg) says so; '@' before the host still counts.
+    return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value.trim());
+  }
+}
+
+/** Secrets have no place in a host URL, in the plan or in rucio.cfg; the value is never echoed. */
+function refuseUrlCredentials(plan: LakeSection, cfg: RucioCfg | null, findings: Findings): void {
+  // rucio.cfg's values only count where they are used (see resolveLake).
+  const cfgUsed = { rucio_host: plan.rucio_host === undefined, auth_host: plan.auth_host === undefined && plan.rucio_host === undefined };
+  for (const field of ['rucio_host', 'auth_host'] as const) {
+    if (hasUserinfo(plan[field])) findings.error(['lake', field], URL_CREDENTIALS);
+    if (cfg && cfgUsed[field] && hasUserinfo(cfg.client[field])) {
+      findings.diagnostics.push({
+        file: cfg.path, line: cfg.lines[field] ?? 1, column: 1, path: field, message: URL_CREDENTIALS, severity: 'error',
+      });
+    }
+  }
 }
 
 async function resolveCaPath(

@@ -16,6 +16,8 @@ export interface CredentialScope {
   uid: number;
   cfg: RucioCfg | null;
   findings: Findings;
+  /** A sandbox plan: the sandbox's own credentials (its env snippet) win over the user's. */
+  sandbox?: boolean;
 }
 
 type Userpass = NonNullable<ResolvedCredentials['userpass']>;
@@ -138,7 +140,7 @@ async function resolveX509(
 
 async function resolveToken(
   plan: NonNullable<CredentialsSection['token']> | undefined,
-  { planDir, env, uid, findings }: CredentialScope,
+  { planDir, env, uid, findings, sandbox }: CredentialScope,
 ): Promise<Token | undefined> {
   const at: PathSegment[] = ['credentials', 'token'];
   if (plan?.file !== undefined) {
@@ -152,9 +154,12 @@ async function resolveToken(
     return undefined;
   }
 
-  // WLCG Bearer Token Discovery, in its order.
+  // WLCG Bearer Token Discovery, in its order; a sandbox plan skips the user's own
+  // BEARER_TOKEN, which would otherwise override the sandbox's BEARER_TOKEN_FILE.
   const value = env.BEARER_TOKEN?.trim();
-  if (value) {
+  if (value && sandbox) {
+    findings.warn(['credentials'], 'BEARER_TOKEN is ignored for a sandbox plan: the sandbox\'s own token is used');
+  } else if (value) {
     findings.from('credentials.token', 'BEARER_TOKEN');
     return { value, source: 'BEARER_TOKEN' };
   }

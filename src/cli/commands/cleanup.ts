@@ -3,12 +3,31 @@ import { existsSync } from 'node:fs';
 import { builtinScenarios } from '../../scenarios.js';
 import { loadPlanOrThrow } from '../../job.js';
 import { ResultsStore } from '../../results/store.js';
-import { cleanupLedger } from '../../engine/cleanup.js';
-import { openLakeSession, type LakeSession } from '../../engine/lake-session.js';
+import { cleanupLedger, type CleanupOutcome, type CleanupStatus } from '../../engine/cleanup.js';
+import { configuredAuthMethods, openLakeSession, type LakeSession } from '../../engine/lake-session.js';
 import type { AuthMethod } from '../../engine/op-result.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { sandboxForRun } from '../sandbox-env.js';
 import { abs, DEFAULTS, out, processEnv, uid } from '../common.js';
+
+/** Fixed-width labels, so the console lines line up. */
+const STATUS_LABEL: Record<CleanupStatus, string> = {
+  removed: 'removed      ', handed_over: 'handed over  ', never_created: 'never created',
+  already_gone: 'already gone ', left_behind: 'LEFT BEHIND  ',
+};
+
+/** One line per ledger entry (what was done, or why not), then the counts. */
+export function cleanupLines(outcomes: readonly CleanupOutcome[]): string[] {
+  const lines = outcomes.map((o) => {
+    const where = [o.entry.kind, o.entry.rse, o.entry.target || '(no id)'].filter(Boolean).join(' ');
+    return `${STATUS_LABEL[o.status]} ${where} (run ${o.entry.runId}): ${o.message}`;
+  });
+  const counts = (Object.keys(STATUS_LABEL) as CleanupStatus[])
+    .map((st) => [st, outcomes.filter((o) => o.status === st).length] as const)
+    .filter(([, n]) => n > 0).map(([st, n]) => `${n} ${st.replace('_', ' ')}`);
+  lines.push(`${outcomes.length} ledger entries processed${counts.length ? `: ${counts.join(', ')}` : ''}`);
+  return lines;
+}
 
 interface CleanupArgs { plan: string; db: string; run?: string; 'sandbox-dir': string }
 
@@ -37,9 +56,8 @@ export function cleanupCommand(setExit: (code: number) => void): CommandModule<o
           if (!s) sessions.set(m, (s = openLakeSession(plan, m)));
           return s;
         };
-        const outcomes = await cleanupLedger(store, session, args.run);
-        for (const o of outcomes) out(`${o.ok ? 'ok  ' : 'FAIL'} ${o.entry.kind} ${o.entry.rse} ${o.entry.target}: ${o.message}`);
-        out(`${outcomes.length} ledger entries processed, ${outcomes.filter((o) => !o.ok).length} failed`);
+        const outcomes = await cleanupLedger(store, { session, methods: configuredAuthMethods(plan) }, args.run);
+        for (const line of cleanupLines(outcomes)) out(line);
         setExit(outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.testsFailed);
       } finally {
         store.close();

@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { EXIT } from '../exit-codes.js';
-import { executeRun, runOptions, type RunArgs } from './run.js';
+import { executeRun, runExitCode, runOptions, type RunArgs } from './run.js';
 import { out } from '../common.js';
 
 export function demoCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -12,7 +11,7 @@ export function demoCommand(setExit: (code: number) => void): CommandModule<obje
       const result = await executeRun(args);
       out('');
       out(`Open the report: ${result.reports[0]?.markdown ?? '(no results)'}`);
-      setExit(result.passed ? EXIT.ok : EXIT.testsFailed);
+      setExit(runExitCode(result));
     },
   };
 }

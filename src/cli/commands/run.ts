@@ -50,25 +50,51 @@ export async function executeRun(args: RunArgs): Promise<JobResult> {
   }
 }
 
-export function printSummary(result: JobResult): void {
-  out('');
-  out(`run ${result.run.runId}: ${result.summary.total} operations, ${result.summary.failed} failed — ${result.passed ? 'PASSED' : 'FAILED'}`);
-  for (const r of result.reports) {
-    const verdict = r.report.tests.every((t) => t.passed) ? 'passed' : 'FAILED';
-    out(`report ${r.experiment} (${verdict}): ${r.markdown}`);
-    out(`  csv: ${r.csv}`);
+/** How many critical results the summary lists one by one (the rest are counted). */
+const CRITICALS_LISTED = 20;
+
+/** The run's exit code: a critical result outranks a failed test, which outranks a pass. */
+export function runExitCode(result: Pick<JobResult, 'passed' | 'criticals'>): number {
+  if (result.criticals.length > 0) return EXIT.critical;
+  return result.passed ? EXIT.ok : EXIT.testsFailed;
+}
+
+/** The summary lines: critical results first (they need action whatever the verdict), then the verdict and where things are. */
+export function summaryLines(result: JobResult): string[] {
+  const lines = [''];
+  const { criticals } = result;
+  if (criticals.length > 0) {
+    lines.push(`CRITICAL: ${criticals.length} critical result${criticals.length === 1 ? '' : 's'}`);
+    for (const c of criticals.slice(0, CRITICALS_LISTED)) {
+      const where = [c.experiment, c.test, c.operation, c.rse, c.authMethod, c.identityRole !== 'default' ? c.identityRole : '']
+        .filter(Boolean).join(' ');
+      lines.push(`  ${c.errorClass ?? 'critical'}: ${where}: ${c.errorMessage}`);
+    }
+    if (criticals.length > CRITICALS_LISTED) lines.push(`  … and ${criticals.length - CRITICALS_LISTED} more (see the report)`);
   }
-  out(`results store: ${result.dbPath}`);
+  const verdict = criticals.length > 0 ? 'CRITICAL' : result.passed ? 'PASSED' : 'FAILED';
+  lines.push(`run ${result.run.runId}: ${result.summary.total} operations, ${result.summary.failed} failed — ${verdict}`);
+  for (const r of result.reports) {
+    const testsVerdict = r.report.tests.every((t) => t.passed) ? 'passed' : 'FAILED';
+    lines.push(`report ${r.experiment} (${testsVerdict}): ${r.markdown}`);
+    lines.push(`  csv: ${r.csv}`);
+  }
+  lines.push(`results store: ${result.dbPath}`);
+  return lines;
+}
+
+export function printSummary(result: JobResult): void {
+  for (const line of summaryLines(result)) out(line);
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
   return {
     command: 'run <plan>',
-    describe: 'run every test of a plan once, record results, write reports (exit 1 when a test fails)',
+    describe: 'run every test of a plan once, record results, write reports (exit 1 when a test fails, 4 on a critical result)',
     builder: (y) => runOptions(y) as unknown as Argv<RunArgs>,
     handler: async (args) => {
       const result = await executeRun(args);
-      setExit(result.passed ? EXIT.ok : EXIT.testsFailed);
+      setExit(runExitCode(result));
     },
   };
 }

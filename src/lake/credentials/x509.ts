@@ -4,6 +4,7 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { CredentialError } from '../errors.js';
 import { subjectForms } from './dn.js';
 import { CERTIFICATE, PRIVATE_KEY_LABELS, pemBlocks, type PemBlock } from './pem.js';
+import { checkChain } from './x509-checks.js';
 import { readCredentialFile, type ReadOptions } from './read.js';
 import type { X509Credential } from './types.js';
 
@@ -64,6 +65,8 @@ function buildCredential(
   const endIndex = certs.findIndex((c) => !isProxyCertificate(c));
   if (endIndex < 0) throw new CredentialError('invalid', source, 'no end-entity certificate: the chain holds only proxies');
   const inUse = certs.slice(0, endIndex + 1);
+  // Digests, key sizes and links of the chain presented (a CA the file may carry included).
+  checkChain(certs, source);
   const notBefore = new Date(Math.max(...inUse.map((c) => Date.parse(c.validFrom))));
   const notAfter = new Date(Math.min(...inUse.map((c) => Date.parse(c.validTo))));
   const isProxy = endIndex > 0;

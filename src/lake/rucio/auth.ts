@@ -1,6 +1,7 @@
 // The Rucio token of one client: obtained by userpass or x509 login (or a bearer token used
 // as is), cached with its expiry and renewed shortly before it runs out.
 import { decodeJwt } from 'jose';
+import { annotateTokenRefusal } from '../credentials/token-refusal.js';
 import { CredentialError, RucioApiError } from '../errors.js';
 import { apiError, type HttpTransport } from './http.js';
 import type { RucioAuth } from './types.js';
@@ -30,6 +31,17 @@ export function jwtExpiry(token: string): Date | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The `lifetime` of GET /auth/validate's answer, which is Python's str() of a dict:
+ * `'lifetime': datetime.datetime(2026, 11, 25, 1, 4, 23, 804962)` (UTC, naive).
+ */
+export function validatedLifetime(body: string): Date | null {
+  const m = /'lifetime':\s*datetime\.datetime\((\d{4}), (\d{1,2}), (\d{1,2})(?:, (\d{1,2}))?(?:, (\d{1,2}))?(?:, (\d{1,2}))?/.exec(body);
+  if (!m) return null;
+  const [y, mo, d, h, mi, sec] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
 }
 
 export interface SessionToken {
@@ -80,6 +92,12 @@ export class TokenSession {
     this.current = null;
   }
 
+  /** A refusal of a bearer token names the token's iss, aud, scope and exp (never the token). */
+  annotateRefusal<E>(error: E): E {
+    const { auth, now } = this.options;
+    return auth.method === 'token' ? annotateTokenRefusal(error, auth.token, now()) : error;
+  }
+
   /** Every secret this session knows, for scrubbing error messages. */
   secrets(): string[] {
     const { auth } = this.options;
@@ -105,7 +123,9 @@ export class TokenSession {
         if (expiresAt && expiresAt <= now()) {
           throw new CredentialError('expired', auth.token.source, `bearer token expired at ${expiresAt.toISOString()}`);
         }
-        return { token: auth.token.token, expiresAt, obtainedAt: now() };
+        // Asked of the server, as a login is: a token it does not accept fails here, not in the next call.
+        const lifetime = await this.validate(auth.token.token);
+        return { token: auth.token.token, expiresAt: expiresAt ?? lifetime, obtainedAt: now() };
       }
       case 'userpass':
         return this.fetchToken('/auth/userpass', { 'X-Rucio-Username': auth.username, 'X-Rucio-Password': auth.password });
@@ -120,6 +140,21 @@ export class TokenSession {
         return this.fetchToken('/auth/x509', {});
       }
     }
+  }
+
+  /** GET /auth/validate: 200 with the token's account and lifetime, 401 CannotAuthenticate when refused. */
+  private async validate(token: string): Promise<Date | null> {
+    const { transport, authUrl, account, vo, userAgent } = this.options;
+    const path = '/auth/validate';
+    const res = await transport.send({
+      method: 'GET', url: authUrl(path),
+      headers: { 'User-Agent': userAgent, 'X-Rucio-Account': account, 'X-Rucio-VO': vo, 'X-Rucio-Auth-Token': token },
+    });
+    if (res.status !== 200) {
+      if (res.status < 300) throw new RucioApiError(res.status, '', `unexpected answer ${res.status} to token validation`, 'GET', path);
+      throw this.annotateRefusal(apiError(res, 'GET', path, this.secrets()));
+    }
+    return validatedLifetime(res.body);
   }
 
   private async fetchToken(path: string, credentials: Record<string, string>): Promise<SessionToken> {

@@ -291,7 +291,7 @@ export class RucioClient {
       const error = apiError(res, method, path, this.session.secrets());
       const retry = attempt === 0 && authenticated && this.session.renewable
         && res.status === 401 && error.exceptionClass === 'CannotAuthenticate';
-      if (!retry) throw error;
+      if (!retry) throw this.session.annotateRefusal(error);
       this.session.invalidate();
     }
   }

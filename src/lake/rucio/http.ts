@@ -6,6 +6,7 @@ import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { RucioApiError } from '../errors.js';
+import { DEFAULT_RETRY, MAX_RETRY_ATTEMPTS, noteRetry, retryDelayMs, retrySafe, TRANSIENT_CODES, TRANSIENT_STATUSES, type RetryPolicy } from './retry.js';
 
 export interface TransportOptions {
   /** PEM trust anchors; empty means Node's default roots. */
@@ -16,6 +17,8 @@ export interface TransportOptions {
   insecure?: boolean;
   /** Whole request, from connect to the last byte of the answer. */
   timeoutMs: number;
+  /** Retries of retry-safe calls after a transient failure (default DEFAULT_RETRY). */
+  retry?: RetryPolicy;
 }
 
 export interface HttpRequest {
@@ -30,6 +33,8 @@ export interface HttpResponse {
   statusMessage: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Set when a retry-safe call still had a transient answer after this many attempts. */
+  attempts?: number;
 }
 
 const MAX_REDIRECTS = 5;
@@ -54,8 +59,44 @@ export class HttpTransport {
     });
   }
 
-  /** Sends the request, following same-origin redirects (Rucio's whoami answers a relative 303). */
+  /**
+   * Sends the request; a retry-safe one (see retrySafe) is sent again after a transient
+   * answer (502/503/504) or a dropped connection, with bounded exponential backoff. The
+   * attempts are noted for the running operation, and named in the last error.
+   */
   async send(request: HttpRequest): Promise<HttpResponse> {
+    const policy = this.options.retry ?? DEFAULT_RETRY;
+    const attempts = retrySafe(request.method, request.url.pathname)
+      ? Math.max(1, Math.min(MAX_RETRY_ATTEMPTS, Math.floor(policy.attempts))) : 1;
+    const seen: string[] = [];
+    const what = `${request.method} ${request.url.pathname}`;
+    for (let attempt = 1; ; attempt++) {
+      let response: HttpResponse | undefined;
+      let failure: NodeJS.ErrnoException | undefined;
+      try {
+        response = await this.sendFollowing(request);
+      } catch (e) {
+        failure = e as NodeJS.ErrnoException;
+      }
+      const transient = response ? TRANSIENT_STATUSES.has(response.status) : TRANSIENT_CODES.has(String(failure?.code ?? ''));
+      if (!transient || attempt >= attempts) {
+        if (seen.length > 0) {
+          const outcome = response && !transient ? `${response.status}` : 'gave up';
+          noteRetry(`${what}: ${attempt} attempts (${[...seen, response ? String(response.status) : String(failure?.code)].join(', ')}): ${outcome}`);
+          if (failure) failure.message = `${failure.message} (after ${attempt} attempts: ${seen.join(', ')}, ${String(failure.code)})`;
+          if (response && transient) response.attempts = attempt;
+        }
+        if (failure) throw failure;
+        return response as HttpResponse;
+      }
+      seen.push(response ? String(response.status) : String(failure?.code));
+      const retryAfter = response?.headers['retry-after'];
+      await new Promise((r) => setTimeout(r, retryDelayMs(policy, attempt, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)));
+    }
+  }
+
+  /** Sends the request, following same-origin redirects (Rucio's whoami answers a relative 303). */
+  private async sendFollowing(request: HttpRequest): Promise<HttpResponse> {
     let current = request;
     for (let hop = 0; ; hop++) {
       const response = await this.sendOnce(current);
@@ -176,6 +217,7 @@ export function apiError(res: HttpResponse, method: string, path: string, secret
     exceptionMessage = header(res.headers, 'exceptionmessage');
   }
   if (!exceptionClass && !exceptionMessage) exceptionMessage = bodyHead(res.body) || res.statusMessage;
+  if (res.attempts) exceptionMessage = `${exceptionMessage} (after ${res.attempts} attempts)`;
   return new RucioApiError(res.status, exceptionClass, redact(exceptionMessage, secrets), method, path);
 }
 

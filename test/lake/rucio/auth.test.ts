@@ -2,7 +2,10 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { CredentialError, RucioApiError } from '../../../src/lake/errors.js';
 import { RucioClient, jwtExpiry, parseRucioDate, type RucioAuth } from '../../../src/lake/rucio/index.js';
-import { API, AUTH, replay, replayOffline } from './fixtures.js';
+import { decodeJwt } from 'jose';
+import { classify } from '../../../src/engine/classify.js';
+import { validatedLifetime } from '../../../src/lake/rucio/auth.js';
+import { API, AUTH, RECORDED_TOKEN, replay, replayOffline } from './fixtures.js';
 
 const PASSWORD = 'secret';
 
@@ -100,6 +103,7 @@ describe('401 CannotAuthenticate', () => {
 describe('bearer tokens', () => {
   it('sends the raw token as X-Rucio-Auth-Token without logging in, and does not retry a 401', async () => {
     const token = jwt({ sub: 'alice', exp: 1795568663 });
+    replay('auth-validate', { token });
     replay('scopes-list', { token });
     const bad = replay('error-bad-token', { token });
     const c = client(() => new Date('2026-11-25T00:04:23Z'), bearer(token, null));
@@ -108,12 +112,39 @@ describe('bearer tokens', () => {
     expect(error).toMatchObject({ status: 401, exceptionClass: 'CannotAuthenticate' });
     expect((error as Error).message).not.toContain(token);
     expect(bad.isDone()).toBe(true);
+    expect(pendingLogins()).toBe(0);
   });
 
-  it('takes the expiry from the exp claim', async () => {
+  it('asks the server to validate the token at authenticate (GET /auth/validate), as a login does', async () => {
     const token = jwt({ sub: 'alice', exp: 1795568663 });
+    const validate = replay('auth-validate', { token });
     const c = client(() => new Date('2026-11-25T00:04:23Z'), bearer(token, null));
+    // The expiry comes from the exp claim.
     await expect(c.authenticate()).resolves.toEqual({ expiresAt: new Date(1795568663 * 1000) });
+    expect(validate.isDone()).toBe(true);
+  });
+
+  it('takes an opaque token\'s expiry from the lifetime the server validated', async () => {
+    replay('auth-validate');
+    const c = client(() => new Date('2026-11-25T00:04:23Z'), bearer(RECORDED_TOKEN, null));
+    await expect(c.authenticate()).resolves.toEqual({ expiresAt: new Date('2026-11-25T01:04:23Z') });
+    expect(validatedLifetime("{'lifetime': datetime.datetime(2026, 1, 2, 3, 4, 5, 6)}")).toEqual(new Date('2026-01-02T03:04:05Z'));
+    expect(validatedLifetime('{}')).toBeNull();
+  });
+
+  it('names the token\'s iss, aud, scope and exp (never the token) when the catalogue refuses it', async () => {
+    const token = jwt({ sub: 'alice', iss: 'https://iam.example', aud: ['rucio', 'other'], scope: 'openid storage.read:/', exp: 1795568663 });
+    replay('auth-validate', { token });
+    replay('error-bad-token', { token });
+    const c = client(() => new Date('2026-11-25T00:04:23Z'), {
+      method: 'token', token: { token, claims: decodeJwt(token), expiresAt: new Date(1795568663 * 1000), source: '/tmp/bt_u1' },
+    });
+    const error: unknown = await c.whoami().catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      'GET /accounts/whoami: 401 CannotAuthenticate: Cannot authenticate with given credentials '
+      + '(token exp=2026-11-25T01:04:23.000Z iss=https://iam.example aud=rucio,other scope="openid storage.read:/")',
+    );
+    expect(classify(error).errorClass).toBe('auth_invalid');
   });
 
   it('refuses an expired token before sending anything', async () => {
@@ -147,9 +178,10 @@ describe('secrets in errors', () => {
   it('keeps the code of a network error and scrubs its message', async () => {
     const time = clock('2026-11-25T00:04:23Z');
     replay('auth-userpass');
-    nock(API).get('/scopes/').replyWithError(networkError('ECONNRESET', 'socket hang up after root-ddmlab-unknown-125bf0b5da2b4da7bf60c9bff709d936'));
+    // A dropped GET is sent again: three attempts in all.
+    nock(API).get('/scopes/').times(3).replyWithError(networkError('ECONNRESET', 'socket hang up after root-ddmlab-unknown-125bf0b5da2b4da7bf60c9bff709d936'));
     const error: unknown = await client(time.now).listScopes().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'ECONNRESET', message: 'socket hang up after <redacted>' });
+    expect(error).toMatchObject({ code: 'ECONNRESET', message: 'socket hang up after <redacted> (after 3 attempts: ECONNRESET, ECONNRESET, ECONNRESET)' });
     expect((error as Error).stack).not.toContain('125bf0b5da2b4da7bf60c9bff709d936');
   });
 

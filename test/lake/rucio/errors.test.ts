@@ -120,14 +120,15 @@ describe('Rucio error answers become RucioApiError with the server exception', (
 
 describe('error answers without a JSON body', () => {
   it('falls back to the ExceptionClass/ExceptionMessage headers', async () => {
-    nock(API).get('/scopes/').reply(503, 'Service Unavailable', { ExceptionClass: 'DatabaseException', ExceptionMessage: 'pool exhausted' });
+    // A GET is retried after a 503 (three attempts in all).
+    nock(API).get('/scopes/').times(3).reply(503, 'Service Unavailable', { ExceptionClass: 'DatabaseException', ExceptionMessage: 'pool exhausted' });
     const error = await rejection(client().listScopes());
-    expect(error).toMatchObject({ status: 503, exceptionClass: 'DatabaseException', exceptionMessage: 'pool exhausted' });
+    expect(error).toMatchObject({ status: 503, exceptionClass: 'DatabaseException', exceptionMessage: 'pool exhausted (after 3 attempts)' });
   });
 
   it("keeps an empty class and the body's head for a proxy's error page", async () => {
-    nock(API).get('/scopes/').reply(502, '<html>\n<body><h1>502 Bad Gateway</h1></body>\n</html>', { 'Content-Type': 'text/html' });
+    nock(API).get('/scopes/').times(3).reply(502, '<html>\n<body><h1>502 Bad Gateway</h1></body>\n</html>', { 'Content-Type': 'text/html' });
     const error = await rejection(client().listScopes());
-    expect(error).toMatchObject({ status: 502, exceptionClass: '', exceptionMessage: '<html> <body><h1>502 Bad Gateway</h1></body> </html>' });
+    expect(error).toMatchObject({ status: 502, exceptionClass: '', exceptionMessage: '<html> <body><h1>502 Bad Gateway</h1></body> </html> (after 3 attempts)' });
   });
 });

@@ -44,11 +44,13 @@ export function replay(name: string, options: ReplayOptions = {}): nock.Scope {
   const exchange = loadExchange(name);
   const { request, response } = exchange;
   const isAuth = request.path.startsWith('/auth/');
+  // /auth/validate is the one auth call that carries the token it asks about.
+  const isLogin = isAuth && request.path !== '/auth/validate';
   const reqheaders: Record<string, string> = {};
   for (const [key, value] of Object.entries(request.headers)) {
     // Logins never carry a token, even where the recording's curl sent a stale one.
     if (value === '<token>') {
-      if (!isAuth) reqheaders[key] = options.token ?? RECORDED_TOKEN;
+      if (!isLogin) reqheaders[key] = options.token ?? RECORDED_TOKEN;
     } else {
       reqheaders[key] = value;
     }
