@@ -10,6 +10,7 @@ import type { Reply } from './http.js';
 import { created, emptyOk, jsonReply, streamReply } from './http.js';
 import { registerReplicas } from './replicas.js';
 import type { Route } from './router.js';
+import { JSON_ONLY, STREAM_ONLY } from './router.js';
 import { createRule, ruleOptions } from './rule-create.js';
 import type { RuleRow } from './rule-engine.js';
 import { reconcileRulesAbove } from './rule-engine.js';
@@ -170,14 +171,14 @@ function setStatus(ctx: RequestContext): Reply {
 }
 
 export const didRoutes: Route[] = [
-  { method: 'GET', pattern: '/dids/*did/meta', handler: getMeta },
+  { method: 'GET', pattern: '/dids/*did/meta', handler: getMeta, accept: JSON_ONLY },
   { method: 'POST', pattern: '/dids/*did/meta', handler: setMetaBulk },
   { method: 'POST', pattern: '/dids/*did/meta/:key', handler: setMetaKey },
-  { method: 'GET', pattern: '/dids/*did/dids', handler: listContent },
+  { method: 'GET', pattern: '/dids/*did/dids', handler: listContent, accept: STREAM_ONLY },
   { method: 'POST', pattern: '/dids/*did/dids', handler: attach },
   { method: 'DELETE', pattern: '/dids/*did/dids', handler: detach },
-  { method: 'GET', pattern: '/dids/*did/rules', handler: didRules },
+  { method: 'GET', pattern: '/dids/*did/rules', handler: didRules, accept: STREAM_ONLY },
   { method: 'PUT', pattern: '/dids/*did/status', handler: setStatus },
-  { method: 'GET', pattern: '/dids/*did', handler: getDid },
+  { method: 'GET', pattern: '/dids/*did', handler: getDid, accept: JSON_ONLY },
   { method: 'POST', pattern: '/dids/*did', handler: addDid },
 ];

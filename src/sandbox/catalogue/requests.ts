@@ -8,6 +8,7 @@ import { rucioDate } from './format.js';
 import type { Reply } from './http.js';
 import { jsonReply } from './http.js';
 import type { Route } from './router.js';
+import { JSON_ONLY } from './router.js';
 import { requireRse, rseById } from './rse-store.js';
 import type { ResolvedFile } from './did-store.js';
 
@@ -98,4 +99,4 @@ function getRequest(ctx: RequestContext): Reply {
   return jsonReply(requestObject(ctx.cat.db, row));
 }
 
-export const requestRoutes: Route[] = [{ method: 'GET', pattern: '/requests/*did/:rse', handler: getRequest }];
+export const requestRoutes: Route[] = [{ method: 'GET', pattern: '/requests/*did/:rse', handler: getRequest, accept: JSON_ONLY }];

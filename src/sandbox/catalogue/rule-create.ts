@@ -33,6 +33,8 @@ export interface RuleOptions {
   comment: string | null;
   priority: number;
   meta: string | null;
+  /** Left in INJECT for the judge-injector (core/rule.py add_rule). */
+  asynchronous: boolean;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -58,6 +60,7 @@ export function ruleOptions(caller: Caller, body: JsonObject): RuleOptions {
     comment: str(body.comment),
     priority: typeof body.priority === 'number' ? body.priority : 3,
     meta: str(body.meta),
+    asynchronous: asBool(body.asynchronous, false),
   };
   const mayAct = caller.admin || (o.account === caller.account && !o.locked && !o.ignoreAccountLimit);
   if (!mayAct) throw accessDenied(`Account ${caller.account} can not add replication rule`, 500);
@@ -133,11 +136,12 @@ export function createRule(cat: Catalogue, did: DidKey, o: RuleOptions): string 
   cat.db.prepare(`INSERT INTO rules (id, account, scope, name, did_type, state, rse_expression, rse_ids, copies, expires_at,
                   weight, locked, grouping, activity, notification, source_replica_expression, purge_replicas,
                   ignore_availability, ignore_account_limit, priority, comments, meta, created_at, updated_at)
-                  VALUES (?, ?, ?, ?, ?, 'OK', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .run(id, o.account, row.scope, row.name, row.did_type, o.rseExpression, JSON.stringify(chosen), o.copies,
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(id, o.account, row.scope, row.name, row.did_type, o.asynchronous ? 'INJECT' : 'OK', o.rseExpression, JSON.stringify(chosen), o.copies,
       o.lifetime === null ? null : now + o.lifetime * 1000, o.weight, o.locked ? 1 : 0, o.grouping, o.activity,
       NOTIFICATION[o.notify ?? 'N'] ?? 'NO', o.sourceReplicaExpression, o.purgeReplicas ? 1 : 0,
       o.ignoreAvailability ? 1 : 0, o.ignoreAccountLimit ? 1 : 0, o.priority, o.comment, o.meta, now, now);
-  lockFiles(cat, requireRule(cat.db, id), files);
+  // asynchronous: the rule answers INJECT with no locks until the judge-injector runs (expire()).
+  if (!o.asynchronous) lockFiles(cat, requireRule(cat.db, id), files);
   return id;
 }

@@ -20,7 +20,7 @@ import type { HeaderValue, Reply } from './http.js';
 import { flaskErrorPage, flaskReply, redirectReply } from './http.js';
 import { replicaRoutes } from './replicas.js';
 import { requestRoutes } from './requests.js';
-import { Router } from './router.js';
+import { Router, checkAccept } from './router.js';
 import { rseRoutes } from './rses.js';
 import { ruleRoutes } from './rules.js';
 
@@ -143,17 +143,20 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     }
     if (method === 'GET' && rawPath === '/auth/validate') return authValidate(cat, req.headers);
 
-    const token = header(req.headers, 'X-Rucio-Auth-Token');
-    if (!token) throw new RucioError(400, 'ValueError', 'Token must be set.');
-    const caller = await validateToken(cat, token);
-    if (!caller) throw new RucioError(401, 'CannotAuthenticate', 'Cannot authenticate with given credentials');
-
+    // Werkzeug routes before the blueprint's before_request runs: unknown URLs, wrong methods and
+    // slash redirects are answered without looking at the token (flaskapi/v1/common.py request_auth_env).
     const match = router.match(method, rawPath);
     if (match.kind === 'none' && !rawPath.endsWith('/') && router.match(method, `${rawPath}/`).kind !== 'none') {
       return redirectReply(308, `${rawPath}/${rawQuery ? `?${rawQuery}` : ''}`);
     }
     if (match.kind === 'none') return flaskErrorPage(404);
     if (match.kind === 'method') return flaskErrorPage(405);
+
+    const token = header(req.headers, 'X-Rucio-Auth-Token');
+    if (!token) throw new RucioError(400, 'ValueError', 'Token must be set.');
+    const caller = await validateToken(cat, token.trim()).catch(() => null);
+    if (!caller) throw new RucioError(401, 'CannotAuthenticate', 'Cannot authenticate with given credentials');
+    if (match.route.accept) checkAccept(header(req.headers, 'accept'), match.route.accept);
     const ctx = { cat, method, params: match.params, query: new URLSearchParams(rawQuery), headers: req.headers, body, caller };
     return db.transaction(() => match.route.handler(ctx))();
   };
