@@ -155,10 +155,12 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
       const state = outcome.ok ? 'A' : 'U';
       if (findReplica(db, q.dest_rse_id, q.scope, q.name)) setReplicaState(db, q.dest_rse_id, q.scope, q.name, state, now);
       replicaStateChanged(cat, q.dest_rse_id, q.scope, q.name, state, outcome.ok ? null : outcome.error);
+      // The conveyor-finisher archives a finished request (core/request.py archive_request): from now on
+      // it is read through /requests/history/..., no longer /requests/....
       db.prepare(`UPDATE requests SET started_at = COALESCE(?, started_at), transferred_at = COALESCE(?, transferred_at),
-                  bytes = COALESCE(?, bytes), retry_count = COALESCE(?, retry_count) WHERE id = ?`)
+                  bytes = COALESCE(?, bytes), retry_count = COALESCE(?, retry_count), archived_at = ? WHERE id = ?`)
         .run(report.startedAt?.getTime() ?? null, report.transferredAt?.getTime() ?? null, report.bytes ?? null,
-          report.retryCount ?? null, id);
+          report.retryCount ?? null, now, id);
     }),
     replicasToReap: (rse, graceSeconds = 0) => {
       const rseId = rse ? requireRse(db, rse, cat.vo).id : null;

@@ -14,13 +14,17 @@ import { authUserpass, authValidate, authX509, validateToken } from './auth.js';
 import type { Catalogue, JwtClaims } from './context.js';
 import { header } from './context.js';
 import { openDatabase } from './db.js';
+import { didBulkRoutes } from './did-bulk.js';
+import { didListingRoutes } from './did-listing.js';
 import { didRoutes } from './dids.js';
 import { RucioError, errorReply } from './errors.js';
 import type { HeaderValue, Reply } from './http.js';
 import { flaskErrorPage, flaskReply, redirectReply } from './http.js';
+import { replicaExtraRoutes } from './replica-extras.js';
 import { replicaRoutes } from './replicas.js';
 import { requestRoutes } from './requests.js';
 import { Router, checkAccept } from './router.js';
+import { rseExtraRoutes } from './rse-extras.js';
 import { rseRoutes } from './rses.js';
 import { ruleRoutes } from './rules.js';
 
@@ -117,7 +121,10 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600,
     verifyJwt: (token) => opts.verifyJwt(token),
   };
-  const router = new Router([...accountRoutes, ...rseRoutes, ...didRoutes, ...replicaRoutes, ...ruleRoutes, ...requestRoutes]);
+  // First match wins: the specific DID views come before /dids/<scope>/<name>, which takes any path.
+  const router = new Router([
+    ...accountRoutes, ...rseExtraRoutes, ...rseRoutes, ...didBulkRoutes, ...didListingRoutes, ...didRoutes, ...replicaExtraRoutes, ...replicaRoutes, ...ruleRoutes, ...requestRoutes,
+  ]);
   const peers = new WeakMap<TLSSocket, PeerIdentity>();
 
   const peerIdentity = (socket: TLSSocket): PeerIdentity => {

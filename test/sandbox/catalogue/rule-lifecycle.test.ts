@@ -69,7 +69,9 @@ describe('catalogue rules, replicas and collections', () => {
     t.handle.admin.markRequestSubmitted(request?.id as string, { sourceRse: 'SITE1_SCRATCHDISK', transfertool: 'sandbox' });
     t.handle.admin.completeRequest(request?.id as string, { ok: false, error: 'RequestErrMsg.TRANSFER_FAILED:checksum mismatch' });
     expect(await rule(id)).toMatchObject({ state: 'STUCK', locks_stuck_cnt: 1, error: 'RequestErrMsg.TRANSFER_FAILED:checksum mismatch' });
-    const shown = JSON.parse((await get('/requests/test/src1/SITE2_SCRATCHDISK')).body);
+    // The finisher archives a finished request (core/request.py archive_request): only the history has it.
+    expect((await get('/requests/test/src1/SITE2_SCRATCHDISK')).status).toBe(404);
+    const shown = JSON.parse((await get('/requests/history/test/src1/SITE2_SCRATCHDISK')).body);
     expect(shown).toMatchObject({ state: 'FAILED', source_rse: 'SITE1_SCRATCHDISK', err_msg: 'RequestErrMsg.TRANSFER_FAILED:checksum mismatch' });
     expect(t.handle.admin.getReplicaState('test', 'src1', 'SITE2_SCRATCHDISK')).toBe('UNAVAILABLE');
   });
@@ -91,7 +93,11 @@ describe('catalogue rules, replicas and collections', () => {
     expect(await rule(boxRule)).toMatchObject({ did_type: 'CONTAINER', state: 'REPLICATING', locks_replicating_cnt: 1 });
     const listed = lines((await post('/replicas/list', { dids: [{ scope: 'test', name: 'box' }] })).body);
     expect(listed.map((r) => r.name)).toEqual(['g1']);
-    expect(JSON.parse((await get('/dids/test/grow')).body)).toMatchObject({ length: 1, bytes: 5 });
+    // core/did.py get_did: an open dataset has no stored length/bytes; dynamic_depth resolves them, closing stores them.
+    expect(JSON.parse((await get('/dids/test/grow')).body)).toMatchObject({ open: true, length: null, bytes: null });
+    expect(JSON.parse((await get('/dids/test/grow?dynamic_depth=FILE')).body)).toMatchObject({ length: 1, bytes: 5 });
+    expect((await put('/dids/test/grow/status', { open: false })).status).toBe(200);
+    expect(JSON.parse((await get('/dids/test/grow')).body)).toMatchObject({ open: false, length: 1, bytes: 5 });
   });
 
   it('needs a PFN on a non-deterministic RSE and lists it back as registered', async () => {
