@@ -12,7 +12,6 @@ import { findReplica, setReplicaState } from './replica-store.js';
 import { requireRse, rseById } from './rse-store.js';
 import type { Route } from './router.js';
 import { JSON_ONLY, STREAM_ONLY } from './router.js';
-import { replicaStateChanged } from './rule-engine.js';
 
 /**
  * POST /replicas/tombstone (gateway/replica.py set_tombstone, core/replica.py set_tombstone): root/admin
@@ -79,7 +78,7 @@ const BAD_STATES: Record<string, string> = { B: 'BAD', D: 'DELETED', L: 'LOST', 
 
 /**
  * POST /replicas/bad (gateway/replica.py declare_bad_file_replicas): root only (perm_declare_bad_file_replicas);
- * replicas as {scope, name, rse} dicts. A known replica becomes BAD (its locks STUCK) and gets a BAD
+ * replicas as {scope, name, rse} dicts. A known replica becomes BAD (locks untouched) and gets a BAD
  * row; the answer (jsonify, 201) lists per RSE what was not declared.
  */
 function declareBad(ctx: RequestContext): Reply {
@@ -112,8 +111,8 @@ function declareBad(ctx: RequestContext): Reply {
     let declared = false;
     if (replica) {
       if (force || !already) {
+        // update_replicas_states: BAD changes the replica only; its locks stay as they are.
         setReplicaState(ctx.cat.db, rse.id, scope, name, 'D', now);
-        replicaStateChanged(ctx.cat, rse.id, scope, name, 'D', `Replica declared BAD by ${ctx.caller.account}`);
         declared = true;
       }
       if (!already) {

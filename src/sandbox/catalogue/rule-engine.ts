@@ -172,14 +172,15 @@ export function deleteRule(cat: Catalogue, ruleId: string): void {
 }
 
 /**
- * A replica changed state: AVAILABLE satisfies its locks, UNAVAILABLE/BAD makes waiting locks STUCK.
+ * A replica changed state: AVAILABLE satisfies its locks, UNAVAILABLE makes waiting locks STUCK.
  * Active requests for it are finished accordingly.
  */
 export function replicaStateChanged(cat: Catalogue, rseId: string, scope: string, name: string, state: ReplicaState, error: string | null): void {
   const now = cat.now();
   let lockState: LockState | null = null;
   if (state === 'A') lockState = 'OK';
-  else if (state === 'U' || state === 'D') lockState = 'STUCK';
+  // core/replica.py update_replicas_states: UNAVAILABLE fails waiting locks; BAD leaves locks to the necromancer.
+  else if (state === 'U') lockState = 'STUCK';
   if (lockState === null) return;
   const requestState = lockState === 'OK' ? 'DONE' : 'FAILED';
   cat.db.prepare(`UPDATE requests SET state = ?, err_msg = ?, updated_at = ?, transferred_at = CASE WHEN ? = 'DONE' THEN ? ELSE transferred_at END
