@@ -133,6 +133,21 @@ function localUsage(ctx: RequestContext): Reply {
   }));
 }
 
+/**
+ * GET /accounts/<a>/usage/global (GlobalUsage -> core/account_limit.py get_global_account_usage): one line per
+ * global limit; the sandbox has none, so an empty stream once permission and account are checked.
+ */
+function globalUsage(ctx: RequestContext): Reply {
+  const account = ctx.params.account as string;
+  if (!ctx.caller.admin && ctx.caller.account !== account) {
+    throw accessDenied(`Account ${ctx.caller.account} can not list global account usage. `);
+  }
+  if (!ctx.cat.db.prepare('SELECT 1 FROM accounts WHERE name = ?').get(account)) {
+    throw new RucioError(404, 'AccountNotFound', `Account ${account} does not exist`);
+  }
+  return streamReply([]);
+}
+
 function setLimit(ctx: RequestContext): Reply {
   const body = jsonObject(ctx.body);
   const bytes = param(body, 'bytes');
@@ -184,6 +199,8 @@ export const accountRoutes: Route[] = [
   { method: 'GET', pattern: '/accounts/:account/usage', handler: localUsage, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/accounts/:account/usage/local', handler: localUsage, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/accounts/:account/usage/local/:rse', handler: localUsage, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/usage/global', handler: globalUsage, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/usage/:rse', handler: localUsage, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/accounts/:account/rules', handler: accountRules, accept: STREAM_ONLY },
   { method: 'POST', pattern: '/accounts/:account/limits/local/:rse', handler: setLimit },
   { method: 'DELETE', pattern: '/accounts/:account/limits/local/:rse', handler: deleteLimit },

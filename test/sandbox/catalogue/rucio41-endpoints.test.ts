@@ -129,6 +129,10 @@ describe('the catalogue endpoints added after Rucio 41', () => {
     expect(usage[0]).toMatch(/^\{"rse_id": "[0-9a-f]{32}", "rse": "SITE-A", "bytes": 300, "files": 2, "bytes_limit": Infinity, "bytes_remaining": Infinity\}$/);
     expect(JSON.parse(usage[1] as string)).toEqual({ rse_id: expect.any(String), rse: 'SITE-B', bytes: 0, files: 0, bytes_limit: 5000, bytes_remaining: 5000 });
     expect((await get('/accounts/root/usage/local/SITE-A')).body).toContain('"bytes_limit": Infinity, "bytes_remaining": Infinity');
+    expect((await get('/accounts/root/usage/SITE-B')).body).toBe((await get('/accounts/root/usage/local/SITE-B')).body);
+    // GlobalUsage: one line per global limit, and the sandbox keeps none.
+    expect([(await get('/accounts/root/usage/global')).status, (await get('/accounts/root/usage/global')).body]).toEqual([200, '']);
+    expect((await get('/accounts/nobody/usage/global')).status).toBe(404);
     const others = await get('/accounts/root/usage/local', carol);
     expect([others.status, others.headers.exceptionclass]).toEqual([401, 'AccessDenied']);
     expect(lines((await get('/accounts/carol/usage/local', carol)).body)).toEqual([
