@@ -3,7 +3,9 @@
 import type { JsonObject, RequestContext } from './context.js';
 import { asBool } from './context.js';
 import type { DidRow } from './did-store.js';
-import { children, requireDid } from './did-store.js';
+import { children, findDid, requireDid } from './did-store.js';
+import type { RuleRow } from './rule-engine.js';
+import { ruleObject } from './rules.js';
 import { RucioError } from './errors.js';
 import type { Reply } from './http.js';
 import { streamReply } from './http.js';
@@ -108,7 +110,37 @@ function searchDids(ctx: RequestContext): Reply {
     : d.name)));
 }
 
+/** list_associated_rules_for_file (core/rule.py): the rules holding a lock on this file, each with its DID's bytes. */
+function associatedRules(ctx: RequestContext): Reply {
+  const { scope, name } = didOf(ctx);
+  requireDid(ctx.cat.db, scope, name);
+  const rules = ctx.cat.db.prepare(`SELECT DISTINCT r.* FROM rules r JOIN locks l ON l.rule_id = r.id
+                                    WHERE l.scope = ? AND l.name = ? ORDER BY r.created_at, r.rowid`).all(scope, name) as RuleRow[];
+  return streamReply(rules.map((r) => ({ ...ruleObject(ctx.cat.db, r), bytes: findDid(ctx.cat.db, r.scope, r.name)?.bytes ?? null })));
+}
+
+/**
+ * Views Rucio 41 has and the sandbox does not implement: a clear 501 (as Rucio's own 'NotImplemented'
+ * for estimate_ttc) instead of the DataIdentifierNotFound that /dids/<path:scope_name> would give.
+ */
+const notImplemented = (view: string) => (): Reply => {
+  throw new RucioError(501, 'NotImplemented', `${view} (lib/rucio/web/rest/flaskapi/v1/dids.py) is not implemented by the sandbox catalogue`);
+};
+
 export const didListingRoutes: Route[] = [
+  { method: 'GET', pattern: '/dids/*did/associated_rules', handler: associatedRules, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/dids/*did/dids/history', handler: notImplemented('AttachmentHistory') },
+  { method: 'GET', pattern: '/dids/*did/follow', handler: notImplemented('Follow') },
+  { method: 'POST', pattern: '/dids/*did/follow', handler: notImplemented('Follow') },
+  { method: 'DELETE', pattern: '/dids/*did/follow', handler: notImplemented('Follow') },
+  { method: 'DELETE', pattern: '/dids/*did/meta', handler: notImplemented('Meta.delete') },
+  { method: 'GET', pattern: '/dids/:guid/guid', handler: notImplemented('GUIDLookup') },
+  { method: 'GET', pattern: '/dids/new', handler: notImplemented('NewDIDs') },
+  { method: 'POST', pattern: '/dids/bulkfiles', handler: notImplemented('BulkFiles') },
+  { method: 'POST', pattern: '/dids/bulkmeta', handler: notImplemented('BulkDIDsMeta') },
+  { method: 'POST', pattern: '/dids/bulkdidsmeta', handler: notImplemented('BulkDIDsMeta') },
+  { method: 'POST', pattern: '/dids/resurrect', handler: notImplemented('Resurrect') },
+  { method: 'POST', pattern: '/dids/sample', handler: notImplemented('Sample') },
   { method: 'GET', pattern: '/dids/:scope/dids/search', handler: searchDids, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/dids/*did/files', handler: listFiles, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/dids/*did/parents', handler: listParents, accept: STREAM_ONLY },

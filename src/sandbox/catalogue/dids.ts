@@ -194,6 +194,8 @@ export const didRoutes: Route[] = [
   { method: 'DELETE', pattern: '/dids/*did/dids', handler: detach },
   { method: 'GET', pattern: '/dids/*did/rules', handler: didRules, accept: STREAM_ONLY },
   { method: 'PUT', pattern: '/dids/*did/status', handler: setStatus },
+  // The blueprint maps GET on /<path:scope_name>/status to DIDs.get as well.
+  { method: 'GET', pattern: '/dids/*did/status', handler: getDid, accept: JSON_ONLY },
   { method: 'GET', pattern: '/dids/*did', handler: getDid, accept: JSON_ONLY },
   { method: 'POST', pattern: '/dids/*did', handler: addDid },
 ];
