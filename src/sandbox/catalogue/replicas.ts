@@ -108,14 +108,27 @@ function addReplicas(ctx: RequestContext): Reply {
   return created();
 }
 
+/**
+ * PUT /replicas (flaskapi/v1/replicas.py Replicas.put -> gateway/replica.py update_replicas_states): the files
+ * are validated as 'dids'; only root/admin may change states (perm_update_replicas_states); the view catches
+ * AccessDenied only, so an unknown RSE or replica is a 500.
+ */
 function updateReplicas(ctx: RequestContext): Reply {
   const body = jsonObject(ctx.body);
-  const rse = requireRse(ctx.cat.db, String(param(body, 'rse')), ctx.cat.vo);
+  const rseName = String(param(body, 'rse'));
   const files = param(body, 'files');
-  if (!Array.isArray(files)) throw new RucioError(400, 'TypeError', "'files' must be a list");
+  if (!Array.isArray(files)) throw new RucioError(500, 'TypeError', "'files' must be a list");
+  validateSchema('dids', DIDS, files.map((f) => (f !== null && typeof f === 'object' ? { ...(f as JsonObject), type: 'FILE' } : f)), 500);
   const list = files as JsonObject[];
-  if (!ownsScopes(ctx.cat, ctx.caller, list.map((f) => String(f.scope)))) {
-    throw accessDenied(`Account ${ctx.caller.account} can not update file replicas state on ${rse.name}`);
+  let rse: RseRow;
+  try {
+    rse = requireRse(ctx.cat.db, rseName, ctx.cat.vo);
+  } catch (e) {
+    if (e instanceof RucioError) throw new RucioError(500, e.exceptionClass, e.message);
+    throw e;
+  }
+  if (!ctx.caller.admin) {
+    throw accessDenied(`Account ${ctx.caller.account} can not update file replicas state on ${rseName}. `);
   }
   const now = ctx.cat.now();
   for (const f of list) {

@@ -56,13 +56,15 @@ export function ruleOptions(caller: Caller, body: JsonObject): RuleOptions {
     notify: str(body.notify),
     purgeReplicas: asBool(body.purge_replicas, false),
     ignoreAvailability: asBool(body.ignore_availability, false),
-    ignoreAccountLimit: asBool(body.ignore_account_limit, false),
+    // AllRule.post (flaskapi/v1/rules.py) does not pass ignore_account_limit on: a body cannot set it.
+    ignoreAccountLimit: false,
     comment: str(body.comment),
     priority: typeof body.priority === 'number' ? body.priority : 3,
     meta: str(body.meta),
     asynchronous: asBool(body.asynchronous, false),
   };
-  const mayAct = caller.admin || (o.account === caller.account && !o.locked && !o.ignoreAccountLimit);
+  // perm_add_rule (lib/rucio/core/permission/generic.py): one's own account and not locked, or root/admin.
+  const mayAct = caller.admin || (o.account === caller.account && !o.locked);
   if (!mayAct) throw accessDenied(`Account ${caller.account} can not add replication rule`, 500);
   if (o.copies < 1) throw new RucioError(409, 'InvalidReplicationRule', 'The copies value must be a positive integer');
   return o;

@@ -123,6 +123,16 @@ describe('the catalogue behaving as Rucio 41 where the sandbox used to differ', 
     expect([upd.status, upd.headers.exceptionclass]).toEqual([401, 'AccessDenied']);
   });
 
+  it('ignores ignore_account_limit in a rule body and answers an unknown RSE in PUT /replicas with 500', async () => {
+    // flaskapi/v1/rules.py AllRule.post passes no ignore_account_limit; Replicas.put catches only AccessDenied.
+    t.handle.admin.setAccountLimit('bob', 'SITE-TMP', 1);
+    await post('/replicas', { rse: 'SITE_SCRATCHDISK', files: [{ scope: 'user.bob', name: 'big', bytes: 50, adler32: '00000032' }] }, bob);
+    const over = await post('/rules/', { dids: [{ scope: 'user.bob', name: 'big' }], copies: 1, rse_expression: 'SITE-TMP', account: 'bob', ignore_account_limit: true }, bob);
+    expect([over.status, over.headers.exceptionclass]).toEqual([409, 'InsufficientAccountLimit']);
+    const unknown = await call(t, 'PUT', '/replicas', { token: root, body: { rse: 'NOWHERE', files: [{ scope: 'test', name: 'orphan', state: 'A' }] } });
+    expect([unknown.status, unknown.headers.exceptionclass]).toEqual([500, 'RSENotFound']);
+  });
+
   it('answers a rule id that is not a UUID with 500 RucioException, and accepts a dashed one', async () => {
     // lib/rucio/db/sqla/types.py GUID.process_bind_param (uuid.UUID), core/rule.py get_rule.
     const bad = await get('/rules/not-a-rule');

@@ -55,7 +55,10 @@ describe('catalogue rules, replicas and collections', () => {
     expect(await rule(id)).toMatchObject({ state: 'REPLICATING', locks_replicating_cnt: 1, expires_at: 'Wed, 25 Nov 2026 00:14:20 UTC' });
     expect(t.handle.admin.listRequests().filter((q) => q.ruleId === id)).toEqual([]);
 
-    const done = await put('/replicas', { rse: 'SITE1_SCRATCHDISK', files: [{ scope: 'user.alice', name: 'up1', state: 'A' }] }, alice);
+    // perm_update_replicas_states (lib/rucio/core/permission/generic.py): only root/admin may flip the state.
+    const refused = await put('/replicas', { rse: 'SITE1_SCRATCHDISK', files: [{ scope: 'user.alice', name: 'up1', state: 'A' }] }, alice);
+    expect([refused.status, refused.headers.exceptionclass]).toEqual([401, 'AccessDenied']);
+    const done = await put('/replicas', { rse: 'SITE1_SCRATCHDISK', files: [{ scope: 'user.alice', name: 'up1', state: 'A' }] });
     expect([done.status, done.body]).toEqual([200, '']);
     expect(await rule(id)).toMatchObject({ state: 'OK', locks_ok_cnt: 1 });
     expect(JSON.parse((await get('/dids/user.alice/up1/meta')).body).guid).toBe('a1b2c3d4000011112222333344445555');
