@@ -14,7 +14,7 @@ import { JSON_ONLY, STREAM_ONLY } from './router.js';
 import { createRule, ruleOptions } from './rule-create.js';
 import type { RuleRow } from './rule-engine.js';
 import { reconcileRulesAbove } from './rule-engine.js';
-import { ruleObject } from './rules.js';
+import { listedRule } from './rules.js';
 import { DID, DIDS, validateSchema } from './schema.js';
 
 const didOf = (ctx: RequestContext): DidKey => ({ scope: ctx.params.scope as string, name: ctx.params.name as string });
@@ -162,7 +162,7 @@ function didRules(ctx: RequestContext): Reply {
   const { scope, name } = didOf(ctx);
   requireDid(ctx.cat.db, scope, name);
   const rules = ctx.cat.db.prepare('SELECT * FROM rules WHERE scope = ? AND name = ? ORDER BY created_at, rowid').all(scope, name) as RuleRow[];
-  return streamReply(rules.map((r) => ({ ...ruleObject(ctx.cat.db, r), bytes: null })));
+  return streamReply(rules.map((r) => listedRule(ctx.cat.db, r)));
 }
 
 function setStatus(ctx: RequestContext): Reply {

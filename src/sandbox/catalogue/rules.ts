@@ -30,6 +30,12 @@ export function ruleObject(db: Db, r: RuleRow): Record<string, unknown> {
   };
 }
 
+/** A rule as core/rule.py list_rules yields it: with its DID's stored bytes (null for an open collection). */
+export function listedRule(db: Db, r: RuleRow): Record<string, unknown> {
+  const did = db.prepare('SELECT bytes FROM dids WHERE scope = ? AND name = ?').get(r.scope, r.name) as { bytes: number | null } | undefined;
+  return { ...ruleObject(db, r), bytes: did?.bytes ?? null };
+}
+
 function addRules(ctx: RequestContext): Reply {
   const body = jsonObject(ctx.body);
   const dids = param(body, 'dids');
@@ -148,7 +154,7 @@ export function listRulesWhere(ctx: RequestContext, fixed: Record<string, string
   }
   const sql = `SELECT * FROM rules ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, rowid`;
   const rules = ctx.cat.db.prepare(sql).all(...args) as RuleRow[];
-  return streamReply(rules.map((r) => ({ ...ruleObject(ctx.cat.db, r), bytes: null })));
+  return streamReply(rules.map((r) => listedRule(ctx.cat.db, r)));
 }
 
 function listRules(ctx: RequestContext): Reply {

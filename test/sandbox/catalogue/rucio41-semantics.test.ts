@@ -195,5 +195,7 @@ describe('the catalogue behaving as Rucio 41 where the sandbox used to differ', 
     expect(t.handle.admin.expire().injected).toEqual([id]);
     expect(JSON.parse((await get(`/rules/${id}`)).body)).toMatchObject({ state: 'REPLICATING', locks_replicating_cnt: 1 });
     expect(lines((await get('/rules/?state=I')).body)).toEqual([]);
+    // core/rule.py list_rules adds the DID's bytes: a file's size here.
+    expect(lines((await get('/dids/test/async1/rules')).body)[0]).toMatchObject({ id, bytes: 2 });
   });
 });
