@@ -66,6 +66,18 @@ describe('the catalogue behaving as Rucio 41 where the sandbox used to differ', 
     t.clock.now = start;
   });
 
+  it('offers the reaper only what Rucio\'s reaper takes: passed tombstone, no lock, A/U/BAD, deletion allowed', async () => {
+    // core/replica.py list_and_mark_unlocked_replicas; daemons/reaper/reaper.py skips RSEs without availability_delete.
+    await post('/replicas', { rse: 'SITE-TMP', files: [{ scope: 'test', name: 'copying', bytes: 1, adler32: '00000001', state: 'C' }] });
+    const start = t.clock.now;
+    t.clock.now = new Date(start.getTime() + 2 * HOUR_MS);
+    expect(t.handle.admin.replicasToReap('SITE-TMP').map((r) => r.name)).toEqual(['temp']);
+    t.handle.admin.setRseAvailability('SITE-TMP', { delete: false });
+    expect(t.handle.admin.replicasToReap('SITE-TMP')).toEqual([]);
+    t.handle.admin.setRseAvailability('SITE-TMP', { delete: true });
+    t.clock.now = start;
+  });
+
   it('refuses a per-file tombstone on registration: the dids schema has no such property', async () => {
     // lib/rucio/common/schema/generic.py DID (additionalProperties: false), gateway/replica.py add_replicas.
     const a = await post('/replicas', { rse: 'SITE-DISK', files: [{ scope: 'test', name: 'tomb', bytes: 1, adler32: '00000001', tombstone: '1970-01-01' }] });
