@@ -8,7 +8,7 @@ import { flaskJson, rucioDate } from './format.js';
 import type { Reply } from './http.js';
 import { streamReply } from './http.js';
 import type { ReplicaRow } from './replica-store.js';
-import { findReplica, setReplicaState } from './replica-store.js';
+import { findReplica, replicaPfns, setReplicaState } from './replica-store.js';
 import { requireRse, rseById } from './rse-store.js';
 import type { Route } from './router.js';
 import { JSON_ONLY, STREAM_ONLY } from './router.js';
@@ -78,7 +78,7 @@ const BAD_STATES: Record<string, string> = { B: 'BAD', D: 'DELETED', L: 'LOST', 
 
 /**
  * POST /replicas/bad (gateway/replica.py declare_bad_file_replicas): root only (perm_declare_bad_file_replicas);
- * replicas as {scope, name, rse} dicts. A known replica becomes BAD (locks untouched) and gets a BAD
+ * replicas as {scope, name, rse} dicts or as PFNs. A known replica becomes BAD (locks untouched) and gets a BAD
  * row; the answer (jsonify, 201) lists per RSE what was not declared.
  */
 function declareBad(ctx: RequestContext): Reply {
@@ -88,10 +88,11 @@ function declareBad(ctx: RequestContext): Reply {
   const force = asBool(body.force, false);
   const out: Record<string, string[]> = {};
   if (replicas.length === 0) return { status: 201, headers: { 'Content-Type': 'application/json' }, body: '{}\n' };
-  if (replicas.some((r) => typeof r === 'string')) {
-    throw new RucioError(500, 'InvalidType', 'The sandbox declares bad replicas by scope, name and rse only');
+  const asPfns = typeof replicas[0] === 'string';
+  if (replicas.some((r) => (typeof r === 'string') !== asPfns)) {
+    throw new RucioError(500, 'InvalidType', 'The replicas must be specified either as a list of PFNs (strings) or list of dicts');
   }
-  const list = replicas as JsonObject[];
+  const list = asPfns ? pfnsToReplicas(ctx, replicas as string[]) : (replicas as JsonObject[]);
   for (const r of list) {
     if (!('name' in r) || !('scope' in r) || !('rse' in r)) {
       throw new RucioError(500, 'InvalidType', 'The replica dictionary must include scope and either rse (name) or rse_id');
@@ -124,6 +125,20 @@ function declareBad(ctx: RequestContext): Reply {
     if (!declared) (out[rse.name] ??= []).push(already ? `${scope}:${name} Already declared` : `(${scope}, '${name}') Unknown replica`);
   });
   return { status: 201, headers: { 'Content-Type': 'application/json' }, body: `${flaskJson(out)}\n` };
+}
+
+/** replica.get_pfn_to_rse: each PFN must be one of a known replica's; any unknown one fails the call. */
+function pfnsToReplicas(ctx: RequestContext, pfns: string[]): JsonObject[] {
+  const db = ctx.cat.db;
+  const all = db.prepare('SELECT * FROM replicas').all() as ReplicaRow[];
+  const byPfn = new Map<string, JsonObject>();
+  for (const r of all) {
+    const rse = rseById(db, r.rse_id);
+    for (const p of replicaPfns(db, rse, r.scope, r.name, r.path)) byPfn.set(p.pfn, { scope: r.scope, name: r.name, rse: rse.name });
+  }
+  const found = pfns.map((p) => byPfn.get(p));
+  if (found.some((f) => f === undefined)) throw new RucioError(404, 'ReplicaNotFound', 'Not all replicas found');
+  return found as JsonObject[];
 }
 
 /** GET /replicas/bad/states (core/replica.py list_bad_replicas_status), filtered by state letter/name, rse, limit. */

@@ -204,6 +204,12 @@ describe('the catalogue endpoints added after Rucio 41', () => {
       scope: 'test', name: 'f1', rse: 'SITE-A', rse_id: expect.any(String), state: 'BAD', created_at: expect.any(String), updated_at: expect.any(String) }]);
     const again = await post('/replicas/bad', { replicas: [{ scope: 'test', name: 'f1', rse: 'SITE-A' }] });
     expect(again.body).toBe('{"SITE-A":["test:f1 Already declared"]}\n');
+    // As PFNs (replica.get_pfn_to_rse): a known one is declared, an unknown one fails the whole call.
+    const [listed] = lines((await post('/replicas/list', { dids: [{ scope: 'test', name: 'f2' }] })).body);
+    const pfn = Object.keys(listed?.pfns as object)[0] as string;
+    expect([(await post('/replicas/bad', { pfns: [pfn] })).status, t.handle.admin.getReplicaState('test', 'f2', 'SITE-A')]).toEqual([201, 'BAD']);
+    const unknown = await post('/replicas/bad', { pfns: ['https://storage.test:8443/site-a/nothing'] });
+    expect([unknown.status, unknown.headers.exceptionmessage]).toEqual([404, 'Not all replicas found']);
   });
 
   it('GET /requests/list and /requests/history/list give the transfers between two RSEs with their times', async () => {
