@@ -31,7 +31,7 @@ function didList(v: unknown): DidKey[] {
 
 /** Attaches children (registering them as replicas first when an RSE is given) and re-evaluates rules. */
 export function attachContent(ctx: RequestContext, parent: DidRow, dids: unknown, rse: unknown, ignoreDuplicate = false): void {
-  if (typeof rse === 'string' && Array.isArray(dids)) registerReplicas(ctx.cat, ctx.caller, rse, dids, false);
+  if (typeof rse === 'string' && Array.isArray(dids)) registerReplicas(ctx.cat, ctx.caller, rse, dids, false, true);
   attachDids(ctx.cat.db, parent, didList(dids), ctx.cat.now(), ignoreDuplicate);
   reconcileRulesAbove(ctx.cat, parent.scope, parent.name);
 }

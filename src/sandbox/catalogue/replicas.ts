@@ -58,17 +58,21 @@ export function mayAddReplicas(caller: Caller, rseName: string): boolean {
  * RSE's tombstone_delay attribute (the REST schema refuses a per-file tombstone), so an
  * unruled replica stays AVAILABLE and the reaper never takes it.
  */
-export function registerReplicas(cat: Catalogue, caller: Caller, rseName: string, files: unknown, ignoreAvailability: boolean): void {
+export function registerReplicas(
+  cat: Catalogue, caller: Caller, rseName: string, files: unknown, ignoreAvailability: boolean, viaAttach = false,
+): void {
   // gateway/replica.py add_replicas marks every entry a FILE before validating it against 'dids'.
   const typed = Array.isArray(files) ? files.map((f) => (f !== null && typeof f === 'object' ? { ...(f as JsonObject), type: 'FILE' } : f)) : files;
   validateSchema('dids', DIDS, typed, 500);
   const list = files as JsonObject[];
   const rse = requireRse(cat.db, rseName, cat.vo);
-  if (!mayAddReplicas(caller, rse.name)) {
+  // An attachment with an RSE (core/did.py __add_files_to_dataset) calls core add_replicas directly: only
+  // attach_dids was checked, so neither perm_add_replicas nor add_dids applies.
+  if (!viaAttach && !mayAddReplicas(caller, rse.name)) {
     throw accessDenied(`Account ${caller.account} can not add file replicas on ${rse.name}. `);
   }
   const newFiles = list.filter((f) => !findDid(cat.db, String(f.scope), String(f.name)));
-  if (newFiles.length && !ownsScopes(cat, caller, newFiles.map((f) => f.scope as string))) {
+  if (!viaAttach && newFiles.length && !ownsScopes(cat, caller, newFiles.map((f) => f.scope as string))) {
     const repr = pyRepr(newFiles.map((f) => ({ ...f, type: 'FILE' })));
     throw accessDenied('Operation involves the following new files which will require the creation of new DIDs:\n' +
       `${repr}\nHowever, account ${caller.account} can not add file DIDs on ${rse.name}`);

@@ -99,6 +99,14 @@ describe('the catalogue behaving as Rucio 41 where the sandbox used to differ', 
     expect(t.handle.admin.listReplicas('user.bob', 'b1')[0]?.tombstone?.getTime()).toBe(0);
   });
 
+  it('lets a plain account register replicas anywhere through an attachment with an RSE', async () => {
+    // core/did.py __add_files_to_dataset calls core add_replicas directly: only perm_attach_dids was checked.
+    expect((await post('/dids/user.bob/bobs-ds', { type: 'DATASET' }, bob)).status).toBe(201);
+    const a = await post('/dids/user.bob/bobs-ds/dids', { rse: 'SITE-DISK', dids: [{ scope: 'user.bob', name: 'b-att', bytes: 1, adler32: '00000001' }] }, bob);
+    expect(a.status, a.body).toBe(201);
+    expect(t.handle.admin.listReplicas('user.bob', 'b-att')).toEqual([expect.objectContaining({ rse: 'SITE-DISK', tombstone: null })]);
+  });
+
   it('refuses a tombstone on a locked replica (423) and on an unknown one (404)', async () => {
     // lib/rucio/core/replica.py set_tombstone; flaskapi/v1/replicas.py Tombstone.post.
     await addRule({ dids: [{ scope: 'test', name: 'orphan' }], copies: 1, rse_expression: 'SITE-DISK', account: 'root' });
