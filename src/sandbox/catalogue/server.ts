@@ -19,7 +19,7 @@ import { didListingRoutes } from './did-listing.js';
 import { didRoutes } from './dids.js';
 import { RucioError, errorReply } from './errors.js';
 import type { HeaderValue, Reply } from './http.js';
-import { flaskErrorPage, flaskReply, redirectReply } from './http.js';
+import { emptyOk, flaskErrorPage, flaskReply, redirectReply } from './http.js';
 import { replicaExtraRoutes } from './replica-extras.js';
 import { replicaRoutes } from './replicas.js';
 import { requestRoutes } from './requests.js';
@@ -152,6 +152,8 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
 
     // Werkzeug routes before the blueprint's before_request runs: unknown URLs, wrong methods and
     // slash redirects are answered without looking at the token (flaskapi/v1/common.py request_auth_env).
+    // A CORS preflight on a known URL: Flask adds OPTIONS to every rule and request_auth_env answers ('', 200).
+    if (method === 'OPTIONS' && router.match('GET', rawPath).kind !== 'none') return emptyOk();
     const match = router.match(method, rawPath);
     if (match.kind === 'none' && !rawPath.endsWith('/') && router.match(method, `${rawPath}/`).kind !== 'none') {
       return redirectReply(308, `${rawPath}/${rawQuery ? `?${rawQuery}` : ''}`);

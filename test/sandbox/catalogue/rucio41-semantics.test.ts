@@ -172,6 +172,8 @@ describe('the catalogue behaving as Rucio 41 where the sandbox used to differ', 
     const page = await call(t, 'GET', '/nowhere/at/all', {});
     expect([page.status, page.headers['content-type']]).toEqual([404, 'text/html; charset=utf-8']);
     expect((await call(t, 'PATCH', '/rules/', {})).status).toBe(405);
+    const preflight = await call(t, 'OPTIONS', '/rules/', { headers: { Origin: 'https://web.test' } });
+    expect([preflight.status, preflight.body, preflight.headers['access-control-allow-origin']]).toEqual([200, '', 'https://web.test']);
     const garbage = await call(t, 'GET', '/accounts/whoami', { token: 'a.b.c' });
     expect([garbage.status, garbage.headers.exceptionclass]).toEqual([401, 'CannotAuthenticate']);
   });
