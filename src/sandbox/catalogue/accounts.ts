@@ -5,8 +5,10 @@ import type { Db } from './db.js';
 import { RucioError, accessDenied } from './errors.js';
 import { isoSeconds } from './format.js';
 import type { Reply } from './http.js';
-import { created, emptyOk, flaskReply, jsonReply, redirectReply } from './http.js';
+import { created, emptyOk, flaskReply, jsonReply, redirectReply, streamReply } from './http.js';
 import type { Route } from './router.js';
+import { JSON_ONLY, STREAM_ONLY } from './router.js';
+import { listRulesWhere } from './rules.js';
 import { requireRse } from './rse-store.js';
 import { ACCOUNT, SCOPE, validateSchema } from './schema.js';
 
@@ -51,6 +53,11 @@ export function upsertAccountLimit(cat: Catalogue, account: string, rse: string,
                   ON CONFLICT (account, rse_id) DO UPDATE SET bytes = excluded.bytes`).run(account, rseRow.id, bytes);
 }
 
+/** GET /accounts/<a>/rules (flaskapi/v1/accounts.py Rules): list_replication_rules with account plus the query filters. */
+function accountRules(ctx: RequestContext): Reply {
+  return listRulesWhere(ctx, { account: ctx.params.account as string });
+}
+
 function whoami(ctx: RequestContext): Reply {
   return redirectReply(303, ctx.caller.account);
 }
@@ -63,17 +70,82 @@ function getAccount(ctx: RequestContext): Reply {
   });
 }
 
-function limitsOf(db: Db, account: string, rse?: string): Record<string, number> {
-  const rows = db.prepare(`SELECT r.name, l.bytes FROM account_limits l JOIN rses r ON r.id = l.rse_id
-                           WHERE l.account = ? ORDER BY r.name`).all(account) as { name: string; bytes: number }[];
-  return Object.fromEntries(rows.filter((r) => rse === undefined || r.name === rse).map((r) => [r.name, r.bytes]));
+/** core/account_limit.py: -1 is stored for "unlimited" and read back as float('inf'). */
+const limitValue = (bytes: number): number => (bytes === -1 ? Infinity : bytes);
+
+/** core/account_limit.py raises AccountNotFound, which the views leave to ErrorHandlingMethodView (500). */
+function requireLimitAccount(db: Db, account: string): void {
+  if (!db.prepare('SELECT 1 FROM accounts WHERE name = ?').get(account)) {
+    throw new RucioError(500, 'AccountNotFound', `Account ${account} does not exist`);
+  }
 }
 
+/** GET /accounts/<a>/limits[/local][/<rse>] (flaskapi/v1/accounts.py LocalAccountLimits): render_json of {rse: bytes}. */
 function getLimits(ctx: RequestContext): Reply {
-  requireAccount(ctx.cat.db, ctx.params.account as string);
+  const account = ctx.params.account as string;
   const rse = ctx.params.rse;
-  if (rse !== undefined) requireRse(ctx.cat.db, rse, ctx.cat.vo);
-  return flaskReply(limitsOf(ctx.cat.db, ctx.params.account as string, rse));
+  if (rse !== undefined) {
+    const row = requireRse(ctx.cat.db, rse, ctx.cat.vo);
+    requireLimitAccount(ctx.cat.db, account);
+    const limit = ctx.cat.db.prepare('SELECT bytes FROM account_limits WHERE account = ? AND rse_id = ?').get(account, row.id) as
+      { bytes: number } | undefined;
+    return jsonReply({ [rse]: limit ? limitValue(limit.bytes) : null });
+  }
+  requireLimitAccount(ctx.cat.db, account);
+  const rows = ctx.cat.db.prepare(`SELECT r.name, l.bytes FROM account_limits l JOIN rses r ON r.id = l.rse_id
+                                   WHERE l.account = ? ORDER BY r.name`).all(account) as { name: string; bytes: number }[];
+  return jsonReply(Object.fromEntries(rows.map((r) => [r.name, limitValue(r.bytes)])));
+}
+
+/** GET /accounts/<a>/limits/global (GlobalAccountLimits): the sandbox keeps no global limits, so {} for a known account. */
+function getGlobalLimits(ctx: RequestContext): Reply {
+  requireLimitAccount(ctx.cat.db, ctx.params.account as string);
+  const expression = ctx.params.rse_expression;
+  return jsonReply(expression === undefined ? {} : { [expression]: null });
+}
+
+/**
+ * GET /accounts/<a>/usage/local[/<rse>] (LocalUsage -> core/account_limit.py get_local_account_usage):
+ * one line per RSE with a limit or usage. Usage is what the account's locks hold (what abacus-account
+ * would have counted); perm_get_local_account_usage lets an account read its own, root/admin any.
+ */
+function localUsage(ctx: RequestContext): Reply {
+  const account = ctx.params.account as string;
+  const db = ctx.cat.db;
+  const rse = ctx.params.rse !== undefined ? requireRse(db, ctx.params.rse, ctx.cat.vo) : null;
+  if (!ctx.caller.admin && ctx.caller.account !== account) {
+    throw accessDenied(`Account ${ctx.caller.account} can not list account usage. `);
+  }
+  if (!db.prepare('SELECT 1 FROM accounts WHERE name = ?').get(account)) {
+    throw new RucioError(404, 'AccountNotFound', `Account ${account} does not exist`);
+  }
+  const rows = db.prepare(`
+    SELECT r.id AS rse_id, r.name AS rse, l.bytes AS lim, COALESCE(u.bytes, 0) AS bytes, COALESCE(u.files, 0) AS files
+    FROM rses r
+    LEFT JOIN account_limits l ON l.rse_id = r.id AND l.account = ?
+    LEFT JOIN (SELECT rse_id, SUM(bytes) AS bytes, COUNT(*) AS files FROM
+               (SELECT DISTINCT rse_id, scope, name, bytes FROM locks WHERE account = ?) GROUP BY rse_id) u ON u.rse_id = r.id
+    WHERE (? IS NULL OR r.id = ?) ORDER BY r.name`).all(account, account, rse?.id ?? null, rse?.id ?? null) as
+    { rse_id: string; rse: string; lim: number | null; bytes: number; files: number }[];
+  return streamReply(rows.filter((r) => r.lim !== null || r.bytes > 0 || r.files > 0).map((r) => {
+    const limit = r.lim === null ? 0 : limitValue(r.lim);
+    return { rse_id: r.rse_id, rse: r.rse, bytes: r.bytes, files: r.files, bytes_limit: limit, bytes_remaining: limit - r.bytes };
+  }));
+}
+
+/**
+ * GET /accounts/<a>/usage/global (GlobalUsage -> core/account_limit.py get_global_account_usage): one line per
+ * global limit; the sandbox has none, so an empty stream once permission and account are checked.
+ */
+function globalUsage(ctx: RequestContext): Reply {
+  const account = ctx.params.account as string;
+  if (!ctx.caller.admin && ctx.caller.account !== account) {
+    throw accessDenied(`Account ${ctx.caller.account} can not list global account usage. `);
+  }
+  if (!ctx.cat.db.prepare('SELECT 1 FROM accounts WHERE name = ?').get(account)) {
+    throw new RucioError(404, 'AccountNotFound', `Account ${account} does not exist`);
+  }
+  return streamReply([]);
 }
 
 function setLimit(ctx: RequestContext): Reply {
@@ -116,15 +188,24 @@ function listScopes(ctx: RequestContext): Reply {
 }
 
 export const accountRoutes: Route[] = [
-  { method: 'GET', pattern: '/accounts/whoami', handler: whoami },
-  { method: 'GET', pattern: '/accounts/:account', handler: getAccount },
-  { method: 'GET', pattern: '/accounts/:account/limits', handler: getLimits },
-  { method: 'GET', pattern: '/accounts/:account/limits/:rse', handler: getLimits },
-  { method: 'GET', pattern: '/accounts/:account/limits/local/:rse', handler: getLimits },
+  { method: 'GET', pattern: '/accounts/whoami', handler: whoami, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/accounts/:account', handler: getAccount, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/limits', handler: getLimits, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/limits/local', handler: getLimits, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/limits/global', handler: getGlobalLimits, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/limits/global/:rse_expression', handler: getGlobalLimits, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/limits/:rse', handler: getLimits, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/limits/local/:rse', handler: getLimits, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/usage', handler: localUsage, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/usage/local', handler: localUsage, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/usage/local/:rse', handler: localUsage, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/usage/global', handler: globalUsage, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/usage/:rse', handler: localUsage, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/rules', handler: accountRules, accept: STREAM_ONLY },
   { method: 'POST', pattern: '/accounts/:account/limits/local/:rse', handler: setLimit },
   { method: 'DELETE', pattern: '/accounts/:account/limits/local/:rse', handler: deleteLimit },
-  { method: 'GET', pattern: '/accounts/:account/scopes/', handler: accountScopes },
+  { method: 'GET', pattern: '/accounts/:account/scopes/', handler: accountScopes, accept: JSON_ONLY },
   { method: 'POST', pattern: '/accounts/:account/scopes/:scope', handler: addScope(401) },
   { method: 'POST', pattern: '/scopes/:account/:scope', handler: addScope(500) },
-  { method: 'GET', pattern: '/scopes/', handler: listScopes },
+  { method: 'GET', pattern: '/scopes/', handler: listScopes, accept: JSON_ONLY },
 ];

@@ -155,16 +155,24 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
       const state = outcome.ok ? 'A' : 'U';
       if (findReplica(db, q.dest_rse_id, q.scope, q.name)) setReplicaState(db, q.dest_rse_id, q.scope, q.name, state, now);
       replicaStateChanged(cat, q.dest_rse_id, q.scope, q.name, state, outcome.ok ? null : outcome.error);
+      // The conveyor-finisher archives a finished request (core/request.py archive_request): from now on
+      // it is read through /requests/history/..., no longer /requests/....
       db.prepare(`UPDATE requests SET started_at = COALESCE(?, started_at), transferred_at = COALESCE(?, transferred_at),
-                  bytes = COALESCE(?, bytes), retry_count = COALESCE(?, retry_count) WHERE id = ?`)
+                  bytes = COALESCE(?, bytes), retry_count = COALESCE(?, retry_count), archived_at = ? WHERE id = ?`)
         .run(report.startedAt?.getTime() ?? null, report.transferredAt?.getTime() ?? null, report.bytes ?? null,
-          report.retryCount ?? null, id);
+          report.retryCount ?? null, now, id);
     }),
     replicasToReap: (rse, graceSeconds = 0) => {
       const rseId = rse ? requireRse(db, rse, cat.vo).id : null;
-      const rows = db.prepare(`SELECT * FROM replicas p WHERE tombstone IS NOT NULL AND tombstone <= ? AND (? IS NULL OR rse_id = ?)
+      // core/replica.py list_and_mark_unlocked_replicas: no lock, tombstone passed, state A/U/BAD, not the source
+      // of a transfer in flight, on an RSE that allows deletion (daemons/reaper/reaper.py).
+      const rows = db.prepare(`SELECT p.* FROM replicas p JOIN rses r ON r.id = p.rse_id
+                               WHERE p.tombstone IS NOT NULL AND p.tombstone < ? AND (? IS NULL OR p.rse_id = ?)
+                               AND p.state IN ('A', 'U', 'D') AND r.availability_delete = 1
                                AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.scope = p.scope AND l.name = p.name AND l.rse_id = p.rse_id)
-                               ORDER BY tombstone`).all(cat.now() - graceSeconds * 1000, rseId, rseId) as ReplicaRow[];
+                               AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.scope = p.scope AND q.name = p.name
+                                               AND q.source_rse_id = p.rse_id AND q.state = 'SUBMITTED' AND q.archived_at IS NULL)
+                               ORDER BY p.tombstone, p.updated_at`).all(cat.now() - graceSeconds * 1000, rseId, rseId) as ReplicaRow[];
       return rows.map((r) => ({ rse: rseById(db, r.rse_id).name, scope: r.scope, name: r.name, pfns: pfnsOf(r, 'read') }));
     },
     removeReplica: (scope, name, rse) => tx(() => {

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS scopes (scope TEXT PRIMARY KEY, account TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS dids (
   scope TEXT NOT NULL, name TEXT NOT NULL, did_type TEXT NOT NULL, account TEXT NOT NULL,
   is_open INTEGER, monotonic INTEGER NOT NULL DEFAULT 0, bytes INTEGER, md5 TEXT, adler32 TEXT, guid TEXT,
-  expired_at INTEGER, meta TEXT NOT NULL DEFAULT '{}', closed_at INTEGER,
+  expired_at INTEGER, meta TEXT NOT NULL DEFAULT '{}', closed_at INTEGER, length INTEGER,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (scope, name));
 CREATE INDEX IF NOT EXISTS dids_expired ON dids (expired_at);
 CREATE TABLE IF NOT EXISTS contents (
@@ -64,14 +64,25 @@ CREATE TABLE IF NOT EXISTS requests (
   source_rse_id TEXT, state TEXT NOT NULL, bytes INTEGER NOT NULL, md5 TEXT, adler32 TEXT, account TEXT NOT NULL,
   activity TEXT NOT NULL, priority INTEGER NOT NULL, attributes TEXT NOT NULL, err_msg TEXT, external_id TEXT,
   external_host TEXT, transfertool TEXT, dest_url TEXT, retry_count INTEGER NOT NULL DEFAULT 0,
-  submitted_at INTEGER, started_at INTEGER, transferred_at INTEGER,
+  submitted_at INTEGER, started_at INTEGER, transferred_at INTEGER, archived_at INTEGER,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS requests_did ON requests (scope, name, dest_rse_id);
+CREATE TABLE IF NOT EXISTS bad_replicas (
+  scope TEXT NOT NULL, name TEXT NOT NULL, rse_id TEXT NOT NULL, reason TEXT, state TEXT NOT NULL, account TEXT NOT NULL,
+  bytes INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (scope, name, rse_id, state, created_at));
+CREATE TABLE IF NOT EXISTS distances (
+  src_rse_id TEXT NOT NULL, dest_rse_id TEXT NOT NULL, distance INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (src_rse_id, dest_rse_id));
 `;
 
 export function openDatabase(path: string): Db {
   const db = new Database(path);
   if (path !== ':memory:') db.pragma('journal_mode = WAL');
   db.exec(SCHEMA);
+  // A database written before collections stored their length gains the column.
+  const columns = db.prepare("SELECT name FROM pragma_table_info('dids')").all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'length')) db.exec('ALTER TABLE dids ADD COLUMN length INTEGER');
+  const requestColumns = db.prepare("SELECT name FROM pragma_table_info('requests')").all() as { name: string }[];
+  if (!requestColumns.some((c) => c.name === 'archived_at')) db.exec('ALTER TABLE requests ADD COLUMN archived_at INTEGER');
   return db;
 }

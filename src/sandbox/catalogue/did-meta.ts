@@ -3,7 +3,7 @@
 import type { Catalogue } from './context.js';
 import type { Db } from './db.js';
 import type { DidRow } from './did-store.js';
-import { collectionSize, didMeta } from './did-store.js';
+import { didMeta } from './did-store.js';
 import { RucioError } from './errors.js';
 import { rucioDate } from './format.js';
 
@@ -12,7 +12,7 @@ export function didColumnMeta(db: Db, did: DidRow): Record<string, unknown> {
   const m = didMeta(did);
   const col = (k: string, fallback: unknown = null): unknown => (k in m ? m[k] : fallback);
   const isFile = did.did_type === 'FILE';
-  const size = isFile ? { bytes: did.bytes, length: null } : collectionSize(db, did, false);
+  const size = isFile ? { bytes: did.bytes, length: null } : { bytes: did.bytes, length: did.length };
   return {
     name: did.name, complete: col('complete'), expired_at: rucioDate(did.expired_at), stream_name: col('stream_name'),
     provenance: col('provenance'), created_at: rucioDate(did.created_at), scope: did.scope, is_new: true,

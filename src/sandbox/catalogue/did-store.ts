@@ -19,6 +19,8 @@ export interface DidRow {
   expired_at: number | null;
   meta: string;
   closed_at: number | null;
+  /** Stored as Rucio stores it: set when a collection is closed (and decremented on detach), null before. */
+  length: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -85,16 +87,28 @@ export function resolveFiles(db: Db, did: DidRow): ResolvedFile[] {
   return [...out.values()];
 }
 
-/** bytes and length of a collection: null while empty (as Rucio reports a fresh dataset). */
-export function collectionSize(db: Db, did: DidRow, deep: boolean): { bytes: number | null; length: number | null } {
-  if (deep) {
-    const files = resolveFiles(db, did);
-    return files.length ? { bytes: files.reduce((s, f) => s + f.bytes, 0), length: files.length } : { bytes: null, length: null };
-  }
+export type DynamicDepth = 'FILE' | 'DATASET' | null;
+
+/**
+ * core/did.py __resolve_bytes_length_events_did: a dataset counts its files; a container sums its
+ * child datasets' stored values (depth DATASET) or counts the files in them (depth FILE); otherwise
+ * the stored values. Sums of nothing are 0.
+ */
+export function resolveBytesLength(db: Db, did: DidRow, depth: 'FILE' | 'DATASET'): { bytes: number; length: number } {
   const kids = children(db, did.scope, did.name);
-  if (kids.length === 0) return { bytes: null, length: null };
-  const bytes = did.did_type === 'DATASET' ? kids.reduce((s, k) => s + (k.bytes ?? 0), 0) : null;
-  return { bytes, length: kids.length };
+  if (did.did_type === 'DATASET' && depth === 'FILE') {
+    return { bytes: kids.reduce((s, k) => s + (k.bytes ?? 0), 0), length: kids.length };
+  }
+  if (did.did_type === 'CONTAINER') {
+    const datasets = kids.filter((k) => k.did_type === 'DATASET');
+    if (depth === 'DATASET') {
+      return { bytes: datasets.reduce((s, k) => s + (k.bytes ?? 0), 0), length: datasets.reduce((s, k) => s + (k.length ?? 0), 0) };
+    }
+    const files = datasets.flatMap((d) => children(db, d.scope, d.name));
+    return { bytes: files.reduce((s, f) => s + (f.bytes ?? 0), 0), length: files.length };
+  }
+  if (did.did_type === 'FILE') return { bytes: did.bytes ?? 0, length: 1 };
+  return { bytes: did.bytes ?? 0, length: did.length ?? 0 };
 }
 
 export interface NewFile {
@@ -118,7 +132,7 @@ export function ensureFileDid(db: Db, f: NewFile, account: string, now: number):
 }
 
 /** Attaches existing DIDs to an open collection; the child types must fit the parent's. */
-export function attachDids(db: Db, parent: DidRow, kids: DidKey[], now: number): void {
+export function attachDids(db: Db, parent: DidRow, kids: DidKey[], now: number, ignoreDuplicate = false): void {
   if (parent.did_type === 'FILE') {
     throw new RucioError(409, 'UnsupportedOperation', `The DID ${parent.scope}:${parent.name} is a file: nothing can be attached to it.`);
   }
@@ -139,6 +153,7 @@ export function attachDids(db: Db, parent: DidRow, kids: DidKey[], now: number):
     }
     const dup = db.prepare('SELECT 1 FROM contents WHERE scope = ? AND name = ? AND child_scope = ? AND child_name = ?')
       .get(parent.scope, parent.name, child.scope, child.name);
+    if (dup && ignoreDuplicate) continue;
     if (dup) {
       throw new RucioError(409, child.did_type === 'FILE' ? 'FileAlreadyExists' : 'DuplicateContent',
         `The DID ${child.scope}:${child.name} is already attached to ${parent.scope}:${parent.name}`);
@@ -150,6 +165,11 @@ export function attachDids(db: Db, parent: DidRow, kids: DidKey[], now: number):
 
 export function detachDids(db: Db, parent: DidRow, kids: DidKey[], now: number): void {
   for (const k of kids) {
+    const child = findDid(db, k.scope, k.name);
+    // core/did.py detach_dids: a stored length/bytes goes down with each child removed.
+    db.prepare(`UPDATE dids SET length = CASE WHEN length THEN length - 1 ELSE length END,
+                bytes = CASE WHEN bytes AND ? THEN bytes - ? ELSE bytes END WHERE scope = ? AND name = ? AND did_type != 'FILE'`)
+      .run(child?.bytes ?? 0, child?.bytes ?? 0, parent.scope, parent.name);
     const gone = db.prepare('DELETE FROM contents WHERE scope = ? AND name = ? AND child_scope = ? AND child_name = ?')
       .run(parent.scope, parent.name, k.scope, k.name);
     if (gone.changes === 0) {

@@ -2,7 +2,7 @@
 import type { Caller, Catalogue, JsonObject, RequestContext } from './context.js';
 import { asBool, jsonObject, param } from './context.js';
 import type { DidKey, DidRow } from './did-store.js';
-import { attachDids, children, collectionSize, detachDids, findDid, requireDid, requireScope } from './did-store.js';
+import { attachDids, children, detachDids, findDid, requireDid, requireScope, resolveBytesLength } from './did-store.js';
 import { didColumnMeta, setDidMeta } from './did-meta.js';
 import { RucioError, accessDenied } from './errors.js';
 import { rucioDate } from './format.js';
@@ -10,15 +10,16 @@ import type { Reply } from './http.js';
 import { created, emptyOk, jsonReply, streamReply } from './http.js';
 import { registerReplicas } from './replicas.js';
 import type { Route } from './router.js';
+import { JSON_ONLY, STREAM_ONLY } from './router.js';
 import { createRule, ruleOptions } from './rule-create.js';
 import type { RuleRow } from './rule-engine.js';
 import { reconcileRulesAbove } from './rule-engine.js';
-import { ruleObject } from './rules.js';
+import { listedRule } from './rules.js';
 import { DID, DIDS, validateSchema } from './schema.js';
 
 const didOf = (ctx: RequestContext): DidKey => ({ scope: ctx.params.scope as string, name: ctx.params.name as string });
 
-function mayWriteScope(cat: Catalogue, caller: Caller, scope: string): boolean {
+export function mayWriteScope(cat: Catalogue, caller: Caller, scope: string): boolean {
   if (caller.admin) return true;
   const row = cat.db.prepare('SELECT account FROM scopes WHERE scope = ?').get(scope) as { account: string } | undefined;
   return row?.account === caller.account;
@@ -29,9 +30,9 @@ function didList(v: unknown): DidKey[] {
 }
 
 /** Attaches children (registering them as replicas first when an RSE is given) and re-evaluates rules. */
-function attachContent(ctx: RequestContext, parent: DidRow, dids: unknown, rse: unknown): void {
-  if (typeof rse === 'string' && Array.isArray(dids)) registerReplicas(ctx.cat, ctx.caller, rse, dids, false);
-  attachDids(ctx.cat.db, parent, didList(dids), ctx.cat.now());
+export function attachContent(ctx: RequestContext, parent: DidRow, dids: unknown, rse: unknown, ignoreDuplicate = false): void {
+  if (typeof rse === 'string' && Array.isArray(dids)) registerReplicas(ctx.cat, ctx.caller, rse, dids, false, true);
+  attachDids(ctx.cat.db, parent, didList(dids), ctx.cat.now(), ignoreDuplicate);
   reconcileRulesAbove(ctx.cat, parent.scope, parent.name);
 }
 
@@ -47,6 +48,13 @@ function addDid(ctx: RequestContext): Reply {
   if (type !== 'DATASET' && type !== 'CONTAINER') {
     throw new RucioError(409, 'UnsupportedOperation', 'Only collection (dataset/container) can be registered.');
   }
+  // add_did takes the issuer as owner; only the bulk form reads an 'account' per DID.
+  insertCollection(ctx, scope, name, type, { ...body, account: undefined });
+  return created();
+}
+
+/** core/did.py add_did(s) after the checks: the row, its metadata, its rules, then its content. */
+export function insertCollection(ctx: RequestContext, scope: string, name: string, type: string, body: JsonObject): void {
   requireScope(ctx.cat.db, scope);
   if (findDid(ctx.cat.db, scope, name)) throw new RucioError(409, 'DataIdentifierAlreadyExists', 'Data Identifier already exists!');
   const now = ctx.cat.now();
@@ -54,8 +62,8 @@ function addDid(ctx: RequestContext): Reply {
   const statuses = (body.statuses ?? {}) as JsonObject;
   ctx.cat.db.prepare(`INSERT INTO dids (scope, name, did_type, account, is_open, monotonic, expired_at, created_at, updated_at)
                       VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`)
-    .run(scope, name, type, ctx.caller.account, asBool(statuses.monotonic, false) ? 1 : 0,
-      lifetime === null ? null : now + lifetime * 1000, now, now);
+    .run(scope, name, type, typeof body.account === 'string' ? body.account : ctx.caller.account,
+      asBool(statuses.monotonic, false) ? 1 : 0, lifetime === null ? null : now + lifetime * 1000, now, now);
   const did = requireDid(ctx.cat.db, scope, name);
   for (const [key, value] of Object.entries((body.meta ?? {}) as JsonObject)) setDidMeta(ctx.cat, did, key, value);
   for (const rule of Array.isArray(body.rules) ? (body.rules as JsonObject[]) : []) {
@@ -63,7 +71,6 @@ function addDid(ctx: RequestContext): Reply {
     createRule(ctx.cat, { scope, name }, ruleOptions(ctx.caller, { ...rule, dids: [{ scope, name }] }));
   }
   if (Array.isArray(body.dids) && body.dids.length) attachContent(ctx, did, body.dids, body.rse);
-  return created();
 }
 
 function getDid(ctx: RequestContext): Reply {
@@ -72,7 +79,11 @@ function getDid(ctx: RequestContext): Reply {
   if (did.did_type === 'FILE') {
     return jsonReply({ scope, name, type: 'FILE', account: did.account, bytes: did.bytes, length: 1, md5: did.md5, adler32: did.adler32 });
   }
-  const size = collectionSize(ctx.cat.db, did, ctx.query.get('dynamic_depth') !== null);
+  // DIDs.get (flaskapi/v1/dids.py): dynamic_depth=FILE|DATASET, or a bare 'dynamic', resolves sizes now;
+  // otherwise the stored values, which an open dataset does not have yet (core/did.py get_did).
+  const asked = ctx.query.get('dynamic_depth')?.toUpperCase();
+  const depth = asked === 'FILE' || asked === 'DATASET' ? asked : asked === undefined && ctx.query.has('dynamic') ? 'FILE' : null;
+  const size = depth ? resolveBytesLength(ctx.cat.db, did, depth) : { bytes: did.bytes, length: did.length };
   return jsonReply({
     scope, name, type: did.did_type, account: did.account, open: !!did.is_open, monotonic: !!did.monotonic,
     expired_at: rucioDate(did.expired_at), length: size.length, bytes: size.bytes,
@@ -151,7 +162,7 @@ function didRules(ctx: RequestContext): Reply {
   const { scope, name } = didOf(ctx);
   requireDid(ctx.cat.db, scope, name);
   const rules = ctx.cat.db.prepare('SELECT * FROM rules WHERE scope = ? AND name = ? ORDER BY created_at, rowid').all(scope, name) as RuleRow[];
-  return streamReply(rules.map((r) => ({ ...ruleObject(ctx.cat.db, r), bytes: null })));
+  return streamReply(rules.map((r) => listedRule(ctx.cat.db, r)));
 }
 
 function setStatus(ctx: RequestContext): Reply {
@@ -165,19 +176,26 @@ function setStatus(ctx: RequestContext): Reply {
     const now = ctx.cat.now();
     ctx.cat.db.prepare('UPDATE dids SET is_open = ?, closed_at = ?, updated_at = ? WHERE scope = ? AND name = ?')
       .run(open ? 1 : 0, open ? null : now, now, scope, name);
+    // core/did.py set_status: closing stores the resolved length and bytes (depth FILE).
+    if (!open && did.is_open && did.did_type !== 'FILE') {
+      const size = resolveBytesLength(ctx.cat.db, did, 'FILE');
+      ctx.cat.db.prepare('UPDATE dids SET bytes = ?, length = ? WHERE scope = ? AND name = ?').run(size.bytes, size.length, scope, name);
+    }
   }
   return emptyOk();
 }
 
 export const didRoutes: Route[] = [
-  { method: 'GET', pattern: '/dids/*did/meta', handler: getMeta },
+  { method: 'GET', pattern: '/dids/*did/meta', handler: getMeta, accept: JSON_ONLY },
   { method: 'POST', pattern: '/dids/*did/meta', handler: setMetaBulk },
   { method: 'POST', pattern: '/dids/*did/meta/:key', handler: setMetaKey },
-  { method: 'GET', pattern: '/dids/*did/dids', handler: listContent },
+  { method: 'GET', pattern: '/dids/*did/dids', handler: listContent, accept: STREAM_ONLY },
   { method: 'POST', pattern: '/dids/*did/dids', handler: attach },
   { method: 'DELETE', pattern: '/dids/*did/dids', handler: detach },
-  { method: 'GET', pattern: '/dids/*did/rules', handler: didRules },
+  { method: 'GET', pattern: '/dids/*did/rules', handler: didRules, accept: STREAM_ONLY },
   { method: 'PUT', pattern: '/dids/*did/status', handler: setStatus },
-  { method: 'GET', pattern: '/dids/*did', handler: getDid },
+  // The blueprint maps GET on /<path:scope_name>/status to DIDs.get as well.
+  { method: 'GET', pattern: '/dids/*did/status', handler: getDid, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/dids/*did', handler: getDid, accept: JSON_ONLY },
   { method: 'POST', pattern: '/dids/*did', handler: addDid },
 ];

@@ -10,7 +10,8 @@ function asciiString(s: string): string {
 function scalar(v: unknown): string | undefined {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  // Python's json.dumps writes float('inf') (an unlimited account limit) as Infinity.
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
   if (typeof v === 'string') return asciiString(v);
   return undefined;
 }

@@ -1,15 +1,17 @@
-// The daemons' share of the catalogue: judge-cleaner (expired rules),
+// The daemons' share of the catalogue: judge-injector (asynchronous rules), judge-cleaner (expired rules),
 // undertaker (expired DIDs) and the reaper's view of deletable replicas.
 import type { Catalogue } from './context.js';
 import type { DidKey } from './did-store.js';
 import { parents } from './did-store.js';
-import { deleteRule, reconcileRulesAbove } from './rule-engine.js';
+import { deleteRule, injectRules, reconcileRulesAbove } from './rule-engine.js';
 
 export interface ExpireResult {
   /** Ids of the rules removed because their expires_at had passed. */
   rules: string[];
   /** 'scope:name' of the DIDs removed because their expired_at had passed. */
   dids: string[];
+  /** Ids of the asynchronous rules the judge-injector applied. */
+  injected: string[];
 }
 
 function expireRules(cat: Catalogue, now: number): string[] {
@@ -46,8 +48,9 @@ export function expire(cat: Catalogue): ExpireResult {
   const now = cat.now();
   return cat.db.transaction(() => {
     cat.db.prepare('DELETE FROM tokens WHERE expires_at <= ?').run(now);
+    const injected = injectRules(cat, now);
     const rules = expireRules(cat, now);
     const dids = expireDids(cat, now);
-    return { rules, dids };
+    return { rules, dids, injected };
   })();
 }

@@ -40,11 +40,21 @@ export function findReplica(db: Db, rseId: string, scope: string, name: string):
 /** `path` is under the protocol prefix; null on deterministic RSEs (computed from the name). */
 export type NewReplica = Pick<ReplicaRow, 'scope' | 'name' | 'bytes' | 'md5' | 'adler32' | 'state' | 'path'> & { rseId: string };
 
-/** A replica without locks carries a tombstone: the reaper may delete it. */
-export function insertReplica(db: Db, r: NewReplica, now: number, locked: boolean): void {
+/**
+ * Rucio's tombstone_from_delay() (lib/rucio/core/replica.py): no delay, no tombstone; a negative
+ * delay gives the epoch (OBSOLETE); otherwise now + delay seconds.
+ */
+export function tombstoneFromDelay(delay: unknown, now: number): number | null {
+  const seconds = typeof delay === 'number' ? Math.trunc(delay) : typeof delay === 'string' && /^\s*-?\d+\s*$/.test(delay) ? Number(delay) : 0;
+  if (!seconds) return null;
+  return seconds < 0 ? 0 : now + seconds * 1000;
+}
+
+/** Inserts a replica row; `tombstone` null means the reaper never takes it (Rucio's default). */
+export function insertReplica(db: Db, r: NewReplica, now: number, tombstone: number | null): void {
   db.prepare(`INSERT INTO replicas (rse_id, scope, name, bytes, md5, adler32, state, path, tombstone, created_at, updated_at)
               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .run(r.rseId, r.scope, r.name, r.bytes, r.md5, r.adler32, r.state, r.path, locked ? null : now, now, now);
+    .run(r.rseId, r.scope, r.name, r.bytes, r.md5, r.adler32, r.state, r.path, tombstone, now, now);
 }
 
 export function setReplicaState(db: Db, rseId: string, scope: string, name: string, state: ReplicaState, now: number): void {

@@ -3,11 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from './context.js';
 import type { Db } from './db.js';
-import { RucioError } from './errors.js';
+import { RucioError, accessDenied } from './errors.js';
 import { rucioDate } from './format.js';
 import type { Reply } from './http.js';
-import { jsonReply } from './http.js';
+import { jsonReply, streamReply } from './http.js';
 import type { Route } from './router.js';
+import { JSON_ONLY, STREAM_ONLY } from './router.js';
 import { requireRse, rseById } from './rse-store.js';
 import type { ResolvedFile } from './did-store.js';
 
@@ -37,6 +38,8 @@ export interface RequestRow {
   submitted_at: number | null;
   started_at: number | null;
   transferred_at: number | null;
+  /** Set when the finisher moved the request to the history (core/request.py archive_request). */
+  archived_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -88,14 +91,79 @@ export function requestObject(db: Db, r: RequestRow): Record<string, unknown> {
   };
 }
 
-function getRequest(ctx: RequestContext): Reply {
-  const { scope, name } = ctx.params as { scope: string; name: string };
-  const rse = requireRse(ctx.cat.db, ctx.params.rse as string, ctx.cat.vo);
-  const row = ctx.cat.db
-    .prepare('SELECT * FROM requests WHERE scope = ? AND name = ? AND dest_rse_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
-    .get(scope, name, rse.id) as RequestRow | undefined;
-  if (!row) throw new RucioError(404, 'RequestNotFound', `No request found for DID ${scope}:${name} at RSE ${rse.name}`);
-  return jsonReply(requestObject(ctx.cat.db, row));
+/** RequestState (lib/rucio/db/sqla/constants.py): the letters the list endpoints take, the names rows hold. */
+const REQUEST_STATE_CODES: Record<string, string> = {
+  Q: 'QUEUED', G: 'SUBMITTING', S: 'SUBMITTED', F: 'FAILED', D: 'DONE', L: 'LOST', N: 'NO_SOURCES', O: 'ONLY_TAPE_SOURCES',
+  A: 'SUBMISSION_FAILED', M: 'MISMATCH_SCHEME', U: 'SUSPEND', W: 'WAITING', P: 'PREPARING',
+};
+
+/** The history row (RequestHistory has no last_processed_* columns). */
+function historyObject(db: Db, r: RequestRow): Record<string, unknown> {
+  const { last_processed_at: _at, last_processed_by: _by, ...rest } = requestObject(db, r);
+  return rest;
 }
 
-export const requestRoutes: Route[] = [{ method: 'GET', pattern: '/requests/*did/:rse', handler: getRequest }];
+/** GET /requests[/history]/<scope>/<name>/<rse> (flaskapi/v1/requests.py RequestGet/RequestHistoryGet). */
+function getRequestBy(history: boolean) {
+  return (ctx: RequestContext): Reply => {
+    const { scope, name } = ctx.params as { scope: string; name: string };
+    const rse = requireRse(ctx.cat.db, ctx.params.rse as string, ctx.cat.vo);
+    if (history && !ctx.caller.admin) {
+      throw accessDenied(`${ctx.caller.account} cannot retrieve the request DID ${scope}:${name} to RSE ${rse.name}. `, 500);
+    }
+    const row = ctx.cat.db
+      .prepare(`SELECT * FROM requests WHERE scope = ? AND name = ? AND dest_rse_id = ? AND archived_at IS ${history ? 'NOT NULL' : 'NULL'}
+                ORDER BY created_at DESC, rowid DESC LIMIT 1`)
+      .get(scope, name, rse.id) as RequestRow | undefined;
+    if (!row) throw new RucioError(404, 'RequestNotFound', `No request found for DID ${scope}:${name} at RSE ${ctx.params.rse as string}`);
+    return jsonReply(history ? historyObject(ctx.cat.db, row) : requestObject(ctx.cat.db, row));
+  };
+}
+
+/**
+ * GET /requests[/history]/list?src_rse=&dst_rse=&request_states=Q,S (RequestList/RequestHistoryList ->
+ * core/request.py list_requests): both RSEs and the state letters are required; root/admin only
+ * (perm_list_requests), an AccessDenied the view does not catch (500). History pages with offset/limit (100).
+ */
+function listRequestsBy(history: boolean) {
+  return (ctx: RequestContext): Reply => {
+    const q = ctx.query;
+    const src = q.get('src_rse') || null;
+    const dst = q.get('dst_rse') || null;
+    const states = q.get('request_states');
+    if (!states) throw new RucioError(400, 'MissingParameter', 'Request state is missing');
+    if (src && !dst) throw new RucioError(400, 'MissingParameter', 'Destination RSE is missing');
+    if (dst && !src) throw new RucioError(400, 'MissingParameter', 'Source RSE is missing');
+    if (q.get('src_site') || q.get('dst_site')) throw new RucioError(404, 'NotFound', `Could not resolve site name ${q.get('src_site') ?? ''} to RSE`);
+    const names = states.split(',').map((s) => REQUEST_STATE_CODES[s]);
+    if (names.some((n) => n === undefined)) throw new RucioError(400, 'Invalid', 'Request state value is invalid');
+    const asServer = (e: unknown): never => {
+      if (e instanceof RucioError) throw new RucioError(500, e.exceptionClass, e.message);
+      throw e;
+    };
+    let srcId = '';
+    let dstId = '';
+    try {
+      srcId = requireRse(ctx.cat.db, String(src), ctx.cat.vo).id;
+      dstId = requireRse(ctx.cat.db, String(dst), ctx.cat.vo).id;
+    } catch (e) {
+      asServer(e);
+    }
+    if (!ctx.caller.admin) {
+      throw accessDenied(`${ctx.caller.account} cannot list requests from RSEs ['${String(src)}'] to RSEs ['${String(dst)}']. `, 500);
+    }
+    const offset = history ? Number.parseInt(q.get('offset') ?? '0', 10) || 0 : 0;
+    const limit = history ? Number.parseInt(q.get('limit') ?? '100', 10) || 100 : -1;
+    const rows = ctx.cat.db.prepare(`SELECT * FROM requests WHERE source_rse_id = ? AND dest_rse_id = ? AND archived_at IS ${history ? 'NOT NULL' : 'NULL'}
+                                     AND state IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid LIMIT ? OFFSET ?`)
+      .all(srcId, dstId, JSON.stringify(names), limit, offset) as RequestRow[];
+    return streamReply(rows.map((r) => (history ? historyObject(ctx.cat.db, r) : requestObject(ctx.cat.db, r))));
+  };
+}
+
+export const requestRoutes: Route[] = [
+  { method: 'GET', pattern: '/requests/list', handler: listRequestsBy(false), accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/requests/history/list', handler: listRequestsBy(true), accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/requests/history/*did/:rse', handler: getRequestBy(true), accept: JSON_ONLY },
+  { method: 'GET', pattern: '/requests/*did/:rse', handler: getRequestBy(false), accept: JSON_ONLY },
+];

@@ -1,7 +1,9 @@
 // A small path matcher. Patterns are split on '/': ':x' takes one segment,
 // '*did' takes a scope segment and the rest as the name (Rucio's <path:scope_name>).
 import type { RequestContext } from './context.js';
+import { RucioError } from './errors.js';
 import type { Reply } from './http.js';
+import { pyRepr } from './format.js';
 
 export type Handler = (ctx: RequestContext) => Reply;
 
@@ -9,6 +11,8 @@ export interface Route {
   method: string;
   pattern: string;
   handler: Handler;
+  /** Media types the view offers: check_accept_header_wrapper_flask answers 406 when Accept allows none. */
+  accept?: string[];
 }
 
 interface Compiled extends Route {
@@ -81,3 +85,27 @@ export class Router {
     return pathKnown ? { kind: 'method' } : { kind: 'none' };
   }
 }
+
+/** Werkzeug's MIMEAccept membership: a range with q > 0 equal to the type, or 'type/*', or '*' + '/*'. */
+function acceptable(accept: string, type: string): boolean {
+  const [major] = type.split('/');
+  return accept.split(',').some((part) => {
+    const [range = '', ...params] = part.trim().split(';').map((x) => x.trim().toLowerCase());
+    const q = Number(params.find((x) => x.startsWith('q='))?.slice(2) ?? '1');
+    if (!(q > 0)) return false;
+    return range === type || range === '*/*' || range === '*' || range === `${major}/*`;
+  });
+}
+
+/** check_accept_header_wrapper_flask (lib/rucio/web/rest/flaskapi/v1/common.py): no Accept header accepts all. */
+export function checkAccept(accept: string | undefined, supported: string[]): void {
+  if (accept === undefined || accept.trim() === '') return;
+  if (supported.some((t) => acceptable(accept, t))) return;
+  throw new RucioError(406, 'UnsupportedRequestedContentType',
+    `The requested content type ${accept} is not supported. Use ${pyRepr(supported)}.`);
+}
+
+/** The media-type lists Rucio's views pass to check_accept_header_wrapper_flask. */
+export const JSON_ONLY = ['application/json'];
+export const STREAM_ONLY = ['application/x-json-stream'];
+export const STREAM_OR_METALINK = ['application/x-json-stream', 'application/metalink4+xml'];

@@ -9,6 +9,7 @@ import { created, emptyOk, flaskReply, jsonReply, streamReply } from './http.js'
 import { lfnPath, pfnFor } from './lfn2pfn.js';
 import type { Protocol } from './rse-store.js';
 import type { Route } from './router.js';
+import { JSON_ONLY, STREAM_ONLY } from './router.js';
 import {
   allRses, lfn2pfnAlgorithm, requireRse, rseAttributes, rseColumns, rseListEntry, rseProtocols, rseSettings, setRseAttribute,
 } from './rse-store.js';
@@ -179,13 +180,13 @@ function lfns2pfns(ctx: RequestContext): Reply {
 }
 
 export const rseRoutes: Route[] = [
-  { method: 'GET', pattern: '/rses/', handler: listRses },
+  { method: 'GET', pattern: '/rses/', handler: listRses, accept: STREAM_ONLY },
   { method: 'POST', pattern: '/rses/:rse', handler: addRse },
-  { method: 'GET', pattern: '/rses/:rse', handler: getRse },
-  { method: 'GET', pattern: '/rses/:rse/protocols', handler: getProtocols },
+  { method: 'GET', pattern: '/rses/:rse', handler: getRse, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/rses/:rse/protocols', handler: getProtocols, accept: JSON_ONLY },
   { method: 'POST', pattern: '/rses/:rse/protocols/:scheme', handler: addProtocol },
-  { method: 'GET', pattern: '/rses/:rse/attr/', handler: getAttributes },
+  { method: 'GET', pattern: '/rses/:rse/attr/', handler: getAttributes, accept: JSON_ONLY },
   { method: 'POST', pattern: '/rses/:rse/attr/:key', handler: addAttribute },
   { method: 'DELETE', pattern: '/rses/:rse/attr/:key', handler: deleteAttribute },
-  { method: 'GET', pattern: '/rses/:rse/lfns2pfns', handler: lfns2pfns },
+  { method: 'GET', pattern: '/rses/:rse/lfns2pfns', handler: lfns2pfns, accept: JSON_ONLY },
 ];

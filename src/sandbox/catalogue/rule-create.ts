@@ -33,6 +33,8 @@ export interface RuleOptions {
   comment: string | null;
   priority: number;
   meta: string | null;
+  /** Left in INJECT for the judge-injector (core/rule.py add_rule). */
+  asynchronous: boolean;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -54,12 +56,15 @@ export function ruleOptions(caller: Caller, body: JsonObject): RuleOptions {
     notify: str(body.notify),
     purgeReplicas: asBool(body.purge_replicas, false),
     ignoreAvailability: asBool(body.ignore_availability, false),
-    ignoreAccountLimit: asBool(body.ignore_account_limit, false),
+    // AllRule.post (flaskapi/v1/rules.py) does not pass ignore_account_limit on: a body cannot set it.
+    ignoreAccountLimit: false,
     comment: str(body.comment),
     priority: typeof body.priority === 'number' ? body.priority : 3,
     meta: str(body.meta),
+    asynchronous: asBool(body.asynchronous, false),
   };
-  const mayAct = caller.admin || (o.account === caller.account && !o.locked && !o.ignoreAccountLimit);
+  // perm_add_rule (lib/rucio/core/permission/generic.py): one's own account and not locked, or root/admin.
+  const mayAct = caller.admin || (o.account === caller.account && !o.locked);
   if (!mayAct) throw accessDenied(`Account ${caller.account} can not add replication rule`, 500);
   if (o.copies < 1) throw new RucioError(409, 'InvalidReplicationRule', 'The copies value must be a positive integer');
   return o;
@@ -133,11 +138,12 @@ export function createRule(cat: Catalogue, did: DidKey, o: RuleOptions): string 
   cat.db.prepare(`INSERT INTO rules (id, account, scope, name, did_type, state, rse_expression, rse_ids, copies, expires_at,
                   weight, locked, grouping, activity, notification, source_replica_expression, purge_replicas,
                   ignore_availability, ignore_account_limit, priority, comments, meta, created_at, updated_at)
-                  VALUES (?, ?, ?, ?, ?, 'OK', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .run(id, o.account, row.scope, row.name, row.did_type, o.rseExpression, JSON.stringify(chosen), o.copies,
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(id, o.account, row.scope, row.name, row.did_type, o.asynchronous ? 'INJECT' : 'OK', o.rseExpression, JSON.stringify(chosen), o.copies,
       o.lifetime === null ? null : now + o.lifetime * 1000, o.weight, o.locked ? 1 : 0, o.grouping, o.activity,
       NOTIFICATION[o.notify ?? 'N'] ?? 'NO', o.sourceReplicaExpression, o.purgeReplicas ? 1 : 0,
       o.ignoreAvailability ? 1 : 0, o.ignoreAccountLimit ? 1 : 0, o.priority, o.comment, o.meta, now, now);
-  lockFiles(cat, requireRule(cat.db, id), files);
+  // asynchronous: the rule answers INJECT with no locks until the judge-injector runs (expire()).
+  if (!o.asynchronous) lockFiles(cat, requireRule(cat.db, id), files);
   return id;
 }

@@ -11,7 +11,7 @@ import { findReplica, insertReplica, setReplicaState } from './replica-store.js'
 import { queueTransfer } from './requests.js';
 import { lfn2pfnAlgorithm, rseAttributes, rseById } from './rse-store.js';
 
-export type RuleState = 'OK' | 'REPLICATING' | 'STUCK' | 'SUSPENDED';
+export type RuleState = 'OK' | 'REPLICATING' | 'STUCK' | 'SUSPENDED' | 'INJECT';
 export type LockState = 'OK' | 'REPLICATING' | 'STUCK';
 
 export interface RuleRow {
@@ -68,7 +68,7 @@ export function lockCounts(db: Db, ruleId: string): Record<LockState, number> {
 /** OK when every lock is OK, STUCK when one is stuck, REPLICATING otherwise; SUSPENDED stays until changed. */
 export function refreshRuleState(cat: Catalogue, ruleId: string, error: string | null = null): void {
   const rule = findRule(cat.db, ruleId);
-  if (!rule || rule.state === 'SUSPENDED') return;
+  if (!rule || rule.state === 'SUSPENDED' || rule.state === 'INJECT') return;
   const c = lockCounts(cat.db, ruleId);
   const state: RuleState = c.STUCK > 0 ? 'STUCK' : c.REPLICATING > 0 ? 'REPLICATING' : 'OK';
   const now = cat.now();
@@ -97,7 +97,7 @@ export function lockFiles(cat: Catalogue, rule: RuleRow, files: ResolvedFile[]):
         else {
           const rse = rseById(cat.db, rseId);
           const path = rse.deterministic ? null : lfnPath(f.scope, f.name, lfn2pfnAlgorithm(rseAttributes(cat.db, rse.id)));
-          insertReplica(cat.db, { rseId, scope: f.scope, name: f.name, bytes: f.bytes, md5: f.md5, adler32: f.adler32, state: 'C', path }, now, true);
+          insertReplica(cat.db, { rseId, scope: f.scope, name: f.name, bytes: f.bytes, md5: f.md5, adler32: f.adler32, state: 'C', path }, now, null);
         }
         queueTransfer(cat.db, {
           ruleId: rule.id, file: f, destRseId: rseId, account: rule.account, activity: rule.activity,
@@ -112,22 +112,32 @@ export function lockFiles(cat: Catalogue, rule: RuleRow, files: ResolvedFile[]):
   refreshRuleState(cat, rule.id);
 }
 
-/** Removes locks; replicas left without any lock get a tombstone (epoch 0 when the rule purges them). */
+/**
+ * Removes locks. As core/rule.py __delete_lock_and_update_replica: a replica left without locks gets
+ * the epoch as tombstone when the rule purges or it is UNAVAILABLE, else its creation time; a copy
+ * still in flight becomes UNAVAILABLE with the epoch.
+ */
 export function releaseLocks(cat: Catalogue, ruleId: string, keep: (lock: DidKey) => boolean = () => false): void {
   const rule = findRule(cat.db, ruleId);
-  const locks = cat.db.prepare('SELECT scope, name, rse_id FROM locks WHERE rule_id = ?').all(ruleId) as
-    (DidKey & { rse_id: string })[];
-  const now = cat.now();
+  const locks = cat.db.prepare('SELECT scope, name, rse_id, state FROM locks WHERE rule_id = ?').all(ruleId) as
+    (DidKey & { rse_id: string; state: LockState })[];
   for (const l of locks) {
     if (keep(l)) continue;
     cat.db.prepare('DELETE FROM locks WHERE rule_id = ? AND scope = ? AND name = ? AND rse_id = ?').run(ruleId, l.scope, l.name, l.rse_id);
     cat.db.prepare(`DELETE FROM requests WHERE rule_id = ? AND scope = ? AND name = ? AND dest_rse_id = ? AND state IN ('QUEUED', 'SUBMITTED')`)
       .run(ruleId, l.scope, l.name, l.rse_id);
     const others = cat.db.prepare('SELECT 1 FROM locks WHERE scope = ? AND name = ? AND rse_id = ?').get(l.scope, l.name, l.rse_id);
-    if (!others) {
-      cat.db.prepare('UPDATE replicas SET tombstone = ? WHERE rse_id = ? AND scope = ? AND name = ?')
-        .run(rule?.purge_replicas ? 0 : now, l.rse_id, l.scope, l.name);
+    if (others) continue;
+    const replica = findReplica(cat.db, l.rse_id, l.scope, l.name);
+    if (!replica) continue;
+    let tombstone = rule?.purge_replicas || replica.state === 'U' ? 0 : replica.created_at;
+    let state = replica.state;
+    if (l.state === 'REPLICATING') {
+      state = 'U';
+      tombstone = 0;
     }
+    cat.db.prepare('UPDATE replicas SET tombstone = ?, state = ? WHERE rse_id = ? AND scope = ? AND name = ?')
+      .run(tombstone, state, l.rse_id, l.scope, l.name);
   }
 }
 
@@ -149,7 +159,8 @@ export function reconcileRulesAbove(cat: Catalogue, scope: string, name: string)
     const key = `${d.scope}:${d.name}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const rules = cat.db.prepare('SELECT * FROM rules WHERE scope = ? AND name = ?').all(d.scope, d.name) as RuleRow[];
+    // A rule still waiting for the judge-injector has no locks to bring in line.
+    const rules = cat.db.prepare("SELECT * FROM rules WHERE scope = ? AND name = ? AND state != 'INJECT'").all(d.scope, d.name) as RuleRow[];
     for (const r of rules) reconcileRule(cat, r);
     queue.push(...parents(cat.db, d.scope, d.name));
   }
@@ -161,14 +172,15 @@ export function deleteRule(cat: Catalogue, ruleId: string): void {
 }
 
 /**
- * A replica changed state: AVAILABLE satisfies its locks, UNAVAILABLE/BAD makes waiting locks STUCK.
+ * A replica changed state: AVAILABLE satisfies its locks, UNAVAILABLE makes waiting locks STUCK.
  * Active requests for it are finished accordingly.
  */
 export function replicaStateChanged(cat: Catalogue, rseId: string, scope: string, name: string, state: ReplicaState, error: string | null): void {
   const now = cat.now();
   let lockState: LockState | null = null;
   if (state === 'A') lockState = 'OK';
-  else if (state === 'U' || state === 'D') lockState = 'STUCK';
+  // core/replica.py update_replicas_states: UNAVAILABLE fails waiting locks; BAD leaves locks to the necromancer.
+  else if (state === 'U') lockState = 'STUCK';
   if (lockState === null) return;
   const requestState = lockState === 'OK' ? 'DONE' : 'FAILED';
   cat.db.prepare(`UPDATE requests SET state = ?, err_msg = ?, updated_at = ?, transferred_at = CASE WHEN ? = 'DONE' THEN ? ELSE transferred_at END
@@ -180,4 +192,18 @@ export function replicaStateChanged(cat: Catalogue, rseId: string, scope: string
   cat.db.prepare(`UPDATE locks SET state = ? WHERE scope = ? AND name = ? AND rse_id = ? AND state IN ${from}`)
     .run(lockState, scope, name, rseId);
   for (const id of ruleIds) refreshRuleState(cat, id, error);
+}
+
+/**
+ * The judge-injector (core/rule.py inject_rule): rules created with asynchronous=true wait in INJECT
+ * with no locks until this pass applies them.
+ */
+export function injectRules(cat: Catalogue, now: number): string[] {
+  const rules = cat.db.prepare("SELECT * FROM rules WHERE state = 'INJECT' AND created_at <= ? ORDER BY created_at, rowid").all(now) as RuleRow[];
+  for (const rule of rules) {
+    cat.db.prepare("UPDATE rules SET state = 'REPLICATING', updated_at = ? WHERE id = ?").run(now, rule.id);
+    const did = findDid(cat.db, rule.scope, rule.name);
+    lockFiles(cat, { ...rule, state: 'REPLICATING' }, did ? resolveFiles(cat.db, did) : []);
+  }
+  return rules.map((r) => r.id);
 }

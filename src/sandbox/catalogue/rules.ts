@@ -8,6 +8,7 @@ import { pyJson, rucioDate } from './format.js';
 import type { Reply } from './http.js';
 import { createdWith, emptyOk, jsonReply, streamReply } from './http.js';
 import type { Route } from './router.js';
+import { JSON_ONLY, STREAM_ONLY } from './router.js';
 import { rseById } from './rse-store.js';
 import { createRule, ruleOptions } from './rule-create.js';
 import type { RuleRow } from './rule-engine.js';
@@ -29,6 +30,12 @@ export function ruleObject(db: Db, r: RuleRow): Record<string, unknown> {
   };
 }
 
+/** A rule as core/rule.py list_rules yields it: with its DID's stored bytes (null for an open collection). */
+export function listedRule(db: Db, r: RuleRow): Record<string, unknown> {
+  const did = db.prepare('SELECT bytes FROM dids WHERE scope = ? AND name = ?').get(r.scope, r.name) as { bytes: number | null } | undefined;
+  return { ...ruleObject(db, r), bytes: did?.bytes ?? null };
+}
+
 function addRules(ctx: RequestContext): Reply {
   const body = jsonObject(ctx.body);
   const dids = param(body, 'dids');
@@ -41,8 +48,20 @@ function addRules(ctx: RequestContext): Reply {
   return createdWith(pyJson(ids));
 }
 
+/**
+ * The rule id of the path as Rucio's GUID column binds it (uuid.UUID(value), lib/rucio/db/sqla/types.py):
+ * dashes, braces and a urn:uuid: prefix are accepted; anything else fails the statement, which
+ * core/rule.py turns into RucioException('Badly formatted rule id (...)'), a 500.
+ */
+export function ruleIdParam(ctx: RequestContext): string {
+  const raw = ctx.params.id as string;
+  const hex = raw.replace(/^urn:/i, '').replace(/^uuid:/i, '').replace(/^\{|\}$/g, '').replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new RucioError(500, 'RucioException', `Badly formatted rule id (${raw})`);
+  return hex.toLowerCase();
+}
+
 function getRule(ctx: RequestContext): Reply {
-  return jsonReply(ruleObject(ctx.cat.db, requireRule(ctx.cat.db, ctx.params.id as string)));
+  return jsonReply(ruleObject(ctx.cat.db, requireRule(ctx.cat.db, ruleIdParam(ctx))));
 }
 
 const UPDATABLE = ['comment', 'locked', 'lifetime', 'account', 'state', 'activity', 'source_replica_expression',
@@ -51,10 +70,9 @@ const UPDATABLE = ['comment', 'locked', 'lifetime', 'account', 'state', 'activit
 function updateRule(ctx: RequestContext): Reply {
   const body = jsonObject(ctx.body);
   const options = param(body, 'options') as Record<string, unknown>;
-  const rule = requireRule(ctx.cat.db, ctx.params.id as string);
-  if (!ctx.caller.admin && (rule.account !== ctx.caller.account || 'locked' in options || 'account' in options)) {
-    throw accessDenied(`Account ${ctx.caller.account} can not update this replication rule.`);
-  }
+  const rule = requireRule(ctx.cat.db, ruleIdParam(ctx));
+  // perm_update_rule (lib/rucio/core/permission/generic.py): root/admin only.
+  if (!ctx.caller.admin) throw accessDenied(`Account ${ctx.caller.account} can not update this replication rule. `);
   const now = ctx.cat.now();
   const set: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options ?? {})) {
@@ -82,15 +100,20 @@ function updateRule(ctx: RequestContext): Reply {
   return emptyOk();
 }
 
-/** Soft delete: the rule expires within the hour; expire() removes it and its locks. */
+/**
+ * DELETE /rules/<id> (flaskapi/v1/rules.py Rule.delete -> gateway/rule.py delete_replication_rule ->
+ * core/rule.py delete_rule(soft=True)): the body must be a JSON object; only root/admin may delete
+ * (perm_del_rule); the rule is set to expire within the hour and the judge-cleaner removes it later.
+ */
 function deleteRule(ctx: RequestContext): Reply {
   const body = jsonObject(ctx.body);
-  const rule = requireRule(ctx.cat.db, ctx.params.id as string);
-  if (!ctx.caller.admin && rule.account !== ctx.caller.account) {
-    throw accessDenied(`Account ${ctx.caller.account} can not remove this replication rule.`);
-  }
+  const rule = requireRule(ctx.cat.db, ruleIdParam(ctx));
+  if (!ctx.caller.admin) throw accessDenied(`Account ${ctx.caller.account} can not remove this replication rule. `);
   if (rule.locked) {
-    throw new RucioError(401, 'UnsupportedOperation', `The replication rule ${rule.id} is locked and has to be unlocked before it can be deleted.`);
+    throw new RucioError(401, 'UnsupportedOperation', 'The replication rule is locked and has to be unlocked before it can be deleted.');
+  }
+  if (rule.child_rule_id !== null) {
+    throw new RucioError(401, 'UnsupportedOperation', 'The replication rule has a child rule and thus cannot be deleted.');
   }
   const now = ctx.cat.now();
   const deadline = now + 3600 * 1000;
@@ -101,7 +124,7 @@ function deleteRule(ctx: RequestContext): Reply {
 }
 
 function ruleLocks(ctx: RequestContext): Reply {
-  const rule = requireRule(ctx.cat.db, ctx.params.id as string);
+  const rule = requireRule(ctx.cat.db, ruleIdParam(ctx));
   const locks = ctx.cat.db.prepare('SELECT scope, name, rse_id, state FROM locks WHERE rule_id = ? ORDER BY created_at, rowid')
     .all(rule.id) as { scope: string; name: string; rse_id: string; state: string }[];
   return streamReply(locks.map((l) => ({
@@ -109,32 +132,40 @@ function ruleLocks(ctx: RequestContext): Reply {
   })));
 }
 
-const STATE_CODES: Record<string, string> = { O: 'OK', R: 'REPLICATING', S: 'STUCK', U: 'SUSPENDED' };
+const STATE_CODES: Record<string, string> = { O: 'OK', R: 'REPLICATING', S: 'STUCK', U: 'SUSPENDED', I: 'INJECT' };
 
-function listRules(ctx: RequestContext): Reply {
+/** list_replication_rules with the request's filters (plus fixed ones, e.g. the account of /accounts/<a>/rules). */
+export function listRulesWhere(ctx: RequestContext, fixed: Record<string, string> = {}): Reply {
   const where: string[] = [];
   const args: string[] = [];
+  const filters = new Map<string, string>();
+  for (const [k, v] of ctx.query) if (!filters.has(k)) filters.set(k, v);
+  for (const [k, v] of Object.entries(fixed)) filters.set(k, v);
   for (const key of ['account', 'scope', 'name', 'rse_expression', 'activity', 'did_type', 'grouping']) {
-    const v = ctx.query.get(key);
-    if (v === null) continue;
+    const v = filters.get(key);
+    if (v === undefined) continue;
     where.push(v.includes('*') && (key === 'account' || key === 'scope') ? `${key} GLOB ?` : `${key} = ?`);
     args.push(v);
   }
-  const state = ctx.query.get('state');
-  if (state !== null) {
+  const state = filters.get('state');
+  if (state !== undefined) {
     where.push('state = ?');
     args.push(STATE_CODES[state] ?? state);
   }
   const sql = `SELECT * FROM rules ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, rowid`;
   const rules = ctx.cat.db.prepare(sql).all(...args) as RuleRow[];
-  return streamReply(rules.map((r) => ({ ...ruleObject(ctx.cat.db, r), bytes: null })));
+  return streamReply(rules.map((r) => listedRule(ctx.cat.db, r)));
+}
+
+function listRules(ctx: RequestContext): Reply {
+  return listRulesWhere(ctx);
 }
 
 export const ruleRoutes: Route[] = [
   { method: 'POST', pattern: '/rules/', handler: addRules },
-  { method: 'GET', pattern: '/rules/', handler: listRules },
-  { method: 'GET', pattern: '/rules/:id', handler: getRule },
+  { method: 'GET', pattern: '/rules/', handler: listRules, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/rules/:id', handler: getRule, accept: JSON_ONLY },
   { method: 'PUT', pattern: '/rules/:id', handler: updateRule },
   { method: 'DELETE', pattern: '/rules/:id', handler: deleteRule },
-  { method: 'GET', pattern: '/rules/:id/locks', handler: ruleLocks },
+  { method: 'GET', pattern: '/rules/:id/locks', handler: ruleLocks, accept: STREAM_ONLY },
 ];

@@ -14,13 +14,17 @@ import { authUserpass, authValidate, authX509, validateToken } from './auth.js';
 import type { Catalogue, JwtClaims } from './context.js';
 import { header } from './context.js';
 import { openDatabase } from './db.js';
+import { didBulkRoutes } from './did-bulk.js';
+import { didListingRoutes } from './did-listing.js';
 import { didRoutes } from './dids.js';
 import { RucioError, errorReply } from './errors.js';
 import type { HeaderValue, Reply } from './http.js';
-import { flaskErrorPage, flaskReply, redirectReply } from './http.js';
+import { emptyOk, flaskErrorPage, flaskReply, redirectReply } from './http.js';
+import { replicaExtraRoutes } from './replica-extras.js';
 import { replicaRoutes } from './replicas.js';
 import { requestRoutes } from './requests.js';
-import { Router } from './router.js';
+import { Router, checkAccept } from './router.js';
+import { rseExtraRoutes } from './rse-extras.js';
 import { rseRoutes } from './rses.js';
 import { ruleRoutes } from './rules.js';
 
@@ -117,7 +121,10 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600,
     verifyJwt: (token) => opts.verifyJwt(token),
   };
-  const router = new Router([...accountRoutes, ...rseRoutes, ...didRoutes, ...replicaRoutes, ...ruleRoutes, ...requestRoutes]);
+  // First match wins: the specific DID views come before /dids/<scope>/<name>, which takes any path.
+  const router = new Router([
+    ...accountRoutes, ...rseExtraRoutes, ...rseRoutes, ...didBulkRoutes, ...didListingRoutes, ...didRoutes, ...replicaExtraRoutes, ...replicaRoutes, ...ruleRoutes, ...requestRoutes,
+  ]);
   const peers = new WeakMap<TLSSocket, PeerIdentity>();
 
   const peerIdentity = (socket: TLSSocket): PeerIdentity => {
@@ -143,17 +150,22 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     }
     if (method === 'GET' && rawPath === '/auth/validate') return authValidate(cat, req.headers);
 
-    const token = header(req.headers, 'X-Rucio-Auth-Token');
-    if (!token) throw new RucioError(400, 'ValueError', 'Token must be set.');
-    const caller = await validateToken(cat, token);
-    if (!caller) throw new RucioError(401, 'CannotAuthenticate', 'Cannot authenticate with given credentials');
-
+    // Werkzeug routes before the blueprint's before_request runs: unknown URLs, wrong methods and
+    // slash redirects are answered without looking at the token (flaskapi/v1/common.py request_auth_env).
+    // A CORS preflight on a known URL: Flask adds OPTIONS to every rule and request_auth_env answers ('', 200).
+    if (method === 'OPTIONS' && router.match('GET', rawPath).kind !== 'none') return emptyOk();
     const match = router.match(method, rawPath);
     if (match.kind === 'none' && !rawPath.endsWith('/') && router.match(method, `${rawPath}/`).kind !== 'none') {
       return redirectReply(308, `${rawPath}/${rawQuery ? `?${rawQuery}` : ''}`);
     }
     if (match.kind === 'none') return flaskErrorPage(404);
     if (match.kind === 'method') return flaskErrorPage(405);
+
+    const token = header(req.headers, 'X-Rucio-Auth-Token');
+    if (!token) throw new RucioError(400, 'ValueError', 'Token must be set.');
+    const caller = await validateToken(cat, token.trim()).catch(() => null);
+    if (!caller) throw new RucioError(401, 'CannotAuthenticate', 'Cannot authenticate with given credentials');
+    if (match.route.accept) checkAccept(header(req.headers, 'accept'), match.route.accept);
     const ctx = { cat, method, params: match.params, query: new URLSearchParams(rawQuery), headers: req.headers, body, caller };
     return db.transaction(() => match.route.handler(ctx))();
   };

@@ -1,5 +1,7 @@
 // The sandbox's reaper: deletes the files of replicas nothing holds any more
-// (tombstone passed, no lock), then forgets the replicas.
+// (tombstone set and passed, no lock), then forgets the replicas. As Rucio's reaper
+// (core/replica.py list_and_mark_unlocked_replicas), a replica without a tombstone is never taken:
+// one registered without a rule stays until someone sets a tombstone or a rule releases it.
 import type { CatalogueAdmin } from '../catalogue/admin.js';
 import type { TransferCredentials } from './engine.js';
 import { isHttpsPfn, networkReason, send, toHttpsUrl } from './http.js';
@@ -12,8 +14,8 @@ export interface ReapOptions {
   /** Only this RSE (default: all). */
   rse?: string;
   /**
-   * Leave replicas alone until their tombstone is this old. A replica just registered
-   * has a tombstone until its rule locks it; a greedy reaper must not win that race.
+   * Leave replicas alone until their tombstone is this old: a replica whose rule just went
+   * (or one tombstoned by tombstone_delay) may be locked again by a new rule in the meantime.
    */
   graceSeconds?: number;
 }

@@ -90,8 +90,14 @@ describe('the catalogue replaying part 2: transfers, soft delete and lifetimes',
     await replayAll(t, transcript, [
       ...PART1_SETUP, 'Add RSE MOCK-C', 'Add mock protocol to MOCK-C', 'Account limit root@MOCK-C', 'Add RSE MOCK-D',
       'Add mock protocol to MOCK-D', 'Account limit root@MOCK-D', 'Replica test:f3 on MOCK-C', 'Dataset test:ds2', 'Attach f3',
-      'Rule test:ds2 -> MOCK-D',
+      'Distance MOCK-C -> MOCK-D', 'Rule test:ds2 -> MOCK-D',
     ], token, ids);
+  });
+
+  it('records the distance MOCK-C -> MOCK-D as Rucio did (201 Created) and lists it back', async () => {
+    // flaskapi/v1/rses.py Distance.post/get.
+    const [distance] = JSON.parse((await call(t, 'GET', '/rses/MOCK-C/distances/MOCK-D', { token })).body) as Record<string, unknown>[];
+    expect(distance).toMatchObject({ distance: 1, ranking: 1, src_rse: 'MOCK-C', dest_rse: 'MOCK-D' });
   });
   afterAll(async () => {
     await t.close();
@@ -139,7 +145,10 @@ describe('the catalogue replaying part 2: transfers, soft delete and lifetimes',
       ([k, v]) => [k, v.replaceAll(RULE3, ids.get(RULE3) as string)] as [string, string]) });
     const f3 = t.handle.admin.listReplicas('test', 'f3').find((r) => r.rse === 'MOCK-D');
     expect(f3).toMatchObject({ state: 'AVAILABLE', locks: 0 });
-    expect(f3?.tombstone).toBeInstanceOf(Date);
+    // The transcript's 'MOCK-D replicas before reaper': tombstone = the replica's creation time
+    // (core/rule.py __delete_lock_and_update_replica); the registered MOCK-C replica has none.
+    expect(f3?.tombstone?.getTime()).toBe(new Date('2026-11-25T00:04:20Z').getTime());
+    expect(t.handle.admin.listReplicas('test', 'f3').find((r) => r.rse === 'MOCK-C')).toMatchObject({ tombstone: null, locks: 0 });
     expect(t.handle.admin.replicasToReap('MOCK-A').map((r) => r.name).sort()).toEqual(['file1', 'file2']);
   });
 

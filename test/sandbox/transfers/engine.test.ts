@@ -23,6 +23,9 @@ describe('sandbox transfer engine (HTTP-TPC pull between sandbox RSEs)', () => {
 
   const rule = (id: string): Promise<Record<string, unknown>> => fx.json(`/rules/${id}`);
   const requestOf = (name: string, rse: string): Promise<Record<string, unknown>> => fx.json(`/requests/${SCOPE}/${name}/${rse}`);
+  // A finished request is archived as Rucio's conveyor-finisher does: it is read from the history.
+  const finishedRequestOf = (name: string, rse: string): Promise<Record<string, unknown>> =>
+    fx.json(`/requests/history/${SCOPE}/${name}/${rse}`);
   const requestId = (name: string): string =>
     fx.catalogue.admin.listRequests().find((q) => q.name === name)?.id ?? '';
   const eventsFor = (name: string, type: TransferEvent['type']): TransferEvent[] =>
@@ -71,7 +74,7 @@ describe('sandbox transfer engine (HTTP-TPC pull between sandbox RSEs)', () => {
   });
 
   it('shows the finished request in GET /requests: DONE, source, bytes, times, transfer tool', async () => {
-    const q = await requestOf('copied.dat', SAFE);
+    const q = await finishedRequestOf('copied.dat', SAFE);
     expect(q).toMatchObject({
       state: 'DONE', source_rse: FAST, dest_rse: SAFE, bytes: 2 * 1024 * 1024 + 3, transfertool: 'lakeprobe-fts',
       err_msg: null, retry_count: 0,
@@ -90,7 +93,7 @@ describe('sandbox transfer engine (HTTP-TPC pull between sandbox RSEs)', () => {
     const id = await fx.addRule('orphan.dat', SAFE);
     await engine.runOnce();
     expect(await rule(id)).toMatchObject({ state: 'STUCK', locks_stuck_cnt: 1, error: NO_SOURCES_ERROR });
-    expect(await requestOf('orphan.dat', SAFE)).toMatchObject({ state: 'FAILED', err_msg: NO_SOURCES_ERROR });
+    expect(await finishedRequestOf('orphan.dat', SAFE)).toMatchObject({ state: 'FAILED', err_msg: NO_SOURCES_ERROR });
   });
 
   it('retries a failing copy up to maxAttempts, then the rule goes STUCK with the last error and no leftover file', async () => {
@@ -106,7 +109,7 @@ describe('sandbox transfer engine (HTTP-TPC pull between sandbox RSEs)', () => {
     const r = await rule(id);
     expect(r.state).toBe('STUCK');
     expect(r.error).toMatch(/^RequestErrMsg\.TRANSFER_FAILED:TRANSFER Remote side failed with status code 404; error message: /);
-    expect(await requestOf('vanished.dat', SAFE)).toMatchObject({ state: 'FAILED', retry_count: 1 });
+    expect(await finishedRequestOf('vanished.dat', SAFE)).toMatchObject({ state: 'FAILED', retry_count: 1 });
     expect(existsSync(fx.diskFile(SAFE, 'vanished.dat'))).toBe(false);
   });
 

@@ -60,8 +60,19 @@ describe('sandbox reaper', () => {
     expect(replicas('expiring.dat')).toEqual([]);
   });
 
+  it('never reaps a replica registered without a rule: Rucio gives it no tombstone', async () => {
+    // lib/rucio/core/replica.py __bulk_add_replicas: no tombstone unless the RSE has tombstone_delay.
+    await fx.addFile(FAST, 'orphan-kept.dat', randomData(1000));
+    expect(fx.catalogue.admin.listReplicas(SCOPE, 'orphan-kept.dat')).toEqual([expect.objectContaining({ tombstone: null, locks: 0 })]);
+    const result = await reapOnce({ admin: fx.catalogue.admin, caPems: fx.caPems, credentials: fx.credentials, rse: FAST });
+    expect(result.removed.map((r) => r.name)).not.toContain('orphan-kept.dat');
+    expect(existsSync(fx.diskFile(FAST, 'orphan-kept.dat'))).toBe(true);
+  });
+
   it('keeps the replica when storage refuses the DELETE, and reports why', async () => {
     await fx.addFile(FAST, 'guarded.dat', randomData(1000));
+    const tomb = await fx.rest('POST', '/replicas/tombstone', { replicas: [{ rse: FAST, scope: SCOPE, name: 'guarded.dat' }] });
+    expect(tomb.status, tomb.body).toBe(201);
     const file = fx.diskFile(FAST, 'guarded.dat');
     const readOnly = async (): Promise<{ destToken: string; sourceToken: string }> => {
       const token = await fx.issuer.mint({ sub: 'fts', scope: 'storage.read:/' });

@@ -1,0 +1,147 @@
+// Read-only DID views of lib/rucio/web/rest/flaskapi/v1/dids.py: Files, Parents and Search
+// (core/did.py list_files, list_parent_dids; core/did_meta_plugins/did_column_meta.py list_dids).
+import type { JsonObject, RequestContext } from './context.js';
+import { asBool } from './context.js';
+import type { DidRow } from './did-store.js';
+import { children, findDid, requireDid } from './did-store.js';
+import type { RuleRow } from './rule-engine.js';
+import { ruleObject } from './rules.js';
+import { RucioError } from './errors.js';
+import type { Reply } from './http.js';
+import { streamReply } from './http.js';
+import type { Route } from './router.js';
+import { STREAM_ONLY } from './router.js';
+
+const didOf = (ctx: RequestContext): { scope: string; name: string } =>
+  ({ scope: ctx.params.scope as string, name: ctx.params.name as string });
+
+const guidOf = (d: DidRow): string | null => (d.guid ? d.guid.toUpperCase() : null);
+const events = (d: DidRow): unknown => (JSON.parse(d.meta) as JsonObject).events ?? null;
+
+/** list_files: the file itself, or every file below (datasets' contents, depth first from the last child). */
+function listFiles(ctx: RequestContext): Reply {
+  const { scope, name } = didOf(ctx);
+  const long = ctx.query.has('long');
+  const top = requireDid(ctx.cat.db, scope, name);
+  const line = (d: DidRow): JsonObject => {
+    const base: JsonObject = { scope: d.scope, name: d.name, bytes: d.bytes, adler32: d.adler32, guid: guidOf(d), events: events(d) };
+    if (long) base.lumiblocknr = (JSON.parse(d.meta) as JsonObject).lumiblocknr ?? null;
+    return base;
+  };
+  if (top.did_type === 'FILE') return streamReply([line(top)]);
+  const out: JsonObject[] = [];
+  // Rucio pops from the end of its stack: the last child container is walked first.
+  const stack: DidRow[] = [top];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const d = stack.pop() as DidRow;
+    const key = `${d.scope}:${d.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const kids = children(ctx.cat.db, d.scope, d.name);
+    if (d.did_type === 'DATASET') out.push(...kids.filter((k) => k.did_type === 'FILE').map(line));
+    else stack.push(...kids.filter((k) => k.did_type !== 'FILE'));
+  }
+  return streamReply(out);
+}
+
+/** list_parent_dids: {scope, name, type} of each collection the DID is attached to; an unknown DID has none. */
+function listParents(ctx: RequestContext): Reply {
+  const { scope, name } = didOf(ctx);
+  const rows = ctx.cat.db.prepare(`SELECT d.scope, d.name, d.did_type FROM contents c JOIN dids d ON d.scope = c.scope AND d.name = c.name
+                                   WHERE c.child_scope = ? AND c.child_name = ? ORDER BY c.rowid`).all(scope, name) as
+    { scope: string; name: string; did_type: string }[];
+  return streamReply(rows.map((r) => ({ scope: r.scope, name: r.name, type: r.did_type })));
+}
+
+const SEARCH_TYPES: Record<string, string[]> = {
+  all: ['CONTAINER', 'DATASET', 'FILE'], collection: ['CONTAINER', 'DATASET'], container: ['CONTAINER'], dataset: ['DATASET'], file: ['FILE'],
+};
+const COLUMNS = new Set(['account', 'bytes', 'length', 'md5', 'adler32', 'guid', 'is_open', 'monotonic']);
+const OPERATORS: Record<string, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=', ne: '!=' };
+
+/** Rucio's Python set repr of the valid type names, as the UnsupportedOperation message shows it. */
+const TYPE_KEYS = "dict_keys(['all', 'collection', 'container', 'dataset', 'file'])";
+
+/**
+ * GET /dids/<scope>/dids/search: request arguments other than type/limit/long/recursive are filters
+ * ('*' wildcards in the name, 'key.gt'-style comparisons on columns, created_before/after); non-long
+ * results are bare names, long ones {scope, name, did_type, bytes, length}.
+ */
+function searchDids(ctx: RequestContext): Reply {
+  const scope = ctx.params.scope as string;
+  const where: string[] = ['scope = ?'];
+  const args: unknown[] = [scope];
+  let type = (ctx.query.get('type') ?? 'collection').toLowerCase();
+  for (const [key, value] of ctx.query) {
+    if (['type', 'limit', 'long', 'recursive'].includes(key)) continue;
+    if (key === 'filters') throw new RucioError(400, 'DIDFilterSyntaxError', 'The sandbox accepts filters as request arguments only');
+    const [column = '', op] = key.split('.');
+    if (column === 'name') {
+      where.push("name GLOB ?");
+      args.push(value.replace(/[[\]?]/g, (c) => `[${c}]`));
+    } else if (key === 'created_after' || key === 'created_before') {
+      where.push(`created_at ${key === 'created_after' ? '>=' : '<='} ?`);
+      args.push(Date.parse(value.endsWith('Z') ? value : `${value}Z`));
+    } else if (column === 'did_type') {
+      type = value.toLowerCase();
+    } else if (COLUMNS.has(column)) {
+      const sqlOp = op === undefined ? '=' : OPERATORS[op];
+      if (!sqlOp) throw new RucioError(400, 'DIDFilterSyntaxError', `${op} is not a valid operator`);
+      where.push(`${column} ${sqlOp} ?`);
+      args.push(/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value === 'True' || value === 'true' ? 1 : value === 'False' || value === 'false' ? 0 : value);
+    } else {
+      where.push('json_extract(meta, ?) = ?');
+      args.push(`$."${column.replace(/"/g, '')}"`, value);
+    }
+  }
+  const types = SEARCH_TYPES[type];
+  if (!types) throw new RucioError(409, 'UnsupportedOperation', `${type} is not a valid type. Valid types are ${TYPE_KEYS}`);
+  where.push(`did_type IN (${types.map(() => '?').join(', ')})`);
+  args.push(...types);
+  where.push("COALESCE(json_extract(meta, '$.suppressed'), 0) != 1");
+  const limitText = ctx.query.get('limit');
+  const limit = limitText === null ? null : Number.parseInt(limitText, 10);
+  const rows = ctx.cat.db.prepare(`SELECT * FROM dids WHERE ${where.join(' AND ')} ORDER BY rowid${limit ? ` LIMIT ${limit}` : ''}`)
+    .all(...(args as never[])) as DidRow[];
+  const long = asBool(ctx.query.get('long') ?? undefined, false);
+  return streamReply(rows.map((d) => (long
+    ? { scope: d.scope, name: d.name, did_type: d.did_type, bytes: d.bytes, length: d.did_type === 'FILE' ? null : d.length }
+    : d.name)));
+}
+
+/** list_associated_rules_for_file (core/rule.py): the rules holding a lock on this file, each with its DID's bytes. */
+function associatedRules(ctx: RequestContext): Reply {
+  const { scope, name } = didOf(ctx);
+  requireDid(ctx.cat.db, scope, name);
+  const rules = ctx.cat.db.prepare(`SELECT DISTINCT r.* FROM rules r JOIN locks l ON l.rule_id = r.id
+                                    WHERE l.scope = ? AND l.name = ? ORDER BY r.created_at, r.rowid`).all(scope, name) as RuleRow[];
+  return streamReply(rules.map((r) => ({ ...ruleObject(ctx.cat.db, r), bytes: findDid(ctx.cat.db, r.scope, r.name)?.bytes ?? null })));
+}
+
+/**
+ * Views Rucio 41 has and the sandbox does not implement: a clear 501 (as Rucio's own 'NotImplemented'
+ * for estimate_ttc) instead of the DataIdentifierNotFound that /dids/<path:scope_name> would give.
+ */
+const notImplemented = (view: string) => (): Reply => {
+  throw new RucioError(501, 'NotImplemented', `${view} (lib/rucio/web/rest/flaskapi/v1/dids.py) is not implemented by the sandbox catalogue`);
+};
+
+export const didListingRoutes: Route[] = [
+  { method: 'GET', pattern: '/dids/*did/associated_rules', handler: associatedRules, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/dids/*did/dids/history', handler: notImplemented('AttachmentHistory') },
+  { method: 'GET', pattern: '/dids/*did/follow', handler: notImplemented('Follow') },
+  { method: 'POST', pattern: '/dids/*did/follow', handler: notImplemented('Follow') },
+  { method: 'DELETE', pattern: '/dids/*did/follow', handler: notImplemented('Follow') },
+  { method: 'DELETE', pattern: '/dids/*did/meta', handler: notImplemented('Meta.delete') },
+  { method: 'GET', pattern: '/dids/:guid/guid', handler: notImplemented('GUIDLookup') },
+  { method: 'GET', pattern: '/dids/new', handler: notImplemented('NewDIDs') },
+  { method: 'POST', pattern: '/dids/bulkfiles', handler: notImplemented('BulkFiles') },
+  { method: 'POST', pattern: '/dids/bulkmeta', handler: notImplemented('BulkDIDsMeta') },
+  { method: 'POST', pattern: '/dids/bulkdidsmeta', handler: notImplemented('BulkDIDsMeta') },
+  { method: 'POST', pattern: '/dids/resurrect', handler: notImplemented('Resurrect') },
+  { method: 'POST', pattern: '/dids/sample', handler: notImplemented('Sample') },
+  { method: 'GET', pattern: '/dids/:scope/dids/search', handler: searchDids, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/dids/*did/files', handler: listFiles, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/dids/*did/parents', handler: listParents, accept: STREAM_ONLY },
+];
