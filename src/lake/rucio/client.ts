@@ -262,9 +262,18 @@ export class RucioClient {
     return this.stream('GET', `${didPath(scope, name)}/rules`);
   }
 
-  /** The transfer request for a file towards an RSE. */
+  /**
+   * The transfer request for a file towards an RSE. Rucio's finisher moves a request to the
+   * history as the replica becomes available, so a finished one is read from there.
+   */
   async getRequest(scope: string, name: string, rse: string): Promise<RequestInfo> {
-    return this.json('GET', `/requests/${seg(scope)}/${seg(name)}/${seg(rse)}`);
+    const path = `${seg(scope)}/${seg(name)}/${seg(rse)}`;
+    try {
+      return await this.json('GET', `/requests/${path}`);
+    } catch (error) {
+      if (!(error instanceof RucioApiError && error.exceptionClass === 'RequestNotFound')) throw error;
+      return this.json('GET', `/requests/history/${path}`);
+    }
   }
 
   // --- plumbing ---
