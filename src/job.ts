@@ -3,7 +3,7 @@ import { ResultsStore } from './results/store.js';
 import { MetricsSink } from './metrics/registry.js';
 import { serveMetrics } from './metrics/server.js';
 import { knownTests } from './metrics/known-tests.js';
-import { pushRunMetrics, redactUrl } from './metrics/push.js';
+import { pushOrWarn } from './metrics/push.js';
 import { hostname } from 'node:os';
 import { runPlan } from './engine/runner.js';
 import type { ScenarioRegistry } from './engine/scenario.js';
@@ -80,9 +80,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     if (options.pushgateway) {
       const tests = plan.experiments.flatMap((e) => e.tests.map((t) => ({ experiment: e.name, test: t.name })));
       const target = { url: options.pushgateway, plan: plan.name, agent: options.agent ?? hostname() };
-      await pushRunMetrics(metrics.registry, target, tests).catch((e: Error) => {
-        options.log(`warning: push to ${redactUrl(options.pushgateway ?? '')} failed: ${e.message}`);
-      });
+      await pushOrWarn(metrics.registry, target, tests, options.log);
     }
     const passed = summary.total > 0 && !summary.scenarioCrashes && reports.every((r) => r.report.tests.every((t) => t.passed));
     return { run, summary, reports, dbPath: options.dbPath, metricsUrl: server?.url, passed };

@@ -135,3 +135,17 @@ function scrub(message: string, url: string): string {
   } catch { /* not a URL: nothing of it to scrub */ }
   return out;
 }
+
+/** Pushes and logs the outcome; a failed push is a warning that never shows the URL's userinfo. */
+export async function pushOrWarn(
+  registry: Registry, target: PushTarget, tests: readonly { experiment: string; test: string }[], log: (line: string) => void,
+): Promise<boolean> {
+  try {
+    const outcome = await pushRunMetrics(registry, target, tests);
+    if (outcome.deleted.length) log(`pushgateway: deleted the groups of tests no longer in the plan: ${outcome.deleted.join(', ')}`);
+    return true;
+  } catch (e) {
+    log(`warning: push to ${redactUrl(target.url)} failed: ${scrub((e as Error).message, target.url)}`);
+    return false;
+  }
+}
