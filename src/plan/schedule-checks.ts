@@ -52,10 +52,10 @@ function cycleIssues(test: Raw, param: string, values: unknown[], at: (string | 
     if (result.ok) return;
     const own = result.issues.filter((iss) => iss.path[0] === param);
     const message = (own[0] ?? result.issues[0])?.message ?? 'invalid';
-    const unknownParam = result.issues.some((iss) => iss.path.length === 0 || /unknown|unrecognized/i.test(iss.message));
+    const unknownParam = result.issues.some((iss) => /unknown key/i.test(iss.message) && iss.message.includes(`"${param}"`));
     issues.push({
-      path: unknownParam && own.length === 0 ? [...at, 'param'] : [...at, 'values', k], severity: 'error',
-      message: unknownParam && own.length === 0
+      path: unknownParam ? [...at, 'param'] : [...at, 'values', k], severity: 'error',
+      message: unknownParam
         ? `scenario ${test.scenario} has no parameter "${param}": ${message}`
         : `${param}=${JSON.stringify(value)} is not valid for scenario ${test.scenario}: ${message}`,
     });
