@@ -8,6 +8,7 @@ import { demoCommand } from './commands/demo.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import { daemonCommand } from './commands/daemon.js';
 import { scheduleCommand } from './commands/schedule.js';
+import { dashboardsCommand } from './commands/dashboards.js';
 
 /** Entry point: parse, hand over to one command, turn errors into documented exit codes. */
 export async function main(argv: string[]): Promise<number> {
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(cleanupCommand(setExit))
       .command(daemonCommand(setExit))
       .command(scheduleCommand(setExit))
+      .command(dashboardsCommand(setExit))
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .help()
