@@ -65,7 +65,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   let server: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   try {
     if (options.metricsPort !== undefined) {
-      server = await serveMetrics(metrics.registry, options.metricsPort).catch((e: Error) => {
+      server = await serveMetrics(metrics, options.metricsPort).catch((e: Error) => {
         throw new CliError(`cannot serve metrics on port ${options.metricsPort}: ${e.message}`, EXIT.setupFailed);
       });
       options.log(`metrics: ${server.url}`);
@@ -80,7 +80,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     if (options.pushgateway) {
       const tests = plan.experiments.flatMap((e) => e.tests.map((t) => ({ experiment: e.name, test: t.name })));
       const target = { url: options.pushgateway, plan: plan.name, agent: options.agent ?? hostname() };
-      await pushOrWarn(metrics.registry, target, tests, options.log);
+      await pushOrWarn(metrics, target, tests, options.log);
     }
     const passed = summary.total > 0 && !summary.scenarioCrashes && reports.every((r) => r.report.tests.every((t) => t.passed));
     return { run, summary, reports, dbPath: options.dbPath, metricsUrl: server?.url, passed };

@@ -31,9 +31,9 @@ export const ALERT_RULES: readonly AlertRule[] = [
   },
   {
     alert: 'LakeprobeReplicationTooLong',
-    expr: `histogram_quantile(0.95, sum by (src_rse, dst_rse, le) (rate(${m('ruleTimeToOk', '_bucket')}[6h]))) > 3600`,
+    expr: `histogram_quantile(0.95, sum by (dst_rse, le) (rate(${m('ruleTimeToOk', '_bucket')}[6h]))) > 3600`,
     labels: { severity: 'warning' },
-    annotations: { summary: 'Replication {{ $labels.src_rse }} → {{ $labels.dst_rse }} takes over an hour (p95)', description: 'Rule time to OK p95 over 6 h is above 1 h: check the link and the transfer queue.' },
+    annotations: { summary: 'Replication to {{ $labels.dst_rse }} takes over an hour (p95)', description: 'Rule time to OK p95 over 6 h is above 1 h: check the links into it and the transfer queue.' },
   },
   {
     alert: 'LakeprobeCredentialExpiring',

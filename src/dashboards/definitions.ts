@@ -93,7 +93,7 @@ const longHaul: DashboardSpec = {
   tags: ['lakeprobe', 'long-haul'], variables: [srcVar, dstVar],
   panels: [
     ts('Throughput by size class', 'Bps', [{ expr: `max by (src_rse, dst_rse, size_class) (${sel('linkThroughput', link)})`, legend: '{{src_rse}} → {{dst_rse}} {{size_class}}' }]),
-    ts('Rule time to OK p95 by size class', 's', [{ expr: quantile(0.95, 'ruleTimeToOk', 'size_class', link), legend: '{{size_class}}' }]),
+    ts('Rule time to OK p95 by size class', 's', [{ expr: quantile(0.95, 'ruleTimeToOk', 'dst_rse, size_class', { dst_rse: any('dst_rse') }), legend: '{{dst_rse}} {{size_class}}' }]),
     ts('Bytes replicated by size class', 'Bps', [{ expr: `sum by (size_class) (rate(${sel('linkBytes', link)}[${R}]))`, legend: '{{size_class}}' }]),
     ts('Replications by outcome', 'ops', [{ expr: `sum by (size_class, outcome) (rate(${sel('linkTransfers', link)}[${R}]))`, legend: '{{size_class}} {{outcome}}' }]),
   ],

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import type { Exposition } from '../metrics/registry.js';
 
 export interface DaemonEndpoints {
-  registry: Registry;
+  registry: Exposition;
   /** null when healthy, else why not. */
   unhealthy(): string | null;
   statusPage(): string;
@@ -24,7 +24,7 @@ export async function serveDaemon(endpoints: DaemonEndpoints, port: number, host
       return;
     }
     if (path === '/metrics') {
-      endpoints.registry.metrics().then(
+      (endpoints.registry.metricsBuffer?.() ?? endpoints.registry.metrics()).then(
         (body) => res.writeHead(200, { 'content-type': endpoints.registry.contentType }).end(body),
         (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
       );

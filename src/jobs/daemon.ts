@@ -175,7 +175,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let server: DaemonServer;
   try {
     server = await serveDaemon({
-      registry: metrics.registry,
+      registry: metrics,
       unhealthy: () => {
         if (stopping) return 'stopping';
         if (reload.ok === false && reload.at === null) return 'no plan loaded';

@@ -21,7 +21,7 @@ const TEST_LABELS = ['experiment', 'test'] as const;
 const LINK_LABELS = ['src_rse', 'dst_rse', 'size_class'] as const;
 const SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600] as const;
 // Coarser for per-link series: 2,450 links × size classes must stay cheap to render.
-const LINK_BUCKETS = [1, 5, 15, 60, 300, 900, 3600, 14400] as const;
+const LINK_BUCKETS = [5, 30, 120, 600, 3600, 14400] as const;
 
 /** Why a scheduled run did not start (closed set). */
 export const SKIP_REASONS = ['overlap', 'link_busy', 'stopping'] as const;
@@ -86,8 +86,8 @@ export const METRICS = {
   ruleTimeToOk: {
     name: 'lakeprobe_rule_time_to_ok_seconds',
     type: 'histogram',
-    help: 'Time from rule creation until the rule reached OK, per link and size class.',
-    labels: LINK_LABELS,
+    help: 'Time from rule creation until the rule reached OK, per destination RSE and size class.',
+    labels: ['dst_rse', 'size_class'],
     buckets: LINK_BUCKETS,
   },
   transferDuration: {

@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import type { Exposition } from './registry.js';
 import { JOB_NAME } from './catalogue.js';
 
 // One-shot runs push to a Pushgateway. Each test of the plan is its own group
@@ -38,7 +38,7 @@ export function redactUrl(url: string): string {
 
 /** Pushes every test's series as its own group, then deletes the plan's groups of tests that are gone. */
 export async function pushRunMetrics(
-  registry: Registry, target: PushTarget, tests: readonly { experiment: string; test: string }[],
+  registry: Exposition, target: PushTarget, tests: readonly { experiment: string; test: string }[],
 ): Promise<PushOutcome> {
   const { base, headers } = endpoint(target.url);
   const text = await registry.metrics();
@@ -138,7 +138,7 @@ function scrub(message: string, url: string): string {
 
 /** Pushes and logs the outcome; a failed push is a warning that never shows the URL's userinfo. */
 export async function pushOrWarn(
-  registry: Registry, target: PushTarget, tests: readonly { experiment: string; test: string }[], log: (line: string) => void,
+  registry: Exposition, target: PushTarget, tests: readonly { experiment: string; test: string }[], log: (line: string) => void,
 ): Promise<boolean> {
   try {
     const outcome = await pushRunMetrics(registry, target, tests);

@@ -1,6 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
 import { DATA_OPERATIONS, METRICS, SKIP_REASONS, type MetricKey, type MetricSpec, type SkipReason } from './catalogue.js';
+import { LinkMetrics } from './link-metrics.js';
+
+/** Anything that renders a Prometheus text exposition. */
+export interface Exposition {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+  /** The same text as bytes, when the source can produce them without building a string. */
+  metricsBuffer?(): Promise<Buffer>;
+}
+
+/** Rendered by LinkMetrics, not by prom-client (see link-metrics.ts). */
+const LINK_KEYS = new Set<MetricKey>(['linkTransfers', 'linkBytes', 'linkThroughput', 'transferDuration']);
 
 export interface KnownTest {
   experiment: string;
@@ -18,8 +30,10 @@ type Labels = Record<string, string>;
  * gauges are reset at each run of a test, so a long-lived daemon never adds
  * them up across runs.
  */
-export class MetricsSink implements Sink {
+export class MetricsSink implements Sink, Exposition {
   readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
+  private readonly links = new LinkMetrics();
   private readonly counters = new Map<MetricKey, Counter>();
   private readonly gauges = new Map<MetricKey, Gauge>();
   private readonly histograms = new Map<MetricKey, Histogram>();
@@ -27,7 +41,7 @@ export class MetricsSink implements Sink {
 
   constructor(options: { daemon?: boolean } = {}) {
     for (const [key, spec] of Object.entries(METRICS) as [MetricKey, MetricSpec][]) {
-      if (spec.source === 'daemon' && !options.daemon) continue;
+      if ((spec.source === 'daemon' && !options.daemon) || LINK_KEYS.has(key)) continue;
       const config = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [this.registry] };
       if (spec.type === 'counter') this.counters.set(key, new Counter(config));
       else if (spec.type === 'gauge') this.gauges.set(key, new Gauge(config));
@@ -115,15 +129,8 @@ export class MetricsSink implements Sink {
 
   /** Per-link series come from replicate results: rule time to OK, and the transfer when a request id is known. */
   private onReplication(r: OpResult, seconds: number): void {
-    const link = { src_rse: r.srcRse, dst_rse: r.dstRse, size_class: r.sizeClass };
-    this.counter('linkTransfers').inc({ ...link, outcome: r.outcome });
-    if (r.outcome !== 'ok') return;
-    this.histogram('ruleTimeToOk').observe(link, seconds);
-    if (r.requestId) this.histogram('transferDuration').observe(link, seconds);
-    if (r.bytes > 0) {
-      this.counter('linkBytes').inc(link, r.bytes);
-      if (seconds > 0) this.gauge('linkThroughput').set(link, r.bytes / seconds);
-    }
+    this.links.replicated(r.srcRse, r.dstRse, r.sizeClass, r.outcome, r.bytes, seconds, Boolean(r.requestId));
+    if (r.outcome === 'ok') this.histogram('ruleTimeToOk').observe({ dst_rse: r.dstRse, size_class: r.sizeClass }, seconds);
   }
 
   /** Sets the last-run gauges of every test this run touched. */
@@ -138,8 +145,12 @@ export class MetricsSink implements Sink {
     }
   }
 
-  metrics(): Promise<string> {
-    return this.registry.metrics();
+  async metrics(): Promise<string> {
+    return (await this.registry.metrics()) + this.links.render();
+  }
+
+  async metricsBuffer(): Promise<Buffer> {
+    return Buffer.concat([Buffer.from(await this.registry.metrics()), this.links.renderBuffer()]);
   }
 }
 

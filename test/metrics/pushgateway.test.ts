@@ -26,8 +26,8 @@ describe('pushing one-shot runs to a real Pushgateway', () => {
   it('keeps one group per test keyed by job, plan, experiment, test and agent — never the run id', async () => {
     const target = { url: gw.url, plan: 'p1', agent: 'site-a' };
     const tests = [{ experiment: 'ska', test: 'up' }, { experiment: 'ska', test: 'down' }];
-    await pushRunMetrics(sinkWith(['up', 'down'], 'run-1').registry, target, tests);
-    await pushRunMetrics(sinkWith(['up', 'down'], 'run-2').registry, target, tests);
+    await pushRunMetrics(sinkWith(['up', 'down'], 'run-1'), target, tests);
+    await pushRunMetrics(sinkWith(['up', 'down'], 'run-2'), target, tests);
     const found = await groups(gw.url);
     expect(found.map((g) => `${g.job} ${g.plan} ${g.experiment}/${g.test} ${g.agent}`)).toEqual([
       'lakeprobe p1 _plan/_plan site-a', 'lakeprobe p1 ska/down site-a', 'lakeprobe p1 ska/up site-a',
@@ -43,10 +43,10 @@ describe('pushing one-shot runs to a real Pushgateway', () => {
   });
 
   it('deletes the groups of this plan and agent whose test left the plan, and no others', async () => {
-    await pushRunMetrics(sinkWith(['gone', 'kept'], 'r').registry, { url: gw.url, plan: 'p2', agent: 'a' },
+    await pushRunMetrics(sinkWith(['gone', 'kept'], 'r'), { url: gw.url, plan: 'p2', agent: 'a' },
       [{ experiment: 'e', test: 'gone' }, { experiment: 'e', test: 'kept' }]);
-    await pushRunMetrics(sinkWith(['gone'], 'r').registry, { url: gw.url, plan: 'p2', agent: 'other' }, [{ experiment: 'e', test: 'gone' }]);
-    const outcome = await pushRunMetrics(sinkWith(['kept'], 'r2').registry, { url: gw.url, plan: 'p2', agent: 'a' }, [{ experiment: 'e', test: 'kept' }]);
+    await pushRunMetrics(sinkWith(['gone'], 'r'), { url: gw.url, plan: 'p2', agent: 'other' }, [{ experiment: 'e', test: 'gone' }]);
+    const outcome = await pushRunMetrics(sinkWith(['kept'], 'r2'), { url: gw.url, plan: 'p2', agent: 'a' }, [{ experiment: 'e', test: 'kept' }]);
     expect(outcome.deleted).toEqual(['e/gone']);
     const left = (await groups(gw.url)).filter((g) => g.plan === 'p2').map((g) => `${g.agent}:${g.test}`).sort();
     expect(left).toEqual(['a:_plan', 'a:kept', 'other:_plan', 'other:gone']);
@@ -55,14 +55,14 @@ describe('pushing one-shot runs to a real Pushgateway', () => {
   it('sends userinfo as basic auth and never prints it when the push fails', async () => {
     const closed = await freePort();
     const lines: string[] = [];
-    const ok = await pushOrWarn(sinkWith(['up'], 'r').registry, { url: `http://pushuser:s3cr%40t@127.0.0.1:${closed}`, plan: 'p', agent: 'a' },
+    const ok = await pushOrWarn(sinkWith(['up'], 'r'), { url: `http://pushuser:s3cr%40t@127.0.0.1:${closed}`, plan: 'p', agent: 'a' },
       [{ experiment: 'ska', test: 'up' }], (l) => lines.push(l));
     expect(ok).toBe(false);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`warning: push to http://***@127.0.0.1:${closed}/ failed`);
     for (const secret of ['pushuser', 's3cr', 's3cr%40t', 's3cr@t']) expect(lines[0]).not.toContain(secret);
     // A reachable gateway accepts the push with the credentials moved to a header.
-    expect(await pushOrWarn(sinkWith(['up'], 'r').registry, { url: gw.url.replace('//', '//u:p@'), plan: 'p3', agent: 'a' },
+    expect(await pushOrWarn(sinkWith(['up'], 'r'), { url: gw.url.replace('//', '//u:p@'), plan: 'p3', agent: 'a' },
       [{ experiment: 'ska', test: 'up' }], (l) => lines.push(l))).toBe(true);
     expect(redactUrl('http://u:p@host:9091/x')).toBe('http://***@host:9091/x');
   });

@@ -193,7 +193,7 @@ describe('MetricsSink', () => {
     const link = { src_rse: 'SITE_A', dst_rse: 'SITE_B', size_class: '1MiB' };
     expect(value(text, 'lakeprobe_link_transfers_total', { ...link, outcome: 'ok' })).toBe(2);
     expect(value(text, 'lakeprobe_link_transfers_total', { ...link, outcome: 'failed' })).toBe(1);
-    expect(value(text, 'lakeprobe_rule_time_to_ok_seconds_count', link)).toBe(2);
+    expect(value(text, 'lakeprobe_rule_time_to_ok_seconds_count', { dst_rse: 'SITE_B', size_class: '1MiB' })).toBe(2);
     expect(value(text, 'lakeprobe_transfer_duration_seconds_sum', link)).toBe(4);
     expect(value(text, 'lakeprobe_link_transferred_bytes_total', link)).toBe(2 * MiB);
     expect(value(text, 'lakeprobe_link_throughput_bytes_per_second', link)).toBe(MiB / 8);
