@@ -156,7 +156,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       current = plan;
       adopt(plan, previous);
       await refreshCredentials();
-      log(`plan reloaded: ${scheduledTests(plan).length} scheduled tests`);
+      log(`plan reloaded: ${countScheduled(plan)} scheduled tests`);
       return true;
     } catch (e) {
       metrics.gauge('reloadOk').set(0);
@@ -196,7 +196,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     store.close();
     throw new CliError(`cannot serve on port ${options.port}: ${(e as Error).message}`, EXIT.setupFailed);
   }
-  log(`daemon: ${scheduledTests(current).length} scheduled tests; status ${server.url}/ metrics ${server.url}/metrics`);
+  log(`daemon: ${countScheduled(current)} scheduled tests; status ${server.url}/ metrics ${server.url}/metrics`);
 
   let reloading: Promise<boolean> | null = null;
   const reloadOnce = (): Promise<boolean> => (reloading ??= doReload().finally(() => { reloading = null; }));
@@ -227,6 +227,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   })());
 
   return { url: server.url, metrics, history, scheduler, plan: () => current, reload: reloadOnce, stop };
+}
+
+function countScheduled(plan: ResolvedPlan): number {
+  return plan.experiments.reduce((n, e) => n + e.tests.filter((t) => t.schedule).length, 0);
 }
 
 /** True when every promise settled within `ms`. */

@@ -110,19 +110,24 @@ export class Scheduler {
     for (const fire of [...this.next.values()]) {
       if (fire.at.getTime() > now) continue;
       let due: Fire = fire;
+      let following = nextFire(due.test, due.at, this.dayCache);
       let missed = 0;
       // Fires that went by during a stall are missed; the last due one still runs if within tolerance.
-      while (due.at.getTime() <= now) {
-        const following = nextFire(due.test, due.at, this.dayCache);
-        if (following.at.getTime() > now) break;
+      while (following.at.getTime() <= now) {
         this.options.hooks.missed(due);
-        if (++missed >= MAX_MISSED_PER_WAKE) { due = nextFire(due.test, new Date(now), this.dayCache); break; }
+        if (++missed >= MAX_MISSED_PER_WAKE) {
+          due = nextFire(due.test, new Date(now - 1), this.dayCache);
+          following = nextFire(due.test, due.at, this.dayCache);
+          if (due.at.getTime() > now) break;
+          continue;
+        }
         due = following;
+        following = nextFire(due.test, due.at, this.dayCache);
       }
       if (due.at.getTime() <= now) {
         if (now - due.at.getTime() > this.toleranceMs) this.options.hooks.missed(due);
         else this.dispatch(due);
-        this.setNext(nextFire(due.test, due.at, this.dayCache));
+        this.setNext(following);
       } else {
         this.setNext(due);
       }
