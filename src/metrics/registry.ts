@@ -124,7 +124,6 @@ export class MetricsSink implements Sink, Exposition {
       this.runOfTest.set(key, entry);
     }
     if (r.outcome === 'failed') entry.failed++;
-    this.gauge('runFailures').set(testLabels, entry.failed);
   }
 
   /** Per-link series come from replicate results: rule time to OK, and the transfer when a request id is known. */
@@ -133,12 +132,13 @@ export class MetricsSink implements Sink, Exposition {
     if (r.outcome === 'ok') this.histogram('ruleTimeToOk').observe({ dst_rse: r.dstRse, size_class: r.sizeClass }, seconds);
   }
 
-  /** Sets the last-run gauges of every test this run touched. */
+  /** Sets the last-run gauges of every test this run touched, once its run is complete. */
   onEnd(run: RunInfo, summary: RunSummary): void {
     const finished = Date.parse(summary.finishedAt);
     const seconds = Math.max(0, (finished - Date.parse(run.startedAt)) / 1000);
     for (const entry of this.runOfTest.values()) {
       if (entry.runId !== run.runId) continue;
+      this.gauge('runFailures').set(entry.labels, entry.failed);
       this.gauge('testSuccess').set(entry.labels, entry.failed === 0 && !summary.scenarioCrashes ? 1 : 0);
       this.gauge('testLastRun').set(entry.labels, finished / 1000);
       this.gauge('testDuration').set(entry.labels, seconds);

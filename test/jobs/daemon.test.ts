@@ -90,6 +90,8 @@ describe('the daemon against the sandbox', () => {
   }, 60_000);
 
   it('shows recent runs, failures with class and remedy, and credential lifetimes on a page that refreshes itself', async () => {
+    await until('a passed run of DAEMON/up', () => daemon.history.runs.some((r) => r.test === 'up' && r.outcome === 'passed'));
+    await until('a failure of DAEMON/broken', () => daemon.history.failures.some((f) => f.test === 'broken'));
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     const page = await browser.newPage();
     let loads = 0;
@@ -97,8 +99,8 @@ describe('the daemon against the sandbox', () => {
     await page.goto(`${daemon.url}/`);
     expect(await page.title()).toBe('lakeprobe daemon — daemon-it');
     const runs = await page.locator('#runs tbody tr').allInnerTexts();
-    expect(runs.some((r) => r.includes('DAEMON/up') && r.includes('passed'))).toBe(true);
-    const failure = (await page.locator('#failures tbody tr').first().innerText());
+    expect(runs.some((r) => r.includes('DAEMON/up') && r.includes('passed')), runs.join('\n')).toBe(true);
+    const failure = (await page.locator('#failures tbody tr', { hasText: 'DAEMON/broken' }).first().innerText());
     expect(failure).toContain('DAEMON/broken');
     expect(failure).toContain('not_found');
     expect(failure).toContain('check the name');

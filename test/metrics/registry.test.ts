@@ -39,9 +39,13 @@ const replication = (overrides: Partial<OpResult>): OpResult => result({
 
 const OP = { experiment: 'ska', test: 'upload', operation: 'upload', rse: 'SITE_A', protocol: 'davs', auth_method: 'x509' };
 
+const endOf = (runId: string) => [{ runId, planName: 'p', planFile: 'p.yaml', startedAt: '2024-03-01T10:00:00.000Z' }, { total: 1, failed: 0, finishedAt: '2024-03-01T10:01:00.000Z' }] as const;
+
+/** The exposition after one run (run-1) that produced these results. */
 async function exposition(results: OpResult[]): Promise<string> {
   const sink = new MetricsSink();
   for (const r of results) sink.onResult(r);
+  sink.onEnd(...endOf('run-1'));
   return sink.metrics();
 }
 
@@ -152,12 +156,16 @@ describe('MetricsSink', () => {
     }
   });
 
-  it('resets the failed-operations gauge at each run of a test instead of adding up', async () => {
+  it('sets the failed-operations gauge to each completed run of a test instead of adding up', async () => {
     const sink = new MetricsSink();
     sink.onResult(result({ runId: 'r1', outcome: 'failed', errorClass: 'quota' }));
     sink.onResult(result({ runId: 'r1', outcome: 'failed', errorClass: 'quota' }));
+    sink.onEnd(...endOf('r1'));
     expect(value(await sink.metrics(), 'lakeprobe_test_failed_operations', { test: 'upload' })).toBe(2);
+    // While the next run is under way the gauge still shows the last completed one.
     sink.onResult(result({ runId: 'r2' }));
+    expect(value(await sink.metrics(), 'lakeprobe_test_failed_operations', { test: 'upload' })).toBe(2);
+    sink.onEnd(...endOf('r2'));
     expect(value(await sink.metrics(), 'lakeprobe_test_failed_operations', { test: 'upload' })).toBe(0);
   });
 
