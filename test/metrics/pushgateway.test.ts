@@ -62,8 +62,11 @@ describe('pushing one-shot runs to a real Pushgateway', () => {
     expect(lines[0]).toContain(`warning: push to http://***@127.0.0.1:${closed}/ failed`);
     for (const secret of ['pushuser', 's3cr', 's3cr%40t', 's3cr@t']) expect(lines[0]).not.toContain(secret);
     // A reachable gateway accepts the push with the credentials moved to a header.
-    expect(await pushOrWarn(sinkWith(['up'], 'r'), { url: gw.url.replace('//', '//u:p@'), plan: 'p3', agent: 'a' },
+    expect(await pushOrWarn(sinkWith(['up'], 'r'), { url: gw.url.replace('//', '//pushuser:pushsecret@'), plan: 'p3', agent: 'a' },
       [{ experiment: 'ska', test: 'up' }], (l) => lines.push(l))).toBe(true);
+    const stored = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(stored).toContain('plan="p3"');
+    for (const text of [stored, ...lines]) for (const secret of ['pushsecret', 'pushuser']) expect(text).not.toContain(secret);
     expect(redactUrl('http://u:p@host:9091/x')).toBe('http://***@host:9091/x');
   });
 });
