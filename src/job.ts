@@ -2,7 +2,9 @@ import { loadPlanFile, formatDiagnostic, type ResolvedPlan } from './plan/index.
 import { ResultsStore } from './results/store.js';
 import { MetricsSink } from './metrics/registry.js';
 import { serveMetrics } from './metrics/server.js';
-import { pushMetrics } from './metrics/push.js';
+import { knownTests } from './metrics/known-tests.js';
+import { pushOrWarn } from './metrics/push.js';
+import { hostname } from 'node:os';
 import { runPlan } from './engine/runner.js';
 import type { ScenarioRegistry } from './engine/scenario.js';
 import type { OpResult, RunInfo, RunSummary, Sink } from './engine/op-result.js';
@@ -32,6 +34,8 @@ export interface JobOptions extends PlanInput {
   outDir: string;
   metricsPort?: number;
   pushgateway?: string;
+  /** This agent's name in the Pushgateway grouping key (default: the host name). */
+  agent?: string;
   only?: { experiment?: string; test?: string };
   reporters: Sink[];
   log: (line: string) => void;
@@ -59,10 +63,11 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     throw new CliError(`cannot open results store ${options.dbPath}: ${(e as Error).message}`, EXIT.setupFailed);
   }
   const metrics = new MetricsSink();
+  metrics.declareTests(knownTests(plan));
   let server: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   try {
     if (options.metricsPort !== undefined) {
-      server = await serveMetrics(metrics.registry, options.metricsPort).catch((e: Error) => {
+      server = await serveMetrics(metrics, options.metricsPort).catch((e: Error) => {
         throw new CliError(`cannot serve metrics on port ${options.metricsPort}: ${e.message}`, EXIT.setupFailed);
       });
       options.log(`metrics: ${server.url}`);
@@ -76,9 +81,9 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     const results = store.results(run.runId);
     const reports = await writeReports(options.outDir, run.runId, results, criteria);
     if (options.pushgateway) {
-      await pushMetrics(metrics.registry, options.pushgateway, plan.name, run.runId).catch((e: Error) => {
-        options.log(`warning: push to ${options.pushgateway} failed: ${e.message}`);
-      });
+      const tests = plan.experiments.flatMap((e) => e.tests.map((t) => ({ experiment: e.name, test: t.name })));
+      const target = { url: options.pushgateway, plan: plan.name, agent: options.agent ?? hostname() };
+      await pushOrWarn(metrics, target, tests, options.log);
     }
     const passed = summary.total > 0 && !summary.scenarioCrashes && reports.every((r) => r.report.tests.every((t) => t.passed));
     const criticals = results.filter((r) => r.severity === 'critical');

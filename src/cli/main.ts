@@ -6,6 +6,9 @@ import { reportCommand } from './commands/report.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { demoCommand } from './commands/demo.js';
 import { cleanupCommand } from './commands/cleanup.js';
+import { daemonCommand } from './commands/daemon.js';
+import { scheduleCommand } from './commands/schedule.js';
+import { dashboardsCommand } from './commands/dashboards.js';
 
 /** Entry point: parse, hand over to one command, turn errors into documented exit codes. */
 export async function main(argv: string[]): Promise<number> {
@@ -21,6 +24,9 @@ export async function main(argv: string[]): Promise<number> {
       .command(sandboxCommand(setExit))
       .command(demoCommand(setExit))
       .command(cleanupCommand(setExit))
+      .command(daemonCommand(setExit))
+      .command(scheduleCommand(setExit))
+      .command(dashboardsCommand(setExit))
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .help()

@@ -1,6 +1,8 @@
 // The one metric catalogue. The registry, the Grafana dashboards and the alert
 // rules all read these declarations, so nothing can query a metric that does
-// not exist. Label values are bounded: RSE names, closed enums, size classes.
+// not exist. Label values are bounded: experiment and test names from the plan,
+// RSE names from the lake, closed enums (operation, outcome, error class,
+// severity, skip reason) and size classes (powers of two).
 
 export type MetricType = 'counter' | 'histogram' | 'gauge';
 
@@ -10,9 +12,20 @@ export interface MetricSpec {
   help: string;
   labels: readonly string[];
   buckets?: readonly number[];
+  /** Who sets it: every run (`run`), or only the long-lived daemon (`daemon`). */
+  source?: 'run' | 'daemon';
 }
 
 const OP_LABELS = ['experiment', 'test', 'operation', 'rse', 'protocol', 'auth_method'] as const;
+const TEST_LABELS = ['experiment', 'test'] as const;
+const LINK_LABELS = ['src_rse', 'dst_rse', 'size_class'] as const;
+const SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600] as const;
+// Coarser for per-link series: 2,450 links × size classes must stay cheap to render.
+const LINK_BUCKETS = [5, 30, 120, 600, 3600, 14400] as const;
+
+/** Why a scheduled run did not start (closed set). */
+export const SKIP_REASONS = ['overlap', 'link_busy', 'stopping'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export const METRICS = {
   operations: {
@@ -26,7 +39,7 @@ export const METRICS = {
     type: 'histogram',
     help: 'Duration of lake operations, successful and failed.',
     labels: [...OP_LABELS, 'size_class'],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600],
+    buckets: SECONDS_BUCKETS,
   },
   transferredBytes: {
     name: 'lakeprobe_transferred_bytes_total',
@@ -46,13 +59,147 @@ export const METRICS = {
     help: 'Unix time when the most recent operation of this kind finished.',
     labels: [...OP_LABELS, 'outcome'],
   },
+  failures: {
+    name: 'lakeprobe_failures_total',
+    type: 'counter',
+    help: 'Failed operations by error class and severity (critical: embargo violation, checksum mismatch).',
+    labels: [...TEST_LABELS, 'operation', 'rse', 'error_class', 'severity'],
+  },
+  linkTransfers: {
+    name: 'lakeprobe_link_transfers_total',
+    type: 'counter',
+    help: 'Replications per link (source → destination RSE) and size class, by outcome.',
+    labels: [...LINK_LABELS, 'outcome'],
+  },
+  linkBytes: {
+    name: 'lakeprobe_link_transferred_bytes_total',
+    type: 'counter',
+    help: 'Bytes replicated per link and size class.',
+    labels: LINK_LABELS,
+  },
+  linkThroughput: {
+    name: 'lakeprobe_link_throughput_bytes_per_second',
+    type: 'gauge',
+    help: 'Throughput of the most recent successful replication per link and size class (bytes / rule time to OK).',
+    labels: LINK_LABELS,
+  },
+  ruleTimeToOk: {
+    name: 'lakeprobe_rule_time_to_ok_seconds',
+    type: 'histogram',
+    help: 'Time from rule creation until the rule reached OK, per destination RSE and size class.',
+    labels: ['dst_rse', 'size_class'],
+    buckets: LINK_BUCKETS,
+  },
+  transferDuration: {
+    name: 'lakeprobe_transfer_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of each replication that has a transfer request (requests API), per link and size class.',
+    labels: LINK_LABELS,
+    buckets: LINK_BUCKETS,
+  },
+  embargoViolations: {
+    name: 'lakeprobe_embargo_violations_total',
+    type: 'counter',
+    help: 'Reads of embargoed data by an identity outside the embargo group (must stay 0).',
+    labels: [...TEST_LABELS, 'rse'],
+  },
+  testSuccess: {
+    name: 'lakeprobe_test_success',
+    type: 'gauge',
+    help: '1 when the most recent run of a test had no failed operation, 0 otherwise.',
+    labels: TEST_LABELS,
+  },
+  testLastRun: {
+    name: 'lakeprobe_test_last_run_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time when the most recent run of a test finished.',
+    labels: TEST_LABELS,
+  },
+  testDuration: {
+    name: 'lakeprobe_test_last_run_duration_seconds',
+    type: 'gauge',
+    help: 'Wall time of the most recent run of a test.',
+    labels: TEST_LABELS,
+  },
   runFailures: {
     name: 'lakeprobe_test_failed_operations',
     type: 'gauge',
-    help: 'Failed operations in the most recent run of a test (0 when it passed).',
-    labels: ['experiment', 'test'],
+    help: 'Failed operations in the most recent run of a test (0 when it passed); reset at each run.',
+    labels: TEST_LABELS,
+  },
+  credentialExpiry: {
+    name: 'lakeprobe_credential_expiry_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time when a configured credential expires (x509 proxy or certificate notAfter, token exp).',
+    labels: ['auth_method'],
+  },
+  scheduledRuns: {
+    name: 'lakeprobe_schedule_runs_total',
+    type: 'counter',
+    help: 'Scheduled runs the daemon started.',
+    labels: TEST_LABELS,
+    source: 'daemon',
+  },
+  skippedRuns: {
+    name: 'lakeprobe_schedule_skipped_runs_total',
+    type: 'counter',
+    help: 'Scheduled runs not started, by reason: overlap (the test still runs), link_busy (another sweep holds the link), stopping.',
+    labels: [...TEST_LABELS, 'reason'],
+    source: 'daemon',
+  },
+  missedRuns: {
+    name: 'lakeprobe_schedule_missed_runs_total',
+    type: 'counter',
+    help: 'Fire times that passed without a run because the daemon was late beyond its tolerance.',
+    labels: TEST_LABELS,
+    source: 'daemon',
+  },
+  nextRun: {
+    name: 'lakeprobe_schedule_next_run_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the next planned run of a test.',
+    labels: TEST_LABELS,
+    source: 'daemon',
+  },
+  runsInProgress: {
+    name: 'lakeprobe_runs_in_progress',
+    type: 'gauge',
+    help: 'Runs of a test in progress (0 or 1: the daemon never overlaps a test).',
+    labels: TEST_LABELS,
+    source: 'daemon',
+  },
+  reloadOk: {
+    name: 'lakeprobe_config_last_reload_successful',
+    type: 'gauge',
+    help: '1 when the last plan (re)load succeeded; 0 when it failed and the previous plan keeps running.',
+    labels: [],
+    source: 'daemon',
+  },
+  reloadTime: {
+    name: 'lakeprobe_config_last_reload_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last successful plan (re)load.',
+    labels: [],
+    source: 'daemon',
+  },
+  heartbeat: {
+    name: 'lakeprobe_daemon_heartbeat_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the daemon scheduler loop last tick (stops moving when the loop is stuck).',
+    labels: [],
+    source: 'daemon',
   },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;
 export const DATA_OPERATIONS = new Set(['upload', 'download', 'replicate']);
+
+/** Series every dashboard and alert may use, by name: the lookup panels and rules go through. */
+export function metricName(key: MetricKey, suffix: '' | '_bucket' | '_sum' | '_count' = ''): string {
+  const spec: MetricSpec = METRICS[key];
+  if (suffix && spec.type !== 'histogram') throw new Error(`${spec.name} is a ${spec.type}, it has no ${suffix}`);
+  return spec.name + suffix;
+}
+
+/** The job name used on the Pushgateway and expected in scrape configs. */
+export const JOB_NAME = 'lakeprobe';

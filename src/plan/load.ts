@@ -11,6 +11,7 @@ import type { PlanContext, PlanLoadResult, ResolvedPlan, RseSelection } from './
 import { credentialsSchema, lakeSchema, planSchema, type PlanFile } from './schema.js';
 import { validate, type PlanIssue } from './validate.js';
 import { positionOf } from './yaml-positions.js';
+import { scheduleIssues } from './schedule-checks.js';
 
 export async function loadPlanFile(file: string, ctx: PlanContext): Promise<PlanLoadResult> {
   let text: string;
@@ -45,7 +46,7 @@ export async function loadPlanText(text: string, file: string, ctx: PlanContext)
 
   const parsed = validate(planSchema, data);
   const scenarios = checkScenarios(data, ctx);
-  const issues: PlanIssue[] = [...parsed.issues, ...duplicateNames(data), ...scenarios.issues];
+  const issues: PlanIssue[] = [...parsed.issues, ...duplicateNames(data), ...scenarios.issues, ...scheduleIssues(data, ctx)];
 
   // Conventions need only lake and credentials, so they run even when other parts are wrong.
   const lake = validate(lakeSchema.optional(), data.lake);
@@ -90,6 +91,7 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
           cron: test.schedule.cron,
           offsetSeconds: test.schedule.offset_seconds,
           jitterSeconds: test.schedule.jitter_seconds,
+          jitterSeed: test.schedule.jitter_seed, timezone: test.schedule.timezone, cycle: test.schedule.cycle,
         },
         success: test.success && {
           maxFailureRate: test.success.max_failure_rate,

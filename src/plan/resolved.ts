@@ -46,6 +46,11 @@ export interface ResolvedSchedule {
   cron: string;
   offsetSeconds: number;
   jitterSeconds: number;
+  jitterSeed?: string;
+  /** IANA time zone of the cron expression (default UTC). */
+  timezone?: string;
+  /** The parameter a long-haul sweep cycles through, one value per fire. */
+  cycle?: { param: string; values: (string | number)[] };
 }
 
 export interface ResolvedSuccess {

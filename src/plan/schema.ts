@@ -3,8 +3,8 @@
 // later against each scenario's own schema, and cross-object rules (unique names, known
 // scenarios, credentials present) are checked on the whole plan in checks.ts.
 import { z } from 'zod';
-import { cronProblem } from './cron.js';
 import { regressionSchema, thresholdsSchema } from './probe-schema.js';
+import { scheduleSchema } from './schedule-schema.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -75,15 +75,6 @@ export const rsesSchema = z
       ctx.addIssue({ code: 'custom', message: 'set either expression or names, not both' });
     }
   });
-
-const scheduleSchema = z.strictObject({
-  cron: z.string().superRefine((value, ctx) => {
-    const problem = cronProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }),
-  offset_seconds: z.int().min(0).default(0),
-  jitter_seconds: z.int().min(0).default(0),
-});
 
 const successSchema = z.strictObject({
   max_failure_rate: z.number().min(0).max(1).optional(),

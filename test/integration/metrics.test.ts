@@ -40,7 +40,7 @@ describe('metrics reach a real Pushgateway', () => {
     dir = await mkdtemp(join(tmpdir(), 'lakeprobe-metrics-'));
     const port = await freePort();
     gatewayUrl = `http://127.0.0.1:${port}`;
-    gateway = spawn(PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    gateway = spawn(PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='], { stdio: 'ignore' });
     await waitFor(`${gatewayUrl}/-/ready`);
     env = await startTestLake();
   });
@@ -63,7 +63,7 @@ experiments:
 `);
     const result = await runJob({
       planFile, env: env.lake.env, uid: 4_000_001, registry: builtinScenarios(),
-      dbPath: join(dir, 'r.db'), outDir: join(dir, 'reports'), metricsPort: 0, pushgateway: gatewayUrl,
+      dbPath: join(dir, 'r.db'), outDir: join(dir, 'reports'), metricsPort: 0, pushgateway: gatewayUrl, agent: 'agent-1',
       reporters: [], log: () => {},
     });
     expect(result.summary.failed).toBe(0);
@@ -75,9 +75,13 @@ experiments:
     expect(line).toBeDefined();
     expect(line).toContain('job="lakeprobe"');
     expect(line).toContain('plan="metrics-it"');
+    expect(line).toContain('agent="agent-1"');
+    expect(line).not.toContain(result.run.runId);
     expect(line).toContain('outcome="ok"');
     expect(line).toMatch(/ 1$/);
-    for (const m of Object.values(METRICS)) expect(text).toContain(`# TYPE ${m.name} `);
+    for (const key of ['operations', 'operationDuration', 'transferredBytes', 'testSuccess', 'testLastRun', 'runFailures'] as const) {
+      expect(text).toContain(`# TYPE ${METRICS[key].name} `);
+    }
     expect(text).toMatch(new RegExp(`${METRICS.transferredBytes.name}\\{[^}]*operation="upload"[^}]*rse="SANDBOX-FAST"[^}]*\\} 2048`));
   });
 });

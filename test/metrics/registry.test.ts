@@ -1,7 +1,7 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
-import { METRICS } from '../../src/metrics/catalogue.js';
+import { METRICS, type MetricSpec } from '../../src/metrics/catalogue.js';
 import { MetricsSink } from '../../src/metrics/registry.js';
 import { opResult } from '../helpers/op-result.js';
 
@@ -32,11 +32,20 @@ function value(text: string, name: string, match: Record<string, string> = {}): 
   return found[0]?.value;
 }
 
+const replication = (overrides: Partial<OpResult>): OpResult => result({
+  test: 'rep', scenario: 'replicate', operation: 'replicate', rse: 'SITE_B', srcRse: 'SITE_A', dstRse: 'SITE_B',
+  protocol: 'https-tpc', ruleId: 'rule-1', requestId: 'req-1', ...overrides,
+});
+
 const OP = { experiment: 'ska', test: 'upload', operation: 'upload', rse: 'SITE_A', protocol: 'davs', auth_method: 'x509' };
 
+const endOf = (runId: string) => [{ runId, planName: 'p', planFile: 'p.yaml', startedAt: '2024-03-01T10:00:00.000Z' }, { total: 1, failed: 0, finishedAt: '2024-03-01T10:01:00.000Z' }] as const;
+
+/** The exposition after one run (run-1) that produced these results. */
 async function exposition(results: OpResult[]): Promise<string> {
   const sink = new MetricsSink();
   for (const r of results) sink.onResult(r);
+  sink.onEnd(...endOf('run-1'));
   return sink.metrics();
 }
 
@@ -111,16 +120,32 @@ describe('MetricsSink', () => {
   });
 
   it('declares every metric of the catalogue with its help and type, even before any result', async () => {
-    const text = await new MetricsSink().metrics();
+    const text = await new MetricsSink({ daemon: true }).metrics();
     for (const m of Object.values(METRICS)) {
       expect(text).toContain(`# HELP ${m.name} ${m.help}\n`);
       expect(text).toContain(`# TYPE ${m.name} ${m.type}\n`);
     }
-    expect(samples(text)).toEqual([]);
+    // Only the unlabelled daemon gauges have a sample (0) before anything happened.
+    expect(samples(text).filter((s) => Object.keys(s.labels).length > 0)).toEqual([]);
+  });
+
+  it('leaves the daemon-only metrics out of a one-shot run', async () => {
+    const text = await new MetricsSink().metrics();
+    for (const m of Object.values(METRICS) as MetricSpec[]) {
+      expect(text.includes(`# TYPE ${m.name} `), m.name).toBe(m.source !== 'daemon');
+    }
   });
 
   it('uses exactly the label names the catalogue declares', async () => {
-    const text = await exposition([...uploads, result({ test: 'rules', outcome: 'failed', errorClass: 'quota' })]);
+    const sink = new MetricsSink({ daemon: true });
+    sink.declareTests([{ experiment: 'ska', test: 'embargo', embargo: true, rses: ['SITE_A'] }]);
+    const run = { runId: 'run-1', planName: 'p', planFile: 'p.yaml', startedAt: '2024-03-01T10:00:00.000Z' };
+    for (const r of [...uploads, result({ test: 'rules', outcome: 'failed', errorClass: 'quota' }), replication({})]) sink.onResult(r);
+    sink.onEnd(run, { total: 5, failed: 1, finishedAt: '2024-03-01T10:01:00.000Z' });
+    sink.setCredentialExpiry('x509', new Date('2024-03-02T00:00:00Z'));
+    sink.gauge('nextRun').set({ experiment: 'ska', test: 'upload' }, 1);
+    for (const key of ['reloadOk', 'reloadTime', 'heartbeat'] as const) sink.gauge(key).set(1);
+    const text = await sink.metrics();
     for (const m of Object.values(METRICS)) {
       const mine = samples(text).filter((s) => s.name === m.name || s.name.startsWith(`${m.name}_`));
       expect(mine.length, m.name).toBeGreaterThan(0);
@@ -129,6 +154,57 @@ describe('MetricsSink', () => {
         expect(names.sort(), s.name).toEqual([...m.labels].sort());
       }
     }
+  });
+
+  it('sets the failed-operations gauge to each completed run of a test instead of adding up', async () => {
+    const sink = new MetricsSink();
+    sink.onResult(result({ runId: 'r1', outcome: 'failed', errorClass: 'quota' }));
+    sink.onResult(result({ runId: 'r1', outcome: 'failed', errorClass: 'quota' }));
+    sink.onEnd(...endOf('r1'));
+    expect(value(await sink.metrics(), 'lakeprobe_test_failed_operations', { test: 'upload' })).toBe(2);
+    // While the next run is under way the gauge still shows the last completed one.
+    sink.onResult(result({ runId: 'r2' }));
+    expect(value(await sink.metrics(), 'lakeprobe_test_failed_operations', { test: 'upload' })).toBe(2);
+    sink.onEnd(...endOf('r2'));
+    expect(value(await sink.metrics(), 'lakeprobe_test_failed_operations', { test: 'upload' })).toBe(0);
+  });
+
+  it('sets success, last-run time and duration of each test the run touched', async () => {
+    const sink = new MetricsSink();
+    const run = { runId: 'r1', planName: 'p', planFile: 'p.yaml', startedAt: '2024-03-01T10:00:00.000Z' };
+    sink.onResult(result({ runId: 'r1' }));
+    sink.onResult(result({ runId: 'r1', test: 'bad', outcome: 'failed', errorClass: 'tls' }));
+    sink.onEnd(run, { total: 2, failed: 1, finishedAt: '2024-03-01T10:00:30.000Z' });
+    const text = await sink.metrics();
+    expect(value(text, 'lakeprobe_test_success', { test: 'upload' })).toBe(1);
+    expect(value(text, 'lakeprobe_test_success', { test: 'bad' })).toBe(0);
+    expect(value(text, 'lakeprobe_test_last_run_timestamp_seconds', { test: 'bad' })).toBe(1_709_287_230);
+    expect(value(text, 'lakeprobe_test_last_run_duration_seconds', { test: 'bad' })).toBe(30);
+  });
+
+  it('counts failures by error class and severity, and embargo violations per RSE', async () => {
+    const sink = new MetricsSink();
+    sink.declareTests([{ experiment: 'ska', test: 'emb', embargo: true, rses: ['SITE_A', 'SITE_B'] }]);
+    sink.onResult(result({ test: 'emb', scenario: 'embargo', operation: 'access', outcome: 'failed', errorClass: 'embargo_violation', severity: 'critical' }));
+    const text = await sink.metrics();
+    expect(value(text, 'lakeprobe_failures_total', { test: 'emb', error_class: 'embargo_violation', severity: 'critical', rse: 'SITE_A' })).toBe(1);
+    expect(value(text, 'lakeprobe_embargo_violations_total', { test: 'emb', rse: 'SITE_A' })).toBe(1);
+    expect(value(text, 'lakeprobe_embargo_violations_total', { test: 'emb', rse: 'SITE_B' })).toBe(0);
+  });
+
+  it('derives per-link transfers, rule time to OK and transfer duration from replicate results', async () => {
+    const text = await exposition([
+      replication({ durationMs: 4000 }),
+      replication({ durationMs: 8000, requestId: '' }),
+      replication({ outcome: 'failed', errorClass: 'rule_timeout' }),
+    ]);
+    const link = { src_rse: 'SITE_A', dst_rse: 'SITE_B', size_class: '1MiB' };
+    expect(value(text, 'lakeprobe_link_transfers_total', { ...link, outcome: 'ok' })).toBe(2);
+    expect(value(text, 'lakeprobe_link_transfers_total', { ...link, outcome: 'failed' })).toBe(1);
+    expect(value(text, 'lakeprobe_rule_time_to_ok_seconds_count', { dst_rse: 'SITE_B', size_class: '1MiB' })).toBe(2);
+    expect(value(text, 'lakeprobe_transfer_duration_seconds_sum', link)).toBe(4);
+    expect(value(text, 'lakeprobe_link_transferred_bytes_total', link)).toBe(2 * MiB);
+    expect(value(text, 'lakeprobe_link_throughput_bytes_per_second', link)).toBe(MiB / 8);
   });
 
   it('keeps each sink on its own registry, none on the global one', async () => {

@@ -10,7 +10,7 @@ describe('serveMetrics', () => {
 
   beforeAll(async () => {
     sink.onResult(opResult({ operation: 'auth', rse: '', protocol: 'rucio', authMethod: 'token', durationMs: 12 }));
-    server = await serveMetrics(sink.registry, 0);
+    server = await serveMetrics(sink, 0);
   });
 
   afterAll(async () => {

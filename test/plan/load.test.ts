@@ -37,7 +37,7 @@ describe('loadPlanFile: a valid plan', () => {
               scenario: 'upload',
               auth: ['userpass', 'x509', 'token'],
               params: { size: 1048576, count: 1 },
-              schedule: { cron: '*/30 * * * *', offsetSeconds: 60, jitterSeconds: 0 },
+              schedule: { cron: '*/30 * * * *', offsetSeconds: 60, jitterSeconds: 0, timezone: 'UTC' },
               success: { maxFailureRate: 0, maxP95Ms: 60000 },
             },
             {

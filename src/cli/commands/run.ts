@@ -12,6 +12,7 @@ export interface RunArgs {
   out: string;
   'metrics-port'?: number;
   pushgateway?: string;
+  agent?: string;
   experiment?: string;
   test?: string;
   'sandbox-dir': string;
@@ -23,6 +24,7 @@ export function runOptions<T>(y: Argv<T>) {
     .options(storeOptions)
     .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics on this loopback port during the run (0: any)' })
     .option('pushgateway', { type: 'string', describe: 'push the metrics to this Pushgateway URL at the end' })
+    .option('agent', { type: 'string', describe: 'this agent in the Pushgateway grouping key (default: the host name)' })
     .option('experiment', { type: 'string', describe: 'run only this experiment' })
     .option('test', { type: 'string', describe: 'run only this test' })
     .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' });
@@ -38,7 +40,7 @@ export async function executeRun(args: RunArgs): Promise<JobResult> {
   try {
     const result = await runJob({
       planFile: args.plan, env: { ...env, ...sandbox?.env }, uid: uid(), registry,
-      dbPath: abs(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway,
+      dbPath: abs(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway, agent: args.agent,
       only: { experiment: args.experiment, test: args.test },
       reporters: [new ProgressSink((t) => process.stdout.write(t), Boolean(process.stdout.isTTY))],
       log: out,

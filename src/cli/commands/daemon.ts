@@ -1,0 +1,64 @@
+import type { Argv, CommandModule } from 'yargs';
+import { builtinScenarios } from '../../scenarios.js';
+import { loadPlanOrThrow } from '../../job.js';
+import { startDaemon } from '../../jobs/daemon.js';
+import { sandboxForRun } from '../sandbox-env.js';
+import { abs, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
+import { EXIT } from '../exit-codes.js';
+
+interface DaemonArgs {
+  plan: string;
+  db: string;
+  out: string;
+  port: number;
+  host: string;
+  'stop-grace-seconds': number;
+  'sandbox-dir': string;
+}
+
+/** Runs the plan's scheduled tests until SIGTERM or SIGINT; SIGHUP (or editing the plan) reloads it. */
+export function daemonCommand(setExit: (code: number) => void): CommandModule<object, DaemonArgs> {
+  return {
+    command: 'daemon <plan>',
+    describe: 'run the scheduled tests of a plan on their schedules; serve /metrics, /healthz and a status page',
+    builder: (y) => y
+      .positional('plan', { type: 'string', demandOption: true, describe: 'plan YAML file' })
+      .options(storeOptions)
+      .option('port', { type: 'number', default: 9464, describe: 'port for /metrics, /healthz and the status page (0: any)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
+      .option('stop-grace-seconds', { type: 'number', default: 30, describe: 'on SIGTERM, wait this long for runs in flight before abandoning them' })
+      .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' }) as unknown as Argv<DaemonArgs>,
+    handler: async (args) => {
+      const registry = builtinScenarios();
+      const env = processEnv();
+      const { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
+      const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;
+      if (sandbox) out(`lake: ${sandbox.description}`);
+      try {
+        const daemon = await startDaemon({
+          planFile: abs(args.plan), env: { ...env, ...sandbox?.env }, uid: uid(), registry,
+          dbPath: abs(args.db), port: args.port, host: args.host, log: out,
+          stopGraceMs: Math.max(0, args['stop-grace-seconds']) * 1000,
+        });
+        out(`listening: ${daemon.url}`);
+        await new Promise<void>((resolve) => {
+          const onStop = (signal: string): void => {
+            out(`${signal}: stopping`);
+            process.off('SIGHUP', onHup);
+            void daemon.stop().then((report) => {
+              out(`finished ${report.finished} runs in flight, abandoned ${report.abandoned.length}`);
+              resolve();
+            });
+          };
+          const onHup = (): void => { out('SIGHUP: reloading the plan'); void daemon.reload(); };
+          process.once('SIGTERM', () => onStop('SIGTERM'));
+          process.once('SIGINT', () => onStop('SIGINT'));
+          process.on('SIGHUP', onHup);
+        });
+        setExit(EXIT.ok);
+      } finally {
+        await sandbox?.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,263 @@
+// The daemon job: runs every scheduled test of a plan on its schedule through the
+// engine, records every result in the store first, exports metrics, serves the
+// status page, reloads the plan without losing state and stops within a bound.
+import { watchFile, unwatchFile } from 'node:fs';
+import { loadPlanOrThrow, type PlanInput } from '../job.js';
+import type { ResolvedPlan } from '../plan/index.js';
+import { ResultsStore } from '../results/store.js';
+import { MetricsSink } from '../metrics/registry.js';
+import { knownTests } from '../metrics/known-tests.js';
+import { newRunId, runPlan } from '../engine/runner.js';
+import type { RunSummary, Sink } from '../engine/op-result.js';
+import { systemClock, type Clock } from '../schedule/clock.js';
+import { scheduledTests, type Fire } from '../schedule/fire-plan.js';
+import { Scheduler } from '../schedule/scheduler.js';
+import { RecentHistory } from '../schedule/history.js';
+import { credentialLifetimes, type CredentialLifetime } from '../schedule/credential-lifetimes.js';
+import { serveDaemon, type DaemonServer } from './daemon-server.js';
+import { renderStatusPage } from './status-page.js';
+import { CliError, EXIT } from '../cli/exit-codes.js';
+
+/** Runs one test of the plan; the default goes through the engine's runPlan. */
+export type RunTest = (input: {
+  plan: ResolvedPlan; experiment: string; test: string; runId: string; sinks: Sink[]; signal: AbortSignal;
+}) => Promise<RunSummary>;
+
+export interface DaemonOptions extends PlanInput {
+  dbPath: string;
+  port: number;
+  host?: string;
+  log: (line: string) => void;
+  clock?: Clock;
+  /** How long a stop waits for runs in flight before abandoning them (default 30 s). */
+  stopGraceMs?: number;
+  /** How long abandoned runs get to record their last results (default 10 s). */
+  abandonGraceMs?: number;
+  /** Reload when the plan file changes (default true). */
+  watch?: boolean;
+  toleranceMs?: number;
+  credentialRefreshMs?: number;
+  historyLimit?: number;
+  /** How often the status page reloads itself (default 10 s). */
+  statusRefreshSeconds?: number;
+  runTest?: RunTest;
+  /** Extra sinks every run reports to (e.g. progress). */
+  reporters?: Sink[];
+}
+
+export interface StopReport {
+  finished: number;
+  abandoned: string[];
+}
+
+export interface Daemon {
+  url: string;
+  metrics: MetricsSink;
+  history: RecentHistory;
+  scheduler: Scheduler;
+  plan(): ResolvedPlan;
+  reload(): Promise<boolean>;
+  stop(): Promise<StopReport>;
+}
+
+const MAX_LIMIT_MS = 10 * 60_000;
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log;
+  let current = (await loadPlanOrThrow(options)).plan;
+  let store: ResultsStore;
+  try {
+    store = new ResultsStore(options.dbPath);
+  } catch (e) {
+    throw new CliError(`cannot open results store ${options.dbPath}: ${(e as Error).message}`, EXIT.setupFailed);
+  }
+  const metrics = new MetricsSink({ daemon: true });
+  const history = new RecentHistory(options.historyLimit ?? 50);
+  const inFlight = new Map<string, { controller: AbortController; runId: string }>();
+  const startedAt = new Date(clock.now());
+  const reload = { ok: true, at: new Date(clock.now()) as Date | null, message: '' };
+  let credentials: CredentialLifetime[] = [];
+  let stopping = false;
+  let lastTick = clock.now();
+
+  const runTest: RunTest = options.runTest ?? (async ({ plan, experiment, test, runId, sinks, signal }) =>
+    (await runPlan({ plan, registry: options.registry, sinks, ledger: store, only: { experiment, test }, runId, signal, log })).summary);
+
+  const scheduler = new Scheduler({
+    clock, toleranceMs: options.toleranceMs,
+    hooks: {
+      run: (fire) => runFire(fire),
+      skipped: (fire, reason) => {
+        metrics.skipped(fire.test.experiment, fire.test.test, reason);
+        log(`${fire.test.key}: run due ${fire.at.toISOString()} skipped (${reason})`);
+      },
+      missed: (fire) => {
+        metrics.counter('missedRuns').inc({ experiment: fire.test.experiment, test: fire.test.test });
+        log(`${fire.test.key}: run due ${fire.at.toISOString()} missed (the daemon was late)`);
+      },
+      planned: (fire) => metrics.gauge('nextRun').set({ experiment: fire.test.experiment, test: fire.test.test }, fire.at.getTime() / 1000),
+      tick: (now) => { lastTick = now; metrics.gauge('heartbeat').set(now / 1000); },
+    },
+  });
+
+  async function runFire(fire: Fire): Promise<void> {
+    const { experiment, test } = fire.test;
+    const labels = { experiment, test };
+    const runId = newRunId(new Date(clock.now()));
+    const controller = new AbortController();
+    inFlight.set(fire.test.key, { controller, runId });
+    const cycle = fire.cycle ? `${fire.cycle.param}=${fire.cycle.value}` : undefined;
+    history.begin({ runId, experiment, test, startedAt: new Date(clock.now()).toISOString(), operations: 0, failed: 0, cycle, outcome: 'running' });
+    metrics.counter('scheduledRuns').inc(labels);
+    metrics.gauge('runsInProgress').set(labels, 1);
+    log(`${fire.test.key}: run ${runId} starting${cycle ? ` (${cycle})` : ''}`);
+    let summary: RunSummary | null = null;
+    try {
+      const plan = fire.cycle ? withParam(current, experiment, test, fire.cycle.param, fire.cycle.value, options) : current;
+      summary = await runTest({ plan, experiment, test, runId, sinks: [store, metrics, history, ...(options.reporters ?? [])], signal: controller.signal });
+      log(`${fire.test.key}: run ${runId} ${controller.signal.aborted ? 'abandoned' : 'finished'}: ${summary.total} operations, ${summary.failed} failed`);
+    } catch (e) {
+      log(`${fire.test.key}: run ${runId} could not run: ${(e as Error).message}`);
+    } finally {
+      history.end(runId, summary, controller.signal.aborted);
+      metrics.gauge('runsInProgress').set(labels, 0);
+      inFlight.delete(fire.test.key);
+    }
+  }
+
+  async function refreshCredentials(): Promise<void> {
+    credentials = await credentialLifetimes(current.credentials);
+    for (const method of ['x509', 'token']) {
+      const c = credentials.find((x) => x.authMethod === method);
+      metrics.setCredentialExpiry(method, c?.expiresAt ?? null);
+    }
+  }
+
+  function adopt(plan: ResolvedPlan, previous?: ResolvedPlan): void {
+    const keys = new Set(knownTests(plan).map((t) => `${t.experiment}/${t.test}`));
+    for (const t of previous ? knownTests(previous) : []) {
+      if (!keys.has(`${t.experiment}/${t.test}`)) metrics.forgetTest(t.experiment, t.test);
+    }
+    metrics.declareTests(knownTests(plan));
+    const tests = scheduledTests(plan);
+    scheduler.replace(tests);
+    if (tests.length === 0) log('warning: no test of the plan has a schedule: nothing to run');
+    metrics.gauge('reloadOk').set(1);
+    metrics.gauge('reloadTime').set(clock.now() / 1000);
+    Object.assign(reload, { ok: true, at: new Date(clock.now()), message: '' });
+  }
+
+  async function doReload(): Promise<boolean> {
+    if (stopping) return false;
+    try {
+      const { plan } = await loadPlanOrThrow(options);
+      const previous = current;
+      current = plan;
+      adopt(plan, previous);
+      await refreshCredentials();
+      log(`plan reloaded: ${countScheduled(plan)} scheduled tests`);
+      return true;
+    } catch (e) {
+      metrics.gauge('reloadOk').set(0);
+      Object.assign(reload, { ok: false, message: (e as Error).message.split('\n')[0] ?? '' });
+      log(`warning: plan reload failed, the previous plan keeps running:\n${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  adopt(current);
+  await refreshCredentials();
+  metrics.gauge('heartbeat').set(clock.now() / 1000);
+  const credentialTimer = setInterval(() => { void refreshCredentials(); }, options.credentialRefreshMs ?? 60_000);
+  credentialTimer.unref();
+
+  let server: DaemonServer;
+  try {
+    server = await serveDaemon({
+      registry: metrics,
+      unhealthy: () => {
+        if (stopping) return 'stopping';
+        if (reload.ok === false && reload.at === null) return 'no plan loaded';
+        const stalled = clock.now() - lastTick;
+        return stalled > 120_000 ? `scheduler loop has not ticked for ${Math.round(stalled / 1000)} s` : null;
+      },
+      statusPage: () => renderStatusPage({
+        plan: current.name, planFile: current.file, startedAt, now: new Date(clock.now()), reload, stopping,
+        next: scheduler.nextFires().slice(0, 50).map((f) => ({
+          test: f.test.key, at: f.at, cycle: f.cycle && `${f.cycle.param}=${f.cycle.value}`,
+        })),
+        runs: history.runs, failures: history.failures, credentials, refreshSeconds: options.statusRefreshSeconds ?? 10,
+      }),
+    }, options.port, options.host);
+  } catch (e) {
+    scheduler.stop();
+    clearInterval(credentialTimer);
+    store.close();
+    throw new CliError(`cannot serve on port ${options.port}: ${(e as Error).message}`, EXIT.setupFailed);
+  }
+  log(`daemon: ${countScheduled(current)} scheduled tests; status ${server.url}/ metrics ${server.url}/metrics`);
+
+  let reloading: Promise<boolean> | null = null;
+  const reloadOnce = (): Promise<boolean> => (reloading ??= doReload().finally(() => { reloading = null; }));
+  const watching = options.watch ?? true;
+  const onChange = (): void => { void reloadOnce(); };
+  if (watching) watchFile(current.file, { interval: 500 }, onChange);
+
+  let stopped: Promise<StopReport> | null = null;
+  const stop = (): Promise<StopReport> => (stopped ??= (async () => {
+    stopping = true;
+    if (watching) unwatchFile(current.file, onChange);
+    scheduler.stop();
+    clearInterval(credentialTimer);
+    const pending = scheduler.inFlight();
+    log(`stopping: ${pending.length} runs in flight`);
+    const graceMs = Math.min(options.stopGraceMs ?? 30_000, MAX_LIMIT_MS);
+    const finishedInTime = await settleWithin(pending, graceMs);
+    const abandoned = [...inFlight.entries()].map(([key, f]) => `${key} (${f.runId})`);
+    if (!finishedInTime) {
+      for (const f of inFlight.values()) f.controller.abort(new Error('the daemon is stopping'));
+      log(`stopping: abandoning ${abandoned.join(', ')}; \`lakeprobe cleanup\` removes what they created`);
+      await settleWithin(scheduler.inFlight(), Math.min(options.abandonGraceMs ?? 10_000, MAX_LIMIT_MS));
+    }
+    await server.close();
+    store.close();
+    log('stopped');
+    return { finished: pending.length - abandoned.length, abandoned };
+  })());
+
+  return { url: server.url, metrics, history, scheduler, plan: () => current, reload: reloadOnce, stop };
+}
+
+function countScheduled(plan: ResolvedPlan): number {
+  return plan.experiments.reduce((n, e) => n + e.tests.filter((t) => t.schedule).length, 0);
+}
+
+/** True when every promise settled within `ms`. */
+async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
+  if (promises.length === 0) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const all = Promise.allSettled(promises).then(() => true as const);
+  const result = await Promise.race([all, timeout]);
+  clearTimeout(timer);
+  return result;
+}
+
+/** The plan with one test's parameter set to this fire's cycle value, through the scenario's own schema. */
+function withParam(
+  plan: ResolvedPlan, experiment: string, test: string, param: string, value: string | number, options: PlanInput,
+): ResolvedPlan {
+  return {
+    ...plan,
+    experiments: plan.experiments.map((e) => e.name !== experiment ? e : {
+      ...e,
+      tests: e.tests.map((t) => {
+        if (t.name !== test) return t;
+        const schema = options.registry.get(t.scenario)?.params;
+        const raw = { ...(t.params as Record<string, unknown> | undefined), [param]: value };
+        return { ...t, params: schema ? schema.parse(raw) : raw };
+      }),
+    }),
+  };
+}

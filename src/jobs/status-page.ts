@@ -1,0 +1,67 @@
+import type { CredentialLifetime } from '../schedule/credential-lifetimes.js';
+import type { FailureRecord, RunRecord } from '../schedule/history.js';
+
+export interface StatusView {
+  plan: string;
+  planFile: string;
+  startedAt: Date;
+  now: Date;
+  reload: { ok: boolean; at: Date | null; message: string };
+  next: { test: string; at: Date; cycle?: string }[];
+  runs: readonly RunRecord[];
+  failures: readonly FailureRecord[];
+  credentials: readonly CredentialLifetime[];
+  stopping: boolean;
+  refreshSeconds: number;
+}
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** "3 h 12 min", "expired 5 min ago". */
+export function remaining(until: Date, now: Date): string {
+  const ms = until.getTime() - now.getTime();
+  const abs = Math.abs(ms);
+  const d = Math.floor(abs / 86_400_000);
+  const h = Math.floor((abs % 86_400_000) / 3_600_000);
+  const m = Math.floor((abs % 3_600_000) / 60_000);
+  const text = d > 0 ? `${d} d ${h} h` : h > 0 ? `${h} h ${m} min` : `${m} min`;
+  return ms >= 0 ? text : `expired ${text} ago`;
+}
+
+function table(id: string, head: string[], rows: string[][], empty: string): string {
+  if (!rows.length) return `<p id="${id}" class="empty">${esc(empty)}</p>`;
+  return `<table id="${id}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
+    rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+/** The daemon's status page: a site admin can leave it open, it reloads itself. */
+export function renderStatusPage(v: StatusView): string {
+  const credentialRows = v.credentials.map((c) => [
+    c.authMethod, c.expiresAt ? c.expiresAt.toISOString() : '-',
+    c.problem ? `unreadable: ${c.problem}` : c.expiresAt ? remaining(c.expiresAt, v.now) : 'no expiry',
+  ]);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${v.refreshSeconds}">
+<title>lakeprobe daemon — ${esc(v.plan)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse;margin-bottom:1.5em}
+td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}.failed,.abandoned{color:#b00}.passed{color:#070}
+.empty{color:#777}</style></head><body>
+<h1>lakeprobe daemon: ${esc(v.plan)}</h1>
+<p id="summary">plan ${esc(v.planFile)} · up since ${esc(v.startedAt.toISOString())} · page generated ${esc(v.now.toISOString())}${v.stopping ? ' · <strong>stopping</strong>' : ''}</p>
+<p id="reload" class="${v.reload.ok ? 'passed' : 'failed'}">last plan load: ${v.reload.ok ? 'ok' : 'FAILED (the previous plan keeps running)'}${
+  v.reload.at ? ` at ${esc(v.reload.at.toISOString())}` : ''}${v.reload.message ? ` — ${esc(v.reload.message)}` : ''}</p>
+<h2>Credentials</h2>
+${table('credentials', ['method', 'expires', 'remaining'], credentialRows, 'no x509 or token credentials configured')}
+<h2>Next runs</h2>
+${table('next', ['test', 'at', 'cycle'], v.next.map((n) => [n.test, n.at.toISOString(), n.cycle ?? '']), 'no scheduled tests')}
+<h2>Recent runs</h2>
+${table('runs', ['test', 'started', 'finished', 'outcome', 'operations', 'failed', 'cycle', 'run'], v.runs.map((r) => [
+    `${r.experiment}/${r.test}`, r.startedAt, r.finishedAt ?? '', r.outcome, String(r.operations), String(r.failed), r.cycle ?? '', r.runId,
+  ]), 'no run yet')}
+<h2>Recent failures</h2>
+${table('failures', ['at', 'test', 'operation', 'rse', 'class', 'severity', 'remedy', 'message'], v.failures.map((f) => [
+    f.at, `${f.experiment}/${f.test}`, f.operation, f.rse, f.errorClass, f.severity, f.remedy, f.message,
+  ]), 'no failure recorded')}
+</body></html>
+`;
+}

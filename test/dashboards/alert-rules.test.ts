@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALERT_RULES, renderAlertRules } from '../../src/dashboards/index.js';
+import { PROMTOOL } from '../metrics/prom-tools.js';
+
+const run = promisify(execFile);
+const T = 'experiment="E",test="t"';
+
+// Synthetic series: one minute per step. "bad" values fire each alert; "good" ones must not.
+interface Case { alert: string; at: string; bad: { series: string; values: string }[]; good: { series: string; values: string }[]; labels: Record<string, string> }
+
+const CASES: Case[] = [
+  {
+    alert: 'LakeprobeRseFailureRate', at: '40m', labels: { rse: 'A' },
+    bad: [{ series: `lakeprobe_operations_total{${T},rse="A",operation="upload",protocol="davs",auth_method="x509",outcome="ok",error_class="none"}`, values: '0+1x60' },
+      { series: `lakeprobe_failures_total{${T},rse="A",operation="upload",error_class="tls",severity="error"}`, values: '0+1x60' }],
+    good: [{ series: `lakeprobe_operations_total{${T},rse="A",operation="upload",protocol="davs",auth_method="x509",outcome="ok",error_class="none"}`, values: '0+10x60' },
+      { series: `lakeprobe_failures_total{${T},rse="A",operation="upload",error_class="tls",severity="error"}`, values: '0+0x60' }],
+  },
+  {
+    alert: 'LakeprobeRuleStuck', at: '20m', labels: { experiment: 'E', test: 't', rse: 'B' },
+    bad: [{ series: `lakeprobe_failures_total{${T},rse="B",operation="replicate",error_class="rule_stuck",severity="error"}`, values: '0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1' }],
+    good: [{ series: `lakeprobe_failures_total{${T},rse="B",operation="replicate",error_class="rule_stuck",severity="error"}`, values: '0+0x30' }],
+  },
+  {
+    alert: 'LakeprobeReplicationTooLong', at: '60m', labels: { dst_rse: 'B' },
+    bad: [{ series: 'lakeprobe_rule_time_to_ok_seconds_bucket{dst_rse="B",size_class="4GiB",le="3600"}', values: '0+0x90' },
+      { series: 'lakeprobe_rule_time_to_ok_seconds_bucket{dst_rse="B",size_class="4GiB",le="14400"}', values: '0+1x90' },
+      { series: 'lakeprobe_rule_time_to_ok_seconds_bucket{dst_rse="B",size_class="4GiB",le="+Inf"}', values: '0+1x90' }],
+    good: [{ series: 'lakeprobe_rule_time_to_ok_seconds_bucket{dst_rse="B",size_class="4GiB",le="3600"}', values: '0+1x90' },
+      { series: 'lakeprobe_rule_time_to_ok_seconds_bucket{dst_rse="B",size_class="4GiB",le="14400"}', values: '0+1x90' },
+      { series: 'lakeprobe_rule_time_to_ok_seconds_bucket{dst_rse="B",size_class="4GiB",le="+Inf"}', values: '0+1x90' }],
+  },
+  {
+    alert: 'LakeprobeCredentialExpiring', at: '10m', labels: { auth_method: 'x509' },
+    bad: [{ series: 'lakeprobe_credential_expiry_timestamp_seconds{auth_method="x509"}', values: '3600+0x20' }],
+    good: [{ series: 'lakeprobe_credential_expiry_timestamp_seconds{auth_method="x509"}', values: '200000+0x20' }],
+  },
+  {
+    alert: 'LakeprobeEmbargoViolation', at: '10m', labels: { experiment: 'E', test: 't', rse: 'A' },
+    bad: [{ series: `lakeprobe_embargo_violations_total{${T},rse="A"}`, values: '0 0 0 0 0 1 1 1 1 1 1 1' }],
+    good: [{ series: `lakeprobe_embargo_violations_total{${T},rse="A"}`, values: '0+0x12' }],
+  },
+  {
+    alert: 'LakeprobeTestOverdue', at: '30m', labels: { experiment: 'E', test: 't' },
+    bad: [{ series: `lakeprobe_schedule_next_run_timestamp_seconds{${T}}`, values: '600+0x40' }],
+    // Healthy: the next run is always ahead of now (it moves on every 5 minutes).
+    good: [{ series: `lakeprobe_schedule_next_run_timestamp_seconds{${T}}`, values: '300+60x40' }],
+  },
+  {
+    alert: 'LakeprobeRunsMissed', at: '30m', labels: { experiment: 'E', test: 't' },
+    bad: [{ series: `lakeprobe_schedule_missed_runs_total{${T}}`, values: '0+1x40' },
+      { series: `lakeprobe_schedule_skipped_runs_total{${T},reason="overlap"}`, values: '0+0x40' }],
+    good: [{ series: `lakeprobe_schedule_missed_runs_total{${T}}`, values: '0+0x40' },
+      { series: `lakeprobe_schedule_skipped_runs_total{${T},reason="overlap"}`, values: '0+0x40' }],
+  },
+  {
+    alert: 'LakeprobeDaemonDown', at: '10m', labels: { job: 'lakeprobe', instance: 'h:9464' },
+    bad: [{ series: 'up{job="lakeprobe",instance="h:9464"}', values: '0+0x20' }],
+    good: [{ series: 'up{job="lakeprobe",instance="h:9464"}', values: '1+0x20' }],
+  },
+  {
+    alert: 'LakeprobeDaemonStalled', at: '20m', labels: {},
+    bad: [{ series: 'lakeprobe_daemon_heartbeat_timestamp_seconds', values: '0+0x30' }],
+    good: [{ series: 'lakeprobe_daemon_heartbeat_timestamp_seconds', values: '0+60x30' }],
+  },
+  {
+    alert: 'LakeprobePlanReloadFailed', at: '20m', labels: {},
+    bad: [{ series: 'lakeprobe_config_last_reload_successful', values: '1 1 0+0x30' }],
+    good: [{ series: 'lakeprobe_config_last_reload_successful', values: '1+0x30' }],
+  },
+  {
+    alert: 'LakeprobePushStale', at: '1d3h', labels: { job: 'lakeprobe', plan: 'p', experiment: 'E', test: 't', agent: 'a' },
+    bad: [{ series: 'push_time_seconds{job="lakeprobe",plan="p",experiment="E",test="t",agent="a"}', values: '60+0x1700' }],
+    // Healthy: a push every minute.
+    good: [{ series: 'push_time_seconds{job="lakeprobe",plan="p",experiment="E",test="t",agent="a"}', values: '0+60x1700' }],
+  },
+];
+
+function unitTests(rulesFile: string): string {
+  const tests = CASES.flatMap((c) => {
+    const interval = '1m';
+    const rule = ALERT_RULES.find((r) => r.alert === c.alert);
+    const labels = { severity: rule?.labels.severity, alertname: c.alert, ...c.labels };
+    const fill = (text: string): string => text.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, l: string) => c.labels[l] ?? '');
+    const annotations = { summary: fill(rule?.annotations.summary ?? ''), description: fill(rule?.annotations.description ?? '') };
+    const bad = { interval, input_series: c.bad, alert_rule_test: [{ eval_time: c.at, alertname: c.alert, exp_alerts: [{ exp_labels: labels, exp_annotations: annotations }] }] };
+    const good = { interval, input_series: c.good, alert_rule_test: [{ eval_time: c.at, alertname: c.alert, exp_alerts: [] }] };
+    return [bad, good];
+  });
+  return stringify({ rule_files: [rulesFile], evaluation_interval: '1m', tests }, { lineWidth: 0 });
+}
+
+describe('alert rules under promtool', () => {
+  let dir: string;
+  beforeAll(async () => {
+    if (!existsSync(PROMTOOL)) throw new Error(`${PROMTOOL} missing: run scripts/install-debian-packages.sh`);
+    dir = await mkdtemp(join(tmpdir(), 'lakeprobe-alerts-'));
+    await writeFile(join(dir, 'rules.yaml'), renderAlertRules());
+  });
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  it('pass promtool check rules', async () => {
+    const { stdout } = await run(PROMTOOL, ['check', 'rules', join(dir, 'rules.yaml')]);
+    expect(stdout).toContain(`SUCCESS: ${ALERT_RULES.length} rules found`);
+  });
+
+  it('have a firing and a healthy case for every rule', () => {
+    expect(CASES.map((c) => c.alert).sort()).toEqual(ALERT_RULES.map((r) => r.alert).sort());
+  });
+
+  it('fire on synthetic failing series and stay quiet on healthy ones (promtool test rules)', async () => {
+    await writeFile(join(dir, 'tests.yaml'), unitTests('rules.yaml'));
+    const result = await run(PROMTOOL, ['test', 'rules', join(dir, 'tests.yaml')], { cwd: dir }).catch((e: { stdout: string; stderr: string }) => e);
+    expect(`${result.stdout}${result.stderr}`).toContain('SUCCESS');
+  });
+});
