@@ -6,8 +6,10 @@ import { pushMetrics } from './metrics/push.js';
 import { runPlan } from './engine/runner.js';
 import type { ScenarioRegistry } from './engine/scenario.js';
 import type { RunInfo, RunSummary, Sink } from './engine/op-result.js';
-import { writeReports, type WrittenReport } from './report/write.js';
-import type { SuccessCriteria } from './report/model.js';
+import type { ReportFormat, WrittenReport } from './report/write.js';
+import { reportJob, type ReportJobResult } from './jobs/report.js';
+import { reportPassed } from './report/challenge.js';
+import { snapshotPlan } from './results/plan-snapshot.js';
 import { CliError, EXIT } from './cli/exit-codes.js';
 
 export interface PlanInput {
@@ -36,12 +38,19 @@ export interface JobOptions extends PlanInput {
   reporters: Sink[];
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** Write the report at the end (default); false: only judge the run. */
+  report?: boolean;
+  reportFormats?: readonly ReportFormat[];
 }
 
 export interface JobResult {
   run: RunInfo;
   summary: RunSummary;
   reports: WrittenReport[];
+  /** The folder the run's report went to ('' when none was written). */
+  reportDir: string;
+  /** Reports written for earlier runs found killed and marked interrupted. */
+  interruptedReports: ReportJobResult[];
   dbPath: string;
   metricsUrl?: string;
   passed: boolean;
@@ -65,22 +74,39 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
       });
       options.log(`metrics: ${server.url}`);
     }
+    const interruptedReports = await reportInterrupted(store, options);
+    // The plan is stored with the run, so its report can be regenerated with the same verdicts later.
+    const planSink: Sink = { onBegin: (r) => store.savePlan(r.runId, snapshotPlan(plan)), onResult: () => {} };
     const { run, summary } = await runPlan({
-      plan, registry: options.registry, sinks: [store, metrics, ...options.reporters], ledger: store,
+      plan, registry: options.registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store,
       only: options.only, signal: options.signal, log: options.log,
     });
-    const criteria: Record<string, Record<string, SuccessCriteria | undefined>> = {};
-    for (const e of plan.experiments) criteria[e.name] = Object.fromEntries(e.tests.map((t) => [t.name, t.success]));
-    const reports = await writeReports(options.outDir, run.runId, store.results(run.runId), criteria);
+    const judged = await reportJob({
+      store, outDir: options.outDir, runs: [run.runId], formats: options.reportFormats,
+      write: options.report !== false, log: options.log,
+    });
+    const reports = judged.written?.experiments ?? [];
     if (options.pushgateway) {
       await pushMetrics(metrics.registry, options.pushgateway, plan.name, run.runId).catch((e: Error) => {
         options.log(`warning: push to ${options.pushgateway} failed: ${e.message}`);
       });
     }
-    const passed = summary.total > 0 && !summary.scenarioCrashes && reports.every((r) => r.report.tests.every((t) => t.passed));
-    return { run, summary, reports, dbPath: options.dbPath, metricsUrl: server?.url, passed };
+    const passed = summary.total > 0 && !summary.scenarioCrashes && reportPassed(judged.report);
+    return {
+      run, summary, reports, reportDir: judged.written?.dir ?? '', interruptedReports, dbPath: options.dbPath, metricsUrl: server?.url, passed,
+    };
   } finally {
     await server?.close();
     store.close();
   }
+}
+
+/** Runs an earlier process left unfinished (killed) are marked interrupted and get their report now. */
+async function reportInterrupted(store: ResultsStore, options: JobOptions): Promise<ReportJobResult[]> {
+  const out: ReportJobResult[] = [];
+  for (const r of store.markInterrupted()) {
+    options.log(`run ${r.runId} never finished: marked interrupted (${r.total ?? 0} operations recorded)`);
+    if (options.report !== false) out.push(await reportJob({ store, outDir: options.outDir, runs: [r.runId], formats: options.reportFormats, log: options.log }));
+  }
+  return out;
 }

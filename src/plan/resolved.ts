@@ -1,6 +1,7 @@
 import type { ZodType } from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import type { AuthMethodName } from './schema.js';
+import type { ReportSuccess } from './report-schema.js';
 
 /** What the loader may look at besides the plan file itself. Injected so tests control it. */
 export interface PlanContext {
@@ -46,7 +47,7 @@ export interface ResolvedSchedule {
   jitterSeconds: number;
 }
 
-export interface ResolvedSuccess {
+export interface ResolvedSuccess extends ReportSuccess {
   maxFailureRate?: number;
   maxP95Ms?: number;
 }
@@ -54,6 +55,8 @@ export interface ResolvedSuccess {
 export interface ResolvedTest {
   name: string;
   scenario: string;
+  /** What the test is for, as the challenge report prints it. */
+  description?: string;
   /** null: every method that has usable credentials at run time. */
   auth: AuthMethodName[] | null;
   rses?: RseSelection;

@@ -4,6 +4,7 @@
 // scenarios, credentials present) are checked on the whole plan in checks.ts.
 import { z } from 'zod';
 import { cronProblem } from './cron.js';
+import { reportSuccessKeys, reportTestKeys } from './report-schema.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -87,11 +88,13 @@ const scheduleSchema = z.strictObject({
 const successSchema = z.strictObject({
   max_failure_rate: z.number().min(0).max(1).optional(),
   max_p95_ms: z.number().positive().optional(),
+  ...reportSuccessKeys,
 });
 
 export const testSchema = z.strictObject({
   name,
   scenario: nonEmpty,
+  ...reportTestKeys,
   auth: z
     .array(z.enum(AUTH_METHODS))
     .min(1)

@@ -4,6 +4,8 @@ import { loadPlanOrThrow, runJob, type JobResult } from '../../job.js';
 import { EXIT } from '../exit-codes.js';
 import { ProgressSink } from '../progress.js';
 import { sandboxForRun } from '../sandbox-env.js';
+import { REPORT_FORMATS } from '../../report/write.js';
+import { parseFormats } from './report.js';
 import { abs, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
 
 export interface RunArgs {
@@ -15,6 +17,8 @@ export interface RunArgs {
   experiment?: string;
   test?: string;
   'sandbox-dir': string;
+  report?: boolean;
+  format?: string;
 }
 
 export function runOptions<T>(y: Argv<T>) {
@@ -25,7 +29,9 @@ export function runOptions<T>(y: Argv<T>) {
     .option('pushgateway', { type: 'string', describe: 'push the metrics to this Pushgateway URL at the end' })
     .option('experiment', { type: 'string', describe: 'run only this experiment' })
     .option('test', { type: 'string', describe: 'run only this test' })
-    .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' });
+    .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' })
+    .option('report', { type: 'boolean', default: true, describe: 'write the report at the end (--no-report: only judge the run)' })
+    .option('format', { type: 'string', default: REPORT_FORMATS.join(','), describe: `report formats, comma-separated (${REPORT_FORMATS.join(', ')})` });
 }
 
 /** Runs a plan once (starting the sandbox first when the plan asks for it) and prints where everything is. */
@@ -40,6 +46,7 @@ export async function executeRun(args: RunArgs): Promise<JobResult> {
       planFile: args.plan, env: { ...env, ...sandbox?.env }, uid: uid(), registry,
       dbPath: abs(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway,
       only: { experiment: args.experiment, test: args.test },
+      report: args.report !== false, reportFormats: parseFormats(args.format),
       reporters: [new ProgressSink((t) => process.stdout.write(t), Boolean(process.stdout.isTTY))],
       log: out,
     });
@@ -53,11 +60,13 @@ export async function executeRun(args: RunArgs): Promise<JobResult> {
 export function printSummary(result: JobResult): void {
   out('');
   out(`run ${result.run.runId}: ${result.summary.total} operations, ${result.summary.failed} failed — ${result.passed ? 'PASSED' : 'FAILED'}`);
+  for (const r of result.interruptedReports) out(`report of interrupted run ${r.report.selection.runs[0]?.runId}: ${r.written?.dir}`);
   for (const r of result.reports) {
-    const verdict = r.report.tests.every((t) => t.passed) ? 'passed' : 'FAILED';
-    out(`report ${r.experiment} (${verdict}): ${r.markdown}`);
-    out(`  csv: ${r.csv}`);
+    out(`report ${r.experiment} (${r.report.verdict}): ${r.markdown || r.html || r.json}`);
+    if (r.html) out(`  html: ${r.html}`);
+    if (r.csv) out(`  csv: ${r.csv}`);
   }
+  if (result.reportDir) out(`report folder: ${result.reportDir}`);
   out(`results store: ${result.dbPath}`);
 }
 

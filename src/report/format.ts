@@ -1,0 +1,50 @@
+// Small formatting helpers shared by the Markdown and HTML writers.
+import { formatBytes } from '../engine/sizes.js';
+import type { AuthCell, AuthFailure, ExperimentReport } from './schema.js';
+
+export function formatThroughput(bps: number): string {
+  return bps > 0 ? `${formatBytes(bps)}/s` : '–';
+}
+
+export const percent = (share: number): string => `${(share * 100).toFixed(1)} %`;
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+export const mbps = (v: number): string => (v > 0 ? `${v.toFixed(2)} MB/s` : '–');
+
+export interface AuthGrid {
+  test: string;
+  methods: string[];
+  rses: string[];
+  /** cell text by `${rse}\0${method}` */
+  cells: Map<string, { text: string; bad: boolean }>;
+}
+
+/**
+ * Per test, RSE × auth method: "ok (N ops)", "f/N failed", "auth failed (class)" when the
+ * method never logged in, "not run" when it logged in but never acted on that RSE.
+ */
+export function authGrids(e: ExperimentReport): AuthGrid[] {
+  const tests = [...new Set([...e.authMatrix.map((c) => c.test), ...e.authFailures.map((a) => a.test)])].sort();
+  return tests.map((test) => {
+    const cells = e.authMatrix.filter((c) => c.test === test);
+    const logins = e.authFailures.filter((a) => a.test === test);
+    const methods = [...new Set([...cells.map((c) => c.authMethod), ...logins.map((a) => a.authMethod)])].sort();
+    const rses = [...new Set(cells.map((c) => c.rse))].sort();
+    const grid = new Map<string, { text: string; bad: boolean }>();
+    for (const rse of rses) {
+      for (const m of methods) grid.set(`${rse}\u0000${m}`, cellText(cells.filter((c) => c.rse === rse && c.authMethod === m), logins.find((a) => a.authMethod === m)));
+    }
+    return { test, methods, rses, cells: grid };
+  });
+}
+
+function cellText(mine: AuthCell[], login: AuthFailure | undefined): { text: string; bad: boolean } {
+  const count = mine.reduce((n, c) => n + c.attempts, 0);
+  const failures = mine.reduce((n, c) => n + c.failures, 0);
+  if (count === 0) {
+    if (login && !login.loggedIn) return { text: `auth failed (${login.errorClasses.join(', ') || 'unknown'})`, bad: true };
+    return { text: 'not run', bad: false };
+  }
+  if (failures === 0) return { text: `ok (${count} ops)`, bad: false };
+  const which = mine.filter((c) => c.failures > 0).map((c) => `${c.operation} ${c.failures}/${c.attempts} (${c.errorClasses.join(', ')})`);
+  return { text: `${failures}/${count} failed: ${which.join('; ')}`, bad: true };
+}
