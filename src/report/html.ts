@@ -79,6 +79,10 @@ function sections(e: ExperimentReport): string {
     parts.push('<h2>Time to replicate</h2>', table(['source', 'destination', 'files', 'p50', 'p90', 'p95', 'p99', 'max'],
       e.replication.map((r) => [r.src, r.dst, r.count, seconds(r.p50Ms), seconds(r.p90Ms), seconds(r.p95Ms), seconds(r.p99Ms), seconds(r.maxMs)])));
   }
+  if (e.availabilityByRse.length) {
+    parts.push('<h2>Availability per RSE</h2>', table(['RSE', 'slots exercised', 'slots up', 'availability'],
+      e.availabilityByRse.map((a) => [a.key, a.slots, a.upSlots, { text: percent(a.availability), cls: a.availability < 1 ? 'bad' : 'ok' }])));
+  }
   if (e.availabilityByTest.length) {
     parts.push('<h2>Availability per test</h2>', table(['test', 'slots exercised', 'slots up', 'availability'],
       e.availabilityByTest.map((a) => [a.key, a.slots, a.upSlots, { text: percent(a.availability), cls: a.availability < 1 ? 'bad' : 'ok' }])));

@@ -33,7 +33,7 @@ export function barChart(title: string, bars: Bar[], max?: number): string {
       + `<rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 5}" fill="${FILL[b.tone ?? 'neutral']}"/>`
       + `<text x="${(labelW + w + 4).toFixed(1)}" y="${y + 12}" ${FONT}>${esc(b.text)}</text>`;
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="${esc(title)}" width="${labelW + barW + 110}" height="${height}" viewBox="0 0 ${labelW + barW + 110} ${height}">`
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="${esc(title)}" width="${labelW + barW + 240}" height="${height}" viewBox="0 0 ${labelW + barW + 240} ${height}">`
     + `<title>${esc(title)}</title><text x="0" y="14" font-family="sans-serif" font-size="13" font-weight="bold">${esc(title)}</text>${rows.join('')}</svg>`;
 }
 
