@@ -1,6 +1,6 @@
 // Availability as Grafana Synthetic Monitoring defines uptime: the share of time slots in which
 // at least one check succeeded. Here a slot counts when the RSE or test was exercised in it;
-// logins and listings do not make an RSE "up".
+// logins and listings do not make anything "up", nor catalogue calls an RSE.
 import type { OpResult } from '../engine/op-result.js';
 import { groupBy } from './model.js';
 import type { Availability, TimeBucket } from './schema.js';
@@ -34,9 +34,12 @@ function availabilityBy(results: OpResult[], slotSeconds: number, keys: (r: OpRe
   }).sort((a, b) => a.key.localeCompare(b.key));
 }
 
-/** Per RSE: an operation counts for the RSE it acted on (a replication for its destination). */
+/**
+ * Per RSE: a storage operation counts for the RSE it acted on (a replication for its destination);
+ * catalogue calls naming the RSE (rules, registrations: protocol "rucio") say nothing of its storage.
+ */
 export function availabilityByRse(results: OpResult[], slotSeconds: number): Availability[] {
-  return availabilityBy(results, slotSeconds, (r) => (r.rse ? [r.rse] : []));
+  return availabilityBy(results, slotSeconds, (r) => (r.rse && r.protocol !== 'rucio' ? [r.rse] : []));
 }
 
 export function availabilityByTest(results: OpResult[], slotSeconds: number): Availability[] {

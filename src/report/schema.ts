@@ -11,7 +11,7 @@ const time = z.string().describe('ISO-8601 time, or "" when nothing was recorded
 export const VERDICTS = ['Completed', 'Partially', 'Failed', 'Interrupted', 'Not run'] as const;
 export const verdictSchema = z.enum(VERDICTS).describe(
   'Completed: every success criterion met and no critical result. Partially: some data moved but a criterion missed. '
-  + 'Failed: a critical result, or no data operation succeeded. Interrupted: a run of the test was killed before it finished. '
+  + 'Failed: a critical result, or nothing succeeded beyond logins and listings (a replication test: no replication succeeded). Interrupted: a run of the test was killed before it finished. '
   + 'Not run: nothing recorded.');
 
 export const criterionSchema = z.object({
@@ -28,7 +28,7 @@ export const testReportSchema = z.object({
   rseSelection: z.string().describe('the RSE expression or names of the test'),
   runs: z.array(z.string()), operations: count, failures: count, criticals: count,
   transfers: count.describe('upload, replicate and download operations'), transfersOk: count,
-  files: count.describe('files uploaded or replicated successfully'), bytes: count,
+  files: count.describe('files that reached their destination: replicated (a test that replicates) or uploaded'), bytes: count,
   rses: z.array(z.string()), links: z.array(z.string()).describe('source→destination pairs replicated over'),
   firstAt: time, lastAt: time, p95Ms: z.number().min(0),
   criteria: z.array(criterionSchema), verdict: verdictSchema, reasons: z.array(z.string()),
@@ -76,7 +76,7 @@ export const replicationSchema = z.object({
 export const timeBucketSchema = z.object({ start: time, attempts: count, successes: count, successRate: share });
 
 export const availabilitySchema = z.object({
-  key: z.string(), slots: count.describe('time slots in which the RSE or test was exercised'),
+  key: z.string(), slots: count.describe('time slots in which the RSE (its storage) or test was exercised, logins and listings aside'),
   upSlots: count.describe('of those, slots with at least one success'), availability: share,
 });
 

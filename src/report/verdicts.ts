@@ -5,17 +5,25 @@ import type { TestSnapshot } from '../results/plan-snapshot.js';
 import { DATA_OPS, endOf, groupBy, percentile } from './model.js';
 import type { Criterion, TestReport, Verdict } from './schema.js';
 
+const files = (n: number): string => `${n} file${n === 1 ? '' : 's'}`;
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 const trimPct = (x: number): string => `${Number((x * 100).toFixed(2))} %`;
 
-/** Files and bytes moved, counting only what landed within `withinSeconds` of each run's first operation of the test. */
-function volume(rs: OpResult[], withinSeconds?: number): { files: number; bytes: number } {
+/** A test that replicates is judged by its replications (its uploads only feed them); any other by its uploads. */
+const isReplication = (rs: OpResult[], scenario: string): boolean => scenario === 'replicate' || rs.some((r) => r.operation === 'replicate');
+
+/**
+ * Files and bytes that reached their destination (replicated, or uploaded by a test that does not replicate),
+ * counting only what landed within `withinSeconds` of each run's first operation of the test.
+ */
+function volume(rs: OpResult[], scenario: string, withinSeconds?: number): { files: number; bytes: number } {
+  const kind = isReplication(rs, scenario) ? 'replicate' : 'upload';
   let files = 0;
   let bytes = 0;
   for (const run of groupBy(rs, (r) => r.runId).values()) {
     const t0 = Math.min(...run.map((r) => Date.parse(r.start)));
     for (const r of run) {
-      if (r.outcome !== 'ok' || (r.operation !== 'upload' && r.operation !== 'replicate') || r.bytes <= 0) continue;
+      if (r.outcome !== 'ok' || r.operation !== kind || r.bytes <= 0) continue;
       if (withinSeconds !== undefined && Date.parse(endOf(r)) - t0 > withinSeconds * 1000) continue;
       files++;
       bytes += r.bytes;
@@ -24,18 +32,19 @@ function volume(rs: OpResult[], withinSeconds?: number): { files: number; bytes:
   return { files, bytes };
 }
 
-export function evaluateCriteria(rs: OpResult[], s: TestSnapshot['success']): Criterion[] {
+export function evaluateCriteria(rs: OpResult[], s: TestSnapshot['success'], scenario = ''): Criterion[] {
   const out: Criterion[] = [];
   const failures = rs.filter((r) => r.outcome === 'failed').length;
   const failureRate = rs.length ? failures / rs.length : 0;
   const transfers = rs.filter((r) => DATA_OPS.has(r.operation));
   const okTransfers = transfers.filter((r) => r.outcome === 'ok').length;
-  const explicit = Object.values(s).some((v) => v !== undefined);
-  if (!explicit || s.maxFailureRate !== undefined) {
+  // The failure rate is always judged (no failure allowed unless the plan says otherwise), except
+  // when the plan states the success rate of transfers instead.
+  if (s.maxFailureRate !== undefined || s.minSuccessRate === undefined) {
     const max = s.maxFailureRate ?? 0;
     out.push({
       text: max === 0 ? 'no operation failed' : `≤ ${trimPct(max)} of operations failed`,
-      met: failureRate <= max, actual: `${failures} of ${rs.length} failed (${pct(failureRate)})`, implicit: !explicit,
+      met: failureRate <= max, actual: `${failures} of ${rs.length} failed (${pct(failureRate)})`, implicit: s.maxFailureRate === undefined,
     });
   }
   if (s.minSuccessRate !== undefined) {
@@ -50,14 +59,14 @@ export function evaluateCriteria(rs: OpResult[], s: TestSnapshot['success']): Cr
     out.push({ text: `p95 ≤ ${s.maxP95Ms} ms`, met: p95 <= s.maxP95Ms, actual: `p95 ${p95.toFixed(0)} ms`, implicit: false });
   }
   if (s.minFiles !== undefined || s.minBytes !== undefined) {
-    const v = volume(rs, s.withinSeconds);
+    const v = volume(rs, scenario, s.withinSeconds);
     const within = s.withinSeconds !== undefined ? ` within ${s.withinSeconds} s` : '';
-    const wanted = [s.minFiles !== undefined ? `${s.minFiles} files` : '', s.minBytes !== undefined ? formatBytes(s.minBytes) : '']
+    const wanted = [s.minFiles !== undefined ? files(s.minFiles) : '', s.minBytes !== undefined ? formatBytes(s.minBytes) : '']
       .filter(Boolean).join(' / ');
     out.push({
-      text: `${wanted} moved${within}`,
+      text: `${wanted} ${isReplication(rs, scenario) ? 'replicated' : 'uploaded'}${within}`,
       met: v.files >= (s.minFiles ?? 0) && v.bytes >= (s.minBytes ?? 0),
-      actual: `${v.files} files / ${formatBytes(v.bytes)}${within}`, implicit: false,
+      actual: `${files(v.files)} / ${formatBytes(v.bytes)}${within}`, implicit: false,
     });
   }
   return out;
@@ -80,9 +89,10 @@ function topErrors(rs: OpResult[]): TestReport['topErrors'] {
 }
 
 export function testReport({ experiment, snapshot: t, results: rs, interruptedRuns }: TestInput): TestReport {
-  const criteria = evaluateCriteria(rs, t.success);
+  const criteria = evaluateCriteria(rs, t.success, t.scenario);
   const transfers = rs.filter((r) => DATA_OPS.has(r.operation));
-  const dataOk = rs.some((r) => r.outcome === 'ok' && r.operation !== 'auth' && r.operation !== 'list');
+  const replication = isReplication(rs, t.scenario);
+  const dataOk = rs.some((r) => r.outcome === 'ok' && (replication ? r.operation === 'replicate' : r.operation !== 'auth' && r.operation !== 'list'));
   const criticals = rs.filter((r) => r.severity === 'critical').length;
   const runs = [...new Set(rs.map((r) => r.runId))].sort();
   const interrupted = runs.filter((id) => interruptedRuns.has(id));
@@ -94,8 +104,8 @@ export function testReport({ experiment, snapshot: t, results: rs, interruptedRu
   else if (interrupted.length) verdict = 'Interrupted';
   else if (criticals || !dataOk) verdict = 'Failed';
   else verdict = criteria.every((c) => c.met) ? 'Completed' : 'Partially';
-  if (verdict === 'Failed' && !criticals && !dataOk) reasons.push('no operation beyond login and listing succeeded');
-  const v = volume(rs);
+  if (verdict === 'Failed' && !criticals && !dataOk) reasons.push(replication ? 'no replication succeeded' : 'no operation beyond login and listing succeeded');
+  const v = volume(rs, t.scenario);
   const starts = rs.map((r) => r.start).sort();
   const ends = rs.map(endOf).sort();
   const rses = new Set<string>();

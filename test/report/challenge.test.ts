@@ -38,7 +38,7 @@ describe('challenge report from a store with known operations', () => {
     expect(upload?.qos).toBe('FAST');
     expect(replicate?.criteria).toEqual([
       { text: 'no operation failed', met: false, actual: '1 of 7 failed (14.3 %)', implicit: false },
-      { text: '3 files moved within 600 s', met: true, actual: '5 files / 20.0 MiB within 600 s', implicit: false },
+      { text: '3 files replicated within 600 s', met: true, actual: '5 files / 20.0 MiB within 600 s', implicit: false },
     ]);
     expect(replicate?.reasons).toEqual(['no operation failed: 1 of 7 failed (14.3 %)']);
     expect(embargo?.reasons).toEqual(['1 critical result', 'no operation failed: 1 of 4 failed (25.0 %)']);
@@ -124,7 +124,7 @@ describe('challenge report from a store with known operations', () => {
     const { report } = await known();
     expect(report.summary).toEqual([
       { experiment: 'SKA', test: 'upload', description: 'upload 1 MiB files to every RSE', successMetric: '≥ 75 % of transfers succeeded', volume: '6 files / 6.0 MiB', qos: 'FAST', rses: 'SITE_A, SITE_B', completed: 'Completed' },
-      { experiment: 'SKA', test: 'replicate', description: 'replicate from SITE_A', successMetric: 'no operation failed; 3 files moved within 600 s', volume: '5 files / 20.0 MiB', qos: '–', rses: 'SITE_A, SITE_B, SITE_C', completed: 'Partially' },
+      { experiment: 'SKA', test: 'replicate', description: 'replicate from SITE_A', successMetric: 'no operation failed; 3 files replicated within 600 s', volume: '5 files / 20.0 MiB', qos: '–', rses: 'SITE_A, SITE_B, SITE_C', completed: 'Partially' },
       { experiment: 'SKA', test: 'embargo', description: 'outsiders cannot read embargoed data', successMetric: 'no operation failed', volume: '1 file / 1.0 MiB', qos: '–', rses: 'SITE_A', completed: 'Failed' },
       { experiment: 'SKA', test: 'never', description: '', successMetric: 'no operation failed', volume: '0 files / 0 B', qos: '–', rses: '', completed: 'Not run' },
     ]);

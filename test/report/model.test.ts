@@ -123,7 +123,7 @@ describe('operationRows', () => {
 });
 
 const snapshot = (success: TestSnapshot['success'] = {}): TestSnapshot => ({
-  name: 'flaky', scenario: 'replicate', description: 'replicate to every RSE', auth: null, params: '{}', success,
+  name: 'flaky', scenario: 'upload', description: 'upload to every RSE', auth: null, params: '{}', success,
 });
 
 describe('success criteria', () => {
@@ -146,7 +146,7 @@ describe('success criteria', () => {
       { text: '≤ 25 % of operations failed', met: true, actual: '1 of 5 failed (20.0 %)', implicit: false },
       { text: '≥ 75 % of transfers succeeded', met: true, actual: '3 of 4 succeeded (75.0 %)', implicit: false },
       { text: 'p95 ≤ 1000 ms', met: false, actual: 'p95 4000 ms', implicit: false },
-      { text: '3 files / 4.0 MiB moved', met: false, actual: '3 files / 3.0 MiB', implicit: false },
+      { text: '3 files / 4.0 MiB uploaded', met: false, actual: '3 files / 3.0 MiB', implicit: false },
     ]);
   });
 
@@ -159,8 +159,8 @@ describe('success criteria', () => {
       result({ operation: 'replicate', bytes: MiB, start: at(50), durationMs: 20_000 }),
       result({ runId: 'run-2', operation: 'replicate', bytes: MiB, start: at(1000), durationMs: 1000 }),
     ];
-    expect(evaluateCriteria(rs, { minFiles: 3, withinSeconds: 60 })[0]).toEqual({
-      text: '3 files moved within 60 s', met: false, actual: '2 files / 2.0 MiB within 60 s', implicit: false,
+    expect(evaluateCriteria(rs, { minFiles: 3, withinSeconds: 60 }, 'replicate').at(-1)).toEqual({
+      text: '3 files replicated within 60 s', met: false, actual: '2 files / 2.0 MiB within 60 s', implicit: false,
     });
   });
 
