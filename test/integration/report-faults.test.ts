@@ -8,6 +8,7 @@ import { runJob, type JobResult } from '../../src/job.js';
 import { builtinScenarios } from '../../src/scenarios.js';
 import { challengeReportSchema } from '../../src/report/schema.js';
 import { STORAGE_KINDS, startTestLake } from './lake-fixture.js';
+import { killedRun } from '../results/killed-run.js';
 
 const planYaml = (outsiderProxy: string): string => `
 name: faults-report
@@ -46,6 +47,8 @@ describe.each(STORAGE_KINDS.slice(0, 1))('report of a run with faults (%s storag
     await env.lake.faults.settled();
     const planFile = join(env.dir, 'plan.yaml');
     await writeFile(planFile, planYaml(env.lake.pki.users.nonmember.proxyPath));
+    // An earlier run of the same store was killed: this run marks it interrupted and reports it.
+    await killedRun(join(env.dir, 'results.db'));
     result = await runJob({
       planFile, env: env.lake.env, uid: 4_000_000, registry: builtinScenarios(),
       dbPath: join(env.dir, 'results.db'), outDir: join(env.dir, 'reports'), reporters: [], log: () => {},
@@ -61,6 +64,12 @@ describe.each(STORAGE_KINDS.slice(0, 1))('report of a run with faults (%s storag
     const report = challengeReportSchema.parse(JSON.parse(readFileSync(join(result.reportDir, 'report.json'), 'utf8')));
     expect(report.selection.runs[0]).toMatchObject({ runId: result.run.runId, state: 'finished' });
     expect(report.selection.runs[0]?.planHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('marks the earlier killed run interrupted and writes its report too', () => {
+    expect(result.interruptedReports.map((r) => r.report.selection.runs.map((x) => [x.runId, x.state]))).toEqual([[['killed', 'interrupted']]]);
+    const md = readFileSync(join(env.dir, 'reports', 'killed', 'ska.md'), 'utf8');
+    expect(md).toContain('Verdict: **Interrupted**.');
   });
 
   it('names the injected faults in its observations, the embargo violation first', () => {

@@ -1,31 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reportJob } from '../../src/jobs/report.js';
 import { snapshotPlan } from '../../src/results/plan-snapshot.js';
 import { ResultsStore } from '../../src/results/store.js';
 import { knownPlan } from '../report/known-store.js';
+import { killedRun } from './killed-run.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'lakeprobe-interrupted-')); });
 afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
-
-/** Starts a process that records a run's start and two results, waits until it has, and kills it (SIGKILL). */
-async function killedRun(db: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'jiti/register', resolve('test/results/fixtures/record-then-hang.ts'), db], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  await new Promise<void>((done, fail) => {
-    child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('recorded')) done(); });
-    child.on('exit', (code) => fail(new Error(`recorder exited (${code}) before recording: ${stderr}`)));
-  });
-  const exited = new Promise((done) => child.on('exit', done));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 describe('a run killed before it finished', () => {
   it('is marked interrupted by the next report, which reports what it recorded', async () => {
