@@ -20,7 +20,8 @@ const FILL = { good: '#2e7d32', bad: '#c62828', neutral: '#1565c0' } as const;
 /** Horizontal bars, one per label, scaled to the largest value (or to `max`). */
 export function barChart(title: string, bars: Bar[], max?: number): string {
   const shown = bars.slice(0, MAX_BARS);
-  const labelW = 190;
+  // Wide enough for the longest label at ~7.5 px a character (11 px sans-serif), within bounds.
+  const labelW = Math.min(340, Math.max(120, Math.ceil(Math.max(0, ...shown.map((b) => b.label.length)) * 7.5) + 10));
   const barW = 360;
   const rowH = 18;
   const top = 24;
