@@ -2,6 +2,7 @@
 // regenerates the same verdicts later, whatever happened to the plan file since.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { redact } from '../engine/redact.js';
 import type { ResolvedPlan } from '../plan/index.js';
 
 const MAX_PARAMS_CHARS = 4000;
@@ -38,13 +39,16 @@ export const planSnapshotSchema = z.object({
 export type PlanSnapshot = z.output<typeof planSnapshotSchema>;
 export type TestSnapshot = PlanSnapshot['experiments'][number]['tests'][number];
 
-function paramsJson(params: unknown): string {
-  const text = JSON.stringify(params ?? {}) ?? '{}';
+function paramsJson(params: unknown, secrets: string[]): string {
+  // Params are data, but a plan could still carry a secret in one: never store it.
+  const text = redact(JSON.stringify(params ?? {}) ?? '{}', secrets);
   return text.length > MAX_PARAMS_CHARS ? `${text.slice(0, MAX_PARAMS_CHARS)}…` : text;
 }
 
 /** The report-relevant part of a plan: no credentials, no lake endpoints. */
 export function snapshotPlan(plan: ResolvedPlan): PlanSnapshot {
+  const c = plan.credentials;
+  const secrets = [c.userpass?.password ?? '', c.token && 'value' in c.token ? c.token.value : ''].filter(Boolean);
   return {
     planName: plan.name, planFile: plan.file, rses: { ...plan.rses },
     experiments: plan.experiments.map((e) => ({
@@ -52,7 +56,7 @@ export function snapshotPlan(plan: ResolvedPlan): PlanSnapshot {
       tests: e.tests.map((t) => ({
         name: t.name, scenario: t.scenario, description: t.description ?? '', auth: t.auth ? [...t.auth] : null,
         ...(t.rses ? { rses: { ...t.rses } } : {}),
-        params: paramsJson(t.params), success: { ...(t.success ?? {}) },
+        params: paramsJson(t.params, secrets), success: { ...(t.success ?? {}) },
       })),
     })),
   };

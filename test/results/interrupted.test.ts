@@ -73,11 +73,17 @@ describe('stores written before runs had states and stored plans', () => {
   it('keeps the first plan stored for a run, and never stores a credential', () => {
     const store = new ResultsStore(':memory:');
     try {
-      const plan = { ...knownPlan(), credentials: { userpass: { username: 'u', password: 'hunter2-secret' } } };
+      const base = knownPlan();
+      const plan = {
+        ...base, credentials: { userpass: { username: 'u', password: 'hunter2-secret' } },
+        experiments: [{ ...base.experiments[0]!, tests: [{ ...base.experiments[0]!.tests[0]!, params: { note: 'hunter2-secret', url: 'https://u:pw-in-url@se.example/x' } }] }],
+      };
       store.savePlan('r', snapshotPlan(plan));
       store.savePlan('r', snapshotPlan(knownPlan({ upload: 1 })));
       expect(store.plan('r')?.snapshot.experiments[0]?.tests[0]?.success).toEqual({ minSuccessRate: 0.75 });
       expect(JSON.stringify(store.plan('r'))).not.toContain('hunter2');
+      expect(JSON.stringify(store.plan('r'))).not.toContain('pw-in-url');
+      expect(store.plan('r')?.snapshot.experiments[0]?.tests[0]?.params).toBe('{"note":"<redacted>","url":"https://u:<redacted>@se.example/x"}');
     } finally {
       store.close();
     }
