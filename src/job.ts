@@ -76,7 +76,8 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     }
     const interruptedReports = await reportInterrupted(store, options);
     // The plan is stored with the run, so its report can be regenerated with the same verdicts later.
-    const planSink: Sink = { onBegin: (r) => store.savePlan(r.runId, snapshotPlan(plan)), onResult: () => {} };
+    const describe = (name: string): string | undefined => options.registry.get(name)?.description;
+    const planSink: Sink = { onBegin: (r) => store.savePlan(r.runId, snapshotPlan(plan, describe)), onResult: () => {} };
     const { run, summary } = await runPlan({
       plan, registry: options.registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store,
       only: options.only, signal: options.signal, log: options.log,

@@ -27,6 +27,8 @@ export interface ReportJobOptions {
   plan?: ResolvedPlan;
   formats?: readonly ReportFormat[];
   slotSeconds?: number;
+  /** A scenario's description, for tests of a given `plan` that have none of their own. */
+  describeScenario?: (scenario: string) => string | undefined;
   /** false: build the report model only, write nothing. */
   write?: boolean;
   log?: (line: string) => void;
@@ -95,7 +97,7 @@ export async function reportJob(o: ReportJobOptions): Promise<ReportJobResult> {
     throw new ReportInputError(`${sel.results.length} operations selected, more than ${MAX_REPORT_RESULTS}: choose a shorter --from/--to window`);
   }
   const notes: string[] = [];
-  const given = o.plan ? snapshotPlan(o.plan) : undefined;
+  const given = o.plan ? snapshotPlan(o.plan, o.describeScenario) : undefined;
   const givenHash = given ? planHash(given) : '';
   const plans = new Map<string, PlanSnapshot>();
   const refs = sel.runs.map((run) => {

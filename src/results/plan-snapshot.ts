@@ -45,8 +45,11 @@ function paramsJson(params: unknown, secrets: string[]): string {
   return text.length > MAX_PARAMS_CHARS ? `${text.slice(0, MAX_PARAMS_CHARS)}…` : text;
 }
 
-/** The report-relevant part of a plan: no credentials, no lake endpoints. */
-export function snapshotPlan(plan: ResolvedPlan): PlanSnapshot {
+/**
+ * The report-relevant part of a plan: no credentials, no lake endpoints. A test without a
+ * description of its own gets its scenario's (`scenarioDescription`), so every report line says what it tested.
+ */
+export function snapshotPlan(plan: ResolvedPlan, scenarioDescription: (scenario: string) => string | undefined = () => undefined): PlanSnapshot {
   const c = plan.credentials;
   const secrets = [c.userpass?.password ?? '', c.token && 'value' in c.token ? c.token.value : ''].filter(Boolean);
   return {
@@ -54,7 +57,7 @@ export function snapshotPlan(plan: ResolvedPlan): PlanSnapshot {
     experiments: plan.experiments.map((e) => ({
       name: e.name, description: e.description ?? '',
       tests: e.tests.map((t) => ({
-        name: t.name, scenario: t.scenario, description: t.description ?? '', auth: t.auth ? [...t.auth] : null,
+        name: t.name, scenario: t.scenario, description: t.description ?? scenarioDescription(t.scenario) ?? '', auth: t.auth ? [...t.auth] : null,
         ...(t.rses ? { rses: { ...t.rses } } : {}),
         params: paramsJson(t.params, secrets), success: { ...(t.success ?? {}) },
       })),

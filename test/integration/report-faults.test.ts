@@ -86,6 +86,8 @@ describe.each(STORAGE_KINDS.slice(0, 1))('report of a run with faults (%s storag
     const md = readFileSync(result.reports[0]!.markdown, 'utf8');
     expect(md).toContain('### `embargo_violation` — 1× (critical)');
     expect(md).toContain('uploads, replication and embargo with faults switched on');
+    // The embargo test has no description of its own: its scenario's stands in.
+    expect(ska.tests[2]?.description).toBe(builtinScenarios().get('embargo')?.description);
   });
 
   it('regenerates the same report from the store: same folder, same files', async () => {

@@ -34,13 +34,15 @@ export function reportCommand(setExit: (code: number) => void): CommandModule<ob
       const formats = parseFormats(args.format);
       const dbPath = abs(args.db);
       if (!existsSync(dbPath)) throw new CliError(`no results store at ${dbPath} (run a plan first, or pass --db)`, EXIT.invalidInput);
+      const registry = builtinScenarios();
       const plan = args.plan
-        ? (await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry: builtinScenarios() })).plan
+        ? (await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry })).plan
         : undefined;
       const store = new ResultsStore(dbPath);
       try {
         const { report, written } = await reportJob({
           store, outDir: abs(args.out), runs: args.run, from: args.from, to: args.to, plan, formats, name: args.name, log: out,
+          describeScenario: (name) => registry.get(name)?.description,
         }).catch((e: unknown) => {
           throw e instanceof ReportInputError ? new CliError(e.message, EXIT.invalidInput) : e;
         });
