@@ -6,6 +6,7 @@ import type { PlanSnapshot, TestSnapshot } from '../results/plan-snapshot.js';
 import { availabilityByRse, availabilityByTest, slotSecondsFor, successOverTime } from './availability.js';
 import { failureGroups } from './failures.js';
 import { endOf, operationRows } from './model.js';
+import { mbps } from './format.js';
 import { observations } from './observations.js';
 import type { ChallengeReport, ExperimentReport, RunRef, SummaryRow, TestReport } from './schema.js';
 import { authFailures, authMatrix, embargoMatrix, linkMatrix, linkSizes, replicationPercentiles } from './tables.js';
@@ -79,7 +80,8 @@ export function summaryRow(t: TestReport): SummaryRow {
   return {
     experiment: t.experiment, test: t.test, description: t.description,
     successMetric: t.criteria.map((c) => c.text).join('; '),
-    volume: `${t.files} file${t.files === 1 ? '' : 's'} / ${formatBytes(t.bytes)}`, qos: t.qos || '–', rses: t.rses.join(', '), completed: t.verdict,
+    volume: `${t.files} file${t.files === 1 ? '' : 's'} / ${formatBytes(t.bytes)}`, dataRate: mbps(t.dataRateMBps),
+    qos: t.qos || '–', rses: t.rses.join(', '), completed: t.verdict,
   };
 }
 

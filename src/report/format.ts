@@ -8,7 +8,7 @@ export function formatThroughput(bps: number): string {
 
 export const percent = (share: number): string => `${(share * 100).toFixed(1)} %`;
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-export const mbps = (v: number): string => (v > 0 ? `${v.toFixed(2)} MB/s` : '–');
+export const mbps = (v: number): string => (v > 0 ? `${v.toFixed(v < 0.1 ? 4 : 2)} MB/s` : '–');
 
 export interface AuthGrid {
   test: string;

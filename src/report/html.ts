@@ -64,10 +64,10 @@ function charts(e: ExperimentReport): string {
 
 function sections(e: ExperimentReport): string {
   const parts: string[] = [];
-  parts.push('<h2>Tests</h2>', table(['test', 'description', 'success criteria', 'operations', 'failed', 'files', 'volume', 'RSEs', 'verdict'],
+  parts.push('<h2>Tests</h2>', table(['test', 'description', 'success criteria', 'operations', 'failed', 'files', 'volume', 'data rate', 'RSEs', 'verdict'],
     e.tests.map((t) => [t.test, t.description || '–',
       { html: t.criteria.map((c) => `<span class="${c.met ? 'ok' : 'bad'}">${c.met ? '✓' : '✗'} ${h(c.text)}</span> (${h(c.actual)})`).join('<br>') },
-      t.operations, t.failures, t.files, formatBytes(t.bytes), t.rses.join(', ') || '–',
+      t.operations, t.failures, t.files, formatBytes(t.bytes), mbps(t.dataRateMBps), t.rses.join(', ') || '–',
       { text: t.reasons.length ? `${t.verdict}: ${t.reasons.join('; ')}` : t.verdict, cls: verdictCls(t.verdict) }])));
   if (e.observations.length) {
     parts.push('<h2>Observations</h2><ul>', ...e.observations.map((o) => `<li><span class="sev-${h(o.severity)}">${h(o.severity)}</span> ${h(o.title)}. <code>${h(o.detail)}</code></li>`), '</ul>');

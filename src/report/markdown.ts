@@ -28,10 +28,10 @@ function runLine(report: ChallengeReport, e: ExperimentReport): string {
 
 function tests(e: ExperimentReport): string[] {
   const out = ['## Tests', ''];
-  out.push(...table(['test', 'description', 'success criteria', 'operations', 'failed', 'files', 'volume', 'RSEs', 'verdict'],
+  out.push(...table(['test', 'description', 'success criteria', 'operations', 'failed', 'files', 'volume', 'data rate', 'RSEs', 'verdict'],
     e.tests.map((t) => [
       t.test, t.description || '–', t.criteria.map((c) => `${c.met ? '✓' : '✗'} ${c.text} (${c.actual})`).join('; '),
-      t.operations, t.failures, t.files, formatBytes(t.bytes), t.rses.join(', ') || '–',
+      t.operations, t.failures, t.files, formatBytes(t.bytes), mbps(t.dataRateMBps), t.rses.join(', ') || '–',
       t.verdict === 'Completed' || t.verdict === 'Not run' ? t.verdict : `${t.verdict}: ${t.reasons.join('; ')}`,
     ])));
   return out;
@@ -117,7 +117,7 @@ export function renderMarkdown(report: ChallengeReport, e: ExperimentReport): st
 /** The challenge table across experiments, in the shape of the DAC21 logbook's. */
 export function renderSummaryMarkdown(report: ChallengeReport): string {
   const lines = [`# ${report.name} — challenge summary`, '', `From ${report.selection.from || 'n/a'} to ${report.selection.to || 'n/a'}, ${report.selection.runs.length} run(s).`, ''];
-  lines.push(...table(['experiment', 'test', 'description', 'success metric', 'volume', 'QoS', 'RSEs', 'completed'],
-    report.summary.map((s) => [s.experiment, s.test, s.description || '–', s.successMetric, s.volume, s.qos, s.rses || '–', s.completed])));
+  lines.push(...table(['experiment', 'test', 'description', 'success metric', 'volume', 'data rate', 'QoS', 'RSEs', 'completed'],
+    report.summary.map((s) => [s.experiment, s.test, s.description || '–', s.successMetric, s.volume, s.dataRate, s.qos, s.rses || '–', s.completed])));
   return `${lines.join('\n')}\n`;
 }

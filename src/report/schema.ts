@@ -29,6 +29,7 @@ export const testReportSchema = z.object({
   runs: z.array(z.string()), operations: count, failures: count, criticals: count,
   transfers: count.describe('upload, replicate and download operations'), transfersOk: count,
   files: count.describe('files that reached their destination: replicated (a test that replicates) or uploaded'), bytes: count,
+  dataRateMBps: z.number().min(0).describe('the data rate achieved: bytes of those files / wall time from the test\'s first to its last operation, in MB (10^6 bytes) per second; summed over runs'),
   rses: z.array(z.string()), links: z.array(z.string()).describe('source→destination pairs replicated over'),
   firstAt: time, lastAt: time, p95Ms: z.number().min(0),
   criteria: z.array(criterionSchema), verdict: verdictSchema, reasons: z.array(z.string()),
@@ -106,7 +107,7 @@ export const experimentReportSchema = z.object({
 
 export const summaryRowSchema = z.object({
   experiment: z.string(), test: z.string(), description: z.string(), successMetric: z.string(),
-  volume: z.string(), qos: z.string(), rses: z.string(), completed: verdictSchema,
+  volume: z.string(), dataRate: z.string().describe('the data rate achieved, e.g. "12.5 MB/s"'), qos: z.string(), rses: z.string(), completed: verdictSchema,
 });
 
 export const runRefSchema = z.object({

@@ -88,6 +88,15 @@ function topErrors(rs: OpResult[]): TestReport['topErrors'] {
     .map(([errorClass, list]) => ({ errorClass, count: list.length, example: list[0]?.errorMessage ?? '' }));
 }
 
+/** Bytes over the wall time of each run's part of the test (summed over runs), in MB/s. */
+function dataRate(rs: OpResult[], bytes: number): number {
+  let ms = 0;
+  for (const run of groupBy(rs, (r) => r.runId).values()) {
+    ms += Math.max(...run.map((r) => Date.parse(endOf(r)))) - Math.min(...run.map((r) => Date.parse(r.start)));
+  }
+  return ms > 0 ? bytes / (ms / 1000) / 1e6 : 0;
+}
+
 export function testReport({ experiment, snapshot: t, results: rs, interruptedRuns }: TestInput): TestReport {
   const criteria = evaluateCriteria(rs, t.success, t.scenario);
   const transfers = rs.filter((r) => DATA_OPS.has(r.operation));
@@ -117,7 +126,7 @@ export function testReport({ experiment, snapshot: t, results: rs, interruptedRu
     rseSelection: t.rses?.names?.join(', ') ?? t.rses?.expression ?? '',
     runs, operations: rs.length, failures: rs.filter((r) => r.outcome === 'failed').length, criticals,
     transfers: transfers.length, transfersOk: transfers.filter((r) => r.outcome === 'ok').length,
-    files: v.files, bytes: v.bytes, rses: [...rses].sort(), links: [...links].sort(),
+    files: v.files, bytes: v.bytes, dataRateMBps: dataRate(rs, v.bytes), rses: [...rses].sort(), links: [...links].sort(),
     firstAt: starts[0] ?? '', lastAt: ends[ends.length - 1] ?? '', p95Ms: percentile(rs.map((r) => r.durationMs), 95),
     criteria, verdict, reasons, topErrors: topErrors(rs),
   };

@@ -38,8 +38,8 @@ describe('renderMarkdown', () => {
 
   it('has one row per test with description, criteria met or missed, volume and verdict with its reasons', () => {
     const tests = section(md, 'Tests');
-    expect(tests).toContain('| upload | upload 1 MiB files to every RSE | ✓ ≥ 75 % of transfers succeeded (6 of 8 succeeded (75.0 %)) | 10 | 3 | 6 | 6.0 MiB | SITE_A, SITE_B | Completed |');
-    expect(tests).toContain('| embargo | outsiders cannot read embargoed data | ✗ no operation failed (1 of 4 failed (25.0 %)) | 4 | 1 | 1 | 1.0 MiB | SITE_A | Failed: 1 critical result; no operation failed: 1 of 4 failed (25.0 %) |');
+    expect(tests).toContain('| upload | upload 1 MiB files to every RSE | ✓ ≥ 75 % of transfers succeeded (6 of 8 succeeded (75.0 %)) | 10 | 3 | 6 | 6.0 MiB | 0.0065 MB/s | SITE_A, SITE_B | Completed |');
+    expect(tests).toContain('| embargo | outsiders cannot read embargoed data | ✗ no operation failed (1 of 4 failed (25.0 %)) | 4 | 1 | 1 | 1.0 MiB | 0.10 MB/s | SITE_A | Failed: 1 critical result; no operation failed: 1 of 4 failed (25.0 %) |');
   });
 
   it('lists the observations, critical first', () => {
@@ -81,7 +81,7 @@ describe('renderMarkdown', () => {
   it('escapes pipes in names inside table cells, and has no "why" section when nothing failed', () => {
     const r = reportOf([opResult({ experiment: 'SKA', test: 'a|b', rse: 'X|Y' })]);
     const text = renderMarkdown(r.report, r.ska);
-    expect(text).toContain('| a\\|b | – | ✓ no operation failed (0 of 1 failed (0.0 %)) | 1 | 0 | 0 | 0 B | X\\|Y | Completed |');
+    expect(text).toContain('| a\\|b | – | ✓ no operation failed (0 of 1 failed (0.0 %)) | 1 | 0 | 0 | 0 B | – | X\\|Y | Completed |');
     expect(text).not.toContain('Why things failed');
   });
 
@@ -98,8 +98,8 @@ describe('renderSummaryMarkdown', () => {
   it('is the DAC21-style challenge table', () => {
     const { report } = reportOf(KNOWN_RESULTS);
     const lines = renderSummaryMarkdown(report).split('\n');
-    expect(lines).toContain('| experiment | test | description | success metric | volume | QoS | RSEs | completed |');
-    expect(lines).toContain('| SKA | upload | upload 1 MiB files to every RSE | ≥ 75 % of transfers succeeded | 6 files / 6.0 MiB | FAST | SITE_A, SITE_B | Completed |');
+    expect(lines).toContain('| experiment | test | description | success metric | volume | data rate | QoS | RSEs | completed |');
+    expect(lines).toContain('| SKA | upload | upload 1 MiB files to every RSE | ≥ 75 % of transfers succeeded | 6 files / 6.0 MiB | 0.0065 MB/s | FAST | SITE_A, SITE_B | Completed |');
   });
 });
 
@@ -128,6 +128,6 @@ describe('CSV', () => {
     expect(t.links).toBe(`src_rse,dst_rse,attempts,successes,success_rate,p50_ms,p95_ms,bytes,mb_per_s\nSITE_A,SITE_B,4,3,0.7500,4000,8000,${18 * MiB},1.348\nSITE_A,SITE_C,2,2,1.0000,1000,1000,${2 * MiB},1.049\n`);
     expect(t.auth).toContain('upload,token,,auth,1,1,auth_invalid\n');
     expect(t['link-sizes']).toContain('SITE_A,SITE_B,16MiB,1,1,2.097,true\n');
-    expect(renderSummaryCsv(report)).toContain('SKA,replicate,replicate from SITE_A,no operation failed; 3 files replicated within 600 s,5 files / 20.0 MiB,–,"SITE_A, SITE_B, SITE_C",Partially\n');
+    expect(renderSummaryCsv(report)).toContain('SKA,replicate,replicate from SITE_A,no operation failed; 3 files replicated within 600 s,5 files / 20.0 MiB,0.0166 MB/s,–,"SITE_A, SITE_B, SITE_C",Partially\n');
   });
 });
