@@ -3,7 +3,7 @@
 // logins and listings do not make anything "up", nor catalogue calls an RSE.
 import type { OpResult } from '../engine/op-result.js';
 import { groupBy } from './model.js';
-import type { Availability, TimeBucket } from './schema.js';
+import type { Availability, DailyCell, TimeBucket } from './schema.js';
 
 const SLOT_CHOICES = [60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400];
 /** A report has at most about this many slots, whatever the window. */
@@ -54,4 +54,13 @@ export function successOverTime(results: OpResult[], slotSeconds: number): TimeB
       return { start: new Date(Number(slot) * slotSeconds * 1000).toISOString(), attempts: rs.length, successes: ok, successRate: ok / rs.length };
     })
     .sort((a, b) => a.start.localeCompare(b.start));
+}
+
+/** Storage operations per RSE and UTC day (logins, listings and catalogue calls aside). */
+export function dailyByRse(results: OpResult[]): DailyCell[] {
+  const storage = results.filter((r) => counts(r) && r.rse && r.protocol !== 'rucio');
+  return [...groupBy(storage, (r) => `${r.start.slice(0, 10)}\u0000${r.rse}`).values()].map((rs) => {
+    const ok = rs.filter((r) => r.outcome === 'ok').length;
+    return { day: rs[0]!.start.slice(0, 10), rse: rs[0]!.rse, attempts: rs.length, successes: ok, successRate: ok / rs.length };
+  }).sort((a, b) => a.day.localeCompare(b.day) || a.rse.localeCompare(b.rse));
 }

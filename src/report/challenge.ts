@@ -3,7 +3,7 @@
 import type { OpResult } from '../engine/op-result.js';
 import { formatBytes } from '../engine/sizes.js';
 import type { PlanSnapshot, TestSnapshot } from '../results/plan-snapshot.js';
-import { availabilityByRse, availabilityByTest, slotSecondsFor, successOverTime } from './availability.js';
+import { availabilityByRse, availabilityByTest, dailyByRse, slotSecondsFor, successOverTime } from './availability.js';
 import { failureGroups } from './failures.js';
 import { endOf, operationRows } from './model.js';
 import { mbps } from './format.js';
@@ -72,6 +72,7 @@ function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: nu
     failures: groups, rows: operationRows(results), links, linkSizes: linkSizes(results),
     replication: replicationPercentiles(results), successOverTime: successOverTime(results, slotSeconds),
     availabilityByRse: availabilityByRse(results, slotSeconds), availabilityByTest: availabilityByTest(results, slotSeconds),
+    daily: dailyByRse(results),
     authMatrix: authMatrix(results), authFailures: logins, embargo: embargoMatrix(results),
   };
 }

@@ -40,6 +40,8 @@ export function renderCsvTables(e: ExperimentReport): Record<string, string> {
       e.availabilityByRse.map((a) => [a.key, a.slots, a.upSlots, a.availability.toFixed(4)])),
     'availability-test': csv(['test', 'slots', 'up_slots', 'availability'],
       e.availabilityByTest.map((a) => [a.key, a.slots, a.upSlots, a.availability.toFixed(4)])),
+    daily: csv(['day', 'rse', 'attempts', 'successes', 'success_rate'],
+      e.daily.map((d) => [d.day, d.rse, d.attempts, d.successes, d.successRate.toFixed(4)])),
     auth: csv(['test', 'auth_method', 'rse', 'operation', 'attempts', 'failures', 'error_classes'],
       [...e.authMatrix.map((c): Cell[] => [c.test, c.authMethod, c.rse, c.operation, c.attempts, c.failures, c.errorClasses.join(' ')]),
         ...e.authFailures.map((a): Cell[] => [a.test, a.authMethod, '', 'auth', a.attempts, a.failures, a.errorClasses.join(' ')])]),

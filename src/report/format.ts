@@ -48,3 +48,19 @@ function cellText(mine: AuthCell[], login: AuthFailure | undefined): { text: str
   const which = mine.filter((c) => c.failures > 0).map((c) => `${c.operation} ${c.failures}/${c.attempts} (${c.errorClasses.join(', ')})`);
   return { text: `${failures}/${count} failed: ${which.join('; ')}`, bad: true };
 }
+
+/** The daily table as sites post it: one row per RSE, one column per UTC day (the last `maxDays`), "ok/all (share)". */
+export function dailyPivot(e: ExperimentReport, maxDays = 31): { days: string[]; rows: { rse: string; cells: string[] }[] } {
+  const days = [...new Set(e.daily.map((d) => d.day))].sort().slice(-maxDays);
+  const rses = [...new Set(e.daily.map((d) => d.rse))].sort();
+  return {
+    days,
+    rows: rses.map((rse) => ({
+      rse,
+      cells: days.map((day) => {
+        const c = e.daily.find((d) => d.day === day && d.rse === rse);
+        return c ? `${c.successes}/${c.attempts} (${percent(c.successRate)})` : '–';
+      }),
+    })),
+  };
+}

@@ -3,7 +3,7 @@
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { formatBytes } from '../engine/sizes.js';
 import { placesText } from './failures.js';
-import { authGrids, formatThroughput, mbps, percent, seconds } from './format.js';
+import { authGrids, dailyPivot, formatThroughput, mbps, percent, seconds } from './format.js';
 import { escapeXml } from './junit.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
 import { barChart, lineChart } from './svg.js';
@@ -82,6 +82,10 @@ function sections(e: ExperimentReport): string {
   if (e.availabilityByRse.length) {
     parts.push('<h2>Availability per RSE</h2>', table(['RSE', 'slots exercised', 'slots up', 'availability'],
       e.availabilityByRse.map((a) => [a.key, a.slots, a.upSlots, { text: percent(a.availability), cls: a.availability < 1 ? 'bad' : 'ok' }])));
+  }
+  if (e.daily.length) {
+    const p = dailyPivot(e);
+    parts.push('<h2>Per RSE and day (storage operations ok / all)</h2>', table(['RSE', ...p.days], p.rows.map((r) => [r.rse, ...r.cells])));
   }
   if (e.availabilityByTest.length) {
     parts.push('<h2>Availability per test</h2>', table(['test', 'slots exercised', 'slots up', 'availability'],

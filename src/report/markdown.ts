@@ -1,7 +1,7 @@
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { formatBytes } from '../engine/sizes.js';
 import { placesText } from './failures.js';
-import { authGrids, formatThroughput, mbps, percent, seconds } from './format.js';
+import { authGrids, dailyPivot, formatThroughput, mbps, percent, seconds } from './format.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
 
 export { formatThroughput } from './format.js';
@@ -57,6 +57,10 @@ function figures(e: ExperimentReport, slotSeconds: number): string[] {
     : []);
   out.push(...avail('## Availability per RSE', 'RSE', e.availabilityByRse), ...avail('## Availability per test', 'test', e.availabilityByTest));
   if (e.availabilityByRse.length) out.push('', `Slots of ${slotSeconds} s; an RSE or test is up in a slot it was exercised in when at least one of its operations (logins and listings aside) succeeded there.`);
+  if (e.daily.length) {
+    const p = dailyPivot(e);
+    out.push('', '## Per RSE and day (storage operations ok / all)', '', ...table(['RSE', ...p.days], p.rows.map((r) => [r.rse, ...r.cells])));
+  }
   if (e.successOverTime.length) {
     const rows = e.successOverTime.slice(-MAX_TIME_ROWS);
     out.push('', '## Success over time', '');

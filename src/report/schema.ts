@@ -76,6 +76,10 @@ export const replicationSchema = z.object({
 
 export const timeBucketSchema = z.object({ start: time, attempts: count, successes: count, successRate: share });
 
+export const dailySchema = z.object({
+  day: z.string().describe('UTC date, YYYY-MM-DD'), rse: z.string(), attempts: count, successes: count, successRate: share,
+});
+
 export const availabilitySchema = z.object({
   key: z.string(), slots: count.describe('time slots in which the RSE (its storage) or test was exercised, logins and listings aside'),
   upSlots: count.describe('of those, slots with at least one success'), availability: share,
@@ -102,6 +106,7 @@ export const experimentReportSchema = z.object({
   rows: z.array(operationRowSchema).describe('one row per RSE × operation × auth method × protocol'), links: z.array(linkCellSchema), linkSizes: z.array(linkSizeSchema),
   replication: z.array(replicationSchema), successOverTime: z.array(timeBucketSchema),
   availabilityByRse: z.array(availabilitySchema), availabilityByTest: z.array(availabilitySchema),
+  daily: z.array(dailySchema).describe('storage operations per RSE and UTC day: the daily table sites post'),
   authMatrix: z.array(authCellSchema), authFailures: z.array(authFailureSchema), embargo: z.array(embargoCellSchema),
 });
 
@@ -135,6 +140,7 @@ export type LinkSize = z.output<typeof linkSizeSchema>;
 export type ReplicationPercentiles = z.output<typeof replicationSchema>;
 export type TimeBucket = z.output<typeof timeBucketSchema>;
 export type Availability = z.output<typeof availabilitySchema>;
+export type DailyCell = z.output<typeof dailySchema>;
 export type AuthCell = z.output<typeof authCellSchema>;
 export type AuthFailure = z.output<typeof authFailureSchema>;
 export type EmbargoCell = z.output<typeof embargoCellSchema>;

@@ -97,6 +97,12 @@ describe('challenge report from a store with known operations', () => {
     expect(ska.availabilityByRse.map((a) => [a.key, a.upSlots, a.slots])).toEqual([['SITE_A', 5, 6], ['SITE_B', 2, 5], ['SITE_C', 1, 1]]);
     expect(ska.availabilityByRse[1]?.availability).toBe(0.4);
     expect(ska.availabilityByTest.map((a) => [a.key, a.upSlots, a.slots])).toEqual([['embargo', 1, 2], ['replicate', 2, 3], ['upload', 4, 4]]);
+    // SITE_A: 4 uploads + embargo upload, access ok, access violated; SITE_B: 4 uploads (2 refused) + 4 replications in (1 stuck).
+    expect(ska.daily).toEqual([
+      { day: '2026-03-01', rse: 'SITE_A', attempts: 7, successes: 6, successRate: 6 / 7 },
+      { day: '2026-03-01', rse: 'SITE_B', attempts: 8, successes: 5, successRate: 5 / 8 },
+      { day: '2026-03-01', rse: 'SITE_C', attempts: 2, successes: 2, successRate: 1 },
+    ]);
     expect(ska.successOverTime.map((b) => [b.start, b.successes, b.attempts])).toEqual([
       [at(0), 7, 8], [at(300), 3, 4], [at(600), 1, 2], [at(900), 2, 2], [at(1200), 0, 1], [at(1500), 3, 3], [at(1800), 0, 1],
     ]);
@@ -136,7 +142,7 @@ describe('challenge report from a store with known operations', () => {
     const files = readdirSync(out).sort();
     for (const f of ['summary.md', 'summary.csv', 'report.json', 'junit.xml', 'SKA.md', 'SKA.html', 'SKA.csv', 'SKA.json', 'SKA.junit.xml',
       'SKA.links.csv', 'SKA.link-sizes.csv', 'SKA.time-to-replicate.csv', 'SKA.success-over-time.csv', 'SKA.availability-rse.csv',
-      'SKA.availability-test.csv', 'SKA.auth.csv', 'SKA.embargo.csv', 'SKA.observations.csv', 'SKA.failures.csv', 'SKA.tests.csv']) {
+      'SKA.availability-test.csv', 'SKA.daily.csv', 'SKA.auth.csv', 'SKA.embargo.csv', 'SKA.observations.csv', 'SKA.failures.csv', 'SKA.tests.csv']) {
       expect(files).toContain(f);
     }
     const parsed = challengeReportSchema.safeParse(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));

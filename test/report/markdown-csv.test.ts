@@ -42,6 +42,11 @@ describe('renderMarkdown', () => {
     expect(tests).toContain('| embargo | outsiders cannot read embargoed data | ✗ no operation failed (1 of 4 failed (25.0 %)) | 4 | 1 | 1 | 1.0 MiB | 0.10 MB/s | SITE_A | Failed: 1 critical result; no operation failed: 1 of 4 failed (25.0 %) |');
   });
 
+  it('has the daily table per RSE, as sites post it', () => {
+    expect(section(md, 'Per RSE and day (storage operations ok / all)')).toEqual(['', '| RSE | 2026-03-01 |', '|---|---|',
+      '| SITE_A | 6/7 (85.7 %) |', '| SITE_B | 5/8 (62.5 %) |', '| SITE_C | 2/2 (100.0 %) |', '']);
+  });
+
   it('lists the observations, critical first', () => {
     const obs = section(md, 'Observations').filter((l) => l.startsWith('- '));
     expect(obs[0]).toMatch(/^- \*\*critical\*\* Embargo violated on SITE_A/);
@@ -124,7 +129,7 @@ describe('CSV', () => {
 
   it('has a CSV for every table, quoting fields with commas and quotes', () => {
     const t = renderCsvTables(ska);
-    expect(Object.keys(t).sort()).toEqual(['auth', 'availability-rse', 'availability-test', 'embargo', 'failures', 'link-sizes', 'links', 'observations', 'success-over-time', 'tests', 'time-to-replicate']);
+    expect(Object.keys(t).sort()).toEqual(['auth', 'availability-rse', 'availability-test', 'daily', 'embargo', 'failures', 'link-sizes', 'links', 'observations', 'success-over-time', 'tests', 'time-to-replicate']);
     expect(t.links).toBe(`src_rse,dst_rse,attempts,successes,success_rate,p50_ms,p95_ms,bytes,mb_per_s\nSITE_A,SITE_B,4,3,0.7500,4000,8000,${18 * MiB},1.348\nSITE_A,SITE_C,2,2,1.0000,1000,1000,${2 * MiB},1.049\n`);
     expect(t.auth).toContain('upload,token,,auth,1,1,auth_invalid\n');
     expect(t['link-sizes']).toContain('SITE_A,SITE_B,16MiB,1,1,2.097,true\n');
