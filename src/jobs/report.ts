@@ -69,7 +69,8 @@ function select(o: ReportJobOptions): Selection {
     const to = isoTime(o.to ?? new Date().toISOString(), '--to');
     if (from >= to) throw new ReportInputError(`--from ${from} is not before --to ${to}`);
     let results = store.resultsBetween(from, to);
-    const runs = store.runs().filter((r) => (!o.plan || r.planName === o.plan.name) && results.some((x) => x.runId === r.runId)).reverse();
+    const seen = new Set(results.map((r) => r.runId));
+    const runs = store.runs().filter((r) => (!o.plan || r.planName === o.plan.name) && seen.has(r.runId)).reverse();
     const ids = new Set(runs.map((r) => r.runId));
     results = results.filter((r) => ids.has(r.runId));
     return { runs, results, from, to, name: o.name ?? `window-${safeName(from)}-${safeName(to)}` };

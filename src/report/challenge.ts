@@ -5,7 +5,7 @@ import { formatBytes } from '../engine/sizes.js';
 import type { PlanSnapshot, TestSnapshot } from '../results/plan-snapshot.js';
 import { availabilityByRse, availabilityByTest, dailyByRse, slotSecondsFor, successOverTime } from './availability.js';
 import { failureGroups } from './failures.js';
-import { endOf, operationRows } from './model.js';
+import { endOf, minMax, operationRows } from './model.js';
 import { mbps } from './format.js';
 import { observations } from './observations.js';
 import type { ChallengeReport, ExperimentReport, RunRef, SummaryRow, TestReport } from './schema.js';
@@ -87,10 +87,10 @@ export function summaryRow(t: TestReport): SummaryRow {
 }
 
 export function buildChallengeReport(input: ReportInput): ChallengeReport {
-  const starts = input.results.map((r) => Date.parse(r.start));
-  const ends = input.results.map((r) => Date.parse(endOf(r)));
-  const from = input.from ?? (starts.length ? new Date(Math.min(...starts)).toISOString() : '');
-  const to = input.to ?? (ends.length ? new Date(Math.max(...ends)).toISOString() : '');
+  const first = minMax(input.results.map((r) => Date.parse(r.start))).min;
+  const last = minMax(input.results.map((r) => Date.parse(endOf(r)))).max;
+  const from = input.from ?? (input.results.length ? new Date(first).toISOString() : '');
+  const to = input.to ?? (input.results.length ? new Date(last).toISOString() : '');
   const slotSeconds = input.slotSeconds ?? slotSecondsFor(from ? Date.parse(from) : 0, to ? Date.parse(to) : 0);
   const experiments = planned(input).map((e) => experimentReport(e, input, slotSeconds));
   return {

@@ -26,6 +26,17 @@ export function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[
   return groups;
 }
 
+/** Smallest and largest of a list without spreading it (a week of results would overflow the stack). */
+export function minMax(values: Iterable<number>): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
 export const endOf = (r: OpResult): string => new Date(Date.parse(r.start) + r.durationMs).toISOString();
 
 /** Bytes and seconds of the successful data-moving operations of a list. */

@@ -48,8 +48,8 @@ export function lineChart(title: string, points: Point[], max: number, yLabel: (
   const top = 24;
   const plotW = w - left - 12;
   const plotH = h - top - 30;
-  const t0 = Math.min(...points.map((p) => p.t));
-  const t1 = Math.max(...points.map((p) => p.t));
+  const t0 = points.reduce((m, p) => Math.min(m, p.t), Infinity);
+  const t1 = points.reduce((m, p) => Math.max(m, p.t), -Infinity);
   const x = (t: number): number => left + (t1 > t0 ? ((t - t0) / (t1 - t0)) * plotW : plotW / 2);
   const y = (v: number): number => top + plotH - (Math.min(v, max) / max) * plotH;
   const path = points.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');

@@ -2,7 +2,7 @@
 import { formatBytes } from '../engine/sizes.js';
 import type { OpResult } from '../engine/op-result.js';
 import type { TestSnapshot } from '../results/plan-snapshot.js';
-import { DATA_OPS, endOf, groupBy, percentile } from './model.js';
+import { DATA_OPS, endOf, groupBy, minMax, percentile } from './model.js';
 import type { Criterion, TestReport, Verdict } from './schema.js';
 
 const files = (n: number): string => `${n} file${n === 1 ? '' : 's'}`;
@@ -21,7 +21,7 @@ function volume(rs: OpResult[], scenario: string, withinSeconds?: number): { fil
   let files = 0;
   let bytes = 0;
   for (const run of groupBy(rs, (r) => r.runId).values()) {
-    const t0 = Math.min(...run.map((r) => Date.parse(r.start)));
+    const t0 = minMax(run.map((r) => Date.parse(r.start))).min;
     for (const r of run) {
       if (r.outcome !== 'ok' || r.operation !== kind || r.bytes <= 0) continue;
       if (withinSeconds !== undefined && Date.parse(endOf(r)) - t0 > withinSeconds * 1000) continue;
@@ -92,7 +92,7 @@ function topErrors(rs: OpResult[]): TestReport['topErrors'] {
 function dataRate(rs: OpResult[], bytes: number): number {
   let ms = 0;
   for (const run of groupBy(rs, (r) => r.runId).values()) {
-    ms += Math.max(...run.map((r) => Date.parse(endOf(r)))) - Math.min(...run.map((r) => Date.parse(r.start)));
+    ms += minMax(run.map((r) => Date.parse(endOf(r)))).max - minMax(run.map((r) => Date.parse(r.start))).min;
   }
   return ms > 0 ? bytes / (ms / 1000) / 1e6 : 0;
 }
