@@ -120,6 +120,27 @@ function sections(e: ExperimentReport): string {
   return parts.join('\n');
 }
 
+/** summary.html: the challenge table across experiments, each experiment linking to its page. */
+export function renderSummaryHtml(report: ChallengeReport, pageOf: (experiment: string) => string): string {
+  const rows = report.summary.map((r): Cell[] => [
+    { html: `<a href="${h(pageOf(r.experiment))}">${h(r.experiment)}</a>` }, r.test, r.description || '–', r.successMetric, r.volume, r.dataRate,
+    r.qos, r.rses || '–', { text: r.completed, cls: verdictCls(r.completed) },
+  ]);
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${h(report.name)} — challenge summary</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
+<body><h1>${h(report.name)} — challenge summary</h1>
+<p>From ${h(report.selection.from || 'n/a')} to ${h(report.selection.to || 'n/a')}, ${report.selection.runs.length} run(s).</p>
+${report.experiments.length ? barChart('Tests completed per experiment', report.experiments.map((e) => {
+    const done = e.tests.filter((t) => t.verdict === 'Completed').length;
+    return { label: e.name, value: e.tests.length ? done / e.tests.length : 0, text: `${done}/${e.tests.length} completed`, tone: done === e.tests.length ? 'good' : 'bad' };
+  }), 1) : ''}
+${table(['experiment', 'test', 'description', 'success metric', 'volume', 'data rate', 'QoS', 'RSEs', 'completed'], rows)}
+${report.notes.map((n) => `<p><i>${h(n)}</i></p>`).join('\n')}
+</body></html>
+`;
+}
+
 export function renderHtml(report: ChallengeReport, e: ExperimentReport): string {
   const runs = report.selection.runs.filter((r) => e.runs.includes(r.runId));
   return `<!DOCTYPE html>

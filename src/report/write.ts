@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderCsv, renderCsvTables, renderSummaryCsv } from './csv.js';
-import { renderHtml } from './html.js';
+import { renderHtml, renderSummaryHtml } from './html.js';
 import { renderExperimentJson, renderJson } from './json.js';
 import { junitFromReport } from './junit.js';
 import { renderMarkdown, renderSummaryMarkdown } from './markdown.js';
@@ -40,6 +40,7 @@ export function renderReportFiles(report: ChallengeReport, formats: readonly Rep
   const files = new Map<string, string>();
   if (want.has('md')) files.set('summary.md', renderSummaryMarkdown(report));
   if (want.has('csv')) files.set('summary.csv', renderSummaryCsv(report));
+  if (want.has('html')) files.set('summary.html', renderSummaryHtml(report, (e) => `${fileBase(e)}.html`));
   if (want.has('json')) files.set('report.json', renderJson(report));
   if (want.has('junit')) files.set('junit.xml', junitFromReport(report));
   for (const e of report.experiments) {

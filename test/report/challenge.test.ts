@@ -140,7 +140,7 @@ describe('challenge report from a store with known operations', () => {
   it('writes every format, and report.json validates against the report schema', async () => {
     const { out } = await known();
     const files = readdirSync(out).sort();
-    for (const f of ['summary.md', 'summary.csv', 'report.json', 'junit.xml', 'SKA.md', 'SKA.html', 'SKA.csv', 'SKA.json', 'SKA.junit.xml',
+    for (const f of ['summary.md', 'summary.csv', 'summary.html', 'report.json', 'junit.xml', 'SKA.md', 'SKA.html', 'SKA.csv', 'SKA.json', 'SKA.junit.xml',
       'SKA.links.csv', 'SKA.link-sizes.csv', 'SKA.time-to-replicate.csv', 'SKA.success-over-time.csv', 'SKA.availability-rse.csv',
       'SKA.availability-test.csv', 'SKA.daily.csv', 'SKA.auth.csv', 'SKA.embargo.csv', 'SKA.observations.csv', 'SKA.failures.csv', 'SKA.tests.csv']) {
       expect(files).toContain(f);

@@ -67,4 +67,18 @@ describe('HTML report in headless Chromium', () => {
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     await page.close();
   }, 60_000);
+
+  it('has a summary page whose links lead to each experiment\'s page', async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    await page.goto(pathToFileURL(join(html, '..', 'summary.html')).href, { waitUntil: 'load' });
+    expect(await page.locator('tbody tr').count()).toBe(4);
+    expect(await page.locator('svg.chart').count()).toBe(1);
+    await page.locator('a', { hasText: 'SKA' }).first().click();
+    await page.waitForURL(/SKA\.html$/);
+    expect(await page.locator('h1').textContent()).toBe('SKA — challenge report');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
