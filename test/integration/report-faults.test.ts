@@ -37,7 +37,7 @@ experiments:
         params: { outsider: { proxy: ${outsiderProxy} } }
 `;
 
-describe.each(STORAGE_KINDS.slice(0, 1))('report of a run with faults (%s storage)', (storage) => {
+describe.each(STORAGE_KINDS)('report of a run with faults (%s storage)', (storage) => {
   let env: Awaited<ReturnType<typeof startTestLake>>;
   let result: JobResult;
   beforeAll(async () => {
