@@ -77,11 +77,20 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     const interruptedReports = await reportInterrupted(store, options);
     // The plan is stored with the run, so its report can be regenerated with the same verdicts later.
     const describe = (name: string): string | undefined => options.registry.get(name)?.description;
-    const planSink: Sink = { onBegin: (r) => store.savePlan(r.runId, snapshotPlan(plan, describe)), onResult: () => {} };
+    let began: string | undefined;
+    const planSink: Sink = {
+      onBegin: (r) => { began = r.runId; store.savePlan(r.runId, snapshotPlan(plan, describe)); }, onResult: () => {},
+    };
     const { run, summary } = await runPlan({
       plan, registry: options.registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store,
       only: options.only, signal: options.signal, log: options.log,
+    }).catch((e: unknown) => {
+      // The job failed mid-run: the run did not finish, whatever it recorded stays, marked as such.
+      if (began) store.interruptRun(began);
+      throw e;
     });
+    // Stopped by its signal: it ended early, so its report must not read as a full run.
+    if (options.signal?.aborted) store.interruptRun(run.runId);
     const judged = await reportJob({
       store, outDir: options.outDir, runs: [run.runId], formats: options.reportFormats,
       write: options.report !== false, log: options.log,

@@ -59,13 +59,17 @@ function planned(input: ReportInput): ExperimentPlan[] {
 function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: number): ExperimentReport {
   const results = input.results.filter((r) => r.experiment === e.name);
   const interruptedRuns = new Set(input.runs.filter((r) => r.state === 'interrupted').map((r) => r.runId));
+  const planned = (runId: string, test?: string): boolean => (input.plans.get(runId)?.experiments ?? [])
+    .some((x) => x.name === e.name && (test === undefined || x.tests.some((t) => t.name === test)));
   const tests = e.tests.map((t) => testReport({
     experiment: e.name, snapshot: t, results: results.filter((r) => r.test === t.name), interruptedRuns,
+    interruptedBefore: [...interruptedRuns].filter((id) => planned(id, t.name)),
   }));
   const groups = failureGroups(results);
   const links = linkMatrix(results);
   const logins = authFailures(results);
-  const runIds = new Set(results.map((r) => r.runId));
+  // The runs of this experiment: those that recorded something for it, and interrupted ones that were to run it.
+  const runIds = new Set([...results.map((r) => r.runId), ...[...interruptedRuns].filter((id) => planned(id))]);
   return {
     name: e.name, description: e.description, verdict: experimentVerdict(tests), runs: [...runIds].sort(), tests,
     observations: observations({ results, groups, links, authFailures: logins, runs: input.runs.filter((r) => runIds.has(r.runId)) }),

@@ -77,6 +77,8 @@ export interface TestInput {
   snapshot: TestSnapshot;
   results: OpResult[];
   interruptedRuns: ReadonlySet<string>;
+  /** Interrupted runs whose plan had this test: with nothing recorded, it was stopped before it started. */
+  interruptedBefore?: string[];
 }
 
 const qosOf = (t: TestSnapshot): string => /QOS\s*=\s*([A-Za-z0-9_-]+)/i.exec(t.rses?.expression ?? '')?.[1] ?? '';
@@ -97,7 +99,7 @@ function dataRate(rs: OpResult[], bytes: number): number {
   return ms > 0 ? bytes / (ms / 1000) / 1e6 : 0;
 }
 
-export function testReport({ experiment, snapshot: t, results: rs, interruptedRuns }: TestInput): TestReport {
+export function testReport({ experiment, snapshot: t, results: rs, interruptedRuns, interruptedBefore = [] }: TestInput): TestReport {
   const criteria = evaluateCriteria(rs, t.success, t.scenario);
   const transfers = rs.filter((r) => DATA_OPS.has(r.operation));
   const replication = isReplication(rs, t.scenario);
@@ -109,7 +111,10 @@ export function testReport({ experiment, snapshot: t, results: rs, interruptedRu
   if (criticals) reasons.unshift(`${criticals} critical result${criticals > 1 ? 's' : ''}`);
   if (interrupted.length) reasons.unshift(`run ${interrupted.join(', ')} was interrupted`);
   let verdict: Verdict;
-  if (rs.length === 0) verdict = 'Not run';
+  if (rs.length === 0 && interruptedBefore.length) {
+    verdict = 'Interrupted';
+    reasons.unshift(`run ${interruptedBefore.join(', ')} was interrupted before this test recorded anything`);
+  } else if (rs.length === 0) verdict = 'Not run';
   else if (interrupted.length) verdict = 'Interrupted';
   else if (criticals || !dataOk) verdict = 'Failed';
   else verdict = criteria.every((c) => c.met) ? 'Completed' : 'Partially';

@@ -170,6 +170,13 @@ export class ResultsStore implements Sink, CleanupLedger {
     return { hash: String(row.plan_hash), snapshot: parsed.data };
   }
 
+  /** Marks one run interrupted (stopped by a signal, or its job failed), keeping what it recorded. */
+  interruptRun(runId: string): void {
+    this.db.prepare(`UPDATE runs SET state = 'interrupted',
+      total = (SELECT COUNT(*) FROM op_results WHERE run_id = @id),
+      failed = (SELECT COUNT(*) FROM op_results WHERE run_id = @id AND outcome = 'failed') WHERE run_id = @id`).run({ id: runId });
+  }
+
   /**
    * Marks runs that never finished and whose recording process is gone (on this host) as
    * interrupted, with the totals they recorded. Returns the runs it marked.
@@ -178,10 +185,7 @@ export class ResultsStore implements Sink, CleanupLedger {
     const here = hostname();
     const open = (this.db.prepare("SELECT * FROM runs WHERE finished_at IS NULL AND state = 'running'").all() as Row[])
       .filter((r) => r.pid === null || r.pid === undefined || (String(r.host) === here && !isAlive(Number(r.pid))));
-    const mark = this.db.prepare(`UPDATE runs SET state = 'interrupted',
-      total = (SELECT COUNT(*) FROM op_results WHERE run_id = @id),
-      failed = (SELECT COUNT(*) FROM op_results WHERE run_id = @id AND outcome = 'failed') WHERE run_id = @id`);
-    this.db.transaction(() => { for (const r of open) mark.run({ id: r.run_id }); })();
+    this.db.transaction(() => { for (const r of open) this.interruptRun(String(r.run_id)); })();
     return open.map((r) => this.run(String(r.run_id)) as StoredRun);
   }
 

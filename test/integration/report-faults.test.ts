@@ -90,6 +90,21 @@ describe.each(STORAGE_KINDS)('report of a run with faults (%s storage)', (storag
     expect(ska.tests[2]?.description).toBe(builtinScenarios().get('embargo')?.description);
   });
 
+  it('marks a run stopped by its signal interrupted, with its tests Interrupted, not Not run', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const stopped = await runJob({
+      planFile: join(env.dir, 'plan.yaml'), env: env.lake.env, uid: 4_000_000, registry: builtinScenarios(),
+      dbPath: join(env.dir, 'results.db'), outDir: join(env.dir, 'reports'), reporters: [], log: () => {}, signal: stop.signal,
+    });
+    expect(stopped.passed).toBe(false);
+    const ska = stopped.reports[0]!.report;
+    expect(ska.verdict).toBe('Interrupted');
+    expect(ska.tests.map((t) => t.verdict)).toEqual(['Interrupted', 'Interrupted', 'Interrupted']);
+    expect(ska.tests[0]?.reasons[0]).toBe(`run ${stopped.run.runId} was interrupted before this test recorded anything`);
+    expect(ska.observations.map((o) => o.title)).toEqual([`Run ${stopped.run.runId} was interrupted`]);
+  });
+
   it('regenerates the same report from the store: same folder, same files', async () => {
     const { reportJob } = await import('../../src/jobs/report.js');
     const { ResultsStore } = await import('../../src/results/store.js');
