@@ -64,3 +64,19 @@ export function dailyPivot(e: ExperimentReport, maxDays = 31): { days: string[];
     })),
   };
 }
+
+/** The link matrix proper: sources down, destinations across, "success · MB/s · p50/p95" per cell. */
+export function linkGrid(e: ExperimentReport): { dsts: string[]; rows: { src: string; cells: string[] }[] } {
+  const srcs = [...new Set(e.links.map((l) => l.src))].sort();
+  const dsts = [...new Set(e.links.map((l) => l.dst))].sort();
+  return {
+    dsts,
+    rows: srcs.map((src) => ({
+      src,
+      cells: dsts.map((dst) => {
+        const l = e.links.find((x) => x.src === src && x.dst === dst);
+        return l ? `${percent(l.successRate)} ok · ${mbps(l.mbPerS)} · p50 ${seconds(l.p50Ms)} / p95 ${seconds(l.p95Ms)}` : '–';
+      }),
+    })),
+  };
+}

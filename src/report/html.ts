@@ -3,7 +3,7 @@
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { formatBytes } from '../engine/sizes.js';
 import { placesText } from './failures.js';
-import { authGrids, dailyPivot, formatThroughput, mbps, percent, seconds } from './format.js';
+import { authGrids, dailyPivot, linkGrid, formatThroughput, mbps, percent, seconds } from './format.js';
 import { escapeXml } from './junit.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
 import { barChart, lineChart } from './svg.js';
@@ -74,6 +74,8 @@ function sections(e: ExperimentReport): string {
   }
   parts.push(charts(e));
   if (e.links.length) {
+    const grid = linkGrid(e);
+    parts.push('<h2>Link matrix (source ↓ × destination →)</h2>', table(['source', ...grid.dsts], grid.rows.map((r) => [r.src, ...r.cells])));
     parts.push('<h2>Links (source × destination)</h2>', table(['source', 'destination', 'attempts', 'success', 'p50', 'p95', 'volume', 'rate'],
       e.links.map((l) => [l.src, l.dst, l.attempts, { text: percent(l.successRate), cls: l.successRate < 1 ? 'bad' : 'ok' }, seconds(l.p50Ms), seconds(l.p95Ms), formatBytes(l.bytes), mbps(l.mbPerS)])));
     parts.push('<h2>Time to replicate</h2>', table(['source', 'destination', 'files', 'p50', 'p90', 'p95', 'p99', 'max'],

@@ -1,7 +1,7 @@
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { formatBytes } from '../engine/sizes.js';
 import { placesText } from './failures.js';
-import { authGrids, dailyPivot, formatThroughput, mbps, percent, seconds } from './format.js';
+import { authGrids, dailyPivot, linkGrid, formatThroughput, mbps, percent, seconds } from './format.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
 
 export { formatThroughput } from './format.js';
@@ -45,6 +45,8 @@ function observations(e: ExperimentReport): string[] {
 function figures(e: ExperimentReport, slotSeconds: number): string[] {
   const out: string[] = [];
   if (e.links.length) {
+    const grid = linkGrid(e);
+    out.push('', '## Link matrix (source ↓ × destination →)', '', ...table(['source', ...grid.dsts], grid.rows.map((r) => [r.src, ...r.cells])));
     out.push('', '## Links (source × destination)', '', ...table(['source', 'destination', 'attempts', 'success', 'p50', 'p95', 'volume', 'rate'],
       e.links.map((l) => [l.src, l.dst, l.attempts, percent(l.successRate), seconds(l.p50Ms), seconds(l.p95Ms), formatBytes(l.bytes), mbps(l.mbPerS)])));
     out.push('', '## Throughput per link and file size', '', ...table(['source', 'destination', 'size', 'attempts', 'ok', 'rate', 'best'],

@@ -47,6 +47,11 @@ describe('renderMarkdown', () => {
       '| SITE_A | 6/7 (85.7 %) |', '| SITE_B | 5/8 (62.5 %) |', '| SITE_C | 2/2 (100.0 %) |', '']);
   });
 
+  it('has the link matrix with sources down and destinations across', () => {
+    expect(section(md, 'Link matrix (source ↓ × destination →)')).toEqual(['', '| source | SITE_B | SITE_C |', '|---|---|---|',
+      '| SITE_A | 75.0 % ok · 1.35 MB/s · p50 4.00 s / p95 8.00 s | 100.0 % ok · 1.05 MB/s · p50 1.00 s / p95 1.00 s |', '']);
+  });
+
   it('lists the observations, critical first', () => {
     const obs = section(md, 'Observations').filter((l) => l.startsWith('- '));
     expect(obs[0]).toMatch(/^- \*\*critical\*\* Embargo violated on SITE_A/);
