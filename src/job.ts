@@ -8,8 +8,10 @@ import { hostname } from 'node:os';
 import { runPlan } from './engine/runner.js';
 import type { ScenarioRegistry } from './engine/scenario.js';
 import type { OpResult, RunInfo, RunSummary, Sink } from './engine/op-result.js';
-import { writeReports, type WrittenReport } from './report/write.js';
-import type { SuccessCriteria } from './report/model.js';
+import type { ReportFormat, WrittenReport } from './report/write.js';
+import { reportJob, type ReportJobResult } from './jobs/report.js';
+import { reportPassed } from './report/challenge.js';
+import { snapshotPlan } from './results/plan-snapshot.js';
 import { CliError, EXIT } from './cli/exit-codes.js';
 
 export interface PlanInput {
@@ -40,12 +42,19 @@ export interface JobOptions extends PlanInput {
   reporters: Sink[];
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** Write the report at the end (default); false: only judge the run. */
+  report?: boolean;
+  reportFormats?: readonly ReportFormat[];
 }
 
 export interface JobResult {
   run: RunInfo;
   summary: RunSummary;
   reports: WrittenReport[];
+  /** The folder the run's report went to ('' when none was written). */
+  reportDir: string;
+  /** Reports written for earlier runs found killed and marked interrupted. */
+  interruptedReports: ReportJobResult[];
   dbPath: string;
   metricsUrl?: string;
   passed: boolean;
@@ -72,24 +81,51 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
       });
       options.log(`metrics: ${server.url}`);
     }
+    const interruptedReports = await reportInterrupted(store, options);
+    // The plan is stored with the run, so its report can be regenerated with the same verdicts later.
+    const describe = (name: string): string | undefined => options.registry.get(name)?.description;
+    let began: string | undefined;
+    const planSink: Sink = {
+      onBegin: (r) => { began = r.runId; store.savePlan(r.runId, snapshotPlan(plan, describe)); }, onResult: () => {},
+    };
     const { run, summary } = await runPlan({
-      plan, registry: options.registry, sinks: [store, metrics, ...options.reporters], ledger: store,
+      plan, registry: options.registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store,
       only: options.only, signal: options.signal, log: options.log,
+    }).catch((e: unknown) => {
+      // The job failed mid-run: the run did not finish, whatever it recorded stays, marked as such.
+      if (began) store.interruptRun(began);
+      throw e;
     });
-    const criteria: Record<string, Record<string, SuccessCriteria | undefined>> = {};
-    for (const e of plan.experiments) criteria[e.name] = Object.fromEntries(e.tests.map((t) => [t.name, t.success]));
-    const results = store.results(run.runId);
-    const reports = await writeReports(options.outDir, run.runId, results, criteria);
+    // Stopped by its signal: it ended early, so its report must not read as a full run.
+    if (options.signal?.aborted) store.interruptRun(run.runId);
+    const judged = await reportJob({
+      store, outDir: options.outDir, runs: [run.runId], formats: options.reportFormats,
+      write: options.report !== false, log: options.log,
+    });
+    const reports = judged.written?.experiments ?? [];
     if (options.pushgateway) {
       const tests = plan.experiments.flatMap((e) => e.tests.map((t) => ({ experiment: e.name, test: t.name })));
       const target = { url: options.pushgateway, plan: plan.name, agent: options.agent ?? hostname() };
       await pushOrWarn(metrics, target, tests, options.log);
     }
-    const passed = summary.total > 0 && !summary.scenarioCrashes && reports.every((r) => r.report.tests.every((t) => t.passed));
-    const criticals = results.filter((r) => r.severity === 'critical');
-    return { run, summary, reports, dbPath: options.dbPath, metricsUrl: server?.url, passed, criticals };
+    const passed = summary.total > 0 && !summary.scenarioCrashes && reportPassed(judged.report);
+    const criticals: OpResult[] = store.results(run.runId).filter((r) => r.severity === 'critical');
+    return {
+      run, summary, reports, reportDir: judged.written?.dir ?? '', interruptedReports, dbPath: options.dbPath,
+      metricsUrl: server?.url, passed, criticals,
+    };
   } finally {
     await server?.close();
     store.close();
   }
+}
+
+/** Runs an earlier process left unfinished (killed) are marked interrupted and get their report now. */
+async function reportInterrupted(store: ResultsStore, options: JobOptions): Promise<ReportJobResult[]> {
+  const out: ReportJobResult[] = [];
+  for (const r of store.markInterrupted()) {
+    options.log(`run ${r.runId} never finished: marked interrupted (${r.total ?? 0} operations recorded)`);
+    if (options.report !== false) out.push(await reportJob({ store, outDir: options.outDir, runs: [r.runId], formats: options.reportFormats, log: options.log }));
+  }
+  return out;
 }

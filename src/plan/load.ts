@@ -7,6 +7,7 @@ import { checkAuthMethods, checkScenarios, duplicateNames, type ParsedParams } f
 import { resolveConventions, type Conventions } from './conventions.js';
 import { formatPath, hasErrors, type Diagnostic } from './diagnostics.js';
 import { fileProblem } from './files.js';
+import { reportSuccess } from './report-schema.js';
 import type { PlanContext, PlanLoadResult, ResolvedPlan, RseSelection } from './resolved.js';
 import { credentialsSchema, lakeSchema, planSchema, type PlanFile } from './schema.js';
 import { validate, type PlanIssue } from './validate.js';
@@ -84,6 +85,7 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
       tests: experiment.tests.map((test, j) => ({
         name: test.name,
         scenario: test.scenario,
+        description: test.description,
         auth: test.auth ?? null,
         rses: selection(test.rses),
         params: params.get(`${i}.${j}`),
@@ -96,6 +98,7 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
         success: test.success && {
           maxFailureRate: test.success.max_failure_rate,
           maxP95Ms: test.success.max_p95_ms,
+          ...reportSuccess(test.success),
         },
         thresholds: test.thresholds,
       })),

@@ -3,6 +3,7 @@ import type { Diagnostic } from './diagnostics.js';
 import type { AuthMethodName } from './schema.js';
 import type { RegressionRules } from '../probe/baseline.js';
 import type { Threshold } from '../probe/threshold.js';
+import type { ReportSuccess } from './report-schema.js';
 
 /** What the loader may look at besides the plan file itself. Injected so tests control it. */
 export interface PlanContext {
@@ -53,7 +54,7 @@ export interface ResolvedSchedule {
   cycle?: { param: string; values: (string | number)[] };
 }
 
-export interface ResolvedSuccess {
+export interface ResolvedSuccess extends ReportSuccess {
   maxFailureRate?: number;
   maxP95Ms?: number;
 }
@@ -61,6 +62,8 @@ export interface ResolvedSuccess {
 export interface ResolvedTest {
   name: string;
   scenario: string;
+  /** What the test is for, as the challenge report prints it. */
+  description?: string;
   /** null: every method that has usable credentials at run time. */
   auth: AuthMethodName[] | null;
   rses?: RseSelection;

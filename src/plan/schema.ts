@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { regressionSchema, thresholdsSchema } from './probe-schema.js';
 import { scheduleSchema } from './schedule-schema.js';
+import { reportSuccessKeys, reportTestKeys } from './report-schema.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -79,11 +80,13 @@ export const rsesSchema = z
 const successSchema = z.strictObject({
   max_failure_rate: z.number().min(0).max(1).optional(),
   max_p95_ms: z.number().positive().optional(),
+  ...reportSuccessKeys,
 });
 
 export const testSchema = z.strictObject({
   name,
   scenario: nonEmpty,
+  ...reportTestKeys,
   auth: z
     .array(z.enum(AUTH_METHODS))
     .min(1)

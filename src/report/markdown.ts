@@ -1,67 +1,129 @@
-import { ERROR_CLASSES } from '../engine/taxonomy.js';
+import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { formatBytes } from '../engine/sizes.js';
-import type { ExperimentReport, ReportRow } from './model.js';
+import { placesText } from './failures.js';
+import { authGrids, dailyPivot, linkGrid, formatThroughput, mbps, percent, seconds } from './format.js';
+import type { ChallengeReport, ExperimentReport } from './schema.js';
+
+export { formatThroughput } from './format.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** Messages go in code spans: renderers would otherwise eat `<redacted>` as an HTML tag. */
 const code = (s: string): string => `\`${s.replace(/\n/g, ' ').replace(/`/g, "'")}\``;
+/** The Markdown of success over time lists at most this many slots (the CSV has them all). */
+const MAX_TIME_ROWS = 48;
 
-export function formatThroughput(bps: number): string {
-  return bps > 0 ? `${formatBytes(bps)}/s` : '–';
+function table(header: string[], rows: (string | number)[][], align?: string[]): string[] {
+  return [
+    `| ${header.join(' | ')} |`, `|${header.map((_, i) => (align?.[i] ?? '---')).join('|')}|`,
+    ...rows.map((r) => `| ${r.map((c) => cell(String(c))).join(' | ')} |`),
+  ];
 }
 
-function failureText(row: ReportRow): string {
-  const parts = Object.entries(row.failuresByClass).map(([c, n]) => `${c}×${n}`);
-  return parts.length ? parts.join(', ') : '–';
+function runLine(report: ChallengeReport, e: ExperimentReport): string {
+  const runs = report.selection.runs.filter((r) => e.runs.includes(r.runId));
+  const text = runs.map((r) => `\`${r.runId}\`${r.state === 'finished' ? '' : ` (${r.state})`}`).join(', ') || 'none';
+  const hashes = [...new Set(runs.map((r) => r.planHash).filter(Boolean))].map((h) => `\`${h.slice(0, 12)}\``);
+  return `Runs ${text}; from ${report.selection.from || 'n/a'} to ${report.selection.to || 'n/a'}${hashes.length ? `; plan ${hashes.join(', ')}` : ''}. Verdict: **${e.verdict}**.`;
 }
 
-/** One line per RSE, one column per auth method: did every operation there succeed? */
-function matrix(rows: ReportRow[]): string[] {
-  const methods = [...new Set(rows.map((r) => r.authMethod))].sort();
-  const rses = [...new Set(rows.map((r) => r.rse))].filter((r) => r !== '-').sort();
-  const out = [`| RSE | ${methods.join(' | ')} |`, `|---|${methods.map(() => '---|').join('')}`];
-  for (const rse of rses) {
-    const cells = methods.map((m) => {
-      const mine = rows.filter((r) => r.rse === rse && r.authMethod === m);
-      const count = mine.reduce((n, r) => n + r.count, 0);
-      const failures = mine.reduce((n, r) => n + r.failures, 0);
-      if (count === 0) return 'not run';
-      return failures === 0 ? `ok (${count} ops)` : `**${failures}/${count} failed**`;
-    });
-    out.push(`| ${cell(rse)} | ${cells.join(' | ')} |`);
+function tests(e: ExperimentReport): string[] {
+  const out = ['## Tests', ''];
+  out.push(...table(['test', 'description', 'success criteria', 'operations', 'failed', 'files', 'volume', 'data rate', 'RSEs', 'verdict'],
+    e.tests.map((t) => [
+      t.test, t.description || '–', t.criteria.map((c) => `${c.met ? '✓' : '✗'} ${c.text} (${c.actual})`).join('; '),
+      t.operations, t.failures, t.files, formatBytes(t.bytes), mbps(t.dataRateMBps), t.rses.join(', ') || '–',
+      t.verdict === 'Completed' || t.verdict === 'Not run' ? t.verdict : `${t.verdict}: ${t.reasons.join('; ')}`,
+    ])));
+  return out;
+}
+
+function observations(e: ExperimentReport): string[] {
+  if (!e.observations.length) return [];
+  return ['', '## Observations', '', ...e.observations.map((o) => `- **${o.severity}** ${cell(o.title)}. ${code(o.detail)}`)];
+}
+
+function figures(e: ExperimentReport, slotSeconds: number): string[] {
+  const out: string[] = [];
+  if (e.links.length) {
+    const grid = linkGrid(e);
+    out.push('', '## Link matrix (source ↓ × destination →)', '', ...table(['source', ...grid.dsts], grid.rows.map((r) => [r.src, ...r.cells])));
+    out.push('', '## Links (source × destination)', '', ...table(['source', 'destination', 'attempts', 'success', 'p50', 'p95', 'volume', 'rate'],
+      e.links.map((l) => [l.src, l.dst, l.attempts, percent(l.successRate), seconds(l.p50Ms), seconds(l.p95Ms), formatBytes(l.bytes), mbps(l.mbPerS)])));
+    out.push('', '## Throughput per link and file size', '', ...table(['source', 'destination', 'size', 'attempts', 'ok', 'rate', 'best'],
+      e.linkSizes.map((s) => [s.src, s.dst, s.sizeClass, s.attempts, s.successes, mbps(s.mbPerS), s.best ? '★' : ''])));
+    out.push('', '## Time to replicate', '', ...table(['source', 'destination', 'files', 'p50', 'p90', 'p95', 'p99', 'max'],
+      e.replication.map((r) => [r.src, r.dst, r.count, seconds(r.p50Ms), seconds(r.p90Ms), seconds(r.p95Ms), seconds(r.p99Ms), seconds(r.maxMs)])));
+  }
+  const avail = (title: string, key: string, rows: ExperimentReport['availabilityByRse']): string[] => (rows.length
+    ? ['', title, '', ...table([key, 'slots exercised', 'slots up', 'availability'], rows.map((a) => [a.key, a.slots, a.upSlots, percent(a.availability)]))]
+    : []);
+  out.push(...avail('## Availability per RSE', 'RSE', e.availabilityByRse), ...avail('## Availability per test', 'test', e.availabilityByTest));
+  if (e.availabilityByRse.length) out.push('', `Slots of ${slotSeconds} s; an RSE or test is up in a slot it was exercised in when at least one of its operations (logins and listings aside) succeeded there.`);
+  if (e.daily.length) {
+    const p = dailyPivot(e);
+    out.push('', '## Per RSE and day (storage operations ok / all)', '', ...table(['RSE', ...p.days], p.rows.map((r) => [r.rse, ...r.cells])));
+  }
+  if (e.successOverTime.length) {
+    const rows = e.successOverTime.slice(-MAX_TIME_ROWS);
+    out.push('', '## Success over time', '');
+    if (rows.length < e.successOverTime.length) out.push(`The last ${rows.length} of ${e.successOverTime.length} slots; all are in the CSV.`, '');
+    out.push(...table(['slot start', 'operations', 'ok', 'success'], rows.map((b) => [b.start, b.attempts, b.successes, percent(b.successRate)])));
   }
   return out;
 }
 
-/** The challenge report of one experiment: verdicts, the RSE × operation table, and why things failed. */
-export function renderMarkdown(report: ExperimentReport): string {
-  const lines: string[] = [];
-  const passed = report.tests.every((t) => t.passed);
-  lines.push(`# ${report.experiment} — challenge report`, '');
-  lines.push(`Run \`${report.runId}\`, started ${report.startedAt || 'n/a'}. Verdict: **${passed ? 'PASSED' : 'FAILED'}**.`, '');
-  lines.push('## Tests', '', '| test | scenario | operations | failures | failure rate | p95 (ms) | verdict |', '|---|---|---:|---:|---:|---:|---|');
-  for (const t of report.tests) {
-    const verdict = t.passed ? 'passed' : `failed: ${t.reasons.join('; ')}`;
-    lines.push(`| ${cell(t.test)} | ${t.scenario} | ${t.count} | ${t.failures} | ${(t.failureRate * 100).toFixed(1)}% | ${t.p95Ms.toFixed(1)} | ${cell(verdict)} |`);
-  }
-  lines.push('', '## RSE × auth method', '', ...matrix(report.rows));
-  lines.push('', '## Per RSE and operation', '');
-  lines.push('| RSE | operation | auth | protocol | count | failures | failures by class | p50 (ms) | p95 (ms) | throughput |');
-  lines.push('|---|---|---|---|---:|---:|---|---:|---:|---:|');
-  for (const r of report.rows) {
-    lines.push(`| ${cell(r.rse)} | ${r.operation} | ${r.authMethod} | ${r.protocol} | ${r.count} | ${r.failures} | ${failureText(r)} | ${r.p50Ms.toFixed(1)} | ${r.p95Ms.toFixed(1)} | ${formatThroughput(r.throughputBps)} |`);
-  }
-  if (report.failureSamples.length) {
-    lines.push('', '## Why things failed', '');
-    const classes = [...new Set(report.failureSamples.map((s) => s.errorClass))];
-    for (const c of classes) {
-      const info = ERROR_CLASSES[c];
-      lines.push(`### \`${c}\``, '', `${info.meaning}. **What to do:** ${info.remedy}.`, '');
-      for (const s of report.failureSamples.filter((x) => x.errorClass === c)) {
-        lines.push(`- ${s.count}× ${s.operation} on ${cell(s.rse)}: ${code(s.message)}`);
-      }
-      lines.push('');
+function auth(e: ExperimentReport): string[] {
+  const grids = authGrids(e);
+  if (!grids.length) return [];
+  const out = ['', '## RSE × auth method', '', 'One table per test; a cell counts that test\'s operations on the RSE with the method (per operation in the CSV).'];
+  for (const g of grids) {
+    out.push('', `### ${cell(g.test)}`, '', `| RSE | ${g.methods.join(' | ')} |`, `|---|${g.methods.map(() => '---|').join('')}`);
+    for (const rse of g.rses) {
+      out.push(`| ${cell(rse)} | ${g.methods.map((m) => { const c = g.cells.get(`${rse}\u0000${m}`)!; return c.bad ? `**${cell(c.text)}**` : cell(c.text); }).join(' | ')} |`);
     }
+    if (!g.rses.length) out.push(`| (no RSE reached) | ${g.methods.map((m) => { const a = e.authFailures.find((x) => x.test === g.test && x.authMethod === m); return a && !a.loggedIn ? `**auth failed (${a.errorClasses.join(', ')})**` : 'not run'; }).join(' | ')} |`);
   }
+  return out;
+}
+
+function embargo(e: ExperimentReport): string[] {
+  if (!e.embargo.length) return [];
+  return ['', '## Embargo (identity × operation × access path)', '', ...table(['identity', 'operation', 'access path', 'RSE', 'attempts', 'ok', 'violations', 'other failures'],
+    e.embargo.map((c) => [c.identity, c.operation, c.accessPath, c.rse, c.attempts, c.ok, c.violations ? `**${c.violations}**` : 0, c.otherFailures]))];
+}
+
+function rows(e: ExperimentReport): string[] {
+  return ['', '## Per RSE and operation', '', ...table(['RSE', 'operation', 'auth', 'protocol', 'count', 'failures', 'failures by class', 'p50 (ms)', 'p95 (ms)', 'throughput'],
+    e.rows.map((r) => [r.rse, r.operation, r.authMethod, r.protocol, r.count, r.failures,
+      Object.entries(r.failuresByClass).map(([c, n]) => `${c}×${n}`).join(', ') || '–', r.p50Ms.toFixed(1), r.p95Ms.toFixed(1), formatThroughput(r.throughputBps)]),
+    ['---', '---', '---', '---', '---:', '---:', '---', '---:', '---:', '---:'])];
+}
+
+function why(e: ExperimentReport): string[] {
+  if (!e.failures.length) return [];
+  const out = ['', '## Why things failed', ''];
+  for (const g of e.failures) {
+    const info = ERROR_CLASSES[g.errorClass as ErrorClass];
+    out.push(`### \`${g.errorClass}\` — ${g.count}×${g.severity === 'critical' ? ' (critical)' : ''}`, '');
+    if (info) out.push(`${info.meaning}. **What to do:** ${info.remedy}.`, '');
+    out.push(`- ${placesText(g)}, from ${g.firstAt} to ${g.lastAt}`, `- message: ${code(g.message)}`, `- example: ${code(g.example)}`, '');
+  }
+  return out;
+}
+
+/** The challenge report of one experiment, to paste into a logbook. */
+export function renderMarkdown(report: ChallengeReport, e: ExperimentReport): string {
+  const lines = [`# ${e.name} — challenge report`, '', runLine(report, e), ''];
+  if (e.description) lines.push(e.description, '');
+  for (const n of report.notes) lines.push(`> ${n}`, '');
+  lines.push(...tests(e), ...observations(e), ...figures(e, report.slotSeconds), ...auth(e), ...embargo(e), ...rows(e), ...why(e));
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** The challenge table across experiments, in the shape of the DAC21 logbook's. */
+export function renderSummaryMarkdown(report: ChallengeReport): string {
+  const lines = [`# ${report.name} — challenge summary`, '', `From ${report.selection.from || 'n/a'} to ${report.selection.to || 'n/a'}, ${report.selection.runs.length} run(s).`, ''];
+  lines.push(...table(['experiment', 'test', 'description', 'success metric', 'volume', 'data rate', 'QoS', 'RSEs', 'completed'],
+    report.summary.map((s) => [s.experiment, s.test, s.description || '–', s.successMetric, s.volume, s.dataRate, s.qos, s.rses || '–', s.completed])));
+  return `${lines.join('\n')}\n`;
 }

@@ -1,47 +1,7 @@
-import type { ErrorClass } from '../engine/taxonomy.js';
 import type { OpResult } from '../engine/op-result.js';
+import type { OperationRow } from './schema.js';
 
-/** One row of a challenge report: an RSE × operation × auth method × protocol cell. */
-export interface ReportRow {
-  rse: string;
-  operation: string;
-  authMethod: string;
-  protocol: string;
-  count: number;
-  failures: number;
-  failuresByClass: Partial<Record<ErrorClass, number>>;
-  p50Ms: number;
-  p95Ms: number;
-  bytes: number;
-  /** Bytes per second over successful data-moving operations (0 when none moved data). */
-  throughputBps: number;
-}
-
-export interface SuccessCriteria {
-  maxFailureRate?: number;
-  maxP95Ms?: number;
-}
-
-export interface TestVerdict {
-  test: string;
-  scenario: string;
-  count: number;
-  failures: number;
-  failureRate: number;
-  p95Ms: number;
-  passed: boolean;
-  reasons: string[];
-}
-
-export interface ExperimentReport {
-  runId: string;
-  experiment: string;
-  startedAt: string;
-  rows: ReportRow[];
-  tests: TestVerdict[];
-  /** Distinct failure messages per class, for the "why" section (already redacted). */
-  failureSamples: { errorClass: ErrorClass; operation: string; rse: string; message: string; count: number }[];
-}
+export type ReportRow = OperationRow;
 
 /** Nearest-rank percentile of an unsorted list (0 for an empty list). */
 export function percentile(values: number[], p: number): number {
@@ -51,59 +11,68 @@ export function percentile(values: number[], p: number): number {
   return sorted[rank - 1] as number;
 }
 
-const DATA_OPS = new Set(['upload', 'download', 'replicate']);
+/** Operations that move file content; their bytes count as volume and throughput. */
+export const DATA_OPS: ReadonlySet<string> = new Set(['upload', 'download', 'replicate']);
 
-export function buildExperimentReport(
-  runId: string, experiment: string, results: OpResult[],
-  criteria: Record<string, SuccessCriteria | undefined> = {},
-): ExperimentReport {
-  const mine = results.filter((r) => r.experiment === experiment);
-  const groups = new Map<string, OpResult[]>();
-  for (const r of mine) {
-    const key = [r.rse || '-', r.operation, r.authMethod, r.protocol].join('\u0000');
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+/** Groups results by a key, keeping first-seen order. */
+export function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
   }
+  return groups;
+}
+
+/** Smallest and largest of a list without spreading it (a week of results would overflow the stack). */
+export function minMax(values: Iterable<number>): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
+export const endOf = (r: OpResult): string => new Date(Date.parse(r.start) + r.durationMs).toISOString();
+
+/** Bytes and seconds of the successful data-moving operations of a list. */
+export function moved(rs: OpResult[]): { files: number; bytes: number; seconds: number } {
+  const ok = rs.filter((r) => r.outcome === 'ok' && DATA_OPS.has(r.operation) && r.bytes > 0);
+  return { files: ok.length, bytes: ok.reduce((s, r) => s + r.bytes, 0), seconds: ok.reduce((s, r) => s + r.durationMs, 0) / 1000 };
+}
+
+/** One row per RSE × operation × auth method × protocol, sorted. */
+export function operationRows(results: OpResult[]): ReportRow[] {
+  const groups = groupBy(results, (r) => [r.rse || '-', r.operation, r.authMethod, r.protocol].join('\u0000'));
   const rows: ReportRow[] = [...groups.values()].map((rs) => {
     const first = rs[0] as OpResult;
-    const failuresByClass: ReportRow['failuresByClass'] = {};
+    const failuresByClass: Record<string, number> = {};
     for (const r of rs) if (r.errorClass) failuresByClass[r.errorClass] = (failuresByClass[r.errorClass] ?? 0) + 1;
-    const moved = rs.filter((r) => r.outcome === 'ok' && DATA_OPS.has(r.operation) && r.bytes > 0);
-    const bytes = moved.reduce((s, r) => s + r.bytes, 0);
-    const seconds = moved.reduce((s, r) => s + r.durationMs, 0) / 1000;
+    const m = moved(rs);
     const durations = rs.map((r) => r.durationMs);
     return {
       rse: first.rse || '-', operation: first.operation, authMethod: first.authMethod, protocol: first.protocol,
       count: rs.length, failures: rs.filter((r) => r.outcome === 'failed').length, failuresByClass,
       p50Ms: percentile(durations, 50), p95Ms: percentile(durations, 95),
-      bytes, throughputBps: seconds > 0 ? bytes / seconds : 0,
+      bytes: m.bytes, throughputBps: m.seconds > 0 ? m.bytes / m.seconds : 0,
     };
   });
-  rows.sort((a, b) => a.rse.localeCompare(b.rse) || a.operation.localeCompare(b.operation)
+  return rows.sort((a, b) => a.rse.localeCompare(b.rse) || a.operation.localeCompare(b.operation)
     || a.authMethod.localeCompare(b.authMethod) || a.protocol.localeCompare(b.protocol));
+}
 
-  const tests = [...new Set(mine.map((r) => r.test))].sort().map((test) => {
-    const rs = mine.filter((r) => r.test === test);
-    const failures = rs.filter((r) => r.outcome === 'failed').length;
-    const failureRate = rs.length ? failures / rs.length : 0;
-    const p95Ms = percentile(rs.map((r) => r.durationMs), 95);
-    const c = criteria[test] ?? {};
-    const reasons: string[] = [];
-    const maxRate = c.maxFailureRate ?? 0;
-    if (failureRate > maxRate) reasons.push(`failure rate ${(failureRate * 100).toFixed(1)}% > ${(maxRate * 100).toFixed(1)}%`);
-    if (c.maxP95Ms !== undefined && p95Ms > c.maxP95Ms) reasons.push(`p95 ${p95Ms.toFixed(0)} ms > ${c.maxP95Ms} ms`);
-    return { test, scenario: rs[0]?.scenario ?? '', count: rs.length, failures, failureRate, p95Ms, passed: reasons.length === 0, reasons };
-  });
-
-  const samples = new Map<string, ExperimentReport['failureSamples'][number]>();
-  for (const r of mine) {
-    if (!r.errorClass) continue;
-    const key = [r.errorClass, r.operation, r.rse, r.errorMessage].join('\u0000');
-    const s = samples.get(key);
-    if (s) s.count++;
-    else samples.set(key, { errorClass: r.errorClass, operation: r.operation, rse: r.rse || '-', message: r.errorMessage, count: 1 });
-  }
-  return {
-    runId, experiment, startedAt: mine[0]?.start ?? '', rows, tests,
-    failureSamples: [...samples.values()].sort((a, b) => b.count - a.count),
-  };
+/** Messages normalised for grouping: URLs, times, ids and numbers become placeholders. */
+export function normaliseMessage(message: string): string {
+  return message
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>]+/gi, '<url>')
+    .replace(/\d{4}-\d{2}-\d{2}T[\d:.]+Z?/g, '<time>')
+    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<id>')
+    .replace(/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, '<id>')
+    .replace(/\d+(\.\d+)?/g, '<n>')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

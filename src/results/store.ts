@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { planHash, planSnapshotSchema, type PlanSnapshot } from './plan-snapshot.js';
 import type { LedgerEntry, NewLedgerEntry, CleanupLedger } from '../engine/ledger.js';
 import type { OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
 
@@ -19,6 +21,10 @@ CREATE TABLE IF NOT EXISTS op_results (
   rule_id TEXT NOT NULL, request_id TEXT NOT NULL, severity TEXT NOT NULL DEFAULT 'info'
 );
 CREATE INDEX IF NOT EXISTS op_results_run ON op_results (run_id, experiment);
+CREATE TABLE IF NOT EXISTS run_plans (
+  run_id TEXT PRIMARY KEY, plan_hash TEXT NOT NULL, snapshot TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS op_results_start ON op_results (start);
 CREATE TABLE IF NOT EXISTS ledger (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   run_id TEXT NOT NULL, kind TEXT NOT NULL, rse TEXT NOT NULL, target TEXT NOT NULL,
@@ -36,13 +42,52 @@ const COLUMNS: [keyof OpResult, string][] = [
 ];
 
 /** Columns added after the first release, with what earlier rows mean: added in place on open. */
-const ADDED_COLUMNS = [
+const ADDED_COLUMNS: { table: string; column: string; ddl: string; backfill?: string }[] = [
   { table: 'op_results', column: 'severity',
     ddl: "severity TEXT NOT NULL DEFAULT 'info'",
     backfill: "UPDATE op_results SET severity = CASE WHEN outcome = 'ok' THEN 'info' WHEN error_class IN ('embargo_violation', 'checksum_mismatch') THEN 'critical' ELSE 'error' END" },
+  // running | finished | interrupted; a run recorded before states existed is finished when it has finished_at.
+  { table: 'runs', column: 'state', ddl: "state TEXT NOT NULL DEFAULT 'running'",
+    backfill: "UPDATE runs SET state = CASE WHEN finished_at IS NULL THEN 'running' ELSE 'finished' END" },
+  // Who records the run, so a later process can tell a live run from a killed one.
+  { table: 'runs', column: 'pid', ddl: 'pid INTEGER' },
+  { table: 'runs', column: 'host', ddl: "host TEXT NOT NULL DEFAULT ''" },
 ];
 
 type Row = Record<string, unknown>;
+
+export type RunState = 'running' | 'finished' | 'interrupted';
+
+export interface StoredRun extends RunInfo {
+  finishedAt: string | null;
+  total: number | null;
+  failed: number | null;
+  state: RunState;
+}
+
+function storedRun(r: Row): StoredRun {
+  return {
+    runId: String(r.run_id), planName: String(r.plan_name), planFile: String(r.plan_file),
+    startedAt: String(r.started_at), finishedAt: (r.finished_at as string | null) ?? null,
+    total: (r.total as number | null) ?? null, failed: (r.failed as number | null) ?? null,
+    state: (r.state as RunState | undefined) ?? (r.finished_at ? 'finished' : 'running'),
+  };
+}
+
+function opResultOf(row: Row): OpResult {
+  const result: Record<string, unknown> = {};
+  for (const [key, column] of COLUMNS) result[key] = row[column];
+  return result as unknown as OpResult;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * The results store (SQLite, WAL). Inserts are synchronous, so an OpResult is
@@ -71,14 +116,14 @@ export class ResultsStore implements Sink, CleanupLedger {
       if (have) continue;
       this.db.transaction(() => {
         this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${ddl}`);
-        this.db.exec(backfill);
+        if (backfill) this.db.exec(backfill);
       })();
     }
   }
 
   onBegin(run: RunInfo): void {
-    this.db.prepare('INSERT INTO runs (run_id, plan_name, plan_file, started_at) VALUES (?, ?, ?, ?)')
-      .run(run.runId, run.planName, run.planFile, run.startedAt);
+    this.db.prepare("INSERT INTO runs (run_id, plan_name, plan_file, started_at, state, pid, host) VALUES (?, ?, ?, ?, 'running', ?, ?)")
+      .run(run.runId, run.planName, run.planFile, run.startedAt, process.pid, hostname());
   }
 
   onResult(result: OpResult): void {
@@ -88,29 +133,60 @@ export class ResultsStore implements Sink, CleanupLedger {
   }
 
   onEnd(run: RunInfo, summary: RunSummary): void {
-    this.db.prepare('UPDATE runs SET finished_at = ?, total = ?, failed = ? WHERE run_id = ?')
+    this.db.prepare("UPDATE runs SET finished_at = ?, total = ?, failed = ?, state = 'finished' WHERE run_id = ?")
       .run(summary.finishedAt, summary.total, summary.failed, run.runId);
   }
 
-  runs(): (RunInfo & { finishedAt: string | null; total: number | null; failed: number | null })[] {
-    return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC').all() as Row[]).map((r) => ({
-      runId: String(r.run_id), planName: String(r.plan_name), planFile: String(r.plan_file),
-      startedAt: String(r.started_at), finishedAt: (r.finished_at as string | null) ?? null,
-      total: (r.total as number | null) ?? null, failed: (r.failed as number | null) ?? null,
-    }));
+  runs(): StoredRun[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC').all() as Row[]).map(storedRun);
   }
 
-  run(runId: string): ReturnType<ResultsStore['runs']>[number] | undefined {
+  run(runId: string): StoredRun | undefined {
     return this.runs().find((r) => r.runId === runId);
   }
 
   results(runId: string): OpResult[] {
-    const rows = this.db.prepare('SELECT * FROM op_results WHERE run_id = ? ORDER BY id').all(runId) as Row[];
-    return rows.map((row) => {
-      const result: Record<string, unknown> = {};
-      for (const [key, column] of COLUMNS) result[key] = row[column];
-      return result as unknown as OpResult;
-    });
+    return (this.db.prepare('SELECT * FROM op_results WHERE run_id = ? ORDER BY id').all(runId) as Row[]).map(opResultOf);
+  }
+
+  /** Results that started in [from, to) (ISO-8601 times), of any run. */
+  resultsBetween(from: string, to: string): OpResult[] {
+    return (this.db.prepare('SELECT * FROM op_results WHERE start >= ? AND start < ? ORDER BY start, id').all(from, to) as Row[])
+      .map(opResultOf);
+  }
+
+  /** Stores what a report needs from the plan, once per run (the first snapshot of a run stays). */
+  savePlan(runId: string, snapshot: PlanSnapshot): void {
+    this.db.prepare('INSERT OR IGNORE INTO run_plans (run_id, plan_hash, snapshot) VALUES (?, ?, ?)')
+      .run(runId, planHash(snapshot), JSON.stringify(snapshot));
+  }
+
+  /** The plan as it was when the run started; undefined for runs recorded before snapshots existed. */
+  plan(runId: string): { hash: string; snapshot: PlanSnapshot } | undefined {
+    const row = this.db.prepare('SELECT * FROM run_plans WHERE run_id = ?').get(runId) as Row | undefined;
+    if (!row) return undefined;
+    const parsed = planSnapshotSchema.safeParse(JSON.parse(String(row.snapshot)));
+    if (!parsed.success) throw new Error(`results store ${this.path}: the stored plan of run ${runId} is unreadable: ${parsed.error.message}`);
+    return { hash: String(row.plan_hash), snapshot: parsed.data };
+  }
+
+  /** Marks one run interrupted (stopped by a signal, or its job failed), keeping what it recorded. */
+  interruptRun(runId: string): void {
+    this.db.prepare(`UPDATE runs SET state = 'interrupted',
+      total = (SELECT COUNT(*) FROM op_results WHERE run_id = @id),
+      failed = (SELECT COUNT(*) FROM op_results WHERE run_id = @id AND outcome = 'failed') WHERE run_id = @id`).run({ id: runId });
+  }
+
+  /**
+   * Marks runs that never finished and whose recording process is gone (on this host) as
+   * interrupted, with the totals they recorded. Returns the runs it marked.
+   */
+  markInterrupted(isAlive: (pid: number) => boolean = processAlive): StoredRun[] {
+    const here = hostname();
+    const open = (this.db.prepare("SELECT * FROM runs WHERE finished_at IS NULL AND state = 'running'").all() as Row[])
+      .filter((r) => r.pid === null || r.pid === undefined || (String(r.host) === here && !isAlive(Number(r.pid))));
+    this.db.transaction(() => { for (const r of open) this.interruptRun(String(r.run_id)); })();
+    return open.map((r) => this.run(String(r.run_id)) as StoredRun);
   }
 
   intend(entry: NewLedgerEntry): number {

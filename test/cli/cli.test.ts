@@ -61,7 +61,7 @@ describe('lakeprobe command line', () => {
     const report = /Open the report: (\S+\.md)/.exec(r.stdout)?.[1];
     expect(report).toBeDefined();
     const md = await readFile(report as string, 'utf8');
-    expect(md).toContain('Verdict: **PASSED**');
+    expect(md).toContain('Verdict: **Completed**.');
     for (const rse of ['SANDBOX-FAST', 'SANDBOX-SAFE', 'SANDBOX-NONDET']) {
       expect(md).toMatch(new RegExp(`\\| ${rse} \\| ok \\(\\d+ ops\\) \\| ok \\(\\d+ ops\\) \\| ok \\(\\d+ ops\\) \\|`));
     }
@@ -76,6 +76,30 @@ describe('lakeprobe command line', () => {
     const r = await lakeprobe(['report', '--db', join(dir, 'demo.db'), '--out', join(dir, 'again')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/SANDBOX: .*again.*SANDBOX\.md/);
+  });
+
+  it('report of a time window writes only the formats asked for, into --out/--name', async () => {
+    const r = await lakeprobe(['report', '--db', join(dir, 'demo.db'), '--out', join(dir, 'win'), '--name', 'week',
+      '--from', '2000-01-01', '--to', '2999-01-01', '--format', 'md,junit']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`report folder: ${join(dir, 'win', 'week')}`);
+    const junit = await readFile(join(dir, 'win', 'week', 'junit.xml'), 'utf8');
+    expect(junit).toContain('<testcase name="upload-small" classname="SANDBOX"');
+    expect(existsSync(join(dir, 'win', 'week', 'SANDBOX.md'))).toBe(true);
+    expect(existsSync(join(dir, 'win', 'week', 'SANDBOX.html'))).toBe(false);
+  });
+
+  it('report refuses an unknown format, a bad time and --run with --from (exit 2)', async () => {
+    const db = ['--db', join(dir, 'demo.db'), '--out', join(dir, 'bad')];
+    const format = await lakeprobe(['report', ...db, '--format', 'md,pdf']);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain('--format: unknown format "pdf"; use md, html, csv, json, junit');
+    const time = await lakeprobe(['report', ...db, '--from', 'last tuesday']);
+    expect(time.code).toBe(2);
+    expect(time.stderr).toContain('--from "last tuesday" is not a time');
+    const both = await lakeprobe(['report', ...db, '--run', 'x', '--from', '2026-01-01']);
+    expect(both.code).toBe(2);
   });
 
   it('sandbox up prints the env snippet, status sees it, a run uses it, down stops it', async () => {

@@ -1,31 +1,21 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
-import { ERROR_CLASSES, ERROR_CLASS_NAMES, type ErrorClass } from '../../src/engine/taxonomy.js';
-import { renderCsv } from '../../src/report/csv.js';
-import { formatThroughput, renderMarkdown } from '../../src/report/markdown.js';
-import { buildExperimentReport } from '../../src/report/model.js';
-import { writeReports } from '../../src/report/write.js';
+import { ERROR_CLASSES, ERROR_CLASS_NAMES } from '../../src/engine/taxonomy.js';
+import { buildChallengeReport } from '../../src/report/challenge.js';
+import { renderCsv, renderCsvTables, renderSummaryCsv } from '../../src/report/csv.js';
+import { formatThroughput, renderMarkdown, renderSummaryMarkdown } from '../../src/report/markdown.js';
+import { snapshotPlan } from '../../src/results/plan-snapshot.js';
 import { opResult } from '../helpers/op-result.js';
+import { KNOWN_RESULTS, MiB, knownPlan } from './known-store.js';
 
-const MiB = 1024 * 1024;
+const REF = { runId: 'run-1', planName: 'dac-mini', planHash: 'ab'.repeat(32), startedAt: '', finishedAt: '', state: 'finished' as const };
 
-const result = (overrides: Partial<OpResult>): OpResult => opResult({ runId: 'run-7', ...overrides });
-
-const DENIED = 'PUT https://se.example/a|b: 403 permission denied';
-const QUOTA = 'no quota | left on SITE_A';
-
-/** One auth, two failed rules (quota), three uploads of which one was denied. */
-const RESULTS: OpResult[] = [
-  result({ operation: 'auth', rse: '', protocol: 'rucio', durationMs: 40 }),
-  result({ operation: 'upload', bytes: 2 * MiB, durationMs: 1000 }),
-  result({ operation: 'upload', bytes: 2 * MiB, durationMs: 3000 }),
-  result({ operation: 'upload', bytes: 2 * MiB, durationMs: 200, outcome: 'failed', errorClass: 'auth_denied', errorMessage: DENIED }),
-  result({ operation: 'rule', protocol: 'rucio', durationMs: 30, outcome: 'failed', errorClass: 'quota', errorMessage: QUOTA }),
-  result({ operation: 'rule', protocol: 'rucio', durationMs: 50, outcome: 'failed', errorClass: 'quota', errorMessage: QUOTA }),
-];
+function reportOf(results: OpResult[], state: 'finished' | 'interrupted' = 'finished') {
+  const report = buildChallengeReport({
+    name: 'dac-mini', runs: [{ ...REF, state }], plans: new Map([['run-1', snapshotPlan(knownPlan())]]), results, slotSeconds: 300,
+  });
+  return { report, ska: report.experiments[0]! };
+}
 
 /** The lines of one `## ` section, heading excluded. */
 function section(markdown: string, heading: string): string[] {
@@ -37,65 +27,89 @@ function section(markdown: string, heading: string): string[] {
 }
 
 describe('renderMarkdown', () => {
-  const markdown = renderMarkdown(buildExperimentReport('run-7', 'ska', RESULTS));
-  const lines = markdown.split('\n');
+  const { report, ska } = reportOf(KNOWN_RESULTS);
+  const md = renderMarkdown(report, ska);
 
-  it('opens with the experiment, the run and the overall verdict', () => {
-    expect(lines[0]).toBe('# ska — challenge report');
-    expect(markdown).toContain('Run `run-7`, started 2024-03-01T10:00:00.000Z. Verdict: **FAILED**.');
+  it('opens with the experiment, the runs, the window, the plan hash and the verdict', () => {
+    expect(md.split('\n')[0]).toBe('# SKA — challenge report');
+    expect(md).toContain('Runs `run-1`; from 2026-03-01T10:00:00.000Z to 2026-03-01T10:30:00.200Z; plan `abababababab`. Verdict: **Partially**.');
+    expect(md).toContain('SKA data challenge, March');
   });
 
-  it('has one verdict row per test with count, failure rate, p95 and the reason', () => {
-    // 6 operations, 3 failed; durations 30 40 50 200 1000 3000 → p95 is the 6th.
-    expect(section(markdown, 'Tests')).toContain('| upload | upload | 6 | 3 | 50.0% | 3000.0 | failed: failure rate 50.0% > 0.0% |');
+  it('has one row per test with description, criteria met or missed, volume and verdict with its reasons', () => {
+    const tests = section(md, 'Tests');
+    expect(tests).toContain('| upload | upload 1 MiB files to every RSE | ✓ ≥ 75 % of transfers succeeded (6 of 8 succeeded (75.0 %)) | 10 | 3 | 6 | 6.0 MiB | 0.0065 MB/s | SITE_A, SITE_B | Completed |');
+    expect(tests).toContain('| embargo | outsiders cannot read embargoed data | ✗ no operation failed (1 of 4 failed (25.0 %)) | 4 | 1 | 1 | 1.0 MiB | 0.10 MB/s | SITE_A | Failed: 1 critical result; no operation failed: 1 of 4 failed (25.0 %) |');
   });
 
-  it('has one row per RSE × operation × auth × protocol, in order', () => {
-    const table = section(markdown, 'Per RSE and operation').filter((l) => l.startsWith('| ') && !l.startsWith('| RSE |'));
-    expect(table).toEqual([
-      '| - | auth | x509 | rucio | 1 | 0 | – | 40.0 | 40.0 | – |',
-      '| SITE_A | rule | x509 | rucio | 2 | 2 | quota×2 | 30.0 | 50.0 | – |',
-      // 4 MiB moved by the two successful uploads in 4 s.
-      '| SITE_A | upload | x509 | davs | 3 | 1 | auth_denied×1 | 1000.0 | 3000.0 | 1.0 MiB/s |',
-    ]);
+  it('has the daily table per RSE, as sites post it', () => {
+    expect(section(md, 'Per RSE and day (storage operations ok / all)')).toEqual(['', '| RSE | 2026-03-01 |', '|---|---|',
+      '| SITE_A | 6/7 (85.7 %) |', '| SITE_B | 5/8 (62.5 %) |', '| SITE_C | 2/2 (100.0 %) |', '']);
   });
 
-  it('explains each failure class with its meaning and remedy, most frequent first', () => {
-    const why = section(markdown, 'Why things failed').join('\n');
-    const quota = why.indexOf('### `quota`');
-    const denied = why.indexOf('### `auth_denied`');
-    expect(quota).toBeGreaterThan(0);
-    expect(denied).toBeGreaterThan(quota);
-    expect(why).toContain(`${ERROR_CLASSES.quota.meaning}. **What to do:** ${ERROR_CLASSES.quota.remedy}.`);
-    expect(why).toContain(`${ERROR_CLASSES.auth_denied.meaning}. **What to do:** ${ERROR_CLASSES.auth_denied.remedy}.`);
+  it('has the link matrix with sources down and destinations across', () => {
+    expect(section(md, 'Link matrix (source ↓ × destination →)')).toEqual(['', '| source | SITE_B | SITE_C |', '|---|---|---|',
+      '| SITE_A | 75.0 % ok · 1.35 MB/s · p50 4.00 s / p95 8.00 s | 100.0 % ok · 1.05 MB/s · p50 1.00 s / p95 1.00 s |', '']);
   });
 
-  it('lists failure samples with their count, messages in code spans so <redacted> survives rendering', () => {
-    const why = section(markdown, 'Why things failed');
-    expect(why).toContain('- 2× rule on SITE_A: `no quota | left on SITE_A`');
-    expect(why).toContain('- 1× upload on SITE_A: `PUT https://se.example/a|b: 403 permission denied`');
-    expect(why.join('\n')).toContain(`\`${QUOTA}\``);
-    expect(why.join('\n')).toContain(`\`${DENIED}\``);
+  it('lists the observations, critical first', () => {
+    const obs = section(md, 'Observations').filter((l) => l.startsWith('- '));
+    expect(obs[0]).toMatch(/^- \*\*critical\*\* Embargo violated on SITE_A/);
+    expect(obs.at(-1)).toMatch(/^- \*\*info\*\* Fastest link SITE_A→SITE_B/);
   });
 
-  it('escapes pipes in test names and RSE names inside table cells', () => {
-    const md = renderMarkdown(buildExperimentReport('run-7', 'ska', [result({ test: 'a|b', rse: 'X|Y' })]));
-    expect(md).toContain('| a\\|b | upload | 1 | 0 | 0.0% | 100.0 | passed |');
-    expect(section(md, 'Per RSE and operation')).toContain('| X\\|Y | upload | x509 | davs | 1 | 0 | – | 100.0 | 100.0 | – |');
+  it('says "auth failed" with the class for a method whose login failed, one table per test', () => {
+    const auth = section(md, 'RSE × auth method');
+    expect(auth).toContain('One table per test; a cell counts that test\'s operations on the RSE with the method (per operation in the CSV).');
+    const upload = auth.slice(auth.indexOf('### upload'));
+    expect(upload).toContain('| RSE | token | x509 |');
+    expect(upload).toContain('| SITE_A | **auth failed (auth_invalid)** | ok (4 ops) |');
+    expect(upload).toContain('| SITE_B | **auth failed (auth_invalid)** | **2/4 failed: upload 2/4 (connection_refused)** |');
+    expect(auth.join('\n')).not.toContain('not run');
   });
 
-  it('says PASSED and has no "why" section when nothing failed', () => {
-    const md = renderMarkdown(buildExperimentReport('run-7', 'ska', [result({})]));
-    expect(md).toContain('Verdict: **PASSED**.');
-    expect(md).not.toContain('Why things failed');
-    expect(md.endsWith('|\n')).toBe(true);
+  it('says "not run" for a method that logged in but never reached the RSE', () => {
+    const rs = [
+      opResult({ experiment: 'SKA', test: 'upload', rse: 'SITE_A' }),
+      opResult({ experiment: 'SKA', test: 'upload', operation: 'auth', rse: '', authMethod: 'token' }),
+    ];
+    const r = reportOf(rs);
+    expect(section(renderMarkdown(r.report, r.ska), 'RSE × auth method')).toContain('| SITE_A | not run | ok (1 ops) |');
   });
 
-  it('says PASSED when failures stay within the criteria, and still explains them', () => {
-    const md = renderMarkdown(buildExperimentReport('run-7', 'ska', RESULTS, { upload: { maxFailureRate: 0.5 } }));
-    expect(md).toContain('Verdict: **PASSED**.');
-    expect(md).toContain('| upload | upload | 6 | 3 | 50.0% | 3000.0 | passed |');
-    expect(md).toContain('## Why things failed');
+  it('explains failures grouped by class and normalised message, with where they happened, largest group first', () => {
+    const why = section(md, 'Why things failed');
+    const headings = why.filter((l) => l.startsWith('### '));
+    expect(headings).toEqual(['### `embargo_violation` — 1× (critical)', '### `connection_refused` — 2×', '### `auth_invalid` — 1×', '### `rule_stuck` — 1×']);
+    expect(why).toContain(`${ERROR_CLASSES.connection_refused.meaning}. **What to do:** ${ERROR_CLASSES.connection_refused.remedy}.`);
+    expect(why).toContain('- 2× upload [x509] on SITE_B, from 2026-03-01T10:06:01.000Z to 2026-03-01T10:11:01.007Z');
+    expect(why).toContain('- 1× auth [token], from 2026-03-01T10:00:01.000Z to 2026-03-01T10:00:01.030Z');
+    expect(why).toContain('- message: `PUT <url> connect ECONNREFUSED <n>.<n>:<n>`');
+    expect(why.join('\n')).not.toContain(' on -');
+  });
+
+  it('escapes pipes in names inside table cells, and has no "why" section when nothing failed', () => {
+    const r = reportOf([opResult({ experiment: 'SKA', test: 'a|b', rse: 'X|Y' })]);
+    const text = renderMarkdown(r.report, r.ska);
+    expect(text).toContain('| a\\|b | – | ✓ no operation failed (0 of 1 failed (0.0 %)) | 1 | 0 | 0 | 0 B | – | X\\|Y | Completed |');
+    expect(text).not.toContain('Why things failed');
+  });
+
+  it('marks an interrupted run in the header and the verdicts', () => {
+    const r = reportOf(KNOWN_RESULTS, 'interrupted');
+    const text = renderMarkdown(r.report, r.ska);
+    expect(text).toContain('Runs `run-1` (interrupted);');
+    expect(text).toContain('Verdict: **Interrupted**.');
+    expect(section(text, 'Observations').join('\n')).toContain('**warning** Run run-1 was interrupted');
+  });
+});
+
+describe('renderSummaryMarkdown', () => {
+  it('is the DAC21-style challenge table', () => {
+    const { report } = reportOf(KNOWN_RESULTS);
+    const lines = renderSummaryMarkdown(report).split('\n');
+    expect(lines).toContain('| experiment | test | description | success metric | volume | data rate | QoS | RSEs | completed |');
+    expect(lines).toContain('| SKA | upload | upload 1 MiB files to every RSE | ≥ 75 % of transfers succeeded | 6 files / 6.0 MiB | 0.0065 MB/s | FAST | SITE_A, SITE_B | Completed |');
   });
 });
 
@@ -107,67 +121,23 @@ describe('formatThroughput', () => {
   });
 });
 
-function classColumns(counts: Partial<Record<ErrorClass, number>>): string {
-  return ERROR_CLASS_NAMES.map((c) => counts[c] ?? 0).join(',');
-}
+describe('CSV', () => {
+  const { report, ska } = reportOf(KNOWN_RESULTS);
 
-describe('renderCsv', () => {
-  const csv = renderCsv(buildExperimentReport('run-7', 'ska', RESULTS));
-  const lines = csv.split('\n');
-
-  it('has a header with the row keys, the figures and one column per error class', () => {
-    const header = lines[0]?.split(',') ?? [];
-    expect(header.slice(0, 12)).toEqual([
-      'run_id', 'experiment', 'rse', 'operation', 'auth_method', 'protocol', 'count', 'failures',
-      'p50_ms', 'p95_ms', 'bytes', 'throughput_bytes_per_second',
-    ]);
-    expect(header.slice(12)).toEqual(ERROR_CLASS_NAMES.map((c) => `failures_${c}`));
-    expect(header).toContain('failures_quota');
-    expect(header).toContain('failures_gridmap_unmapped');
+  it('keeps the per RSE × operation table with one column per error class', () => {
+    const lines = renderCsv(report, ska).split('\n');
+    expect(lines[0]).toBe(['run_id', 'experiment', 'rse', 'operation', 'auth_method', 'protocol', 'count', 'failures', 'p50_ms', 'p95_ms', 'bytes', 'throughput_bytes_per_second', ...ERROR_CLASS_NAMES.map((c) => `failures_${c}`)].join(','));
+    const refused = lines.find((l) => l.startsWith('run-1,SKA,SITE_B,upload,'))!.split(',');
+    expect(refused.slice(0, 12)).toEqual(['run-1', 'SKA', 'SITE_B', 'upload', 'x509', 'davs', '4', '2', '7.000', '1000.000', String(2 * MiB), String(MiB)]);
+    expect(refused[12 + ERROR_CLASS_NAMES.indexOf('connection_refused')]).toBe('2');
   });
 
-  it('has exactly one line per report row, with the figures computed by the model', () => {
-    expect(csv.endsWith('\n')).toBe(true);
-    expect(lines.slice(1)).toEqual([
-      `run-7,ska,-,auth,x509,rucio,1,0,40.000,40.000,0,0,${classColumns({})}`,
-      `run-7,ska,SITE_A,rule,x509,rucio,2,2,30.000,50.000,0,0,${classColumns({ quota: 2 })}`,
-      `run-7,ska,SITE_A,upload,x509,davs,3,1,1000.000,3000.000,${4 * MiB},${MiB},${classColumns({ auth_denied: 1 })}`,
-      '',
-    ]);
-    const width = lines[0]?.split(',').length;
-    for (const line of lines.slice(1, -1)) expect(line.split(',')).toHaveLength(width ?? -1);
-  });
-
-  it('quotes fields that contain commas or quotes', () => {
-    const out = renderCsv(buildExperimentReport('run-7', 'ska, "low"', [result({ experiment: 'ska, "low"' })]));
-    expect(out.split('\n')[1]?.startsWith('run-7,"ska, ""low""",SITE_A,upload,')).toBe(true);
-  });
-
-  it('writes only the header for an experiment without results', () => {
-    expect(renderCsv(buildExperimentReport('run-7', 'ska', [])).split('\n')).toEqual([lines[0], '']);
-  });
-});
-
-describe('writeReports', () => {
-  let out: string;
-  beforeAll(() => {
-    out = mkdtempSync(join(tmpdir(), 'lakeprobe-report-'));
-  });
-  afterAll(() => {
-    rmSync(out, { recursive: true, force: true });
-  });
-
-  it('writes <out>/<run>/<experiment>.md and .csv per experiment, with that experiment\'s criteria', async () => {
-    const results = [...RESULTS, result({ experiment: 'cta/north', test: 'probe' })];
-    const written = await writeReports(out, 'run-7', results, { ska: { upload: { maxFailureRate: 0.5 } } });
-
-    expect(written.map((w) => w.experiment)).toEqual(['cta/north', 'ska']);
-    expect(readdirSync(join(out, 'run-7')).sort()).toEqual(['cta_north.csv', 'cta_north.md', 'ska.csv', 'ska.md']);
-    const ska = written[1];
-    expect(ska?.markdown).toBe(join(out, 'run-7', 'ska.md'));
-    expect(ska?.report.tests[0]?.passed).toBe(true);
-    expect(readFileSync(join(out, 'run-7', 'ska.md'), 'utf8')).toBe(renderMarkdown(ska!.report));
-    expect(readFileSync(join(out, 'run-7', 'ska.csv'), 'utf8')).toBe(renderCsv(ska!.report));
-    expect(readFileSync(join(out, 'run-7', 'cta_north.md'), 'utf8')).toContain('# cta/north — challenge report');
+  it('has a CSV for every table, quoting fields with commas and quotes', () => {
+    const t = renderCsvTables(ska);
+    expect(Object.keys(t).sort()).toEqual(['auth', 'availability-rse', 'availability-test', 'daily', 'embargo', 'failures', 'link-sizes', 'links', 'observations', 'success-over-time', 'tests', 'time-to-replicate']);
+    expect(t.links).toBe(`src_rse,dst_rse,attempts,successes,success_rate,p50_ms,p95_ms,bytes,mb_per_s\nSITE_A,SITE_B,4,3,0.7500,4000,8000,${18 * MiB},1.348\nSITE_A,SITE_C,2,2,1.0000,1000,1000,${2 * MiB},1.049\n`);
+    expect(t.auth).toContain('upload,token,,auth,1,1,auth_invalid\n');
+    expect(t['link-sizes']).toContain('SITE_A,SITE_B,16MiB,1,1,2.097,true\n');
+    expect(renderSummaryCsv(report)).toContain('SKA,replicate,replicate from SITE_A,no operation failed; 3 files replicated within 600 s,5 files / 20.0 MiB,0.0166 MB/s,–,"SITE_A, SITE_B, SITE_C",Partially\n');
   });
 });

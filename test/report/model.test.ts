@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
-import { buildExperimentReport, percentile } from '../../src/report/model.js';
+import { normaliseMessage, operationRows, percentile } from '../../src/report/model.js';
+import { evaluateCriteria, testReport } from '../../src/report/verdicts.js';
+import { failureGroups, placesText } from '../../src/report/failures.js';
+import type { TestSnapshot } from '../../src/results/plan-snapshot.js';
 import { opResult } from '../helpers/op-result.js';
 
 const MiB = 1024 * 1024;
@@ -8,7 +11,7 @@ const MiB = 1024 * 1024;
 const result = (overrides: Partial<OpResult>): OpResult => opResult(overrides);
 
 function failed(overrides: Partial<OpResult>): OpResult {
-  return result({ outcome: 'failed', errorClass: 'unknown', errorMessage: 'boom', ...overrides });
+  return result({ outcome: 'failed', severity: 'error', errorClass: 'unknown', errorMessage: 'boom', ...overrides });
 }
 
 describe('percentile (nearest rank)', () => {
@@ -39,9 +42,11 @@ describe('percentile (nearest rank)', () => {
   });
 });
 
-describe('buildExperimentReport rows', () => {
+const rowsReport = (rs: OpResult[]): { rows: ReturnType<typeof operationRows> } => ({ rows: operationRows(rs) });
+
+describe('operationRows', () => {
   it('groups by RSE × operation × auth × protocol and sorts the rows', () => {
-    const report = buildExperimentReport('run-1', 'ska', [
+    const report = rowsReport([
       result({ rse: 'SITE_B', operation: 'upload' }),
       result({ rse: 'SITE_A', operation: 'upload', authMethod: 'token' }),
       result({ rse: 'SITE_A', operation: 'upload' }),
@@ -60,19 +65,8 @@ describe('buildExperimentReport rows', () => {
     ]);
   });
 
-  it('ignores results of other experiments', () => {
-    const report = buildExperimentReport('run-1', 'ska', [
-      result({ experiment: 'cta', durationMs: 999 }),
-      result({ durationMs: 10 }),
-    ]);
-    expect(report.experiment).toBe('ska');
-    expect(report.rows).toHaveLength(1);
-    expect(report.rows[0]?.count).toBe(1);
-    expect(report.rows[0]?.p95Ms).toBe(10);
-  });
-
   it('counts failures per error class, and none for successes', () => {
-    const report = buildExperimentReport('run-1', 'ska', [
+    const report = rowsReport([
       result({ operation: 'rule' }),
       failed({ operation: 'rule', errorClass: 'quota' }),
       failed({ operation: 'rule', errorClass: 'auth_denied' }),
@@ -86,7 +80,7 @@ describe('buildExperimentReport rows', () => {
   });
 
   it('takes p50 and p95 over all durations of the row, failed ones included', () => {
-    const report = buildExperimentReport('run-1', 'ska', [
+    const report = rowsReport([
       result({ durationMs: 500 }), result({ durationMs: 1500 }), failed({ durationMs: 100 }),
     ]);
     expect(report.rows[0]?.p50Ms).toBe(500);
@@ -94,7 +88,7 @@ describe('buildExperimentReport rows', () => {
   });
 
   it('computes throughput as bytes / summed duration of successful uploads and downloads only', () => {
-    const report = buildExperimentReport('run-1', 'ska', [
+    const report = rowsReport([
       result({ operation: 'upload', bytes: 1 * MiB, durationMs: 500 }),
       result({ operation: 'upload', bytes: 3 * MiB, durationMs: 1500 }),
       failed({ operation: 'upload', bytes: 8 * MiB, durationMs: 100 }),
@@ -115,105 +109,107 @@ describe('buildExperimentReport rows', () => {
   });
 
   it('also rates successful replications, like the transferred-bytes metric does', () => {
-    const report = buildExperimentReport('run-1', 'ska', [
+    const report = rowsReport([
       result({ operation: 'replicate', rse: 'SITE_B', srcRse: 'SITE_A', dstRse: 'SITE_B', protocol: 'rucio', bytes: 8 * MiB, durationMs: 4000 }),
     ]);
     expect(report.rows[0]).toMatchObject({ operation: 'replicate', bytes: 8 * MiB, throughputBps: 2 * MiB });
   });
 
   it('reports zero throughput when the successful data operations took no time', () => {
-    const report = buildExperimentReport('run-1', 'ska', [result({ bytes: MiB, durationMs: 0 })]);
+    const report = rowsReport([result({ bytes: MiB, durationMs: 0 })]);
     expect(report.rows[0]?.bytes).toBe(MiB);
     expect(report.rows[0]?.throughputBps).toBe(0);
   });
-
-  it('starts at the first result of the experiment, and is empty without results', () => {
-    const report = buildExperimentReport('run-1', 'ska', [
-      result({ experiment: 'cta', start: '2024-01-01T00:00:00.000Z' }),
-      result({ start: '2024-03-01T10:00:05.000Z' }),
-      result({ start: '2024-03-01T10:00:09.000Z' }),
-    ]);
-    expect(report.startedAt).toBe('2024-03-01T10:00:05.000Z');
-    const empty = buildExperimentReport('run-1', 'ska', []);
-    expect(empty).toEqual({ runId: 'run-1', experiment: 'ska', startedAt: '', rows: [], tests: [], failureSamples: [] });
-  });
 });
 
-describe('buildExperimentReport verdicts', () => {
+const snapshot = (success: TestSnapshot['success'] = {}): TestSnapshot => ({
+  name: 'flaky', scenario: 'upload', description: 'upload to every RSE', auth: null, params: '{}', success,
+});
+
+describe('success criteria', () => {
   const results = [
-    result({ test: 'clean', scenario: 'upload', durationMs: 50 }),
-    result({ test: 'clean', scenario: 'upload', durationMs: 60 }),
-    result({ test: 'flaky', scenario: 'replication', durationMs: 100 }),
-    result({ test: 'flaky', scenario: 'replication', durationMs: 200 }),
-    result({ test: 'flaky', scenario: 'replication', durationMs: 300 }),
-    failed({ test: 'flaky', scenario: 'replication', durationMs: 4000 }),
+    result({ test: 'flaky', operation: 'auth', rse: '', durationMs: 50 }),
+    result({ test: 'flaky', operation: 'upload', bytes: MiB, durationMs: 100 }),
+    result({ test: 'flaky', operation: 'upload', bytes: MiB, durationMs: 200 }),
+    result({ test: 'flaky', operation: 'upload', bytes: MiB, durationMs: 300 }),
+    failed({ test: 'flaky', operation: 'upload', durationMs: 4000 }),
   ];
 
-  it('fails any test with a failure when no criteria are given (default max failure rate 0)', () => {
-    const { tests } = buildExperimentReport('run-1', 'ska', results);
-    expect(tests).toEqual([
-      { test: 'clean', scenario: 'upload', count: 2, failures: 0, failureRate: 0, p95Ms: 60, passed: true, reasons: [] },
-      {
-        test: 'flaky', scenario: 'replication', count: 4, failures: 1, failureRate: 0.25, p95Ms: 4000,
-        passed: false, reasons: ['failure rate 25.0% > 0.0%'],
-      },
+  it('judges a test without criteria by the default one: no operation failed', () => {
+    expect(evaluateCriteria(results, {})).toEqual([
+      { text: 'no operation failed', met: false, actual: '1 of 5 failed (20.0 %)', implicit: true },
     ]);
   });
 
-  it('passes a test whose failure rate is at most maxFailureRate', () => {
-    const { tests } = buildExperimentReport('run-1', 'ska', results, { flaky: { maxFailureRate: 0.25 } });
-    expect(tests[1]).toMatchObject({ test: 'flaky', passed: true, reasons: [] });
+  it('states each criterion as the plan does, with what was measured', () => {
+    expect(evaluateCriteria(results, { maxFailureRate: 0.25, minSuccessRate: 0.75, maxP95Ms: 1000, minFiles: 3, minBytes: 4 * MiB })).toEqual([
+      { text: '≤ 25 % of operations failed', met: true, actual: '1 of 5 failed (20.0 %)', implicit: false },
+      { text: '≥ 75 % of transfers succeeded', met: true, actual: '3 of 4 succeeded (75.0 %)', implicit: false },
+      { text: 'p95 ≤ 1000 ms', met: false, actual: 'p95 4000 ms', implicit: false },
+      { text: '3 files / 4.0 MiB uploaded', met: false, actual: '3 files / 3.0 MiB', implicit: false },
+    ]);
   });
 
-  it('fails a test above maxFailureRate, saying by how much', () => {
-    const { tests } = buildExperimentReport('run-1', 'ska', results, { flaky: { maxFailureRate: 0.2 } });
-    expect(tests[1]).toMatchObject({ passed: false, reasons: ['failure rate 25.0% > 20.0%'] });
-  });
-
-  it('fails a test whose p95 exceeds maxP95Ms, with every reason listed', () => {
-    const { tests } = buildExperimentReport('run-1', 'ska', results, {
-      clean: { maxP95Ms: 60 },
-      flaky: { maxFailureRate: 0.1, maxP95Ms: 1000 },
+  it('counts volume only within within_seconds of the test\'s first operation in each run', () => {
+    const t0 = Date.parse('2024-03-01T10:00:00.000Z');
+    const at = (s: number): string => new Date(t0 + s * 1000).toISOString();
+    const rs = [
+      result({ operation: 'auth', start: at(0) }),
+      result({ operation: 'replicate', bytes: MiB, start: at(10), durationMs: 5000 }),
+      result({ operation: 'replicate', bytes: MiB, start: at(50), durationMs: 20_000 }),
+      result({ runId: 'run-2', operation: 'replicate', bytes: MiB, start: at(1000), durationMs: 1000 }),
+    ];
+    expect(evaluateCriteria(rs, { minFiles: 3, withinSeconds: 60 }, 'replicate').at(-1)).toEqual({
+      text: '3 files replicated within 60 s', met: false, actual: '2 files / 2.0 MiB within 60 s', implicit: false,
     });
-    expect(tests[0]).toMatchObject({ test: 'clean', passed: true });
-    expect(tests[1]).toMatchObject({
-      test: 'flaky', passed: false, reasons: ['failure rate 25.0% > 10.0%', 'p95 4000 ms > 1000 ms'],
-    });
   });
 
-  it('applies criteria only to the test they are given for', () => {
-    const { tests } = buildExperimentReport('run-1', 'ska', results, { clean: { maxFailureRate: 1 } });
-    expect(tests.map((t) => t.passed)).toEqual([true, false]);
+  it('gives Completed, Partially, Failed and Not run as the criteria and results say', () => {
+    const judge = (rs: OpResult[], s: TestSnapshot['success'] = {}) => testReport({ experiment: 'ska', snapshot: snapshot(s), results: rs, interruptedRuns: new Set() });
+    expect(judge(results, { maxFailureRate: 0.25 }).verdict).toBe('Completed');
+    expect(judge(results).verdict).toBe('Partially');
+    expect(judge([result({ operation: 'auth' }), failed({ operation: 'upload' })]).verdict).toBe('Failed');
+    expect(judge([]).verdict).toBe('Not run');
+    const critical = judge([...results, failed({ test: 'flaky', operation: 'verify', errorClass: 'checksum_mismatch', severity: 'critical' })], { maxFailureRate: 1 });
+    expect(critical.verdict).toBe('Failed');
+    expect(critical.reasons[0]).toBe('1 critical result');
+  });
+
+  it('says Interrupted when a run of the test never finished, whatever the criteria', () => {
+    const t = testReport({ experiment: 'ska', snapshot: snapshot({ maxFailureRate: 1 }), results, interruptedRuns: new Set(['run-1']) });
+    expect(t.verdict).toBe('Interrupted');
+    expect(t.reasons).toEqual(['run run-1 was interrupted']);
   });
 });
 
-describe('buildExperimentReport failure samples', () => {
-  it('groups identical failures, counts them and puts the most frequent first', () => {
-    const denied = 'PUT https://se.example/f: 403 permission denied';
-    const report = buildExperimentReport('run-1', 'ska', [
-      failed({ operation: 'rule', errorClass: 'quota', errorMessage: 'no quota left' }),
-      failed({ operation: 'upload', errorClass: 'auth_denied', errorMessage: denied }),
-      failed({ operation: 'upload', errorClass: 'auth_denied', errorMessage: denied }),
-      failed({ operation: 'upload', errorClass: 'auth_denied', errorMessage: denied, rse: 'SITE_B' }),
-      failed({ operation: 'upload', errorClass: 'auth_denied', errorMessage: denied }),
-      failed({ operation: 'auth', rse: '', errorClass: 'auth_expired', errorMessage: 'proxy expired' }),
-      result({ operation: 'upload' }),
-    ]);
-    expect(report.failureSamples).toEqual([
-      { errorClass: 'auth_denied', operation: 'upload', rse: 'SITE_A', message: denied, count: 3 },
-      { errorClass: 'quota', operation: 'rule', rse: 'SITE_A', message: 'no quota left', count: 1 },
-      { errorClass: 'auth_denied', operation: 'upload', rse: 'SITE_B', message: denied, count: 1 },
-      { errorClass: 'auth_expired', operation: 'auth', rse: '-', message: 'proxy expired', count: 1 },
-    ]);
-  });
-
-  it('keeps different messages of the same class apart', () => {
-    const report = buildExperimentReport('run-1', 'ska', [
+describe('failure groups', () => {
+  it('groups by class and normalised message, whatever URL, id or number they name, largest first', () => {
+    const groups = failureGroups([
       failed({ errorClass: 'timeout', errorMessage: 'timed out after 30 s' }),
+      ...Array.from({ length: 8 }, (_, i) => failed({ errorClass: 'auth_denied', rse: i % 2 ? 'SITE_B' : 'SITE_A', errorMessage: `PUT https://se${i}.example/f${i}: 403 permission denied` })),
+      failed({ operation: 'auth', rse: '', authMethod: 'token', errorClass: 'auth_invalid', errorMessage: 'token 0a1b2c3d4e5f6a7b rejected' }),
       failed({ errorClass: 'timeout', errorMessage: 'timed out after 60 s' }),
     ]);
-    expect(report.failureSamples.map((s) => [s.message, s.count])).toEqual([
-      ['timed out after 30 s', 1], ['timed out after 60 s', 1],
+    expect(groups.map((g) => [g.errorClass, g.message, g.count])).toEqual([
+      ['auth_denied', 'PUT <url> <n> permission denied', 8],
+      ['timeout', 'timed out after <n> s', 2],
+      ['auth_invalid', 'token <id> rejected', 1],
     ]);
+    expect(placesText(groups[0]!)).toBe('4× upload [x509] on SITE_A, 4× upload [x509] on SITE_B');
+    expect(placesText(groups[2]!)).toBe('1× auth [token]');
+    expect(groups[0]?.example).toBe('PUT https://se0.example/f0: 403 permission denied');
+  });
+
+  it('puts critical groups first, however few', () => {
+    const groups = failureGroups([
+      failed({ errorClass: 'timeout' }), failed({ errorClass: 'timeout' }),
+      failed({ operation: 'access', errorClass: 'embargo_violation', severity: 'critical', errorMessage: 'read it' }),
+    ]);
+    expect(groups.map((g) => [g.errorClass, g.severity])).toEqual([['embargo_violation', 'critical'], ['timeout', 'error']]);
+  });
+
+  it('normalises URLs, times, uuids, hex ids and numbers', () => {
+    expect(normaliseMessage('GET root://se.example:1094//a/b?x=1 at 2026-03-01T10:00:00.123Z rule 6f1a0c2e-1111-4222-8333-444455556666 req deadbeef99 took 12.5 s'))
+      .toBe('GET <url> at <time> rule <id> req <id> took <n> s');
   });
 });

@@ -130,11 +130,11 @@ describe('ResultsStore runs', () => {
     const path = freshPath();
     const store = openStore(path);
     store.onBegin(run);
-    expect(store.run('run-1')).toEqual({ ...run, finishedAt: null, total: null, failed: null });
+    expect(store.run('run-1')).toEqual({ ...run, finishedAt: null, total: null, failed: null, state: 'running' });
 
     store.onEnd(run, { total: 12, failed: 3, finishedAt: '2024-03-01T11:00:00.000Z' });
     closeStore(store);
-    expect(openStore(path).run('run-1')).toEqual({ ...run, finishedAt: '2024-03-01T11:00:00.000Z', total: 12, failed: 3 });
+    expect(openStore(path).run('run-1')).toEqual({ ...run, finishedAt: '2024-03-01T11:00:00.000Z', total: 12, failed: 3, state: 'finished' });
   });
 
   it('lists runs newest first and answers undefined for an unknown run', () => {

@@ -1,28 +1,55 @@
 import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { ResultsStore } from '../../results/store.js';
-import { writeReports } from '../../report/write.js';
+import { reportJob, ReportInputError } from '../../jobs/report.js';
+import { REPORT_FORMATS, type ReportFormat } from '../../report/write.js';
+import { builtinScenarios } from '../../scenarios.js';
+import { loadPlanOrThrow } from '../../job.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { abs, out, storeOptions } from '../common.js';
+import { abs, out, processEnv, storeOptions, uid } from '../common.js';
 
-interface ReportArgs { db: string; out: string; run: string }
+interface ReportArgs { db: string; out: string; run?: string[]; plan?: string; from?: string; to?: string; format: string; name?: string }
+
+/** "md,html" → ['md', 'html']; an unknown format is a usage error naming the known ones. */
+export function parseFormats(text: string | undefined): ReportFormat[] {
+  const list = (text ?? REPORT_FORMATS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.filter((f) => !(REPORT_FORMATS as readonly string[]).includes(f));
+  if (bad.length || !list.length) throw new CliError(`--format: unknown format ${bad.map((b) => `"${b}"`).join(', ') || '(none)'}; use ${REPORT_FORMATS.join(', ')}`, EXIT.invalidInput);
+  return [...new Set(list)] as ReportFormat[];
+}
 
 export function reportCommand(setExit: (code: number) => void): CommandModule<object, ReportArgs> {
   return {
     command: 'report',
-    describe: 'write the per-experiment Markdown and CSV reports of a recorded run',
+    describe: 'write the challenge report (Markdown, HTML, CSV, JSON, JUnit) of recorded runs or of a time window',
     builder: (y) => y.options(storeOptions)
-      .option('run', { type: 'string', default: 'latest', describe: 'run id, or "latest"' }),
+      .option('run', { type: 'string', array: true, describe: 'run id(s), or "latest" (the default)' })
+      .option('from', { type: 'string', describe: 'start of a time window (ISO-8601): every run\'s operations from then' })
+      .option('to', { type: 'string', describe: 'end of the time window (ISO-8601, default now)' })
+      .option('plan', { type: 'string', describe: 'plan file: only its experiments; its criteria for runs recorded without a stored plan' })
+      .option('format', { type: 'string', default: REPORT_FORMATS.join(','), describe: `comma-separated: ${REPORT_FORMATS.join(', ')}` })
+      .option('name', { type: 'string', describe: 'name of the report folder under --out (default: the run id or the window)' })
+      .conflicts('run', ['from', 'to']),
     handler: async (args) => {
+      const formats = parseFormats(args.format);
       const dbPath = abs(args.db);
       if (!existsSync(dbPath)) throw new CliError(`no results store at ${dbPath} (run a plan first, or pass --db)`, EXIT.invalidInput);
+      const registry = builtinScenarios();
+      const plan = args.plan
+        ? (await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry })).plan
+        : undefined;
       const store = new ResultsStore(dbPath);
       try {
-        const run = args.run === 'latest' ? store.runs()[0] : store.run(args.run);
-        if (!run) throw new CliError(`no run "${args.run}" in ${dbPath}`, EXIT.invalidInput);
-        const written = await writeReports(abs(args.out), run.runId, store.results(run.runId));
-        for (const w of written) out(`${w.experiment}: ${w.markdown}\n  csv: ${w.csv}`);
-        if (written.length === 0) out(`run ${run.runId} recorded no operations`);
+        const { report, written } = await reportJob({
+          store, outDir: abs(args.out), runs: args.run, from: args.from, to: args.to, plan, formats, name: args.name, log: out,
+          describeScenario: (name) => registry.get(name)?.description,
+        }).catch((e: unknown) => {
+          throw e instanceof ReportInputError ? new CliError(e.message, EXIT.invalidInput) : e;
+        });
+        for (const w of written?.experiments ?? []) out(`${w.experiment}: ${w.markdown || w.html || w.json || w.csv} (${w.report.verdict})`);
+        if (report.experiments.length === 0) out('the selection recorded no operations');
+        out(`report folder: ${written?.dir}`);
+        // The report is the product here; the run's own exit status said whether it passed.
         setExit(EXIT.ok);
       } finally {
         store.close();

@@ -4,6 +4,8 @@ import { loadPlanOrThrow, runJob, type JobResult } from '../../job.js';
 import { EXIT } from '../exit-codes.js';
 import { ProgressSink } from '../progress.js';
 import { sandboxForRun } from '../sandbox-env.js';
+import { REPORT_FORMATS } from '../../report/write.js';
+import { parseFormats } from './report.js';
 import { abs, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
 
 export interface RunArgs {
@@ -16,6 +18,8 @@ export interface RunArgs {
   experiment?: string;
   test?: string;
   'sandbox-dir': string;
+  report?: boolean;
+  format?: string;
 }
 
 export function runOptions<T>(y: Argv<T>) {
@@ -27,7 +31,9 @@ export function runOptions<T>(y: Argv<T>) {
     .option('agent', { type: 'string', describe: 'this agent in the Pushgateway grouping key (default: the host name)' })
     .option('experiment', { type: 'string', describe: 'run only this experiment' })
     .option('test', { type: 'string', describe: 'run only this test' })
-    .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' });
+    .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' })
+    .option('report', { type: 'boolean', default: true, describe: 'write the report at the end (--no-report: only judge the run)' })
+    .option('format', { type: 'string', default: REPORT_FORMATS.join(','), describe: `report formats, comma-separated (${REPORT_FORMATS.join(', ')})` });
 }
 
 /** Runs a plan once (starting the sandbox first when the plan asks for it) and prints where everything is. */
@@ -42,6 +48,7 @@ export async function executeRun(args: RunArgs): Promise<JobResult> {
       planFile: args.plan, env: { ...env, ...sandbox?.env }, uid: uid(), registry,
       dbPath: abs(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway, agent: args.agent,
       only: { experiment: args.experiment, test: args.test },
+      report: args.report !== false, reportFormats: parseFormats(args.format),
       reporters: [new ProgressSink((t) => process.stdout.write(t), Boolean(process.stdout.isTTY))],
       log: out,
     });
@@ -76,11 +83,13 @@ export function summaryLines(result: JobResult): string[] {
   }
   const verdict = criticals.length > 0 ? 'CRITICAL' : result.passed ? 'PASSED' : 'FAILED';
   lines.push(`run ${result.run.runId}: ${result.summary.total} operations, ${result.summary.failed} failed — ${verdict}`);
+  for (const r of result.interruptedReports) lines.push(`report of interrupted run ${r.report.selection.runs[0]?.runId}: ${r.written?.dir}`);
   for (const r of result.reports) {
-    const testsVerdict = r.report.tests.every((t) => t.passed) ? 'passed' : 'FAILED';
-    lines.push(`report ${r.experiment} (${testsVerdict}): ${r.markdown}`);
-    lines.push(`  csv: ${r.csv}`);
+    lines.push(`report ${r.experiment} (${r.report.verdict}): ${r.markdown || r.html || r.json}`);
+    if (r.html) lines.push(`  html: ${r.html}`);
+    if (r.csv) lines.push(`  csv: ${r.csv}`);
   }
+  if (result.reportDir) lines.push(`report folder: ${result.reportDir}`);
   lines.push(`results store: ${result.dbPath}`);
   return lines;
 }

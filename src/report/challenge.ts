@@ -1,0 +1,111 @@
+// The challenge report: every experiment and test of the selected runs (a run, several runs,
+// or a time window), with the plan each run was recorded with.
+import type { OpResult } from '../engine/op-result.js';
+import { formatBytes } from '../engine/sizes.js';
+import type { PlanSnapshot, TestSnapshot } from '../results/plan-snapshot.js';
+import { availabilityByRse, availabilityByTest, dailyByRse, slotSecondsFor, successOverTime } from './availability.js';
+import { failureGroups } from './failures.js';
+import { endOf, minMax, operationRows } from './model.js';
+import { mbps } from './format.js';
+import { observations } from './observations.js';
+import type { ChallengeReport, ExperimentReport, RunRef, SummaryRow, TestReport } from './schema.js';
+import { authFailures, authMatrix, embargoMatrix, linkMatrix, linkSizes, replicationPercentiles } from './tables.js';
+import { experimentVerdict, testReport } from './verdicts.js';
+
+export interface ReportInput {
+  name: string;
+  /** The selected runs, oldest first. */
+  runs: RunRef[];
+  /** The plan of each run, by run id (stored with the run, or given for runs that predate that). */
+  plans: ReadonlyMap<string, PlanSnapshot>;
+  results: OpResult[];
+  from?: string;
+  to?: string;
+  slotSeconds?: number;
+  notes?: string[];
+}
+
+const DEFAULT_TEST = (name: string, scenario: string): TestSnapshot => ({
+  name, scenario, description: '', auth: null, params: '{}', success: {},
+});
+
+interface ExperimentPlan { name: string; description: string; tests: TestSnapshot[] }
+
+/** Experiments and tests in plan order; a later run's plan describes a test it shares with an earlier one. */
+function planned(input: ReportInput): ExperimentPlan[] {
+  const experiments = new Map<string, ExperimentPlan>();
+  const touched = new Set(input.results.map((r) => r.experiment));
+  for (const run of input.runs) {
+    for (const e of input.plans.get(run.runId)?.experiments ?? []) {
+      if (!touched.has(e.name) && input.results.length) continue;
+      const mine = experiments.get(e.name) ?? { name: e.name, description: '', tests: [] };
+      mine.description = e.description || mine.description;
+      for (const t of e.tests) {
+        const i = mine.tests.findIndex((x) => x.name === t.name);
+        if (i >= 0) mine.tests[i] = t;
+        else mine.tests.push(t);
+      }
+      experiments.set(e.name, mine);
+    }
+  }
+  for (const r of input.results) {
+    const e = experiments.get(r.experiment) ?? { name: r.experiment, description: '', tests: [] };
+    if (!e.tests.some((t) => t.name === r.test)) e.tests.push(DEFAULT_TEST(r.test, r.scenario));
+    experiments.set(r.experiment, e);
+  }
+  return [...experiments.values()];
+}
+
+function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: number): ExperimentReport {
+  const results = input.results.filter((r) => r.experiment === e.name);
+  const interruptedRuns = new Set(input.runs.filter((r) => r.state === 'interrupted').map((r) => r.runId));
+  const planned = (runId: string, test?: string): boolean => (input.plans.get(runId)?.experiments ?? [])
+    .some((x) => x.name === e.name && (test === undefined || x.tests.some((t) => t.name === test)));
+  const tests = e.tests.map((t) => testReport({
+    experiment: e.name, snapshot: t, results: results.filter((r) => r.test === t.name), interruptedRuns,
+    interruptedBefore: [...interruptedRuns].filter((id) => planned(id, t.name)),
+  }));
+  const groups = failureGroups(results);
+  const links = linkMatrix(results);
+  const logins = authFailures(results);
+  // The runs of this experiment: those that recorded something for it, and interrupted ones that were to run it.
+  const runIds = new Set([...results.map((r) => r.runId), ...[...interruptedRuns].filter((id) => planned(id))]);
+  return {
+    name: e.name, description: e.description, verdict: experimentVerdict(tests), runs: [...runIds].sort(), tests,
+    observations: observations({ results, groups, links, authFailures: logins, runs: input.runs.filter((r) => runIds.has(r.runId)) }),
+    failures: groups, rows: operationRows(results), links, linkSizes: linkSizes(results),
+    replication: replicationPercentiles(results), successOverTime: successOverTime(results, slotSeconds),
+    availabilityByRse: availabilityByRse(results, slotSeconds), availabilityByTest: availabilityByTest(results, slotSeconds),
+    daily: dailyByRse(results),
+    authMatrix: authMatrix(results), authFailures: logins, embargo: embargoMatrix(results),
+  };
+}
+
+export function summaryRow(t: TestReport): SummaryRow {
+  return {
+    experiment: t.experiment, test: t.test, description: t.description,
+    successMetric: t.criteria.map((c) => c.text).join('; '),
+    volume: `${t.files} file${t.files === 1 ? '' : 's'} / ${formatBytes(t.bytes)}`, dataRate: mbps(t.dataRateMBps),
+    qos: t.qos || '–', rses: t.rses.join(', '), completed: t.verdict,
+  };
+}
+
+export function buildChallengeReport(input: ReportInput): ChallengeReport {
+  const first = minMax(input.results.map((r) => Date.parse(r.start))).min;
+  const last = minMax(input.results.map((r) => Date.parse(endOf(r)))).max;
+  const from = input.from ?? (input.results.length ? new Date(first).toISOString() : '');
+  const to = input.to ?? (input.results.length ? new Date(last).toISOString() : '');
+  const slotSeconds = input.slotSeconds ?? slotSecondsFor(from ? Date.parse(from) : 0, to ? Date.parse(to) : 0);
+  const experiments = planned(input).map((e) => experimentReport(e, input, slotSeconds));
+  return {
+    schemaVersion: 1, name: input.name, selection: { runs: input.runs, from, to }, slotSeconds,
+    notes: input.notes ?? [], experiments, summary: experiments.flatMap((e) => e.tests.map(summaryRow)),
+  };
+}
+
+/** Whether every test of the report completed: what `lakeprobe run` and CI exit on. */
+export function reportPassed(report: ChallengeReport): boolean {
+  // A test the run was told to skip (--test) is "Not run": neither a pass nor a failure.
+  const ran = report.experiments.flatMap((e) => e.tests).filter((t) => t.verdict !== 'Not run');
+  return ran.length > 0 && ran.every((t) => t.verdict === 'Completed');
+}

@@ -1,0 +1,155 @@
+// The report model, as a zod schema: the types the builders fill in, the JSON writer's output
+// and its documented JSON Schema (docs/report.schema.json: generated from this file, checked for
+// drift by test/report/json-schema.test.ts, which rewrites it with LAKEPROBE_WRITE_SCHEMA=1) come from here.
+import { z } from 'zod';
+import { SEVERITIES } from '../engine/op-result.js';
+
+const count = z.int().min(0);
+const share = z.number().min(0).max(1);
+const time = z.string().describe('ISO-8601 time, or "" when nothing was recorded');
+
+export const VERDICTS = ['Completed', 'Partially', 'Failed', 'Interrupted', 'Not run'] as const;
+export const verdictSchema = z.enum(VERDICTS).describe(
+  'Completed: every success criterion met and no critical result. Partially: some data moved but a criterion missed. '
+  + 'Failed: a critical result, or nothing succeeded beyond logins and listings (a replication test: no replication succeeded). Interrupted: a run of the test was killed before it finished. '
+  + 'Not run: nothing recorded.');
+
+export const criterionSchema = z.object({
+  text: z.string().describe('the criterion as the plan states it, e.g. "≥ 99 % of transfers succeeded"'),
+  met: z.boolean(),
+  actual: z.string().describe('what was measured'),
+  implicit: z.boolean().describe('true for the default criterion of a test without one (no operation failed)'),
+});
+
+export const testReportSchema = z.object({
+  experiment: z.string(), test: z.string(), scenario: z.string(), description: z.string(),
+  auth: z.array(z.string()), params: z.string().describe('the scenario params as JSON'),
+  qos: z.string().describe('the QoS class of the RSE expression (QOS=…), or ""'),
+  rseSelection: z.string().describe('the RSE expression or names of the test'),
+  runs: z.array(z.string()), operations: count, failures: count, criticals: count,
+  transfers: count.describe('upload, replicate and download operations'), transfersOk: count,
+  files: count.describe('files that reached their destination: replicated (a test that replicates) or uploaded'), bytes: count,
+  dataRateMBps: z.number().min(0).describe('the data rate achieved: bytes of those files / wall time from the test\'s first to its last operation, in MB (10^6 bytes) per second; summed over runs'),
+  rses: z.array(z.string()), links: z.array(z.string()).describe('source→destination pairs replicated over'),
+  firstAt: time, lastAt: time, p95Ms: z.number().min(0),
+  criteria: z.array(criterionSchema), verdict: verdictSchema, reasons: z.array(z.string()),
+  topErrors: z.array(z.object({ errorClass: z.string(), count, example: z.string() })).describe('the test\'s most frequent error classes (at most 3)'),
+});
+
+export const OBSERVATION_KINDS = [
+  'embargo_violation', 'error_class', 'stuck_rule', 'credential', 'interrupted', 'slowest_link', 'fastest_link',
+] as const;
+
+export const observationSchema = z.object({
+  severity: z.enum(SEVERITIES), kind: z.enum(OBSERVATION_KINDS),
+  title: z.string(), detail: z.string().describe('already redacted'),
+  errorClass: z.string().nullable(), count, firstAt: time, lastAt: time,
+});
+
+export const failureGroupSchema = z.object({
+  errorClass: z.string(), severity: z.enum(SEVERITIES),
+  message: z.string().describe('the message with URLs, ids and numbers normalised: the grouping key'),
+  example: z.string().describe('one real (redacted) message of the group'),
+  count, firstAt: time, lastAt: time,
+  where: z.array(z.object({ operation: z.string(), authMethod: z.string(), rse: z.string(), count })),
+});
+
+export const operationRowSchema = z.object({
+  rse: z.string(), operation: z.string(), authMethod: z.string(), protocol: z.string(), count, failures: count,
+  failuresByClass: z.record(z.string(), count), p50Ms: z.number(), p95Ms: z.number(), bytes: count,
+  throughputBps: z.number().min(0),
+});
+
+export const linkCellSchema = z.object({
+  src: z.string(), dst: z.string(), attempts: count, successes: count, successRate: share,
+  p50Ms: z.number(), p95Ms: z.number(), bytes: count, mbPerS: z.number().min(0).describe('MB (10^6 bytes) per second over successful transfers'),
+});
+
+export const linkSizeSchema = z.object({
+  src: z.string(), dst: z.string(), sizeClass: z.string(), attempts: count, successes: count,
+  mbPerS: z.number().min(0), best: z.boolean().describe('the size class with the highest MB/s on this link'),
+});
+
+export const replicationSchema = z.object({
+  src: z.string(), dst: z.string(), count, p50Ms: z.number(), p90Ms: z.number(), p95Ms: z.number(), p99Ms: z.number(), maxMs: z.number(),
+});
+
+export const timeBucketSchema = z.object({ start: time, attempts: count, successes: count, successRate: share });
+
+export const dailySchema = z.object({
+  day: z.string().describe('UTC date, YYYY-MM-DD'), rse: z.string(), attempts: count, successes: count, successRate: share,
+});
+
+export const availabilitySchema = z.object({
+  key: z.string(), slots: count.describe('time slots in which the RSE (its storage) or test was exercised, logins and listings aside'),
+  upSlots: count.describe('of those, slots with at least one success'), availability: share,
+});
+
+export const authCellSchema = z.object({
+  test: z.string(), authMethod: z.string(), rse: z.string(), operation: z.string(), attempts: count, failures: count,
+  errorClasses: z.array(z.string()),
+});
+
+export const authFailureSchema = z.object({
+  test: z.string(), authMethod: z.string(), attempts: count, failures: count, errorClasses: z.array(z.string()),
+  loggedIn: z.boolean().describe('false when no login of this method succeeded in the test'),
+});
+
+export const embargoCellSchema = z.object({
+  identity: z.string(), operation: z.string(), accessPath: z.string(), rse: z.string(),
+  attempts: count, ok: count, violations: count, otherFailures: count,
+});
+
+export const experimentReportSchema = z.object({
+  name: z.string(), description: z.string(), verdict: verdictSchema, runs: z.array(z.string()),
+  tests: z.array(testReportSchema), observations: z.array(observationSchema), failures: z.array(failureGroupSchema),
+  rows: z.array(operationRowSchema).describe('one row per RSE × operation × auth method × protocol'), links: z.array(linkCellSchema), linkSizes: z.array(linkSizeSchema),
+  replication: z.array(replicationSchema), successOverTime: z.array(timeBucketSchema),
+  availabilityByRse: z.array(availabilitySchema), availabilityByTest: z.array(availabilitySchema),
+  daily: z.array(dailySchema).describe('storage operations per RSE and UTC day: the daily table sites post'),
+  authMatrix: z.array(authCellSchema), authFailures: z.array(authFailureSchema), embargo: z.array(embargoCellSchema),
+});
+
+export const summaryRowSchema = z.object({
+  experiment: z.string(), test: z.string(), description: z.string(), successMetric: z.string(),
+  volume: z.string(), dataRate: z.string().describe('the data rate achieved, e.g. "12.5 MB/s"'), qos: z.string(), rses: z.string(), completed: verdictSchema,
+});
+
+export const runRefSchema = z.object({
+  runId: z.string(), planName: z.string(), planHash: z.string().describe('"" when the run predates stored plans'),
+  startedAt: time, finishedAt: time, state: z.enum(['running', 'finished', 'interrupted']),
+});
+
+export const challengeReportSchema = z.object({
+  schemaVersion: z.literal(1), name: z.string(),
+  selection: z.object({ runs: z.array(runRefSchema), from: time, to: time }),
+  slotSeconds: z.int().positive().describe('length of the time slots of availability and success over time'),
+  notes: z.array(z.string()).describe('how the report was made: plan used for runs without a stored plan, …'),
+  experiments: z.array(experimentReportSchema),
+  summary: z.array(summaryRowSchema).describe('the challenge table: one row per experiment and test'),
+}).describe('lakeprobe challenge report');
+
+export type Verdict = z.output<typeof verdictSchema>;
+export type Criterion = z.output<typeof criterionSchema>;
+export type TestReport = z.output<typeof testReportSchema>;
+export type Observation = z.output<typeof observationSchema>;
+export type FailureGroup = z.output<typeof failureGroupSchema>;
+export type OperationRow = z.output<typeof operationRowSchema>;
+export type LinkCell = z.output<typeof linkCellSchema>;
+export type LinkSize = z.output<typeof linkSizeSchema>;
+export type ReplicationPercentiles = z.output<typeof replicationSchema>;
+export type TimeBucket = z.output<typeof timeBucketSchema>;
+export type Availability = z.output<typeof availabilitySchema>;
+export type DailyCell = z.output<typeof dailySchema>;
+export type AuthCell = z.output<typeof authCellSchema>;
+export type AuthFailure = z.output<typeof authFailureSchema>;
+export type EmbargoCell = z.output<typeof embargoCellSchema>;
+export type ExperimentReport = z.output<typeof experimentReportSchema>;
+export type SummaryRow = z.output<typeof summaryRowSchema>;
+export type RunRef = z.output<typeof runRefSchema>;
+export type ChallengeReport = z.output<typeof challengeReportSchema>;
+
+/** The JSON Schema (draft 2020-12) of report.json. */
+export function reportJsonSchema(): unknown {
+  return z.toJSONSchema(challengeReportSchema, { target: 'draft-2020-12' });
+}

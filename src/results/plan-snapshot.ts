@@ -1,0 +1,81 @@
+// What a report needs from the plan, stored with each run so that `lakeprobe report --run ID`
+// regenerates the same verdicts later, whatever happened to the plan file since.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { redact } from '../engine/redact.js';
+import type { ResolvedPlan } from '../plan/index.js';
+
+const MAX_PARAMS_CHARS = 4000;
+
+const successSchema = z.object({
+  maxFailureRate: z.number().optional(),
+  maxP95Ms: z.number().optional(),
+  minSuccessRate: z.number().optional(),
+  minFiles: z.number().optional(),
+  minBytes: z.number().optional(),
+  withinSeconds: z.number().optional(),
+});
+
+export const planSnapshotSchema = z.object({
+  planName: z.string(),
+  planFile: z.string(),
+  rses: z.object({ expression: z.string().optional(), names: z.array(z.string()).optional() }),
+  experiments: z.array(z.object({
+    name: z.string(),
+    description: z.string(),
+    tests: z.array(z.object({
+      name: z.string(),
+      scenario: z.string(),
+      description: z.string(),
+      auth: z.array(z.string()).nullable(),
+      rses: z.object({ expression: z.string().optional(), names: z.array(z.string()).optional() }).optional(),
+      /** The scenario params as JSON, cut at MAX_PARAMS_CHARS. */
+      params: z.string(),
+      success: successSchema,
+    })),
+  })),
+});
+
+export type PlanSnapshot = z.output<typeof planSnapshotSchema>;
+export type TestSnapshot = PlanSnapshot['experiments'][number]['tests'][number];
+
+function paramsJson(params: unknown, secrets: string[]): string {
+  // Params are data, but a plan could still carry a secret in one: never store it.
+  const text = redact(JSON.stringify(params ?? {}) ?? '{}', secrets);
+  return text.length > MAX_PARAMS_CHARS ? `${text.slice(0, MAX_PARAMS_CHARS)}…` : text;
+}
+
+/**
+ * The report-relevant part of a plan: no credentials, no lake endpoints. A test without a
+ * description of its own gets its scenario's (`scenarioDescription`), so every report line says what it tested.
+ */
+export function snapshotPlan(plan: ResolvedPlan, scenarioDescription: (scenario: string) => string | undefined = () => undefined): PlanSnapshot {
+  const c = plan.credentials;
+  const secrets = [c.userpass?.password ?? '', c.token && 'value' in c.token ? c.token.value : ''].filter(Boolean);
+  return {
+    planName: plan.name, planFile: plan.file, rses: { ...plan.rses },
+    experiments: plan.experiments.map((e) => ({
+      name: e.name, description: e.description ?? '',
+      tests: e.tests.map((t) => ({
+        name: t.name, scenario: t.scenario, description: t.description ?? scenarioDescription(t.scenario) ?? '', auth: t.auth ? [...t.auth] : null,
+        ...(t.rses ? { rses: { ...t.rses } } : {}),
+        params: paramsJson(t.params, secrets), success: { ...(t.success ?? {}) },
+      })),
+    })),
+  };
+}
+
+/** Canonical JSON (sorted keys), so equal snapshots hash alike. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** sha256 of the snapshot's canonical JSON: "the plan's hash" a report names. */
+export function planHash(snapshot: PlanSnapshot): string {
+  return createHash('sha256').update(canonical(snapshot)).digest('hex');
+}
