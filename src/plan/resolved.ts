@@ -1,6 +1,7 @@
 import type { ZodType } from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import type { AuthMethodName } from './schema.js';
+import type { StorageTimeouts } from '../lake/storage/timeouts.js';
 
 /** What the loader may look at besides the plan file itself. Injected so tests control it. */
 export interface PlanContext {
@@ -30,6 +31,8 @@ export interface ResolvedLake {
   insecure: boolean;
   /** Absolute path of the sandbox configuration file, when the plan names one. */
   sandboxConfig?: string;
+  /** Storage request limits from `lake.timeouts`, in ms (only the phases the plan sets). */
+  storageTimeouts?: Partial<StorageTimeouts>;
 }
 
 export interface ResolvedCredentials {

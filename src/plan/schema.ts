@@ -4,6 +4,7 @@
 // scenarios, credentials present) are checked on the whole plan in checks.ts.
 import { z } from 'zod';
 import { cronProblem } from './cron.js';
+import { lakeTimeoutsSchema } from './lake-timeouts.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -25,6 +26,7 @@ export const lakeSchema = z.strictObject({
   account: nonEmpty.optional(),
   ca_cert: nonEmpty.optional(),
   insecure: z.boolean().optional(),
+  timeouts: lakeTimeoutsSchema.optional(),
 });
 
 const userpassSchema = z

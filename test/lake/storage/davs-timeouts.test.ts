@@ -1,8 +1,13 @@
 // Per-phase timeouts of the davs driver against a local HTTPS server that stalls on cue.
 // Small limits; the bounds allow for a loaded machine but not for a limit taken twice.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLakeSession } from '../../../src/engine/lake-session.js';
+import type { ResolvedPlan } from '../../../src/plan/index.js';
 import { syntheticStream } from '../../../src/lake/data/synthetic.js';
 import { DavsDriver } from '../../../src/lake/storage/davs.js';
 import { resolveTimeouts, type StorageTimeouts } from '../../../src/lake/storage/timeouts.js';
@@ -112,6 +117,26 @@ describe('DavsDriver timeouts', () => {
     const size = 4 * 1024 * 1024;
     await driver({ connectMs: LIMIT, firstByteMs: LIMIT, stallMs: LIMIT, totalMs: 30_000 })
       .put(`${base}/ok/f`, syntheticStream({ seed: 'ok', size }), size);
+  });
+});
+
+describe('lake.timeouts through the lake session', () => {
+  it('reach the storage drivers a session builds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lakeprobe-timeouts-'));
+    try {
+      writeFileSync(join(dir, 'ca.pem'), ca.certPem);
+      const plan = {
+        lake: { rucioHost: 'https://rucio.invalid', account: 'probe', vo: 'def', insecure: false, caPath: join(dir, 'ca.pem'), storageTimeouts: { firstByteMs: LIMIT } },
+        credentials: { userpass: { username: 'probe', password: 'pw' } },
+      } as unknown as ResolvedPlan;
+      const session = await openLakeSession(plan, 'userpass');
+      const { error, ms } = await timed(() => session.storage('davs').stat(`${base}/silent/f`));
+      expect(error.message).toMatch(/no response within 1000 ms/);
+      expect(ms).toBeLessThan(LIMIT * 1.6);
+      (session.storage('davs') as DavsDriver).close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
