@@ -15,6 +15,7 @@ import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from '
 import { parseDigest } from '../data/digest.js';
 import { exactLength } from '../data/exact-length.js';
 import { createTlsAgent } from './tls.js';
+import { diagnosePutFailure, isAmbiguousFailure } from './diagnosis.js';
 import { EARLY_RESPONSE_BYTES, parseEarlyResponse } from './early-response.js';
 import { RequestWatchdog, resolveTimeouts, type StorageTimeouts } from './timeouts.js';
 
@@ -30,7 +31,12 @@ export interface DavsDriverOptions {
   continueTimeoutMs?: number;
   /** Redirects followed per request; default 5. */
   maxRedirects?: number;
+  /** After a PUT dropped with no answer, find out why with a few small requests (diagnosis.ts); default true. */
+  diagnose?: boolean;
 }
+
+/** Limits of each follow-up request of a diagnosis: it must stay short. */
+const DIAGNOSIS_TIMEOUTS: StorageTimeouts = { connectMs: 10_000, firstByteMs: 10_000, stallMs: 10_000, totalMs: 15_000 };
 
 interface Reply {
   res: IncomingMessage;
@@ -107,6 +113,7 @@ export class DavsDriver implements StorageDriver {
   private readonly timeouts: StorageTimeouts;
   private readonly continueTimeoutMs: number;
   private readonly maxRedirects: number;
+  private readonly diagnose: boolean;
 
   constructor(
     private readonly auth: StorageAuth,
@@ -116,6 +123,7 @@ export class DavsDriver implements StorageDriver {
     this.timeouts = resolveTimeouts(options);
     this.continueTimeoutMs = options.continueTimeoutMs ?? 1_000;
     this.maxRedirects = options.maxRedirects ?? 5;
+    this.diagnose = options.diagnose ?? true;
   }
 
   /** Close idle keep-alive connections. */
@@ -140,8 +148,37 @@ export class DavsDriver implements StorageDriver {
         reply = await this.send('PUT', reply.url, { payload: { source, size } });
       }
       await this.expectSuccess('PUT', reply);
+    } catch (error) {
+      if (!this.diagnose || !isAmbiguousFailure(error)) throw error;
+      throw await this.diagnosePut(error as Error, url, size);
     } finally {
       source.dispose();
+    }
+  }
+
+  /** Follow-up requests on fresh connections, with short limits, to name the cause of a dropped PUT. */
+  private async diagnosePut(failure: Error, url: string, size: number): Promise<Error> {
+    const limits: StorageTimeouts = {
+      connectMs: Math.min(this.timeouts.connectMs || Infinity, DIAGNOSIS_TIMEOUTS.connectMs),
+      firstByteMs: Math.min(this.timeouts.firstByteMs || Infinity, DIAGNOSIS_TIMEOUTS.firstByteMs),
+      stallMs: Math.min(this.timeouts.stallMs || Infinity, DIAGNOSIS_TIMEOUTS.stallMs),
+      totalMs: DIAGNOSIS_TIMEOUTS.totalMs,
+    };
+    const options: DavsDriverOptions = { timeouts: limits, continueTimeoutMs: this.continueTimeoutMs, diagnose: false };
+    const same = new DavsDriver(this.auth, options);
+    const anonymous = new DavsDriver({ ca: this.auth.ca, ...(this.auth.insecure ? { insecure: true } : {}) }, options);
+    const identity = this.auth.token ? 'the token' : this.auth.x509 ? this.auth.x509.subjectSlash : 'no credential';
+    try {
+      return await diagnosePutFailure(failure, this.redactUrl(toHttpsUrl(url, 'PUT')), size, {
+        identity,
+        stat: (u) => same.stat(u),
+        statAnonymous: (u) => anonymous.stat(u),
+        put: (u, body, n) => same.put(u, body, n),
+        delete: (u) => same.delete(u),
+      });
+    } finally {
+      same.close();
+      anonymous.close();
     }
   }
 
