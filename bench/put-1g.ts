@@ -1,6 +1,7 @@
 // One large PUT to the sandbox's XRootD RSE over HTTPS, lakeprobe against the tools a site
 // admin would compare it with, interleaved over several rounds (medians, ratios from one run):
-//   lakeprobe            synthetic → ChecksumTap (adler32 + md5) → DavsDriver
+//   lakeprobe            synthetic → ChecksumTap (adler32 + md5 of the passing bytes, off-thread) → DavsDriver
+//   lakeprobe-seeded     the same, sums computed from the seed in the worker (tap only counts)
 //   lakeprobe-no-sums    synthetic → DavsDriver
 //   curl -T FILE         https, client proxy
 //   xrdcp FILE roots://  gsi over TLS
@@ -33,6 +34,11 @@ try {
       await driver.put(url('lakeprobe', r), syntheticStream({ seed: `bench-${r}`, size }).pipe(tap), size);
       tap.digest();
     },
+    'lakeprobe-seeded': async (r) => {
+      const tap = new ChecksumTap({ fromSeed: { seed: `bench-${r}`, size } });
+      await driver.put(url('seeded', r), syntheticStream({ seed: `bench-${r}`, size }).pipe(tap), size);
+      tap.digest();
+    },
     'lakeprobe-no-sums': (r) => driver.put(url('nosums', r), syntheticStream({ seed: `bench-${r}`, size }), size),
     'curl -T': async (r) => {
       await tool('curl', ['-sS', '--fail', '-o', '/dev/null', '-T', file, '--cert', target.proxyPath, '--key', target.proxyPath,
@@ -51,7 +57,8 @@ try {
       const s = await timed(() => contenders[name]!(r));
       seconds.get(name)!.push(s);
       console.log(`round ${r + 1} ${name.padEnd(18)} ${s.toFixed(2)} s  ${mb(size, s).toFixed(0)} MB/s`);
-      const leftover = name.startsWith('xrdcp') ? `${target.davs}/bench/put-xrdcp-${r}` : url(name === 'lakeprobe' ? 'lakeprobe' : name === 'curl -T' ? 'curl' : 'nosums', r);
+      const short: Record<string, string> = { lakeprobe: 'lakeprobe', 'lakeprobe-seeded': 'seeded', 'lakeprobe-no-sums': 'nosums', 'curl -T': 'curl' };
+      const leftover = name.startsWith('xrdcp') ? `${target.davs}/bench/put-xrdcp-${r}` : url(short[name]!, r);
       await driver.delete(leftover).catch(() => {});
     }
   }

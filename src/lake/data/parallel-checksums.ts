@@ -22,9 +22,37 @@ const BATCH = 1024 * 1024;
 // CommonJS source, evaluated in the worker: no file to locate at run time (source or dist).
 const MD5_WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
+const { createCipheriv, createHash } = require('node:crypto');
+const { createDeflate } = require('node:zlib');
 const jobs = new Map();
+const dropped = new Set();
+// The synthetic stream's bytes (src/lake/data/synthetic.ts): AES-128-CTR keystream keyed by sha256(seed).
+async function synthetic(m) {
+  const d = createHash('sha256').update('lakeprobe-synthetic\0').update(m.seed, 'utf8').digest();
+  const cipher = createCipheriv('aes-128-ctr', d.subarray(0, 16), d.subarray(16, 32));
+  const md5 = m.md5 ? createHash('md5') : null;
+  const deflate = createDeflate({ level: 0, chunkSize: 256 * 1024 });
+  let tail = Buffer.alloc(0);
+  deflate.on('data', (out) => { tail = out.length >= 4 ? out.subarray(out.length - 4) : Buffer.concat([tail, out]).subarray(-4); });
+  const ended = new Promise((resolve, reject) => { deflate.once('end', resolve); deflate.once('error', reject); });
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let left = m.size; left > 0; ) {
+    if (dropped.delete(m.id)) return void deflate.destroy();
+    const n = Math.min(zeros.length, left);
+    left -= n;
+    const chunk = cipher.update(zeros.subarray(0, n));
+    if (md5) md5.update(chunk);
+    if (!deflate.write(chunk)) await new Promise((resolve) => deflate.once('drain', resolve));
+  }
+  deflate.end();
+  await ended;
+  parentPort.postMessage({ id: m.id, adler32: tail.readUInt32BE(0).toString(16).padStart(8, '0'), md5: md5 ? md5.digest('hex') : undefined });
+}
 parentPort.on('message', (m) => {
+  if (m.op === 'synthetic') {
+    synthetic(m).catch((e) => parentPort.postMessage({ id: m.id, error: String(e && e.message || e) }));
+    return;
+  }
   if (m.op === 'update') {
     let hash = jobs.get(m.id);
     if (!hash) jobs.set(m.id, (hash = createHash('md5')));
@@ -36,15 +64,19 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ id: m.id, md5: hash.digest('hex') });
   } else if (m.op === 'drop') {
     jobs.delete(m.id);
+  } else if (m.op === 'cancel') {
+    dropped.add(m.id);
   }
 });
 `;
 
 interface Md5Job {
   onDone(bytes: number): void;
-  onDigest(md5: string): void;
+  onDigest(md5: string, adler32?: string): void;
   onError(error: Error): void;
 }
+
+interface WorkerMessage { id: number; done?: number; md5?: string; adler32?: string; error?: string }
 
 /** One md5 worker for the process; referenced only while a job is open. */
 class Md5Worker {
@@ -55,12 +87,15 @@ class Md5Worker {
 
   constructor() {
     this.worker.unref();
-    this.worker.on('message', (m: { id: number; done?: number; md5?: string }) => {
+    this.worker.on('message', (m: WorkerMessage) => {
       const job = this.jobs.get(m.id);
       if (!job) return;
-      if (m.md5 !== undefined) {
+      if (m.error !== undefined) {
         this.close(m.id);
-        job.onDigest(m.md5);
+        job.onError(new Error(`checksum worker: ${m.error}`));
+      } else if (m.md5 !== undefined || m.adler32 !== undefined) {
+        this.close(m.id);
+        job.onDigest(m.md5 ?? '', m.adler32);
       } else job.onDone(m.done ?? 0);
     });
     const fail = (error: Error): void => {
@@ -83,8 +118,19 @@ class Md5Worker {
     this.worker.postMessage({ op: 'update', id, data }, [data.buffer as ArrayBuffer]);
   }
 
+  synthetic(id: number, seed: string, size: number, md5: boolean): void {
+    this.worker.postMessage({ op: 'synthetic', id, seed, size, md5 });
+  }
+
   digest(id: number): void {
     this.worker.postMessage({ op: 'digest', id });
+  }
+
+  /** Stop a synthetic job (it checks between chunks). */
+  cancel(id: number): void {
+    if (!this.jobs.has(id)) return;
+    this.close(id);
+    this.worker.postMessage({ op: 'cancel', id });
   }
 
   drop(id: number): void {
@@ -102,6 +148,32 @@ let sharedWorker: Md5Worker | null = null;
 function md5Worker(): Md5Worker {
   if (!sharedWorker || sharedWorker.dead) sharedWorker = new Md5Worker();
   return sharedWorker;
+}
+
+/**
+ * Checksums of syntheticStream({ seed, size }) computed in the worker from the seed, beside
+ * an upload of the same stream: no byte of the upload is copied or hashed on its thread.
+ * `cancel()` stops the computation (the upload failed).
+ */
+export function syntheticChecksumsOffThread(seed: string, size: number, options: { md5?: boolean } = {}): { result: Promise<ParallelDigest>; cancel(): void } {
+  const worker = md5Worker();
+  const wantMd5 = options.md5 !== false;
+  let id = 0;
+  const result = new Promise<ParallelDigest>((resolve, reject) => {
+    id = worker.open({
+      onDone: () => {},
+      onDigest: (md5, adler32) => resolve(wantMd5 ? { adler32: adler32 ?? '', md5, bytes: size } : { adler32: adler32 ?? '', bytes: size }),
+      onError: reject,
+    });
+  });
+  worker.synthetic(id, seed, size, wantMd5);
+  return {
+    result,
+    cancel: () => {
+      result.catch(() => {});
+      worker.cancel(id);
+    },
+  };
 }
 
 /** Feeds data to the off-thread hashes; finish() gives the values once everything was hashed. */
