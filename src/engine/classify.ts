@@ -118,7 +118,9 @@ function rucioClass(err: RucioApiError): ErrorClass {
 /** A class a storage driver decided by a follow-up diagnosis (src/lake/storage/diagnosis.ts). */
 function diagnosedClass(err: StorageError): ErrorClass | null {
   const value = (err as { diagnosedClass?: unknown }).diagnosedClass;
-  return typeof value === 'string' && Object.hasOwn(ERROR_CLASSES, value) ? (value as ErrorClass) : null;
+  if (typeof value === 'string' && Object.hasOwn(ERROR_CLASSES, value)) return value as ErrorClass;
+  // null: the diagnosis found the status the lost answer most likely had.
+  return value === null && err.status > 0 ? statusClass(err.status) : null;
 }
 
 function storageClass(err: StorageError): ErrorClass {

@@ -20,7 +20,8 @@ export class DiagnosedStorageError extends StorageError {
     method: string,
     url: string,
     detail: string,
-    readonly diagnosedClass: DiagnosedClass,
+    /** null: classify by the status the diagnosis found. */
+    readonly diagnosedClass: DiagnosedClass | null,
     readonly verdict: string,
     readonly steps: string[],
     readonly code?: string,
@@ -48,14 +49,19 @@ export function isAmbiguousFailure(error: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED' || /socket hang up/i.test(String((error as Error)?.message));
 }
 
-type Outcome = { answered: true; text: string } | { answered: false; text: string };
+interface Outcome {
+  answered: boolean;
+  text: string;
+  /** HTTP status of an error answer. */
+  status?: number;
+}
 
 async function attempt(run: () => Promise<unknown>): Promise<Outcome> {
   try {
     const value = await run();
     return { answered: true, text: value === null ? 'answered 404' : 'succeeded' };
   } catch (error) {
-    if (error instanceof StorageError && error.status > 0) return { answered: true, text: `answered ${error.status}` };
+    if (error instanceof StorageError && error.status > 0) return { answered: true, text: `answered ${error.status}`, status: error.status };
     const e = error as NodeJS.ErrnoException;
     return { answered: false, text: `no answer (${e.code ?? e.message})` };
   }
@@ -76,8 +82,8 @@ function parentCollection(url: string): string {
 export async function diagnosePutFailure(failure: Error, url: string, size: number, probes: DiagnosisProbes): Promise<DiagnosedStorageError> {
   const steps: string[] = [];
   const code = (failure as NodeJS.ErrnoException).code;
-  const report = (errorClass: DiagnosedClass, verdict: string): DiagnosedStorageError =>
-    new DiagnosedStorageError(0, 'PUT', url, failure.message, errorClass, verdict, steps, code);
+  const report = (errorClass: DiagnosedClass | null, verdict: string, status = 0): DiagnosedStorageError =>
+    new DiagnosedStorageError(status, 'PUT', url, failure.message, errorClass, verdict, steps, code);
   const parent = parentCollection(url);
   const same = await attempt(() => probes.stat(parent));
   steps.push(`stat of the parent as ${probes.identity}: ${same.text}`);
@@ -97,7 +103,8 @@ export async function diagnosePutFailure(failure: Error, url: string, size: numb
     if (removed.text !== 'succeeded') steps.push(`probe file ${probe} could not be removed (${removed.text})`);
     return report('write_refused', `write refused mid-body: small requests succeed, the ${size}-byte write was dropped`);
   }
-  if (/ 507$/.test(empty.text)) return report('write_refused', 'write refused: even an empty write is refused for lack of space');
-  return report('connection_reset', empty.answered ? `the write was dropped; an empty write ${empty.text}: see the server log`
-    : 'even an empty write is dropped: see the server log');
+  if (empty.status === 507) return report('write_refused', 'write refused: even an empty write is refused for lack of space', 507);
+  // The answer the dropped write most likely had (e.g. a 503 lost to the reset): classify by it.
+  if (empty.status !== undefined) return report(null, `an empty write is answered ${empty.status}, so was most likely the dropped one`, empty.status);
+  return report('connection_reset', 'even an empty write is dropped: see the server log');
 }
