@@ -2,6 +2,7 @@
 // admin would compare it with, interleaved over several rounds (medians, ratios from one run):
 //   lakeprobe            synthetic → ChecksumTap (adler32 + md5 of the passing bytes, off-thread) → DavsDriver
 //   lakeprobe-seeded     the same, sums computed from the seed in the worker (tap only counts)
+//   lakeprobe-adler32    the tap with md5: false (a scenario that registers adler32 only)
 //   lakeprobe-no-sums    synthetic → DavsDriver
 //   curl -T FILE         https, client proxy
 //   xrdcp FILE roots://  gsi over TLS
@@ -39,6 +40,11 @@ try {
       await driver.put(url('seeded', r), syntheticStream({ seed: `bench-${r}`, size }).pipe(tap), size);
       tap.digest();
     },
+    'lakeprobe-adler32': async (r) => {
+      const tap = new ChecksumTap({ md5: false });
+      await driver.put(url('adler', r), syntheticStream({ seed: `bench-${r}`, size }).pipe(tap), size);
+      tap.checksums();
+    },
     'lakeprobe-no-sums': (r) => driver.put(url('nosums', r), syntheticStream({ seed: `bench-${r}`, size }), size),
     'curl -T': async (r) => {
       await tool('curl', ['-sS', '--fail', '-o', '/dev/null', '-T', file, '--cert', target.proxyPath, '--key', target.proxyPath,
@@ -57,7 +63,7 @@ try {
       const s = await timed(() => contenders[name]!(r));
       seconds.get(name)!.push(s);
       console.log(`round ${r + 1} ${name.padEnd(18)} ${s.toFixed(2)} s  ${mb(size, s).toFixed(0)} MB/s`);
-      const short: Record<string, string> = { lakeprobe: 'lakeprobe', 'lakeprobe-seeded': 'seeded', 'lakeprobe-no-sums': 'nosums', 'curl -T': 'curl' };
+      const short: Record<string, string> = { lakeprobe: 'lakeprobe', 'lakeprobe-seeded': 'seeded', 'lakeprobe-adler32': 'adler', 'lakeprobe-no-sums': 'nosums', 'curl -T': 'curl' };
       const leftover = name.startsWith('xrdcp') ? `${target.davs}/bench/put-xrdcp-${r}` : url(short[name]!, r);
       await driver.delete(leftover).catch(() => {});
     }
