@@ -26,7 +26,8 @@ const driver = new DavsDriver({ x509: target.proxy, ca: [target.caPem] });
 const file = join(work, 'payload');
 
 try {
-  await pipeline(syntheticStream({ seed: 'bench-file', size }), createWriteStream(file));
+  // The tools read a file; a run of lakeprobe alone (e.g. for a CPU profile) does not write one.
+  if (!only || !only.startsWith('lakeprobe')) await pipeline(syntheticStream({ seed: 'bench-file', size }), createWriteStream(file));
   await driver.mkdir(`${target.davs}/bench`).catch(() => {});
   const url = (who: string, round: number): string => `${target.davs}/bench/put-${who}-${round}`;
   const contenders: Record<string, (round: number) => Promise<void>> = {
