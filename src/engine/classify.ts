@@ -7,7 +7,7 @@ import {
   ChecksumMismatchError, CredentialError, EmbargoViolationError, RucioApiError, RuleStateError, StorageError,
 } from '../lake/errors.js';
 import { redact } from './redact.js';
-import type { ErrorClass } from './taxonomy.js';
+import { ERROR_CLASSES, type ErrorClass } from './taxonomy.js';
 
 export interface Classified {
   errorClass: ErrorClass;
@@ -115,7 +115,17 @@ function rucioClass(err: RucioApiError): ErrorClass {
   return RUCIO_CLASSES[err.exceptionClass] ?? textClass(err.exceptionMessage) ?? statusClass(err.status) ?? 'unknown';
 }
 
+/** A class a storage driver decided by a follow-up diagnosis (src/lake/storage/diagnosis.ts). */
+function diagnosedClass(err: StorageError): ErrorClass | null {
+  const value = (err as { diagnosedClass?: unknown }).diagnosedClass;
+  if (typeof value === 'string' && Object.hasOwn(ERROR_CLASSES, value)) return value as ErrorClass;
+  // null: the diagnosis found the status the lost answer most likely had.
+  return value === null && err.status > 0 ? statusClass(err.status) : null;
+}
+
 function storageClass(err: StorageError): ErrorClass {
+  const diagnosed = diagnosedClass(err);
+  if (diagnosed) return diagnosed;
   const { status, detail } = err;
   const denied = status === 401 || status === 403;
   if (denied && /expired/i.test(detail)) return 'auth_expired';

@@ -78,21 +78,22 @@ export async function openLakeSession(plan: ResolvedPlan, method: AuthMethod, no
     vo: lake.vo, auth, ca, insecure: lake.insecure, appId: 'lakeprobe',
   });
   const drivers = new Map<StorageProtocol, StorageDriver>();
+  const storageOptions = lake.storageTimeouts ? { timeouts: lake.storageTimeouts } : {};
   return {
     method, account: lake.account, rucio, secrets, identity,
     async storageAs(protocol, other) {
       if (other.tokenFile) {
         const token = await loadBearerToken({ file: other.tokenFile }, { now });
         secrets.push(token.token);
-        return withTokenRefusals(createStorageDriver(protocol, { token, ca, insecure: lake.insecure }), token);
+        return withTokenRefusals(createStorageDriver(protocol, { token, ca, insecure: lake.insecure }, storageOptions), token);
       }
       if (!other.proxy) throw new CredentialError('missing', 'identity', 'give a proxy or a token file');
-      return createStorageDriver(protocol, { x509: await loadX509Proxy(other.proxy, { now }), ca, insecure: lake.insecure });
+      return createStorageDriver(protocol, { x509: await loadX509Proxy(other.proxy, { now }), ca, insecure: lake.insecure }, storageOptions);
     },
     storage(protocol) {
       let driver = drivers.get(protocol);
       if (!driver) {
-        driver = createStorageDriver(protocol, storageAuth);
+        driver = createStorageDriver(protocol, storageAuth, storageOptions);
         // A token session's storage refusals name the token (iss, aud, scope, exp) and read its expiry.
         if (storageAuth.token) driver = withTokenRefusals(driver, storageAuth.token);
         drivers.set(protocol, driver);

@@ -43,6 +43,14 @@ export const ERROR_CLASSES = {
     meaning: 'the connection was closed by the other side in the middle of the operation',
     remedy: 'check the server logs for crashes or restarts, and any proxy or load balancer in between',
   },
+  identity_refused: {
+    meaning: 'the storage drops connections presenting this identity (right after the TLS handshake) while it answers requests without it',
+    remedy: "check the RSE's gridmap and authorization for this DN (or token subject): a DN missing from a required gridmap is dropped at connection",
+  },
+  write_refused: {
+    meaning: 'the storage dropped a write mid-body while small requests and an empty write with the same identity succeed',
+    remedy: 'check free space and quotas on the RSE (XRootD drops the connection when a write fails for a full disk or quota)',
+  },
   protocol_unsupported: {
     meaning: 'no protocol is usable for this operation: the RSE offers none, or the client lacks the plug-in for it',
     remedy: 'enable the operation on a protocol of the RSE, choose another scheme, or install the client plug-in (e.g. gfal2-plugin-http for davs)',

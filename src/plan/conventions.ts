@@ -5,6 +5,7 @@ import { resolveCredentials } from './credential-conventions.js';
 import type { Diagnostic } from './diagnostics.js';
 import { exists, unreadableReason } from './files.js';
 import { Findings } from './findings.js';
+import { storageTimeoutsOf } from './lake-timeouts.js';
 import type { ResolvedCredentials, ResolvedLake } from './resolved.js';
 import { expandPath, readRucioCfg, type RucioCfg, type RucioCfgRead } from './rucio-cfg.js';
 import type { CredentialsSection, LakeSection } from './schema.js';
@@ -89,6 +90,7 @@ async function resolveLake(
     ...(caPath !== undefined && { caPath }),
     insecure: plan.insecure ?? false,
     ...(sandboxConfig !== undefined && { sandboxConfig }),
+    ...(plan.timeouts !== undefined && { storageTimeouts: storageTimeoutsOf(plan.timeouts) }),
   };
 }
 

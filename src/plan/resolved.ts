@@ -4,6 +4,7 @@ import type { AuthMethodName } from './schema.js';
 import type { RegressionRules } from '../probe/baseline.js';
 import type { Threshold } from '../probe/threshold.js';
 import type { ReportSuccess } from './report-schema.js';
+import type { StorageTimeouts } from '../lake/storage/timeouts.js';
 
 /** What the loader may look at besides the plan file itself. Injected so tests control it. */
 export interface PlanContext {
@@ -33,6 +34,8 @@ export interface ResolvedLake {
   insecure: boolean;
   /** Absolute path of the sandbox configuration file, when the plan names one. */
   sandboxConfig?: string;
+  /** Storage request limits from `lake.timeouts`, in ms (only the phases the plan sets). */
+  storageTimeouts?: Partial<StorageTimeouts>;
 }
 
 export interface ResolvedCredentials {

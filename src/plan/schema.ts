@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { regressionSchema, thresholdsSchema } from './probe-schema.js';
 import { scheduleSchema } from './schedule-schema.js';
 import { reportSuccessKeys, reportTestKeys } from './report-schema.js';
+import { lakeTimeoutsSchema } from './lake-timeouts.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -27,6 +28,7 @@ export const lakeSchema = z.strictObject({
   account: nonEmpty.optional(),
   ca_cert: nonEmpty.optional(),
   insecure: z.boolean().optional(),
+  timeouts: lakeTimeoutsSchema.optional(),
 });
 
 const userpassSchema = z

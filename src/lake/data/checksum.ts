@@ -2,6 +2,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { endianness } from 'node:os';
 import type { Readable } from 'node:stream';
+import { ParallelChecksums } from './parallel-checksums.js';
 
 export interface Checksums {
   /** 8 lowercase hex digits. */
@@ -92,11 +93,18 @@ export class ChecksumAccumulator {
   }
 }
 
-/** Consume `readable` to its end and return its checksums. */
+/** Consume `readable` to its end and return its checksums (hashed off the main thread). */
 export async function checksumStream(readable: Readable): Promise<Checksums> {
-  const acc = new ChecksumAccumulator();
-  for await (const chunk of readable as AsyncIterable<Buffer | string>) {
-    acc.update(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const sums = new ParallelChecksums();
+  try {
+    for await (const chunk of readable as AsyncIterable<Buffer | string>) {
+      const wait = sums.update(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      if (wait) await wait;
+    }
+  } catch (error) {
+    sums.abort();
+    throw error;
   }
-  return acc.digest();
+  const { adler32, md5, bytes } = await sums.finish();
+  return { adler32, md5: md5 ?? '', bytes };
 }

@@ -5,7 +5,8 @@
 // at several GB/s, and byte i depends only on the seed and i (not on the chunk size).
 import { createCipheriv, createHash, type Cipher } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { ChecksumAccumulator, checksumStream, type Checksums } from './checksum.js';
+import { checksumStream, type Checksums } from './checksum.js';
+import { ParallelChecksums, syntheticChecksumsOffThread, type ParallelDigest } from './parallel-checksums.js';
 
 // Measured fastest: larger chunks lose to cache misses and fresh-page faults.
 export const DEFAULT_SYNTHETIC_CHUNK = 64 * 1024;
@@ -55,27 +56,90 @@ export function syntheticChecksums(seed: string, size: number): Promise<Checksum
   return checksumStream(syntheticStream({ seed, size }));
 }
 
+export interface ChecksumTapOptions {
+  /** Compute md5 as well as adler32 (default true); a scenario that registers no md5 can skip it. */
+  md5?: boolean;
+  /**
+   * The stream is syntheticStream({ seed, size }): its sums are computed from the seed in the
+   * checksum worker, in parallel, and the tap only counts bytes (fails if the count differs).
+   */
+  fromSeed?: { seed: string; size: number };
+}
+
 /**
  * A pass-through that checksums what flows through it, e.g. generate → tap → PUT,
- * so an upload learns its checksums without reading the data twice.
+ * so an upload learns its checksums without reading the data twice. The hashes run
+ * beside the stream (parallel-checksums.ts); the last chunk is held back until they
+ * are final, so whoever receives the whole stream can read digest() at once.
  */
 export class ChecksumTap extends Transform {
-  private readonly acc = new ChecksumAccumulator();
-  private finished = false;
+  private readonly sums: ParallelChecksums | null;
+  private readonly seeded: { result: Promise<ParallelDigest>; cancel(): void; size: number } | null;
+  private bytes = 0;
+  private held: Buffer | null = null;
+  private result: ParallelDigest | null = null;
+
+  constructor(options: ChecksumTapOptions = {}) {
+    super();
+    const { fromSeed } = options;
+    if (fromSeed) {
+      checkSize('fromSeed.size', fromSeed.size, 0);
+      this.seeded = { ...syntheticChecksumsOffThread(fromSeed.seed, fromSeed.size, options), size: fromSeed.size };
+      this.sums = null;
+    } else {
+      this.seeded = null;
+      this.sums = new ParallelChecksums(options);
+    }
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.acc.update(chunk);
-    callback(null, chunk);
+    let wait: Promise<void> | null = null;
+    this.bytes += chunk.length;
+    try {
+      if (this.sums) wait = this.sums.update(chunk);
+    } catch (error) {
+      return callback(error as Error);
+    }
+    const previous = this.held;
+    this.held = chunk;
+    if (previous) this.push(previous);
+    if (wait) wait.then(() => callback(), callback);
+    else callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    this.finished = true;
-    callback();
+    const seeded = this.seeded;
+    if (seeded && this.bytes !== seeded.size) {
+      seeded.cancel();
+      return callback(new Error(`ChecksumTap: ${this.bytes} bytes passed, the seeded stream has ${seeded.size}`));
+    }
+    const final = seeded ? seeded.result : this.sums!.finish();
+    final.then((result) => {
+      this.result = result;
+      if (this.held) this.push(this.held);
+      this.held = null;
+      callback();
+    }, callback);
   }
 
-  /** Checksums of everything that passed; only once all input has been written. */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.result) {
+      this.sums?.abort();
+      this.seeded?.cancel();
+    }
+    callback(error);
+  }
+
+  /** adler32, md5 (when computed) and size of everything that passed; only once all input has ended. */
+  checksums(): ParallelDigest {
+    if (!this.result) throw new Error('ChecksumTap.digest() called before its input ended');
+    return { ...this.result };
+  }
+
+  /** As checksums(), for a tap that computes md5 (the default). */
   digest(): Checksums {
-    if (!this.finished) throw new Error('ChecksumTap.digest() called before its input ended');
-    return this.acc.digest();
+    const { adler32, md5, bytes } = this.checksums();
+    if (md5 === undefined) throw new Error('ChecksumTap.digest(): md5 was not computed (md5: false); use checksums()');
+    return { adler32, md5, bytes };
   }
 }

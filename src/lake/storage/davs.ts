@@ -7,6 +7,7 @@
 // refuses before the body starts leaves the stream untouched, so it can be sent again;
 // pass a `() => Readable` factory to allow a retry even after the body was read.
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { type Agent, request } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
@@ -14,18 +15,28 @@ import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from '
 import { parseDigest } from '../data/digest.js';
 import { exactLength } from '../data/exact-length.js';
 import { createTlsAgent } from './tls.js';
+import { diagnosePutFailure, isAmbiguousFailure } from './diagnosis.js';
+import { EARLY_RESPONSE_BYTES, parseEarlyResponse } from './early-response.js';
+import { RequestWatchdog, resolveTimeouts, type StorageTimeouts } from './timeouts.js';
 
 /** An upload body: a stream (sent at most once), or a factory that opens it again for a retry. */
 export type PutBody = Readable | (() => Readable);
 
 export interface DavsDriverOptions {
-  /** Longest silence on a connection (connecting, handshake, mid-transfer) before the request fails; default 60 s. */
+  /** One limit for connect, first byte and stall (older form of `timeouts`); default 60 s each. */
   timeoutMs?: number;
+  /** Per-phase limits (connect, first byte, stall, total); each wins over `timeoutMs`. */
+  timeouts?: Partial<StorageTimeouts>;
   /** How long a PUT waits for `100 Continue` before sending the body anyway; default 1 s. */
   continueTimeoutMs?: number;
   /** Redirects followed per request; default 5. */
   maxRedirects?: number;
+  /** After a PUT dropped with no answer, find out why with a few small requests (diagnosis.ts); default true. */
+  diagnose?: boolean;
 }
+
+/** Limits of each follow-up request of a diagnosis: it must stay short. */
+const DIAGNOSIS_TIMEOUTS: StorageTimeouts = { connectMs: 10_000, firstByteMs: 10_000, stallMs: 10_000, totalMs: 15_000 };
 
 interface Reply {
   res: IncomingMessage;
@@ -96,27 +107,23 @@ export function toHttpsUrl(pfn: string, method: string): URL {
   return new URL(`https://${pfn.slice(scheme.length + 3)}`);
 }
 
-function timeoutError(connected: boolean, ms: number): Error {
-  // ETIMEDOUT mirrors the kernel's connect timeout; ESOCKETTIMEDOUT marks a stall after connecting.
-  const error = new Error(connected ? `no data received for ${ms} ms` : `connection not established within ${ms} ms`);
-  return Object.assign(error, { code: connected ? 'ESOCKETTIMEDOUT' : 'ETIMEDOUT' });
-}
-
 export class DavsDriver implements StorageDriver {
   readonly protocol = 'davs' as const;
   private readonly agent: Agent;
-  private readonly timeoutMs: number;
+  private readonly timeouts: StorageTimeouts;
   private readonly continueTimeoutMs: number;
   private readonly maxRedirects: number;
+  private readonly diagnose: boolean;
 
   constructor(
     private readonly auth: StorageAuth,
     options: DavsDriverOptions = {},
   ) {
     this.agent = createTlsAgent(auth);
-    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.timeouts = resolveTimeouts(options);
     this.continueTimeoutMs = options.continueTimeoutMs ?? 1_000;
     this.maxRedirects = options.maxRedirects ?? 5;
+    this.diagnose = options.diagnose ?? true;
   }
 
   /** Close idle keep-alive connections. */
@@ -141,8 +148,37 @@ export class DavsDriver implements StorageDriver {
         reply = await this.send('PUT', reply.url, { payload: { source, size } });
       }
       await this.expectSuccess('PUT', reply);
+    } catch (error) {
+      if (!this.diagnose || !isAmbiguousFailure(error)) throw error;
+      throw await this.diagnosePut(error as Error, url, size);
     } finally {
       source.dispose();
+    }
+  }
+
+  /** Follow-up requests on fresh connections, with short limits, to name the cause of a dropped PUT. */
+  private async diagnosePut(failure: Error, url: string, size: number): Promise<Error> {
+    const limits: StorageTimeouts = {
+      connectMs: Math.min(this.timeouts.connectMs || Infinity, DIAGNOSIS_TIMEOUTS.connectMs),
+      firstByteMs: Math.min(this.timeouts.firstByteMs || Infinity, DIAGNOSIS_TIMEOUTS.firstByteMs),
+      stallMs: Math.min(this.timeouts.stallMs || Infinity, DIAGNOSIS_TIMEOUTS.stallMs),
+      totalMs: DIAGNOSIS_TIMEOUTS.totalMs,
+    };
+    const options: DavsDriverOptions = { timeouts: limits, continueTimeoutMs: this.continueTimeoutMs, diagnose: false };
+    const same = new DavsDriver(this.auth, options);
+    const anonymous = new DavsDriver({ ca: this.auth.ca, ...(this.auth.insecure ? { insecure: true } : {}) }, options);
+    const identity = this.auth.token ? 'the token' : this.auth.x509 ? this.auth.x509.subjectSlash : 'no credential';
+    try {
+      return await diagnosePutFailure(failure, this.redactUrl(toHttpsUrl(url, 'PUT')), size, {
+        identity,
+        stat: (u) => same.stat(u),
+        statAnonymous: (u) => anonymous.stat(u),
+        put: (u, body, n) => same.put(u, body, n),
+        delete: (u) => same.delete(u),
+      });
+    } finally {
+      same.close();
+      anonymous.close();
     }
   }
 
@@ -226,7 +262,8 @@ export class DavsDriver implements StorageDriver {
   private async expectSuccess(method: string, { res, url }: Reply, drain = true): Promise<void> {
     const status = res.statusCode ?? 0;
     if (isSuccess(status)) {
-      if (drain) res.resume();
+      // Wait for the end, so the connection is back in the pool before the next request.
+      if (drain) await drained(res);
       return;
     }
     let detail = '';
@@ -285,35 +322,80 @@ export class DavsDriver implements StorageDriver {
       // XRootD 5.5 answers `Expect: 100-continue` with a `100 Continue` that carries
       // `Connection: Close` and then goes on; Node's strict parser rejects that, so uploads
       // (and only they) use the lenient parser.
-      const req = request(target, {
-        method, agent: this.agent, headers: allHeaders, timeout: this.timeoutMs, ...(upload ? { insecureHTTPParser: true } : {}),
-      });
+      const req = request(target, { method, agent: this.agent, headers: allHeaders, ...(upload ? { insecureHTTPParser: true } : {}) });
       let res: IncomingMessage | undefined;
-      let connected = false;
+      let socket: Socket | undefined;
       let bodyStarted = false;
+      let bodyComplete = false;
+      let settled = false;
       let continueTimer: NodeJS.Timeout | undefined = undefined;
+      // The first bytes the socket received, to recover an answer lost to a failed write (early-response.ts).
+      let received = '';
+      const watchdog = new RequestWatchdog(this.timeouts, (error) => (res ? res.destroy(error) : req.destroy(error)));
+      const onSocketData = (chunk: Buffer): void => {
+        watchdog.progress();
+        if (!res && received.length < EARLY_RESPONSE_BYTES) received += chunk.toString('latin1', 0, EARLY_RESPONSE_BYTES);
+      };
+      const detach = (): void => {
+        watchdog.stop();
+        socket?.off('data', onSocketData);
+      };
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        detach();
+        reject(error);
+      };
+      /** The body could not be written: an answer already on the socket is the real outcome. */
+      const failWrite = (error: NodeJS.ErrnoException): void => {
+        if (res || settled) return;
+        const early = parseEarlyResponse(received);
+        if (!early) return fail(error);
+        const why = `${early.body || early.reason || 'HTTP error'} (answered before the body was read; the write then failed: ${error.code ?? error.message})`;
+        fail(new StorageError(early.status, method, this.redactUrl(target), this.redact(why)));
+      };
 
-      req.on('socket', (socket) => {
-        if (req.reusedSocket) connected = true;
-        else socket.once('secureConnect', () => (connected = true));
+      const connected = (): void => watchdog.enter(upload && upload.size > 0 ? 'stall' : 'first_byte');
+      req.on('socket', (s) => {
+        socket = s;
+        s.on('data', onSocketData);
+        if (req.reusedSocket) connected();
+        else s.once('secureConnect', connected);
       });
-      req.on('timeout', () => {
-        const error = timeoutError(connected, this.timeoutMs);
-        if (res) res.destroy(error);
-        else req.destroy(error);
+      req.on('finish', () => {
+        if (!res) watchdog.enter('first_byte');
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(continueTimer);
-        if (res) return;
+        if (res || settled) return;
         // A kept-alive connection the server had closed: safe to retry if nothing was sent.
-        if (req.reusedSocket && !bodyStarted && error.code === 'ECONNRESET') resolve(STALE_SOCKET);
-        else reject(error);
+        if (req.reusedSocket && !bodyStarted && error.code === 'ECONNRESET') {
+          settled = true;
+          detach();
+          resolve(STALE_SOCKET);
+        } else if (bodyStarted) failWrite(error);
+        else fail(error);
       });
       req.on('response', (response) => {
-        res = response;
         clearTimeout(continueTimer);
-        // An answer before the whole body went out ends this connection's usefulness.
-        if (upload && !req.writableFinished) response.once('close', () => req.destroy());
+        if (settled) return void response.resume();
+        settled = true;
+        res = response;
+        watchdog.enter('stall');
+        response.once('end', detach);
+        response.once('close', detach);
+        // An answer before the whole body went out ends this connection's usefulness, unless
+        // the whole declared body was handed over and the answer is complete: then Node
+        // returns the socket to the pool once the last write is flushed.
+        if (upload && !req.writableFinished) {
+          response.once('close', () => {
+            if (req.writableFinished) return;
+            if (!(bodyComplete && response.complete)) return void req.destroy();
+            const giveUp = setTimeout(() => req.destroy(), Math.max(1, this.timeouts.stallMs));
+            req.once('finish', () => clearTimeout(giveUp));
+            req.once('close', () => clearTimeout(giveUp));
+          });
+        }
         resolve(response);
       });
 
@@ -325,9 +407,12 @@ export class DavsDriver implements StorageDriver {
         clearTimeout(continueTimer);
         if (bodyStarted || res || req.destroyed) return;
         bodyStarted = true;
-        const guard = exactLength(upload.size, (detail) => new StorageError(0, method, this.redactUrl(target), detail));
+        const guard = exactLength(upload.size, (detail) => new StorageError(0, method, this.redactUrl(target), detail), () => watchdog.progress());
+        guard.once('end', () => (bodyComplete = true));
         pipeline(upload.source.take(), guard, req, (error) => {
-          if (error && !res) reject(error);
+          if (!error || res) return;
+          if (error instanceof StorageError) fail(error);
+          else failWrite(error);
         });
       };
       if (upload.size === 0) {
@@ -355,6 +440,16 @@ export class DavsDriver implements StorageDriver {
     }
     return this.redact(copy.toString());
   }
+}
+
+/** Resolves once `res` has been read to its end (or closed). */
+function drained(res: IncomingMessage): Promise<void> {
+  if (res.readableEnded || res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    res.once('end', resolve);
+    res.once('close', resolve);
+    res.resume();
+  });
 }
 
 /** The collection holding `url` (no trailing slash), or null at the root. */

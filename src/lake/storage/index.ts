@@ -9,16 +9,23 @@ export type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver, Storage
 export { GfalDriver, type GfalDriverOptions } from './gfal.js';
 export { RootDriver } from './root.js';
 export type { ToolDriverOptions } from './tool.js';
+export { DEFAULT_STORAGE_TIMEOUTS, resolveTimeouts, type StorageTimeouts } from './timeouts.js';
 
-/** Options for any driver; each takes the ones it knows (timeoutMs is common to all). */
+/** Options for any driver; each takes the ones it knows (timeoutMs and timeouts are common to all). */
 export type StorageDriverOptions = DavsDriverOptions & GfalDriverOptions;
+
+/** Tool drivers watch one limit (no progress for that long): the stall limit, or the one timeoutMs. */
+function toolOptions(options: StorageDriverOptions): StorageDriverOptions {
+  const stall = options.timeouts?.stallMs ?? options.timeoutMs;
+  return stall === undefined ? options : { ...options, timeoutMs: stall };
+}
 
 /** The driver for `protocol`, presenting `auth`. */
 export function createStorageDriver(protocol: StorageProtocol, auth: StorageAuth, options: StorageDriverOptions = {}): StorageDriver {
   switch (protocol) {
     case 'davs': return new DavsDriver(auth, options);
-    case 'root': return new RootDriver(auth, options);
-    case 'gfal': return new GfalDriver(auth, options);
+    case 'root': return new RootDriver(auth, toolOptions(options));
+    case 'gfal': return new GfalDriver(auth, toolOptions(options));
   }
   // Plans are validated, but a protocol name can still come from an unchecked source.
   throw new StorageError(0, 'init', String(protocol), `no ${String(protocol)} storage driver in this build`);

@@ -35,6 +35,8 @@ export interface XrootdServer {
   audience: string;
   /** A WLCG token for `scope` (e.g. 'storage.read:/ storage.create:/'), signed by the trusted issuer. */
   mintToken(scope: string, opts?: { expiresInSeconds?: number; audience?: string }): Promise<string>;
+  /** Kill the server at once (SIGKILL), as a crash would; stop() still cleans up. */
+  crash(): void;
   stop(): Promise<void>;
 }
 
@@ -99,7 +101,7 @@ function seedKeyCache(cacheHome: string, jwks: object): void {
   db.close();
 }
 
-function config(dir: string, rootPort: number, httpsPort: number): string {
+function config(dir: string, rootPort: number, httpsPort: number, gridmapRequired = false): string {
   const p = (name: string): string => join(dir, name);
   return [
     'all.export /',
@@ -121,7 +123,7 @@ function config(dir: string, rootPort: number, httpsPort: number): string {
     `http.cert ${p('host.pem')}`,
     `http.key ${p('host-xrootd.key')}`,
     `http.cadir ${p('certs')}`,
-    `http.gridmap ${p('gridmap')}`,
+    `http.gridmap ${gridmapRequired ? 'required ' : ''}${p('gridmap')}`,
     'http.header2cgi Authorization authz',
     '',
   ].join('\n');
@@ -150,7 +152,17 @@ async function waitForStart(child: ChildProcess, log: string): Promise<void> {
   throw new Error(`xrootd did not start:\n${tail}`);
 }
 
-export async function startXrootd(): Promise<XrootdServer> {
+export interface XrootdOptions {
+  /**
+   * The largest file the server may write (RLIMIT_FSIZE, with SIGXFSZ ignored): a write past
+   * it fails with EFBIG inside xrootd, as a full disk fails with ENOSPC, for this process only.
+   */
+  fileSizeLimitBytes?: number;
+  /** `http.gridmap required`, as the sandbox's XRootD RSEs run: an unmapped DN is refused at connection. */
+  gridmapRequired?: boolean;
+}
+
+export async function startXrootd(options: XrootdOptions = {}): Promise<XrootdServer> {
   const dir = mkdtempSync(join(tmpdir(), 'lakeprobe-xrootd-'));
   chmodSync(dir, 0o755);
   makeCa(dir, 'ca');
@@ -180,7 +192,7 @@ export async function startXrootd(): Promise<XrootdServer> {
     '[Global]', `audience = ${AUDIENCE}`, 'onmissing = passthrough', '',
     '[Issuer test]', `issuer = ${ISSUER}`, 'base_path = /', 'default_user = tokenuser', '',
   ].join('\n'));
-  writeFileSync(join(dir, 'xrootd.cfg'), config(dir, rootPort, httpsPort));
+  writeFileSync(join(dir, 'xrootd.cfg'), config(dir, rootPort, httpsPort, options.gridmapRequired));
   for (const sub of ['data', 'data/readonly', 'admin', 'logs', 'cache']) mkdirSync(join(dir, sub), { recursive: true });
   copyFileSync(join(dir, 'host.key'), join(dir, 'host-xrootd.key'));
   chmodSync(join(dir, 'host-xrootd.key'), 0o400);
@@ -197,7 +209,11 @@ export async function startXrootd(): Promise<XrootdServer> {
   }
 
   const args = ['-n', 'test', '-c', join(dir, 'xrootd.cfg'), '-l', join(dir, 'logs', 'xrootd.log'), ...(user ? ['-R', 'xrootd'] : [])];
-  const child = spawn('xrootd', args, { stdio: 'ignore', env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') } });
+  const limit = options.fileSizeLimitBytes;
+  // An ignored signal stays ignored across exec, so xrootd sees EFBIG instead of being killed.
+  const [command, argv] = limit === undefined ? ['xrootd', args]
+    : ['sh', ['-c', 'trap "" XFSZ; exec prlimit --fsize="$0" xrootd "$@"', String(limit), ...args]];
+  const child = spawn(command, argv, { stdio: 'ignore', env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') } });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await waitForStart(child, join(dir, 'logs', 'test', 'xrootd.log'));
@@ -217,6 +233,10 @@ export async function startXrootd(): Promise<XrootdServer> {
     aliceCert: { certPath: join(dir, 'alice.pem'), keyPath: join(dir, 'alice.key') },
     audience: AUDIENCE,
     mintToken: (scope, opts = {}) => mint(privateKey, scope, opts),
+    crash() {
+      // With a file size limit, `child` is sh, which exec'ed prlimit, which exec'ed xrootd: same pid.
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

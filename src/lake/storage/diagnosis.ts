@@ -1,0 +1,110 @@
+// After an ambiguous storage failure — the server dropped the connection with no HTTP
+// answer — a few small follow-up requests tell the causes apart that XRootD hides behind
+// one "socket hang up": a DN missing from a required gridmap (dropped right after the TLS
+// handshake, whatever the request), a full disk or quota (a large write dropped mid-body
+// while small requests succeed), or a server that does not answer at all.
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { StorageError } from '../errors.js';
+import type { StatResult } from './driver.js';
+
+export type DiagnosedClass = 'identity_refused' | 'write_refused' | 'connection_reset';
+
+/**
+ * A StorageError whose class was decided by a follow-up diagnosis. The verdict comes
+ * before the steps, so a message cut to one line keeps what matters most.
+ */
+export class DiagnosedStorageError extends StorageError {
+  constructor(
+    status: number,
+    method: string,
+    url: string,
+    detail: string,
+    /** null: classify by the status the diagnosis found. */
+    readonly diagnosedClass: DiagnosedClass | null,
+    readonly verdict: string,
+    readonly steps: string[],
+    readonly code?: string,
+  ) {
+    super(status, method, url, `${detail}: ${verdict} (diagnosis: ${steps.join('; ')})`);
+  }
+}
+
+/** The small requests a diagnosis makes; each with short timeouts of its own. */
+export interface DiagnosisProbes {
+  /** Who the failed request presented (a DN, or "the token"), for the message. */
+  identity: string;
+  /** PROPFIND/HEAD with the same identity. */
+  stat(url: string): Promise<StatResult | null>;
+  /** The same without any credential. */
+  statAnonymous(url: string): Promise<StatResult | null>;
+  put(url: string, body: Readable, size: number): Promise<void>;
+  delete(url: string): Promise<void>;
+}
+
+/** No HTTP answer: the connection was dropped, refused or timed out. */
+export function isAmbiguousFailure(error: unknown): boolean {
+  if (error instanceof StorageError) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED' || /socket hang up/i.test(String((error as Error)?.message));
+}
+
+interface Outcome {
+  answered: boolean;
+  text: string;
+  /** HTTP status of an error answer. */
+  status?: number;
+}
+
+async function attempt(run: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    const value = await run();
+    return { answered: true, text: value === null ? 'answered 404' : 'succeeded' };
+  } catch (error) {
+    if (error instanceof StorageError && error.status > 0) return { answered: true, text: `answered ${error.status}`, status: error.status };
+    const e = error as NodeJS.ErrnoException;
+    return { answered: false, text: `no answer (${e.code ?? e.message})` };
+  }
+}
+
+/** The collection holding `url`, with a trailing slash (a PROPFIND target). */
+function parentCollection(url: string): string {
+  const u = new URL(url);
+  u.search = '';
+  u.pathname = u.pathname.replace(/\/+$/, '').replace(/[^/]*$/, '') || '/';
+  return u.toString();
+}
+
+/**
+ * Runs at most four small requests after `failure` of a `size`-byte PUT to `url` and
+ * returns the error to report: a DiagnosedStorageError naming the class and the steps.
+ */
+export async function diagnosePutFailure(failure: Error, url: string, size: number, probes: DiagnosisProbes): Promise<DiagnosedStorageError> {
+  const steps: string[] = [];
+  const code = (failure as NodeJS.ErrnoException).code;
+  const report = (errorClass: DiagnosedClass | null, verdict: string, status = 0): DiagnosedStorageError =>
+    new DiagnosedStorageError(status, 'PUT', url, failure.message, errorClass, verdict, steps, code);
+  const parent = parentCollection(url);
+  const same = await attempt(() => probes.stat(parent));
+  steps.push(`stat of the parent as ${probes.identity}: ${same.text}`);
+  if (!same.answered) {
+    const anonymous = await attempt(() => probes.statAnonymous(parent));
+    steps.push(`the same without credentials: ${anonymous.text}`);
+    return anonymous.answered
+      ? report('identity_refused', 'identity refused at connection: the server answers without it but drops this identity')
+      : report('connection_reset', 'the server does not answer at all (not running, crashed or unreachable)');
+  }
+  if (size === 0) return report('connection_reset', 'an empty write was dropped though the server answers: see the server log');
+  const probe = `${parent}.lakeprobe-probe-${randomUUID()}`;
+  const empty = await attempt(() => probes.put(probe, Readable.from([]), 0));
+  steps.push(`zero-byte write beside it: ${empty.text}`);
+  if (empty.text === 'succeeded') {
+    const removed = await attempt(() => probes.delete(probe));
+    if (removed.text !== 'succeeded') steps.push(`probe file ${probe} could not be removed (${removed.text})`);
+    return report('write_refused', `write refused mid-body: small requests succeed, the ${size}-byte write was dropped`);
+  }
+  if (empty.status === 507) return report('write_refused', 'write refused: even an empty write is refused for lack of space', 507);
+  // The answer the dropped write most likely had (e.g. a 503 lost to the reset): classify by it.
+  if (empty.status !== undefined) return report(null, `an empty write is answered ${empty.status}, so was most likely the dropped one`, empty.status);
+  return report('connection_reset', 'even an empty write is dropped: see the server log');
+}
