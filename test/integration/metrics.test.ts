@@ -1,53 +1,36 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runJob } from '../../src/job.js';
 import { builtinScenarios } from '../../src/scenarios.js';
 import { METRICS } from '../../src/metrics/catalogue.js';
+import { PUSHGATEWAY, startPushgateway, type TestPushgateway } from '../helpers/pushgateway.js';
+import { describeWithTools } from '../helpers/tools.js';
 import { startTestLake } from './lake-fixture.js';
 
-const PUSHGATEWAY = '/usr/bin/prometheus-pushgateway';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-describe('metrics reach a real Pushgateway', () => {
+describeWithTools([PUSHGATEWAY], 'metrics reach a real Pushgateway', () => {
   let env: Awaited<ReturnType<typeof startTestLake>>;
-  let gateway: ChildProcess;
+  let gateway: TestPushgateway | undefined;
   let gatewayUrl: string;
   let dir: string;
 
   beforeAll(async () => {
-    if (!existsSync(PUSHGATEWAY)) throw new Error(`${PUSHGATEWAY} missing: run scripts/install-debian-packages.sh`);
     dir = await mkdtemp(join(tmpdir(), 'lakeprobe-metrics-'));
-    const port = await freePort();
-    gatewayUrl = `http://127.0.0.1:${port}`;
-    gateway = spawn(PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='], { stdio: 'ignore' });
-    await waitFor(`${gatewayUrl}/-/ready`);
+    gateway = await startPushgateway(dir);
+    gatewayUrl = gateway.url;
     env = await startTestLake();
   });
   afterAll(async () => {
-    gateway?.kill('SIGTERM');
+    await gateway?.stop();
     await env?.stop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts from a Pushgateway of its own, holding no group pushed elsewhere', async () => {
+    const status = await (await fetch(`${gatewayUrl}/api/v1/status`)).json() as { data: { flags: Record<string, string> } };
+    expect(status.data.flags['persistence.file']).toBe(join(dir, 'pushgateway.data'));
+    expect(await (await fetch(`${gatewayUrl}/api/v1/metrics`)).json()).toEqual({ status: 'success', data: [] });
   });
 
   it('pushes the run metrics, labelled per RSE, operation and auth method', async () => {

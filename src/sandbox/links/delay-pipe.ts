@@ -77,6 +77,9 @@ export class DelayPipe {
 
   private enqueue(item: Item): void {
     if (this.stopped) return;
+    // Data that has reached dst's side goes out before more is read: after a busy spell
+    // the poll phase (src readable) runs before the overdue delivery timer.
+    this.deliver();
     this.waiting.push(item);
     if (item.kind === 'data') {
       this.queuedBytes += item.data.length;
@@ -106,19 +109,21 @@ export class DelayPipe {
         continue;
       }
       this.granting = true;
-      this.opts.bucket.take(head.data.length, () => {
+      const bucket = this.opts.bucket;
+      bucket.take(head.data.length, () => {
         this.granting = false;
         if (this.stopped) return;
-        this.launch(this.waiting.shift() as Item);
+        this.launch(this.waiting.shift() as Item, bucket.grantedAt);
         this.transmit();
         this.flow();
       });
     }
   }
 
-  private launch(item: Item): void {
+  /** Puts `item` on the wire as sent at `sentAt` (a bandwidth grant may be dated earlier than now). */
+  private launch(item: Item, sentAt = performance.now()): void {
     if (item.kind === 'data') this.backlogBytes -= item.data.length;
-    this.inFlight.push({ item, due: performance.now() + this.opts.delayMs });
+    this.inFlight.push({ item, due: sentAt + this.opts.delayMs });
     this.schedule();
   }
 

@@ -5,12 +5,15 @@
  * Grants go out in request order. A grant may take the bucket into debt (a chunk
  * larger than what is left), which the following grants wait out: the long-run
  * rate is exact and, timer lateness aside, a burst never exceeds `burstBytes`
- * plus one chunk.
+ * plus one chunk. Each grant carries the moment the link had the bytes ready to
+ * send: a grant handed out by a late timer is dated when it was due, so the delay
+ * that follows does not add the timer's lateness.
  */
 export class TokenBucket {
   private tokens: number;
   private refilledAt = performance.now();
-  private readonly waiters: { bytes: number; grant: () => void }[] = [];
+  private readonly waiters: { bytes: number; since: number; grant: () => void }[] = [];
+  private lastGrantAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private serving = false;
 
@@ -22,9 +25,15 @@ export class TokenBucket {
     this.tokens = burstBytes;
   }
 
-  /** Calls `grant` once `bytes` may be sent. */
+  /** When the grant being handed out (or the last one) was due, on the performance.now() clock. */
+  get grantedAt(): number {
+    return this.lastGrantAt;
+  }
+
+  /** Calls `grant` once `bytes` may be sent; inside it, `grantedAt` says since when. */
   take(bytes: number, grant: () => void): void {
-    this.waiters.push({ bytes, grant });
+    // Asked from inside a grant: the sender was ready when that grant was due.
+    this.waiters.push({ bytes, since: this.serving ? this.lastGrantAt : performance.now(), grant });
     // A grant may ask for the next chunk straight away: serve() is already looping then.
     if (!this.timer && !this.serving) this.serve();
   }
@@ -48,7 +57,11 @@ export class TokenBucket {
     this.serving = true;
     try {
       while (this.waiters.length > 0 && this.tokens >= 0) {
-        const next = this.waiters.shift() as { bytes: number; grant: () => void };
+        const next = this.waiters.shift() as { bytes: number; since: number; grant: () => void };
+        // The tokens reached zero for this grant `tokens / rate` ago (a late timer), not earlier
+        // than it was asked for or than the previous grant.
+        const dueAt = Math.min(now, Math.max(next.since, this.lastGrantAt, now - (this.tokens / this.bytesPerSecond) * 1000));
+        this.lastGrantAt = dueAt;
         this.tokens -= next.bytes;
         next.grant();
       }
