@@ -12,7 +12,7 @@ import type { ReportFormat, WrittenReport } from './report/write.js';
 import { reportJob, type ReportJobResult } from './jobs/report.js';
 import { reportPassed } from './report/challenge.js';
 import { snapshotPlan } from './results/plan-snapshot.js';
-import { CliError, EXIT } from './cli/exit-codes.js';
+import { JobError, EXIT } from './jobs/errors.js';
 
 export interface PlanInput {
   planFile: string;
@@ -21,13 +21,13 @@ export interface PlanInput {
   registry: ScenarioRegistry;
 }
 
-/** Loads and validates a plan; every problem at once, as formatted lines, in a CliError. */
+/** Loads and validates a plan; every problem at once, as formatted lines, in a JobError. */
 export async function loadPlanOrThrow(input: PlanInput): Promise<{ plan: ResolvedPlan; warnings: string[] }> {
   const result = await loadPlanFile(input.planFile, {
     env: input.env, uid: input.uid, knownScenarios: input.registry.names(),
     scenarioParams: (name) => input.registry.get(name)?.params,
   });
-  if (!result.ok) throw new CliError(result.diagnostics.map(formatDiagnostic).join('\n'), EXIT.invalidInput);
+  if (!result.ok) throw new JobError(result.diagnostics.map(formatDiagnostic).join('\n'), EXIT.invalidInput);
   return { plan: result.plan, warnings: result.diagnostics.map(formatDiagnostic) };
 }
 
@@ -69,7 +69,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   try {
     store = new ResultsStore(options.dbPath);
   } catch (e) {
-    throw new CliError(`cannot open results store ${options.dbPath}: ${(e as Error).message}`, EXIT.setupFailed);
+    throw new JobError(`cannot open results store ${options.dbPath}: ${(e as Error).message}`, EXIT.setupFailed);
   }
   const metrics = new MetricsSink();
   metrics.declareTests(knownTests(plan));
@@ -77,7 +77,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   try {
     if (options.metricsPort !== undefined) {
       server = await serveMetrics(metrics, options.metricsPort).catch((e: Error) => {
-        throw new CliError(`cannot serve metrics on port ${options.metricsPort}: ${e.message}`, EXIT.setupFailed);
+        throw new JobError(`cannot serve metrics on port ${options.metricsPort}: ${e.message}`, EXIT.setupFailed);
       });
       options.log(`metrics: ${server.url}`);
     }

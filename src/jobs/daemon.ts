@@ -16,7 +16,7 @@ import { RecentHistory } from '../schedule/history.js';
 import { credentialLifetimes, type CredentialLifetime } from '../schedule/credential-lifetimes.js';
 import { serveDaemon, type DaemonServer } from './daemon-server.js';
 import { renderStatusPage } from './status-page.js';
-import { CliError, EXIT } from '../cli/exit-codes.js';
+import { JobError, EXIT } from './errors.js';
 
 /** Runs one test of the plan; the default goes through the engine's runPlan. */
 export type RunTest = (input: {
@@ -70,7 +70,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     store = new ResultsStore(options.dbPath);
   } catch (e) {
-    throw new CliError(`cannot open results store ${options.dbPath}: ${(e as Error).message}`, EXIT.setupFailed);
+    throw new JobError(`cannot open results store ${options.dbPath}: ${(e as Error).message}`, EXIT.setupFailed);
   }
   const metrics = new MetricsSink({ daemon: true });
   const history = new RecentHistory(options.historyLimit ?? 50);
@@ -194,7 +194,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     scheduler.stop();
     clearInterval(credentialTimer);
     store.close();
-    throw new CliError(`cannot serve on port ${options.port}: ${(e as Error).message}`, EXIT.setupFailed);
+    throw new JobError(`cannot serve on port ${options.port}: ${(e as Error).message}`, EXIT.setupFailed);
   }
   log(`daemon: ${countScheduled(current)} scheduled tests; status ${server.url}/ metrics ${server.url}/metrics`);
 
