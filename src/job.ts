@@ -11,6 +11,7 @@ import type { OpResult, RunInfo, RunSummary, Sink } from './engine/op-result.js'
 import type { ReportFormat, WrittenReport } from './report/write.js';
 import { reportJob, type ReportJobResult } from './jobs/report.js';
 import { reportPassed } from './report/challenge.js';
+import type { ChallengeReport } from './report/schema.js';
 import { snapshotPlan } from './results/plan-snapshot.js';
 import { JobError, EXIT } from './jobs/errors.js';
 
@@ -48,6 +49,7 @@ export interface JobOptions extends PlanInput {
 }
 
 export interface JobResult {
+  plan: ResolvedPlan;
   run: RunInfo;
   summary: RunSummary;
   reports: WrittenReport[];
@@ -60,6 +62,8 @@ export interface JobResult {
   passed: boolean;
   /** Results of severity `critical` (embargo violations, checksum mismatches), in run order. */
   criticals: OpResult[];
+  /** The run's report model (built even when no report is written). */
+  report: ChallengeReport;
 }
 
 /** The main job: validate the plan, run it, record every result, write the reports, push metrics. */
@@ -111,7 +115,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     const passed = summary.total > 0 && !summary.scenarioCrashes && reportPassed(judged.report);
     const criticals: OpResult[] = store.results(run.runId).filter((r) => r.severity === 'critical');
     return {
-      run, summary, reports, reportDir: judged.written?.dir ?? '', interruptedReports, dbPath: options.dbPath,
+      plan, run, summary, report: judged.report, reports, reportDir: judged.written?.dir ?? '', interruptedReports, dbPath: options.dbPath,
       metricsUrl: server?.url, passed, criticals,
     };
   } finally {

@@ -6,6 +6,7 @@ import { reportCommand } from './commands/report.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { demoCommand } from './commands/demo.js';
 import { cleanupCommand } from './commands/cleanup.js';
+import { probeCommand } from './commands/probe.js';
 import { daemonCommand } from './commands/daemon.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { dashboardsCommand } from './commands/dashboards.js';
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(sandboxCommand(setExit))
       .command(demoCommand(setExit))
       .command(cleanupCommand(setExit))
+      .command(probeCommand(setExit))
       .command(daemonCommand(setExit))
       .command(scheduleCommand(setExit))
       .command(dashboardsCommand(setExit))
@@ -32,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
       .help()
       .alias('h', 'help')
       .version(false)
-      .epilogue('Exit codes: 0 ok, 1 a test failed its success criteria, 2 invalid plan or usage, 3 setup failed, 70 internal error.')
+      .epilogue('Exit codes: 0 ok, 1 a test failed its success criteria, 2 invalid plan or usage, 3 setup failed, 4 a critical result, 5 a probe threshold or regression failed, 6 lake unreachable (probe), 70 internal error.')
       .fail((msg, err) => {
         if (err) throw err;
         throw new CliError(`${msg}\n(see: lakeprobe --help)`, EXIT.invalidInput);

@@ -116,16 +116,21 @@ function testCase(t: TestReport): JunitCase {
   if (t.verdict === 'Not run') return { ...base, skipped: 'nothing recorded for this test' };
   const top = t.topErrors[0];
   const type = t.verdict === 'Interrupted' ? 'interrupted' : top?.errorClass ?? 'criteria_missed';
-  const message = `${t.verdict}: ${t.reasons.join('; ')}${top ? `; ${top.count}× ${top.errorClass}: ${top.example}` : ''}`;
-  const details = t.topErrors.map((e) => `${e.count}× ${e.errorClass}: ${e.example}`).join('\n');
+  const at = (e: TestReport['topErrors'][number]): string => (e.where ? ` on ${e.where}` : '');
+  const message = `${t.verdict}: ${t.reasons.join('; ')}${top ? `; ${top.count}× ${top.errorClass}${at(top)}: ${top.example}` : ''}`;
+  const details = t.topErrors.map((e) => `${e.count}× ${e.errorClass}${at(e)}: ${e.example}`).join('\n');
   return { ...base, failure: { type, message, details } };
 }
 
 /** One suite per experiment, one testcase per test; a failure carries the error class and message. */
-export function junitFromReport(report: ChallengeReport, experiments = report.experiments): string {
-  return renderJunit(report.name, experiments.map((e) => ({
+export function junitSuitesFromReport(report: ChallengeReport, experiments = report.experiments): JunitSuite[] {
+  return experiments.map((e) => ({
     name: e.name, timestamp: e.tests.map((t) => t.firstAt).filter(Boolean).sort()[0],
     properties: { verdict: e.verdict, runs: e.runs.join(' ') },
     cases: e.tests.map(testCase),
-  })));
+  }));
+}
+
+export function junitFromReport(report: ChallengeReport, experiments = report.experiments): string {
+  return renderJunit(report.name, junitSuitesFromReport(report, experiments));
 }

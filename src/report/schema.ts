@@ -33,7 +33,10 @@ export const testReportSchema = z.object({
   rses: z.array(z.string()), links: z.array(z.string()).describe('source→destination pairs replicated over'),
   firstAt: time, lastAt: time, p95Ms: z.number().min(0),
   criteria: z.array(criterionSchema), verdict: verdictSchema, reasons: z.array(z.string()),
-  topErrors: z.array(z.object({ errorClass: z.string(), count, example: z.string() })).describe('the test\'s most frequent error classes (at most 3)'),
+  topErrors: z.array(z.object({
+    errorClass: z.string(), count, example: z.string(),
+    where: z.string().describe('the RSEs (or source→destination links) the class hit, comma-separated; "" for catalogue-only failures'),
+  })).describe('the test\'s most frequent error classes (at most 3)'),
 });
 
 export const OBSERVATION_KINDS = [

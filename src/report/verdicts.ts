@@ -87,7 +87,10 @@ function topErrors(rs: OpResult[]): TestReport['topErrors'] {
   const failed = rs.filter((r) => r.outcome === 'failed' && r.errorClass);
   return [...groupBy(failed, (r) => String(r.errorClass)).entries()]
     .sort(([a, x], [b, y]) => y.length - x.length || a.localeCompare(b)).slice(0, 3)
-    .map(([errorClass, list]) => ({ errorClass, count: list.length, example: list[0]?.errorMessage ?? '' }));
+    .map(([errorClass, list]) => ({
+      errorClass, count: list.length, example: list[0]?.errorMessage ?? '',
+      where: [...new Set(list.map((r) => (r.srcRse && r.dstRse ? `${r.srcRse}→${r.dstRse}` : r.rse)).filter(Boolean))].sort().join(', '),
+    }));
 }
 
 /** Bytes over the wall time of each run's part of the test (summed over runs), in MB/s. */

@@ -43,7 +43,7 @@ describe('challenge report from a store with known operations', () => {
     expect(replicate?.reasons).toEqual(['no operation failed: 1 of 7 failed (14.3 %)']);
     expect(embargo?.reasons).toEqual(['1 critical result', 'no operation failed: 1 of 4 failed (25.0 %)']);
     expect(replicate?.dataRateMBps).toBe((20 * MiB) / 1260 / 1e6);
-    expect(embargo?.topErrors).toEqual([{ errorClass: 'embargo_violation', count: 1, example: 'an identity outside the embargo group read https://se-a.example/embargo/f1' }]);
+    expect(embargo?.topErrors).toEqual([{ errorClass: 'embargo_violation', count: 1, example: 'an identity outside the embargo group read https://se-a.example/embargo/f1', where: 'SITE_A' }]);
   });
 
   it('derives the observations, critical first, each with its count and when it started and stopped', async () => {

@@ -45,7 +45,7 @@ describe('JUnit', () => {
     const xml = junitFromReport(report);
     expect(xml.match(/<testcase /g)).toHaveLength(4);
     expect(xml).toContain('<testcase name="upload" classname="SKA" time="962.000">');
-    expect(xml).toContain('<failure type="embargo_violation" message="Failed: 1 critical result; no operation failed: 1 of 4 failed (25.0 %); 1× embargo_violation: an identity outside the embargo group read https://se-a.example/embargo/f1">');
+    expect(xml).toContain('<failure type="embargo_violation" message="Failed: 1 critical result; no operation failed: 1 of 4 failed (25.0 %); 1× embargo_violation on SITE_A: an identity outside the embargo group read https://se-a.example/embargo/f1">');
     expect(xml).toContain('<failure type="rule_stuck" message="Partially: ');
     expect(xml).toContain('<skipped message="nothing recorded for this test"/>');
     expect(xml).toContain('<testsuite name="SKA" tests="4" failures="2" errors="0" skipped="1"');

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { builtinScenarios } from '../../scenarios.js';
-import { loadPlanOrThrow, runJob, type JobResult } from '../../job.js';
+import { loadPlanOrThrow, runJob, type JobOptions, type JobResult } from '../../job.js';
 import { EXIT } from '../exit-codes.js';
 import { ProgressSink } from '../progress.js';
 import { sandboxForRun } from '../sandbox-env.js';
@@ -36,15 +36,15 @@ export function runOptions<T>(y: Argv<T>) {
     .option('format', { type: 'string', default: REPORT_FORMATS.join(','), describe: `report formats, comma-separated (${REPORT_FORMATS.join(', ')})` });
 }
 
-/** Runs a plan once (starting the sandbox first when the plan asks for it) and prints where everything is. */
-export async function executeRun(args: RunArgs): Promise<JobResult> {
+/** Hands a job the run options of the command line, with the sandbox started first when the plan asks for it. */
+export async function withRunLake<T>(args: RunArgs, job: (options: JobOptions) => Promise<T>): Promise<T> {
   const registry = builtinScenarios();
   const env = processEnv();
   const { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
   const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;
   if (sandbox) out(`lake: ${sandbox.description}`);
   try {
-    const result = await runJob({
+    return await job({
       planFile: args.plan, env: { ...env, ...sandbox?.env }, uid: uid(), registry,
       dbPath: abs(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway, agent: args.agent,
       only: { experiment: args.experiment, test: args.test },
@@ -52,11 +52,16 @@ export async function executeRun(args: RunArgs): Promise<JobResult> {
       reporters: [new ProgressSink((t) => process.stdout.write(t), Boolean(process.stdout.isTTY))],
       log: out,
     });
-    printSummary(result);
-    return result;
   } finally {
     await sandbox?.release();
   }
+}
+
+/** Runs a plan once and prints where everything is. */
+export async function executeRun(args: RunArgs): Promise<JobResult> {
+  const result = await withRunLake(args, runJob);
+  printSummary(result);
+  return result;
 }
 
 /** How many critical results the summary lists one by one (the rest are counted). */
