@@ -8,7 +8,8 @@
 // exp. No directive of xrootd.cfg or scitokens.cfg changes that (the 60 is a constant);
 // XRootD 5.9.3 bounds the entry by exp ("Fix ACL cache TTL computation from token expiry").
 //
-// What holds, on both https and root://:
+// What holds over https (test/sandbox/xrootd/token-expiry.test.ts; root:// tokens, through
+// ztn, go through the same map):
 // - a token presented for the first time after its exp is refused (403): scitokens-cpp
 //   0.7.3 checks exp with no leeway;
 // - a token presented before its exp is accepted until XROOTD_TOKEN_CACHE_SECONDS
