@@ -139,6 +139,7 @@ describe('lakeprobe command line', () => {
     const status = await lakeprobe(['sandbox', 'status', '--dir', sbx]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('sandbox running');
+    expect(status.stdout).toContain(`started with: config ${config}\n`);
 
     const run = await lakeprobe(['run', await plan('one.yaml'), '--sandbox-dir', sbx, '--db', join(dir, 'one.db'), '--out', join(dir, 'one')]);
     expect(run.stdout).toContain('lake: running sandbox');
@@ -165,6 +166,11 @@ describe('lakeprobe command line', () => {
     const upAgain = await lakeprobe(['sandbox', 'up', '--config', config, '--sandbox-dir', sbx]);
     expect(upAgain.code).toBe(0);
     expect(upAgain.stdout).toContain('sandbox already running');
+    // A second lake in the same folder is refused, not started over the first one's state.
+    const serveAgain = await lakeprobe(['sandbox', 'serve', '--sandbox-dir', sbx]);
+    expect(serveAgain.code).toBe(3);
+    expect(serveAgain.stderr).toContain(`a sandbox already runs in ${sbx} (pid `);
+    expect((await lakeprobe(['sandbox', 'status', '--sandbox-dir', sbx])).code).toBe(0);
 
     // The same file, edited since the sandbox started from it.
     await writeFile(config, `${LAKE_CONFIG}transfers: { poll_ms: 200 }\n`);

@@ -3,12 +3,13 @@ import { spawn } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeRecord } from '../../sandbox/config-match.js';
 import { startSandboxLake } from '../../sandbox/lake.js';
 import {
   envSnippet, isSandboxAlive, processAlive, readSandboxState, removeSandboxState, writeSandboxState,
 } from '../../sandbox/state.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { checkRunningSandbox, configRecord, wantedSandboxConfig } from '../sandbox-env.js';
+import { checkRunningSandbox, configRecord, stopItFirst, wantedSandboxConfig } from '../sandbox-env.js';
 import { sandboxDirOf, sandboxDirOptions, type SandboxDirArgs } from '../sandbox-dir.js';
 import { sandboxFaultCommand } from './sandbox-fault.js';
 import { abs, out } from '../common.js';
@@ -60,6 +61,11 @@ interface ConfigSource { config?: string; storage?: 'builtin' | 'xrootd' }
 
 async function serve(dir: string, source: ConfigSource): Promise<void> {
   const wanted = await wantedSandboxConfig(source.config, source.storage);
+  const running = await readSandboxState(dir);
+  if (running && (await isSandboxAlive(running))) {
+    // A second lake in the same folder would take over its state and data.
+    throw new CliError(`a sandbox already runs in ${dir} (pid ${running.pid})\n${stopItFirst(dir, 'serve again')}`, EXIT.setupFailed);
+  }
   const lake = await startSandboxLake({ dir, config: wanted.config });
   // The config it was started with, so `run` and `up` can tell whether it fits them.
   await writeSandboxState(dir, { ...lake.state(process.pid), config: configRecord(wanted) });
@@ -136,6 +142,7 @@ function printState(state: Awaited<ReturnType<typeof readSandboxState>> & object
   out(`catalogue: ${state.rucioUrl}`);
   out(`token issuer: ${state.issuer}`);
   out(`storage: ${state.storage}`);
+  out(`started with: ${describeRecord(state.config)}`);
   for (const r of state.rses) out(`RSE ${r.name}: ${r.url}${r.rootUrl ? ` ${r.rootUrl}` : ''}`);
   out(`fault admin: ${state.faultAdminUrl} (use: lakeprobe sandbox fault --help)`);
   out('\n# point other tools at the sandbox:');
