@@ -11,12 +11,30 @@ import { daemonCommand } from './commands/daemon.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { dashboardsCommand } from './commands/dashboards.js';
 
+/** `lakeprobe` alone: a clear line, the commands one line each, and where a newcomer starts. */
+function bareUsage(help: string): string {
+  const start = help.indexOf('Commands:');
+  const end = help.indexOf('\n\n', start);
+  const commandList = start < 0 ? help : help.slice(start, end < 0 ? undefined : end);
+  return [
+    'lakeprobe: name a command (nothing was run; exit 2).',
+    '',
+    commandList,
+    '',
+    'New here? From a checkout of lakeprobe, two commands:',
+    '  npm ci && npm run demo   installs, runs a small challenge against a local sandbox lake, prints where the report is',
+    '  npm test                 runs the tests',
+    'Installed as a package, `lakeprobe demo` runs the same challenge. Every command has --help.',
+    '',
+  ].join('\n');
+}
+
 /** Entry point: parse, hand over to one command, turn errors into documented exit codes. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
   const setExit = (code: number): void => { exitCode = code; };
   try {
-    await yargs(argv)
+    const parser = yargs(argv)
       .scriptName('lakeprobe')
       .usage('$0 <command> [options]\n\nChallenge test harness and monitoring probes for Rucio data lakes.')
       .command(validateCommand(setExit))
@@ -38,8 +56,13 @@ export async function main(argv: string[]): Promise<number> {
       .fail((msg, err) => {
         if (err) throw err;
         throw new CliError(`${msg}\n(see: lakeprobe --help)`, EXIT.invalidInput);
-      })
-      .parseAsync();
+      });
+    if (argv.length === 0) {
+      // yargs lists the commands it was given; one line each, however wide.
+      process.stderr.write(bareUsage(await parser.wrap(null).getHelp()));
+      return EXIT.invalidInput;
+    }
+    await parser.parseAsync();
   } catch (e) {
     if (e instanceof CliError) {
       if (e.message) process.stderr.write(`${e.message}\n`);

@@ -1,6 +1,16 @@
 import { readFile, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** The configuration a lake was started with, so a later command can tell whether it fits. */
+export interface SandboxConfigRecord {
+  /** Absolute path of the sandbox config file; null: none (the built-in default). */
+  path: string | null;
+  /** sha256 (hex) of that file's content as the lake read it; null: none. */
+  sha256: string | null;
+  /** `--storage` given on the command line, which overrides the file. */
+  storageOverride?: 'builtin' | 'xrootd';
+}
+
 /** What `sandbox up` leaves in its folder so other commands can find the running lake. */
 export interface SandboxState {
   pid: number;
@@ -16,6 +26,8 @@ export interface SandboxState {
   faultSecretFile: string;
   /** The env snippet: RUCIO_CONFIG, X509_USER_PROXY, X509_CERT_DIR, BEARER_TOKEN_FILE. */
   env: Record<string, string>;
+  /** Absent in states written before lakeprobe recorded it. */
+  config?: SandboxConfigRecord;
 }
 
 const stateFile = (dir: string): string => join(dir, 'state.json');

@@ -6,7 +6,8 @@ import {
 } from '../../sandbox/faults/index.js';
 import { readSandboxState, type SandboxState } from '../../sandbox/state.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { abs, DEFAULTS, out } from '../common.js';
+import { sandboxDirOf, sandboxDirOptions } from '../sandbox-dir.js';
+import { out } from '../common.js';
 
 const ACTIONS = ['list', 'add', 'remove', 'clear'] as const;
 
@@ -21,7 +22,8 @@ interface FaultArgs {
   user?: string;
   'lifetime-seconds'?: number;
   id?: string;
-  dir: string;
+  'sandbox-dir'?: string;
+  dir?: string;
 }
 
 /** Where `sandbox up` records the fault admin API of the lake it started. */
@@ -105,9 +107,9 @@ export const sandboxFaultCommand: CommandModule<object, FaultArgs> = {
     .option('user', { choices: FAULT_USERS, describe: 'gridmap_missing: whose DN the storage forgets' })
     .option('lifetime-seconds', { type: 'number', describe: 'short_credentials: lifetime of the member proxy and token' })
     .option('id', { type: 'string', describe: 'remove: the fault id (see list)' })
-    .option('dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'runtime folder of the sandbox' }) as unknown as Argv<FaultArgs>,
+    .options(sandboxDirOptions) as unknown as Argv<FaultArgs>,
   handler: async (args) => {
-    const client = await connect(abs(args.dir));
+    const client = await connect(sandboxDirOf(args));
     try {
       await act(client, args);
     } catch (err) {

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { decodeJwt } from 'jose';
+import { audienceAccepted, SANDBOX_STORAGE_AUDIENCES, WLCG_ANY_AUDIENCE } from '../tokens/claims.js';
 import { grantsStorage, pathWithin, type StorageAction } from '../tokens/scopes.js';
 import type { Identity, Refusal, StorageEndpointOptions } from './types.js';
 
-type AuthOptions = Pick<StorageEndpointOptions, 'gridmap' | 'embargo' | 'verifyToken' | 'verifyChain'>;
+type AuthOptions = Pick<StorageEndpointOptions, 'gridmap' | 'embargo' | 'verifyToken' | 'verifyChain' | 'audiences'>;
 
 /** The client's chain as presented, leaf first (Node links it through issuerCertificate). */
 function peerChain(req: IncomingMessage): Buffer[] {
@@ -32,13 +33,27 @@ function tokenExpired(token: string): boolean {
   }
 }
 
+/** The `aud` claim for a refusal message (never the token itself); bounded in length. */
+function describeAud(aud: string | string[] | undefined): string {
+  const text = aud === undefined ? '(none)' : [aud].flat().map((a) => JSON.stringify(a)).join(', ');
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
 /** Who is asking: a Bearer token wins over the client certificate, as in XrdHttp. */
 export async function authenticate(req: IncomingMessage, opts: AuthOptions): Promise<Identity | Refusal> {
   const token = bearerToken(req);
   if (token !== undefined) {
     const claims = await opts.verifyToken(token);
     if (!claims) return { status: 401, message: tokenExpired(token) ? 'token expired' : 'invalid token' };
-    const sub = decodeJwt(token).sub ?? 'unknown';
+    // The signature is verified: the payload can be read as is.
+    const payload = decodeJwt(token);
+    const aud = claims.aud ?? payload.aud;
+    const accepted = opts.audiences ?? SANDBOX_STORAGE_AUDIENCES;
+    if (!audienceAccepted(aud, accepted)) {
+      // As XRootD and dCache with an audience configured: a token for another service is refused.
+      return { status: 403, message: `Token audience ${describeAud(aud)} not accepted (this storage accepts: ${[...new Set([...accepted, WLCG_ANY_AUDIENCE])].join(', ')})` };
+    }
+    const sub = payload.sub ?? 'unknown';
     return { kind: 'token', sub, scope: claims.scope, groups: claims.groups ?? [] };
   }
   const chain = peerChain(req);

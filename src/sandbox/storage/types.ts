@@ -6,6 +6,8 @@ export interface StorageTokenClaims {
   scope: string;
   groups?: string[];
   exp: number;
+  /** The verified `aud`; when absent the endpoint reads it from the verified token. */
+  aud?: string | string[];
 }
 
 export interface AccessRecord {
@@ -38,6 +40,12 @@ export interface StorageEndpointOptions {
   gridmap: Record<string, string>;
   embargo: EmbargoPolicy;
   verifyToken(token: string): Promise<StorageTokenClaims | null>;
+  /**
+   * Audiences this storage is configured with, as XRootD's scitokens.cfg `audience`
+   * (default: the sandbox's, SANDBOX_STORAGE_AUDIENCES); the WLCG "any" audience is
+   * always accepted. A verified token for another audience is refused with 403.
+   */
+  audiences?: string[];
   verifyChain(chainDer: Buffer[]): ChainVerification;
   onAccess?(record: AccessRecord): void;
   /** Injected faults, consulted on every request; rse_down stops the listening (none: normal behaviour). */

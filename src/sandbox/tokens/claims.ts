@@ -3,6 +3,18 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } fro
 /** Default audience of the WLCG profile: any relying party. */
 export const WLCG_ANY_AUDIENCE = 'https://wlcg.cern.ch/jwt/v1/any';
 
+/** What the sandbox's storage (builtin and XRootD alike) is configured to accept as `aud`. */
+export const SANDBOX_STORAGE_AUDIENCES = [WLCG_ANY_AUDIENCE, 'rucio'];
+
+/**
+ * Is a token with `aud` meant for a service configured with `accepted`? One audience in
+ * common is enough; the WLCG "any" audience is accepted everywhere (WLCG profile 1.0).
+ */
+export function audienceAccepted(aud: string | string[] | undefined, accepted: readonly string[]): boolean {
+  const wanted = new Set([...accepted, WLCG_ANY_AUDIENCE]);
+  return [aud ?? []].flat().some((a) => wanted.has(a));
+}
+
 /** Claims of a WLCG profile 1.0 access token. */
 export interface WlcgClaims {
   iss: string;

@@ -1,9 +1,10 @@
 // The files through which xrootd decides who may do what: the gridmap (DN → user),
 // the authorization database for x509 users, and the SciTokens issuer configuration.
+import { SANDBOX_STORAGE_AUDIENCES } from '../tokens/claims.js';
 import type { XrootdEmbargo } from './types.js';
 
 /** Audiences a sandbox token may carry: the WLCG "any" audience and Rucio's. */
-export const TOKEN_AUDIENCES = ['https://wlcg.cern.ch/jwt/v1/any', 'rucio'];
+export const TOKEN_AUDIENCES = SANDBOX_STORAGE_AUDIENCES;
 
 const USER_NAME = /^[A-Za-z0-9._-]+$/;
 

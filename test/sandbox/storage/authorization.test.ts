@@ -125,6 +125,29 @@ describe('storage endpoint: authorization', () => {
       expect(garbage.body.trim()).toBe('invalid token');
     });
 
+    it('refuses with 403 a valid token issued for another audience, as a storage with an audience configured does', async () => {
+      const foreign = await f.issuer.mint({ sub: 'probe-robot', scope: 'storage.read:/', aud: 'other-service' });
+      const reply = await send('GET', '/public/open.dat', bearer(foreign));
+      expect(reply.status).toBe(403);
+      expect(reply.body.trim()).toBe(
+        'Token audience "other-service" not accepted (this storage accepts: https://wlcg.cern.ch/jwt/v1/any, rucio)',
+      );
+      expect(reply.body).not.toContain(foreign);
+      // One audience in common is enough; the WLCG "any" audience (the issuer's default) always is.
+      const shared = await f.issuer.mint({ sub: 'probe-robot', scope: 'storage.read:/', aud: ['other-service', 'rucio'] });
+      expect((await send('GET', '/public/open.dat', bearer(shared))).status).toBe(200);
+      expect((await send('GET', '/public/open.dat', bearer(await mint('storage.read:/')))).status).toBe(200);
+    });
+
+    it('checks the audience against the one the endpoint is configured with', async () => {
+      const own = await f.start({ name: 'SANDBOX_OWN_AUDIENCE', audiences: ['https://storage.example.org'] });
+      const get = async (aud: string): Promise<number> =>
+        (await send('GET', '/public/open.dat', bearer(await f.issuer.mint({ sub: 'probe-robot', scope: 'storage.read:/', aud })), own)).status;
+      expect(await get('https://storage.example.org')).toBe(200);
+      expect(await get('https://wlcg.cern.ch/jwt/v1/any')).toBe(200);
+      expect(await get('rucio')).toBe(403);
+    });
+
     it('answers a refused large upload without waiting for its body', async () => {
       const token = await mint('storage.read:/');
       async function* body(): AsyncGenerator<Buffer> {

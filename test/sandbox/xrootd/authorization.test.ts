@@ -84,6 +84,13 @@ describe('xrootd endpoint: authorization', () => {
       expect(get.body.trim()).toBe(denied('open', '/embargo/secret.dat'));
     });
 
+    it('answers 403 "permission denied" for a valid token issued for another audience', async () => {
+      const foreign = await f.issuer.mint({ sub: 'member', scope: MEMBER_SCOPE, aud: 'other-service' });
+      const reply = await f.send(e, 'GET', '/rucio/open.dat', bearer(foreign));
+      expect(reply.status).toBe(403);
+      expect(reply.body.trim()).toBe(denied('open', '/rucio/open.dat'));
+    });
+
     it('answers 403 "permission denied" for an expired token and for a token it cannot verify', async () => {
       const expired = await f.mint('member', MEMBER_SCOPE, { lifetimeSeconds: -3600, nbf: Math.floor(Date.now() / 1000) - 7200 });
       const reply = await f.send(e, 'GET', '/rucio/open.dat', bearer(expired));
