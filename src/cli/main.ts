@@ -7,6 +7,7 @@ import { sandboxCommand } from './commands/sandbox.js';
 import { demoCommand } from './commands/demo.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import { probeCommand } from './commands/probe.js';
+import { k6Command } from './commands/k6.js';
 import { daemonCommand } from './commands/daemon.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { dashboardsCommand } from './commands/dashboards.js';
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(demoCommand(setExit))
       .command(cleanupCommand(setExit))
       .command(probeCommand(setExit))
+      .command(k6Command(setExit))
       .command(daemonCommand(setExit))
       .command(scheduleCommand(setExit))
       .command(dashboardsCommand(setExit))

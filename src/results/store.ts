@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { planHash, planSnapshotSchema, type PlanSnapshot } from './plan-snapshot.js';
 import type { LedgerEntry, NewLedgerEntry, CleanupLedger } from '../engine/ledger.js';
 import type { OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
+import type { LoadSummary } from '../load/k6-summary.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -25,6 +26,9 @@ CREATE TABLE IF NOT EXISTS run_plans (
   run_id TEXT PRIMARY KEY, plan_hash TEXT NOT NULL, snapshot TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS op_results_start ON op_results (start);
+CREATE TABLE IF NOT EXISTS load_summaries (
+  run_id TEXT PRIMARY KEY, tool TEXT NOT NULL, script TEXT NOT NULL, summary TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ledger (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   run_id TEXT NOT NULL, kind TEXT NOT NULL, rse TEXT NOT NULL, target TEXT NOT NULL,
@@ -168,6 +172,26 @@ export class ResultsStore implements Sink, CleanupLedger {
     const parsed = planSnapshotSchema.safeParse(JSON.parse(String(row.snapshot)));
     if (!parsed.success) throw new Error(`results store ${this.path}: the stored plan of run ${runId} is unreadable: ${parsed.error.message}`);
     return { hash: String(row.plan_hash), snapshot: parsed.data };
+  }
+
+  /**
+   * A load tool's end-of-test summary (aggregates, threshold verdicts, checks) as one run:
+   * a run row for time windows, the summary beside it. Aggregates are never turned into
+   * per-operation results.
+   */
+  saveLoadSummary(run: RunInfo, script: string, summary: LoadSummary, finishedAt: string): void {
+    this.db.transaction(() => {
+      this.onBegin(run);
+      this.db.prepare('INSERT INTO load_summaries (run_id, tool, script, summary) VALUES (?, ?, ?, ?)')
+        .run(run.runId, summary.tool, script, JSON.stringify(summary));
+      const failed = summary.thresholds.filter((t) => !t.ok).length;
+      this.onEnd(run, { total: summary.thresholds.length, failed, finishedAt });
+    })();
+  }
+
+  loadSummary(runId: string): { tool: string; script: string; summary: LoadSummary } | undefined {
+    const row = this.db.prepare('SELECT * FROM load_summaries WHERE run_id = ?').get(runId) as Row | undefined;
+    return row && { tool: String(row.tool), script: String(row.script), summary: JSON.parse(String(row.summary)) as LoadSummary };
   }
 
   /** Marks one run interrupted (stopped by a signal, or its job failed), keeping what it recorded. */
