@@ -4,6 +4,7 @@
 // scenarios, credentials present) are checked on the whole plan in checks.ts.
 import { z } from 'zod';
 import { cronProblem } from './cron.js';
+import { rseExpressionProblem } from './rse-expression.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -68,7 +69,10 @@ export const credentialsSchema = z.strictObject({
 });
 
 export const rsesSchema = z
-  .strictObject({ expression: nonEmpty.optional(), names: z.array(nonEmpty).min(1).optional() })
+  .strictObject({ expression: nonEmpty.superRefine((v, ctx) => {
+    const problem = rseExpressionProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(), names: z.array(nonEmpty).min(1).optional() })
   .superRefine((v, ctx) => {
     if (v.expression !== undefined && v.names !== undefined) {
       ctx.addIssue({ code: 'custom', message: 'set either expression or names, not both' });
