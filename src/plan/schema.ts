@@ -3,6 +3,10 @@
 // later against each scenario's own schema, and cross-object rules (unique names, known
 // scenarios, credentials present) are checked on the whole plan in checks.ts.
 import { z } from 'zod';
+import {
+  MAX_DESCRIPTION_LENGTH, MAX_EXPERIMENTS, MAX_NAME_LENGTH, MAX_P95_MS, MAX_RSE_NAMES, MAX_SCHEDULE_SECONDS,
+  MAX_TESTS_PER_EXPERIMENT, MAX_TEXT_LENGTH,
+} from './bounds.js';
 import { cronProblem } from './cron.js';
 import { rseExpressionProblem } from './rse-expression.js';
 
@@ -10,11 +14,13 @@ export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
 export type AuthMethodName = (typeof AUTH_METHODS)[number];
 
-const nonEmpty = z.string().min(1);
+const nonEmpty = z.string().min(1).max(MAX_TEXT_LENGTH, { error: `at most ${MAX_TEXT_LENGTH} characters` });
 
-const name = z.string().regex(NAME_PATTERN, {
-  error: 'must start with a letter or digit and contain only letters, digits, "_", "." and "-"',
-});
+const name = z.string()
+  .max(MAX_NAME_LENGTH, { error: `at most ${MAX_NAME_LENGTH} characters` })
+  .regex(NAME_PATTERN, {
+    error: 'must start with a letter or digit and contain only letters, digits, "_", "." and "-"',
+  });
 
 export const lakeSchema = z.strictObject({
   sandbox: z.boolean().optional(),
@@ -72,7 +78,7 @@ export const rsesSchema = z
   .strictObject({ expression: nonEmpty.superRefine((v, ctx) => {
     const problem = rseExpressionProblem(v);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }).optional(), names: z.array(nonEmpty).min(1).optional() })
+  }).optional(), names: z.array(nonEmpty).min(1).max(MAX_RSE_NAMES, { error: `at most ${MAX_RSE_NAMES} RSEs` }).optional() })
   .superRefine((v, ctx) => {
     if (v.expression !== undefined && v.names !== undefined) {
       ctx.addIssue({ code: 'custom', message: 'set either expression or names, not both' });
@@ -84,13 +90,13 @@ const scheduleSchema = z.strictObject({
     const problem = cronProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }),
-  offset_seconds: z.int().min(0).default(0),
-  jitter_seconds: z.int().min(0).default(0),
+  offset_seconds: z.int().min(0).max(MAX_SCHEDULE_SECONDS, { error: `at most ${MAX_SCHEDULE_SECONDS} (a day)` }).default(0),
+  jitter_seconds: z.int().min(0).max(MAX_SCHEDULE_SECONDS, { error: `at most ${MAX_SCHEDULE_SECONDS} (a day)` }).default(0),
 });
 
 const successSchema = z.strictObject({
   max_failure_rate: z.number().min(0).max(1).optional(),
-  max_p95_ms: z.number().positive().optional(),
+  max_p95_ms: z.number().positive().max(MAX_P95_MS, { error: `at most ${MAX_P95_MS} (a day)` }).optional(),
 });
 
 export const testSchema = z.strictObject({
@@ -109,8 +115,8 @@ export const testSchema = z.strictObject({
 
 export const experimentSchema = z.strictObject({
   name,
-  description: z.string().optional(),
-  tests: z.array(testSchema).min(1),
+  description: z.string().max(MAX_DESCRIPTION_LENGTH, { error: `at most ${MAX_DESCRIPTION_LENGTH} characters` }).optional(),
+  tests: z.array(testSchema).min(1).max(MAX_TESTS_PER_EXPERIMENT, { error: `at most ${MAX_TESTS_PER_EXPERIMENT} tests` }),
 });
 
 export const planSchema = z.strictObject({
@@ -118,7 +124,7 @@ export const planSchema = z.strictObject({
   lake: lakeSchema.optional(),
   credentials: credentialsSchema.optional(),
   rses: rsesSchema.optional(),
-  experiments: z.array(experimentSchema).min(1),
+  experiments: z.array(experimentSchema).min(1).max(MAX_EXPERIMENTS, { error: `at most ${MAX_EXPERIMENTS} experiments` }),
 });
 
 export type PlanFile = z.output<typeof planSchema>;
