@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { resolveCredentials } from './credential-conventions.js';
 import type { Diagnostic } from './diagnostics.js';
-import { exists, unreadableReason } from './files.js';
+import { exists, isFile, unreadableReason } from './files.js';
 import { Findings } from './findings.js';
 import { storageTimeoutsOf } from './lake-timeouts.js';
 import type { ResolvedCredentials, ResolvedLake } from './resolved.js';
@@ -79,6 +79,7 @@ async function resolveLake(
     sandboxConfig = resolve(planDir, plan.sandbox_config);
     const reason = await unreadableReason(sandboxConfig);
     if (reason) findings.error(['lake', 'sandbox_config'], `${sandboxConfig}: ${reason}`);
+    else if (!(await isFile(sandboxConfig))) findings.error(['lake', 'sandbox_config'], `${sandboxConfig}: not a regular file (a directory?); sandbox_config names the sandbox's YAML file`);
     if (!sandbox) findings.error(['lake', 'sandbox_config'], 'only meaningful with sandbox: true');
   }
 

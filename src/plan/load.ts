@@ -11,8 +11,12 @@ import { reportSuccess } from './report-schema.js';
 import type { PlanContext, PlanLoadResult, ResolvedPlan, RseSelection } from './resolved.js';
 import { credentialsSchema, lakeSchema, planSchema, type PlanFile } from './schema.js';
 import { validate, type PlanIssue } from './validate.js';
+import { MAX_ALIAS_COUNT, tooDeep, yamlErrorMessage } from './yaml-errors.js';
 import { positionOf } from './yaml-positions.js';
 import { scheduleIssues } from './schedule-checks.js';
+
+/** YAML errors after which the rest of the file cannot be read as intended. */
+const STRUCTURE_BREAKING = new Set(['TAB_AS_INDENT', 'MISSING_CHAR', 'MULTIPLE_DOCS']);
 
 export async function loadPlanFile(file: string, ctx: PlanContext): Promise<PlanLoadResult> {
   let text: string;
@@ -29,14 +33,26 @@ export async function loadPlanText(text: string, file: string, ctx: PlanContext)
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const diagnostics: Diagnostic[] = [
-    ...doc.errors.map((e) => yamlDiagnostic(e, file, lineCounter, 'error')),
-    ...doc.warnings.map((e) => yamlDiagnostic(e, file, lineCounter, 'warning')),
+    ...doc.errors.map((e) => yamlDiagnostic(e, text, doc, file, lineCounter, 'error')),
+    ...doc.warnings.map((e) => yamlDiagnostic(e, text, doc, file, lineCounter, 'warning')),
   ];
+  // After these the structure read is guesswork: report them alone, not their consequences.
+  if (doc.errors.some((e) => STRUCTURE_BREAKING.has(e.code) || /call stack/.test(e.message))) {
+    sortDiagnostics(diagnostics, file);
+    return { ok: false, diagnostics };
+  }
   let raw: unknown;
   try {
-    raw = doc.toJS();
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch {
-    // Only possible with YAML errors, which are already reported.
+    // The only error left here: aliases expanding past the limit (an alias bomb).
+    diagnostics.push(fileDiagnostic(file, `YAML: aliases expand too far (more than ${MAX_ALIAS_COUNT} alias uses): write the values out`));
+    return { ok: false, diagnostics };
+  }
+  const deep = tooDeep(raw);
+  if (deep) {
+    const { line, column } = positionOf(doc, lineCounter, deep);
+    diagnostics.push({ file, line, column, path: formatPath(deep), message: 'nested too deeply (more than 64 levels of mappings and lists)', severity: 'error' });
     return { ok: false, diagnostics };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -125,9 +141,12 @@ function issueDiagnostic(issue: PlanIssue, file: string, doc: Document, lineCoun
   return { file, line, column, path: formatPath(issue.path), message: issue.message, severity: issue.severity };
 }
 
-function yamlDiagnostic(e: YAMLError, file: string, lineCounter: LineCounter, severity: Diagnostic['severity']): Diagnostic {
-  const { line, col } = lineCounter.linePos(e.pos[0]);
-  return { file, line, column: col, path: '', message: `YAML: ${e.message}`, severity };
+function yamlDiagnostic(
+  e: YAMLError, text: string, doc: Document, file: string, lineCounter: LineCounter, severity: Diagnostic['severity'],
+): Diagnostic {
+  const { offset, message } = yamlErrorMessage(e, text, doc);
+  const { line, col } = lineCounter.linePos(offset);
+  return { file, line, column: col, path: '', message: `YAML: ${message}`, severity };
 }
 
 function fileDiagnostic(file: string, message: string): Diagnostic {

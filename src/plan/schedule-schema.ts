@@ -30,9 +30,9 @@ export const scheduleSchema = z.strictObject({
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }),
   /** Added to every cron fire time, to stagger tests that share an expression. */
-  offset_seconds: z.int().min(0).max(MAX_OFFSET_SECONDS).default(0),
+  offset_seconds: z.int().min(0).max(MAX_OFFSET_SECONDS, { error: `at most ${MAX_OFFSET_SECONDS} (a day)` }).default(0),
   /** A further delay in [0, jitter] seconds, derived from the seed and the fire time (reproducible). */
-  jitter_seconds: z.int().min(0).max(MAX_JITTER_SECONDS).default(0),
+  jitter_seconds: z.int().min(0).max(MAX_JITTER_SECONDS, { error: `at most ${MAX_JITTER_SECONDS} (an hour)` }).default(0),
   /** Seed of the jitter; default: the experiment and test names. */
   jitter_seed: z.string().min(1).max(200).optional(),
   /** IANA time zone the cron expression is read in. */

@@ -7,16 +7,23 @@ import { regressionSchema, thresholdsSchema } from './probe-schema.js';
 import { scheduleSchema } from './schedule-schema.js';
 import { reportSuccessKeys, reportTestKeys } from './report-schema.js';
 import { lakeTimeoutsSchema } from './lake-timeouts.js';
+import {
+  MAX_DESCRIPTION_LENGTH, MAX_EXPERIMENTS, MAX_NAME_LENGTH, MAX_P95_MS, MAX_RSE_NAMES,
+  MAX_TESTS_PER_EXPERIMENT, MAX_TEXT_LENGTH,
+} from './bounds.js';
+import { rseExpressionProblem } from './rse-expression.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
 export type AuthMethodName = (typeof AUTH_METHODS)[number];
 
-const nonEmpty = z.string().min(1);
+const nonEmpty = z.string().min(1).max(MAX_TEXT_LENGTH, { error: `at most ${MAX_TEXT_LENGTH} characters` });
 
-const name = z.string().regex(NAME_PATTERN, {
-  error: 'must start with a letter or digit and contain only letters, digits, "_", "." and "-"',
-});
+const name = z.string()
+  .max(MAX_NAME_LENGTH, { error: `at most ${MAX_NAME_LENGTH} characters` })
+  .regex(NAME_PATTERN, {
+    error: 'must start with a letter or digit and contain only letters, digits, "_", "." and "-"',
+  });
 
 export const lakeSchema = z.strictObject({
   sandbox: z.boolean().optional(),
@@ -72,7 +79,10 @@ export const credentialsSchema = z.strictObject({
 });
 
 export const rsesSchema = z
-  .strictObject({ expression: nonEmpty.optional(), names: z.array(nonEmpty).min(1).optional() })
+  .strictObject({ expression: nonEmpty.superRefine((v, ctx) => {
+    const problem = rseExpressionProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(), names: z.array(nonEmpty).min(1).max(MAX_RSE_NAMES, { error: `at most ${MAX_RSE_NAMES} RSEs` }).optional() })
   .superRefine((v, ctx) => {
     if (v.expression !== undefined && v.names !== undefined) {
       ctx.addIssue({ code: 'custom', message: 'set either expression or names, not both' });
@@ -81,7 +91,7 @@ export const rsesSchema = z
 
 const successSchema = z.strictObject({
   max_failure_rate: z.number().min(0).max(1).optional(),
-  max_p95_ms: z.number().positive().optional(),
+  max_p95_ms: z.number().positive().max(MAX_P95_MS, { error: `at most ${MAX_P95_MS} (a day)` }).optional(),
   ...reportSuccessKeys,
 });
 
@@ -103,8 +113,8 @@ export const testSchema = z.strictObject({
 
 export const experimentSchema = z.strictObject({
   name,
-  description: z.string().optional(),
-  tests: z.array(testSchema).min(1),
+  description: z.string().max(MAX_DESCRIPTION_LENGTH, { error: `at most ${MAX_DESCRIPTION_LENGTH} characters` }).optional(),
+  tests: z.array(testSchema).min(1).max(MAX_TESTS_PER_EXPERIMENT, { error: `at most ${MAX_TESTS_PER_EXPERIMENT} tests` }),
 });
 
 export const planSchema = z.strictObject({
@@ -114,7 +124,7 @@ export const planSchema = z.strictObject({
   rses: rsesSchema.optional(),
   thresholds: thresholdsSchema.optional(),
   regression: regressionSchema.optional(),
-  experiments: z.array(experimentSchema).min(1),
+  experiments: z.array(experimentSchema).min(1).max(MAX_EXPERIMENTS, { error: `at most ${MAX_EXPERIMENTS} experiments` }),
 });
 
 export type PlanFile = z.output<typeof planSchema>;

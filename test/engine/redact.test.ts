@@ -85,4 +85,23 @@ describe('redact', () => {
     const text = 'TRANSFER [2] DESTINATION CHECKSUM HTTP 404 : File not found';
     expect(redact(text)).toBe(text);
   });
+
+  describe('on 1 MB strings without whitespace (a hostile test name)', () => {
+    const MB = 1_000_000;
+    const filler = (unit: string): string => unit.repeat(Math.ceil(MB / unit.length)).slice(0, MB);
+
+    it.each(['x', 'a-', 'a.', 'eyJ-', 'a:', '0123456789abcdef', 'https://'])('returns %j repeated unchanged', (unit) => {
+      const text = filler(unit);
+      expect(redact(text)).toBe(text);
+    });
+
+    it('still finds a JWT, a Rucio token and a URL password inside one', () => {
+      const text = `${filler('a-').slice(0, MB / 2)}|${JWT}|${RUCIO_TOKEN}|https://u:pw@h|${filler('b.').slice(0, MB / 2)}`;
+      const out = redact(text);
+      expect(out).not.toContain(JWT);
+      expect(out).not.toContain('4f5e0c4e0b6a4b8d9e1f2a3b4c5d6e7f');
+      expect(out).toContain('|https://u:<redacted>@h|');
+      expect(out.length).toBeLessThan(text.length);
+    });
+  });
 });

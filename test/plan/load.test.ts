@@ -109,7 +109,7 @@ describe('loadPlanFile: diagnostics', () => {
       `${f}:1:1: error: lake.account: is required without the sandbox: set it here, or account in [client] of ${EMPTY_CFG}`,
       `${f}:1:1: error: credentials: no usable credentials found: set credentials.userpass, or username and password in rucio.cfg; ` +
         'set credentials.x509, client_x509_proxy in rucio.cfg, or X509_USER_PROXY; set credentials.token, BEARER_TOKEN or BEARER_TOKEN_FILE',
-      `${f}:3:5: error: YAML: Map keys must be unique`,
+      `${f}:3:5: error: YAML: duplicate key "name": each key may appear once in a mapping`,
       `${f}:7:19: error: experiments[0].tests[0].params.size: expected number, got a list`,
       `${f}:7:28: error: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]`,
       `${f}:7:29: error: YAML: Flow map in block collection must be sufficiently indented and end with a }`,
