@@ -95,8 +95,14 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
           maxFailureRate: test.success.max_failure_rate,
           maxP95Ms: test.success.max_p95_ms,
         },
+        concurrency: test.concurrency,
       })),
     })),
+    limits: plan.limits && {
+      concurrency: plan.limits.concurrency,
+      testsInParallel: plan.limits.tests_in_parallel,
+      authMethodsInParallel: plan.limits.auth_methods_in_parallel,
+    },
     sources: conventions.sources,
   };
 }

@@ -61,6 +61,15 @@ export interface ResolvedTest {
   params: unknown;
   schedule?: ResolvedSchedule;
   success?: ResolvedSuccess;
+  /** Operations in flight for this test (default 1). */
+  concurrency?: number;
+}
+
+/** Plan-wide concurrency bounds (defaults in limits-schema.ts when absent). */
+export interface ResolvedLimits {
+  concurrency: number;
+  testsInParallel: number;
+  authMethodsInParallel: boolean;
 }
 
 export interface ResolvedExperiment {
@@ -77,6 +86,7 @@ export interface ResolvedPlan {
   credentials: ResolvedCredentials;
   rses: RseSelection;
   experiments: ResolvedExperiment[];
+  limits?: ResolvedLimits;
   /** Each value taken from outside the plan, e.g. 'lake.rucio_host from /opt/rucio/etc/rucio.cfg'. Never a secret. */
   sources: string[];
 }

@@ -4,6 +4,7 @@
 // scenarios, credentials present) are checked on the whole plan in checks.ts.
 import { z } from 'zod';
 import { cronProblem } from './cron.js';
+import { limitsSchema, testConcurrencySchema } from './limits-schema.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -101,6 +102,7 @@ export const testSchema = z.strictObject({
   params: z.unknown().optional(),
   schedule: scheduleSchema.optional(),
   success: successSchema.optional(),
+  concurrency: testConcurrencySchema.optional(),
 });
 
 export const experimentSchema = z.strictObject({
@@ -114,6 +116,7 @@ export const planSchema = z.strictObject({
   lake: lakeSchema.optional(),
   credentials: credentialsSchema.optional(),
   rses: rsesSchema.optional(),
+  limits: limitsSchema.optional(),
   experiments: z.array(experimentSchema).min(1),
 });
 
