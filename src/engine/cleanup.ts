@@ -31,6 +31,12 @@ export async function cleanupLedger(
       }
       const s = await session(entry.authMethod as AuthMethod);
       secrets = s.secrets;
+      if (entry.kind === 'replica') {
+        const outcome = await removeReplica(s, entry);
+        if (outcome.ok) ledger.done(entry.id);
+        outcomes.push({ entry, ...outcome });
+        continue;
+      }
       if (entry.kind === 'rule') await s.rucio.deleteRule(entry.target, true);
       // The PFN's scheme says which driver wrote it: root:// through xrdcp, the rest WebDAV.
       else if (entry.kind === 'storage_file') await s.storage(entry.target.startsWith('root:') ? 'root' : 'davs').delete(entry.target);
@@ -52,4 +58,30 @@ export async function cleanupLedger(
     }
   }
   return outcomes;
+}
+
+/**
+ * A registered replica that no rule covers. Only root may delete replicas in Rucio's
+ * generic policy, so when the catalogue refuses, the replica is reported as left
+ * behind (never closed silently); an entry whose replica is not listed is done.
+ */
+async function removeReplica(s: LakeSession, entry: LedgerEntry): Promise<{ ok: boolean; message: string }> {
+  const [scope = '', ...rest] = entry.target.split(':');
+  const did = { scope, name: rest.join(':') };
+  const listed = async (): Promise<boolean> => {
+    const [record] = await s.rucio.listReplicas({ dids: [did], allStates: true });
+    return Boolean(record?.states?.[entry.rse]);
+  };
+  if (!(await listed())) return { ok: true, message: 'already gone' };
+  try {
+    await s.rucio.deleteReplicas(entry.rse, [did]);
+  } catch (e) {
+    return {
+      ok: false,
+      message: `left behind: replica ${entry.target} on ${entry.rse} has no rule and could not be removed `
+        + `(${classify(e, s.secrets).message}); a Rucio admin can remove it`,
+    };
+  }
+  return (await listed()) ? { ok: false, message: `left behind: replica ${entry.target} on ${entry.rse} still listed after removal` }
+    : { ok: true, message: 'removed' };
 }
