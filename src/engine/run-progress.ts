@@ -48,6 +48,7 @@ export class RunProgress {
   /** A (test, auth method) run ended; one that never declared no longer keeps the total unknown. */
   unitFinished(declared: boolean): void {
     if (!declared) this.undeclared = Math.max(0, this.undeclared - 1);
+    this.changed(this.snapshot());
   }
 
   /** The run's own operations (auth, list) are known as they start. */
