@@ -43,12 +43,10 @@ export default defineScenario({
       return;
     }
     if (!(await createDataset(ctx, dataset, params.lifetime))) return;
-    for (const pair of pairs) {
-      for (let i = 0; i < params.files; i++) {
-        if (ctx.signal.aborted) return;
-        await replicateOne(ctx, params, dataset, pair, { scope, name: `${dataset.name}.${pair.from}.${pair.to}.${i}` });
-      }
-    }
+    // Files replicate side by side up to the test's concurrency: their rules are waited for together.
+    const jobs = pairs.flatMap((pair) => Array.from({ length: params.files }, (_, i) => ({ pair, i })));
+    await ctx.forEach(jobs, ({ pair, i }) =>
+      replicateOne(ctx, params, dataset, pair, { scope, name: `${dataset.name}.${pair.from}.${pair.to}.${i}` }));
   },
 });
 
