@@ -121,6 +121,24 @@ describe('concurrency limits', () => {
   });
 });
 
+describe('operations inside operations', () => {
+  it('never wait for a second slot, so a test at concurrency 1 cannot deadlock', async () => {
+    const nested = defineScenario({
+      name: 'nested', description: 'an operation whose body records another', params: z.object({}),
+      async run(ctx: RunContext) {
+        await ctx.op({ operation: 'upload' }, async () => {
+          await ctx.op({ operation: 'verify' }, async () => 'inner');
+        });
+      },
+    });
+    const store = new ResultsStore(':memory:');
+    const registry = new ScenarioRegistry().register(nested);
+    const plan = unitPlan([{ name: 't', scenario: 'nested', auth: ['token'], params: {}, concurrency: 1 }], { ...LIMITS, concurrency: 1 });
+    await runPlan({ plan, registry, sinks: [store], ledger: store, openSession, runId: 'r1' });
+    expect(store.results('r1').map((r) => `${r.operation} ${r.outcome}`)).toEqual(['auth ok', 'verify ok', 'upload ok']);
+  });
+});
+
 describe('results under concurrency', () => {
   it('stores every result before any other sink sees it, one result at a time', async () => {
     const store = new ResultsStore(':memory:');
