@@ -28,7 +28,11 @@ const PHASES = ['upload', 'register', 'rule', 'verify', 'delete', 'list'] as con
 const TICKS_PER_S = 100; // USER_HZ on Linux
 
 type Storage = (typeof STORAGES)[number];
-interface Sample { filesPerS: number; mbPerS: number; shares: Record<string, number>; clientCpu: number; sandboxCpu: number; failed: number }
+interface Sample {
+  filesPerS: number; mbPerS: number; shares: Record<string, number>; clientCpu: number; sandboxCpu: number; failed: number;
+  /** Failures by operation and class, with one message each, so a slow or short figure explains itself. */
+  failures: Map<string, { n: number; message: string }>;
+}
 
 const bin = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url));
 const median = (xs: number[]): number => {
@@ -111,7 +115,19 @@ experiments:
     clientCpu: (cpu.user + cpu.system) / 1e6 / wall,
     sandboxCpu: sandboxCpu / TICKS_PER_S / wall,
     failed: results.filter((r) => r.outcome === 'failed').length,
+    failures: failuresOf(results),
   };
+}
+
+function failuresOf(results: OpResult[]): Map<string, { n: number; message: string }> {
+  const out = new Map<string, { n: number; message: string }>();
+  for (const r of results.filter((x) => x.outcome === 'failed')) {
+    const key = `${r.operation} ${r.errorClass ?? 'unknown'}`;
+    const seen = out.get(key);
+    if (seen) seen.n++;
+    else out.set(key, { n: 1, message: r.errorMessage.slice(0, 160) });
+  }
+  return out;
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
@@ -148,6 +164,13 @@ try {
           + `${median(list.map((s) => s.mbPerS)).toFixed(1).padStart(7)} ${pct(median(list.map((s) => s.clientCpu))).padStart(12)} `
           + `${pct(median(list.map((s) => s.sandboxCpu))).padStart(12)}  `
           + `${['upload', 'register', 'rule', 'verify', 'delete'].map(share).join(' ').padEnd(48)} ${list.reduce((a, s) => a + s.failed, 0)}`);
+      }
+      for (const { size, c } of configs) {
+        const merged = new Map<string, { n: number; message: string }>();
+        for (const sample of samples.get(`${size.label}@${c}`) as Sample[]) {
+          for (const [key, f] of sample.failures) merged.set(key, { n: (merged.get(key)?.n ?? 0) + f.n, message: f.message });
+        }
+        for (const [key, f] of merged) console.log(`  failed at ${size.label} × ${c}: ${f.n}× ${key}: ${f.message}`);
       }
       const best = Math.max(...CONCURRENCIES.map((c) => median((samples.get(`10 MiB@${c}`) as Sample[]).map((s) => s.filesPerS))));
       console.log(`10 MiB best: ${best.toFixed(1)} files/s = ${(best / LSST_FILES_PER_S).toFixed(2)}× LSST's ${LSST_FILES_PER_S} files/s (goal ≥ 2×)`);

@@ -2,6 +2,7 @@
 // registered and attached in one call per batch, under a dataset rule that exists
 // before any of them is registered (so no replica is ever left without a rule),
 // and verified with one replica listing per batch.
+import { Limiter } from '../src/engine/pool.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import { ChecksumMismatchError } from '../src/lake/errors.js';
 import type { ReplicaRecord, RseInfo, RuleInfo } from '../src/lake/rucio/index.js';
@@ -58,7 +59,9 @@ export class BatchCheck {
 }
 
 /** The catalogue lists the replica AVAILABLE, the storage's adler32 is ours and the dataset rule is OK. */
-export async function verifyInBatch(ctx: RunContext, check: BatchCheck, file: ProbeFile, scheme: string, ruleId: string): Promise<void> {
+export async function verifyInBatch(
+  ctx: RunContext, check: BatchCheck, file: ProbeFile, scheme: string, ruleId: string, checksums: Limiter,
+): Promise<void> {
   await ctx.op({ operation: 'verify', rse: file.rse, protocol: scheme, bytes: file.sums.bytes }, async (rec) => {
     rec.ruleId(ruleId);
     const replica = await check.replica(file);
@@ -66,7 +69,8 @@ export async function verifyInBatch(ctx: RunContext, check: BatchCheck, file: Pr
     if (state !== 'AVAILABLE') throw new Error(`replica of ${file.scope}:${file.name} on ${file.rse} is ${state ?? 'not listed'}, expected AVAILABLE`);
     const pfn = replica?.rses?.[file.rse]?.[0];
     if (!pfn) throw new Error(`no PFN of ${file.scope}:${file.name} listed for ${file.rse}`);
-    const remote = await ctx.storage(driverFor(scheme)).checksum(pfn, 'adler32');
+    // Storage computes checksums a few at a time (XRootD: `xrootd.chksum max`); asking for more stalls answers.
+    const remote = await checksums.run(() => ctx.storage(driverFor(scheme)).checksum(pfn, 'adler32'));
     if (remote !== file.sums.adler32) throw new ChecksumMismatchError('adler32', file.sums.adler32, remote, `${file.rse} storage`);
     const rule = await check.ruleInfo();
     if (rule.state !== 'OK') throw new Error(`rule ${ruleId} is ${rule.state}${rule.error ? `: ${rule.error}` : ''}, expected OK`);

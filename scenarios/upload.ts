@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Limiter } from '../src/engine/pool.js';
 import { defineScenario } from '../src/engine/scenario.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import type { RseInfo } from '../src/lake/rucio/index.js';
@@ -20,6 +21,11 @@ export const uploadParams = z.object({
   schemes: z.array(z.enum(['davs', 'https', 'root'])).min(1).default(['davs', 'https']),
   /** Files registered (and verified) per catalogue call. */
   batch: z.number().int().min(1).max(MAX_BATCH).default(100),
+  /**
+   * Storage checksum requests in flight per RSE during verification. Storage computes a few
+   * at a time (XRootD's `xrootd.chksum max`, 4 by default) and leaves the others unanswered.
+   */
+  checksum_concurrency: z.number().int().min(1).max(64).default(4),
   /** Also download each file and compare its checksum. */
   download: z.boolean().default(true),
   cleanup: z.boolean().default(true),
@@ -28,7 +34,7 @@ export const uploadParams = z.object({
 export type UploadParams = z.output<typeof uploadParams>;
 
 /** An RSE ready for files: its dataset exists and the dataset's rule holds whatever is attached. */
-interface Target { info: RseInfo; dataset: Did; rule: ProbeRule; batcher: Batcher<ProbeFile> }
+interface Target { info: RseInfo; dataset: Did; rule: ProbeRule; batcher: Batcher<ProbeFile>; checksums: Limiter }
 
 /** Operations one RSE records when all goes well (progress: done / total and an ETA). */
 function operationsPerRse(p: UploadParams): number {
@@ -73,7 +79,7 @@ async function prepare(ctx: RunContext, params: UploadParams, rse: string, datas
   const info = await rseInfo(ctx, rse);
   if (!info || !(await createDataset(ctx, dataset, params.lifetime, rse))) return null;
   const rule = await addRule(ctx, dataset, rse, params.lifetime, { rse }, 'DATASET');
-  return rule ? { info, dataset, rule, batcher: new Batcher(params.batch) } : null;
+  return rule ? { info, dataset, rule, batcher: new Batcher(params.batch), checksums: new Limiter(params.checksum_concurrency) } : null;
 }
 
 /** Register a batch in one call, then verify, download and clean up its files. */
@@ -85,7 +91,7 @@ async function finishBatch(ctx: RunContext, params: UploadParams, t: Target, fil
     if (registered) {
       let check = byScheme.get(scheme);
       if (!check) byScheme.set(scheme, (check = new BatchCheck(ctx, files.filter((f) => f.pfn.startsWith(`${scheme}:`)), scheme, t.rule.id)));
-      await verifyInBatch(ctx, check, file, scheme, t.rule.id);
+      await verifyInBatch(ctx, check, file, scheme, t.rule.id, t.checksums);
     }
     if (params.download) await downloadAndCompare(ctx, file.rse, file.pfn, file.sums);
     if (params.cleanup) await deleteFile(ctx, file);

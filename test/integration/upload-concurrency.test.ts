@@ -2,7 +2,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpResult, Sink } from '../../src/engine/op-result.js';
+import { openLakeSession } from '../../src/engine/lake-session.js';
 import { runPlan } from '../../src/engine/runner.js';
+import type { StorageDriver } from '../../src/lake/storage/driver.js';
 import { ResultsStore } from '../../src/results/store.js';
 import { builtinScenarios } from '../../src/scenarios.js';
 import { loadTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
@@ -10,6 +12,7 @@ import { loadTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
 const FILES = 6;
 const BATCH = 3;
 const CONCURRENCY = 4;
+const CHECKSUMS = 2;
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -25,6 +28,8 @@ describe.each(STORAGE_KINDS)('upload with files in flight and bulk catalogue cal
   let maxInFlight = 0;
   let finalDone = 0;
   let finalExpected: number | null = null;
+  let checksumsNow = 0;
+  let maxChecksums = 0;
 
   beforeAll(async () => {
     env = await startTestLake(storage);
@@ -42,7 +47,7 @@ experiments:
         scenario: upload
         auth: [token]
         concurrency: ${CONCURRENCY}
-        params: { files: ${FILES}, size: 200000, batch: ${BATCH}, lifetime: 600 }
+        params: { files: ${FILES}, size: 200000, batch: ${BATCH}, lifetime: 600, checksum_concurrency: ${CHECKSUMS} }
 `);
     const store = new ResultsStore(':memory:');
     const progress: Sink = {
@@ -54,7 +59,33 @@ experiments:
       },
     };
     paths.length = 0;
-    const { run, summary } = await runPlan({ plan, registry: builtinScenarios(), sinks: [store, progress], ledger: store });
+    // The real session, with storage drivers that count checksum requests in flight.
+    const counted = new Map<StorageDriver, StorageDriver>();
+    const openSession: typeof openLakeSession = async (p, method) => {
+      const session = await openLakeSession(p, method);
+      const storage = session.storage.bind(session);
+      session.storage = (protocol) => {
+        const driver = storage(protocol);
+        let wrapped = counted.get(driver);
+        if (!wrapped) {
+          wrapped = Object.assign(Object.create(driver) as StorageDriver, {
+            checksum: async (...args: Parameters<StorageDriver['checksum']>) => {
+              checksumsNow++;
+              maxChecksums = Math.max(maxChecksums, checksumsNow);
+              try {
+                return await driver.checksum(...args);
+              } finally {
+                checksumsNow--;
+              }
+            },
+          });
+          counted.set(driver, wrapped);
+        }
+        return wrapped;
+      };
+      return session;
+    };
+    const { run, summary } = await runPlan({ plan, registry: builtinScenarios(), sinks: [store, progress], ledger: store, openSession });
     results = store.results(run.runId);
     total = summary.total;
     pending = store.pending(run.runId).length;
@@ -64,6 +95,11 @@ experiments:
   it("keeps more than one and at most the test's concurrency of operations in flight", () => {
     expect(maxInFlight).toBeGreaterThan(1);
     expect(maxInFlight).toBeLessThanOrEqual(CONCURRENCY);
+  });
+
+  it('asks storage for at most checksum_concurrency checksums at once per RSE', () => {
+    expect(maxChecksums).toBeGreaterThan(0);
+    expect(maxChecksums).toBeLessThanOrEqual(CHECKSUMS * env.lake.rses.length);
   });
 
   it('succeeds at every step and stores every result', () => {
