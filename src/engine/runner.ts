@@ -77,14 +77,16 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
       };
       const deps = { identity, emit, limiters, progress };
       let declared = false;
+      let session: LakeSession | null = null;
       try {
         log(`${experiment.name}/${test.name} [${method}] starting`);
-        const session = await authenticate(plan, method, deps, options.openSession ?? openLakeSession);
+        session = await authenticate(plan, method, deps, options.openSession ?? openLakeSession);
         if (!session) return;
         const rses = await resolveRses(session, test, plan, deps);
         if (!rses) return;
+        const open = session;
         const ctx = new RunContext({
-          identity, rucio: session.rucio, storage: (p) => session.storage(p), storageAs: (p, o) => session.storageAs(p, o),
+          identity, rucio: open.rucio, storage: (p) => open.storage(p), storageAs: (p, o) => open.storageAs(p, o),
           rses, ledger, emit, limiters, progress,
           secrets: session.secrets, signal, log,
         });
@@ -98,6 +100,8 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
           declared = ctx.declared;
         }
       } finally {
+        // Kept-alive connections go with the session: repeated runs must not pile them up on the lake.
+        session?.close?.();
         progress.unitFinished(declared);
       }
     }, signal);
@@ -126,7 +130,12 @@ async function authenticate(
   const outcome = await recordOp({ ...deps, get secrets() { return secrets; } }, { operation: 'auth' }, async () => {
     const session = await open(plan, method);
     secrets = session.secrets;
-    await session.rucio.authenticate();
+    try {
+      await session.rucio.authenticate();
+    } catch (e) {
+      session.close?.();
+      throw e;
+    }
     return session;
   });
   return outcome.ok ? outcome.value : null;

@@ -121,6 +121,24 @@ describe('concurrency limits', () => {
   });
 });
 
+describe('sessions', () => {
+  it('are closed after their scenario run, and after a failed login', async () => {
+    const closed: string[] = [];
+    const inst = instruments();
+    const store = new ResultsStore(':memory:');
+    const registry = new ScenarioRegistry().register(inst.scenario);
+    const plan = unitPlan([burst('t', 3, { auth: ['userpass', 'x509', 'token'], concurrency: 2 })], LIMITS);
+    const closing = async (p: ResolvedPlan, method: AuthMethod): Promise<LakeSession> => {
+      const session = await openSession(p, method);
+      if (method === 'x509') session.rucio = { authenticate: async () => { throw new Error('login refused'); } } as unknown as RucioClient;
+      return { ...session, close: () => { closed.push(method); } };
+    };
+    await runPlan({ plan, registry, sinks: [store], ledger: store, openSession: closing, runId: 'r1' });
+    expect(closed.sort()).toEqual(['token', 'userpass', 'x509']);
+    expect(store.results('r1').filter((r) => r.operation === 'access')).toHaveLength(6);
+  });
+});
+
 describe('operations inside operations', () => {
   it('never wait for a second slot, so a test at concurrency 1 cannot deadlock', async () => {
     const nested = defineScenario({
