@@ -4,7 +4,7 @@ import type { RunContext } from '../src/engine/run-context.js';
 import { RuleStateError } from '../src/lake/errors.js';
 import { waitForRule } from '../src/lake/rucio/index.js';
 import {
-  addRule, createDataset, deleteFile, deleteRule, probeTag, registerFile, rseInfo, scopeParam, sizeParam,
+  addRule, createDataset, deleteFile, deleteRule, dropReplica, probeTag, registerFile, ruleHolds, rseInfo, scopeParam, sizeParam,
   uploadFile, verifyReplica, type Did,
 } from './steps.js';
 
@@ -43,12 +43,10 @@ export default defineScenario({
       return;
     }
     if (!(await createDataset(ctx, dataset, params.lifetime))) return;
-    for (const pair of pairs) {
-      for (let i = 0; i < params.files; i++) {
-        if (ctx.signal.aborted) return;
-        await replicateOne(ctx, params, dataset, pair, { scope, name: `${dataset.name}.${pair.from}.${pair.to}.${i}` });
-      }
-    }
+    // Files replicate side by side up to the test's concurrency: their rules are waited for together.
+    const jobs = pairs.flatMap((pair) => Array.from({ length: params.files }, (_, i) => ({ pair, i })));
+    await ctx.forEach(jobs, ({ pair, i }) =>
+      replicateOne(ctx, params, dataset, pair, { scope, name: `${dataset.name}.${pair.from}.${pair.to}.${i}` }));
   },
 });
 
@@ -58,9 +56,10 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, dataset: D
   const file = await uploadFile(ctx, src, did, params.size, ['davs', 'https']);
   if (!file) return;
   const where = { srcRse: pair.from, dstRse: pair.to };
-  const sourceRule = (await registerFile(ctx, file, src.deterministic, dataset))
-    ? await addRule(ctx, did, pair.from, params.lifetime, { rse: pair.from })
-    : null;
+  const registered = await registerFile(ctx, file, src.deterministic, dataset);
+  const sourceRule = registered ? await addRule(ctx, did, pair.from, params.lifetime, { rse: pair.from }) : null;
+  if (sourceRule) ruleHolds(ctx, file);
+  else if (registered) await dropReplica(ctx, file);
   const rule = sourceRule ? await addRule(ctx, did, pair.to, params.lifetime, where) : null;
   let moved = false;
   if (rule) {

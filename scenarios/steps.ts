@@ -4,7 +4,7 @@ import type { RunContext } from '../src/engine/run-context.js';
 import { parseSize } from '../src/engine/sizes.js';
 import { ChecksumMismatchError } from '../src/lake/errors.js';
 import { ChecksumTap, checksumStream, syntheticStream, type Checksums } from '../src/lake/data/index.js';
-import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo, type RseProtocol } from '../src/lake/rucio/index.js';
+import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo, type RseProtocol, type RuleGrouping } from '../src/lake/rucio/index.js';
 import type { StorageProtocol } from '../src/lake/storage/driver.js';
 
 /** Rucio protocol scheme → lakeprobe storage driver. */
@@ -35,6 +35,8 @@ export interface ProbeFile extends Did {
   sums: Checksums;
   /** Ledger entry of the storage file. */
   ledgerId: number;
+  /** Ledger entry of the catalogue registration, open until a rule holds the replica. */
+  replicaLedgerId?: number;
 }
 
 export function probeTag(ctx: RunContext): string {
@@ -42,8 +44,8 @@ export function probeTag(ctx: RunContext): string {
 }
 
 /** A probe dataset with a lifetime, so the lake removes it by itself. */
-export async function createDataset(ctx: RunContext, dataset: Did, lifetime: number): Promise<boolean> {
-  const created = await ctx.op({ operation: 'register' }, async () => {
+export async function createDataset(ctx: RunContext, dataset: Did, lifetime: number, rse?: string): Promise<boolean> {
+  const created = await ctx.op({ operation: 'register', rse }, async () => {
     const id = ctx.ledger.intend({ runId: ctx.runId, kind: 'did', rse: '', target: `${dataset.scope}:${dataset.name}`, authMethod: ctx.authMethod });
     await ctx.rucio.addDid(dataset.scope, dataset.name, { type: 'DATASET', lifetime });
     ctx.ledger.done(id); // its lifetime removes it
@@ -79,26 +81,72 @@ export async function uploadFile(ctx: RunContext, rse: RseInfo, did: Did, size: 
   return uploaded.ok ? uploaded.value : null;
 }
 
-/** Register the replica (AVAILABLE: the upload already succeeded) and attach it to the dataset. */
+/**
+ * Register the replica (AVAILABLE: the upload already succeeded) and attach it to the dataset.
+ * The registration is in the ledger first; close it with ruleHolds() once a rule holds the
+ * replica, or call dropReplica() when no rule could be made.
+ */
 export async function registerFile(ctx: RunContext, file: ProbeFile, deterministic: boolean, dataset: Did): Promise<boolean> {
   const registered = await ctx.op({ operation: 'register', rse: file.rse }, async () => {
+    file.replicaLedgerId = ctx.ledger.intend({
+      runId: ctx.runId, kind: 'replica', rse: file.rse, target: `${file.scope}:${file.name}`, authMethod: ctx.authMethod,
+    });
     await ctx.rucio.addReplicas(file.rse, [{
       scope: file.scope, name: file.name, bytes: file.sums.bytes, adler32: file.sums.adler32, md5: file.sums.md5, state: 'A',
       ...(deterministic ? {} : { pfn: file.pfn }),
     }]);
+    ctx.ledger.created(file.replicaLedgerId);
     await ctx.rucio.attachDids(dataset.scope, dataset.name, [{ scope: file.scope, name: file.name }]);
   });
   return registered.ok;
+}
+
+/** A rule with a lifetime now holds the replica: the lake removes it with the rule. */
+export function ruleHolds(ctx: RunContext, file: ProbeFile): void {
+  if (file.replicaLedgerId !== undefined) ctx.ledger.done(file.replicaLedgerId);
+}
+
+/**
+ * No rule holds a replica we registered (e.g. 409 InsufficientAccountLimit): remove it from
+ * the catalogue. Rucio lets only root do that, so a refusal is recorded as a failed delete
+ * saying the replica is left behind, and its ledger entry stays open for `lakeprobe cleanup`.
+ */
+export async function dropReplica(ctx: RunContext, file: ProbeFile): Promise<void> {
+  if (file.replicaLedgerId === undefined) return;
+  const ledgerId = file.replicaLedgerId;
+  await ctx.op({ operation: 'delete', rse: file.rse }, async () => {
+    try {
+      await ctx.rucio.deleteReplicas(file.rse, [file]);
+    } catch (e) {
+      const [record] = await ctx.rucio.listReplicas({ dids: [file], allStates: true }).catch(() => []);
+      if (record && !record.states?.[file.rse]) {
+        ctx.ledger.done(ledgerId);
+        return;
+      }
+      throw new LeftBehindError(`replica ${file.scope}:${file.name} on ${file.rse} has no rule and is left registered `
+        + `(removal refused: ${(e as Error).message}); \`lakeprobe cleanup\` retries it, or a Rucio admin can remove it`);
+    }
+    ctx.ledger.done(ledgerId);
+  });
+}
+
+/** Something this run created stays in the lake; the message says what and why. */
+export class LeftBehindError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LeftBehindError';
+  }
 }
 
 export interface ProbeRule { id: string; ledgerId: number }
 
 export async function addRule(
   ctx: RunContext, did: Did, rseExpression: string, lifetime: number, where: { rse?: string; srcRse?: string; dstRse?: string },
+  grouping?: RuleGrouping,
 ): Promise<ProbeRule | null> {
   const rule = await ctx.op({ operation: 'rule', ...where }, async (rec) => {
     const ledgerId = ctx.ledger.intend({ runId: ctx.runId, kind: 'rule', rse: rseExpression, target: '', authMethod: ctx.authMethod });
-    const [id] = await ctx.rucio.addRule({ dids: [did], copies: 1, rseExpression, lifetime });
+    const [id] = await ctx.rucio.addRule({ dids: [did], copies: 1, rseExpression, lifetime, grouping });
     if (!id) throw new Error('rule creation returned no rule id');
     ctx.ledger.created(ledgerId, id);
     rec.ruleId(id);

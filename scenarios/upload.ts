@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { Limiter } from '../src/engine/pool.js';
 import { defineScenario } from '../src/engine/scenario.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import type { RseInfo } from '../src/lake/rucio/index.js';
 import {
-  addRule, createDataset, deleteFile, deleteRule, downloadAndCompare, probeTag, registerFile, rseInfo, scopeParam,
-  sizeParam, uploadFile, verifyReplica, type Did,
+  addRule, createDataset, deleteFile, deleteRule, downloadAndCompare, probeTag, rseInfo, scopeParam,
+  sizeParam, uploadFile, type Did, type ProbeFile, type ProbeRule,
 } from './steps.js';
+import { Batcher, BatchCheck, MAX_BATCH, registerBatch, verifyInBatch } from './upload-batch.js';
 
 export const uploadParams = z.object({
   /** Files per RSE. */
@@ -17,6 +19,13 @@ export const uploadParams = z.object({
   lifetime: z.number().int().positive().default(3600),
   /** Storage protocols to use, in order of preference (root: XRootD via xrdcp). */
   schemes: z.array(z.enum(['davs', 'https', 'root'])).min(1).default(['davs', 'https']),
+  /** Files registered (and verified) per catalogue call. */
+  batch: z.number().int().min(1).max(MAX_BATCH).default(100),
+  /**
+   * Storage checksum requests in flight per RSE during verification. Storage computes a few
+   * at a time (XRootD's `xrootd.chksum max`, 4 by default) and leaves the others unanswered.
+   */
+  checksum_concurrency: z.number().int().min(1).max(64).default(4),
   /** Also download each file and compare its checksum. */
   download: z.boolean().default(true),
   cleanup: z.boolean().default(true),
@@ -24,7 +33,20 @@ export const uploadParams = z.object({
 
 export type UploadParams = z.output<typeof uploadParams>;
 
-/** `rucio upload` on every selected RSE: PUT, register, attach, rule, verify, download, clean up. */
+/** An RSE ready for files: its dataset exists and the dataset's rule holds whatever is attached. */
+interface Target { info: RseInfo; dataset: Did; rule: ProbeRule; batcher: Batcher<ProbeFile>; checksums: Limiter }
+
+/** Operations one RSE records when all goes well (progress: done / total and an ETA). */
+function operationsPerRse(p: UploadParams): number {
+  const perFile = 2 + (p.download ? 1 : 0) + (p.cleanup ? 1 : 0);
+  return 3 + Math.ceil(p.files / p.batch) + p.files * perFile + (p.cleanup ? 1 : 0);
+}
+
+/**
+ * `rucio upload` of a dataset on every selected RSE: one dataset and its rule per RSE first,
+ * then the files (`concurrency` in flight), registered and attached in batches, verified,
+ * downloaded and cleaned up. No replica is registered before a rule holds it.
+ */
 export default defineScenario({
   name: 'upload',
   description: 'Upload synthetic files to each RSE with rucio upload semantics, verify them and clean up',
@@ -32,27 +54,46 @@ export default defineScenario({
   async run(ctx, params) {
     const scope = params.scope ?? `user.${ctx.account}`;
     const tag = probeTag(ctx);
-    const dataset = { scope, name: `${tag}.ds` };
-    if (!(await createDataset(ctx, dataset, params.lifetime))) return;
-    for (const rse of ctx.rses) {
-      if (ctx.signal.aborted) return;
-      const info = await rseInfo(ctx, rse);
-      if (!info) continue;
-      for (let i = 0; i < params.files; i++) {
-        await probeFile(ctx, params, info, dataset, { scope, name: `${tag}.${rse}.${i}` });
-      }
-    }
+    ctx.expectOperations(ctx.rses.length * operationsPerRse(params));
+    const targets: Target[] = [];
+    await ctx.forEach(ctx.rses, async (rse) => {
+      const target = await prepare(ctx, params, rse, { scope, name: `${tag}.${rse}.ds` });
+      if (target) targets.push(target);
+    });
+    targets.sort((a, b) => a.info.rse.localeCompare(b.info.rse));
+    const jobs = targets.flatMap((t) => Array.from({ length: params.files }, (_, i) => ({ t, did: { scope, name: `${tag}.${t.info.rse}.${i}` } })));
+    await ctx.forEach(jobs, async ({ t, did }) => {
+      const file = await uploadFile(ctx, t.info, did, params.size, params.schemes);
+      const full = file ? t.batcher.add(file) : null;
+      if (full) await finishBatch(ctx, params, t, full);
+    });
+    await ctx.forEach(targets, async (t) => {
+      const rest = t.batcher.take();
+      if (rest.length) await finishBatch(ctx, params, t, rest);
+      if (params.cleanup) await deleteRule(ctx, t.info.rse, t.rule);
+    });
   },
 });
 
-async function probeFile(ctx: RunContext, params: UploadParams, rse: RseInfo, dataset: Did, did: Did): Promise<void> {
-  const file = await uploadFile(ctx, rse, did, params.size, params.schemes);
-  if (!file) return;
-  const registered = await registerFile(ctx, file, rse.deterministic, dataset);
-  const rule = registered ? await addRule(ctx, did, rse.rse, params.lifetime, { rse: rse.rse }) : null;
-  if (registered) await verifyReplica(ctx, did, rse.rse, file.sums, rule?.id, file.pfn.slice(0, file.pfn.indexOf(':')));
-  if (params.download) await downloadAndCompare(ctx, rse.rse, file.pfn, file.sums);
-  if (!params.cleanup) return;
-  if (rule) await deleteRule(ctx, rse.rse, rule);
-  await deleteFile(ctx, file);
+async function prepare(ctx: RunContext, params: UploadParams, rse: string, dataset: Did): Promise<Target | null> {
+  const info = await rseInfo(ctx, rse);
+  if (!info || !(await createDataset(ctx, dataset, params.lifetime, rse))) return null;
+  const rule = await addRule(ctx, dataset, rse, params.lifetime, { rse }, 'DATASET');
+  return rule ? { info, dataset, rule, batcher: new Batcher(params.batch), checksums: new Limiter(params.checksum_concurrency) } : null;
+}
+
+/** Register a batch in one call, then verify, download and clean up its files. */
+async function finishBatch(ctx: RunContext, params: UploadParams, t: Target, files: ProbeFile[]): Promise<void> {
+  const registered = await registerBatch(ctx, t.info, t.dataset, files);
+  const byScheme = new Map<string, BatchCheck>();
+  await ctx.forEach(files, async (file) => {
+    const scheme = file.pfn.slice(0, file.pfn.indexOf(':'));
+    if (registered) {
+      let check = byScheme.get(scheme);
+      if (!check) byScheme.set(scheme, (check = new BatchCheck(ctx, files.filter((f) => f.pfn.startsWith(`${scheme}:`)), scheme, t.rule.id)));
+      await verifyInBatch(ctx, check, file, scheme, t.rule.id, t.checksums);
+    }
+    if (params.download) await downloadAndCompare(ctx, file.rse, file.pfn, file.sums);
+    if (params.cleanup) await deleteFile(ctx, file);
+  });
 }

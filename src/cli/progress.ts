@@ -1,25 +1,62 @@
 import type { OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
+import type { ProgressSnapshot } from '../engine/run-progress.js';
 
 type Write = (text: string) => void;
 
+/** Redraw the TTY status line at most this often; print a plain status line this often otherwise. */
+const TTY_REDRAW_MS = 100;
+const PLAIN_STATUS_MS = 10_000;
+
+function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** `12 in flight, 340/1000 done (2 failed), 1.2 GB at 45.0 MB/s, ETA 2m10s` — the ETA only when the total is known. */
+export function progressLine(p: ProgressSnapshot): string {
+  const seconds = p.elapsedMs / 1000;
+  const parts = [
+    `${p.inFlight} in flight`,
+    `${p.done}${p.expected === null ? '' : `/${p.expected}`} done${p.failed ? ` (${p.failed} failed)` : ''}`,
+    `${formatBytes(p.bytes)}${seconds > 0 ? ` at ${formatBytes(p.bytes / seconds)}/s` : ''}`,
+  ];
+  if (p.expected !== null && p.done > 0 && seconds > 0) {
+    const left = Math.max(0, p.expected - p.done);
+    parts.push(`ETA ${formatDuration(left / (p.done / seconds))}`);
+  }
+  return parts.join(', ');
+}
+
 /**
- * Progress on the terminal: one status line redrawn in place on a TTY, and a
- * plain line per failed operation; on a non-TTY (CI logs) a plain line per result.
+ * Progress on the terminal: one status line redrawn in place on a TTY (operations in flight,
+ * done / total, bytes and rate, ETA) and a plain line per failed operation; on a non-TTY
+ * (CI logs) a plain line per result and a plain status line every few seconds.
  */
 export class ProgressSink implements Sink {
-  private ok = 0;
-  private failed = 0;
-  private last = '';
+  private status = '';
+  private drawnAt = -Infinity;
 
-  constructor(private readonly write: Write, private readonly tty: boolean) {}
+  constructor(
+    private readonly write: Write,
+    private readonly tty: boolean,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   onBegin(run: RunInfo): void {
     this.write(`run ${run.runId}: plan ${run.planName} (${run.planFile})\n`);
   }
 
   onResult(r: OpResult): void {
-    if (r.outcome === 'ok') this.ok++;
-    else this.failed++;
     const where = [r.experiment, r.test, r.authMethod, r.rse || '-'].join(' ');
     const line = `${r.outcome === 'ok' ? 'ok  ' : 'FAIL'} ${where} ${r.operation} ${r.durationMs.toFixed(0)}ms`
       + (r.errorClass ? ` ${r.errorClass}: ${r.errorMessage}` : '');
@@ -27,9 +64,18 @@ export class ProgressSink implements Sink {
       this.write(`${line}\n`);
       return;
     }
-    if (r.outcome === 'failed') this.write(`\r\x1b[2K${line}\n`);
-    this.last = `${this.ok} ok, ${this.failed} failed — ${where} ${r.operation}`;
-    this.write(`\r\x1b[2K${this.last.slice(0, 150)}`);
+    if (r.outcome === 'failed') {
+      this.write(`\r\x1b[2K${line}\n`);
+      if (this.status) this.write(`\r\x1b[2K${this.status}`);
+    }
+  }
+
+  onProgress(p: ProgressSnapshot): void {
+    this.status = progressLine(p).slice(0, 150);
+    const t = this.now();
+    if (t - this.drawnAt < (this.tty ? TTY_REDRAW_MS : PLAIN_STATUS_MS)) return;
+    this.drawnAt = t;
+    this.write(this.tty ? `\r\x1b[2K${this.status}` : `progress: ${this.status}\n`);
   }
 
   onEnd(_run: RunInfo, summary: RunSummary): void {

@@ -50,9 +50,17 @@ function driverOf(s: LakeSession, pfn: string) {
   return s.storage(pfn.startsWith('root:') ? 'root' : 'davs');
 }
 
+/** Is the registered replica still listed on its RSE? */
+async function replicaListed(s: LakeSession, entry: LedgerEntry): Promise<boolean> {
+  const [scope, name] = splitDid(entry.target);
+  const [record] = await s.rucio.listReplicas({ dids: [{ scope, name }], allStates: true });
+  return Boolean(record?.states?.[entry.rse]);
+}
+
 /** Does the object exist? Throws when this identity cannot tell (refused, unreachable). */
 async function exists(s: LakeSession, entry: LedgerEntry): Promise<boolean> {
   try {
+    if (entry.kind === 'replica') return await replicaListed(s, entry);
     if (entry.kind === 'storage_file') return (await driverOf(s, entry.target).stat(entry.target)) !== null;
     if (entry.kind === 'rule') await s.rucio.getRule(entry.target);
     else await s.rucio.getDid(...splitDid(entry.target));
@@ -70,6 +78,13 @@ async function remove(s: LakeSession, entry: LedgerEntry): Promise<{ status: Cle
   }
   if (entry.kind === 'storage_file') {
     await driverOf(s, entry.target).delete(entry.target);
+    return { status: 'removed', message: 'removed' };
+  }
+  if (entry.kind === 'replica') {
+    // A registered replica no rule covers: in Rucio's generic policy only root may delete it.
+    const [scope, name] = splitDid(entry.target);
+    await s.rucio.deleteReplicas(entry.rse, [{ scope, name }]);
+    if (await replicaListed(s, entry)) throw new Error(`replica ${entry.target} on ${entry.rse} is still listed after its removal`);
     return { status: 'removed', message: 'removed' };
   }
   // A user cannot delete a DID: a 1 s lifetime hands it to Rucio's undertaker.
@@ -129,5 +144,6 @@ async function cleanEntry(entry: LedgerEntry, lake: CleanupLake): Promise<Cleanu
     }
   }
   if (tried.length === 0) tried.push('the plan has no credentials to check it with');
-  return result('left_behind', `left behind: ${tried.join('; ')}`);
+  const hint = entry.kind === 'replica' ? `; replica ${entry.target} on ${entry.rse} has no rule: a Rucio admin can remove it` : '';
+  return result('left_behind', `left behind: ${tried.join('; ')}${hint}`);
 }

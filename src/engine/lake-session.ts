@@ -20,6 +20,13 @@ export interface LakeSession {
   secrets: string[];
   /** Safe description of the identity (DN or token subject), for logs. */
   identity: string;
+  /** Closes kept-alive connections (catalogue and storage); a run of many sessions must not pile them up. */
+  close?(): void;
+}
+
+/** Drivers that hold connections (WebDAV keeps sockets alive); tool drivers hold none. */
+function closeDriver(driver: StorageDriver): void {
+  (driver as { close?: () => void }).close?.();
 }
 
 /** Auth methods the plan has credentials for, in a stable order. */
@@ -79,16 +86,26 @@ export async function openLakeSession(plan: ResolvedPlan, method: AuthMethod, no
   });
   const drivers = new Map<StorageProtocol, StorageDriver>();
   const storageOptions = lake.storageTimeouts ? { timeouts: lake.storageTimeouts } : {};
+  const others: StorageDriver[] = [];
+  const other = (driver: StorageDriver): StorageDriver => {
+    others.push(driver);
+    return driver;
+  };
   return {
     method, account: lake.account, rucio, secrets, identity,
-    async storageAs(protocol, other) {
-      if (other.tokenFile) {
-        const token = await loadBearerToken({ file: other.tokenFile }, { now });
+    async storageAs(protocol, who) {
+      if (who.tokenFile) {
+        const token = await loadBearerToken({ file: who.tokenFile }, { now });
         secrets.push(token.token);
-        return withTokenRefusals(createStorageDriver(protocol, { token, ca, insecure: lake.insecure }, storageOptions), token);
+        return other(withTokenRefusals(createStorageDriver(protocol, { token, ca, insecure: lake.insecure }, storageOptions), token));
       }
-      if (!other.proxy) throw new CredentialError('missing', 'identity', 'give a proxy or a token file');
-      return createStorageDriver(protocol, { x509: await loadX509Proxy(other.proxy, { now }), ca, insecure: lake.insecure }, storageOptions);
+      if (!who.proxy) throw new CredentialError('missing', 'identity', 'give a proxy or a token file');
+      return other(createStorageDriver(protocol, { x509: await loadX509Proxy(who.proxy, { now }), ca, insecure: lake.insecure }, storageOptions));
+    },
+    close() {
+      rucio.close();
+      for (const driver of [...drivers.values(), ...others.splice(0)]) closeDriver(driver);
+      drivers.clear();
     },
     storage(protocol) {
       let driver = drivers.get(protocol);

@@ -2,15 +2,16 @@
 // created and marked done after it is removed, so `lakeprobe cleanup` can
 // finish what a crashed run left behind — and never touches anything else.
 
-export type LedgerKind = 'storage_file' | 'rule' | 'did';
+/** `replica`: a catalogue registration on `rse` (target 'scope:name'), open until a rule or a removal covers it. */
+export type LedgerKind = 'storage_file' | 'rule' | 'did' | 'replica';
 
 export interface LedgerEntry {
   id: number;
   runId: string;
   kind: LedgerKind;
-  /** RSE for storage files and rules, '' for DIDs. */
+  /** RSE for storage files, rules and replicas, '' for DIDs. */
   rse: string;
-  /** PFN for storage files, rule id for rules, 'scope:name' for DIDs. */
+  /** PFN for storage files, rule id for rules, 'scope:name' for DIDs and replicas. */
   target: string;
   /** Which auth method created it, so cleanup can act as the same identity. */
   authMethod: string;

@@ -1,4 +1,5 @@
 import type { ErrorClass } from './taxonomy.js';
+import type { ProgressSnapshot } from './run-progress.js';
 
 export const OPERATIONS = [
   'auth', 'upload', 'register', 'rule', 'replicate', 'download', 'verify', 'delete', 'access', 'list',
@@ -53,6 +54,8 @@ export interface OpResult {
 export interface Sink {
   onBegin?(run: RunInfo): void | Promise<void>;
   onResult(result: OpResult): void | Promise<void>;
+  /** Live counters (operations in flight, done / total, bytes), after each operation starts or ends. Synchronous. */
+  onProgress?(progress: ProgressSnapshot): void;
   onEnd?(run: RunInfo, summary: RunSummary): void | Promise<void>;
 }
 

@@ -1,4 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { classify } from './classify.js';
+import { forEachPool, Limiter } from './pool.js';
+import type { RunProgress } from './run-progress.js';
 import { redact } from './redact.js';
 import { failureSeverity } from './taxonomy.js';
 import type { CleanupLedger } from './ledger.js';
@@ -64,7 +67,14 @@ export interface RunContextDeps {
   signal: AbortSignal;
   log: (line: string) => void;
   now?: () => number;
+  /** Slots an operation holds while it runs: the test's limit, then the plan-wide one. */
+  limiters?: Limiter[];
+  /** Live counters for progress displays. */
+  progress?: RunProgress;
 }
+
+/** Set while an operation body runs, so an operation nested in another never waits for a second slot. */
+const insideOp = new AsyncLocalStorage<true>();
 
 /** What a scenario sees: the lake clients, the selected RSEs, and op() to record each operation. */
 export class RunContext {
@@ -80,7 +90,10 @@ export class RunContext {
   readonly ledger: CleanupLedger;
   readonly signal: AbortSignal;
   readonly log: (line: string) => void;
+  /** Operations this test may have in flight (the test's `concurrency`, capped by the plan's limit). */
+  readonly concurrency: number;
   private readonly deps: RunContextDeps;
+  private declaredOps = false;
 
   constructor(deps: RunContextDeps) {
     this.deps = deps;
@@ -91,6 +104,31 @@ export class RunContext {
     this.ledger = deps.ledger;
     this.signal = deps.signal;
     this.log = deps.log;
+    this.concurrency = deps.limiters?.length ? Math.min(...deps.limiters.map((l) => l.limit)) : 1;
+  }
+
+  /** Whether the scenario declared its operation count (expectOperations). */
+  get declared(): boolean {
+    return this.declaredOps;
+  }
+
+  /**
+   * Declares that this scenario run will record `n` more operations, so progress
+   * can show done / total and an ETA. Call it as soon as a count is known; call it
+   * again when more work becomes known (it adds up).
+   */
+  expectOperations(n: number): void {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`expected operation count must be a non-negative integer, got ${n}`);
+    this.deps.progress?.expect(n, !this.declaredOps);
+    this.declaredOps = true;
+  }
+
+  /**
+   * Runs `body` for each item with at most `concurrency` bodies at once (abort-aware:
+   * no new item starts once the run is aborted). A body should record its work with op().
+   */
+  forEach<T>(items: readonly T[], body: (item: T, index: number) => Promise<void>): Promise<void> {
+    return forEachPool(items, this.concurrency, body, this.signal);
   }
 
   storage(protocol: StorageProtocol): StorageDriver {
@@ -114,7 +152,23 @@ export class RunContext {
 
 /** Shared by RunContext and the runner (which records auth before a context exists). */
 export async function recordOp<T>(
-  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now'>,
+  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now' | 'limiters' | 'progress'>,
+  spec: OpSpec,
+  body: (rec: OpRecorder) => Promise<T>,
+): Promise<OpOutcome<T>> {
+  // Slots are taken in one fixed order (test, then plan) so two operations never wait on each other.
+  const releases: (() => void)[] = [];
+  if (!insideOp.getStore()) for (const limiter of deps.limiters ?? []) releases.push(await limiter.acquire());
+  try {
+    deps.progress?.opStarted();
+    return await insideOp.run(true, () => timedOp(deps, spec, body));
+  } finally {
+    for (const release of releases.reverse()) release();
+  }
+}
+
+async function timedOp<T>(
+  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now' | 'progress'>,
   spec: OpSpec,
   body: (rec: OpRecorder) => Promise<T>,
 ): Promise<OpOutcome<T>> {
@@ -160,6 +214,10 @@ export async function recordOp<T>(
     ruleId: facts.ruleId,
     requestId: facts.requestId,
   };
-  await deps.emit(result);
+  try {
+    await deps.emit(result);
+  } finally {
+    deps.progress?.opFinished(result);
+  }
   return outcome.ok ? { ok: true, value: outcome.value, result } : { ok: false, error: outcome.error, result };
 }

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { ResolvedPlan, ResolvedTest } from '../plan/index.js';
+import type { ResolvedExperiment, ResolvedPlan, ResolvedTest } from '../plan/index.js';
+import { DEFAULT_LIMITS } from '../plan/limits-schema.js';
 import type { CleanupLedger } from './ledger.js';
 import { configuredAuthMethods, openLakeSession, type LakeSession } from './lake-session.js';
 import type { AuthMethod, OpResult, RunInfo, RunSummary, Sink } from './op-result.js';
-import { RunContext, recordOp, type RunIdentity } from './run-context.js';
-import type { ScenarioRegistry } from './scenario.js';
+import { forEachPool, Limiter } from './pool.js';
+import { RunContext, recordOp, type RunContextDeps, type RunIdentity } from './run-context.js';
+import { RunProgress } from './run-progress.js';
+import type { Scenario, ScenarioRegistry } from './scenario.js';
 
 export interface RunOptions {
   plan: ResolvedPlan;
@@ -31,40 +34,60 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
   const { plan, registry, sinks, ledger } = options;
   const log = options.log ?? (() => {});
   const signal = options.signal ?? new AbortController().signal;
+  const limits = plan.limits ?? DEFAULT_LIMITS;
   const run: RunInfo = {
     runId: options.runId ?? newRunId(), planName: plan.name, planFile: plan.file, startedAt: new Date().toISOString(),
   };
+  const selected = selectTests(plan, options.only);
+  for (const { test } of selected) {
+    if (!registry.get(test.scenario)) throw new Error(`scenario "${test.scenario}" is not registered`);
+  }
   let total = 0;
   let failed = 0;
   let scenarioCrashes = 0;
-  const emit = async (result: OpResult): Promise<void> => {
-    total++;
-    if (result.outcome === 'failed') failed++;
-    for (const sink of sinks) await sink.onResult(result);
+  // One result at a time through all sinks, durable sinks first: concurrent operations
+  // never interleave inside a sink, and a result is stored before anyone else sees it.
+  let delivery: Promise<void> = Promise.resolve();
+  const emit = (result: OpResult): Promise<void> => {
+    const delivered = delivery.then(async () => {
+      total++;
+      if (result.outcome === 'failed') failed++;
+      for (const sink of sinks) await sink.onResult(result);
+    });
+    delivery = delivered.catch(() => {});
+    return delivered;
   };
+  const units = selected.reduce((n, { test }) => n + (test.auth ?? configuredAuthMethods(plan)).length, 0);
+  const progress = new RunProgress(units, (snapshot) => {
+    for (const sink of sinks) sink.onProgress?.(snapshot);
+  });
+  const planLimiter = new Limiter(limits.concurrency);
   for (const sink of sinks) await sink.onBegin?.(run);
 
-  for (const experiment of plan.experiments) {
-    if (options.only?.experiment && experiment.name !== options.only.experiment) continue;
-    for (const test of experiment.tests) {
-      if (options.only?.test && test.name !== options.only.test) continue;
-      const scenario = registry.get(test.scenario);
-      if (!scenario) throw new Error(`scenario "${test.scenario}" is not registered`);
-      const methods = test.auth ?? configuredAuthMethods(plan);
-      for (const method of methods) {
-        if (signal.aborted) break;
-        const identity: RunIdentity = {
-          runId: run.runId, experiment: experiment.name, test: test.name, scenario: scenario.name,
-          authMethod: method, identityRole: 'default', account: plan.lake.account ?? '',
-        };
+  await forEachPool(selected, limits.testsInParallel, async ({ experiment, test }) => {
+    const scenario = registry.get(test.scenario) as Scenario<unknown>;
+    const methods = test.auth ?? configuredAuthMethods(plan);
+    // The test's limit holds across its auth methods: `concurrency` is the test's operations in flight.
+    const limiters = [new Limiter(Math.min(test.concurrency ?? 1, limits.concurrency)), planLimiter];
+    await forEachPool(methods, limits.authMethodsInParallel ? methods.length : 1, async (method) => {
+      progress.unitStarted();
+      const identity: RunIdentity = {
+        runId: run.runId, experiment: experiment.name, test: test.name, scenario: scenario.name,
+        authMethod: method, identityRole: 'default', account: plan.lake.account ?? '',
+      };
+      const deps = { identity, emit, limiters, progress };
+      let declared = false;
+      let session: LakeSession | null = null;
+      try {
         log(`${experiment.name}/${test.name} [${method}] starting`);
-        const session = await authenticate(plan, method, identity, emit, options.openSession ?? openLakeSession);
-        if (!session) continue;
-        const rses = await resolveRses(session, test, plan, identity, emit);
-        if (!rses) continue;
+        session = await authenticate(plan, method, deps, options.openSession ?? openLakeSession);
+        if (!session) return;
+        const rses = await resolveRses(session, test, plan, deps);
+        if (!rses) return;
+        const open = session;
         const ctx = new RunContext({
-          identity, rucio: session.rucio, storage: (p) => session.storage(p), storageAs: (p, o) => session.storageAs(p, o),
-          rses, ledger, emit,
+          identity, rucio: open.rucio, storage: (p) => open.storage(p), storageAs: (p, o) => open.storageAs(p, o),
+          rses, ledger, emit, limiters, progress,
           secrets: session.secrets, signal, log,
         });
         try {
@@ -73,36 +96,58 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
           // A scenario bug, not a lake failure: count it so the run cannot pass, and go on.
           scenarioCrashes++;
           log(`${experiment.name}/${test.name} [${method}] scenario ${scenario.name} crashed: ${(e as Error).stack ?? String(e)}`);
+        } finally {
+          declared = ctx.declared;
         }
+      } finally {
+        // Kept-alive connections go with the session: repeated runs must not pile them up on the lake.
+        session?.close?.();
+        progress.unitFinished(declared);
       }
-    }
-  }
+    }, signal);
+  }, signal);
+  await delivery;
   const summary: RunSummary = { total, failed, finishedAt: new Date().toISOString(), scenarioCrashes };
   for (const sink of sinks) await sink.onEnd?.(run, summary);
   return { run, summary };
 }
 
+function selectTests(plan: ResolvedPlan, only: RunOptions['only']): { experiment: ResolvedExperiment; test: ResolvedTest }[] {
+  return plan.experiments
+    .filter((experiment) => !only?.experiment || experiment.name === only.experiment)
+    .flatMap((experiment) => experiment.tests
+      .filter((test) => !only?.test || test.name === only.test)
+      .map((test) => ({ experiment, test })));
+}
+
+type OpDeps = Pick<RunContextDeps, 'identity' | 'emit' | 'limiters' | 'progress'>;
+
 async function authenticate(
-  plan: ResolvedPlan, method: AuthMethod, identity: RunIdentity,
-  emit: (r: OpResult) => Promise<void>, open: NonNullable<RunOptions['openSession']>,
+  plan: ResolvedPlan, method: AuthMethod, deps: OpDeps, open: NonNullable<RunOptions['openSession']>,
 ): Promise<LakeSession | null> {
   let secrets: string[] = [];
-  const outcome = await recordOp({ identity, emit, get secrets() { return secrets; } }, { operation: 'auth' }, async () => {
+  deps.progress?.expectOwn(1);
+  const outcome = await recordOp({ ...deps, get secrets() { return secrets; } }, { operation: 'auth' }, async () => {
     const session = await open(plan, method);
     secrets = session.secrets;
-    await session.rucio.authenticate();
+    try {
+      await session.rucio.authenticate();
+    } catch (e) {
+      session.close?.();
+      throw e;
+    }
     return session;
   });
   return outcome.ok ? outcome.value : null;
 }
 
 async function resolveRses(
-  session: LakeSession, test: ResolvedTest, plan: ResolvedPlan, identity: RunIdentity,
-  emit: (r: OpResult) => Promise<void>,
+  session: LakeSession, test: ResolvedTest, plan: ResolvedPlan, deps: OpDeps,
 ): Promise<string[] | null> {
   const selection = test.rses ?? plan.rses;
   if (selection.names?.length) return [...selection.names];
-  const outcome = await recordOp({ identity, emit, secrets: session.secrets }, { operation: 'list' }, () =>
+  deps.progress?.expectOwn(1);
+  const outcome = await recordOp({ ...deps, secrets: session.secrets }, { operation: 'list' }, () =>
     session.rucio.listRses(selection.expression ?? '*'),
   );
   return outcome.ok ? [...outcome.value].sort() : null;

@@ -10,6 +10,7 @@ export type {
   ResolvedLake,
   ResolvedPlan,
   ResolvedSchedule,
+  ResolvedLimits,
   ResolvedSuccess,
   ResolvedTest,
   RseSelection,

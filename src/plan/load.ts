@@ -117,6 +117,7 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
           ...reportSuccess(test.success),
         },
         thresholds: test.thresholds,
+        concurrency: test.concurrency,
       })),
     })),
     thresholds: plan.thresholds,
@@ -125,6 +126,11 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
       p95RisePercent: plan.regression.p95_rise_percent,
       newErrorClass: plan.regression.new_error_class,
       minSamples: plan.regression.min_samples,
+    },
+    limits: plan.limits && {
+      concurrency: plan.limits.concurrency,
+      testsInParallel: plan.limits.tests_in_parallel,
+      authMethodsInParallel: plan.limits.auth_methods_in_parallel,
     },
     sources: conventions.sources,
   };

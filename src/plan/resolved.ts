@@ -76,6 +76,15 @@ export interface ResolvedTest {
   success?: ResolvedSuccess;
   /** Probe thresholds over this test's results only. */
   thresholds?: Threshold[];
+  /** Operations in flight for this test (default 1). */
+  concurrency?: number;
+}
+
+/** Plan-wide concurrency bounds (defaults in limits-schema.ts when absent). */
+export interface ResolvedLimits {
+  concurrency: number;
+  testsInParallel: number;
+  authMethodsInParallel: boolean;
 }
 
 export interface ResolvedExperiment {
@@ -96,6 +105,7 @@ export interface ResolvedPlan {
   thresholds?: Threshold[];
   /** Rules against a regression baseline (`lakeprobe probe --baseline`). */
   regression?: RegressionRules;
+  limits?: ResolvedLimits;
   /** Each value taken from outside the plan, e.g. 'lake.rucio_host from /opt/rucio/etc/rucio.cfg'. Never a secret. */
   sources: string[];
 }

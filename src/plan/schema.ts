@@ -12,6 +12,7 @@ import {
   MAX_TESTS_PER_EXPERIMENT, MAX_TEXT_LENGTH,
 } from './bounds.js';
 import { rseExpressionProblem } from './rse-expression.js';
+import { limitsSchema, testConcurrencySchema } from './limits-schema.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -109,6 +110,7 @@ export const testSchema = z.strictObject({
   schedule: scheduleSchema.optional(),
   success: successSchema.optional(),
   thresholds: thresholdsSchema.optional(),
+  concurrency: testConcurrencySchema.optional(),
 });
 
 export const experimentSchema = z.strictObject({
@@ -124,6 +126,7 @@ export const planSchema = z.strictObject({
   rses: rsesSchema.optional(),
   thresholds: thresholdsSchema.optional(),
   regression: regressionSchema.optional(),
+  limits: limitsSchema.optional(),
   experiments: z.array(experimentSchema).min(1).max(MAX_EXPERIMENTS, { error: `at most ${MAX_EXPERIMENTS} experiments` }),
 });
 

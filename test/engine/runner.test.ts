@@ -91,14 +91,17 @@ function harness(behaviour: Behaviour = {}) {
 }
 
 const ops = (results: OpResult[]) => results.map((r) => `${r.authMethod} ${r.operation} ${r.outcome}`);
+/** Auth methods run side by side by default: compare each method's own sequence, in method order. */
+const opsByMethod = (results: OpResult[]) => (['userpass', 'x509', 'token'] as const)
+  .flatMap((m) => ops(results.filter((r) => r.authMethod === m)));
 
 describe('runPlan', () => {
-  it('authenticates, lists RSEs and runs the scenario once per configured auth method, in order', async () => {
+  it('authenticates, lists RSEs and runs the scenario once per configured auth method, each in order', async () => {
     const h = harness();
     const { run, summary } = await h.run();
 
     expect(h.opened).toEqual(['userpass', 'x509', 'token']);
-    expect(ops(h.results)).toEqual(['userpass', 'x509', 'token'].flatMap((m) => [
+    expect(opsByMethod(h.results)).toEqual(['userpass', 'x509', 'token'].flatMap((m) => [
       `${m} auth ok`, `${m} list ok`, `${m} access ok`, `${m} delete failed`,
     ]));
     expect(h.results.every((r) => r.runId === 'run-1' && r.experiment === 'ska' && r.test === 'probe' && r.scenario === 'touch')).toBe(true);
@@ -143,11 +146,12 @@ describe('runPlan', () => {
     });
     const { summary } = await h.run();
 
-    expect(ops(h.results)).toEqual([
+    expect(opsByMethod(h.results)).toEqual([
       'userpass auth failed', 'x509 auth failed', 'token auth ok', 'token list ok', 'token access ok', 'token delete failed',
     ]);
     expect(h.seen.map((s) => s.method)).toEqual(['token']);
-    const [userpass, x509] = h.results;
+    const userpass = h.results.find((r) => r.authMethod === 'userpass');
+    const x509 = h.results.find((r) => r.authMethod === 'x509');
     expect(userpass?.errorClass).toBe('auth_invalid');
     expect(x509?.errorClass).toBe('auth_expired');
     expect(summary).toMatchObject({ total: 6, failed: 3 });
@@ -248,7 +252,7 @@ describe('runPlan', () => {
     const lines: string[] = [];
     const { summary } = await h.run({ log: (l) => lines.push(l), plan: plan([{ name: 'ska', tests: [test({ scenario: 'crash', auth: ['x509', 'token'] })] }]) });
     expect(summary.scenarioCrashes).toBe(1);
-    expect(ops(h.results)).toEqual(['x509 auth ok', 'x509 list ok', 'token auth ok', 'token list ok', 'token access ok']);
+    expect(opsByMethod(h.results)).toEqual(['x509 auth ok', 'x509 list ok', 'token auth ok', 'token list ok', 'token access ok']);
     expect(lines.some((l) => l.startsWith('ska/probe [x509] scenario crash crashed: Error: scenario bug'))).toBe(true);
   });
 

@@ -177,6 +177,15 @@ export class RucioClient {
     }
   }
 
+  /**
+   * Registers files as replicas on `rse` and attaches them to the collection, one call per
+   * 1000 files (Rucio creates the replicas and the attachment in one transaction, so a
+   * replica never exists outside the collection and the rules on it).
+   */
+  async attachReplicas(scope: string, name: string, rse: string, files: readonly ReplicaFile[]): Promise<void> {
+    for (const part of chunks(files)) await this.call('POST', `${didPath(scope, name)}/dids`, { body: { rse, dids: part } });
+  }
+
   /** Direct children of a collection. */
   async listContent(scope: string, name: string): Promise<ContentEntry[]> {
     return this.stream('GET', `${didPath(scope, name)}/dids`);
@@ -194,10 +203,18 @@ export class RucioClient {
     for (const part of chunks(files)) await this.call('POST', '/replicas', { body: { rse, files: part } });
   }
 
+  /** Removes replicas from the catalogue. Rucio's generic policy allows it to no account but root (401 AccessDenied). */
+  async deleteReplicas(rse: string, files: readonly Did[]): Promise<void> {
+    for (const part of chunks(files)) {
+      await this.call('DELETE', '/replicas', { body: { rse, files: part.map(({ scope, name }) => ({ scope, name })) } });
+    }
+  }
+
   async updateReplicaStates(rse: string, files: readonly ReplicaStateUpdate[]): Promise<void> {
     for (const part of chunks(files)) await this.call('PUT', '/replicas', { body: { rse, files: part } });
   }
 
+  /** One call for any number of DIDs (several records per call: bulk verification). */
   async listReplicas(options: ListReplicasOptions): Promise<ReplicaRecord[]> {
     const body = {
       dids: options.dids.map(({ scope, name }) => ({ scope, name })),
