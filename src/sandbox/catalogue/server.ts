@@ -21,6 +21,7 @@ import { flaskErrorPage, flaskReply, redirectReply } from './http.js';
 import { replicaRoutes } from './replicas.js';
 import { requestRoutes } from './requests.js';
 import { Router } from './router.js';
+import { embargoCheck, type EmbargoedScope } from './embargo-scopes.js';
 import { rseRoutes } from './rses.js';
 import { ruleRoutes } from './rules.js';
 
@@ -40,6 +41,8 @@ export interface CatalogueOptions {
   tokenLifetimeSeconds?: number;
   /** Injected faults, consulted on every request (none: normal behaviour). */
   faults?: CatalogueFaults;
+  /** Scopes only their member accounts may touch (embargoed data). */
+  embargoedScopes?: EmbargoedScope[];
 }
 
 export interface CatalogueHandle {
@@ -119,6 +122,7 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
   };
   const router = new Router([...accountRoutes, ...rseRoutes, ...didRoutes, ...replicaRoutes, ...ruleRoutes, ...requestRoutes]);
   const peers = new WeakMap<TLSSocket, PeerIdentity>();
+  const checkEmbargo = embargoCheck(opts.embargoedScopes);
 
   const peerIdentity = (socket: TLSSocket): PeerIdentity => {
     const known = peers.get(socket);
@@ -155,6 +159,7 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     if (match.kind === 'none') return flaskErrorPage(404);
     if (match.kind === 'method') return flaskErrorPage(405);
     const ctx = { cat, method, params: match.params, query: new URLSearchParams(rawQuery), headers: req.headers, body, caller };
+    checkEmbargo(ctx);
     return db.transaction(() => match.route.handler(ctx))();
   };
 
