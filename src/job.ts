@@ -4,6 +4,7 @@ import { MetricsSink } from './metrics/registry.js';
 import { serveMetrics } from './metrics/server.js';
 import { pushMetrics } from './metrics/push.js';
 import { runPlan } from './engine/runner.js';
+import { checkScale, scalePlan } from './engine/scale.js';
 import type { ScenarioRegistry } from './engine/scenario.js';
 import type { RunInfo, RunSummary, Sink } from './engine/op-result.js';
 import { writeReports, type WrittenReport } from './report/write.js';
@@ -36,6 +37,8 @@ export interface JobOptions extends PlanInput {
   reporters: Sink[];
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** Shrink counts, sizes and durations of every test by this factor (a rehearsal run). */
+  scale?: number;
 }
 
 export interface JobResult {
@@ -49,7 +52,10 @@ export interface JobResult {
 
 /** The main job: validate the plan, run it, record every result, write the reports, push metrics. */
 export async function runJob(options: JobOptions): Promise<JobResult> {
-  const { plan } = await loadPlanOrThrow(options);
+  const { plan: loaded } = await loadPlanOrThrow(options);
+  const scaleProblem = options.scale === undefined ? null : checkScale(options.scale);
+  if (scaleProblem) throw new CliError(scaleProblem, EXIT.invalidInput);
+  const plan = scalePlan(loaded, options.registry, options.scale);
   let store: ResultsStore;
   try {
     store = new ResultsStore(options.dbPath);

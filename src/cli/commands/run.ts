@@ -15,6 +15,7 @@ export interface RunArgs {
   experiment?: string;
   test?: string;
   'sandbox-dir': string;
+  scale?: number;
 }
 
 export function runOptions<T>(y: Argv<T>) {
@@ -25,7 +26,8 @@ export function runOptions<T>(y: Argv<T>) {
     .option('pushgateway', { type: 'string', describe: 'push the metrics to this Pushgateway URL at the end' })
     .option('experiment', { type: 'string', describe: 'run only this experiment' })
     .option('test', { type: 'string', describe: 'run only this test' })
-    .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' });
+    .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' })
+    .option('scale', { type: 'number', describe: 'shrink counts, sizes and durations of every test by this factor (0 < F <= 1), e.g. 0.001 to rehearse a challenge plan in minutes' });
 }
 
 /** Runs a plan once (starting the sandbox first when the plan asks for it) and prints where everything is. */
@@ -39,7 +41,7 @@ export async function executeRun(args: RunArgs): Promise<JobResult> {
     const result = await runJob({
       planFile: args.plan, env: { ...env, ...sandbox?.env }, uid: uid(), registry,
       dbPath: abs(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway,
-      only: { experiment: args.experiment, test: args.test },
+      only: { experiment: args.experiment, test: args.test }, scale: args.scale,
       reporters: [new ProgressSink((t) => process.stdout.write(t), Boolean(process.stdout.isTTY))],
       log: out,
     });

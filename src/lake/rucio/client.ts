@@ -81,6 +81,14 @@ export class RucioClient {
     return { expiresAt };
   }
 
+  /** When the credential this client logs in with expires (x509 certificate or proxy, bearer token); null for userpass. */
+  credentialExpiresAt(): Date | null {
+    const { auth } = this.options;
+    if (auth.method === 'x509') return auth.credential.notAfter;
+    if (auth.method === 'token') return auth.token.expiresAt;
+    return null;
+  }
+
   /** The same lake (hosts, trust anchors, VO) as another identity, e.g. an embargo outsider. */
   as(auth: RucioClientOptions['auth'], account: string): RucioClient {
     return new RucioClient({ ...this.options, auth, account });
