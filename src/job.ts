@@ -10,6 +10,9 @@ import type { RunInfo, RunSummary, Sink } from './engine/op-result.js';
 import { writeReports, type WrittenReport } from './report/write.js';
 import type { SuccessCriteria } from './report/model.js';
 import { CliError, EXIT } from './cli/exit-codes.js';
+import { builtinScenarios } from './scenarios.js';
+import { registerUserScenarios, UserScenarioError } from './plan/user-scenarios.js';
+import { typecheckUserScenarios } from './plan/typecheck.js';
 
 export interface PlanInput {
   planFile: string;
@@ -26,6 +29,24 @@ export async function loadPlanOrThrow(input: PlanInput): Promise<{ plan: Resolve
   });
   if (!result.ok) throw new CliError(result.diagnostics.map(formatDiagnostic).join('\n'), EXIT.invalidInput);
   return { plan: result.plan, warnings: result.diagnostics.map(formatDiagnostic) };
+}
+
+/** The built-in scenarios plus the TypeScript scenario modules the plan names. */
+export async function scenariosForPlan(planFile: string): Promise<ScenarioRegistry> {
+  const registry = builtinScenarios();
+  try {
+    await registerUserScenarios(registry, planFile);
+  } catch (e) {
+    if (e instanceof UserScenarioError) throw new CliError(e.message, EXIT.invalidInput);
+    throw e;
+  }
+  return registry;
+}
+
+/** Type errors in the plan's user scenarios, as a CliError (invalid input). */
+export async function typecheckPlanScenarios(planFile: string): Promise<void> {
+  const problems = await typecheckUserScenarios(planFile);
+  if (problems.length) throw new CliError(problems.join('\n'), EXIT.invalidInput);
 }
 
 export interface JobOptions extends PlanInput {

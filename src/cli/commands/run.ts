@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { builtinScenarios } from '../../scenarios.js';
-import { loadPlanOrThrow, runJob, type JobResult } from '../../job.js';
+import { loadPlanOrThrow, runJob, scenariosForPlan, type JobResult } from '../../job.js';
 import { EXIT } from '../exit-codes.js';
 import { ProgressSink } from '../progress.js';
 import { sandboxForRun } from '../sandbox-env.js';
@@ -32,7 +31,7 @@ export function runOptions<T>(y: Argv<T>) {
 
 /** Runs a plan once (starting the sandbox first when the plan asks for it) and prints where everything is. */
 export async function executeRun(args: RunArgs): Promise<JobResult> {
-  const registry = builtinScenarios();
+  const registry = await scenariosForPlan(args.plan);
   const env = processEnv();
   const { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
   const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;
