@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineScenario } from '../src/engine/scenario.js';
+import { scaleSize } from '../src/engine/scale.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import type { RseInfo } from '../src/lake/rucio/index.js';
 import { addDatasetRule, awaitRule } from './rules.js';
@@ -33,6 +34,7 @@ export default defineScenario({
   name: 'auth-matrix',
   description: 'Catalogue login, list, upload, download, delete and third-party copy per auth method, RSE and protocol',
   params: authMatrixParams,
+  scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }),
   async run(ctx, params) {
     const login = await ctx.op({ operation: 'auth' }, async (rec) => {
       const { expiresAt } = await ctx.rucio.authenticate();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineScenario } from '../src/engine/scenario.js';
+import { scaleSize } from '../src/engine/scale.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import { syntheticStream } from '../src/lake/data/index.js';
 import { selectProtocol, type RseInfo } from '../src/lake/rucio/index.js';
@@ -41,6 +42,7 @@ export default defineScenario({
   name: 'embargo',
   description: 'Check that embargoed storage areas and scopes admit group members and refuse everyone else',
   params: embargoParams,
+  scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }),
   async run(ctx, params) {
     const outsiders: Outsider[] = [];
     const { proxy, token_file: tokenFile, account } = params.outsider;

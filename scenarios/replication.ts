@@ -9,7 +9,7 @@ import { scaleCount, scaleSize } from '../src/engine/scale.js';
 export const replicationParams = z.object({
   /** Where the files are written; default: the first selected RSE. */
   source: z.string().max(100).optional(),
-  files: z.number().int().min(1).max(10_000).default(10),
+  files: z.number().int().min(1).max(1_000_000).default(10),
   size: sizeParam.default(1024 * 1024),
   scope: scopeParam.optional(),
   /** The replication rules on the dataset (DAC21: copies to QOS=SAFE, QOS=FAST, an expression…). */
