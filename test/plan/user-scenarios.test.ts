@@ -47,11 +47,28 @@ describe('user scenarios', () => {
   it('type-checks user scenarios: the example is clean, a wrong operation is reported at its line', async () => {
     const good = join(dir, 'good.yaml');
     await writeFile(good, planNaming(resolve('scenarios/examples/rse-roundtrip.ts')));
+    // Written here, not kept under test/: the project's own type-check would refuse it.
+    const broken = join(dir, 'type-error.ts');
+    await writeFile(broken, [
+      `import { z } from '${resolve('node_modules/zod/index.js')}';`,
+      `import { defineScenario } from '${resolve('src/engine/scenario.js')}';`,
+      '',
+      'export default defineScenario({',
+      "  name: 'broken',",
+      "  description: 'does not type-check',",
+      '  params: z.object({}).strict(),',
+      '  async run(ctx) {',
+      '    // no operation is called teleport',
+      "    await ctx.op({ operation: 'teleport' }, async () => undefined);",
+      '  },',
+      '});',
+      '',
+    ].join('\n'));
     const bad = join(dir, 'bad.yaml');
-    await writeFile(bad, planNaming(join(FIXTURES, 'type-error.ts')));
+    await writeFile(bad, planNaming(broken));
     expect(await typecheckUserScenarios(good)).toEqual([]);
     const problems = await typecheckUserScenarios(bad);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(new RegExp(`^${join(FIXTURES, 'type-error.ts')}:10:20: error TS2322: Type '"teleport"' is not assignable`));
+    expect(problems[0]).toMatch(new RegExp(`^${broken}:10:20: error TS2322: Type '"teleport"' is not assignable`));
   }, 60_000);
 });
