@@ -58,8 +58,8 @@ export default defineScenario({
     }
     const attached = await ctx.op({ operation: 'register' }, () => ctx.rucio.attachDids(scope, container.name, datasets));
     if (!attached.ok || datasets.length === 0) return;
-    // The container's rule at the RSE itself keeps the files registered where they are.
-    const keep = await addDatasetRule(ctx, container, { expression: rse.rse, copies: 1, lifetime: params.lifetime, grouping: 'NONE' }, { rse: rse.rse });
+    // A rule at the RSE itself keeps the files registered where they are (unless the plan's rule is that one).
+    const keep = params.rule?.expression === rse.rse ? null : await addDatasetRule(ctx, container, { expression: rse.rse, copies: 1, lifetime: params.lifetime, grouping: 'NONE' }, { rse: rse.rse });
     const files: ProbeFile[] = [];
     await forEachLimit(Array.from({ length: params.files }, (_, i) => i), params.parallel, async (i) => {
       const file = await placeFile(ctx, rse, { scope, name: `${tag}.raw.${i}` }, params.size);

@@ -47,10 +47,12 @@ describe('user scenarios', () => {
   it('type-checks user scenarios: the example is clean, a wrong operation is reported at its line', async () => {
     const good = join(dir, 'good.yaml');
     await writeFile(good, planNaming(resolve('scenarios/examples/rse-roundtrip.ts')));
-    // Written here, not kept under test/: the project's own type-check would refuse it.
-    const broken = join(dir, 'type-error.ts');
+    // Written for this test only (the project's own type-check would refuse it), inside the
+    // project so that its imports resolve as a user's would against an installed lakeprobe.
+    const scratch = await mkdtemp(join(FIXTURES, '.scratch-'));
+    const broken = join(scratch, 'type-error.ts');
     await writeFile(broken, [
-      `import { z } from '${resolve('node_modules/zod/index.js')}';`,
+      "import { z } from 'zod';",
       `import { defineScenario } from '${resolve('src/engine/scenario.js')}';`,
       '',
       'export default defineScenario({',
@@ -69,6 +71,7 @@ describe('user scenarios', () => {
     expect(await typecheckUserScenarios(good)).toEqual([]);
     const problems = await typecheckUserScenarios(bad);
     expect(problems).toHaveLength(1);
+    await rm(scratch, { recursive: true, force: true });
     expect(problems[0]).toMatch(new RegExp(`^${broken}:10:20: error TS2322: Type '"teleport"' is not assignable`));
   }, 60_000);
 });
