@@ -55,6 +55,15 @@ describe.each(STORAGE_KINDS)('embargo (%s storage)', (storage) => {
     expect(outsiderRows(results).filter((r) => r.rse === 'SANDBOX-SAFE' && r.outcome === 'failed')).toEqual([]);
   });
 
+  it('after embargo_until the outsider must read: a storage that still refuses fails the reads, writes stay refused', async () => {
+    const results = await run(`{ embargo_until: '2020-01-01T00:00:00Z', outsider: { proxy: ${env.lake.pki.users.nonmember.proxyPath} } }`);
+    const rows = outsiderRows(results).filter((r) => r.rse === 'SANDBOX-FAST');
+    // proof, read, list, delete, write — the sandbox keeps the area closed, so read and list fail as refused
+    expect(rows.map((r) => [r.operation, r.outcome, r.errorClass])).toEqual([
+      ['access', 'ok', null], ['access', 'failed', 'auth_denied'], ['list', 'failed', 'auth_denied'], ['delete', 'ok', null], ['upload', 'ok', null],
+    ]);
+  });
+
   it('an outsider whose own token is invalid is inconclusive, never a pass', async () => {
     const results = await run(`{ scope: embargoed, outsider: { token_file: ${env.lake.tokens.expired} } }`);
     const login = results.find((r) => r.identityRole === 'nonmember-token' && r.operation === 'auth');
