@@ -6,6 +6,7 @@ import { knownTests } from './metrics/known-tests.js';
 import { pushOrWarn } from './metrics/push.js';
 import { hostname } from 'node:os';
 import { runPlan } from './engine/runner.js';
+import { checkScale, scalePlan } from './engine/scale.js';
 import type { ScenarioRegistry } from './engine/scenario.js';
 import type { OpResult, RunInfo, RunSummary, Sink } from './engine/op-result.js';
 import type { ReportFormat, WrittenReport } from './report/write.js';
@@ -14,6 +15,9 @@ import { reportPassed } from './report/challenge.js';
 import type { ChallengeReport } from './report/schema.js';
 import { snapshotPlan } from './results/plan-snapshot.js';
 import { JobError, EXIT } from './jobs/errors.js';
+import { builtinScenarios } from './scenarios.js';
+import { registerUserScenarios, UserScenarioError } from './plan/user-scenarios.js';
+import { typecheckUserScenarios } from './plan/typecheck.js';
 
 export interface PlanInput {
   planFile: string;
@@ -32,6 +36,24 @@ export async function loadPlanOrThrow(input: PlanInput): Promise<{ plan: Resolve
   return { plan: result.plan, warnings: result.diagnostics.map(formatDiagnostic) };
 }
 
+/** The built-in scenarios plus the TypeScript scenario modules the plan names. */
+export async function scenariosForPlan(planFile: string): Promise<ScenarioRegistry> {
+  const registry = builtinScenarios();
+  try {
+    await registerUserScenarios(registry, planFile);
+  } catch (e) {
+    if (e instanceof UserScenarioError) throw new JobError(e.message, EXIT.invalidInput);
+    throw e;
+  }
+  return registry;
+}
+
+/** Type errors in the plan's user scenarios, as a JobError (invalid input). */
+export async function typecheckPlanScenarios(planFile: string): Promise<void> {
+  const problems = await typecheckUserScenarios(planFile);
+  if (problems.length) throw new JobError(problems.join('\n'), EXIT.invalidInput);
+}
+
 export interface JobOptions extends PlanInput {
   dbPath: string;
   outDir: string;
@@ -46,6 +68,8 @@ export interface JobOptions extends PlanInput {
   /** Write the report at the end (default); false: only judge the run. */
   report?: boolean;
   reportFormats?: readonly ReportFormat[];
+  /** Shrink counts, sizes and durations of every test by this factor (a rehearsal run). */
+  scale?: number;
 }
 
 export interface JobResult {
@@ -68,7 +92,10 @@ export interface JobResult {
 
 /** The main job: validate the plan, run it, record every result, write the reports, push metrics. */
 export async function runJob(options: JobOptions): Promise<JobResult> {
-  const { plan } = await loadPlanOrThrow(options);
+  const { plan: loaded } = await loadPlanOrThrow(options);
+  const scaleProblem = options.scale === undefined ? null : checkScale(options.scale);
+  if (scaleProblem) throw new JobError(scaleProblem, EXIT.invalidInput);
+  const plan = scalePlan(loaded, options.registry, options.scale);
   let store: ResultsStore;
   try {
     store = new ResultsStore(options.dbPath);

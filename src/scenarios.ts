@@ -1,9 +1,24 @@
 import { ScenarioRegistry } from './engine/scenario.js';
+import { scaleSize } from './engine/scale.js';
+import authMatrix from '../scenarios/auth-matrix.js';
+import burst from '../scenarios/burst.js';
+import downloadVerify from '../scenarios/download-verify.js';
 import embargo from '../scenarios/embargo.js';
+import ingestion from '../scenarios/ingestion.js';
+import lifecycle from '../scenarios/lifecycle.js';
+import longhaulSweep from '../scenarios/longhaul-sweep.js';
 import replicate from '../scenarios/replicate.js';
+import replication from '../scenarios/replication.js';
+import reprocess from '../scenarios/reprocess.js';
 import upload from '../scenarios/upload.js';
 
 /** The scenarios shipped with lakeprobe. */
 export function builtinScenarios(): ScenarioRegistry {
-  return new ScenarioRegistry().register(upload).register(replicate).register(embargo);
+  // upload and replicate shrink by their file size in a scaled run.
+  return new ScenarioRegistry()
+    .register({ ...upload, scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }) })
+    .register({ ...replicate, scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }) })
+    .register(embargo)
+    .register(replication).register(longhaulSweep).register(authMatrix).register(downloadVerify)
+    .register(reprocess).register(lifecycle).register(ingestion).register(burst);
 }

@@ -4,7 +4,7 @@
 // (test/fixtures/dac21/).
 
 import {
-  ChecksumMismatchError, CredentialError, EmbargoViolationError, RucioApiError, RuleStateError, StorageError,
+  ChecksumMismatchError, CredentialError, EmbargoViolationError, InconclusiveError, RucioApiError, RuleStateError, StorageError,
 } from '../lake/errors.js';
 import { redact } from './redact.js';
 import { ERROR_CLASSES, type ErrorClass } from './taxonomy.js';
@@ -178,6 +178,7 @@ function typedClass(err: unknown, depth: number): ErrorClass {
   }
   if (err instanceof ChecksumMismatchError) return 'checksum_mismatch';
   if (err instanceof EmbargoViolationError) return 'embargo_violation';
+  if (err instanceof InconclusiveError) return 'inconclusive';
   if (err instanceof RuleStateError) return err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck';
   if (err instanceof RucioApiError) return rucioClass(err);
   if (err instanceof StorageError) return storageClass(err);

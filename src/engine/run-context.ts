@@ -37,6 +37,8 @@ export interface OpRecorder {
   requestId(id: string): void;
   /** The operation succeeded but needs attention (severity `warning`), e.g. a credential about to expire. */
   warn(message: string): void;
+  /** The lake measured this operation itself (e.g. a transfer's submitted_at → transferred_at): record that duration. */
+  duration(ms: number): void;
 }
 
 export type OpOutcome<T> =
@@ -173,12 +175,13 @@ async function timedOp<T>(
   body: (rec: OpRecorder) => Promise<T>,
 ): Promise<OpOutcome<T>> {
   const now = deps.now ?? (() => performance.timeOrigin + performance.now());
-  const facts = { bytes: spec.bytes ?? 0, ruleId: '', requestId: '', warning: '' };
+  const facts = { bytes: spec.bytes ?? 0, ruleId: '', requestId: '', warning: '', durationMs: -1 };
   const rec: OpRecorder = {
     bytes: (n) => { facts.bytes = n; },
     ruleId: (id) => { facts.ruleId = id; },
     requestId: (id) => { facts.requestId = id; },
     warn: (message) => { facts.warning = message; },
+    duration: (ms) => { facts.durationMs = ms; },
   };
   const started = now();
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
@@ -188,7 +191,7 @@ async function timedOp<T>(
   } catch (error) {
     outcome = { ok: false, error };
   }
-  const durationMs = Math.max(0, now() - started);
+  const durationMs = Math.max(0, facts.durationMs >= 0 ? facts.durationMs : now() - started);
   const failure = outcome.ok ? null : classify(outcome.error, deps.secrets);
   const { identity } = deps;
   const result: OpResult = {

@@ -7,6 +7,8 @@ export interface Scenario<P = unknown> {
   description: string;
   params: ZodType<P>;
   run(ctx: RunContext, params: P): Promise<void>;
+  /** Shrinks counts, sizes and durations by `factor` (0 < factor ≤ 1) for a rehearsal run (`lakeprobe run --scale`). */
+  scale?(params: P, factor: number): P;
 }
 
 export function defineScenario<P>(scenario: Scenario<P>): Scenario<P> {

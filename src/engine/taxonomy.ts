@@ -89,6 +89,10 @@ export const ERROR_CLASSES = {
     remedy: 'fix the path authorization of the embargo area on the storage immediately',
     severity: 'critical',
   },
+  inconclusive: {
+    meaning: 'the check could not decide: the identity it needs was not shown to work (e.g. the embargo outsider could not log in or read open data)',
+    remedy: "fix the check's own credential (renew the outsider's proxy or token, register its identity) and run the check again",
+  },
   invalid_request: {
     meaning: 'the server refused the request as malformed (bad name, schema validation)',
     remedy: 'check the names and parameters used in the plan',

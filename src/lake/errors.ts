@@ -99,3 +99,8 @@ export class EmbargoViolationError extends Error {
     super(`${identity} could read embargoed ${url}: the storage must refuse it`);
   }
 }
+
+/** A check could not decide, e.g. the identity that must be refused was not shown to work at all. */
+export class InconclusiveError extends Error {
+  override readonly name = 'InconclusiveError';
+}

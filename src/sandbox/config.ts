@@ -16,6 +16,8 @@ export const DATA_PREFIX = '/rucio';
 export const EMBARGO_PATH = '/embargo';
 export const EMBARGO_GROUP = '/lakeprobe/embargo';
 export const SCOPES = ['user.root', 'lakeprobe'];
+/** A scope only the member account may touch (the catalogue side of the embargo). */
+export const EMBARGO_SCOPE = 'embargoed';
 /** Account limit set for root on every RSE: 1 TB. */
 export const ACCOUNT_LIMIT_BYTES = 1_000_000_000_000;
 

@@ -11,7 +11,7 @@ import { startRseEndpoint, type RseEndpoint } from './rse-endpoint.js';
 import { startTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import { reapOnce, startTransferEngine, type TransferCredentials, type TransferEngine } from './transfers/index.js';
 import {
-  ACCOUNT_LIMIT_BYTES, DATA_PREFIX, EMBARGO_GROUP, EMBARGO_PATH, FULL_STORAGE_SCOPE, NONMEMBER_SCOPE, OUTSIDER_ACCOUNT,
+  ACCOUNT_LIMIT_BYTES, DATA_PREFIX, EMBARGO_GROUP, EMBARGO_SCOPE, EMBARGO_PATH, FULL_STORAGE_SCOPE, NONMEMBER_SCOPE, OUTSIDER_ACCOUNT,
   READ_ONLY_SCOPE, SANDBOX_ACCOUNT, SANDBOX_USERNAME, SANDBOX_VO, SCOPES, TOKEN_AUDIENCE,
 } from './config.js';
 
@@ -112,6 +112,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
     for (const suffix of ['', '-wal', '-shm']) await rm(`${dbPath}${suffix}`, { force: true });
     const catalogue = await startCatalogue({
       dbPath, tls: { ...tls, caPems }, vo: SANDBOX_VO, faults,
+      embargoedScopes: [{ scope: EMBARGO_SCOPE, members: [SANDBOX_ACCOUNT] }],
       verifyClientChain: (der) => {
         const v = verifyClientChain(der, caPems);
         return v.ok ? { ok: true, dn: v.dn } : { ok: false, reason: v.reason };
@@ -221,7 +222,7 @@ function seedCatalogue(
   admin.addIdentity({ kind: 'X509', identity: pki.users.nonmember.dn, account: OUTSIDER_ACCOUNT });
   admin.addIdentity({ kind: 'OIDC', identity: `SUB=member, ISS=${issuer}`, account: SANDBOX_ACCOUNT });
   admin.addIdentity({ kind: 'OIDC', identity: `SUB=nonmember, ISS=${issuer}`, account: OUTSIDER_ACCOUNT });
-  for (const scope of SCOPES) admin.addScope(SANDBOX_ACCOUNT, scope);
+  for (const scope of [...SCOPES, EMBARGO_SCOPE]) admin.addScope(SANDBOX_ACCOUNT, scope);
   admin.addScope(OUTSIDER_ACCOUNT, `user.${OUTSIDER_ACCOUNT}`);
   config.rses.forEach((spec, i) => {
     const endpoint = endpoints[i] as RseEndpoint;

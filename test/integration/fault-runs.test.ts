@@ -48,9 +48,12 @@ describe.each(STORAGE_KINDS)('fault runs (%s storage)', (storage) => {
     await env.lake.faults.settled();
     const outsider = `{ outsider: { proxy: ${env.lake.pki.users.nonmember.proxyPath} } }`;
     const results = await run(plan(`{ name: embargo, scenario: embargo, auth: [x509], params: ${outsider} }`, 'SANDBOX-FAST, SANDBOX-SAFE'));
-    const refused = find(results, { operation: 'access', identityRole: 'nonmember' });
+    // Per RSE: the outsider's read of open data (its proof), then its read of the embargoed file.
+    const refused = find(results, { operation: 'access', identityRole: 'nonmember-x509' });
     expect(refused.map((r) => [r.rse, r.outcome, r.errorClass])).toEqual([
+      ['SANDBOX-FAST', 'ok', null],
       ['SANDBOX-FAST', 'failed', 'embargo_violation'],
+      ['SANDBOX-SAFE', 'ok', null],
       ['SANDBOX-SAFE', 'ok', null],
     ]);
     expect(find(results, { operation: 'access', identityRole: 'default', outcome: 'ok' })).toHaveLength(2);

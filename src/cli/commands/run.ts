@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { builtinScenarios } from '../../scenarios.js';
-import { loadPlanOrThrow, runJob, type JobOptions, type JobResult } from '../../job.js';
+import { loadPlanOrThrow, runJob, scenariosForPlan, type JobOptions, type JobResult } from '../../job.js';
 import { EXIT } from '../exit-codes.js';
 import { ProgressSink } from '../progress.js';
 import { sandboxForRun } from '../sandbox-env.js';
@@ -20,6 +19,7 @@ export interface RunArgs {
   'sandbox-dir': string;
   report?: boolean;
   format?: string;
+  scale?: number;
 }
 
 export function runOptions<T>(y: Argv<T>) {
@@ -33,12 +33,13 @@ export function runOptions<T>(y: Argv<T>) {
     .option('test', { type: 'string', describe: 'run only this test' })
     .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' })
     .option('report', { type: 'boolean', default: true, describe: 'write the report at the end (--no-report: only judge the run)' })
-    .option('format', { type: 'string', default: REPORT_FORMATS.join(','), describe: `report formats, comma-separated (${REPORT_FORMATS.join(', ')})` });
+    .option('format', { type: 'string', default: REPORT_FORMATS.join(','), describe: `report formats, comma-separated (${REPORT_FORMATS.join(', ')})` })
+    .option('scale', { type: 'number', describe: 'shrink counts, sizes and durations of every test by this factor (0 < F <= 1), e.g. 0.001 to rehearse a challenge plan in minutes' });
 }
 
 /** Hands a job the run options of the command line, with the sandbox started first when the plan asks for it. */
 export async function withRunLake<T>(args: RunArgs, job: (options: JobOptions) => Promise<T>): Promise<T> {
-  const registry = builtinScenarios();
+  const registry = await scenariosForPlan(args.plan);
   const env = processEnv();
   const { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
   const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;
@@ -47,7 +48,7 @@ export async function withRunLake<T>(args: RunArgs, job: (options: JobOptions) =
     return await job({
       planFile: args.plan, env: { ...env, ...sandbox?.env }, uid: uid(), registry,
       dbPath: abs(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway, agent: args.agent,
-      only: { experiment: args.experiment, test: args.test },
+      only: { experiment: args.experiment, test: args.test }, scale: args.scale,
       report: args.report !== false, reportFormats: parseFormats(args.format),
       reporters: [new ProgressSink((t) => process.stdout.write(t), Boolean(process.stdout.isTTY))],
       log: out,

@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { builtinScenarios } from '../../scenarios.js';
-import { loadPlanOrThrow } from '../../job.js';
+import { loadPlanOrThrow, scenariosForPlan, typecheckPlanScenarios } from '../../job.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { out, processEnv, uid } from '../common.js';
 
@@ -18,7 +17,9 @@ export function validateCommand(setExit: (code: number) => void): CommandModule<
     builder: (y) => y.positional('plan', { type: 'string', describe: 'plan YAML file' }),
     handler: async (args) => {
       if (args.plan === undefined) throw new CliError(VALIDATE_NEEDS_PLAN, EXIT.invalidInput);
-      const { plan, warnings } = await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry: builtinScenarios() });
+      const registry = await scenariosForPlan(args.plan);
+      const { plan, warnings } = await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry });
+      await typecheckPlanScenarios(args.plan);
       for (const w of warnings) out(w);
       const tests = plan.experiments.reduce((n, e) => n + e.tests.length, 0);
       out(`${args.plan}: valid (${plan.experiments.length} experiments, ${tests} tests)`);

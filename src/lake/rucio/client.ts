@@ -49,8 +49,10 @@ export class RucioClient {
   private readonly transport: HttpTransport;
   private readonly authTransport: HttpTransport;
   private readonly session: TokenSession;
+  private readonly options: RucioClientOptions;
 
   constructor(options: RucioClientOptions) {
+    this.options = options;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const tls = { ca: options.ca, insecure: options.insecure, timeoutMs };
     const secrets = (): string[] => this.session.secrets();
@@ -77,6 +79,19 @@ export class RucioClient {
   async authenticate(): Promise<{ expiresAt: Date | null }> {
     const { expiresAt } = await this.session.login();
     return { expiresAt };
+  }
+
+  /** When the credential this client logs in with expires (x509 certificate or proxy, bearer token); null for userpass. */
+  credentialExpiresAt(): Date | null {
+    const { auth } = this.options;
+    if (auth.method === 'x509') return auth.credential.notAfter;
+    if (auth.method === 'token') return auth.token.expiresAt;
+    return null;
+  }
+
+  /** The same lake (hosts, trust anchors, VO) as another identity, e.g. an embargo outsider. */
+  as(auth: RucioClientOptions['auth'], account: string): RucioClient {
+    return new RucioClient({ ...this.options, auth, account });
   }
 
   close(): void {
@@ -291,6 +306,22 @@ export class RucioClient {
       if (!(error instanceof RucioApiError && error.exceptionClass === 'RequestNotFound')) throw error;
       return this.json('GET', `/requests/history/${path}`);
     }
+  }
+
+  /** Earlier attempts of the transfer of a file towards an RSE (Rucio's request history). */
+  async getRequestHistory(scope: string, name: string, rse: string): Promise<RequestInfo[]> {
+    return this.stream('GET', `/requests/history/${seg(scope)}/${seg(name)}/${seg(rse)}`);
+  }
+
+  /** Transfer requests between two RSEs in the given states (Rucio 41 GET /requests/list). */
+  async listRequests(options: { srcRse: string; dstRse: string; states: readonly string[] }): Promise<RequestInfo[]> {
+    const query = `src_rse=${seg(options.srcRse)}&dst_rse=${seg(options.dstRse)}&request_states=${seg(options.states.join(','))}`;
+    return this.stream('GET', `/requests/list?${query}`, { accept: 'application/x-json-stream' });
+  }
+
+  /** Files of a collection, recursively (GET /dids/{scope}/{name}/files). */
+  async listFiles(scope: string, name: string): Promise<{ scope: string; name: string; bytes: number; adler32: string | null }[]> {
+    return this.stream('GET', `${didPath(scope, name)}/files`);
   }
 
   // --- plumbing ---

@@ -25,6 +25,7 @@ import { replicaRoutes } from './replicas.js';
 import { requestRoutes } from './requests.js';
 import { Router, checkAccept } from './router.js';
 import { rseExtraRoutes } from './rse-extras.js';
+import { embargoCheck, type EmbargoedScope } from './embargo-scopes.js';
 import { rseRoutes } from './rses.js';
 import { ruleRoutes } from './rules.js';
 
@@ -44,6 +45,8 @@ export interface CatalogueOptions {
   tokenLifetimeSeconds?: number;
   /** Injected faults, consulted on every request (none: normal behaviour). */
   faults?: CatalogueFaults;
+  /** Scopes only their member accounts may touch (embargoed data). */
+  embargoedScopes?: EmbargoedScope[];
 }
 
 export interface CatalogueHandle {
@@ -126,6 +129,7 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     ...accountRoutes, ...rseExtraRoutes, ...rseRoutes, ...didBulkRoutes, ...didListingRoutes, ...didRoutes, ...replicaExtraRoutes, ...replicaRoutes, ...ruleRoutes, ...requestRoutes,
   ]);
   const peers = new WeakMap<TLSSocket, PeerIdentity>();
+  const checkEmbargo = embargoCheck(opts.embargoedScopes);
 
   const peerIdentity = (socket: TLSSocket): PeerIdentity => {
     const known = peers.get(socket);
@@ -167,6 +171,7 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     if (!caller) throw new RucioError(401, 'CannotAuthenticate', 'Cannot authenticate with given credentials');
     if (match.route.accept) checkAccept(header(req.headers, 'accept'), match.route.accept);
     const ctx = { cat, method, params: match.params, query: new URLSearchParams(rawQuery), headers: req.headers, body, caller };
+    checkEmbargo(ctx);
     return db.transaction(() => match.route.handler(ctx))();
   };
 

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { defineScenario } from '../src/engine/scenario.js';
+import type { OpOutcome, RunContext } from '../src/engine/run-context.js';
+import { scaleCount, scaleSeconds, scaleSize } from '../src/engine/scale.js';
+import { checksumStream } from '../src/lake/data/index.js';
+import { addDatasetRule, type DatasetRule } from './rules.js';
+import { createDataset, deleteFile, deleteRule, driverFor, probeTag, registerFile, rseInfo, scopeParam, sizeParam, uploadFile, type ProbeFile } from './steps.js';
+import { forEachLimit } from './parallel.js';
+
+export const burstParams = z.object({
+  rse: z.string().max(100).optional(),
+  /** Parallel writers (upload + register), readers (download) and catalogue clients (replica listing). */
+  writers: z.number().int().min(0).max(1000).default(8),
+  readers: z.number().int().min(0).max(1000).default(4),
+  catalogue_clients: z.number().int().min(0).max(1000).default(4),
+  /** Operations per worker, at most. */
+  ops_per_worker: z.number().int().min(1).max(10_000).default(5),
+  /** The burst stops taking new operations after this many seconds. */
+  duration_seconds: z.number().positive().max(86_400).default(60),
+  /** At most this many operations start per second, over all workers (0: no limit). */
+  rate_per_second: z.number().min(0).max(100_000).default(0),
+  size: sizeParam.default(10 * 1024 * 1024),
+  scope: scopeParam.optional(),
+  lifetime: z.number().int().positive().max(86_400).default(3600),
+}).strict();
+export type BurstParams = z.output<typeof burstParams>;
+
+/** Spaces operation starts so no more than `rate` begin per second. */
+function limiter(rate: number): () => Promise<void> {
+  let next = 0;
+  return async () => {
+    if (rate <= 0) return;
+    const now = Date.now();
+    const at = Math.max(now, next);
+    next = at + 1000 / rate;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  };
+}
+
+const percentile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+/**
+ * A burst against one RSE (DAC21 PANDA: 125 writers at once; LSST: many ~10 MiB files):
+ * N writers, readers and catalogue clients in parallel under a rate limit, bounded in
+ * count and time. Each operation is a result; the per-second rate and latency
+ * percentiles per kind are logged at the end.
+ */
+export default defineScenario({
+  name: 'burst',
+  description: 'Parallel writers, readers and catalogue clients against one RSE with a rate limit; rates and latency percentiles',
+  params: burstParams,
+  scale: (p, f) => ({
+    ...p, writers: Math.min(p.writers, scaleCount(p.writers, f * 100)), readers: Math.min(p.readers, scaleCount(p.readers, f * 100)),
+    catalogue_clients: Math.min(p.catalogue_clients, scaleCount(p.catalogue_clients, f * 100)),
+    ops_per_worker: scaleCount(p.ops_per_worker, f), size: scaleSize(p.size, f), duration_seconds: scaleSeconds(p.duration_seconds, f, 10),
+  }),
+  async run(ctx, params) {
+    const name = params.rse ?? ctx.rses[0];
+    const rse = name ? await rseInfo(ctx, name) : null;
+    if (!rse) return;
+    const dataset = { scope: params.scope ?? `user.${ctx.account}`, name: `${probeTag(ctx)}.burst` };
+    if (!(await createDataset(ctx, dataset, params.lifetime))) return;
+    const keep: DatasetRule | null = await addDatasetRule(ctx, dataset, { expression: rse.rse, copies: 1, lifetime: params.lifetime, grouping: 'ALL' }, { rse: rse.rse });
+    if (!keep) return;
+    const files: ProbeFile[] = [];
+    const seed = await uploadFile(ctx, rse, { scope: dataset.scope, name: `${dataset.name}.seed` }, params.size, ['davs', 'https', 'root']);
+    if (seed) {
+      files.push(seed);
+      await registerFile(ctx, seed, rse.deterministic, dataset);
+    }
+    const deadline = Date.now() + params.duration_seconds * 1000;
+    const take = limiter(params.rate_per_second);
+    const outcomes: { kind: string; started: number; outcome: OpOutcome<unknown> }[] = [];
+    const worker = (kind: string, op: (i: number) => Promise<OpOutcome<unknown> | null>) => async (w: number): Promise<void> => {
+      for (let i = 0; i < params.ops_per_worker && Date.now() < deadline && !ctx.signal.aborted; i++) {
+        await take();
+        const started = Date.now();
+        const outcome = await op(w * params.ops_per_worker + i);
+        if (outcome) outcomes.push({ kind, started, outcome });
+      }
+    };
+    const write = worker('write', async (i) => {
+      const file = await uploadFile(ctx, rse, { scope: dataset.scope, name: `${dataset.name}.w${i}` }, params.size, ['davs', 'https', 'root']);
+      if (!file) return null;
+      files.push(file);
+      return ctx.op({ operation: 'register', rse: rse.rse }, () => ctx.rucio.addReplicas(rse.rse, [{
+        scope: file.scope, name: file.name, bytes: file.sums.bytes, adler32: file.sums.adler32, md5: file.sums.md5, state: 'A',
+        ...(rse.deterministic ? {} : { pfn: file.pfn }),
+      }]).then(() => ctx.rucio.attachDids(dataset.scope, dataset.name, [file])));
+    });
+    const read = worker('read', () => seed
+      ? ctx.op({ operation: 'download', rse: rse.rse, protocol: seed.pfn.slice(0, seed.pfn.indexOf(':')), bytes: seed.sums.bytes }, async () => {
+        await checksumStream(await ctx.storage(driverFor(seed.pfn.slice(0, seed.pfn.indexOf(':')))).get(seed.pfn));
+      })
+      : Promise.resolve(null));
+    const list = worker('catalogue', () => ctx.op({ operation: 'list', rse: rse.rse }, () => ctx.rucio.listReplicas({ dids: [dataset] })));
+    const pools = [[params.writers, write], [params.readers, read], [params.catalogue_clients, list]] as const;
+    await Promise.all(pools.map(([n, work]) => forEachLimit(Array.from({ length: n }, (_, i) => i), n, work)));
+    summarise(ctx, outcomes);
+    await deleteRule(ctx, rse.rse, keep);
+    await forEachLimit(files, 8, (f) => deleteFile(ctx, f));
+  },
+});
+
+function summarise(ctx: RunContext, outcomes: { kind: string; started: number; outcome: OpOutcome<unknown> }[]): void {
+  for (const kind of ['write', 'read', 'catalogue']) {
+    const mine = outcomes.filter((o) => o.kind === kind);
+    if (mine.length === 0) continue;
+    const seconds = new Map<number, number>();
+    for (const o of mine) seconds.set(Math.floor(o.started / 1000), (seconds.get(Math.floor(o.started / 1000)) ?? 0) + 1);
+    const ms = mine.map((o) => o.outcome.result.durationMs).sort((a, b) => a - b);
+    const failed = mine.filter((o) => !o.outcome.ok).length;
+    ctx.log(`${ctx.test} burst ${kind}: ${mine.length} ops (${failed} failed), per second max ${Math.max(...seconds.values())} mean ${(mine.length / seconds.size).toFixed(1)}, `
+      + `latency p50 ${percentile(ms, 0.5).toFixed(0)} ms p95 ${percentile(ms, 0.95).toFixed(0)} ms p99 ${percentile(ms, 0.99).toFixed(0)} ms`);
+  }
+}

@@ -1,0 +1,63 @@
+// The catalogue side of an embargo: DIDs, replicas and rules in the embargoed scope are
+// the member's alone. Rucio enforces it with its permission policy (AccessDenied).
+import type { RunContext } from '../src/engine/run-context.js';
+import { mustRefuse, role, type Outsider } from './embargo-outsider.js';
+import type { EmbargoParams } from './embargo.js';
+import { addRule, createDataset, deleteFile, deleteRule, probeTag, registerFile, rseInfo, uploadFile, verifyReplica } from './steps.js';
+
+export async function checkCatalogueEmbargo(
+  ctx: RunContext, params: EmbargoParams, rseName: string, outsiders: Outsider[], ended: boolean,
+): Promise<void> {
+  const scope = params.scope as string;
+  const rse = await rseInfo(ctx, rseName);
+  if (!rse) return;
+  const tag = probeTag(ctx);
+  const dataset = { scope, name: `${tag}.embargo.ds` };
+  if (!(await createDataset(ctx, dataset, params.lifetime))) return;
+  const did = { scope, name: `${tag}.embargo.0` };
+  const file = await uploadFile(ctx, rse, did, params.size, ['davs', 'https']);
+  if (!file) return;
+  const registered = await registerFile(ctx, file, rse.deterministic, dataset);
+  const rule = registered ? await addRule(ctx, did, rse.rse, params.lifetime, { rse: rse.rse }) : null;
+  if (registered) {
+    await verifyReplica(ctx, did, rse.rse, file.sums, rule?.id);
+    await ctx.op({ operation: 'list', rse: rse.rse }, async () => {
+      const content = await ctx.rucio.listContent(dataset.scope, dataset.name);
+      if (!content.some((c) => c.name === did.name)) throw new Error(`${did.name} not listed in ${dataset.scope}:${dataset.name}`);
+    });
+    for (const o of outsiders) {
+      const why = o.rucio ? null : `the outsider's ${o.kind} credential could not use the catalogue (${o.rucioProblem})`;
+      const as = { rse: rse.rse, protocol: 'rucio', role: role(o) };
+      const client = o.rucio;
+      const name = `${scope}:${did.name}`;
+      await mustRefuse(ctx, { operation: 'list', ...as }, why, `the DID ${name}`, () => client!.getDid(scope, did.name), ended);
+      await mustRefuse(ctx, { operation: 'access', ...as }, why, `the replicas of ${name}`, async () => {
+        const replicas = await client!.listReplicas({ dids: [did], allStates: true });
+        if (replicas.length === 0) throw new Error('no replica listed to the outsider');
+      }, ended);
+      await mustRefuse(ctx, { operation: 'list', ...as }, why, `the rules of ${name}`, () => client!.listDidRules(scope, did.name), ended);
+      await mustRefuse(ctx, { operation: 'register', ...as }, why, `a new DID in scope ${scope}`, async () => {
+        const id = ctx.ledger.intend({ runId: ctx.runId, kind: 'did', rse: '', target: `${scope}:${tag}.intruder.${o.kind}`, authMethod: ctx.authMethod });
+        try {
+          await client!.addDid(scope, `${tag}.intruder.${o.kind}`, { type: 'DATASET', lifetime: 60 });
+        } finally {
+          ctx.ledger.done(id); // refused, or gone within its 60 s lifetime
+        }
+      });
+      await mustRefuse(ctx, { operation: 'rule', ...as }, why, `a rule on ${name}`, async () => {
+        const id = ctx.ledger.intend({ runId: ctx.runId, kind: 'rule', rse: rse.rse, target: '', authMethod: ctx.authMethod });
+        let ids: string[] = [];
+        try {
+          ids = await client!.addRule({ dids: [did], copies: 1, rseExpression: rse.rse, lifetime: 60 });
+        } finally {
+          if (ids[0]) ctx.ledger.created(id, ids[0]);
+          else ctx.ledger.done(id);
+        }
+        if (ids[0]) await ctx.rucio.deleteRule(ids[0], true).then(() => ctx.ledger.done(id), () => undefined);
+      });
+      if (rule) await mustRefuse(ctx, { operation: 'delete', ...as }, why, `deleting rule ${rule.id}`, () => client!.deleteRule(rule.id));
+    }
+  }
+  if (rule) await deleteRule(ctx, rse.rse, rule);
+  await deleteFile(ctx, file);
+}

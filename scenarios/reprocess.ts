@@ -1,0 +1,73 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { defineScenario } from '../src/engine/scenario.js';
+import { scaleCount, scaleSeconds, scaleSize } from '../src/engine/scale.js';
+import { removeProbeData, uploadProbeData } from './probe-data.js';
+import { addDatasetRule, awaitRule, ruleSpecParam, type DatasetRule } from './rules.js';
+import {
+  createDataset, deleteFile, downloadAndCompare, probeTag, registerFile, rseInfo, scopeParam, sizeParam, uploadFile, type ProbeFile,
+} from './steps.js';
+
+export const reprocessParams = z.object({
+  /** Input files written first (the raw data the processing reads). */
+  input_files: z.number().int().min(1).max(1000).default(2),
+  input_size: sizeParam.default(1024 * 1024),
+  /** Processing runs: each downloads an input, computes, uploads one derived output. */
+  runs: z.number().int().min(1).max(10_000).default(3),
+  /** Simulated compute per run, in seconds. */
+  compute_seconds: z.number().min(0).max(86_400).default(0),
+  output_size: sizeParam.default(256 * 1024),
+  /** The output dataset's rule (DAC21: output replicas and lifetimes, e.g. 2 copies, 48 h). */
+  output_rule: ruleSpecParam.optional(),
+  scope: scopeParam.optional(),
+  lifetime: z.number().int().positive().max(30 * 86_400).default(3600),
+  timeout_seconds: z.number().positive().max(86_400).default(600),
+  poll_seconds: z.number().positive().max(60).default(1),
+  parallel: z.number().int().min(1).max(64).default(4),
+}).strict();
+export type ReprocessParams = z.output<typeof reprocessParams>;
+
+/**
+ * Reprocessing / reconstruction: download an input from the lake, compute (simulated),
+ * upload a derived output into an output dataset under its own rule, N runs in a loop.
+ */
+export default defineScenario({
+  name: 'reprocess',
+  description: 'Download → compute → upload a derived output into an output dataset, looped N times',
+  params: reprocessParams,
+  scale: (p, f) => ({
+    ...p, input_files: scaleCount(p.input_files, f), input_size: scaleSize(p.input_size, f), runs: scaleCount(p.runs, f),
+    compute_seconds: scaleSeconds(p.compute_seconds, f), output_size: scaleSize(p.output_size, f),
+  }),
+  async run(ctx, params) {
+    const source = ctx.rses[0] ? await rseInfo(ctx, ctx.rses[0]) : null;
+    if (!source) return;
+    const scope = params.scope ?? `user.${ctx.account}`;
+    const tag = probeTag(ctx);
+    const input = { scope, name: `${tag}.raw` };
+    const output = { scope, name: `${tag}.derived` };
+    if (!(await createDataset(ctx, input, params.lifetime)) || !(await createDataset(ctx, output, params.lifetime))) return;
+    const data = await uploadProbeData(ctx, source, input, { count: params.input_files, size: params.input_size, lifetime: params.lifetime, parallel: params.parallel });
+    if (data.files.length === 0) return;
+    const spec = params.output_rule ?? { expression: source.rse, copies: 1, lifetime: params.lifetime, grouping: 'DATASET' as const };
+    // The outputs are kept where they are written until the output rule has its copies.
+    const keep = spec.expression === source.rse ? null
+      : await addDatasetRule(ctx, output, { expression: source.rse, copies: 1, lifetime: params.lifetime, grouping: 'ALL' }, { rse: source.rse });
+    const outputRule: DatasetRule | null = await addDatasetRule(ctx, output, spec, { srcRse: source.rse });
+    const outputs: ProbeFile[] = [];
+    for (let run = 0; run < params.runs && !ctx.signal.aborted; run++) {
+      const raw = data.files[run % data.files.length] as ProbeFile;
+      await downloadAndCompare(ctx, source.rse, raw.pfn, raw.sums);
+      if (params.compute_seconds > 0) await sleep(params.compute_seconds * 1000, undefined, { signal: ctx.signal }).catch(() => undefined);
+      const derived = await uploadFile(ctx, source, { scope, name: `${output.name}.${run}` }, params.output_size, ['davs', 'https', 'root']);
+      if (!derived) continue;
+      outputs.push(derived);
+      await registerFile(ctx, derived, source.deterministic, output);
+    }
+    if (outputRule && outputs.length) {
+      await awaitRule(ctx, outputRule, { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: source.rse, files: outputs });
+    }
+    await removeProbeData(ctx, data, [outputRule, keep].filter((r): r is DatasetRule => r !== null), params.parallel);
+    for (const f of outputs) await deleteFile(ctx, f);
+  },
+});

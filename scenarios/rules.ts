@@ -1,0 +1,142 @@
+// Rules on probe datasets and how they are timed: time-to-OK per link (rule creation
+// until every lock on that RSE is OK) and, where the account may read Rucio's requests,
+// each transfer's own timing and bytes (submitted_at → transferred_at).
+import { z } from 'zod';
+import type { RunContext } from '../src/engine/run-context.js';
+import { RucioApiError, RuleStateError } from '../src/lake/errors.js';
+import type { LockInfo, RequestInfo, RuleGrouping, RuleInfo } from '../src/lake/rucio/index.js';
+import type { Did, ProbeFile, ProbeRule } from './steps.js';
+
+export const ruleSpecParam = z.object({
+  /** RSE expression or QoS class, e.g. QOS=SAFE, SITE-DISK|OTHER-DISK. */
+  expression: z.string().min(1).max(500),
+  copies: z.number().int().min(1).max(10).default(1),
+  /** Seconds; the probe data carries a lifetime so the lake removes it even after a crash. */
+  lifetime: z.number().int().positive().max(90 * 86_400).default(3600),
+  grouping: z.enum(['ALL', 'DATASET', 'NONE']).default('DATASET'),
+}).strict();
+export type RuleSpec = z.output<typeof ruleSpecParam>;
+
+export interface DatasetRule extends ProbeRule { spec: RuleSpec; createdAt: number }
+
+export async function addDatasetRule(ctx: RunContext, dataset: Did, spec: RuleSpec, where: { rse?: string; srcRse?: string }): Promise<DatasetRule | null> {
+  const createdAt = Date.now();
+  const rule = await ctx.op({ operation: 'rule', ...where }, async (rec) => {
+    const ledgerId = ctx.ledger.intend({ runId: ctx.runId, kind: 'rule', rse: spec.expression, target: '', authMethod: ctx.authMethod });
+    const [id] = await ctx.rucio.addRule({
+      dids: [dataset], copies: spec.copies, rseExpression: spec.expression, lifetime: spec.lifetime, grouping: spec.grouping as RuleGrouping,
+      comment: 'lakeprobe probe data',
+    });
+    if (!id) throw new Error('rule creation returned no rule id');
+    ctx.ledger.created(ledgerId, id);
+    rec.ruleId(id);
+    return { id, ledgerId, spec, createdAt };
+  });
+  return rule.ok ? rule.value : null;
+}
+
+export interface WaitOptions { timeoutSeconds: number; pollSeconds: number; srcRse: string; files: readonly ProbeFile[] }
+
+/** Polls the rule and its locks; returns the final rule, the locks and when each RSE's locks were all OK. */
+async function follow(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Promise<{ info: RuleInfo | null; locks: LockInfo[]; okAt: Map<string, number>; error: unknown }> {
+  const deadline = rule.createdAt + opts.timeoutSeconds * 1000;
+  const okAt = new Map<string, number>();
+  let info: RuleInfo | null = null;
+  let locks: LockInfo[] = [];
+  for (;;) {
+    try {
+      info = await ctx.rucio.getRule(rule.id);
+      locks = await ctx.rucio.listRuleLocks(rule.id);
+    } catch (error) {
+      return { info, locks, okAt, error };
+    }
+    const now = Date.now();
+    const byRse = new Map<string, LockInfo[]>();
+    for (const l of locks) byRse.set(l.rse, [...(byRse.get(l.rse) ?? []), l]);
+    for (const [rse, ls] of byRse) if (!okAt.has(rse) && ls.every((l) => l.state === 'OK')) okAt.set(rse, now);
+    const done = info.state === 'OK' || info.state === 'STUCK' || info.state === 'SUSPENDED';
+    if (done || now + opts.pollSeconds * 1000 > deadline || ctx.signal.aborted) return { info, locks, okAt, error: null };
+    await new Promise((r) => setTimeout(r, opts.pollSeconds * 1000));
+  }
+}
+
+/**
+ * Waits for a rule and records one `replicate` per destination RSE (time to OK on that
+ * link; a STUCK or still-REPLICATING rule fails with Rucio's error), then one per
+ * transfer from the requests API. Returns the RSEs where the rule's locks are OK.
+ */
+export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Promise<string[]> {
+  const { info, locks, okAt, error } = await follow(ctx, rule, opts);
+  const bytesOf = new Map(opts.files.map((f) => [`${f.scope}:${f.name}`, f.sums.bytes]));
+  const rses = [...new Set(locks.map((l) => l.rse))].sort();
+  const requests = new Map<string, RequestInfo>();
+  for (const l of locks) {
+    const request = await ctx.rucio.getRequest(l.scope, l.name, l.rse).catch(() => null);
+    if (request) requests.set(`${l.scope}:${l.name}@${l.rse}`, request);
+  }
+  const problem = (rse: string): string => {
+    const errors = [...requests.entries()].filter(([k, r]) => k.endsWith(`@${rse}`) && r.err_msg).map(([, r]) => r.err_msg);
+    return [info?.error ?? '', ...new Set(errors)].filter(Boolean).join('; ');
+  };
+  for (const rse of rses.length ? rses : [rule.spec.expression]) {
+    const mine = locks.filter((l) => l.rse === rse);
+    const bytes = mine.reduce((n, l) => n + (bytesOf.get(`${l.scope}:${l.name}`) ?? 0), 0);
+    await ctx.op({ operation: 'replicate', srcRse: opts.srcRse, dstRse: rse, bytes }, async (rec) => {
+      rec.ruleId(rule.id);
+      const ok = okAt.get(rse);
+      rec.duration((ok ?? Date.now()) - rule.createdAt);
+      if (error) throw error;
+      if (ok !== undefined && mine.length > 0) return;
+      const state = info?.state === 'STUCK' || info?.state === 'SUSPENDED' ? info.state : 'TIMEOUT';
+      const stuck = mine.filter((l) => l.state === 'STUCK').length;
+      const detail = problem(rse) || `${mine.length - stuck} of ${mine.length} locks on ${rse} not OK after ${opts.timeoutSeconds} s`;
+      throw new RuleStateError(rule.id, stuck > 0 && state === 'TIMEOUT' ? 'STUCK' : state, detail);
+    });
+  }
+  for (const [key, request] of requests) await recordTransfer(ctx, rule.id, key, request);
+  return rses.filter((rse) => okAt.has(rse));
+}
+
+const rucioTime = (value: string | null): number | null => (value ? Date.parse(value) : null);
+
+/** One transfer as Rucio's requests API saw it: its own timing and bytes, not our polling. */
+async function recordTransfer(ctx: RunContext, ruleId: string, key: string, r: RequestInfo): Promise<void> {
+  const dst = key.slice(key.lastIndexOf('@') + 1);
+  await ctx.op({ operation: 'replicate', srcRse: r.source_rse ?? '', dstRse: dst, protocol: 'https-tpc', bytes: r.bytes ?? 0 }, async (rec) => {
+    rec.ruleId(ruleId);
+    rec.requestId(r.id);
+    const start = rucioTime(r.submitted_at) ?? rucioTime(r.started_at) ?? rucioTime(r.created_at);
+    const end = rucioTime(r.transferred_at);
+    if (start !== null && end !== null) rec.duration(Math.max(0, end - start));
+    if (r.state === 'DONE') return;
+    const state = r.state === 'FAILED' ? 'STUCK' : 'TIMEOUT';
+    throw new RuleStateError(ruleId, state, `transfer ${r.id} of ${r.scope}:${r.name} to ${dst} is ${r.state}${r.err_msg ? `: ${r.err_msg}` : ''}`);
+  });
+}
+
+/** Cut a rule's lifetime to one second (as `rucio update-rule --lifetime 1`); the lake then drops it and reaps what only it held. */
+export async function expireRule(ctx: RunContext, rule: ProbeRule, rse: string): Promise<boolean> {
+  const cut = await ctx.op({ operation: 'rule', rse }, async (rec) => {
+    rec.ruleId(rule.id);
+    await ctx.rucio.updateRule(rule.id, { lifetime: 1 });
+  });
+  if (cut.ok) ctx.ledger.done(rule.ledgerId);
+  return cut.ok;
+}
+
+/** Waits until no replica of `files` is listed on `rse` (one `delete` operation, from now until gone). */
+export async function awaitGone(ctx: RunContext, files: readonly Did[], rse: string, timeoutSeconds: number, pollSeconds: number): Promise<boolean> {
+  const gone = await ctx.op({ operation: 'delete', rse }, async () => {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const replicas = await ctx.rucio.listReplicas({ dids: files.map(({ scope, name }) => ({ scope, name })), allStates: true });
+      const left = replicas.filter((r) => r.states?.[rse]).length;
+      if (left === 0) return;
+      if (Date.now() > deadline) throw new RuleStateError('', 'TIMEOUT', `${left} replica(s) still on ${rse} after ${timeoutSeconds} s`);
+      await new Promise((r) => setTimeout(r, pollSeconds * 1000));
+    }
+  });
+  return gone.ok;
+}
+
+export const isNotFound = (e: unknown): boolean => e instanceof RucioApiError && e.status === 404;
