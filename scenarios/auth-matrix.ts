@@ -5,8 +5,7 @@ import type { RunContext } from '../src/engine/run-context.js';
 import type { RseInfo } from '../src/lake/rucio/index.js';
 import { addDatasetRule, awaitRule } from './rules.js';
 import {
-  addRule, createDataset, deleteFile, deleteRule, downloadAndCompare, probeTag, registerFile, rseInfo, scopeParam, sizeParam,
-  uploadFile, type ProbeFile, type ProbeRule,
+  addRule, createDataset, deleteFile, deleteRule, downloadAndCompare, pollParam, type ProbeFile, type ProbeRule, probeTag, registerFile, rseInfo, scopeParam, sizeParam, uploadFile,
 } from './steps.js';
 
 export const authMatrixParams = z.object({
@@ -20,7 +19,7 @@ export const authMatrixParams = z.object({
   scope: scopeParam.optional(),
   lifetime: z.number().int().positive().max(86_400).default(3600),
   timeout_seconds: z.number().positive().max(86_400).default(300),
-  poll_seconds: z.number().positive().max(60).default(1),
+  poll_seconds: pollParam,
 }).strict();
 export type AuthMatrixParams = z.output<typeof authMatrixParams>;
 

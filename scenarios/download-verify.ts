@@ -7,7 +7,9 @@ import { checksumStream } from '../src/lake/data/index.js';
 import { NoProtocolError, type ReplicaRecord } from '../src/lake/rucio/index.js';
 import { removeProbeData, uploadProbeData, type ProbeData } from './probe-data.js';
 import { addDatasetRule, awaitRule, type DatasetRule } from './rules.js';
-import { createDataset, driverFor, probeTag, rseInfo, scopeParam, sizeParam, type Did } from './steps.js';
+import {
+  createDataset, type Did, driverFor, lifetimeParam, parallelParam, pollParam, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam,
+} from './steps.js';
 
 const didParam = z.string().regex(/^[a-zA-Z_\-.0-9]+:[A-Za-z0-9_.\-/]+$/).max(300);
 
@@ -23,10 +25,10 @@ export const downloadVerifyParams = z.object({
   schemes: z.array(z.enum(['davs', 'https', 'root'])).min(1).max(3).default(['davs', 'root']),
   /** Write the probe data with this scheme and read it with every other one (protocol translation, e.g. root ↔ https). */
   write_scheme: z.enum(['davs', 'https', 'root']).optional(),
-  lifetime: z.number().int().positive().max(30 * 86_400).default(3600),
-  timeout_seconds: z.number().positive().max(86_400).default(600),
-  poll_seconds: z.number().positive().max(60).default(1),
-  parallel: z.number().int().min(1).max(64).default(4),
+  lifetime: lifetimeParam,
+  timeout_seconds: ruleTimeoutParam,
+  poll_seconds: pollParam,
+  parallel: parallelParam,
 }).strict();
 export type DownloadVerifyParams = z.output<typeof downloadVerifyParams>;
 

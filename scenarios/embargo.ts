@@ -6,7 +6,9 @@ import { syntheticStream } from '../src/lake/data/index.js';
 import { selectProtocol, type RseInfo } from '../src/lake/rucio/index.js';
 import { mustRefuse, openOutsider, proveStorage, role, type Outsider } from './embargo-outsider.js';
 import { checkCatalogueEmbargo } from './embargo-catalogue.js';
-import { probeTag, rseInfo, sizeParam } from './steps.js';
+import {
+  lifetimeParam, probeTag, rseInfo, sizeParam,
+} from './steps.js';
 
 const pathParam = z.string().regex(/^\/[A-Za-z0-9_./-]*$/).max(200);
 
@@ -27,7 +29,7 @@ export const embargoParams = z.object({
   }).strict().refine((o) => Boolean(o.proxy) || Boolean(o.token_file), { message: 'set proxy, token_file or both' }),
   /** After this instant (ISO 8601) the embargo is over: the outsider's reads must succeed, writes stay refused. */
   embargo_until: z.iso.datetime({ offset: true }).optional(),
-  lifetime: z.number().int().positive().max(30 * 86_400).default(3600),
+  lifetime: lifetimeParam,
 }).strict();
 
 export type EmbargoParams = z.output<typeof embargoParams>;

@@ -7,7 +7,9 @@ import { checksumStream, syntheticStream, type Checksums } from '../src/lake/dat
 import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo } from '../src/lake/rucio/index.js';
 import { forEachLimit } from './parallel.js';
 import { addDatasetRule, awaitRule, ruleSpecParam, type DatasetRule } from './rules.js';
-import { createDataset, deleteFile, deleteRule, driverFor, probeTag, rseInfo, scopeParam, sizeParam, type Did, type ProbeFile } from './steps.js';
+import {
+  createDataset, deleteFile, deleteRule, type Did, driverFor, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam,
+} from './steps.js';
 
 export const ingestionParams = z.object({
   /** A non-deterministic RSE where the files already are (the DAQ's storage); default: the first selected RSE. */
@@ -20,10 +22,10 @@ export const ingestionParams = z.object({
   rule: ruleSpecParam.optional(),
   download_by_container: z.boolean().default(true),
   scope: scopeParam.optional(),
-  lifetime: z.number().int().positive().max(30 * 86_400).default(3600),
-  timeout_seconds: z.number().positive().max(86_400).default(600),
-  poll_seconds: z.number().positive().max(60).default(1),
-  parallel: z.number().int().min(1).max(64).default(4),
+  lifetime: lifetimeParam,
+  timeout_seconds: ruleTimeoutParam,
+  poll_seconds: pollParam,
+  parallel: parallelParam,
 }).strict();
 export type IngestionParams = z.output<typeof ingestionParams>;
 

@@ -3,7 +3,9 @@ import { defineScenario } from '../src/engine/scenario.js';
 import { scaleCount, scaleSeconds, scaleSize } from '../src/engine/scale.js';
 import { removeProbeData, uploadProbeData } from './probe-data.js';
 import { addDatasetRule, awaitGone, awaitRule, expireRule, ruleSpecParam, type DatasetRule } from './rules.js';
-import { createDataset, probeTag, rseInfo, scopeParam, sizeParam } from './steps.js';
+import {
+  createDataset, lifetimeParam, parallelParam, pollParam, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam,
+} from './steps.js';
 
 export const lifecycleParams = z.object({
   /**
@@ -20,12 +22,12 @@ export const lifecycleParams = z.object({
   /** Where the data must end up (short_source, delete_origin). */
   destination: ruleSpecParam.optional(),
   scope: scopeParam.optional(),
-  lifetime: z.number().int().positive().max(30 * 86_400).default(3600),
+  lifetime: lifetimeParam,
   /** How long after the lifetime (or the cut) the replicas may take to disappear. */
   grace_seconds: z.number().positive().max(86_400).default(120),
-  timeout_seconds: z.number().positive().max(86_400).default(600),
-  poll_seconds: z.number().positive().max(60).default(1),
-  parallel: z.number().int().min(1).max(64).default(4),
+  timeout_seconds: ruleTimeoutParam,
+  poll_seconds: pollParam,
+  parallel: parallelParam,
 }).strict().refine((p) => p.mode === 'expire' || p.destination, { message: 'short_source and delete_origin need a destination', path: ['destination'] });
 export type LifecycleParams = z.output<typeof lifecycleParams>;
 

@@ -3,7 +3,9 @@ import { defineScenario } from '../src/engine/scenario.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import { uploadProbeData, removeProbeData, type ProbeData } from './probe-data.js';
 import { addDatasetRule, awaitGone, awaitRule, expireRule, ruleSpecParam, type DatasetRule, type RuleSpec } from './rules.js';
-import { createDataset, probeTag, rseInfo, scopeParam, sizeParam, verifyReplica } from './steps.js';
+import {
+  createDataset, parallelParam, pollParam, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, verifyReplica,
+} from './steps.js';
 import { scaleCount, scaleSize } from '../src/engine/scale.js';
 
 export const replicationParams = z.object({
@@ -18,10 +20,10 @@ export const replicationParams = z.object({
   rules_first: z.boolean().default(false),
   /** QoS transitions, in order: a new rule, wait for OK, cut the old rule, the replica leaves the old RSEs. */
   transitions: z.array(z.object({ to: ruleSpecParam }).strict()).max(5).default([]),
-  parallel: z.number().int().min(1).max(64).default(4),
+  parallel: parallelParam,
   lifetime: z.number().int().positive().max(90 * 86_400).default(3600),
-  timeout_seconds: z.number().positive().max(86_400).default(600),
-  poll_seconds: z.number().positive().max(60).default(1),
+  timeout_seconds: ruleTimeoutParam,
+  poll_seconds: pollParam,
   verify: z.boolean().default(true),
   cleanup: z.boolean().default(true),
 }).strict();

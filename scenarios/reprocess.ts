@@ -5,7 +5,7 @@ import { scaleCount, scaleSeconds, scaleSize } from '../src/engine/scale.js';
 import { removeProbeData, uploadProbeData } from './probe-data.js';
 import { addDatasetRule, awaitRule, ruleSpecParam, type DatasetRule } from './rules.js';
 import {
-  createDataset, deleteFile, downloadAndCompare, probeTag, registerFile, rseInfo, scopeParam, sizeParam, uploadFile, type ProbeFile,
+  createDataset, deleteFile, downloadAndCompare, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, registerFile, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, uploadFile,
 } from './steps.js';
 
 export const reprocessParams = z.object({
@@ -20,10 +20,10 @@ export const reprocessParams = z.object({
   /** The output dataset's rule (DAC21: output replicas and lifetimes, e.g. 2 copies, 48 h). */
   output_rule: ruleSpecParam.optional(),
   scope: scopeParam.optional(),
-  lifetime: z.number().int().positive().max(30 * 86_400).default(3600),
-  timeout_seconds: z.number().positive().max(86_400).default(600),
-  poll_seconds: z.number().positive().max(60).default(1),
-  parallel: z.number().int().min(1).max(64).default(4),
+  lifetime: lifetimeParam,
+  timeout_seconds: ruleTimeoutParam,
+  poll_seconds: pollParam,
+  parallel: parallelParam,
 }).strict();
 export type ReprocessParams = z.output<typeof reprocessParams>;
 

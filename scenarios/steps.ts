@@ -14,17 +14,34 @@ export function driverFor(scheme: string): StorageProtocol {
 
 const schemeOf = (pfn: string): string => pfn.slice(0, pfn.indexOf(':'));
 
-/** A size in a plan: a byte count or a string such as "1MiB" / "5GB". */
-export const sizeParam = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
+/** The largest file a scenario writes: above it a probe would upload for many hours. */
+export const MAX_FILE_SIZE = 1024 ** 4;
+
+/** A size in a plan: a byte count or a string such as "1MiB" / "5GB", at most MAX_FILE_SIZE. */
+export const sizeParam = z.union([z.number().int().nonnegative(), z.string().max(40)]).transform((v, ctx) => {
+  let bytes: number;
   try {
-    return parseSize(v);
+    bytes = parseSize(v);
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: (e as Error).message });
     return z.NEVER;
   }
+  if (bytes > MAX_FILE_SIZE) {
+    ctx.addIssue({ code: 'custom', message: `at most 1 TiB per file (${MAX_FILE_SIZE} bytes); got ${v}` });
+    return z.NEVER;
+  }
+  return bytes;
 });
 
 export const scopeParam = z.string().regex(/^[a-zA-Z_\-.0-9]+$/).max(25);
+/** Lifetime in seconds of probe rules and DIDs, so the lake removes leftovers by itself (at most 30 days). */
+export const lifetimeParam = z.number().int().positive().max(30 * 86_400).default(3600);
+/** How long a rule may take to reach OK, in seconds (at most a day). */
+export const ruleTimeoutParam = z.number().positive().max(86_400).default(600);
+/** Seconds between polls of a rule's state (at most a minute). */
+export const pollParam = z.number().positive().max(60).default(1);
+/** Files or operations in flight within the scenario (at most 64). */
+export const parallelParam = z.number().int().min(1).max(64).default(4);
 
 export interface Did { scope: string; name: string }
 
