@@ -68,6 +68,11 @@ export default defineScenario({
       files.push(seed);
       await registerFile(ctx, seed, rse.deterministic, dataset);
     }
+    const workers = params.writers + params.readers + params.catalogue_clients;
+    if (ctx.concurrency < workers) {
+      ctx.log(`${ctx.test}: ${workers} burst workers, but the test's concurrency lets only ${ctx.concurrency} operations be in flight: `
+        + `set \`concurrency: ${workers}\` on the test (and the plan's limits.concurrency) for a real burst`);
+    }
     const deadline = Date.now() + params.duration_seconds * 1000;
     const take = limiter(params.rate_per_second);
     const outcomes: { kind: string; started: number; outcome: OpOutcome<unknown> }[] = [];
