@@ -77,6 +77,8 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return JSON.stringify(value);
+  // YAML's .nan and .inf parse as numbers; "got number NaN" would read as a contradiction.
+  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? '.nan (not a number)' : 'an infinite number';
   return `${typeof value} ${String(value)}`;
 }
 

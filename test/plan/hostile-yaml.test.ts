@@ -27,6 +27,11 @@ describe('hostile plan YAML: one clear error at file:line, no stack trace, no li
     expect(found[0]).toMatch(/^p\.yaml:\d+:\d+: error: experiments\[0\]\.tests\[0\]\.params\.k0\.k1\..*: nested too deeply/);
   });
 
+  it('a .nan where a number belongs, in plain words', async () => {
+    const found = await problems(`${LAKE}experiments: [{ name: e, tests: [{ name: t, scenario: replicate, success: { max_failure_rate: .nan } }] }]\n`);
+    expect(found).toEqual([expect.stringMatching(/^p\.yaml:2:\d+: error: experiments\[0\]\.tests\[0\]\.success\.max_failure_rate: expected number, got \.nan \(not a number\)$/)]);
+  });
+
   it('an alias bomb', async () => {
     const rows = ['a: &a [x,x,x,x,x,x,x,x,x]'];
     for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd']]) rows.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
