@@ -5,7 +5,7 @@ import type { RunContext } from '../src/engine/run-context.js';
 import type { RseInfo } from '../src/lake/rucio/index.js';
 import { addDatasetRule, awaitRule } from './rules.js';
 import {
-  addRule, createDataset, deleteFile, deleteRule, downloadAndCompare, pollParam, type ProbeFile, type ProbeRule, probeTag, registerFile, rseInfo, scopeParam, sizeParam, uploadFile,
+  addRule, createDataset, dropReplica, deleteFile, deleteRule, downloadAndCompare, pollParam, type ProbeFile, type ProbeRule, probeTag, registerFile, rseInfo, ruleHolds, scopeParam, sizeParam, uploadFile,
 } from './steps.js';
 
 export const authMatrixParams = z.object({
@@ -89,6 +89,8 @@ async function probeScheme(
   if (!file) return [];
   const registered = await registerFile(ctx, file, rse.deterministic, dataset);
   const rule = registered ? await addRule(ctx, did, rse.rse, params.lifetime, { rse: rse.rse }) : null;
+  if (rule) ruleHolds(ctx, file);
+  else if (registered) await dropReplica(ctx, file);
   await downloadAndCompare(ctx, rse.rse, file.pfn, file.sums);
   return [{ file, rule }];
 }

@@ -4,7 +4,8 @@ import type { OpOutcome, RunContext } from '../src/engine/run-context.js';
 import { scaleCount, scaleSeconds, scaleSize } from '../src/engine/scale.js';
 import { checksumStream } from '../src/lake/data/index.js';
 import { addDatasetRule, type DatasetRule } from './rules.js';
-import { createDataset, deleteFile, deleteRule, driverFor, probeTag, registerFile, rseInfo, scopeParam, sizeParam, uploadFile, type ProbeFile } from './steps.js';
+import { createDataset, deleteFile, deleteRule, driverFor, probeTag, rseInfo, scopeParam, sizeParam, uploadFile, type ProbeFile } from './steps.js';
+import { registerBatch, registerBatchOp } from './upload-batch.js';
 import { forEachLimit } from './parallel.js';
 
 export const burstParams = z.object({
@@ -66,7 +67,7 @@ export default defineScenario({
     const seed = await uploadFile(ctx, rse, { scope: dataset.scope, name: `${dataset.name}.seed` }, params.size, ['davs', 'https', 'root']);
     if (seed) {
       files.push(seed);
-      await registerFile(ctx, seed, rse.deterministic, dataset);
+      await registerBatch(ctx, rse, dataset, [seed]);
     }
     const workers = params.writers + params.readers + params.catalogue_clients;
     if (ctx.concurrency < workers) {
@@ -88,10 +89,8 @@ export default defineScenario({
       const file = await uploadFile(ctx, rse, { scope: dataset.scope, name: `${dataset.name}.w${i}` }, params.size, ['davs', 'https', 'root']);
       if (!file) return null;
       files.push(file);
-      return ctx.op({ operation: 'register', rse: rse.rse }, () => ctx.rucio.addReplicas(rse.rse, [{
-        scope: file.scope, name: file.name, bytes: file.sums.bytes, adler32: file.sums.adler32, md5: file.sums.md5, state: 'A',
-        ...(rse.deterministic ? {} : { pfn: file.pfn }),
-      }]).then(() => ctx.rucio.attachDids(dataset.scope, dataset.name, [file])));
+      // Registered and attached in one call under the dataset rule made above: never left without a rule.
+      return registerBatchOp(ctx, rse, dataset, [file]);
     });
     const read = worker('read', () => seed
       ? ctx.op({ operation: 'download', rse: rse.rse, protocol: seed.pfn.slice(0, seed.pfn.indexOf(':')), bytes: seed.sums.bytes }, async () => {

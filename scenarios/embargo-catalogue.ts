@@ -3,7 +3,9 @@
 import type { RunContext } from '../src/engine/run-context.js';
 import { mustRefuse, role, type Outsider } from './embargo-outsider.js';
 import type { EmbargoParams } from './embargo.js';
-import { addRule, createDataset, deleteFile, deleteRule, probeTag, registerFile, rseInfo, uploadFile, verifyReplica } from './steps.js';
+import {
+  addRule, createDataset, deleteFile, deleteRule, dropReplica, probeTag, registerFile, rseInfo, ruleHolds, uploadFile, verifyReplica,
+} from './steps.js';
 
 export async function checkCatalogueEmbargo(
   ctx: RunContext, params: EmbargoParams, rseName: string, outsiders: Outsider[], ended: boolean,
@@ -19,6 +21,8 @@ export async function checkCatalogueEmbargo(
   if (!file) return;
   const registered = await registerFile(ctx, file, rse.deterministic, dataset);
   const rule = registered ? await addRule(ctx, did, rse.rse, params.lifetime, { rse: rse.rse }) : null;
+  if (rule) ruleHolds(ctx, file);
+  else if (registered) await dropReplica(ctx, file);
   if (registered) {
     await verifyReplica(ctx, did, rse.rse, file.sums, rule?.id);
     await ctx.op({ operation: 'list', rse: rse.rse }, async () => {

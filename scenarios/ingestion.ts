@@ -100,16 +100,21 @@ async function placeFile(ctx: RunContext, rse: RseInfo, did: Did, size: number):
   return placed.ok ? placed.value : null;
 }
 
-/** Zero-copy: checksum the file where it is (one read), register the replica at its PFN, attach it. */
+/**
+ * Zero-copy: checksum the file where it is (one read), then register the replica at its PFN
+ * and attach it in one call, under the container's rule that already holds the RSE.
+ */
 async function registerInPlace(ctx: RunContext, rse: RseInfo, file: ProbeFile, dataset: Did): Promise<void> {
   const registered = await ctx.op({ operation: 'register', rse: rse.rse, bytes: file.sums.bytes }, async () => {
     const sums = await checksumStream(await ctx.storage(driverFor(file.pfn.slice(0, file.pfn.indexOf(':')))).get(file.pfn));
     if (sums.bytes !== file.sums.bytes) throw new Error(`read ${sums.bytes} of ${file.sums.bytes} bytes of ${file.pfn}`);
-    await ctx.rucio.addReplicas(rse.rse, [{
-      scope: file.scope, name: file.name, bytes: sums.bytes, adler32: sums.adler32, md5: sums.md5, state: 'A',
+    const id = ctx.ledger.intend({ runId: ctx.runId, kind: 'replica', rse: rse.rse, target: `${file.scope}:${file.name}`, authMethod: ctx.authMethod });
+    await ctx.rucio.attachReplicas(dataset.scope, dataset.name, rse.rse, [{
+      scope: file.scope, name: file.name, bytes: sums.bytes, adler32: sums.adler32, md5: sums.md5,
       ...(rse.deterministic ? {} : { pfn: file.pfn }),
     }]);
-    await ctx.rucio.attachDids(dataset.scope, dataset.name, [{ scope: file.scope, name: file.name }]);
+    ctx.ledger.created(id);
+    ctx.ledger.done(id); // the container's rule holds it
     return sums;
   });
   if (registered.ok) file.sums = registered.value;

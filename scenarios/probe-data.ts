@@ -5,7 +5,8 @@ import type { RunContext } from '../src/engine/run-context.js';
 import type { RseInfo } from '../src/lake/rucio/index.js';
 import { forEachLimit } from './parallel.js';
 import { addDatasetRule, type DatasetRule } from './rules.js';
-import { deleteFile, deleteRule, registerFile, uploadFile, type Did, type ProbeFile } from './steps.js';
+import { deleteFile, deleteRule, uploadFile, type Did, type ProbeFile } from './steps.js';
+import { registerBatch } from './upload-batch.js';
 
 export interface ProbeData {
   dataset: Did;
@@ -38,7 +39,8 @@ export async function uploadProbeData(ctx: RunContext, source: RseInfo, dataset:
     const file = await uploadFile(ctx, source, did, opts.size, opts.schemes ?? ['davs', 'https', 'root']);
     if (!file) return;
     data.files.push(file);
-    await registerFile(ctx, file, source.deterministic, dataset);
+    // The source rule exists already: the attach-with-RSE call registers the file under it.
+    await registerBatch(ctx, source, dataset, [file]);
   }, ctx.signal);
   return data;
 }

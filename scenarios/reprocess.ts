@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { defineScenario } from '../src/engine/scenario.js';
 import { scaleCount, scaleSeconds, scaleSize } from '../src/engine/scale.js';
 import { removeProbeData, uploadProbeData } from './probe-data.js';
+import { registerBatch } from './upload-batch.js';
 import { addDatasetRule, awaitRule, ruleSpecParam, type DatasetRule } from './rules.js';
 import {
-  createDataset, deleteFile, downloadAndCompare, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, registerFile, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, uploadFile,
+  createDataset, deleteFile, downloadAndCompare, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, uploadFile,
 } from './steps.js';
 
 export const reprocessParams = z.object({
@@ -54,15 +55,17 @@ export default defineScenario({
     const keep = spec.expression === source.rse ? null
       : await addDatasetRule(ctx, output, { expression: source.rse, copies: 1, lifetime: params.lifetime, grouping: 'ALL' }, { rse: source.rse });
     const outputRule: DatasetRule | null = await addDatasetRule(ctx, output, spec, { srcRse: source.rse });
+    // Outputs are registered only under a rule that holds them where they are written.
+    const holder = keep ?? (spec.expression === source.rse ? outputRule : null);
     const outputs: ProbeFile[] = [];
-    for (let run = 0; run < params.runs && !ctx.signal.aborted; run++) {
+    for (let run = 0; holder && run < params.runs && !ctx.signal.aborted; run++) {
       const raw = data.files[run % data.files.length] as ProbeFile;
       await downloadAndCompare(ctx, source.rse, raw.pfn, raw.sums);
       if (params.compute_seconds > 0) await sleep(params.compute_seconds * 1000, undefined, { signal: ctx.signal }).catch(() => undefined);
       const derived = await uploadFile(ctx, source, { scope, name: `${output.name}.${run}` }, params.output_size, ['davs', 'https', 'root']);
       if (!derived) continue;
       outputs.push(derived);
-      await registerFile(ctx, derived, source.deterministic, output);
+      await registerBatch(ctx, source, output, [derived]);
     }
     if (outputRule && outputs.length) {
       await awaitRule(ctx, outputRule, { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: source.rse, files: outputs });

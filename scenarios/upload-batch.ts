@@ -3,7 +3,7 @@
 // before any of them is registered (so no replica is ever left without a rule),
 // and verified with one replica listing per batch.
 import { Limiter } from '../src/engine/pool.js';
-import type { RunContext } from '../src/engine/run-context.js';
+import type { OpOutcome, RunContext } from '../src/engine/run-context.js';
 import { ChecksumMismatchError } from '../src/lake/errors.js';
 import type { ReplicaRecord, RseInfo, RuleInfo } from '../src/lake/rucio/index.js';
 import { driverFor, type Did, type ProbeFile } from './steps.js';
@@ -20,7 +20,12 @@ const replicaTarget = (did: Did): string => `${did.scope}:${did.name}`;
  * rule (with a lifetime) covers them from then on — so their ledger entries close.
  */
 export async function registerBatch(ctx: RunContext, rse: RseInfo, dataset: Did, files: readonly ProbeFile[]): Promise<boolean> {
-  const registered = await ctx.op({ operation: 'register', rse: rse.rse }, async () => {
+  return (await registerBatchOp(ctx, rse, dataset, files)).ok;
+}
+
+/** As registerBatch, giving the recorded outcome (e.g. for a burst's latency figures). */
+export async function registerBatchOp(ctx: RunContext, rse: RseInfo, dataset: Did, files: readonly ProbeFile[]): Promise<OpOutcome<void>> {
+  return ctx.op({ operation: 'register', rse: rse.rse }, async () => {
     const ids = files.map((f) => ctx.ledger.intend({
       runId: ctx.runId, kind: 'replica', rse: rse.rse, target: replicaTarget(f), authMethod: ctx.authMethod,
     }));
@@ -33,7 +38,6 @@ export async function registerBatch(ctx: RunContext, rse: RseInfo, dataset: Did,
       ctx.ledger.done(id); // the dataset rule holds it; its lifetime (or our rule deletion) removes it
     }
   });
-  return registered.ok;
 }
 
 /** What a batch's verifications share: one replica listing and one rule lookup, fetched once. */

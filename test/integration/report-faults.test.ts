@@ -75,7 +75,7 @@ describe.each(STORAGE_KINDS)('report of a run with faults (%s storage)', (storag
   it('names the injected faults in its observations, the embargo violation first', () => {
     const ska = result.reports[0]!.report;
     const titles = ska.observations.map((o) => `${o.severity} ${o.title}`);
-    expect(titles[0]).toBe('critical Embargo violated on SANDBOX-FAST: identity "nonmember" read embargoed data over davs');
+    expect(titles[0]).toBe('critical Embargo violated on SANDBOX-FAST: identity "nonmember-x509" read embargoed data over davs');
     expect(titles.some((t) => /^error \d+× connection_refused \(.*on SANDBOX-SAFE/.test(t))).toBe(true);
     expect(ska.tests.map((t) => [t.test, t.verdict])).toEqual([['upload', 'Partially'], ['replicate', 'Failed'], ['embargo', 'Failed']]);
     expect(ska.tests[1]?.reasons).toContain('no replication succeeded');
