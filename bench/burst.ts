@@ -4,43 +4,24 @@
 // p50/p95 latency of uploads and registrations, failures by class, and the CPU used by
 // the client and by the sandbox: what limits the figure.
 // Usage: node dist/bench/burst.js [ops per writer, default 2] [file size in bytes, default 1048576]
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { OpResult } from '../src/engine/op-result.js';
 import { runPlan } from '../src/engine/runner.js';
 import { loadPlanFile } from '../src/plan/index.js';
 import { percentile } from '../src/report/model.js';
 import { ResultsStore } from '../src/results/store.js';
 import { builtinScenarios } from '../src/scenarios.js';
-import { isSandboxAlive, readSandboxState, type SandboxState } from '../src/sandbox/state.js';
+import { readSandboxState, type SandboxState } from '../src/sandbox/state.js';
+import { cpuTicks, startSandboxProcess, TICKS_PER_S } from './sandbox-process.js';
 
 const OPS_PER_WRITER = Math.min(20, Math.max(1, Number(process.argv[2] ?? 2)));
 const SIZE = Math.min(64 * 1024 ** 2, Math.max(1024, Number(process.argv[3] ?? 1024 ** 2)));
 const WRITERS = [8, 32, 125] as const;
 const STORAGES = ['builtin', 'xrootd'] as const;
-const TICKS_PER_S = 100; // USER_HZ on Linux
-const bin = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url));
 
-async function startSandbox(dir: string, storage: string): Promise<{ state: SandboxState; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [bin, 'sandbox', 'serve', '--sandbox-dir', dir, '--storage', storage], { stdio: 'ignore' });
-  for (let i = 0; i < 600; i++) {
-    const state = await readSandboxState(dir);
-    if (state && (await isSandboxAlive(state))) return { state, proc };
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill('SIGTERM');
-  throw new Error(`sandbox with ${storage} storage did not start`);
-}
 
-async function cpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-}
 
 async function burst(dir: string, state: SandboxState, writers: number): Promise<string> {
   const planFile = join(dir, `burst-${writers}.yaml`);
@@ -96,7 +77,7 @@ function line(writers: number, writes: OpResult[], clientCpuS: number, sandboxCp
 
 for (const storage of STORAGES) {
   const dir = await mkdtemp(join(tmpdir(), `lakeprobe-bench-burst-${storage}-`));
-  const { proc } = await startSandbox(dir, storage);
+  const { proc } = await startSandboxProcess(dir, storage);
   try {
     const state = await readSandboxState(dir);
     if (!state) throw new Error('sandbox state vanished');

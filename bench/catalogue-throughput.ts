@@ -5,17 +5,16 @@
 // LSST's DAC21 rate (18.5 files/s; goal ≥ 2×), and what limits it: each phase's share
 // of the operation time, and the CPU used by the client and by the sandbox.
 // Usage: node dist/bench/catalogue-throughput.js [rounds, default 3] [files of 1 MiB, default 96] [files of 10 MiB, default 48]
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { OpResult } from '../src/engine/op-result.js';
 import { runPlan } from '../src/engine/runner.js';
 import { loadPlanFile } from '../src/plan/index.js';
 import { ResultsStore } from '../src/results/store.js';
 import { builtinScenarios } from '../src/scenarios.js';
-import { isSandboxAlive, readSandboxState, type SandboxState } from '../src/sandbox/state.js';
+import type { SandboxState } from '../src/sandbox/state.js';
+import { cpuTicks, startSandboxProcess, TICKS_PER_S } from './sandbox-process.js';
 
 const ROUNDS = Math.min(10, Math.max(1, Number(process.argv[2] ?? 3)));
 const FILES_1M = Math.min(1000, Math.max(1, Number(process.argv[3] ?? 96)));
@@ -25,39 +24,20 @@ const SIZES = [{ label: '1 MiB', bytes: 1024 ** 2, files: FILES_1M }, { label: '
 const STORAGES = ['builtin', 'xrootd'] as const;
 const LSST_FILES_PER_S = 18.5;
 const PHASES = ['upload', 'register', 'rule', 'verify', 'delete', 'list'] as const;
-const TICKS_PER_S = 100; // USER_HZ on Linux
 
-type Storage = (typeof STORAGES)[number];
 interface Sample {
   filesPerS: number; mbPerS: number; shares: Record<string, number>; clientCpu: number; sandboxCpu: number; failed: number;
   /** Failures by operation and class, with one message each, so a slow or short figure explains itself. */
   failures: Map<string, { n: number; message: string }>;
 }
 
-const bin = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url));
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-async function startSandbox(dir: string, storage: Storage): Promise<{ state: SandboxState; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [bin, 'sandbox', 'serve', '--dir', dir, '--storage', storage], { stdio: 'ignore' });
-  for (let i = 0; i < 600; i++) {
-    const state = await readSandboxState(dir);
-    if (state && (await isSandboxAlive(state))) return { state, proc };
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill('SIGTERM');
-  throw new Error(`sandbox with ${storage} storage did not start`);
-}
 
-async function cpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0); // utime + stime
-}
 
 /** Files/s over the window from the first upload's start to the last verification's end. */
 function rates(results: OpResult[], files: number, bytes: number): { filesPerS: number; mbPerS: number } {
@@ -140,7 +120,7 @@ try {
   console.log(`machine load average at start: ${load()} (${availableParallelism()} cores: a load above that means every figure below is shared)`);
   for (const storage of STORAGES) {
     const dir = join(root, storage);
-    const { state, proc } = await startSandbox(dir, storage);
+    const { state, proc } = await startSandboxProcess(dir, storage);
     try {
       const samples = new Map<string, Sample[]>();
       const configs = SIZES.flatMap((size) => CONCURRENCIES.map((c) => ({ size, c })));
