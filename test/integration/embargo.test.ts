@@ -1,9 +1,9 @@
 // The embargo scenario end to end: member allowed, outsider refused through Rucio and on
 // the storage with x509 and a token; an open embargo is a critical violation; an outsider
 // whose own credential does not work makes the check inconclusive, never a pass.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
-import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
+import { loadTestPlan, runTestPlan, STORAGE_KINDS, useTestLake } from './lake-fixture.js';
 
 const plan = (params: string): string => `
 lake: { sandbox: true }
@@ -16,18 +16,10 @@ experiments:
 const outsiderRows = (rs: OpResult[]): OpResult[] => rs.filter((r) => r.identityRole.startsWith('nonmember') && r.operation !== 'auth');
 
 describe.each(STORAGE_KINDS)('embargo (%s storage)', (storage) => {
-  let env: Awaited<ReturnType<typeof startTestLake>>;
+  const env = useTestLake(storage);
   const run = async (params: string): Promise<OpResult[]> => (await runTestPlan(await loadTestPlan(env.lake, env.dir, plan(params)))).results;
   const both = (): string =>
     `{ scope: embargoed, outsider: { proxy: ${env.lake.pki.users.nonmember.proxyPath}, token_file: ${env.lake.tokens.nonmember} } }`;
-  beforeAll(async () => {
-    env = await startTestLake(storage);
-  });
-  afterEach(async () => {
-    env.lake.faults.clear();
-    await env.lake.faults.settled();
-  });
-  afterAll(() => env.stop());
 
   it('admits the member and refuses the proved outsider everywhere, with x509 and with a token', async () => {
     const results = await run(both());

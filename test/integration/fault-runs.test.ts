@@ -1,9 +1,9 @@
 // Faults switched on in a running sandbox lake, with whole plans run through the engine:
 // each fault shows up as the class the taxonomy promises, on the operations it hits,
 // and the run goes on with the rest.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
-import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
+import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS, useTestLake } from './lake-fixture.js';
 
 const find = (rs: OpResult[], q: Partial<OpResult>): OpResult[] =>
   rs.filter((r) => Object.entries(q).every(([k, v]) => r[k as keyof OpResult] === v));
@@ -21,16 +21,8 @@ const upload = (auth: string, params = '{ size: 2048 }'): string =>
   plan(`{ name: up, scenario: upload, auth: [${auth}], params: ${params} }`);
 
 describe.each(STORAGE_KINDS)('fault runs (%s storage)', (storage) => {
-  let env: Awaited<ReturnType<typeof startTestLake>>;
+  const env = useTestLake(storage);
   const run = async (yaml: string): Promise<OpResult[]> => (await runTestPlan(await loadTestPlan(env.lake, env.dir, yaml))).results;
-  beforeAll(async () => {
-    env = await startTestLake(storage);
-  });
-  afterEach(async () => {
-    env.lake.faults.clear();
-    await env.lake.faults.settled();
-  });
-  afterAll(() => env.stop());
 
   it('rse_down: that RSE fails as connection_refused, the others pass, the run finishes', async () => {
     env.lake.faults.add({ kind: 'rse_down', rse: 'SANDBOX-SAFE' });

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startSandboxLake, type SandboxLake } from '../../src/sandbox/lake.js';
 import { DEFAULT_SANDBOX_CONFIG, type SandboxConfig } from '../../src/sandbox/sandbox-config.js';
 import { loadPlanFile, type ResolvedPlan } from '../../src/plan/index.js';
@@ -28,6 +29,29 @@ export async function startTestLake(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+export type TestLake = Awaited<ReturnType<typeof startTestLake>>;
+
+/**
+ * One sandbox lake for the enclosing describe block: started before its tests, its faults
+ * cleared after each test, stopped after all of them.
+ */
+export function useTestLake(storage: StorageKind = 'builtin'): TestLake {
+  let env: TestLake | undefined;
+  beforeAll(async () => {
+    env = await startTestLake(storage);
+  });
+  afterEach(async () => {
+    env?.lake.faults.clear();
+    await env?.lake.faults.settled();
+  });
+  afterAll(() => env?.stop());
+  const current = (): TestLake => {
+    if (!env) throw new Error('the test lake is used before it started');
+    return env;
+  };
+  return { get lake() { return current().lake; }, get dir() { return current().dir; }, stop: () => current().stop() };
 }
 
 /** Loads a plan text as the CLI would, with the sandbox's env snippet in the environment. */

@@ -1,11 +1,11 @@
 // The scenario families against the sandbox: what each records, and how faults show up
 // (stuck transfers → rule_stuck, a long-REPLICATING rule → rule_timeout, an expiring
 // proxy → a warning, then auth_expired).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
 import { loadX509Proxy } from '../../src/lake/credentials/index.js';
 import { sweepFiles, sweepSize } from '../../scenarios/longhaul-sweep.js';
-import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
+import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS, useTestLake } from './lake-fixture.js';
 
 type Lake = Awaited<ReturnType<typeof startTestLake>>;
 const plan = (tests: string[], rses = 'SANDBOX-FAST, SANDBOX-SAFE, SANDBOX-NONDET'): string => `
@@ -22,15 +22,7 @@ const of = (rs: OpResult[], test: string, q: Partial<OpResult> = {}): OpResult[]
 const FAST = 'poll_seconds: 0.2, timeout_seconds: 30';
 
 describe.each(STORAGE_KINDS)('replication (%s storage)', (storage) => {
-  let env: Lake;
-  beforeAll(async () => {
-    env = await startTestLake(storage);
-  });
-  afterEach(async () => {
-    env.lake.faults.clear();
-    await env.lake.faults.settled();
-  });
-  afterAll(() => env.stop());
+  const env = useTestLake(storage);
 
   it('times each link and each transfer, moves the data on a QoS transition and leaves nothing behind', async () => {
     const { results, store, runId } = await runPlanText(env, plan([
