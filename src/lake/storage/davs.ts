@@ -329,12 +329,12 @@ export class DavsDriver implements StorageDriver {
       let bodyComplete = false;
       let settled = false;
       let continueTimer: NodeJS.Timeout | undefined = undefined;
-      // The first bytes the socket received, to recover an answer lost to a failed write (early-response.ts).
+      // The first bytes an upload's socket received: an answer the parser refused is still read (early-response.ts).
       let received = '';
       const watchdog = new RequestWatchdog(this.timeouts, (error) => (res ? res.destroy(error) : req.destroy(error)));
       const onSocketData = (chunk: Buffer): void => {
         watchdog.progress();
-        if (!res && received.length < EARLY_RESPONSE_BYTES) received += chunk.toString('latin1', 0, EARLY_RESPONSE_BYTES);
+        if (upload && !res && received.length < EARLY_RESPONSE_BYTES) received += chunk.toString('latin1', 0, EARLY_RESPONSE_BYTES);
       };
       const detach = (): void => {
         watchdog.stop();
@@ -346,19 +346,21 @@ export class DavsDriver implements StorageDriver {
         detach();
         reject(error);
       };
-      /** The body could not be written: an answer already on the socket is the real outcome. */
+      /** The body could not be written (or its answer not parsed): an answer already received is the real outcome. */
       const failWrite = (error: NodeJS.ErrnoException): void => {
         if (res || settled) return;
         const early = parseEarlyResponse(received);
         if (!early) return fail(error);
-        const why = `${early.body || early.reason || 'HTTP error'} (answered before the body was read; the write then failed: ${error.code ?? error.message})`;
+        const then = error.code?.startsWith('HPE_') ? `in a form the HTTP parser refused: ${error.message}` : `the write then failed: ${error.code ?? error.message}`;
+        const why = `${early.body || early.reason || 'HTTP error'} (answered before the body was read; ${then})`;
         fail(new StorageError(early.status, method, this.redactUrl(target), this.redact(why)));
       };
 
       const connected = (): void => watchdog.enter(upload && upload.size > 0 ? 'stall' : 'first_byte');
       req.on('socket', (s) => {
         socket = s;
-        s.on('data', onSocketData);
+        // Ahead of the HTTP parser, which raises its errors before later listeners see the bytes.
+        s.prependListener('data', onSocketData);
         if (req.reusedSocket) connected();
         else s.once('secureConnect', connected);
       });
@@ -373,8 +375,7 @@ export class DavsDriver implements StorageDriver {
           settled = true;
           detach();
           resolve(STALE_SOCKET);
-        } else if (bodyStarted) failWrite(error);
-        else fail(error);
+        } else failWrite(error);
       });
       req.on('response', (response) => {
         clearTimeout(continueTimer);

@@ -1,8 +1,12 @@
-// A storage that answers a PUT before reading its body (503, 507, 403 …) and closes makes
-// our next write fail with EPIPE/ECONNRESET. When that error wins the race against the
-// parser, the answer that is already on the socket would be lost, and an unavailable or
-// full server would look like a crash. The exchange keeps the first bytes the socket
-// received; this module reads an HTTP answer out of them.
+// A storage may answer a PUT before reading its body (503, 507, 403 …) in a form Node's HTTP
+// parser refuses (a broken header line, two Content-Lengths): the request then fails with a
+// parse error that hides the status. The exchange keeps the first bytes an upload's socket
+// received (ahead of the parser); this module reads an HTTP answer out of them.
+//
+// It cannot recover an answer that was never read: when a reset makes a body write fail
+// while the answer still waits in the kernel, Node closes the socket in the same tick, so
+// those bytes never reach any listener (measured: the bytes kept held only `100 Continue`).
+// The PUT's diagnosis (diagnosis.ts) asks again with an empty write instead.
 
 /** Bytes kept per request: enough for a status line, headers and the head of an error body. */
 export const EARLY_RESPONSE_BYTES = 8 * 1024;

@@ -2,7 +2,8 @@
 // one is answered (503 here), the result takes its status instead of a bare reset. That is
 // also how a 503 lost to the reset is recovered: a server (in its own process) that answers
 // as the body starts and resets at once makes our next write fail while its answer is still
-// unread in the kernel, and Node closes the socket without reading it.
+// unread in the kernel, and Node closes the socket without reading it. An answer Node's
+// parser refuses is read from the bytes the socket received (early-response.ts).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -115,6 +116,47 @@ describe('a PUT answered 503 and reset as its body starts', () => {
     }
     expect(outcomes.filter((o) => !/^service_unavailable 503: (?:read|asked again)$/.test(o))).toEqual([]);
     expect(lost, 'the answer was never lost to the reset: this no longer tests a lost answer').toBeGreaterThan(0);
+  });
+});
+
+describe('a PUT answered in a form the HTTP parser refuses', () => {
+  // A status line a storage means, with a header line Node's parser rejects even when lenient.
+  const MALFORMED = 'HTTP/1.1 503 Service Unavailable\r\nThis is no header\r\nContent-Length: 4\r\n\r\nbusy';
+  let quirky: Server;
+  let quirkyBase: string;
+
+  beforeAll(async () => {
+    quirky = createServer({ key: remoteHost.keyPem, cert: remoteHost.certPem });
+    // Answers mid-body (/mid, after `100 Continue` and the first body bytes) or instead of `100 Continue` (/before).
+    quirky.on('checkContinue', (req, res) => {
+      const answer = (): void => void req.socket.write(MALFORMED, () => req.socket.destroy());
+      if (req.url === '/before') return answer();
+      res.writeContinue();
+      req.once('data', answer);
+    });
+    await new Promise<void>((resolve) => quirky.listen(0, '127.0.0.1', resolve));
+    quirkyBase = `davs://localhost:${(quirky.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    quirky.closeAllConnections();
+    await new Promise((resolve) => quirky.close(resolve));
+  });
+
+  it.each(['mid', 'before'])('takes the status of the answer (%s the body), and says the parser refused it', async (where) => {
+    const quirkyDriver = new DavsDriver({ ca: [ca.certPem] });
+    const size = 8 * 1024 * 1024;
+    try {
+      const error = await quirkyDriver.put(`${quirkyBase}/${where}`, syntheticStream({ seed: 'quirky', size }), size)
+        .then(() => expect.fail('expected a failure'), (e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).status).toBe(503);
+      const { errorClass, message } = classify(error);
+      expect(errorClass).toBe('service_unavailable');
+      expect(message).toMatch(/503 busy \(answered before the body was read; in a form the HTTP parser refused: Parse Error: Invalid header token\)/);
+    } finally {
+      quirkyDriver.close();
+    }
   });
 });
 
