@@ -196,6 +196,17 @@ experiments:
       - { name: ing, scenario: ingestion, auth: [token], rses: { names: [SANDBOX-NONDET] }, params: { files: 3, size: 7000, rule: { expression: ${expression} }, poll_seconds: 0.2, timeout_seconds: 60 } }
 `;
 
+  it('ingestion, the plan rule at the RSE itself: made before any file is placed, awaited once they are registered', async () => {
+    const { results, store, runId } = await runTestPlan(await loadTestPlan(env.lake, env.dir, ingestionPlan('SANDBOX-NONDET')));
+    expect(results.filter((r) => r.outcome === 'failed')).toEqual([]);
+    const rules = results.filter((r) => r.operation === 'rule');
+    expect(rules.map((r) => r.srcRse)).toEqual(['SANDBOX-NONDET']);
+    const firstUpload = results.findIndex((r) => r.operation === 'upload');
+    expect(results.indexOf(rules[0] as OpResult)).toBeLessThan(firstUpload);
+    expect(results.filter((r) => r.operation === 'replicate').map((r) => [r.outcome, r.ruleId])).toEqual([['ok', rules[0]?.ruleId]]);
+    expect(store.pending(runId)).toEqual([]);
+  });
+
   it('ingestion, the plan rule at the RSE itself refused: no file is registered without a rule', async () => {
     const { results, registered, unheld, pending } = await runRefused(env, ingestionPlan('SANDBOX-NONDET'), 'SANDBOX-NONDET');
     expect(refusedRule(results, 'SANDBOX-NONDET')).toMatchObject({ errorClass: 'quota' });
