@@ -3,10 +3,12 @@ import { defineScenario } from '../src/engine/scenario.js';
 import { scaleSize } from '../src/engine/scale.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import type { RseInfo } from '../src/lake/rucio/index.js';
+import { holdingDataset, type HeldDataset } from './held-dataset.js';
 import { addDatasetRule, awaitRule } from './rules.js';
 import {
-  addRule, createDataset, dropReplica, deleteFile, deleteRule, downloadAndCompare, pollParam, type ProbeFile, type ProbeRule, probeTag, registerFile, rseInfo, ruleHolds, scopeParam, sizeParam, uploadFile,
+  deleteFile, deleteRule, downloadAndCompare, pollParam, type ProbeFile, probeTag, rseInfo, scopeParam, sizeParam, uploadFile,
 } from './steps.js';
+import { registerBatch } from './upload-batch.js';
 
 export const authMatrixParams = z.object({
   size: sizeParam.default(64 * 1024),
@@ -27,7 +29,9 @@ export type AuthMatrixParams = z.output<typeof authMatrixParams>;
  * The same operations under each auth method of the test (list `auth: [userpass, x509,
  * token]` in the plan to have them side by side): catalogue login, list, upload,
  * download, delete and third-party copy, per RSE and protocol, with the credential's
- * remaining lifetime recorded at login (a warning when it is short).
+ * remaining lifetime recorded at login (a warning when it is short). Per RSE a dataset and
+ * its rule come first; files are registered only under it (where it is refused, the
+ * storage is still probed and nothing is registered).
  */
 export default defineScenario({
   name: 'auth-matrix',
@@ -47,32 +51,37 @@ export default defineScenario({
     if (!login.ok) return;
     const listed = await ctx.op({ operation: 'list' }, () => ctx.rucio.listRses());
     if (!listed.ok) return;
-    const dataset = { scope: params.scope ?? `user.${ctx.account}`, name: `${probeTag(ctx)}.ds` };
-    if (!(await createDataset(ctx, dataset, params.lifetime))) return;
-    const made: { file: ProbeFile; rule: ProbeRule | null }[] = [];
+    const scope = params.scope ?? `user.${ctx.account}`;
+    const made: { file: ProbeFile; registered: boolean }[] = [];
+    const held: HeldDataset[] = [];
     for (const name of ctx.rses) {
       const rse = await rseInfo(ctx, name);
       if (!rse) continue;
-      for (const scheme of offered(rse, params.schemes)) {
+      const schemes = offered(rse, params.schemes);
+      const holder = schemes.length ? await holdingDataset(ctx, rse, { scope, name: `${probeTag(ctx)}.${rse.rse}.ds` }, params.lifetime) : null;
+      if (holder) held.push(holder);
+      for (const scheme of schemes) {
         if (ctx.signal.aborted) return;
-        made.push(...(await probeScheme(ctx, params, rse, scheme, dataset)));
+        made.push(...(await probeScheme(ctx, params, rse, scheme, holder)));
       }
     }
-    const [from, to] = ctx.rses;
-    const copyable = made.find((m) => m.file.rse === from && m.rule);
-    if (params.third_party_copy && to && copyable) {
-      const rule = await addDatasetRule(ctx, copyable.file, { expression: to, copies: 1, lifetime: params.lifetime, grouping: 'NONE' }, { srcRse: from });
-      if (rule) {
-        await awaitRule(ctx, rule, { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: from as string, files: [copyable.file] });
-        await deleteRule(ctx, to, rule);
-      }
-    }
-    for (const { file, rule } of made) {
-      if (rule) await deleteRule(ctx, file.rse, rule);
-      await deleteFile(ctx, file);
-    }
+    await thirdPartyCopy(ctx, params, made);
+    // Rules first (the lake reaps what they held), then the files themselves.
+    for (const h of held) await deleteRule(ctx, h.info.rse, h.rule);
+    for (const { file } of made) await deleteFile(ctx, file);
   },
 });
+
+/** A rule from the first RSE's file to the second RSE; the lake's transfer tool copies. */
+async function thirdPartyCopy(ctx: RunContext, params: AuthMatrixParams, made: readonly { file: ProbeFile; registered: boolean }[]): Promise<void> {
+  const [from, to] = ctx.rses;
+  const copyable = made.find((m) => m.file.rse === from && m.registered);
+  if (!params.third_party_copy || !to || !copyable) return;
+  const rule = await addDatasetRule(ctx, copyable.file, { expression: to, copies: 1, lifetime: params.lifetime, grouping: 'NONE' }, { srcRse: from });
+  if (!rule) return;
+  await awaitRule(ctx, rule, { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: from as string, files: [copyable.file] });
+  await deleteRule(ctx, to, rule);
+}
 
 const remaining = (d: Date): string => `expires ${d.toISOString()} (in ${Math.round((d.getTime() - Date.now()) / 1000)} s)`;
 
@@ -81,16 +90,14 @@ function offered(rse: RseInfo, wanted: readonly string[]): string[] {
   return wanted.filter((s) => schemes.has(s));
 }
 
+/** Upload, register under the RSE's dataset rule (when there is one), download. */
 async function probeScheme(
-  ctx: RunContext, params: AuthMatrixParams, rse: RseInfo, scheme: string, dataset: { scope: string; name: string },
-): Promise<{ file: ProbeFile; rule: ProbeRule | null }[]> {
-  const did = { scope: dataset.scope, name: `${dataset.name}.${rse.rse}.${scheme}` };
+  ctx: RunContext, params: AuthMatrixParams, rse: RseInfo, scheme: string, holder: HeldDataset | null,
+): Promise<{ file: ProbeFile; registered: boolean }[]> {
+  const did = { scope: params.scope ?? `user.${ctx.account}`, name: `${probeTag(ctx)}.ds.${rse.rse}.${scheme}` };
   const file = await uploadFile(ctx, rse, did, params.size, [scheme]);
   if (!file) return [];
-  const registered = await registerFile(ctx, file, rse.deterministic, dataset);
-  const rule = registered ? await addRule(ctx, did, rse.rse, params.lifetime, { rse: rse.rse }) : null;
-  if (rule) ruleHolds(ctx, file);
-  else if (registered) await dropReplica(ctx, file);
+  const registered = holder ? await registerBatch(ctx, rse, holder.dataset, [file]) : false;
   await downloadAndCompare(ctx, rse.rse, file.pfn, file.sums);
-  return [{ file, rule }];
+  return [{ file, registered }];
 }

@@ -1,11 +1,12 @@
 // The catalogue side of an embargo: DIDs, replicas and rules in the embargoed scope are
 // the member's alone. Rucio enforces it with its permission policy (AccessDenied).
+// The member's file is registered only under a dataset rule that exists first.
 import type { RunContext } from '../src/engine/run-context.js';
 import { mustRefuse, role, type Outsider } from './embargo-outsider.js';
 import type { EmbargoParams } from './embargo.js';
-import {
-  addRule, createDataset, deleteFile, deleteRule, dropReplica, probeTag, registerFile, rseInfo, ruleHolds, uploadFile, verifyReplica,
-} from './steps.js';
+import { holdingDataset } from './held-dataset.js';
+import { deleteFile, deleteRule, probeTag, rseInfo, uploadFile, verifyReplica } from './steps.js';
+import { registerBatch } from './upload-batch.js';
 
 export async function checkCatalogueEmbargo(
   ctx: RunContext, params: EmbargoParams, rseName: string, outsiders: Outsider[], ended: boolean,
@@ -14,17 +15,18 @@ export async function checkCatalogueEmbargo(
   const rse = await rseInfo(ctx, rseName);
   if (!rse) return;
   const tag = probeTag(ctx);
-  const dataset = { scope, name: `${tag}.embargo.ds` };
-  if (!(await createDataset(ctx, dataset, params.lifetime))) return;
+  const held = await holdingDataset(ctx, rse, { scope, name: `${tag}.embargo.ds` }, params.lifetime);
+  if (!held) return; // no rule to hold a replica: nothing is written or registered
+  const { dataset, rule } = held;
   const did = { scope, name: `${tag}.embargo.0` };
   const file = await uploadFile(ctx, rse, did, params.size, ['davs', 'https']);
-  if (!file) return;
-  const registered = await registerFile(ctx, file, rse.deterministic, dataset);
-  const rule = registered ? await addRule(ctx, did, rse.rse, params.lifetime, { rse: rse.rse }) : null;
-  if (rule) ruleHolds(ctx, file);
-  else if (registered) await dropReplica(ctx, file);
+  if (!file) {
+    await deleteRule(ctx, rse.rse, rule);
+    return;
+  }
+  const registered = await registerBatch(ctx, rse, dataset, [file]);
   if (registered) {
-    await verifyReplica(ctx, did, rse.rse, file.sums, rule?.id);
+    await verifyReplica(ctx, did, rse.rse, file.sums, rule.id);
     await ctx.op({ operation: 'list', rse: rse.rse }, async () => {
       const content = await ctx.rucio.listContent(dataset.scope, dataset.name);
       if (!content.some((c) => c.name === did.name)) throw new Error(`${did.name} not listed in ${dataset.scope}:${dataset.name}`);
@@ -59,9 +61,9 @@ export async function checkCatalogueEmbargo(
         }
         if (ids[0]) await ctx.rucio.deleteRule(ids[0], true).then(() => ctx.ledger.done(id), () => undefined);
       });
-      if (rule) await mustRefuse(ctx, { operation: 'delete', ...as }, why, `deleting rule ${rule.id}`, () => client!.deleteRule(rule.id));
+      await mustRefuse(ctx, { operation: 'delete', ...as }, why, `deleting rule ${rule.id}`, () => client!.deleteRule(rule.id));
     }
   }
-  if (rule) await deleteRule(ctx, rse.rse, rule);
+  await deleteRule(ctx, rse.rse, rule);
   await deleteFile(ctx, file);
 }

@@ -33,7 +33,9 @@ export type IngestionParams = z.output<typeof ingestionParams>;
  * Zero-copy ingestion: files already on a (non-deterministic) RSE are registered where
  * they are, with checksums computed once on the file as it is (one read, adler32 and
  * md5 together); datasets in a container; a rule on the container; then the whole
- * container is downloaded by its name.
+ * container is downloaded by its name. A rule at the RSE itself exists before any file is
+ * placed or registered (the plan's rule when it is that one), so none is ever registered
+ * without a rule; when it is refused, nothing is placed.
  */
 export default defineScenario({
   name: 'ingestion',
@@ -60,8 +62,13 @@ export default defineScenario({
     }
     const attached = await ctx.op({ operation: 'register' }, () => ctx.rucio.attachDids(scope, container.name, datasets));
     if (!attached.ok || datasets.length === 0) return;
-    // A rule at the RSE itself keeps the files registered where they are (unless the plan's rule is that one).
-    const keep = params.rule?.expression === rse.rse ? null : await addDatasetRule(ctx, container, { expression: rse.rse, copies: 1, lifetime: params.lifetime, grouping: 'NONE' }, { rse: rse.rse });
+    // A rule at the RSE itself holds the files where they are from their registration on: the
+    // plan's rule when it is that one (Rucio refuses a second rule with the same expression), else our own.
+    const inPlace = params.rule?.expression === rse.rse;
+    const keep = inPlace && params.rule
+      ? await addDatasetRule(ctx, container, params.rule, { srcRse: rse.rse })
+      : await addDatasetRule(ctx, container, { expression: rse.rse, copies: 1, lifetime: params.lifetime, grouping: 'NONE' }, { rse: rse.rse });
+    if (!keep) return; // nothing could hold a registered file: none is placed
     const files: ProbeFile[] = [];
     await forEachLimit(Array.from({ length: params.files }, (_, i) => i), params.parallel, async (i) => {
       const file = await placeFile(ctx, rse, { scope, name: `${tag}.raw.${i}` }, params.size);
@@ -69,13 +76,12 @@ export default defineScenario({
       files.push(file);
       await registerInPlace(ctx, rse, file, datasets[i % datasets.length] as Did);
     }, ctx.signal);
-    const rules: DatasetRule[] = keep ? [keep] : [];
+    const rules: DatasetRule[] = [keep];
     if (params.rule && files.length) {
-      const rule = await addDatasetRule(ctx, container, params.rule, { srcRse: rse.rse });
-      if (rule) {
-        rules.push(rule);
-        await awaitRule(ctx, rule, { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: rse.rse, files });
-      }
+      // The plan's rule at the RSE was made first: its time to OK counts from the end of registration, as if made then.
+      const rule = inPlace ? { ...keep, createdAt: Date.now() } : await addDatasetRule(ctx, container, params.rule, { srcRse: rse.rse });
+      if (rule && !inPlace) rules.push(rule);
+      if (rule) await awaitRule(ctx, rule, { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: rse.rse, files });
     }
     if (params.download_by_container) await downloadContainer(ctx, container, files);
     for (const rule of rules.reverse()) await deleteRule(ctx, rule.spec.expression, rule);

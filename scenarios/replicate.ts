@@ -3,10 +3,11 @@ import { defineScenario } from '../src/engine/scenario.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import { RuleStateError } from '../src/lake/errors.js';
 import { waitForRule } from '../src/lake/rucio/index.js';
+import { holdingDataset } from './held-dataset.js';
 import {
-  addRule, createDataset, deleteFile, deleteRule, dropReplica, probeTag, registerFile, ruleHolds, rseInfo, scopeParam, sizeParam,
-  uploadFile, verifyReplica, type Did,
+  addRule, deleteFile, deleteRule, probeTag, rseInfo, scopeParam, sizeParam, uploadFile, verifyReplica, type Did,
 } from './steps.js';
+import { registerBatch } from './upload-batch.js';
 
 export const replicateParams = z.object({
   size: sizeParam.default(10 * 1024 * 1024),
@@ -27,8 +28,10 @@ export const replicateParams = z.object({
 export type ReplicateParams = z.output<typeof replicateParams>;
 
 /**
- * Replication by rule: upload to a source RSE, add a rule for the destination, wait for
- * OK (the replicate operation lasts from rule creation to OK), verify the copy.
+ * Replication by rule: per file, a dataset and its rule at the source first, then the upload
+ * and its registration under that rule, then a rule for the destination; wait for OK (the
+ * replicate operation lasts from rule creation to OK), verify the copy. A refused rule
+ * never leaves a registered replica without one.
  */
 export default defineScenario({
   name: 'replicate',
@@ -36,31 +39,37 @@ export default defineScenario({
   params: replicateParams,
   async run(ctx, params) {
     const scope = params.scope ?? `user.${ctx.account}`;
-    const dataset = { scope, name: `${probeTag(ctx)}.ds` };
+    const prefix = `${probeTag(ctx)}.ds`;
     const pairs = params.pairs ?? ctx.rses.slice(1).map((to) => ({ from: ctx.rses[0] as string, to }));
     if (pairs.length === 0) {
       ctx.log(`${ctx.test}: replicate needs at least two RSEs (selected: ${ctx.rses.join(', ') || 'none'})`);
       return;
     }
-    if (!(await createDataset(ctx, dataset, params.lifetime))) return;
     // Files replicate side by side up to the test's concurrency: their rules are waited for together.
     const jobs = pairs.flatMap((pair) => Array.from({ length: params.files }, (_, i) => ({ pair, i })));
     await ctx.forEach(jobs, ({ pair, i }) =>
-      replicateOne(ctx, params, dataset, pair, { scope, name: `${dataset.name}.${pair.from}.${pair.to}.${i}` }));
+      replicateOne(ctx, params, pair, { scope, name: `${prefix}.${pair.from}.${pair.to}.${i}` }));
   },
 });
 
-async function replicateOne(ctx: RunContext, params: ReplicateParams, dataset: Did, pair: { from: string; to: string }, did: Did): Promise<void> {
+/**
+ * One file: its own dataset and source rule (so `move` can cut that rule alone), the upload,
+ * its registration under the source rule, then the replication rule.
+ */
+async function replicateOne(ctx: RunContext, params: ReplicateParams, pair: { from: string; to: string }, did: Did): Promise<void> {
   const src = await rseInfo(ctx, pair.from);
   if (!src) return;
+  const held = await holdingDataset(ctx, src, { scope: did.scope, name: `${did.name}.ds` }, params.lifetime);
+  if (!held) return; // no rule at the source: nothing is written or registered
+  const sourceRule = held.rule;
   const file = await uploadFile(ctx, src, did, params.size, ['davs', 'https']);
-  if (!file) return;
+  if (!file) {
+    if (params.cleanup) await deleteRule(ctx, pair.from, sourceRule);
+    return;
+  }
   const where = { srcRse: pair.from, dstRse: pair.to };
-  const registered = await registerFile(ctx, file, src.deterministic, dataset);
-  const sourceRule = registered ? await addRule(ctx, did, pair.from, params.lifetime, { rse: pair.from }) : null;
-  if (sourceRule) ruleHolds(ctx, file);
-  else if (registered) await dropReplica(ctx, file);
-  const rule = sourceRule ? await addRule(ctx, did, pair.to, params.lifetime, where) : null;
+  const registered = await registerBatch(ctx, src, held.dataset, [file]);
+  const rule = registered ? await addRule(ctx, did, pair.to, params.lifetime, where) : null;
   let moved = false;
   if (rule) {
     const replicated = await ctx.op({ operation: 'replicate', ...where, protocol: 'https-tpc', bytes: file.sums.bytes }, async (rec) => {
@@ -75,7 +84,7 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, dataset: D
       }
     });
     if (replicated.ok) await verifyReplica(ctx, did, pair.to, file.sums, rule.id);
-    if (replicated.ok && params.move && sourceRule) {
+    if (replicated.ok && params.move) {
       moved = await moveOffSource(ctx, params, did, pair.from, sourceRule.id);
       if (moved) {
         // The lake removed the source rule and its reaper the origin file.
@@ -87,7 +96,7 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, dataset: D
   if (!params.cleanup) return;
   if (rule) await deleteRule(ctx, pair.to, rule);
   if (moved) return;
-  if (sourceRule) await deleteRule(ctx, pair.from, sourceRule);
+  await deleteRule(ctx, pair.from, sourceRule);
   await deleteFile(ctx, file);
 }
 
