@@ -97,6 +97,8 @@ export function typecastString(raw: string): PyValue {
 }
 
 const hasWildcard = (v: FilterValue): v is string => typeof v === 'string' && (v.includes('*') || v.includes('%'));
+/** A value that is only a wildcard: create_sqla_query drops the criterion. */
+const matchesAnything = (v: FilterValue): boolean => v === '*' || v === '%';
 
 /**
  * FilterEngine.__init__ for one plugin: created_after/created_before become created_at.gte/.lte, keys are
@@ -233,6 +235,7 @@ function coerce(type: ColumnType, v: FilterValue): string | number | boolean {
 
 /** One criterion on a column: NULL matches only '.ne' (which Rucio widens with OR IS NULL). */
 function columnMatches(type: ColumnType, actual: unknown, c: Criterion): boolean {
+  if (matchesAnything(c.value)) return true;
   if (c.op === null) throw new PythonError("'NoneType' object is not callable");
   if (c.value === null) return c.op === 'eq' ? actual === null : c.op === 'ne';
   if (hasWildcard(c.value)) {
@@ -247,6 +250,7 @@ function columnMatches(type: ColumnType, actual: unknown, c: Criterion): boolean
 
 /** The JSON plugin's view of a metadata value: ->> text, cast as the filter value's type asks. */
 function jsonMatches(meta: Record<string, unknown>, c: Criterion): boolean {
+  if (matchesAnything(c.value)) return true;
   if (c.op === null) throw new PythonError("'NoneType' object is not callable");
   const key = typeof c.key === 'string' ? c.key : pyStr(c.key);
   const present = key in meta && meta[key] !== null;
@@ -269,6 +273,21 @@ function jsonMatches(meta: Record<string, unknown>, c: Criterion): boolean {
   if (c.value instanceof PyDatetime) throw inconsistent();
   if (typeof c.value === 'string') return compare(text, c.op, c.value);
   throw databaseError();
+}
+
+/**
+ * What create_sqla_query and the database refuse before any row is read: an operator that is not one
+ * (None is not callable), a wildcard on a column that is not text, a value of the wrong type for its column.
+ */
+export function checkQuery(groups: Criterion[][]): void {
+  for (const c of groups.flat()) {
+    if (matchesAnything(c.value)) continue;
+    if (c.op === null) throw new PythonError("'NoneType' object is not callable");
+    if (c.column === null || c.value === null) continue;
+    if (hasWildcard(c.value)) {
+      if (c.column !== 'str') throw databaseError();
+    } else coerce(c.column, c.value);
+  }
 }
 
 /** Whether a DID satisfies one translated filter (any OR group whose criteria all hold). */

@@ -6,7 +6,7 @@
 import type { RequestContext } from './context.js';
 import { asBool } from './context.js';
 import type { Criterion } from './did-filter.js';
-import { DID_COLUMNS, DidTypeValue, matchesFilters, translateFilters } from './did-filter.js';
+import { DID_COLUMNS, DidTypeValue, checkQuery, matchesFilters, translateFilters } from './did-filter.js';
 import type { DidRow } from './did-store.js';
 import { children } from './did-store.js';
 import { RucioError } from './errors.js';
@@ -112,6 +112,7 @@ function* listDids(s: Search, scope: string, groups: PyDict[]): Generator<unknow
       group.push({ key: 'scope', column: 'str', op: 'eq', value: scope });
       if (s.plugin === 'dids') group.push({ key: 'suppressed', column: 'bool', op: 'ne', value: true });
     }
+    checkQuery(criteria);
     for (const d of s.ctx.cat.db.prepare('SELECT * FROM dids WHERE scope = ? ORDER BY rowid').iterate(scope) as Iterable<DidRow>) {
       if (s.plugin === 'did_meta' && !hasJsonMeta(d)) continue;
       if (!matchesFilters(d, criteria, s.plugin)) continue;

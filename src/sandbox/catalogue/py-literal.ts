@@ -87,17 +87,24 @@ class Parser {
     throw new PythonError('malformed node or string on line 1: <ast.Name object>');
   }
 
+  /** Python 3.11 names the innermost bracket left open at the end of the text. */
+  private open(bracket: string): void {
+    this.space();
+    if (this.i >= this.s.length) throw new PythonError(`'${bracket}' was never closed (<unknown>, line 1)`);
+  }
+
   private sequence(close: string, depth: number): PyValue[] {
+    const bracket = this.s[this.i] as string;
     this.i++;
     const out: PyValue[] = [];
     for (;;) {
-      this.space();
+      this.open(bracket);
       if (this.s[this.i] === close) {
         this.i++;
         return out;
       }
       out.push(this.value(depth + 1));
-      this.space();
+      this.open(bracket);
       if (this.s[this.i] === ',') this.i++;
       else if (this.s[this.i] !== close) throw syntaxError();
     }
@@ -107,19 +114,19 @@ class Parser {
     this.i++;
     const out = new PyDict();
     for (;;) {
-      this.space();
+      this.open('{');
       if (this.s[this.i] === '}') {
         this.i++;
         return out;
       }
       const key = this.value(depth + 1);
       if (Array.isArray(key) || key instanceof PyDict) throw new PythonError(`unhashable type: '${Array.isArray(key) ? 'list' : 'dict'}'`);
-      this.space();
+      this.open('{');
       // A set ({a, b}) is a literal too, but never a filter: Rucio fails on it later; refuse it here.
       if (this.s[this.i] !== ':') throw new PythonError("'set' object has no attribute 'keys'");
       this.i++;
       out.set(key, this.value(depth + 1));
-      this.space();
+      this.open('{');
       if (this.s[this.i] === ',') this.i++;
       else if (this.s[this.i] !== '}') throw syntaxError();
     }
@@ -183,7 +190,7 @@ export function pyTypeName(v: PyValue): string {
 export function pyStr(v: PyValue): string {
   if (v === null) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'number') return Number.isInteger(v) && !Object.is(v, -0) ? String(v) : String(v);
+  if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return v;
   if (v instanceof PyDatetime) return new Date(v.ms).toISOString().replace('T', ' ').replace(/\.000Z$/, '').replace(/Z$/, '');
   return pyTypeName(v);
