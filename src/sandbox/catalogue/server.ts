@@ -121,16 +121,17 @@ function send(res: ServerResponse, req: IncomingMessage, reply: Reply): void {
 }
 
 export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueHandle> {
+  const clock = opts.now ?? (() => new Date());
+  const abacus = abacusSchedule(opts.abacusIntervalSeconds, clock().getTime());
   const db = openDatabase(opts.dbPath);
   ensureCounterTables(db);
-  const clock = opts.now ?? (() => new Date());
   const cat: Catalogue = {
     db,
     vo: opts.vo ?? 'def',
     now: () => clock().getTime(),
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600,
     verifyJwt: (token) => opts.verifyJwt(token),
-    abacus: abacusSchedule(opts.abacusIntervalSeconds, clock().getTime()),
+    abacus,
   };
   // First match wins: the specific DID views come before /dids/<scope>/<name>, which takes any path.
   const router = new Router([
