@@ -176,6 +176,9 @@ describe('DID search with Rucio 41 filters', () => {
     const typed = await search([{ bytes: 'big' }], { type: 'file' });
     expect([typed.status, typed.headers.exceptionclass, typed.headers.exceptionmessage]).toEqual([500, 'DatabaseException',
       'An unknown Database Exception has occurred.']);
+    // A name of digits is typecast to an int, which a text column will not compare with.
+    const digits = await search([{ name: '2024' }]);
+    expect([digits.status, digits.headers.exceptionclass]).toEqual([500, 'DatabaseException']);
   });
 
   it('still takes filters as plain request arguments when no filters argument is given', async () => {
