@@ -255,7 +255,8 @@ function jsonMatches(meta: Record<string, unknown>, c: Criterion): boolean {
   const key = typeof c.key === 'string' ? c.key : pyStr(c.key);
   const present = key in meta && meta[key] !== null;
   const text = present ? (typeof meta[key] === 'string' ? (meta[key] as string) : JSON.stringify(meta[key])) : null;
-  if (c.value === null) return c.op === 'eq' ? text === null : c.op === 'ne' ? false : false;
+  // Comparing with None is IS NULL / IS NOT NULL; any other operator with NULL matches nothing.
+  if (c.value === null) return c.op === 'eq' ? text === null : c.op === 'ne' ? text !== null : false;
   if (text === null) return false;
   if (hasWildcard(c.value)) return likeMatches(text, c.value) === (c.op === 'eq');
   const inconsistent = (): RucioError => new RucioError(500, 'InvalidMetadata', `Database query failed: invalid input syntax for the value of '${key}': "${text}". ` +
