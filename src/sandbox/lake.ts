@@ -113,6 +113,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
     const catalogue = await startCatalogue({
       dbPath, tls: { ...tls, caPems }, vo: SANDBOX_VO, faults,
       embargoedScopes: [{ scope: EMBARGO_SCOPE, members: [SANDBOX_ACCOUNT] }],
+      abacusIntervalSeconds: config.catalogue.abacus_seconds,
       verifyClientChain: (der) => {
         const v = verifyClientChain(der, caPems);
         return v.ok ? { ok: true, dn: v.dn } : { ok: false, reason: v.reason };

@@ -32,6 +32,10 @@ export const sandboxConfigSchema = z.strictObject({
     max_attempts: z.number().int().min(1).max(20).default(3),
     timeout_seconds: z.number().int().min(1).max(86_400).default(3600),
   }).default({ poll_ms: 500, max_attempts: 3, timeout_seconds: 3600 }),
+  /** Rucio's daemons in the catalogue: abacus-account brings account usage up to date every abacus_seconds (0: at once). */
+  catalogue: z.strictObject({
+    abacus_seconds: z.number().min(0).max(3600).default(10),
+  }).default({ abacus_seconds: 10 }),
 }).superRefine((cfg, ctx) => {
   const names = new Set(cfg.rses.map((r) => r.name));
   cfg.links.forEach((l, i) => {

@@ -1,4 +1,5 @@
-// Accounts, account limits and scopes.
+// Accounts, local account limits and usage, and scopes (global limits: account-global-limits.ts).
+import { globalLimitHandlers } from './account-global-limits.js';
 import type { Catalogue, RequestContext } from './context.js';
 import { jsonObject, param } from './context.js';
 import type { Db } from './db.js';
@@ -97,17 +98,10 @@ function getLimits(ctx: RequestContext): Reply {
   return jsonReply(Object.fromEntries(rows.map((r) => [r.name, limitValue(r.bytes)])));
 }
 
-/** GET /accounts/<a>/limits/global (GlobalAccountLimits): the sandbox keeps no global limits, so {} for a known account. */
-function getGlobalLimits(ctx: RequestContext): Reply {
-  requireLimitAccount(ctx.cat.db, ctx.params.account as string);
-  const expression = ctx.params.rse_expression;
-  return jsonReply(expression === undefined ? {} : { [expression]: null });
-}
-
 /**
  * GET /accounts/<a>/usage/local[/<rse>] (LocalUsage -> core/account_limit.py get_local_account_usage):
- * one line per RSE with a limit or usage. Usage is what the account's locks hold (what abacus-account
- * would have counted); perm_get_local_account_usage lets an account read its own, root/admin any.
+ * one line per RSE with a limit or usage. Usage is the account counter as of the last abacus-account run
+ * (account-counters.ts); perm_get_local_account_usage lets an account read its own, root/admin any.
  */
 function localUsage(ctx: RequestContext): Reply {
   const account = ctx.params.account as string;
@@ -123,29 +117,13 @@ function localUsage(ctx: RequestContext): Reply {
     SELECT r.id AS rse_id, r.name AS rse, l.bytes AS lim, COALESCE(u.bytes, 0) AS bytes, COALESCE(u.files, 0) AS files
     FROM rses r
     LEFT JOIN account_limits l ON l.rse_id = r.id AND l.account = ?
-    LEFT JOIN (SELECT rse_id, SUM(bytes) AS bytes, COUNT(*) AS files FROM
-               (SELECT DISTINCT rse_id, scope, name, bytes FROM locks WHERE account = ?) GROUP BY rse_id) u ON u.rse_id = r.id
+    LEFT JOIN account_usage u ON u.rse_id = r.id AND u.account = ?
     WHERE (? IS NULL OR r.id = ?) ORDER BY r.name`).all(account, account, rse?.id ?? null, rse?.id ?? null) as
     { rse_id: string; rse: string; lim: number | null; bytes: number; files: number }[];
   return streamReply(rows.filter((r) => r.lim !== null || r.bytes > 0 || r.files > 0).map((r) => {
     const limit = r.lim === null ? 0 : limitValue(r.lim);
     return { rse_id: r.rse_id, rse: r.rse, bytes: r.bytes, files: r.files, bytes_limit: limit, bytes_remaining: limit - r.bytes };
   }));
-}
-
-/**
- * GET /accounts/<a>/usage/global (GlobalUsage -> core/account_limit.py get_global_account_usage): one line per
- * global limit; the sandbox has none, so an empty stream once permission and account are checked.
- */
-function globalUsage(ctx: RequestContext): Reply {
-  const account = ctx.params.account as string;
-  if (!ctx.caller.admin && ctx.caller.account !== account) {
-    throw accessDenied(`Account ${ctx.caller.account} can not list global account usage. `);
-  }
-  if (!ctx.cat.db.prepare('SELECT 1 FROM accounts WHERE name = ?').get(account)) {
-    throw new RucioError(404, 'AccountNotFound', `Account ${account} does not exist`);
-  }
-  return streamReply([]);
 }
 
 function setLimit(ctx: RequestContext): Reply {
@@ -192,14 +170,17 @@ export const accountRoutes: Route[] = [
   { method: 'GET', pattern: '/accounts/:account', handler: getAccount, accept: JSON_ONLY },
   { method: 'GET', pattern: '/accounts/:account/limits', handler: getLimits, accept: JSON_ONLY },
   { method: 'GET', pattern: '/accounts/:account/limits/local', handler: getLimits, accept: JSON_ONLY },
-  { method: 'GET', pattern: '/accounts/:account/limits/global', handler: getGlobalLimits, accept: JSON_ONLY },
-  { method: 'GET', pattern: '/accounts/:account/limits/global/:rse_expression', handler: getGlobalLimits, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/limits/global', handler: globalLimitHandlers.getGlobalLimits, accept: JSON_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/limits/global/:rse_expression', handler: globalLimitHandlers.getGlobalLimits, accept: JSON_ONLY },
+  { method: 'POST', pattern: '/accounts/:account/limits/global/:rse_expression', handler: globalLimitHandlers.setGlobalLimit },
+  { method: 'DELETE', pattern: '/accounts/:account/limits/global/:rse_expression', handler: globalLimitHandlers.deleteGlobalLimit },
   { method: 'GET', pattern: '/accounts/:account/limits/:rse', handler: getLimits, accept: JSON_ONLY },
   { method: 'GET', pattern: '/accounts/:account/limits/local/:rse', handler: getLimits, accept: JSON_ONLY },
   { method: 'GET', pattern: '/accounts/:account/usage', handler: localUsage, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/accounts/:account/usage/local', handler: localUsage, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/accounts/:account/usage/local/:rse', handler: localUsage, accept: STREAM_ONLY },
-  { method: 'GET', pattern: '/accounts/:account/usage/global', handler: globalUsage, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/usage/global', handler: globalLimitHandlers.globalUsage, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/accounts/:account/usage/global/:rse_expression', handler: globalLimitHandlers.globalUsage, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/accounts/:account/usage/:rse', handler: localUsage, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/accounts/:account/rules', handler: accountRules, accept: STREAM_ONLY },
   { method: 'POST', pattern: '/accounts/:account/limits/local/:rse', handler: setLimit },

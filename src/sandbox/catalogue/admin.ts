@@ -1,6 +1,7 @@
 // Direct access for the sandbox orchestrator and tests: seeding (accounts,
 // identities, RSEs, limits, scopes), the transfer engine's request queue,
 // the reaper's candidates, and the cleaner/undertaker pass.
+import { runAbacus } from './account-counters.js';
 import { insertAccount, insertScope, requireAccount, upsertAccountLimit } from './accounts.js';
 import type { IdentityKind } from './auth.js';
 import { hashPassword } from './auth.js';
@@ -80,6 +81,8 @@ export interface CatalogueAdmin {
   removeReplica(scope: string, name: string, rse: string): void;
   /** Runs judge-cleaner and undertaker once, at `now` (default: the catalogue clock). */
   expire(now?: Date): ExpireResult;
+  /** One abacus-account pass now (rucio-abacus-account --run-once): queued usage deltas reach the counters. */
+  runAbacus(): number;
 }
 
 export function createAdmin(cat: Catalogue): CatalogueAdmin {
@@ -179,5 +182,6 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
       db.prepare('DELETE FROM replicas WHERE rse_id = ? AND scope = ? AND name = ?').run(requireRse(db, rse, cat.vo).id, scope, name);
     }),
     expire: (now) => expire(now ? { ...cat, now: () => now.getTime() } : cat),
+    runAbacus: () => tx(() => runAbacus(cat)),
   };
 }

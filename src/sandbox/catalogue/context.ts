@@ -1,6 +1,7 @@
 // What every handler receives: the catalogue (database, clock, VO), the
 // authenticated caller, and the parsed request.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AbacusSchedule } from './account-counters.js';
 import type { Db } from './db.js';
 import { RucioError } from './errors.js';
 
@@ -19,6 +20,8 @@ export interface Catalogue {
   now(): number;
   tokenLifetimeSeconds: number;
   verifyJwt(token: string): Promise<JwtClaims | null>;
+  /** When abacus-account folds queued usage deltas into the account counters. */
+  abacus: AbacusSchedule;
 }
 
 export interface Caller {

@@ -1,9 +1,9 @@
-// Read-only DID views of lib/rucio/web/rest/flaskapi/v1/dids.py: Files, Parents and Search
-// (core/did.py list_files, list_parent_dids; core/did_meta_plugins/did_column_meta.py list_dids).
+// Read-only DID views of lib/rucio/web/rest/flaskapi/v1/dids.py: Files, Parents, AssociatedRules and
+// Search (core/did.py list_files, list_parent_dids; did-search.ts for list_dids).
 import type { JsonObject, RequestContext } from './context.js';
-import { asBool } from './context.js';
 import type { DidRow } from './did-store.js';
 import { children, findDid, requireDid } from './did-store.js';
+import { searchDids } from './did-search.js';
 import type { RuleRow } from './rule-engine.js';
 import { ruleObject } from './rules.js';
 import { RucioError } from './errors.js';
@@ -52,62 +52,6 @@ function listParents(ctx: RequestContext): Reply {
                                    WHERE c.child_scope = ? AND c.child_name = ? ORDER BY c.rowid`).all(scope, name) as
     { scope: string; name: string; did_type: string }[];
   return streamReply(rows.map((r) => ({ scope: r.scope, name: r.name, type: r.did_type })));
-}
-
-const SEARCH_TYPES: Record<string, string[]> = {
-  all: ['CONTAINER', 'DATASET', 'FILE'], collection: ['CONTAINER', 'DATASET'], container: ['CONTAINER'], dataset: ['DATASET'], file: ['FILE'],
-};
-const COLUMNS = new Set(['account', 'bytes', 'length', 'md5', 'adler32', 'guid', 'is_open', 'monotonic']);
-const OPERATORS: Record<string, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=', ne: '!=' };
-
-/** Rucio's Python set repr of the valid type names, as the UnsupportedOperation message shows it. */
-const TYPE_KEYS = "dict_keys(['all', 'collection', 'container', 'dataset', 'file'])";
-
-/**
- * GET /dids/<scope>/dids/search: request arguments other than type/limit/long/recursive are filters
- * ('*' wildcards in the name, 'key.gt'-style comparisons on columns, created_before/after); non-long
- * results are bare names, long ones {scope, name, did_type, bytes, length}.
- */
-function searchDids(ctx: RequestContext): Reply {
-  const scope = ctx.params.scope as string;
-  const where: string[] = ['scope = ?'];
-  const args: unknown[] = [scope];
-  let type = (ctx.query.get('type') ?? 'collection').toLowerCase();
-  for (const [key, value] of ctx.query) {
-    if (['type', 'limit', 'long', 'recursive'].includes(key)) continue;
-    if (key === 'filters') throw new RucioError(400, 'DIDFilterSyntaxError', 'The sandbox accepts filters as request arguments only');
-    const [column = '', op] = key.split('.');
-    if (column === 'name') {
-      where.push("name GLOB ?");
-      args.push(value.replace(/[[\]?]/g, (c) => `[${c}]`));
-    } else if (key === 'created_after' || key === 'created_before') {
-      where.push(`created_at ${key === 'created_after' ? '>=' : '<='} ?`);
-      args.push(Date.parse(value.endsWith('Z') ? value : `${value}Z`));
-    } else if (column === 'did_type') {
-      type = value.toLowerCase();
-    } else if (COLUMNS.has(column)) {
-      const sqlOp = op === undefined ? '=' : OPERATORS[op];
-      if (!sqlOp) throw new RucioError(400, 'DIDFilterSyntaxError', `${op} is not a valid operator`);
-      where.push(`${column} ${sqlOp} ?`);
-      args.push(/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value === 'True' || value === 'true' ? 1 : value === 'False' || value === 'false' ? 0 : value);
-    } else {
-      where.push('json_extract(meta, ?) = ?');
-      args.push(`$."${column.replace(/"/g, '')}"`, value);
-    }
-  }
-  const types = SEARCH_TYPES[type];
-  if (!types) throw new RucioError(409, 'UnsupportedOperation', `${type} is not a valid type. Valid types are ${TYPE_KEYS}`);
-  where.push(`did_type IN (${types.map(() => '?').join(', ')})`);
-  args.push(...types);
-  where.push("COALESCE(json_extract(meta, '$.suppressed'), 0) != 1");
-  const limitText = ctx.query.get('limit');
-  const limit = limitText === null ? null : Number.parseInt(limitText, 10);
-  const rows = ctx.cat.db.prepare(`SELECT * FROM dids WHERE ${where.join(' AND ')} ORDER BY rowid${limit ? ` LIMIT ${limit}` : ''}`)
-    .all(...(args as never[])) as DidRow[];
-  const long = asBool(ctx.query.get('long') ?? undefined, false);
-  return streamReply(rows.map((d) => (long
-    ? { scope: d.scope, name: d.name, did_type: d.did_type, bytes: d.bytes, length: d.did_type === 'FILE' ? null : d.length }
-    : d.name)));
 }
 
 /** list_associated_rules_for_file (core/rule.py): the rules holding a lock on this file, each with its DID's bytes. */

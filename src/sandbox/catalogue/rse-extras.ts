@@ -1,6 +1,7 @@
 // RSE views of lib/rucio/web/rest/flaskapi/v1/rses.py beyond settings and protocols: Usage,
 // RSEAccountUsageLimit and Distance (core/rse.py get_rse_usage, core/account_limit.py
 // get_rse_account_usage, core/distance.py).
+import { rseAccountCounters } from './account-counters.js';
 import type { RequestContext } from './context.js';
 import { asBool, jsonObject } from './context.js';
 import { RucioError, accessDenied } from './errors.js';
@@ -16,7 +17,7 @@ const limitValue = (bytes: number | null): number | null => (bytes === -1 ? Infi
 /**
  * GET /rses/<rse>/usage: Rucio answers the rows of its rse_usage table, which abacus-rse fills with the
  * 'rucio' source (the replicas it counts). The sandbox computes that row from its replicas now; no
- * storage-reported source exists. per_account adds what each account's locks hold.
+ * storage-reported source exists. per_account adds each account's counter (account-counters.ts).
  */
 function rseUsage(ctx: RequestContext): Reply {
   const rse = requireRse(ctx.cat.db, ctx.params.rse as string, ctx.cat.vo);
@@ -30,9 +31,9 @@ function rseUsage(ctx: RequestContext): Reply {
     updated_at: rucioDate(used.at ?? rse.updated_at),
   };
   if (perAccount) {
-    const accounts = ctx.cat.db.prepare(`SELECT account, SUM(bytes) AS used FROM (SELECT DISTINCT account, scope, name, bytes FROM locks
-                                         WHERE rse_id = ?) GROUP BY account HAVING used != 0 ORDER BY used DESC`).all(rse.id) as
-      { account: string; used: number }[];
+    // _format_get_rse_usage: the account counters (as of the last abacus-account run) that are not 0, largest first.
+    const accounts = [...rseAccountCounters(ctx.cat.db, rse.id)].map(([account, u]) => ({ account, used: u.bytes }))
+      .filter((a) => a.used !== 0).sort((a, b) => b.used - a.used);
     row.account_usages = accounts.map((a) => ({
       used: a.used, account: a.account, percentage: used.bytes ? Math.round((a.used / used.bytes) * 10000) / 100 : 0,
     }));
@@ -48,8 +49,7 @@ function rseAccountUsage(ctx: RequestContext): Reply {
     SELECT a.name AS account, l.bytes AS quota, COALESCE(u.bytes, 0) AS used_bytes, COALESCE(u.files, 0) AS used_files
     FROM accounts a
     LEFT JOIN account_limits l ON l.account = a.name AND l.rse_id = ?
-    LEFT JOIN (SELECT account, SUM(bytes) AS bytes, COUNT(*) AS files FROM
-               (SELECT DISTINCT account, scope, name, bytes FROM locks WHERE rse_id = ?) GROUP BY account) u ON u.account = a.name
+    LEFT JOIN account_usage u ON u.account = a.name AND u.rse_id = ?
     ORDER BY a.name`).all(rse.id, rse.id) as { account: string; quota: number | null; used_bytes: number; used_files: number }[];
   const reply = streamReply(rows.map((r) => ({
     rse_id: rse.id, rse: rse.name, account: r.account, used_files: r.used_files, used_bytes: r.used_bytes, quota_bytes: limitValue(r.quota),

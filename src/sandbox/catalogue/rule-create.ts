@@ -1,6 +1,9 @@
 // Creating a replication rule: resolve the expression, keep writable RSEs with
 // quota, check the DID, pick `copies` RSEs (those already holding the data first), lock.
 import { randomUUID } from 'node:crypto';
+import { accountUsage, allAccountUsages } from './account-counters.js';
+import type { GlobalLimit } from './account-global-limits.js';
+import { globalLimits } from './account-global-limits.js';
 import { requireAccount } from './accounts.js';
 import type { Caller, Catalogue, JsonObject } from './context.js';
 import { asBool } from './context.js';
@@ -70,21 +73,19 @@ export function ruleOptions(caller: Caller, body: JsonObject): RuleOptions {
   return o;
 }
 
+/** Local quota left (RSESelector.__init__): the limit less the account counter; no limit is no quota. */
 function quotaLeft(db: Db, account: string, rseId: string): number {
   const limit = db.prepare('SELECT bytes FROM account_limits WHERE account = ? AND rse_id = ?').get(account, rseId) as
     { bytes: number } | undefined;
   if (!limit) return 0;
   if (limit.bytes < 0) return Infinity;
-  const used = db.prepare(`SELECT COALESCE(SUM(bytes), 0) AS used FROM
-                           (SELECT DISTINCT scope, name, bytes FROM locks WHERE account = ? AND rse_id = ?)`)
-    .get(account, rseId) as { used: number };
-  return limit.bytes - used.used;
+  return limit.bytes - accountUsage(db, account, rseId).bytes;
 }
 
 const insufficientQuota = (): RucioError =>
   new RucioError(409, 'InsufficientAccountLimit', "There is insufficient quota on any of the target RSE's to fulfill the operation.");
 
-function candidateRses(cat: Catalogue, o: RuleOptions): (RseFacts & { quota: number })[] {
+function candidateRses(cat: Catalogue, o: RuleOptions): Candidate[] {
   let rses: RseFacts[];
   try {
     rses = evaluateExpression(o.rseExpression, rseUniverse(cat.db, cat.vo));
@@ -100,11 +101,50 @@ function candidateRses(cat: Catalogue, o: RuleOptions): (RseFacts & { quota: num
     throw new RucioError(409, 'InsufficientTargetRSEs',
       `Target RSE set not sufficient for number of copies. (${o.copies} copies requested, RSE set size ${rses.length})`);
   }
-  const withQuota = rses
-    .map((r) => ({ ...r, quota: o.ignoreAccountLimit ? Infinity : quotaLeft(cat.db, o.account, r.id) }))
-    .filter((r) => r.quota > 0);
-  if (withQuota.length < o.copies) throw insufficientQuota();
-  return withQuota;
+  return withQuota(cat, o, rses);
+}
+
+export type Candidate = RseFacts & { quota: number; globalQuota: number[] };
+
+/**
+ * RSESelector.__init__ (core/rse_selector.py): accounts with the 'admin' attribute, ignore_account_limit and
+ * RSEs with a 'mock' attribute are unlimited; otherwise an RSE needs local quota left and quota left under
+ * every global limit whose expression resolves to it (its usage: the counters of all the RSEs it resolves to).
+ */
+function withQuota(cat: Catalogue, o: RuleOptions, rses: RseFacts[]): Candidate[] {
+  const account = cat.db.prepare('SELECT admin FROM accounts WHERE name = ?').get(o.account) as { admin: number } | undefined;
+  if (account?.admin || o.ignoreAccountLimit) return rses.map((r) => ({ ...r, quota: Infinity, globalQuota: [] }));
+  let limits: GlobalLimit[];
+  try {
+    limits = globalLimits(cat, o.account);
+  } catch (e) {
+    // AllRule.post answers InvalidRSEExpression with 409, wherever parse_expression raised it.
+    if (e instanceof RucioError) throw new RucioError(409, e.exceptionClass, e.message);
+    throw e;
+  }
+  const usages = allAccountUsages(cat.db, o.account);
+  const out: Candidate[] = [];
+  for (const r of rses) {
+    if ('mock' in r.attributes) {
+      out.push({ ...r, quota: Infinity, globalQuota: [] });
+      continue;
+    }
+    const quota = quotaLeft(cat.db, o.account, r.id);
+    const globalQuota: number[] = [];
+    let enough = true;
+    for (const l of limits) {
+      if (!l.rses.some((x) => x.id === r.id)) continue;
+      const left = l.limit - l.rses.reduce((s, x) => s + (usages.get(x.id)?.bytes ?? 0), 0);
+      if (left <= 0) {
+        enough = false;
+        break;
+      }
+      globalQuota.push(left);
+    }
+    if (quota > 0 && enough) out.push({ ...r, quota, globalQuota });
+  }
+  if (out.length < o.copies) throw insufficientQuota();
+  return out;
 }
 
 /** Creates one rule on one DID and its locks; returns the rule id. */
@@ -122,7 +162,10 @@ export function createRule(cat: Catalogue, did: DidKey, o: RuleOptions): string 
   }
   const files = resolveFiles(cat.db, row);
   const size = files.reduce((s, f) => s + f.bytes, 0);
-  const fitting = candidates.filter((r) => r.quota > size);
+  // RSESelector.select_rse: local quota must exceed the size, then each global quota left must reach it.
+  const local = candidates.filter((r) => r.quota > size);
+  if (local.length < o.copies) throw insufficientQuota();
+  const fitting = local.filter((r) => r.globalQuota.every((left) => left >= size));
   if (fitting.length < o.copies) throw insufficientQuota();
   const present = cat.db.prepare(`SELECT COALESCE(SUM(bytes), 0) AS b FROM replicas WHERE rse_id = ? AND state = 'A'
                                   AND scope || ':' || name IN (SELECT value FROM json_each(?))`);

@@ -1,5 +1,6 @@
 // What the judge and conveyor do to rules: one lock per file and chosen RSE,
 // a copy queued where no replica is, rule state recomputed from its locks.
+import { queueCounterDelta } from './account-counters.js';
 import type { Catalogue } from './context.js';
 import type { Db } from './db.js';
 import type { DidKey, ResolvedFile } from './did-store.js';
@@ -106,6 +107,8 @@ export function lockFiles(cat: Catalogue, rule: RuleRow, files: ResolvedFile[]):
         }, now);
       }
       addLock.run(rule.id, f.scope, f.name, rseId, state, f.bytes, rule.account, now);
+      // core/rule.py: each lock created is counted for the rule's account (account_counter.increase).
+      queueCounterDelta(cat, rule.account, rseId, 1, f.bytes);
       cat.db.prepare('UPDATE replicas SET tombstone = NULL WHERE rse_id = ? AND scope = ? AND name = ?').run(rseId, f.scope, f.name);
     }
   }
@@ -119,11 +122,12 @@ export function lockFiles(cat: Catalogue, rule: RuleRow, files: ResolvedFile[]):
  */
 export function releaseLocks(cat: Catalogue, ruleId: string, keep: (lock: DidKey) => boolean = () => false): void {
   const rule = findRule(cat.db, ruleId);
-  const locks = cat.db.prepare('SELECT scope, name, rse_id, state FROM locks WHERE rule_id = ?').all(ruleId) as
-    (DidKey & { rse_id: string; state: LockState })[];
+  const locks = cat.db.prepare('SELECT scope, name, rse_id, state, bytes, account FROM locks WHERE rule_id = ?').all(ruleId) as
+    (DidKey & { rse_id: string; state: LockState; bytes: number; account: string })[];
   for (const l of locks) {
     if (keep(l)) continue;
     cat.db.prepare('DELETE FROM locks WHERE rule_id = ? AND scope = ? AND name = ? AND rse_id = ?').run(ruleId, l.scope, l.name, l.rse_id);
+    queueCounterDelta(cat, l.account, l.rse_id, -1, -l.bytes);
     cat.db.prepare(`DELETE FROM requests WHERE rule_id = ? AND scope = ? AND name = ? AND dest_rse_id = ? AND state IN ('QUEUED', 'SUBMITTED')`)
       .run(ruleId, l.scope, l.name, l.rse_id);
     const others = cat.db.prepare('SELECT 1 FROM locks WHERE scope = ? AND name = ? AND rse_id = ?').get(l.scope, l.name, l.rse_id);

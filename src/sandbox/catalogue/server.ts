@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { catalogueFaultReply } from '../faults/catalogue-hook.js';
 import type { CatalogueFaults } from '../faults/fault-set.js';
+import { abacusSchedule, catchUpAbacus, ensureCounterTables } from './account-counters.js';
 import { accountRoutes } from './accounts.js';
 import type { CatalogueAdmin } from './admin.js';
 import { createAdmin } from './admin.js';
@@ -47,6 +48,11 @@ export interface CatalogueOptions {
   faults?: CatalogueFaults;
   /** Scopes only their member accounts may touch (embargoed data). */
   embargoedScopes?: EmbargoedScope[];
+  /**
+   * Seconds between abacus-account runs (0..3600, default 10 as Rucio's daemon): account usage, and the
+   * quota checks of new rules, see lock changes only once a run has passed, as against a real Rucio.
+   */
+  abacusIntervalSeconds?: number;
 }
 
 export interface CatalogueHandle {
@@ -115,14 +121,17 @@ function send(res: ServerResponse, req: IncomingMessage, reply: Reply): void {
 }
 
 export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueHandle> {
-  const db = openDatabase(opts.dbPath);
   const clock = opts.now ?? (() => new Date());
+  const abacus = abacusSchedule(opts.abacusIntervalSeconds, clock().getTime());
+  const db = openDatabase(opts.dbPath);
+  ensureCounterTables(db);
   const cat: Catalogue = {
     db,
     vo: opts.vo ?? 'def',
     now: () => clock().getTime(),
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600,
     verifyJwt: (token) => opts.verifyJwt(token),
+    abacus,
   };
   // First match wins: the specific DID views come before /dids/<scope>/<name>, which takes any path.
   const router = new Router([
@@ -172,7 +181,10 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     if (match.route.accept) checkAccept(header(req.headers, 'accept'), match.route.accept);
     const ctx = { cat, method, params: match.params, query: new URLSearchParams(rawQuery), headers: req.headers, body, caller };
     checkEmbargo(ctx);
-    return db.transaction(() => match.route.handler(ctx))();
+    return db.transaction(() => {
+      catchUpAbacus(cat);
+      return match.route.handler(ctx);
+    })();
   };
 
   const server = https.createServer(

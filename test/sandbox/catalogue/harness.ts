@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { expect } from 'vitest';
-import type { CatalogueHandle } from '../../../src/sandbox/catalogue/server.js';
+import type { CatalogueHandle, CatalogueOptions } from '../../../src/sandbox/catalogue/server.js';
 import { startCatalogue } from '../../../src/sandbox/catalogue/server.js';
 import { withTemporaryPki, type Certificate } from '../../helpers/openssl-pki.js';
 
@@ -39,10 +39,12 @@ export interface TestCatalogue {
   close(): Promise<void>;
 }
 
-export async function startTestCatalogue(tls = makeTlsMaterial(), start = new Date('2026-11-25T00:04:20Z')): Promise<TestCatalogue> {
+export async function startTestCatalogue(tls = makeTlsMaterial(), start = new Date('2026-11-25T00:04:20Z'),
+  options: Partial<Pick<CatalogueOptions, 'abacusIntervalSeconds'>> = {}): Promise<TestCatalogue> {
   const clock = { now: start };
   const ca = new X509Certificate(tls.ca.certPem);
   const handle = await startCatalogue({
+    ...options,
     dbPath: ':memory:',
     tls: { certPem: tls.server.certPem, keyPem: tls.server.keyPem, caPems: [tls.ca.certPem] },
     now: () => clock.now,
