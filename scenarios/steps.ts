@@ -52,8 +52,6 @@ export interface ProbeFile extends Did {
   sums: Checksums;
   /** Ledger entry of the storage file. */
   ledgerId: number;
-  /** Ledger entry of the catalogue registration, open until a rule holds the replica. */
-  replicaLedgerId?: number;
 }
 
 export function probeTag(ctx: RunContext): string {
@@ -96,63 +94,6 @@ export async function uploadFile(ctx: RunContext, rse: RseInfo, did: Did, size: 
     return { ...did, rse: rse.rse, pfn, ledgerId, sums: tap.digest() };
   });
   return uploaded.ok ? uploaded.value : null;
-}
-
-/**
- * Register the replica (AVAILABLE: the upload already succeeded) and attach it to the dataset.
- * The registration is in the ledger first; close it with ruleHolds() once a rule holds the
- * replica, or call dropReplica() when no rule could be made.
- */
-export async function registerFile(ctx: RunContext, file: ProbeFile, deterministic: boolean, dataset: Did): Promise<boolean> {
-  const registered = await ctx.op({ operation: 'register', rse: file.rse }, async () => {
-    file.replicaLedgerId = ctx.ledger.intend({
-      runId: ctx.runId, kind: 'replica', rse: file.rse, target: `${file.scope}:${file.name}`, authMethod: ctx.authMethod,
-    });
-    await ctx.rucio.addReplicas(file.rse, [{
-      scope: file.scope, name: file.name, bytes: file.sums.bytes, adler32: file.sums.adler32, md5: file.sums.md5, state: 'A',
-      ...(deterministic ? {} : { pfn: file.pfn }),
-    }]);
-    ctx.ledger.created(file.replicaLedgerId);
-    await ctx.rucio.attachDids(dataset.scope, dataset.name, [{ scope: file.scope, name: file.name }]);
-  });
-  return registered.ok;
-}
-
-/** A rule with a lifetime now holds the replica: the lake removes it with the rule. */
-export function ruleHolds(ctx: RunContext, file: ProbeFile): void {
-  if (file.replicaLedgerId !== undefined) ctx.ledger.done(file.replicaLedgerId);
-}
-
-/**
- * No rule holds a replica we registered (e.g. 409 InsufficientAccountLimit): remove it from
- * the catalogue. Rucio lets only root do that, so a refusal is recorded as a failed delete
- * saying the replica is left behind, and its ledger entry stays open for `lakeprobe cleanup`.
- */
-export async function dropReplica(ctx: RunContext, file: ProbeFile): Promise<void> {
-  if (file.replicaLedgerId === undefined) return;
-  const ledgerId = file.replicaLedgerId;
-  await ctx.op({ operation: 'delete', rse: file.rse }, async () => {
-    try {
-      await ctx.rucio.deleteReplicas(file.rse, [file]);
-    } catch (e) {
-      const [record] = await ctx.rucio.listReplicas({ dids: [file], allStates: true }).catch(() => []);
-      if (record && !record.states?.[file.rse]) {
-        ctx.ledger.done(ledgerId);
-        return;
-      }
-      throw new LeftBehindError(`replica ${file.scope}:${file.name} on ${file.rse} has no rule and is left registered `
-        + `(removal refused: ${(e as Error).message}); \`lakeprobe cleanup\` retries it, or a Rucio admin can remove it`);
-    }
-    ctx.ledger.done(ledgerId);
-  });
-}
-
-/** Something this run created stays in the lake; the message says what and why. */
-export class LeftBehindError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LeftBehindError';
-  }
 }
 
 export interface ProbeRule { id: string; ledgerId: number }
