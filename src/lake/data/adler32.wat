@@ -2,23 +2,23 @@
 ;; Compiled by scripts/build-wasm.mjs into adler32-wasm.ts; the memory is the caller's.
 ;;
 ;; For a block of n steps of 32 bytes x[0..31] each, starting from sums (a, b):
-;;   a' = a + sum of all bytes
-;;   b' = b + 32n*a + 32 * (sum over steps of the byte sums of the steps before it)
-;;          + sum over steps of sum_i (32 - i) * x[i]
-;; The vectors: $vs1 holds the running byte sum, $prev the sum of $vs1 before each step,
-;; $vs2 the weighted sums; their four lanes are added up and reduced in i64 once per block.
+;;   a' = a + (sum of all bytes)
+;;   b' = b + 32n a + 32 (sum over steps of the byte sums of all steps before it)
+;;          + sum over i of (32 - i) C[i],  C[i] = the sum over steps of byte i of each step.
+;; Per step $vs1 gains the step's byte sum and $prev gains $vs1 as it was before (i32x4), and the
+;; sixteen-bit column sums $c0..$c3 gain bytes 0-7, 8-15, 16-23, 24-31 of the step. The weights
+;; are applied to the columns once per block, and the lanes are added up and reduced in i64.
+;; (Weighting every step with i16x8.extmul_*_i8x16_u instead measured about twice as slow.)
 ;;
-;; Bounds (all lanes unsigned), for one step:
-;;   i16x8 byte-pair sums of x plus those of y: each lane adds 4 bytes       <= 4 * 255 = 1020
-;;   i32x4.extadd_pairwise of that: each lane adds 8 bytes                   <= 2040
-;;   i16x8 weighted lane k (k = 0..7) = x[k](32-k) + x[8+k](24-k) + y[k](16-k) + y[8+k](8-k)
-;;                                                      <= 255 * (80 - 4k) <= 20400 < 2^16
-;;   its i32x4.extadd_pairwise: each lane adds 2 of those                    <= 40800
-;; and for a block of n <= 1024 steps (32 KiB):
-;;   $vs1 lane  <= 2040 n                               <= 2,088,960
-;;   $prev lane <= 2040 (0 + 1 + ... + (n - 1)) = 1020 n (n - 1)  <= 1,068,503,040 < 2^31
-;;   $vs2 lane  <= 40800 n                              <= 41,779,200
-;; so no lane wraps. In i64: b + 32n*a + 32 * 4 * max($prev) + 4 * max($vs2) < 2^38, far below 2^63.
+;; Bounds, all lanes unsigned, for a block of n <= 256 steps (8 KiB):
+;;   column lanes gain one byte per step                       <= 255 n <= 65,280 < 2^16
+;;   t = extadd_pairwise(x) + extadd_pairwise(y): 4 bytes a lane      <= 1020 < 2^15, so the
+;;     signed i32x4.dot_i16x8_s(t, 1) is the exact pair sum           <= 2040
+;;   $vs1 lane  <= 2040 n                                              <= 522,240
+;;   $prev lane <= 2040 (0 + 1 + ... + (n - 1)) = 1020 n (n - 1)       <= 66,585,600
+;;   weighted columns: 8 products a lane of at most 65,280 * 32       <= 16,711,680
+;; so no lane wraps. In i64: b + 32n a + 32 * 4 * max($prev) + 4 * max(weighted) < 2^34,
+;; and a + 4 * max($vs1) < 2^22, far below 2^63 (a and b start below 2^16).
 ;; The scalar tail adds at most 31 bytes to a < 2^16 and b < 2^16: a < 2^17, b < 2^22.
 (module
   (import "env" "memory" (memory 1))
@@ -38,46 +38,60 @@
     (local $a i64) (local $b i64)
     (local $end i32) (local $vecEnd i32) (local $blockEnd i32) (local $blockLen i32)
     (local $x v128) (local $y v128) (local $vs1 v128) (local $vs2 v128) (local $prev v128)
-    (local $w0 v128) (local $w1 v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $ones v128)
     (local.set $a (i64.extend_i32_u (i32.and (local.get $adler) (i32.const 0xffff))))
     (local.set $b (i64.extend_i32_u (i32.shr_u (local.get $adler) (i32.const 16))))
     (local.set $end (i32.add (local.get $ptr) (local.get $len)))
     (local.set $vecEnd (i32.add (local.get $ptr) (i32.and (local.get $len) (i32.const -32))))
-    ;; Weights of the bytes of one step: x[i] counts 32 - i times in b, y[i] 16 - i times.
-    (local.set $w0 (v128.const i8x16 32 31 30 29 28 27 26 25 24 23 22 21 20 19 18 17))
-    (local.set $w1 (v128.const i8x16 16 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1))
+    (local.set $ones (v128.const i16x8 1 1 1 1 1 1 1 1))
+    ;; Blocks of up to 8192 bytes (256 steps), the last one shorter; then len mod 32 bytes.
     (block $blocksDone
       (loop $blocks
         (br_if $blocksDone (i32.ge_u (local.get $ptr) (local.get $vecEnd)))
         (local.set $blockLen
-          (select (i32.const 32768) (i32.sub (local.get $vecEnd) (local.get $ptr))
-            (i32.gt_u (i32.sub (local.get $vecEnd) (local.get $ptr)) (i32.const 32768))))
+          (select (i32.const 8192) (i32.sub (local.get $vecEnd) (local.get $ptr))
+            (i32.gt_u (i32.sub (local.get $vecEnd) (local.get $ptr)) (i32.const 8192))))
         (local.set $blockEnd (i32.add (local.get $ptr) (local.get $blockLen)))
         (local.set $vs1 (v128.const i64x2 0 0))
-        (local.set $vs2 (v128.const i64x2 0 0))
         (local.set $prev (v128.const i64x2 0 0))
+        (local.set $c0 (v128.const i64x2 0 0))
+        (local.set $c1 (v128.const i64x2 0 0))
+        (local.set $c2 (v128.const i64x2 0 0))
+        (local.set $c3 (v128.const i64x2 0 0))
         (loop $steps
           (local.set $x (v128.load align=1 (local.get $ptr)))
           (local.set $y (v128.load offset=16 align=1 (local.get $ptr)))
           (local.set $prev (i32x4.add (local.get $prev) (local.get $vs1)))
           (local.set $vs1
             (i32x4.add (local.get $vs1)
-              (i32x4.extadd_pairwise_i16x8_u
+              (i32x4.dot_i16x8_s
                 (i16x8.add
                   (i16x8.extadd_pairwise_i8x16_u (local.get $x))
-                  (i16x8.extadd_pairwise_i8x16_u (local.get $y))))))
-          (local.set $vs2
-            (i32x4.add (local.get $vs2)
-              (i32x4.extadd_pairwise_i16x8_u
-                (i16x8.add
-                  (i16x8.add
-                    (i16x8.extmul_low_i8x16_u (local.get $x) (local.get $w0))
-                    (i16x8.extmul_high_i8x16_u (local.get $x) (local.get $w0)))
-                  (i16x8.add
-                    (i16x8.extmul_low_i8x16_u (local.get $y) (local.get $w1))
-                    (i16x8.extmul_high_i8x16_u (local.get $y) (local.get $w1)))))))
+                  (i16x8.extadd_pairwise_i8x16_u (local.get $y)))
+                (local.get $ones))))
+          (local.set $c0 (i16x8.add (local.get $c0) (i16x8.extend_low_i8x16_u (local.get $x))))
+          (local.set $c1 (i16x8.add (local.get $c1) (i16x8.extend_high_i8x16_u (local.get $x))))
+          (local.set $c2 (i16x8.add (local.get $c2) (i16x8.extend_low_i8x16_u (local.get $y))))
+          (local.set $c3 (i16x8.add (local.get $c3) (i16x8.extend_high_i8x16_u (local.get $y))))
           (local.set $ptr (i32.add (local.get $ptr) (i32.const 32)))
           (br_if $steps (i32.lt_u (local.get $ptr) (local.get $blockEnd))))
+        ;; Column k of $c0..$c3 holds bytes at offsets k, 8 + k, 16 + k, 24 + k: weights 32 - offset.
+        (local.set $vs2
+          (i32x4.add
+            (i32x4.add
+              (i32x4.add
+                (i32x4.extmul_low_i16x8_u (local.get $c0) (v128.const i16x8 32 31 30 29 28 27 26 25))
+                (i32x4.extmul_high_i16x8_u (local.get $c0) (v128.const i16x8 32 31 30 29 28 27 26 25)))
+              (i32x4.add
+                (i32x4.extmul_low_i16x8_u (local.get $c1) (v128.const i16x8 24 23 22 21 20 19 18 17))
+                (i32x4.extmul_high_i16x8_u (local.get $c1) (v128.const i16x8 24 23 22 21 20 19 18 17))))
+            (i32x4.add
+              (i32x4.add
+                (i32x4.extmul_low_i16x8_u (local.get $c2) (v128.const i16x8 16 15 14 13 12 11 10 9))
+                (i32x4.extmul_high_i16x8_u (local.get $c2) (v128.const i16x8 16 15 14 13 12 11 10 9)))
+              (i32x4.add
+                (i32x4.extmul_low_i16x8_u (local.get $c3) (v128.const i16x8 8 7 6 5 4 3 2 1))
+                (i32x4.extmul_high_i16x8_u (local.get $c3) (v128.const i16x8 8 7 6 5 4 3 2 1))))))
         (local.set $b
           (i64.rem_u
             (i64.add
