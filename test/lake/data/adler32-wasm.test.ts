@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 import { describe, expect, it } from 'vitest';
 import { adler32ModuleBytes } from '../../../src/lake/data/adler32.js';
@@ -15,5 +17,12 @@ describe('the committed adler32 WebAssembly module', () => {
     } finally {
       module.destroy();
     }
+  });
+
+  it('is up to date as a whole generated file by the build script’s own check', () => {
+    const script = fileURLToPath(new URL('../../../scripts/build-wasm.mjs', import.meta.url));
+    const run = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 });
