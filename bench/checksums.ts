@@ -111,9 +111,12 @@ try {
   const [adler, md5] = values.get('lakeprobe adler32+md5')!.split(' ');
   const wrong = names.filter((n) => values.get(n) !== (n === 'md5sum' ? md5 : n === 'xrdadler32' || n in adlerOnly ? adler : `${adler} ${md5}`));
   if (wrong.length) throw new Error(`checksums differ (${wrong.join(', ')}): ${JSON.stringify(Object.fromEntries(values))}`);
-  console.log(`checksums of ${size / 2 ** 20} MiB (page cache), ${chunk / 1024} KiB reads, ${rounds} rounds, medians (all values equal: adler32 ${adler}, md5 ${md5}):`);
+  console.log(`checksums of ${size / 2 ** 20} MiB (page cache), ${chunk / 1024} KiB reads, ${rounds} rounds, medians (fastest round in brackets; all values equal: adler32 ${adler}, md5 ${md5}):`);
   const med = new Map(names.map((n) => [n, median(seconds.get(n)!)]));
-  for (const n of names) console.log(`  ${n.padEnd(36)} ${med.get(n)!.toFixed(3)} s  ${mb(size, med.get(n)!).toFixed(0)} MB/s`);
+  for (const n of names) {
+    const fastest = Math.min(...seconds.get(n)!);
+    console.log(`  ${n.padEnd(36)} ${med.get(n)!.toFixed(3)} s  ${mb(size, med.get(n)!).toFixed(0)} MB/s  (fastest ${fastest.toFixed(3)} s)`);
+  }
   for (const n of Object.keys(adlerOnly).filter((n) => n !== 'xrdadler32')) {
     console.log(`  ratio adler32, xrdadler32 time / ${n} time: ${(med.get('xrdadler32')! / med.get(n)!).toFixed(2)} (goal >= 0.9)`);
   }
