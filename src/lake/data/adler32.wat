@@ -8,7 +8,8 @@
 ;; Per step $vs1 gains the step's byte sum and $prev gains $vs1 as it was before (i32x4), and the
 ;; sixteen-bit column sums $c0..$c3 gain bytes 0-7, 8-15, 16-23, 24-31 of the step. The weights
 ;; are applied to the columns once per block, and the lanes are added up and reduced in i64.
-;; (Weighting every step with i16x8.extmul_*_i8x16_u instead measured about twice as slow.)
+;; (Weighting every step with i16x8.extmul_*_i8x16_u instead measured about twice as slow, and
+;; i32x4.extadd_pairwise_i16x8_u in place of the dot below about 10 % slower, on V8 x86-64.)
 ;;
 ;; Bounds, all lanes unsigned, for a block of n <= 256 steps (8 KiB):
 ;;   column lanes gain one byte per step                       <= 255 n <= 65,280 < 2^16
