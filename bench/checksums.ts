@@ -5,6 +5,8 @@
 // adler32 in-line on the main thread over two alternating read buffers (the next read runs in
 // libuv's pool while the current piece is summed), copying into linear memory or reading into
 // it (zero-copy), alone and with OpenSSL's md5; and ChecksumAccumulator over a read stream.
+// Then adler32 alone in memory (CPU time): the WebAssembly module copying in or in place,
+// hash-wasm's, and the JavaScript fallback.
 // Usage: node dist/bench/checksums.js [--size-mib 1024] [--rounds 5] [--chunk-kib 1024]
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -12,7 +14,9 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { createAdler32 } from 'hash-wasm';
 import { createAdler32ReadBuffer } from '../src/lake/data/adler32.js';
+import { adler32UpdateJs } from '../src/lake/data/checksum.js';
 import { adler32ToHex, adler32Update, ChecksumAccumulator, ParallelChecksums, syntheticStream } from '../src/lake/data/index.js';
 import { flags, intFlag, mb, median, timed, tool } from './bench-target.js';
 
@@ -54,8 +58,8 @@ async function readAlternating(buffers: Uint8Array[], use: (index: number, lengt
 }
 
 const plain = [Buffer.allocUnsafeSlow(chunk), Buffer.allocUnsafeSlow(chunk)];
-const inMemory = [createAdler32ReadBuffer(chunk), createAdler32ReadBuffer(chunk)];
-if (inMemory.some((b) => b.kind !== 'wasm-simd')) throw new Error('WebAssembly SIMD is not available: the zero-copy contenders would measure JavaScript');
+const readBuffers = [createAdler32ReadBuffer(chunk), createAdler32ReadBuffer(chunk)];
+if (readBuffers.some((b) => b.kind !== 'wasm-simd')) throw new Error('WebAssembly SIMD is not available: the zero-copy contenders would measure JavaScript');
 
 async function inLine(md5: boolean): Promise<string> {
   let adler = 1;
@@ -71,11 +75,48 @@ async function inLine(md5: boolean): Promise<string> {
 async function zeroCopy(md5: boolean): Promise<string> {
   let adler = 1;
   const hash = md5 ? createHash('md5') : null;
-  await readAlternating(inMemory.map((b) => b.bytes), (i, n) => {
-    adler = inMemory[i]!.update(adler, n);
-    hash?.update(inMemory[i]!.bytes.subarray(0, n));
+  await readAlternating(readBuffers.map((b) => b.bytes), (i, n) => {
+    adler = readBuffers[i]!.update(adler, n);
+    hash?.update(readBuffers[i]!.bytes.subarray(0, n));
   });
   return `${adler32ToHex(adler)} ${hash?.digest('hex') ?? ''}`.trim();
+}
+
+/** adler32 of 1 GiB in memory (one 1 MiB buffer summed 1024 times): CPU seconds, the fastest of `rounds`. */
+async function inMemory(): Promise<void> {
+  const piece = readBuffers[0]!.bytes.subarray(0, Math.min(chunk, 1024 * 1024));
+  for (let i = 0; i < piece.length; i++) piece[i] = (i * 2654435761) >>> 24;
+  const copy = Buffer.from(piece);
+  const hashWasm = await createAdler32();
+  const repeat = (update: (adler: number) => number): string => {
+    let adler = 1;
+    for (let i = 0; i < 1024; i++) adler = update(adler);
+    return adler32ToHex(adler);
+  };
+  const ways: Record<string, () => string> = {
+    'adler32Update (copies in)': () => repeat((a) => adler32Update(a, copy)),
+    'read buffer (in place)': () => repeat((a) => readBuffers[0]!.update(a, piece.length)),
+    'hash-wasm adler32': () => {
+      hashWasm.init();
+      for (let i = 0; i < 1024; i++) hashWasm.update(copy);
+      return hashWasm.digest('hex');
+    },
+    'JavaScript loop (fallback)': () => repeat((a) => adler32UpdateJs(a, copy)),
+  };
+  const results = new Set<string>();
+  console.log(`adler32 of ${piece.length / 1024} KiB x 1024 in memory, CPU seconds, fastest of ${rounds}:`);
+  for (const [name, run] of Object.entries(ways)) {
+    const cpu: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const start = process.cpuUsage();
+      results.add(run());
+      const used = process.cpuUsage(start);
+      cpu.push((used.user + used.system) / 1e6);
+    }
+    const s = Math.min(...cpu);
+    console.log(`  ${name.padEnd(36)} ${s.toFixed(3)} s  ${mb(piece.length * 1024, s).toFixed(0)} MB/s`);
+  }
+  if (results.size !== 1) throw new Error(`in-memory adler32 values differ: ${[...results].join(', ')}`);
 }
 
 try {
@@ -123,6 +164,7 @@ try {
   for (const n of Object.keys(withMd5).filter((n) => n !== 'md5sum')) {
     console.log(`  ratio adler32+md5, md5sum time / ${n} time: ${(med.get('md5sum')! / med.get(n)!).toFixed(2)} (goal >= 1.0)`);
   }
+  await inMemory();
 } finally {
   await rm(work, { recursive: true, force: true });
 }
