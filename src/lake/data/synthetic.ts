@@ -6,7 +6,7 @@
 import { createCipheriv, createHash, type Cipher } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { checksumStream, type Checksums } from './checksum.js';
-import { ParallelChecksums, syntheticChecksumsOffThread, type ParallelDigest } from './parallel-checksums.js';
+import { ParallelChecksums, type ParallelDigest } from './parallel-checksums.js';
 
 // Measured fastest: larger chunks lose to cache misses and fresh-page faults.
 export const DEFAULT_SYNTHETIC_CHUNK = 64 * 1024;
@@ -59,11 +59,6 @@ export function syntheticChecksums(seed: string, size: number): Promise<Checksum
 export interface ChecksumTapOptions {
   /** Compute md5 as well as adler32 (default true); a scenario that registers no md5 can skip it. */
   md5?: boolean;
-  /**
-   * The stream is syntheticStream({ seed, size }): its sums are computed from the seed in the
-   * checksum worker, in parallel, and the tap only counts bytes (fails if the count differs).
-   */
-  fromSeed?: { seed: string; size: number };
 }
 
 /**
@@ -73,30 +68,19 @@ export interface ChecksumTapOptions {
  * are final, so whoever receives the whole stream can read digest() at once.
  */
 export class ChecksumTap extends Transform {
-  private readonly sums: ParallelChecksums | null;
-  private readonly seeded: { result: Promise<ParallelDigest>; cancel(): void; size: number } | null;
-  private bytes = 0;
+  private readonly sums: ParallelChecksums;
   private held: Buffer | null = null;
   private result: ParallelDigest | null = null;
 
   constructor(options: ChecksumTapOptions = {}) {
     super();
-    const { fromSeed } = options;
-    if (fromSeed) {
-      checkSize('fromSeed.size', fromSeed.size, 0);
-      this.seeded = { ...syntheticChecksumsOffThread(fromSeed.seed, fromSeed.size, options), size: fromSeed.size };
-      this.sums = null;
-    } else {
-      this.seeded = null;
-      this.sums = new ParallelChecksums(options);
-    }
+    this.sums = new ParallelChecksums(options);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     let wait: Promise<void> | null = null;
-    this.bytes += chunk.length;
     try {
-      if (this.sums) wait = this.sums.update(chunk);
+      wait = this.sums.update(chunk);
     } catch (error) {
       return callback(error as Error);
     }
@@ -108,13 +92,7 @@ export class ChecksumTap extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    const seeded = this.seeded;
-    if (seeded && this.bytes !== seeded.size) {
-      seeded.cancel();
-      return callback(new Error(`ChecksumTap: ${this.bytes} bytes passed, the seeded stream has ${seeded.size}`));
-    }
-    const final = seeded ? seeded.result : this.sums!.finish();
-    final.then((result) => {
+    this.sums.finish().then((result) => {
       this.result = result;
       if (this.held) this.push(this.held);
       this.held = null;
@@ -123,10 +101,7 @@ export class ChecksumTap extends Transform {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.result) {
-      this.sums?.abort();
-      this.seeded?.cancel();
-    }
+    if (!this.result) this.sums.abort();
     callback(error);
   }
 
