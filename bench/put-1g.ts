@@ -70,20 +70,29 @@ try {
   if (names.some((n) => contenders[n]!.tool)) await pipeline(syntheticStream({ seed: 'bench-file', size }), createWriteStream(file));
   await davs.mkdir(`${target.davs}/bench`).catch(() => {});
   const seconds = new Map<string, number[]>(names.map((n) => [n, []]));
+  const cpu = new Map<string, number[]>(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     // Rotate the order so no contender always runs first (or last) on a shared machine.
     const order = names.map((_, i) => names[(i + r) % names.length]!);
     for (const name of order) {
       const c = contenders[name]!;
+      const cpuBefore = process.cpuUsage();
       const s = await timed(() => c.run(urlOf(c, name, r), r));
+      const { user, system } = process.cpuUsage(cpuBefore);
       seconds.get(name)!.push(s);
-      console.log(`round ${r + 1} ${c.label.padEnd(28)} ${s.toFixed(2)} s  ${mb(size, s).toFixed(0)} MB/s`);
+      cpu.get(name)!.push((user + system) / 1e6);
+      // This process's CPU (all its threads): what a lakeprobe contender costs the machine.
+      const own = c.tool ? '' : `  (lakeprobe CPU ${((user + system) / 1e6).toFixed(2)} s)`;
+      console.log(`round ${r + 1} ${c.label.padEnd(28)} ${s.toFixed(2)} s  ${mb(size, s).toFixed(0).padStart(4)} MB/s${own}`);
       await davs.delete(`${target.davs}/bench/put-${name}-${r}`).catch(() => {});
     }
   }
   console.log(`\nPUT ${size / 2 ** 20} MiB to ${target.state.storage} (${target.davs}), synthetic chunks of ${chunkSize / 1024} KiB, ${rounds} rounds, medians:`);
   const rate = new Map(names.map((n) => [n, mb(size, median(seconds.get(n)!))]));
-  for (const n of names) console.log(`  ${contenders[n]!.label.padEnd(28)} ${rate.get(n)!.toFixed(0)} MB/s`);
+  for (const n of names) {
+    const own = contenders[n]!.tool ? '' : `  (lakeprobe CPU ${median(cpu.get(n)!).toFixed(2)} s)`;
+    console.log(`  ${contenders[n]!.label.padEnd(28)} ${rate.get(n)!.toFixed(0).padStart(4)} MB/s${own}`);
+  }
   const tools = names.filter((n) => contenders[n]!.tool);
   const best = tools.reduce<string | null>((b, n) => (b === null || rate.get(n)! > rate.get(b)! ? n : b), null);
   for (const n of names.filter((x) => !contenders[x]!.tool)) {

@@ -19,6 +19,7 @@ export interface ParallelDigest {
 }
 
 const DEFAULT_RING_BYTES = 16 * 1024 * 1024;
+const WAKE_BYTES = 1024 * 1024;
 /** Records in the ring (a power of two); chunks smaller than RING_BYTES / RECORDS waste no space. */
 const RECORDS = 4096;
 const RECORD_INTS = 4;
@@ -117,7 +118,11 @@ class Md5Ring {
   spaceWaits = 0;
   dead: Error | null = null;
 
+  /** Bytes in flight worth waking the worker for. */
+  private readonly wakeBytes: number;
+
   constructor(readonly ringBytes: number) {
+    this.wakeBytes = Math.min(WAKE_BYTES, Math.max(1, ringBytes >> 2));
     const control = new SharedArrayBuffer(CONTROL_INTS * 4);
     const records = new SharedArrayBuffer(RECORDS * RECORD_INTS * 4);
     const data = new SharedArrayBuffer(ringBytes);
@@ -227,9 +232,16 @@ class Md5Ring {
     this.bytesWritten = (this.bytesWritten + length) | 0;
     this.published = (this.published + 1) | 0;
     Atomics.store(this.control, WRITTEN, this.published);
-    if (Atomics.load(this.control, WORKER_SLEEPS) !== 0) Atomics.notify(this.control, WRITTEN);
-    this.maxInFlight = Math.max(this.maxInFlight, this.bytesInFlight());
+    const inFlight = this.bytesInFlight();
+    // Waking the worker costs a futex call and a context switch: wake it for a batch of data,
+    // and at once for a digest or a drop (data left below the batch waits for the next ones).
+    if ((kind !== DATA || inFlight >= this.wakeBytes) && Atomics.load(this.control, WORKER_SLEEPS) !== 0) this.wake();
+    if (inFlight > this.maxInFlight) this.maxInFlight = inFlight;
     return true;
+  }
+
+  private wake(): void {
+    Atomics.notify(this.control, WRITTEN);
   }
 
   /** Resolves once the worker consumed a record (or died); one wait shared by all producers. */
@@ -242,6 +254,8 @@ class Md5Ring {
     const seen = Atomics.load(this.control, READ);
     if (this.dead || (this.published - seen) === 0) return;
     Atomics.store(this.control, PRODUCER_WAITS, 1);
+    // A batch below wakeBytes may be all there is (a ring of many small records).
+    if (Atomics.load(this.control, WORKER_SLEEPS) !== 0) this.wake();
     const wait = waitAsync(this.control, READ, seen);
     if (!wait.async) return;
     this.spaceWaits++;
