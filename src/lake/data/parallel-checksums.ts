@@ -73,10 +73,7 @@ for (;;) {
     read = (read + 1) | 0;
     Atomics.add(control, ${FREED}, length);
     Atomics.store(control, ${READ}, read);
-    if (Atomics.load(control, ${PRODUCER_WAITS}) !== 0) {
-      Atomics.store(control, ${PRODUCER_WAITS}, 0);
-      Atomics.notify(control, ${READ});
-    }
+    if (Atomics.compareExchange(control, ${PRODUCER_WAITS}, 1, 0) === 1) Atomics.notify(control, ${READ});
   }
 }
 `;
@@ -235,13 +232,14 @@ class Md5Ring {
     const inFlight = this.bytesInFlight();
     // Waking the worker costs a futex call and a context switch: wake it for a batch of data,
     // and at once for a digest or a drop (data left below the batch waits for the next ones).
-    if ((kind !== DATA || inFlight >= this.wakeBytes) && Atomics.load(this.control, WORKER_SLEEPS) !== 0) this.wake();
+    if (kind !== DATA || inFlight >= this.wakeBytes) this.wake();
     if (inFlight > this.maxInFlight) this.maxInFlight = inFlight;
     return true;
   }
 
+  /** One notify per sleep of the worker: whoever clears its flag wakes it. */
   private wake(): void {
-    Atomics.notify(this.control, WRITTEN);
+    if (Atomics.compareExchange(this.control, WORKER_SLEEPS, 1, 0) === 1) Atomics.notify(this.control, WRITTEN);
   }
 
   /** Resolves once the worker consumed a record (or died); one wait shared by all producers. */
@@ -255,7 +253,7 @@ class Md5Ring {
     if (this.dead || (this.published - seen) === 0) return;
     Atomics.store(this.control, PRODUCER_WAITS, 1);
     // A batch below wakeBytes may be all there is (a ring of many small records).
-    if (Atomics.load(this.control, WORKER_SLEEPS) !== 0) this.wake();
+    this.wake();
     const wait = waitAsync(this.control, READ, seen);
     if (!wait.async) return;
     this.spaceWaits++;
