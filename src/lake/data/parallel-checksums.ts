@@ -19,7 +19,7 @@ export interface ParallelDigest {
 }
 
 const DEFAULT_RING_BYTES = 16 * 1024 * 1024;
-const WAKE_BYTES = 1024 * 1024;
+const WAKE_BYTES = 4 * 1024 * 1024;
 /** Records in the ring (a power of two); chunks smaller than RING_BYTES / RECORDS waste no space. */
 const RECORDS = 4096;
 const RECORD_INTS = 4;
