@@ -9,7 +9,7 @@
 // Usage: node dist/bench/put-1g.js [--size-mib 1024] [--rounds 3] [--sandbox-dir DIR] [--only davs-md5,curl]
 //        [--chunk-kib 64]  (synthetic chunk size)
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -28,6 +28,21 @@ const auth = { x509: target.proxy, ca: [target.caPem] };
 const davs = new DavsDriver(auth);
 const root = new RootDriver(auth, { timeoutMs: 600_000 });
 const file = join(work, 'payload');
+
+/** The process serving the RSE's https port (XRootD), found with `ss`; null where ss cannot tell. */
+async function serverPid(url: string): Promise<number | null> {
+  const out = await tool('ss', ['-Hltnp', `sport = :${new URL(url).port}`]).catch(() => '');
+  const pid = /pid=(\d+)/.exec(out)?.[1];
+  return pid ? Number(pid) : null;
+}
+
+/** CPU seconds the process used so far (all its threads), from /proc. */
+async function cpuSecondsOf(pid: number | null): Promise<number> {
+  if (pid === null) return NaN;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 interface Contender { label: string; protocol: 'davs' | 'root'; tool: boolean; run(url: string, round: number): Promise<void> }
 
@@ -71,19 +86,22 @@ try {
   await davs.mkdir(`${target.davs}/bench`).catch(() => {});
   const seconds = new Map<string, number[]>(names.map((n) => [n, []]));
   const cpu = new Map<string, number[]>(names.map((n) => [n, []]));
+  const server = await serverPid(target.davs);
   for (let r = 0; r < rounds; r++) {
     // Rotate the order so no contender always runs first (or last) on a shared machine.
     const order = names.map((_, i) => names[(i + r) % names.length]!);
     for (const name of order) {
       const c = contenders[name]!;
       const cpuBefore = process.cpuUsage();
+      const serverBefore = await cpuSecondsOf(server);
       const s = await timed(() => c.run(urlOf(c, name, r), r));
       const { user, system } = process.cpuUsage(cpuBefore);
+      const serverCpu = (await cpuSecondsOf(server)) - serverBefore;
       seconds.get(name)!.push(s);
       cpu.get(name)!.push((user + system) / 1e6);
       // This process's CPU (all its threads): what a lakeprobe contender costs the machine.
-      const own = c.tool ? '' : `  (lakeprobe CPU ${((user + system) / 1e6).toFixed(2)} s)`;
-      console.log(`round ${r + 1} ${c.label.padEnd(28)} ${s.toFixed(2)} s  ${mb(size, s).toFixed(0).padStart(4)} MB/s${own}`);
+      const own = c.tool ? '' : `  lakeprobe CPU ${((user + system) / 1e6).toFixed(2)} s`;
+      console.log(`round ${r + 1} ${c.label.padEnd(28)} ${s.toFixed(2)} s  ${mb(size, s).toFixed(0).padStart(4)} MB/s  server CPU ${serverCpu.toFixed(2)} s${own}`);
       await davs.delete(`${target.davs}/bench/put-${name}-${r}`).catch(() => {});
     }
   }
