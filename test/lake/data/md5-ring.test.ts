@@ -3,7 +3,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { adler32Hex } from '../../../src/lake/data/checksum.js';
-import { md5RingGauge, ParallelChecksums, restartMd5Worker } from '../../../src/lake/data/parallel-checksums.js';
+import { md5RingGauge, restartMd5Worker } from '../../../src/lake/data/md5-ring.js';
+import { ParallelChecksums } from '../../../src/lake/data/parallel-checksums.js';
 import { ChecksumTap } from '../../../src/lake/data/synthetic.js';
 
 const RING = 64 * 1024;
