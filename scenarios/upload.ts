@@ -28,7 +28,7 @@ export const uploadParams = z.object({
   checksum_concurrency: z.number().int().min(1).max(64).default(4),
   /** Also download each file and compare its checksum. */
   download: z.boolean().default(true),
-  /** Compute and register md5 besides adler32 (md5 costs about 1.4 CPU seconds per GiB). */
+  /** Compute and register md5 besides adler32 (md5 costs the client about 2 CPU seconds per GiB). */
   md5: z.boolean().default(true),
   cleanup: z.boolean().default(true),
 }).strict();
