@@ -1,6 +1,7 @@
 // One large PUT to the sandbox's XRootD RSE, lakeprobe against the tools a site admin would
 // compare it with, interleaved over several rounds (medians, ratios from one run):
 //   davs-md5      synthetic → ChecksumTap (adler32 in-line + md5 in the worker) → DavsDriver
+//   davs-seeded   the same, adler32 + md5 computed from the seed in a worker (the tap only counts)
 //   davs-adler32  the same with md5: false (a scenario that registers adler32 only)
 //   davs-no-sums  synthetic → DavsDriver
 //   curl          curl -T FILE https://…       (same protocol as davs; x509 proxy)
@@ -51,8 +52,8 @@ const urlOf = (c: Contender, name: string, round: number): string =>
   c.protocol === 'davs' ? `${target.davs}/bench/put-${name}-${round}` : `${target.roots}//bench/put-${name}-${round}`;
 const source = (round: number): ReturnType<typeof syntheticStream> => syntheticStream({ seed: `bench-${round}`, size, chunkSize });
 
-async function tapped(put: (body: ChecksumTap) => Promise<void>, md5: boolean, round: number): Promise<void> {
-  const tap = new ChecksumTap({ md5 });
+async function tapped(put: (body: ChecksumTap) => Promise<void>, md5: boolean, round: number, seeded = false): Promise<void> {
+  const tap = new ChecksumTap({ md5, ...(seeded ? { fromSeed: { seed: `bench-${round}`, size } } : {}) });
   await put(source(round).pipe(tap));
   const sums = tap.checksums();
   if (sums.bytes !== size || (md5 && !sums.md5)) throw new Error(`checksums of ${sums.bytes} bytes, expected ${size}`);
@@ -61,6 +62,8 @@ async function tapped(put: (body: ChecksumTap) => Promise<void>, md5: boolean, r
 const contenders: Record<string, Contender> = {
   'davs-md5': { label: 'lakeprobe davs adler32+md5', protocol: 'davs', tool: false,
     run: (u, r) => tapped((body) => davs.put(u, body, size), true, r) },
+  'davs-seeded': { label: 'lakeprobe davs seeded sums', protocol: 'davs', tool: false,
+    run: (u, r) => tapped((body) => davs.put(u, body, size), true, r, true) },
   'davs-adler32': { label: 'lakeprobe davs adler32', protocol: 'davs', tool: false,
     run: (u, r) => tapped((body) => davs.put(u, body, size), false, r) },
   'davs-no-sums': { label: 'lakeprobe davs no sums', protocol: 'davs', tool: false,

@@ -7,6 +7,7 @@ import { createCipheriv, createHash, type Cipher } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { checksumStream, type Checksums } from './checksum.js';
 import { ParallelChecksums, type ParallelDigest } from './parallel-checksums.js';
+import { syntheticChecksumsOffThread } from './seeded-checksums.js';
 
 // Measured fastest: larger chunks lose to cache misses and fresh-page faults, and a 1 GiB PUT
 // (bench/put-1g.ts --chunk-kib) is no faster with 256 KiB or 1 MiB chunks.
@@ -60,6 +61,11 @@ export function syntheticChecksums(seed: string, size: number): Promise<Checksum
 export interface ChecksumTapOptions {
   /** Compute md5 as well as adler32 (default true); a scenario that registers no md5 can skip it. */
   md5?: boolean;
+  /**
+   * The stream is syntheticStream({ seed, size }): its sums are computed from the seed in a
+   * worker (seeded-checksums.ts), and the tap only counts bytes (fails if the count differs).
+   */
+  fromSeed?: { seed: string; size: number };
 }
 
 /**
@@ -69,19 +75,25 @@ export interface ChecksumTapOptions {
  * are final, so whoever receives the whole stream can read digest() at once.
  */
 export class ChecksumTap extends Transform {
-  private readonly sums: ParallelChecksums;
+  private readonly sums: ParallelChecksums | null;
+  private readonly seeded: { result: Promise<ParallelDigest>; cancel(): void; size: number } | null;
+  private bytes = 0;
   private held: Buffer | null = null;
   private result: ParallelDigest | null = null;
 
   constructor(options: ChecksumTapOptions = {}) {
     super();
-    this.sums = new ParallelChecksums(options);
+    const { fromSeed } = options;
+    if (fromSeed) checkSize('fromSeed.size', fromSeed.size, 0);
+    this.seeded = fromSeed ? { ...syntheticChecksumsOffThread(fromSeed.seed, fromSeed.size, options), size: fromSeed.size } : null;
+    this.sums = fromSeed ? null : new ParallelChecksums(options);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     let wait: Promise<void> | null = null;
+    this.bytes += chunk.length;
     try {
-      wait = this.sums.update(chunk);
+      if (this.sums) wait = this.sums.update(chunk);
     } catch (error) {
       return callback(error as Error);
     }
@@ -93,7 +105,12 @@ export class ChecksumTap extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    this.sums.finish().then((result) => {
+    const seeded = this.seeded;
+    if (seeded && this.bytes !== seeded.size) {
+      seeded.cancel();
+      return callback(new Error(`ChecksumTap: ${this.bytes} bytes passed, the seeded stream has ${seeded.size}`));
+    }
+    (seeded ? seeded.result : this.sums!.finish()).then((result) => {
       this.result = result;
       if (this.held) this.push(this.held);
       this.held = null;
@@ -102,7 +119,10 @@ export class ChecksumTap extends Transform {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.result) this.sums.abort();
+    if (!this.result) {
+      this.sums?.abort();
+      this.seeded?.cancel();
+    }
     callback(error);
   }
 

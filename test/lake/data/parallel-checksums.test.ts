@@ -76,3 +76,26 @@ describe('ChecksumTap', () => {
     expect(() => new ChecksumTap().digest()).toThrow(/before its input ended/);
   });
 });
+
+describe('ChecksumTap fromSeed (sums computed from the seed in a worker)', () => {
+  it('gives the same sums as hashing the stream, for odd sizes and the empty stream', async () => {
+    for (const size of [0, 1, 1_048_577, 3 * 1024 * 1024 + 7]) {
+      const tap = new ChecksumTap({ fromSeed: { seed: `seeded-${size}`, size } });
+      await pipeline(syntheticStream({ seed: `seeded-${size}`, size }), tap, new Writable({ write: (_c, _e, cb) => cb() }));
+      expect(tap.digest()).toEqual(await checksumStream(syntheticStream({ seed: `seeded-${size}`, size })));
+    }
+  });
+
+  it('fails when the stream that passed is not as long as the seeded one', async () => {
+    const tap = new ChecksumTap({ fromSeed: { seed: 's', size: 10 } });
+    await expect(pipeline(Readable.from([Buffer.alloc(9)]), tap, new Writable({ write: (_c, _e, cb) => cb() })))
+      .rejects.toThrow(/9 bytes passed, the seeded stream has 10/);
+  });
+
+  it('skips md5 when asked', async () => {
+    const tap = new ChecksumTap({ md5: false, fromSeed: { seed: 'm', size: 1000 } });
+    await pipeline(syntheticStream({ seed: 'm', size: 1000 }), tap, new Writable({ write: (_c, _e, cb) => cb() }));
+    const { adler32 } = await checksumStream(syntheticStream({ seed: 'm', size: 1000 }));
+    expect(tap.checksums()).toEqual({ adler32, bytes: 1000 });
+  });
+});
