@@ -1,7 +1,9 @@
 // Checksums of a synthetic stream computed from its seed, in a worker thread, beside an upload
 // of the same stream: the upload's thread neither copies nor hashes a byte. Measured against
-// the md5 ring (bench/put-1g.ts, davs-seeded vs davs-md5): the worker regenerates the bytes
-// (AES-CTR runs at GB/s) and so runs ahead of the upload instead of being paced by it.
+// the md5 ring (bench/put-1g.ts, davs-seeded vs davs-md5, 1 GiB over HTTPS to XRootD on 2
+// cores): about 20 % faster in wall time for about 0.8 CPU seconds per GiB more, since the
+// worker regenerates the bytes (AES-CTR runs at GB/s) and runs ahead of the upload instead
+// of being paced by it, leaving the upload's thread as light as with no sums at all.
 //
 // The worker keeps an event loop (jobs interleave; a cancel is seen between chunks). adler32
 // comes from zlib's deflate at level 0 ("stored"), whose output ends with the adler32 of its
