@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
 import { parseSize } from '../src/engine/sizes.js';
 import { ChecksumMismatchError } from '../src/lake/errors.js';
-import { ChecksumTap, checksumStream, syntheticStream, type Checksums } from '../src/lake/data/index.js';
+import { ChecksumTap, checksumStream, syntheticStream, type ParallelDigest } from '../src/lake/data/index.js';
 import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo, type RseProtocol, type RuleGrouping } from '../src/lake/rucio/index.js';
 import type { StorageProtocol } from '../src/lake/storage/driver.js';
 
@@ -49,7 +49,8 @@ export interface Did { scope: string; name: string }
 export interface ProbeFile extends Did {
   rse: string;
   pfn: string;
-  sums: Checksums;
+  /** md5 is absent when the scenario asked for adler32 only (`md5: false`). */
+  sums: ParallelDigest;
   /** Ledger entry of the storage file. */
   ledgerId: number;
 }
@@ -74,7 +75,9 @@ export async function rseInfo(ctx: RunContext, rse: string): Promise<RseInfo | n
 }
 
 /** PUT a deterministic synthetic file where `rucio upload` would put it. */
-export async function uploadFile(ctx: RunContext, rse: RseInfo, did: Did, size: number, schemes: readonly string[]): Promise<ProbeFile | null> {
+export async function uploadFile(
+  ctx: RunContext, rse: RseInfo, did: Did, size: number, schemes: readonly string[], options: { md5?: boolean } = {},
+): Promise<ProbeFile | null> {
   let preferred: RseProtocol | undefined;
   try {
     preferred = selectProtocol(rse, 'write', schemes);
@@ -88,10 +91,10 @@ export async function uploadFile(ctx: RunContext, rse: RseInfo, did: Did, size: 
       : `${did.scope}/lakeprobe/${ctx.runId}/${did.name}`;
     const pfn = buildPfn(proto, path);
     const ledgerId = ctx.ledger.intend({ runId: ctx.runId, kind: 'storage_file', rse: rse.rse, target: pfn, authMethod: ctx.authMethod });
-    const tap = new ChecksumTap();
+    const tap = new ChecksumTap({ md5: options.md5 !== false });
     await ctx.storage(driverFor(proto.scheme)).put(pfn, syntheticStream({ seed: `${ctx.runId}/${did.name}`, size }).pipe(tap), size);
     ctx.ledger.created(ledgerId);
-    return { ...did, rse: rse.rse, pfn, ledgerId, sums: tap.digest() };
+    return { ...did, rse: rse.rse, pfn, ledgerId, sums: tap.checksums() };
   });
   return uploaded.ok ? uploaded.value : null;
 }
@@ -115,7 +118,7 @@ export async function addRule(
 
 /** The catalogue lists the replica AVAILABLE at `rse` and the storage's adler32 equals the local one. */
 export async function verifyReplica(
-  ctx: RunContext, did: Did, rse: string, sums: Checksums, ruleId?: string, scheme = 'davs',
+  ctx: RunContext, did: Did, rse: string, sums: ParallelDigest, ruleId?: string, scheme = 'davs',
 ): Promise<string | null> {
   const verified = await ctx.op({ operation: 'verify', rse, protocol: scheme, bytes: sums.bytes }, async (rec) => {
     if (ruleId) rec.ruleId(ruleId);
@@ -135,7 +138,7 @@ export async function verifyReplica(
   return verified.ok ? verified.value : null;
 }
 
-export async function downloadAndCompare(ctx: RunContext, rse: string, pfn: string, sums: Checksums): Promise<void> {
+export async function downloadAndCompare(ctx: RunContext, rse: string, pfn: string, sums: ParallelDigest): Promise<void> {
   await ctx.op({ operation: 'download', rse, protocol: schemeOf(pfn), bytes: sums.bytes }, async () => {
     const got = await checksumStream(await ctx.storage(driverFor(schemeOf(pfn))).get(pfn));
     if (got.adler32 !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, got.adler32, `${rse} download`);

@@ -28,6 +28,8 @@ export const uploadParams = z.object({
   checksum_concurrency: z.number().int().min(1).max(64).default(4),
   /** Also download each file and compare its checksum. */
   download: z.boolean().default(true),
+  /** Compute and register md5 besides adler32 (md5 costs the client about 2 CPU seconds per GiB). */
+  md5: z.boolean().default(true),
   cleanup: z.boolean().default(true),
 }).strict();
 
@@ -63,7 +65,7 @@ export default defineScenario({
     targets.sort((a, b) => a.info.rse.localeCompare(b.info.rse));
     const jobs = targets.flatMap((t) => Array.from({ length: params.files }, (_, i) => ({ t, did: { scope, name: `${tag}.${t.info.rse}.${i}` } })));
     await ctx.forEach(jobs, async ({ t, did }) => {
-      const file = await uploadFile(ctx, t.info, did, params.size, params.schemes);
+      const file = await uploadFile(ctx, t.info, did, params.size, params.schemes, { md5: params.md5 });
       const full = file ? t.batcher.add(file) : null;
       if (full) await finishBatch(ctx, params, t, full);
     });

@@ -6,9 +6,11 @@
 import { createCipheriv, createHash, type Cipher } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { checksumStream, type Checksums } from './checksum.js';
-import { ParallelChecksums, syntheticChecksumsOffThread, type ParallelDigest } from './parallel-checksums.js';
+import { ParallelChecksums, type ParallelDigest } from './parallel-checksums.js';
+import { syntheticChecksumsOffThread } from './seeded-checksums.js';
 
-// Measured fastest: larger chunks lose to cache misses and fresh-page faults.
+// Measured fastest: larger chunks lose to cache misses and fresh-page faults, and a 1 GiB PUT
+// (bench/put-1g.ts --chunk-kib) is no faster with 256 KiB or 1 MiB chunks.
 export const DEFAULT_SYNTHETIC_CHUNK = 64 * 1024;
 
 export interface SyntheticOptions {
@@ -60,8 +62,8 @@ export interface ChecksumTapOptions {
   /** Compute md5 as well as adler32 (default true); a scenario that registers no md5 can skip it. */
   md5?: boolean;
   /**
-   * The stream is syntheticStream({ seed, size }): its sums are computed from the seed in the
-   * checksum worker, in parallel, and the tap only counts bytes (fails if the count differs).
+   * The stream is syntheticStream({ seed, size }): its sums are computed from the seed in a
+   * worker (seeded-checksums.ts), and the tap only counts bytes (fails if the count differs).
    */
   fromSeed?: { seed: string; size: number };
 }
@@ -82,14 +84,9 @@ export class ChecksumTap extends Transform {
   constructor(options: ChecksumTapOptions = {}) {
     super();
     const { fromSeed } = options;
-    if (fromSeed) {
-      checkSize('fromSeed.size', fromSeed.size, 0);
-      this.seeded = { ...syntheticChecksumsOffThread(fromSeed.seed, fromSeed.size, options), size: fromSeed.size };
-      this.sums = null;
-    } else {
-      this.seeded = null;
-      this.sums = new ParallelChecksums(options);
-    }
+    if (fromSeed) checkSize('fromSeed.size', fromSeed.size, 0);
+    this.seeded = fromSeed ? { ...syntheticChecksumsOffThread(fromSeed.seed, fromSeed.size, options), size: fromSeed.size } : null;
+    this.sums = fromSeed ? null : new ParallelChecksums(options);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -113,8 +110,7 @@ export class ChecksumTap extends Transform {
       seeded.cancel();
       return callback(new Error(`ChecksumTap: ${this.bytes} bytes passed, the seeded stream has ${seeded.size}`));
     }
-    const final = seeded ? seeded.result : this.sums!.finish();
-    final.then((result) => {
+    (seeded ? seeded.result : this.sums!.finish()).then((result) => {
       this.result = result;
       if (this.held) this.push(this.held);
       this.held = null;

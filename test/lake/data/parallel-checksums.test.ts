@@ -15,7 +15,7 @@ function pieces(data: Buffer, size: number): Buffer[] {
   return out;
 }
 
-describe('ParallelChecksums (adler32 in zlib, md5 in a worker)', () => {
+describe('ParallelChecksums (adler32 in-line, md5 in a worker)', () => {
   it('equals the single-threaded adler32 and md5 for any split of the data, the empty input included', async () => {
     const data = Buffer.concat([Buffer.alloc(70_000, 0xff), Buffer.from('lakeprobe'), Buffer.alloc(3 * 1024 * 1024 + 5, 7)]);
     for (const [input, size] of [[Buffer.alloc(0), 1], [data.subarray(0, 1), 1], [data, 1 << 20], [data, 65_536], [data.subarray(0, 200_000), 3]] as const) {
@@ -77,7 +77,7 @@ describe('ChecksumTap', () => {
   });
 });
 
-describe('ChecksumTap fromSeed (sums computed from the seed in the worker)', () => {
+describe('ChecksumTap fromSeed (sums computed from the seed in a worker)', () => {
   it('gives the same sums as hashing the stream, for odd sizes and the empty stream', async () => {
     for (const size of [0, 1, 1_048_577, 3 * 1024 * 1024 + 7]) {
       const tap = new ChecksumTap({ fromSeed: { seed: `seeded-${size}`, size } });
