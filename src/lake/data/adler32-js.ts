@@ -28,6 +28,8 @@ export function adler32UpdateJs(adler: number, buf: Uint8Array): number {
   // Align to 4 bytes so the bulk can be read as 32-bit words (little-endian hosts only).
   const head = LITTLE_ENDIAN ? Math.min((4 - (buf.byteOffset & 3)) & 3, len) : len;
   addBytes(state, buf, 0, head);
+  // A view shorter than its alignment is done (and could not be viewed as words).
+  if (head === len) return ((state.b << 16) | state.a) >>> 0;
   const words = new Uint32Array(buf.buffer, buf.byteOffset + head, ((len - head) >>> 3) << 1);
   let { a, b } = state;
   const blockWords = NMAX / 4;

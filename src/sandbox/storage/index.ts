@@ -1,5 +1,5 @@
 export { startStorageEndpoint } from './endpoint.js';
-export { Adler32, chooseDigest, fileDigest, type DigestAlgorithm } from './digest.js';
+export { chooseDigest, fileDigest, type DigestAlgorithm } from './digest.js';
 export type {
   AccessRecord,
   EmbargoPolicy,

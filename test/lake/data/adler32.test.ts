@@ -75,9 +75,10 @@ describe('adler32 in WebAssembly SIMD', () => {
   it('reads only the view at any byte offset of a larger buffer', () => {
     const backing = randomBytes(200_000);
     for (let offset = 0; offset < 40; offset++) {
-      for (const length of [0, 1, 31, 33, 65_537]) {
+      for (const length of [0, 1, 2, 3, 31, 33, 65_537]) {
         const view = new Uint8Array(backing.buffer, backing.byteOffset + offset, length);
         expect(hex(wasm.update(1, view)), `offset ${offset}, ${length} bytes`).toBe(hex(referenceAdler32(view)));
+        expect(hex(adler32UpdateJs(1, view)), `JavaScript loop, offset ${offset}, ${length} bytes`).toBe(hex(referenceAdler32(view)));
       }
     }
   });

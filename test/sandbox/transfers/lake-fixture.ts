@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { startCatalogue, type CatalogueHandle } from '../../../src/sandbox/catalogue/server.js';
 import { ensurePki, verifyClientChain, type SandboxPki } from '../../../src/sandbox/pki/index.js';
-import { Adler32 } from '../../../src/sandbox/storage/digest.js';
 import { startStorageEndpoint, type StorageEndpoint } from '../../../src/sandbox/storage/index.js';
 import { startTokenIssuer, type TokenIssuer } from '../../../src/sandbox/tokens/index.js';
 import type { TransferCredentials } from '../../../src/sandbox/transfers/index.js';
@@ -46,8 +46,9 @@ export interface LakeFixture {
   close(): Promise<void>;
 }
 
+/** Reference adler32: a zlib stream (RFC 1950) ends with the Adler-32 of its input. */
 export function adler32(data: Buffer): string {
-  return new Adler32().update(data).hex();
+  return deflateSync(data, { level: 0 }).subarray(-4).toString('hex');
 }
 
 export function randomData(bytes: number): Buffer {

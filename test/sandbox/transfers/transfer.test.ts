@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Adler32 } from '../../../src/sandbox/storage/digest.js';
 import { readTpcBody, runAttempt, type AttemptSpec } from '../../../src/sandbox/transfers/index.js';
 import type { XrootdEndpoint } from '../../../src/sandbox/xrootd/index.js';
+import { adler32 } from './lake-fixture.js';
 import { bearer, MEMBER_SCOPE, READ_ONLY_SCOPE, startXrootdFixture, type XrootdFixture } from '../xrootd/xrootd-fixture.js';
 
 const MARKER = 'Perf Marker\nTimestamp: 1\nStripe Index: 0\nStripe Bytes Transferred: 42\nTotal Stripe Count: 1\nEnd\n';
@@ -90,7 +90,7 @@ describe('one transfer attempt', () => {
     let src: XrootdEndpoint;
     let dst: XrootdEndpoint;
     const payload = Buffer.alloc(2 * 1024 * 1024 + 5, 'transfer ');
-    const checksum = new Adler32().update(payload).hex();
+    const checksum = adler32(payload);
 
     beforeAll(async () => {
       [src, dst] = [await f.start('XRD-SRC'), await f.start('XRD-DST')];
