@@ -38,6 +38,8 @@ const SIZES = [
 ];
 const CORES = availableParallelism();
 const LSST_FILES_PER_S = 18.5;
+/** An operation longer than this is reported as a stall (a 10 MiB upload takes well under a second alone). */
+const STALL_MS = 5000;
 const PHASES = ['upload', 'register', 'rule', 'verify', 'delete', 'list'] as const;
 
 interface Sample {
@@ -48,6 +50,8 @@ interface Sample {
   machineBusy: number;
   /** Failures by operation and class, with one message each, so a slow or short figure explains itself. */
   failures: Map<string, { n: number; message: string }>;
+  /** The longest operation of the run, so a stall (one request waiting for long) shows. */
+  slowest: { operation: string; ms: number };
 }
 
 const median = (xs: number[]): number => {
@@ -113,6 +117,7 @@ experiments:
     machineBusy: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
     failed: results.filter((r) => r.outcome === 'failed').length,
     failures: failuresOf(results),
+    slowest: results.reduce((m, r) => (r.durationMs > m.ms ? { operation: r.operation, ms: r.durationMs } : m), { operation: '', ms: 0 }),
   };
 }
 
@@ -174,6 +179,8 @@ try {
           for (const [key, f] of sample.failures) merged.set(key, { n: (merged.get(key)?.n ?? 0) + f.n, message: f.message });
         }
         for (const [key, f] of merged) console.log(`  failed at ${size.label} × ${c}: ${f.n}× ${key}: ${f.message}`);
+        const slowest = (samples.get(`${size.label}@${c}`) as Sample[]).reduce((m, x) => (x.slowest.ms > m.ms ? x.slowest : m), { operation: '', ms: 0 });
+        if (slowest.ms > STALL_MS) console.log(`  stall at ${size.label} × ${c}: one ${slowest.operation} took ${(slowest.ms / 1000).toFixed(1)} s`);
       }
       for (const label of ['10 MiB', '10 MiB a']) {
         const rate = (c: number): number => median((samples.get(`${label}@${c}`) as Sample[]).map((s) => s.filesPerS));
