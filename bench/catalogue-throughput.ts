@@ -3,8 +3,12 @@
 // its own process (builtin storage and XRootD storage). Runs are interleaved over
 // several rounds; medians are printed in files/s and MB/s, the 10 MiB figure against
 // LSST's DAC21 rate (18.5 files/s; goal ≥ 2×), and what limits it: each phase's share
-// of the operation time, and the CPU used by the client and by the sandbox.
-// Usage: node dist/bench/catalogue-throughput.js [rounds, default 3] [files of 1 MiB, default 96] [files of 10 MiB, default 48]
+// of the operation time, and the CPU each file cost the client, the sandbox and the
+// storage servers (xrootd) — with the machine's cores, the rate that CPU allows at most.
+// 10 MiB files are also run with `md5: false` (adler32 only), md5 being the client's
+// largest cost per byte. Results go to a results store on disk, as in a real run.
+// Usage: node dist/bench/catalogue-throughput.js [rounds, default 3] [files of 1 MiB, default 96]
+//   [files of 10 MiB, default 48] [storage kinds, default builtin,xrootd]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,21 +18,40 @@ import { loadPlanFile } from '../src/plan/index.js';
 import { ResultsStore } from '../src/results/store.js';
 import { builtinScenarios } from '../src/scenarios.js';
 import type { SandboxState } from '../src/sandbox/state.js';
-import { cpuTicks, startSandboxProcess, TICKS_PER_S } from './sandbox-process.js';
+import { cpuSeconds, descendants, machineTicks } from './process-cpu.js';
+import { startSandboxProcess } from './sandbox-process.js';
 
 const ROUNDS = Math.min(10, Math.max(1, Number(process.argv[2] ?? 3)));
 const FILES_1M = Math.min(1000, Math.max(1, Number(process.argv[3] ?? 96)));
 const FILES_10M = Math.min(1000, Math.max(1, Number(process.argv[4] ?? 48)));
+const STORAGE_KINDS = ['builtin', 'xrootd'] as const;
+const STORAGES = (process.argv[5] ?? STORAGE_KINDS.join(',')).split(',').map((k) => {
+  if (!(STORAGE_KINDS as readonly string[]).includes(k)) throw new Error(`storage kind '${k}': expected one of ${STORAGE_KINDS.join(', ')}`);
+  return k;
+});
 const CONCURRENCIES = [1, 8, 32] as const;
-const SIZES = [{ label: '1 MiB', bytes: 1024 ** 2, files: FILES_1M }, { label: '10 MiB', bytes: 10 * 1024 ** 2, files: FILES_10M }];
-const STORAGES = ['builtin', 'xrootd'] as const;
+const MiB = 1024 ** 2;
+const SIZES = [
+  { label: '1 MiB', bytes: MiB, files: FILES_1M, md5: true },
+  { label: '10 MiB', bytes: 10 * MiB, files: FILES_10M, md5: true },
+  { label: '10 MiB a', bytes: 10 * MiB, files: FILES_10M, md5: false },
+];
+const CORES = availableParallelism();
 const LSST_FILES_PER_S = 18.5;
+/** An operation longer than this is reported as a stall (a 10 MiB upload takes well under a second alone). */
+const STALL_MS = 5000;
 const PHASES = ['upload', 'register', 'rule', 'verify', 'delete', 'list'] as const;
 
 interface Sample {
-  filesPerS: number; mbPerS: number; shares: Record<string, number>; clientCpu: number; sandboxCpu: number; failed: number;
+  filesPerS: number; mbPerS: number; shares: Record<string, number>; failed: number;
+  /** CPU milliseconds per file of the client, the sandbox (catalogue) and the storage servers. */
+  msPerFile: { client: number; sandbox: number; storage: number };
+  /** Share of all the machine's cores busy during the run, whoever used them. */
+  machineBusy: number;
   /** Failures by operation and class, with one message each, so a slow or short figure explains itself. */
   failures: Map<string, { n: number; message: string }>;
+  /** The longest operation of the run, so a stall (one request waiting for long) shows. */
+  slowest: { operation: string; ms: number };
 }
 
 const median = (xs: number[]): number => {
@@ -36,8 +59,6 @@ const median = (xs: number[]): number => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
-
-
 
 /** Files/s over the window from the first upload's start to the last verification's end. */
 function rates(results: OpResult[], files: number, bytes: number): { filesPerS: number; mbPerS: number } {
@@ -71,7 +92,7 @@ experiments:
         scenario: upload
         auth: [token]
         concurrency: ${concurrency}
-        params: { files: ${size.files}, size: ${size.bytes}, lifetime: 3600, download: false, batch: 100 }
+        params: { files: ${size.files}, size: ${size.bytes}, lifetime: 3600, download: false, batch: 100, md5: ${size.md5} }
 `);
   const registry = builtinScenarios();
   const loaded = await loadPlanFile(planFile, {
@@ -79,23 +100,24 @@ experiments:
     scenarioParams: (name) => registry.get(name)?.params,
   });
   if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
-  const store = new ResultsStore(':memory:');
+  const store = new ResultsStore(join(dir, `results-${n}.db`));
+  const storagePids = await descendants(state.pid);
   const cpuBefore = process.cpuUsage();
-  const sandboxBefore = await cpuTicks(state.pid);
-  const wallBefore = performance.now();
+  const [sandboxBefore, storageBefore, machineBefore] = [await cpuSeconds([state.pid]), await cpuSeconds(storagePids), await machineTicks()];
   const { run } = await runPlan({ plan: loaded.plan, registry, sinks: [store], ledger: store });
-  const wall = (performance.now() - wallBefore) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const sandboxCpu = (await cpuTicks(state.pid)) - sandboxBefore;
+  const [sandboxAfter, storageAfter, machineAfter] = [await cpuSeconds([state.pid]), await cpuSeconds(storagePids), await machineTicks()];
   const results = store.results(run.runId);
   store.close();
+  const ms = (seconds: number): number => (seconds * 1000) / size.files;
   return {
     ...rates(results, size.files, size.bytes),
     shares: shares(results),
-    clientCpu: (cpu.user + cpu.system) / 1e6 / wall,
-    sandboxCpu: sandboxCpu / TICKS_PER_S / wall,
+    msPerFile: { client: ms((cpu.user + cpu.system) / 1e6), sandbox: ms(sandboxAfter - sandboxBefore), storage: ms(storageAfter - storageBefore) },
+    machineBusy: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
     failed: results.filter((r) => r.outcome === 'failed').length,
     failures: failuresOf(results),
+    slowest: results.reduce((m, r) => (r.durationMs > m.ms ? { operation: r.operation, ms: r.durationMs } : m), { operation: '', ms: 0 }),
   };
 }
 
@@ -117,7 +139,7 @@ try {
   console.log(`catalogue throughput: upload + register + rule + verify, ${ROUNDS} rounds, medians; `
     + `${FILES_1M} × 1 MiB and ${FILES_10M} × 10 MiB files per run, one RSE, token auth`);
   const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
-  console.log(`machine load average at start: ${load()} (${availableParallelism()} cores: a load above that means every figure below is shared)`);
+  console.log(`machine load average at start: ${load()} (${CORES} cores: a load above that means every figure below is shared)`);
   for (const storage of STORAGES) {
     const dir = join(root, storage);
     const { state, proc } = await startSandboxProcess(dir, storage);
@@ -135,14 +157,20 @@ try {
           samples.set(key, list);
         }
       }
-      console.log(`\n${storage} storage`);
-      console.log('size    conc  files/s    MB/s   client CPU  sandbox CPU  time shares (upload register rule verify delete)  failed');
+      console.log(`\n${storage} storage ("10 MiB a": adler32 only, md5: false)`);
+      console.log('size      conc  files/s    MB/s  CPU ms/file: client sandbox storage  allows files/s  machine busy'
+        + '  time shares (upload register rule verify delete)  failed');
+      const ceiling = (list: Sample[]): number => {
+        const ms = median(list.map((s) => s.msPerFile.client + s.msPerFile.sandbox + s.msPerFile.storage));
+        return (CORES * 1000) / Math.max(1e-3, ms);
+      };
       for (const { size, c } of configs) {
         const list = samples.get(`${size.label}@${c}`) as Sample[];
         const share = (p: string) => pct(median(list.map((s) => s.shares[p] ?? 0)));
-        console.log(`${size.label.padEnd(7)} ${String(c).padStart(4)} ${median(list.map((s) => s.filesPerS)).toFixed(1).padStart(8)} `
-          + `${median(list.map((s) => s.mbPerS)).toFixed(1).padStart(7)} ${pct(median(list.map((s) => s.clientCpu))).padStart(12)} `
-          + `${pct(median(list.map((s) => s.sandboxCpu))).padStart(12)}  `
+        const cpu = (k: keyof Sample['msPerFile']) => median(list.map((s) => s.msPerFile[k])).toFixed(1).padStart(7);
+        console.log(`${size.label.padEnd(9)} ${String(c).padStart(4)} ${median(list.map((s) => s.filesPerS)).toFixed(1).padStart(8)} `
+          + `${median(list.map((s) => s.mbPerS)).toFixed(1).padStart(7)}  ${' '.repeat(12)}${cpu('client')} ${cpu('sandbox')} ${cpu('storage')} `
+          + `${ceiling(list).toFixed(1).padStart(15)} ${pct(median(list.map((s) => s.machineBusy))).padStart(13)}  `
           + `${['upload', 'register', 'rule', 'verify', 'delete'].map(share).join(' ').padEnd(48)} ${list.reduce((a, s) => a + s.failed, 0)}`);
       }
       for (const { size, c } of configs) {
@@ -151,14 +179,21 @@ try {
           for (const [key, f] of sample.failures) merged.set(key, { n: (merged.get(key)?.n ?? 0) + f.n, message: f.message });
         }
         for (const [key, f] of merged) console.log(`  failed at ${size.label} × ${c}: ${f.n}× ${key}: ${f.message}`);
+        const slowest = (samples.get(`${size.label}@${c}`) as Sample[]).reduce((m, x) => (x.slowest.ms > m.ms ? x.slowest : m), { operation: '', ms: 0 });
+        if (slowest.ms > STALL_MS) console.log(`  stall at ${size.label} × ${c}: one ${slowest.operation} took ${(slowest.ms / 1000).toFixed(1)} s`);
       }
-      const best = Math.max(...CONCURRENCIES.map((c) => median((samples.get(`10 MiB@${c}`) as Sample[]).map((s) => s.filesPerS))));
-      console.log(`10 MiB best: ${best.toFixed(1)} files/s = ${(best / LSST_FILES_PER_S).toFixed(2)}× LSST's ${LSST_FILES_PER_S} files/s (goal ≥ 2×)`);
-      const at32 = samples.get('10 MiB@32') as Sample[];
-      const bound = median(at32.map((s) => s.clientCpu)) > 0.85 ? 'the client process (one core busy)'
-        : median(at32.map((s) => s.sandboxCpu)) > 0.85 ? 'the sandbox process (one core busy)'
-          : 'neither process alone (the machine\'s cores are shared by client, sandbox and storage)';
-      console.log(`at concurrency 32 the limit is ${bound}; load average now ${load()}`);
+      for (const label of ['10 MiB', '10 MiB a']) {
+        const rate = (c: number): number => median((samples.get(`${label}@${c}`) as Sample[]).map((s) => s.filesPerS));
+        const bestC = CONCURRENCIES.reduce((x, c) => (rate(c) > rate(x) ? c : x), CONCURRENCIES[0] as number);
+        const best = rate(bestC);
+        const list = samples.get(`${label}@${bestC}`) as Sample[];
+        const part = (k: keyof Sample['msPerFile']) => median(list.map((s) => s.msPerFile[k])).toFixed(0);
+        console.log(`${label} best: ${best.toFixed(1)} files/s (concurrency ${bestC}) = ${(best / LSST_FILES_PER_S).toFixed(2)}× LSST's `
+          + `${LSST_FILES_PER_S} files/s (goal ≥ 2×); CPU per file client ${part('client')} + sandbox ${part('sandbox')} + storage `
+          + `${part('storage')} ms: ${CORES} cores allow at most ${ceiling(list).toFixed(1)} files/s `
+          + `(${(ceiling(list) / LSST_FILES_PER_S).toFixed(2)}× LSST); the machine was ${pct(median(list.map((s) => s.machineBusy)))} busy`);
+      }
+      console.log(`load average now ${load()}`);
     } finally {
       proc.kill('SIGTERM');
       await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));

@@ -75,8 +75,20 @@ export async function rseInfo(ctx: RunContext, rse: string): Promise<RseInfo | n
 }
 
 /** PUT a deterministic synthetic file where `rucio upload` would put it. */
+/** How uploadFile learns the checksums of what it sends. */
+export interface UploadFileOptions {
+  /**
+   * Compute the sums from the synthetic stream's seed in the checksum worker, beside the
+   * upload, instead of hashing the bytes on their way out; the upload thread then only counts
+   * bytes (a different count fails the upload). Same sums, far less work on the upload thread.
+   */
+  sumsFromSeed?: boolean;
+  /** Also compute md5 (default true); without it `sums.md5` is absent and nothing registers an md5. */
+  md5?: boolean;
+}
+
 export async function uploadFile(
-  ctx: RunContext, rse: RseInfo, did: Did, size: number, schemes: readonly string[], options: { md5?: boolean } = {},
+  ctx: RunContext, rse: RseInfo, did: Did, size: number, schemes: readonly string[], options: UploadFileOptions = {},
 ): Promise<ProbeFile | null> {
   let preferred: RseProtocol | undefined;
   try {
@@ -91,8 +103,9 @@ export async function uploadFile(
       : `${did.scope}/lakeprobe/${ctx.runId}/${did.name}`;
     const pfn = buildPfn(proto, path);
     const ledgerId = ctx.ledger.intend({ runId: ctx.runId, kind: 'storage_file', rse: rse.rse, target: pfn, authMethod: ctx.authMethod });
-    const tap = new ChecksumTap({ md5: options.md5 !== false });
-    await ctx.storage(driverFor(proto.scheme)).put(pfn, syntheticStream({ seed: `${ctx.runId}/${did.name}`, size }).pipe(tap), size);
+    const seed = `${ctx.runId}/${did.name}`;
+    const tap = new ChecksumTap({ md5: options.md5 !== false, ...(options.sumsFromSeed ? { fromSeed: { seed, size } } : {}) });
+    await ctx.storage(driverFor(proto.scheme)).put(pfn, syntheticStream({ seed, size }).pipe(tap), size);
     ctx.ledger.created(ledgerId);
     return { ...did, rse: rse.rse, pfn, ledgerId, sums: tap.checksums() };
   });

@@ -30,7 +30,8 @@ export async function registerBatchOp(ctx: RunContext, rse: RseInfo, dataset: Di
       runId: ctx.runId, kind: 'replica', rse: rse.rse, target: replicaTarget(f), authMethod: ctx.authMethod,
     }));
     await ctx.rucio.attachReplicas(dataset.scope, dataset.name, rse.rse, files.map((f) => ({
-      scope: f.scope, name: f.name, bytes: f.sums.bytes, adler32: f.sums.adler32, md5: f.sums.md5,
+      scope: f.scope, name: f.name, bytes: f.sums.bytes, adler32: f.sums.adler32,
+      ...(f.sums.md5 ? { md5: f.sums.md5 } : {}), // '' when the scenario computed no md5
       ...(rse.deterministic ? {} : { pfn: f.pfn }),
     })));
     for (const id of ids) {
