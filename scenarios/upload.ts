@@ -68,8 +68,7 @@ export default defineScenario({
     targets.sort((a, b) => a.info.rse.localeCompare(b.info.rse));
     const jobs = targets.flatMap((t) => Array.from({ length: params.files }, (_, i) => ({ t, did: { scope, name: `${tag}.${t.info.rse}.${i}` } })));
     await ctx.forEach(jobs, async ({ t, did }) => {
-      // The sums come from the synthetic file's seed, beside the upload; verify checks them against storage's.
-      const file = await uploadFile(ctx, t.info, did, params.size, params.schemes, { sumsFromSeed: true, md5: params.md5 });
+      const file = await uploadFile(ctx, t.info, did, params.size, params.schemes, { md5: params.md5 });
       const full = file ? t.batcher.add(file) : null;
       if (full) await finishBatch(ctx, params, t, full);
     });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { checksumStream, syntheticStream } from '../../src/lake/data/index.js';
 import { loadTestPlan, runTestPlan, useTestLake } from './lake-fixture.js';
 
 /** The file DIDs a run registered, as the sandbox catalogue stored them. */
@@ -42,5 +43,26 @@ experiments:
       if (expected) expect(f.md5).toMatch(expected);
       else expect(f.md5).toBeNull();
     }
+  });
+
+  it('a large file (sums from its seed in the worker) registers the sums of the bytes it sent', async () => {
+    const size = 64 * 1024 * 1024;
+    const plan = await loadTestPlan(env.lake, env.dir, `
+lake: { sandbox: true }
+rses: { names: [SANDBOX-FAST] }
+experiments:
+  - name: IT
+    tests:
+      - name: upload-large
+        scenario: upload
+        auth: [x509]
+        params: { files: 1, size: ${size}, lifetime: 600, download: false, cleanup: false }
+`);
+    const run = await runTestPlan(plan);
+    expect(run.results.filter((r) => r.outcome !== 'ok').map((r) => `${r.operation}: ${r.errorMessage}`)).toEqual([]);
+    const [file] = registeredFiles(env.lake.dir, run.runId);
+    // The same stream hashed from its bytes (the ring path), independently of the seeded one.
+    const expected = await checksumStream(syntheticStream({ seed: `${run.runId}/${file!.name}`, size }));
+    expect(file).toMatchObject({ adler32: expected.adler32, md5: expected.md5 });
   });
 });

@@ -1,6 +1,6 @@
-// The upload scenario takes each file's sums from its seed (beside the PUT, not from the bytes
-// sent): verification must still catch a file whose stored bytes differ, and a plan that turns
-// md5 off registers adler32 only.
+// The upload scenario learns each file's sums beside the PUT (from the bytes on their way out,
+// or from the seed for large files): verification must still catch a file whose stored bytes
+// differ on the way to storage, and a plan that turns md5 off registers adler32 only.
 import { Transform, type Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
@@ -28,7 +28,7 @@ function flipOneByte(at: number): Transform {
   });
 }
 
-describe.each(STORAGE_KINDS)('upload verification with sums from the seed (%s storage)', (storage) => {
+describe.each(STORAGE_KINDS)('upload verification against storage checksums (%s storage)', (storage) => {
   let env: Awaited<ReturnType<typeof startTestLake>>;
   let results: OpResult[];
   const attached: ReplicaFile[] = [];
