@@ -1,11 +1,13 @@
 // Connection reuse and early answers of PUT over HTTPS, against the builtin storage
 // endpoint and a real XRootD (XrdHttp). A TCP forwarder counts the TLS connections.
+import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../../src/engine/classify.js';
 import { loadX509Proxy } from '../../../src/lake/credentials/index.js';
 import { syntheticStream } from '../../../src/lake/data/synthetic.js';
 import { StorageError } from '../../../src/lake/errors.js';
 import { DavsDriver } from '../../../src/lake/storage/davs.js';
+import { tlsAgentOptions } from '../../../src/lake/storage/tls.js';
 import { FaultSet } from '../../../src/sandbox/faults/index.js';
 import { startStorageFixture, type StorageFixture } from '../../sandbox/storage/endpoint-fixture.js';
 import { startCountingForwarder, type CountingForwarder } from './counting-forwarder.js';
@@ -84,5 +86,18 @@ describe('PUT over HTTPS to a real XRootD', () => {
     const before = forwarder.connections();
     await sequentialPuts(driver, `davs://localhost:${forwarder.port}`, 'reuse', UPLOADS, MiB);
     expect(forwarder.connections() - before).toBe(1);
+  });
+
+  it('negotiates AES-128-GCM with XRootD, the cheaper TLS 1.3 suite the driver prefers', async () => {
+    const { port, hostname } = new URL(xrootd.davsUrl.replace('davs:', 'https:'));
+    const options = tlsAgentOptions({ x509: await loadX509Proxy(xrootd.proxies.alice), ca: [xrootd.caPem] });
+    const cipher = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ ...options, host: hostname, port: Number(port), servername: hostname }, () => {
+        resolve(socket.getCipher().standardName);
+        socket.end();
+      });
+      socket.once('error', reject);
+    });
+    expect(cipher).toBe('TLS_AES_128_GCM_SHA256');
   });
 });
