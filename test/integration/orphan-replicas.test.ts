@@ -140,15 +140,17 @@ experiments:
     expect(store.pending(runId)).toEqual([]);
   });
 
-  it('auth-matrix, rule at an RSE refused: the storage is still probed there, nothing is registered without a rule', async () => {
-    const { results, registered, unheld, pending } = await runRefused(env, `
+  const authMatrixPlan = (): string => `
 lake: { sandbox: true }
 rses: { names: [${rse(1)}, ${rse(0)}] }
 experiments:
   - name: IT
     tests:
       - { name: am, scenario: auth-matrix, auth: [token], params: { schemes: [davs], poll_seconds: 0.2, timeout_seconds: 60 } }
-`, rse(1));
+`;
+
+  it('auth-matrix, rule at an RSE refused: the storage is still probed there, nothing is registered without a rule', async () => {
+    const { results, registered, unheld, pending } = await runRefused(env, authMatrixPlan(), rse(1));
     expect(refusedRule(results, rse(1))).toMatchObject({ errorClass: 'quota' });
     // The storage cells of the refused RSE are still measured.
     expect(results.filter((r) => r.rse === rse(1) && ['upload', 'download'].includes(r.operation)).map((r) => [r.operation, r.outcome]))
@@ -159,14 +161,7 @@ experiments:
   });
 
   it('auth-matrix, third-party copy refused at the destination: every replica stays under its RSE rule until cleanup', async () => {
-    const { results, registered, unheld, pending } = await runRefused(env, `
-lake: { sandbox: true }
-rses: { names: [${rse(1)}, ${rse(0)}] }
-experiments:
-  - name: IT
-    tests:
-      - { name: am, scenario: auth-matrix, auth: [token], params: { schemes: [davs], poll_seconds: 0.2, timeout_seconds: 60 } }
-`, rse(0));
+    const { results, registered, unheld, pending } = await runRefused(env, authMatrixPlan(), rse(0));
     expect(results.find((r) => r.operation === 'rule' && r.srcRse === rse(1))).toMatchObject({ outcome: 'failed', errorClass: 'quota' });
     expect(registered.map((r) => [r.rse, r.locks])).toEqual([[rse(1), 1]]);
     expect(unheld).toEqual([]);
