@@ -1,6 +1,6 @@
 // Many small PUTs to the sandbox's XRootD RSE: lakeprobe's DavsDriver (one keep-alive agent,
-// N uploads in flight, checksums by the tap) against `xrdcp --parallel 4`, interleaved over
-// rounds (medians, ratios from one run). Also counts the TLS connections the driver opened.
+// N uploads in flight, checksums by the tap: adler32 + md5, or adler32 only) against
+// `xrdcp --parallel 4`, interleaved over rounds (medians, ratios from one run).
 // Usage: node dist/bench/put-many.js [--files 200] [--size-kib 1024] [--rounds 3] [--concurrency 4,8] [--sandbox-dir DIR]
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -38,19 +38,23 @@ try {
   const admin = new DavsDriver({ x509: target.proxy, ca: [target.caPem] });
   const dir = (who: string, r: number): string => `bench/many-${who}-${r}`;
   const contenders: Record<string, (r: number) => Promise<void>> = {};
+  // With adler32 + md5 (the upload scenario's default) and with adler32 only (md5: false).
+  const kinds = [{ suffix: '', id: 'lp', md5: true }, { suffix: ' adler32', id: 'lpa', md5: false }];
   for (const n of levels) {
-    contenders[`lakeprobe x${n}`] = async (r) => {
-      const driver = new DavsDriver({ x509: target.proxy, ca: [target.caPem] });
-      try {
-        await inFlight(files, n, async (i) => {
-          const tap = new ChecksumTap();
-          await driver.put(`${target.davs}/${dir(`lp${n}`, r)}/f${i}`, syntheticStream({ seed: `many-${i}`, size }).pipe(tap), size);
-          tap.digest();
-        });
-      } finally {
-        driver.close();
-      }
-    };
+    for (const kind of kinds) {
+      contenders[`lakeprobe x${n}${kind.suffix}`] = async (r) => {
+        const driver = new DavsDriver({ x509: target.proxy, ca: [target.caPem] });
+        try {
+          await inFlight(files, n, async (i) => {
+            const tap = new ChecksumTap({ md5: kind.md5 });
+            await driver.put(`${target.davs}/${dir(`${kind.id}${n}`, r)}/f${i}`, syntheticStream({ seed: `many-${i}`, size }).pipe(tap), size);
+            tap.checksums();
+          });
+        } finally {
+          driver.close();
+        }
+      };
+    }
   }
   contenders['xrdcp --parallel 4'] = async (r) => {
     await tool('xrdfs', [target.roots.replace(/^roots:/, 'root:'), 'mkdir', '-p', `/${dir('xrdcp', r)}`], target.toolEnv);
@@ -63,16 +67,16 @@ try {
     for (const name of order) {
       const s = await timed(() => contenders[name]!(r));
       seconds.get(name)!.push(s);
-      console.log(`round ${r + 1} ${name.padEnd(20)} ${s.toFixed(2)} s  ${(files / s).toFixed(0)} files/s`);
+      console.log(`round ${r + 1} ${name.padEnd(26)} ${s.toFixed(2)} s  ${(files / s).toFixed(0)} files/s`);
     }
     // Leftovers of this round, removed before the next one.
-    const who = [...levels.map((n) => `lp${n}`), 'xrdcp'];
+    const who = [...levels.flatMap((n) => kinds.map((k) => `${k.id}${n}`)), 'xrdcp'];
     for (const w of who) await inFlight(files, 8, (i) => admin.delete(`${target.davs}/${dir(w, r)}/f${i}`).catch(() => {}));
   }
   admin.close();
   console.log(`\n${files} x ${size / 1024} KiB PUT to ${target.state.storage} (${target.davs}), ${rounds} rounds, medians:`);
   const rate = new Map(names.map((n) => [n, files / median(seconds.get(n)!)]));
-  for (const n of names) console.log(`  ${n.padEnd(20)} ${rate.get(n)!.toFixed(0)} files/s`);
+  for (const n of names) console.log(`  ${n.padEnd(26)} ${rate.get(n)!.toFixed(0)} files/s`);
   const anchor = rate.get('xrdcp --parallel 4')!;
   for (const n of names.filter((x) => x.startsWith('lakeprobe'))) {
     console.log(`  ratio ${n} / xrdcp --parallel 4: ${(rate.get(n)! / anchor).toFixed(2)} (goal >= 1.0)`);
