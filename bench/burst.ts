@@ -9,12 +9,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpResult } from '../src/engine/op-result.js';
 import { runPlan } from '../src/engine/runner.js';
-import { loadPlanFile } from '../src/plan/index.js';
 import { percentile } from '../src/report/model.js';
 import { ResultsStore } from '../src/results/store.js';
-import { builtinScenarios } from '../src/scenarios.js';
 import { readSandboxState, type SandboxState } from '../src/sandbox/state.js';
-import { cpuTicks, startSandboxProcess, TICKS_PER_S } from './sandbox-process.js';
+import { cpuTicks, loadBenchPlan, startSandboxProcess, TICKS_PER_S } from './sandbox-process.js';
 
 const OPS_PER_WRITER = Math.min(20, Math.max(1, Number(process.argv[2] ?? 2)));
 const SIZE = Math.min(64 * 1024 ** 2, Math.max(1024, Number(process.argv[3] ?? 1024 ** 2)));
@@ -39,16 +37,11 @@ experiments:
         concurrency: ${writers + 4}
         params: { writers: ${writers}, readers: 0, catalogue_clients: 0, ops_per_worker: ${OPS_PER_WRITER}, size: ${SIZE}, duration_seconds: 300 }
 `);
-  const registry = builtinScenarios();
-  const loaded = await loadPlanFile(planFile, {
-    env: { ...process.env, ...state.env }, uid: process.getuid?.() ?? 0, knownScenarios: registry.names(),
-    scenarioParams: (name) => registry.get(name)?.params,
-  });
-  if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+  const { plan, registry } = await loadBenchPlan(planFile, state);
   const store = new ResultsStore(':memory:');
   const cpu = process.cpuUsage();
   const sandboxCpu = await cpuTicks(state.pid);
-  const { run } = await runPlan({ plan: loaded.plan, registry, sinks: [store], ledger: store });
+  const { run } = await runPlan({ plan, registry, sinks: [store], ledger: store });
   const results = store.results(run.runId);
   store.close();
   const clientCpu = process.cpuUsage(cpu);

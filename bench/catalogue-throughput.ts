@@ -14,12 +14,10 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpResult } from '../src/engine/op-result.js';
 import { runPlan } from '../src/engine/runner.js';
-import { loadPlanFile } from '../src/plan/index.js';
 import { ResultsStore } from '../src/results/store.js';
-import { builtinScenarios } from '../src/scenarios.js';
 import type { SandboxState } from '../src/sandbox/state.js';
 import { cpuSeconds, descendants, machineTicks } from './process-cpu.js';
-import { startSandboxProcess } from './sandbox-process.js';
+import { loadBenchPlan, startSandboxProcess } from './sandbox-process.js';
 
 const ROUNDS = Math.min(10, Math.max(1, Number(process.argv[2] ?? 3)));
 const FILES_1M = Math.min(1000, Math.max(1, Number(process.argv[3] ?? 96)));
@@ -94,17 +92,12 @@ experiments:
         concurrency: ${concurrency}
         params: { files: ${size.files}, size: ${size.bytes}, lifetime: 3600, download: false, batch: 100, md5: ${size.md5} }
 `);
-  const registry = builtinScenarios();
-  const loaded = await loadPlanFile(planFile, {
-    env: { ...process.env, ...state.env }, uid: process.getuid?.() ?? 0, knownScenarios: registry.names(),
-    scenarioParams: (name) => registry.get(name)?.params,
-  });
-  if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+  const { plan, registry } = await loadBenchPlan(planFile, state);
   const store = new ResultsStore(join(dir, `results-${n}.db`));
   const storagePids = await descendants(state.pid);
   const cpuBefore = process.cpuUsage();
   const [sandboxBefore, storageBefore, machineBefore] = [await cpuSeconds([state.pid]), await cpuSeconds(storagePids), await machineTicks()];
-  const { run } = await runPlan({ plan: loaded.plan, registry, sinks: [store], ledger: store });
+  const { run } = await runPlan({ plan, registry, sinks: [store], ledger: store });
   const cpu = process.cpuUsage(cpuBefore);
   const [sandboxAfter, storageAfter, machineAfter] = [await cpuSeconds([state.pid]), await cpuSeconds(storagePids), await machineTicks()];
   const results = store.results(run.runId);

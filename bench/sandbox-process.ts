@@ -1,9 +1,11 @@
 // A sandbox lake in a process of its own for benchmarks (so its CPU is not the client's),
-// and the CPU time a process has used, from /proc.
+// a plan loaded against it, and the CPU time a process has used, from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { loadPlanFile, type ResolvedPlan } from '../src/plan/index.js';
 import { isSandboxAlive, readSandboxState, type SandboxState } from '../src/sandbox/state.js';
+import { builtinScenarios } from '../src/scenarios.js';
 
 /** USER_HZ on Linux: the unit of utime and stime in /proc/<pid>/stat. */
 export const TICKS_PER_S = 100;
@@ -28,4 +30,15 @@ export async function cpuTicks(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+}
+
+/** Loads a plan file against the sandbox in `state`, with the built-in scenarios; throws its diagnostics. */
+export async function loadBenchPlan(planFile: string, state: SandboxState): Promise<{ plan: ResolvedPlan; registry: ReturnType<typeof builtinScenarios> }> {
+  const registry = builtinScenarios();
+  const loaded = await loadPlanFile(planFile, {
+    env: { ...process.env, ...state.env }, uid: process.getuid?.() ?? 0, knownScenarios: registry.names(),
+    scenarioParams: (name) => registry.get(name)?.params,
+  });
+  if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => d.message).join('\n'));
+  return { plan: loaded.plan, registry };
 }
