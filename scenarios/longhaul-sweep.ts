@@ -4,7 +4,7 @@ import type { RunContext } from '../src/engine/run-context.js';
 import { scaleSize } from '../src/engine/scale.js';
 import { removeProbeData, uploadProbeData } from './probe-data.js';
 import { addDatasetRule, awaitRule } from './rules.js';
-import { createDataset, probeTag, rseInfo, scopeParam, sizeParam } from './steps.js';
+import { createDataset, positiveSizeParam, probeTag, rseInfo, scopeParam } from './steps.js';
 
 const MAX_FILES = 10_000;
 
@@ -12,13 +12,13 @@ export const longhaulSweepParams = z.object({
   /** Source → destination links; default: the first selected RSE to each of the others. */
   links: z.array(z.object({ from: z.string().max(100), to: z.string().max(100) }).strict()).min(1).max(50).optional(),
   /** The size classes cycled across successive runs (DAC21 SKAO: 50 MB, 500 MB, 5 GB). */
-  sizes: z.array(sizeParam).min(1).max(10).default([50e6, 500e6, 5e9]),
+  sizes: z.array(positiveSizeParam).min(1).max(10).default([50e6, 500e6, 5e9]),
   /** Position in the cycle (set by the scheduler, e.g. a run counter); default: the hour of the day. */
   size_index: z.number().int().min(0).max(1e9).optional(),
   /** An explicit size overrides the cycle. */
-  size: sizeParam.optional(),
+  size: positiveSizeParam.optional(),
   /** Volume per run and link: the file count is volume / size, so every size class moves the same volume. */
-  volume: sizeParam.default(50e9),
+  volume: positiveSizeParam.default(50e9),
   scope: scopeParam.optional(),
   parallel: z.number().int().min(1).max(64).default(8),
   lifetime: z.number().int().positive().max(30 * 86_400).default(3 * 3600),

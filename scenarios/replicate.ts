@@ -15,7 +15,7 @@ export const replicateParams = z.object({
   files: z.number().int().min(1).max(100).default(1),
   scope: scopeParam.optional(),
   /** Explicit pairs; default: from the first selected RSE to each of the others. */
-  pairs: z.array(z.object({ from: z.string(), to: z.string() }).strict()).optional(),
+  pairs: z.array(z.object({ from: z.string().max(100), to: z.string().max(100) }).strict()).max(50).optional(),
   lifetime: z.number().int().positive().default(3600),
   /** How long a rule may take to reach OK before the replication counts as rule_timeout. */
   timeout_seconds: z.number().positive().default(600),

@@ -6,10 +6,11 @@ import type { RunContext } from '../src/engine/run-context.js';
 import { RucioApiError, RuleStateError } from '../src/lake/errors.js';
 import type { LockInfo, RequestInfo, RuleGrouping, RuleInfo } from '../src/lake/rucio/index.js';
 import type { Did, ProbeFile, ProbeRule } from './steps.js';
+import { rseExpressionString } from '../src/plan/rse-expression.js';
 
 export const ruleSpecParam = z.object({
   /** RSE expression or QoS class, e.g. QOS=SAFE, SITE-DISK|OTHER-DISK. */
-  expression: z.string().min(1).max(500),
+  expression: rseExpressionString(z.string().min(1).max(500)),
   copies: z.number().int().min(1).max(10).default(1),
   /** Seconds; the probe data carries a lifetime so the lake removes it even after a crash. */
   lifetime: z.number().int().positive().max(90 * 86_400).default(3600),

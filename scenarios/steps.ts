@@ -33,6 +33,9 @@ export const sizeParam = z.union([z.number().int().nonnegative(), z.string().max
   return bytes;
 });
 
+/** A size where an empty file makes no sense (a sweep's sizes and volume): at least 1 byte. */
+export const positiveSizeParam = sizeParam.refine((bytes) => bytes > 0, { error: 'must be more than 0 bytes' });
+
 export const scopeParam = z.string().regex(/^[a-zA-Z_\-.0-9]+$/).max(25);
 /** Lifetime in seconds of probe rules and DIDs, so the lake removes leftovers by itself (at most 30 days). */
 export const lifetimeParam = z.number().int().positive().max(30 * 86_400).default(3600);

@@ -15,9 +15,6 @@ import { reportPassed } from './report/challenge.js';
 import type { ChallengeReport } from './report/schema.js';
 import { snapshotPlan } from './results/plan-snapshot.js';
 import { JobError, EXIT } from './jobs/errors.js';
-import { builtinScenarios } from './scenarios.js';
-import { registerUserScenarios, UserScenarioError } from './plan/user-scenarios.js';
-import { typecheckUserScenarios } from './plan/typecheck.js';
 
 export interface PlanInput {
   planFile: string;
@@ -26,32 +23,20 @@ export interface PlanInput {
   registry: ScenarioRegistry;
 }
 
-/** Loads and validates a plan; every problem at once, as formatted lines, in a JobError. */
-export async function loadPlanOrThrow(input: PlanInput): Promise<{ plan: ResolvedPlan; warnings: string[] }> {
+/**
+ * Loads and validates a plan; every problem at once, as formatted lines, in a JobError.
+ * The plan's user scenarios are checked and loaded with it, into a copy of the given
+ * registry (`registry`), so a reload gets the modules as they are now.
+ */
+export async function loadPlanOrThrow(input: PlanInput): Promise<{ plan: ResolvedPlan; warnings: string[]; registry: ScenarioRegistry }> {
+  const registry = input.registry.copy();
   const result = await loadPlanFile(input.planFile, {
     env: input.env, uid: input.uid, knownScenarios: input.registry.names(),
-    scenarioParams: (name) => input.registry.get(name)?.params,
+    scenarioParams: (name) => registry.get(name)?.params,
+    registerScenario: (scenario) => registry.register(scenario),
   });
   if (!result.ok) throw new JobError(result.diagnostics.map(formatDiagnostic).join('\n'), EXIT.invalidInput);
-  return { plan: result.plan, warnings: result.diagnostics.map(formatDiagnostic) };
-}
-
-/** The built-in scenarios plus the TypeScript scenario modules the plan names. */
-export async function scenariosForPlan(planFile: string): Promise<ScenarioRegistry> {
-  const registry = builtinScenarios();
-  try {
-    await registerUserScenarios(registry, planFile);
-  } catch (e) {
-    if (e instanceof UserScenarioError) throw new JobError(e.message, EXIT.invalidInput);
-    throw e;
-  }
-  return registry;
-}
-
-/** Type errors in the plan's user scenarios, as a JobError (invalid input). */
-export async function typecheckPlanScenarios(planFile: string): Promise<void> {
-  const problems = await typecheckUserScenarios(planFile);
-  if (problems.length) throw new JobError(problems.join('\n'), EXIT.invalidInput);
+  return { plan: result.plan, warnings: result.diagnostics.map(formatDiagnostic), registry };
 }
 
 export interface JobOptions extends PlanInput {
@@ -92,10 +77,10 @@ export interface JobResult {
 
 /** The main job: validate the plan, run it, record every result, write the reports, push metrics. */
 export async function runJob(options: JobOptions): Promise<JobResult> {
-  const { plan: loaded } = await loadPlanOrThrow(options);
+  const { plan: loaded, registry } = await loadPlanOrThrow(options);
   const scaleProblem = options.scale === undefined ? null : checkScale(options.scale);
   if (scaleProblem) throw new JobError(scaleProblem, EXIT.invalidInput);
-  const plan = scalePlan(loaded, options.registry, options.scale);
+  const plan = scalePlan(loaded, registry, options.scale);
   let store: ResultsStore;
   try {
     store = new ResultsStore(options.dbPath);
@@ -114,13 +99,13 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     }
     const interruptedReports = await reportInterrupted(store, options);
     // The plan is stored with the run, so its report can be regenerated with the same verdicts later.
-    const describe = (name: string): string | undefined => options.registry.get(name)?.description;
+    const describe = (name: string): string | undefined => registry.get(name)?.description;
     let began: string | undefined;
     const planSink: Sink = {
       onBegin: (r) => { began = r.runId; store.savePlan(r.runId, snapshotPlan(plan, describe)); }, onResult: () => {},
     };
     const { run, summary } = await runPlan({
-      plan, registry: options.registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store,
+      plan, registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store,
       only: options.only, signal: options.signal, log: options.log,
     }).catch((e: unknown) => {
       // The job failed mid-run: the run did not finish, whatever it recorded stays, marked as such.

@@ -32,4 +32,11 @@ export class ScenarioRegistry {
   names(): string[] {
     return [...this.byName.keys()].sort();
   }
+
+  /** A registry with the same scenarios, to which a plan's own scenarios can be added. */
+  copy(): ScenarioRegistry {
+    const copy = new ScenarioRegistry();
+    for (const s of this.byName.values()) copy.register(s);
+    return copy;
+  }
 }

@@ -9,6 +9,7 @@ import { MetricsSink } from '../metrics/registry.js';
 import { knownTests } from '../metrics/known-tests.js';
 import { newRunId, runPlan } from '../engine/runner.js';
 import type { RunSummary, Sink } from '../engine/op-result.js';
+import type { ScenarioRegistry } from '../engine/scenario.js';
 import { systemClock, type Clock } from '../schedule/clock.js';
 import { scheduledTests, type Fire } from '../schedule/fire-plan.js';
 import { Scheduler } from '../schedule/scheduler.js';
@@ -65,7 +66,8 @@ const MAX_LIMIT_MS = 10 * 60_000;
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const clock = options.clock ?? systemClock;
   const log = options.log;
-  let current = (await loadPlanOrThrow(options)).plan;
+  // The plan and the scenarios it names (user scenarios included) are reloaded together.
+  let { plan: current, registry } = await loadPlanOrThrow(options);
   let store: ResultsStore;
   try {
     store = new ResultsStore(options.dbPath);
@@ -82,7 +84,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let lastTick = clock.now();
 
   const runTest: RunTest = options.runTest ?? (async ({ plan, experiment, test, runId, sinks, signal }) =>
-    (await runPlan({ plan, registry: options.registry, sinks, ledger: store, only: { experiment, test }, runId, signal, log })).summary);
+    (await runPlan({ plan, registry, sinks, ledger: store, only: { experiment, test }, runId, signal, log })).summary);
 
   const scheduler = new Scheduler({
     clock, toleranceMs: options.toleranceMs,
@@ -114,7 +116,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     log(`${fire.test.key}: run ${runId} starting${cycle ? ` (${cycle})` : ''}`);
     let summary: RunSummary | null = null;
     try {
-      const plan = fire.cycle ? withParam(current, experiment, test, fire.cycle.param, fire.cycle.value, options) : current;
+      const plan = fire.cycle ? withParam(current, experiment, test, fire.cycle.param, fire.cycle.value, registry) : current;
       summary = await runTest({ plan, experiment, test, runId, sinks: [store, metrics, history, ...(options.reporters ?? [])], signal: controller.signal });
       log(`${fire.test.key}: run ${runId} ${controller.signal.aborted ? 'abandoned' : 'finished'}: ${summary.total} operations, ${summary.failed} failed`);
     } catch (e) {
@@ -151,12 +153,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   async function doReload(): Promise<boolean> {
     if (stopping) return false;
     try {
-      const { plan } = await loadPlanOrThrow(options);
+      const loaded = await loadPlanOrThrow(options);
       const previous = current;
-      current = plan;
-      adopt(plan, previous);
+      ({ plan: current, registry } = loaded);
+      adopt(current, previous);
       await refreshCredentials();
-      log(`plan reloaded: ${countScheduled(plan)} scheduled tests`);
+      log(`plan reloaded: ${countScheduled(current)} scheduled tests`);
       return true;
     } catch (e) {
       metrics.gauge('reloadOk').set(0);
@@ -246,7 +248,7 @@ async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<b
 
 /** The plan with one test's parameter set to this fire's cycle value, through the scenario's own schema. */
 function withParam(
-  plan: ResolvedPlan, experiment: string, test: string, param: string, value: string | number, options: PlanInput,
+  plan: ResolvedPlan, experiment: string, test: string, param: string, value: string | number, registry: ScenarioRegistry,
 ): ResolvedPlan {
   return {
     ...plan,
@@ -254,7 +256,7 @@ function withParam(
       ...e,
       tests: e.tests.map((t) => {
         if (t.name !== test) return t;
-        const schema = options.registry.get(t.scenario)?.params;
+        const schema = registry.get(t.scenario)?.params;
         const raw = { ...(t.params as Record<string, unknown> | undefined), [param]: value };
         return { ...t, params: schema ? schema.parse(raw) : raw };
       }),

@@ -1,5 +1,9 @@
 // Syntax check for cron expressions as the scheduler accepts them: 5 fields
-// (minute hour day-of-month month day-of-week) or 6 with seconds first.
+// (minute hour day-of-month month day-of-week) or 6 with seconds first. What passes
+// here is then parsed by the scheduler's own parser (node-cron), so that every
+// expression it would refuse (a step on a single value, a day no month has) is refused
+// at validate time with the same words, not when the daemon starts.
+import { CronMatcher } from '../schedule/cron-matcher.js';
 
 interface FieldSpec {
   name: string;
@@ -32,7 +36,23 @@ export function cronProblem(expression: string): string | null {
     const problem = fieldProblem(fields[i]!, specs[i]!);
     if (problem) return problem;
   }
-  return null;
+  return schedulerProblem(expression);
+}
+
+/** The scheduler's own verdict: it parses the expression and finds its next fire time. */
+function schedulerProblem(expression: string): string | null {
+  let matcher: CronMatcher | undefined;
+  try {
+    matcher = new CronMatcher(expression);
+    matcher.next(new Date());
+    return null;
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+    if (/impossible day of month/.test(message)) return `"${expression}" names a date that never comes, so the test would never run (node-cron: ${message})`;
+    return `the scheduler (node-cron) refuses "${expression}": ${message}`;
+  } finally {
+    matcher?.dispose();
+  }
 }
 
 function fieldProblem(field: string, spec: FieldSpec): string | null {

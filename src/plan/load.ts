@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { z } from 'zod';
 import { checkAuthMethods, checkScenarios, duplicateNames, type ParsedParams } from './checks.js';
 import { resolveConventions, type Conventions } from './conventions.js';
 import { formatPath, hasErrors, type Diagnostic } from './diagnostics.js';
@@ -14,6 +15,7 @@ import { validate, type PlanIssue } from './validate.js';
 import { MAX_ALIAS_COUNT, tooDeep, yamlErrorMessage } from './yaml-errors.js';
 import { positionOf } from './yaml-positions.js';
 import { scheduleIssues } from './schedule-checks.js';
+import { checkUserScenarios } from './user-scenario-check.js';
 
 /** YAML errors after which the rest of the file cannot be read as intended. */
 const STRUCTURE_BREAKING = new Set(['TAB_AS_INDENT', 'MISSING_CHAR', 'MULTIPLE_DOCS']);
@@ -62,8 +64,16 @@ export async function loadPlanText(text: string, file: string, ctx: PlanContext)
   const data = raw as Record<string, unknown>;
 
   const parsed = validate(planSchema, data);
-  const scenarios = checkScenarios(data, ctx);
-  const issues: PlanIssue[] = [...parsed.issues, ...duplicateNames(data), ...scenarios.issues, ...scheduleIssues(data, ctx)];
+  // User scenarios first: their params schemas check the tests that name them.
+  const user = ctx.registerScenario ? await checkUserScenarios(data, file, ctx.registerScenario) : undefined;
+  diagnostics.push(...(user?.diagnostics ?? []));
+  const scenarioCtx: PlanContext = user?.failed.size
+    ? { ...ctx, scenarioParams: (name) => (user.failed.has(name) ? z.unknown() : ctx.scenarioParams(name)) }
+    : ctx;
+  const scenarios = checkScenarios(data, scenarioCtx);
+  const issues: PlanIssue[] = [
+    ...parsed.issues, ...duplicateNames(data), ...(user?.issues ?? []), ...scenarios.issues, ...scheduleIssues(data, scenarioCtx),
+  ];
 
   // Conventions need only lake and credentials, so they run even when other parts are wrong.
   const lake = validate(lakeSchema.optional(), data.lake);

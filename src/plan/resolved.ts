@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import type { Scenario } from '../engine/scenario.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { AuthMethodName } from './schema.js';
 import type { RegressionRules } from '../probe/baseline.js';
@@ -13,6 +14,11 @@ export interface PlanContext {
   /** The params schema of a registered scenario, undefined when no such scenario exists. */
   scenarioParams: (scenario: string) => ZodType | undefined;
   knownScenarios: string[];
+  /**
+   * Registers a user scenario the plan names (`scenario: ./mine.ts`) once it is checked and
+   * loaded; without it the loader loads none and such a reference is an unknown scenario.
+   */
+  registerScenario?: (scenario: Scenario<unknown>) => void;
 }
 
 export type PlanLoadResult =

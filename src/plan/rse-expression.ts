@@ -1,6 +1,13 @@
 // Syntax check of RSE expressions at validate time, with the grammar of Rucio's
 // rse_expression_parser: primitives NAME, key=value, key<n, key>n and *; operators
 // | & \ ; parentheses group. The catalogue evaluates them; here only the form counts.
+import type { z } from 'zod';
+
+/** `text` with the check of rseExpressionProblem: for the plan's `rses` and rule expressions in scenario params. */
+export const rseExpressionString = (text: z.ZodString): z.ZodType<string> => text.superRefine((v, ctx) => {
+  const problem = rseExpressionProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** Longest expression a plan may give (Rucio stores rule expressions in 3000 characters). */
 export const MAX_RSE_EXPRESSION_LENGTH = 3000;

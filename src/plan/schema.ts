@@ -11,7 +11,7 @@ import {
   MAX_DESCRIPTION_LENGTH, MAX_EXPERIMENTS, MAX_NAME_LENGTH, MAX_P95_MS, MAX_RSE_NAMES,
   MAX_TESTS_PER_EXPERIMENT, MAX_TEXT_LENGTH,
 } from './bounds.js';
-import { rseExpressionProblem } from './rse-expression.js';
+import { rseExpressionString } from './rse-expression.js';
 import { limitsSchema, testConcurrencySchema } from './limits-schema.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -80,10 +80,7 @@ export const credentialsSchema = z.strictObject({
 });
 
 export const rsesSchema = z
-  .strictObject({ expression: nonEmpty.superRefine((v, ctx) => {
-    const problem = rseExpressionProblem(v);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }).optional(), names: z.array(nonEmpty).min(1).max(MAX_RSE_NAMES, { error: `at most ${MAX_RSE_NAMES} RSEs` }).optional() })
+  .strictObject({ expression: rseExpressionString(nonEmpty).optional(), names: z.array(nonEmpty).min(1).max(MAX_RSE_NAMES, { error: `at most ${MAX_RSE_NAMES} RSEs` }).optional() })
   .superRefine((v, ctx) => {
     if (v.expression !== undefined && v.names !== undefined) {
       ctx.addIssue({ code: 'custom', message: 'set either expression or names, not both' });
@@ -127,6 +124,8 @@ export const planSchema = z.strictObject({
   thresholds: thresholdsSchema.optional(),
   regression: regressionSchema.optional(),
   limits: limitsSchema.optional(),
+  /** Folders besides the plan's own where its user scenarios (`scenario: x.ts`) may live, relative to the plan. */
+  scenario_dirs: z.array(nonEmpty).min(1).max(20).optional(),
   experiments: z.array(experimentSchema).min(1).max(MAX_EXPERIMENTS, { error: `at most ${MAX_EXPERIMENTS} experiments` }),
 });
 

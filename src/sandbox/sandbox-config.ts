@@ -38,6 +38,12 @@ export const sandboxConfigSchema = z.strictObject({
   }).default({ abacus_seconds: 10 }),
 }).superRefine((cfg, ctx) => {
   const names = new Set(cfg.rses.map((r) => r.name));
+  const first = new Map<string, number>();
+  cfg.rses.forEach((r, i) => {
+    const at = first.get(r.name);
+    if (at === undefined) first.set(r.name, i);
+    else ctx.addIssue({ code: 'custom', path: ['rses', i, 'name'], message: `duplicate RSE "${r.name}" (first at rses[${at}])` });
+  });
   cfg.links.forEach((l, i) => {
     for (const end of ['from', 'to'] as const) {
       if (!names.has(l[end])) ctx.addIssue({ code: 'custom', path: ['links', i, end], message: `unknown RSE "${l[end]}"` });
@@ -74,7 +80,14 @@ export function parseSandboxConfig(text: string, file: string, overrides: Partia
       return `${file}:${line}:${col}: ${e.message.split('\n')[0]}`;
     }).join('\n'));
   }
-  const result = sandboxConfigSchema.safeParse({ ...(doc.toJS() ?? {}), ...overrides });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Aliases expanding past the limit, or nesting past the call stack.
+    throw new SandboxConfigError(`${file}:1:1: cannot be read: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const result = sandboxConfigSchema.safeParse({ ...(typeof data === 'object' && data !== null ? data : {}), ...overrides });
   if (!result.success) {
     throw new SandboxConfigError(result.error.issues.map((i) => {
       const field = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');

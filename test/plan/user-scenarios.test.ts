@@ -3,11 +3,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenarioRegistry } from '../../src/engine/scenario.js';
-import { loadUserScenario, normaliseScenario, registerUserScenarios, userScenarioRefs, UserScenarioError } from '../../src/plan/user-scenarios.js';
-import { typecheckUserScenarios } from '../../src/plan/typecheck.js';
+import { formatDiagnostic, loadPlanFile } from '../../src/plan/index.js';
+import { loadUserScenario, normaliseScenario, userScenarioRefs, UserScenarioError } from '../../src/plan/user-scenarios.js';
+import { builtinScenarios } from '../../src/scenarios.js';
 
 const FIXTURES = resolve('test/fixtures/user-scenarios');
-const planNaming = (ref: string): string => `experiments:\n  - name: E\n    tests:\n      - { name: t, scenario: ${ref} }\n      - { name: u, scenario: upload }\n`;
+const planNaming = (ref: string, dirs = ''): string => `lake: { sandbox: true }\n${dirs}experiments:\n  - name: E\n    tests:\n      - { name: t, scenario: ${ref} }\n      - { name: u, scenario: upload }\n`;
+
+/** Loads a plan with its user scenarios registered into `registry`. */
+function load(plan: string, registry: ScenarioRegistry) {
+  return loadPlanFile(plan, {
+    env: {}, uid: 4_000_003, knownScenarios: registry.names(),
+    scenarioParams: (name) => registry.get(name)?.params, registerScenario: (s) => registry.register(s),
+  });
+}
 
 describe('user scenarios', () => {
   let dir: string;
@@ -16,17 +25,21 @@ describe('user scenarios', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('finds the TypeScript modules a plan names and nothing else', () => {
-    expect(userScenarioRefs(planNaming('./a.ts') + '      - { name: v, scenario: ./a.ts }\n')).toEqual(['./a.ts']);
-    expect(userScenarioRefs('experiments: 3')).toEqual([]);
+  it('finds the TypeScript modules a parsed plan names, each once at its first place, and nothing else', () => {
+    const test = (name: string, scenario: string): object => ({ name, scenario });
+    expect(userScenarioRefs({ experiments: [{ tests: [test('t', './a.ts'), test('u', 'upload')] }, { tests: [test('v', './a.ts')] }] }))
+      .toEqual([{ ref: './a.ts', path: ['experiments', 0, 'tests', 0, 'scenario'] }]);
+    expect(userScenarioRefs({ experiments: 3 })).toEqual([]);
   });
 
-  it('loads the worked example and registers it under the name the plan uses', async () => {
+  it('loads the worked example from a folder the plan lists and registers it under the name the plan uses', async () => {
     const plan = join(dir, 'plan.yaml');
-    await writeFile(plan, planNaming(resolve('scenarios/examples/rse-roundtrip.ts')));
-    const registry = new ScenarioRegistry();
-    await registerUserScenarios(registry, plan);
-    const scenario = registry.get(resolve('scenarios/examples/rse-roundtrip.ts'));
+    const example = resolve('scenarios/examples/rse-roundtrip.ts');
+    await writeFile(plan, planNaming(example, `scenario_dirs: [${resolve('scenarios/examples')}]\n`));
+    const registry = builtinScenarios();
+    const result = await load(plan, registry);
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const scenario = registry.get(example);
     expect(scenario?.description).toMatch(/read it back/);
     expect(scenario?.params.safeParse({}).success).toBe(true);
     expect(scenario?.params.safeParse({ size: -1 }).success).toBe(false);
@@ -45,8 +58,6 @@ describe('user scenarios', () => {
   });
 
   it('type-checks user scenarios: the example is clean, a wrong operation is reported at its line', async () => {
-    const good = join(dir, 'good.yaml');
-    await writeFile(good, planNaming(resolve('scenarios/examples/rse-roundtrip.ts')));
     // Written for this test only (the project's own type-check would refuse it), inside the
     // project so that its imports resolve as a user's would against an installed lakeprobe.
     const scratch = await mkdtemp(join(FIXTURES, '.scratch-'));
@@ -66,12 +77,15 @@ describe('user scenarios', () => {
       '});',
       '',
     ].join('\n'));
-    const bad = join(dir, 'bad.yaml');
-    await writeFile(bad, planNaming(broken));
-    expect(await typecheckUserScenarios(good)).toEqual([]);
-    const problems = await typecheckUserScenarios(bad);
-    expect(problems).toHaveLength(1);
+    const bad = join(scratch, 'bad.yaml');
+    await writeFile(bad, planNaming('./type-error.ts'));
+    const clean = await load(resolve('scenarios/examples/roundtrip.yaml'), builtinScenarios());
+    expect(clean.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const problems = (await load(bad, builtinScenarios())).diagnostics.map(formatDiagnostic);
     await rm(scratch, { recursive: true, force: true });
-    expect(problems[0]).toMatch(new RegExp(`^${broken}:10:20: error TS2322: Type '"teleport"' is not assignable`));
+    expect(problems).toEqual([
+      `${bad}:5:20: error: experiments[0].tests[0].scenario: user scenario ${broken} does not compile: 1 error (at their lines in ${broken})`,
+      expect.stringMatching(new RegExp(`^${broken}:10:20: error: TS2322: Type '"teleport"' is not assignable`)),
+    ]);
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { loadPlanOrThrow, scenariosForPlan } from '../../job.js';
+import { loadPlanOrThrow } from '../../job.js';
+import { builtinScenarios } from '../../scenarios.js';
 import { importK6Summary, runK6, type K6ImportResult } from '../../jobs/k6.js';
 import { EXIT, CliError } from '../exit-codes.js';
 import { abs, DEFAULTS, out, processEnv, uid } from '../common.js';
@@ -42,7 +43,7 @@ export function k6Command(setExit: (code: number) => void): CommandModule<object
       .option('script', { type: 'string', describe: 'import: the script the summary came from (recorded with it)' }),
     handler: async (args) => {
       const env = processEnv();
-      const plan = args.plan ? (await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry: await scenariosForPlan(args.plan) })).plan : undefined;
+      const plan = args.plan ? (await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry: builtinScenarios() })).plan : undefined;
       if (args.action === 'import') {
         const r = await importK6Summary({
           dbPath: abs(args.db), summaryFile: abs(args.file), planName: plan?.name ?? 'k6', script: args.script ?? '',

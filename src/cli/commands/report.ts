@@ -34,10 +34,11 @@ export function reportCommand(setExit: (code: number) => void): CommandModule<ob
       const formats = parseFormats(args.format);
       const dbPath = abs(args.db);
       if (!existsSync(dbPath)) throw new CliError(`no results store at ${dbPath} (run a plan first, or pass --db)`, EXIT.invalidInput);
-      const registry = builtinScenarios();
-      const plan = args.plan
-        ? (await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry })).plan
+      const loaded = args.plan
+        ? await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry: builtinScenarios() })
         : undefined;
+      const plan = loaded?.plan;
+      const registry = loaded?.registry ?? builtinScenarios();
       const store = new ResultsStore(dbPath);
       try {
         const { report, written } = await reportJob({

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { loadPlanOrThrow, runJob, scenariosForPlan, type JobOptions, type JobResult } from '../../job.js';
+import { loadPlanOrThrow, runJob, type JobOptions, type JobResult } from '../../job.js';
+import { builtinScenarios } from '../../scenarios.js';
 import { EXIT } from '../exit-codes.js';
 import { ProgressSink } from '../progress.js';
 import { sandboxForRun } from '../sandbox-env.js';
@@ -39,7 +40,7 @@ export function runOptions<T>(y: Argv<T>) {
 
 /** Hands a job the run options of the command line, with the sandbox started first when the plan asks for it. */
 export async function withRunLake<T>(args: RunArgs, job: (options: JobOptions) => Promise<T>): Promise<T> {
-  const registry = await scenariosForPlan(args.plan);
+  const registry = builtinScenarios();
   const env = processEnv();
   const { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
   const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;

@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { loadPlanOrThrow, scenariosForPlan, typecheckPlanScenarios } from '../../job.js';
+import { loadPlanOrThrow } from '../../job.js';
+import { builtinScenarios } from '../../scenarios.js';
+import { sandboxConfigOrThrow } from '../sandbox-env.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { out, processEnv, uid } from '../common.js';
 
@@ -17,9 +19,9 @@ export function validateCommand(setExit: (code: number) => void): CommandModule<
     builder: (y) => y.positional('plan', { type: 'string', describe: 'plan YAML file' }),
     handler: async (args) => {
       if (args.plan === undefined) throw new CliError(VALIDATE_NEEDS_PLAN, EXIT.invalidInput);
-      const registry = await scenariosForPlan(args.plan);
-      const { plan, warnings } = await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry });
-      await typecheckPlanScenarios(args.plan);
+      const { plan, warnings } = await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry: builtinScenarios() });
+      // What run and daemon read before they start a sandbox.
+      if (plan.sandbox) await sandboxConfigOrThrow(plan.lake.sandboxConfig);
       for (const w of warnings) out(w);
       const tests = plan.experiments.reduce((n, e) => n + e.tests.length, 0);
       out(`${args.plan}: valid (${plan.experiments.length} experiments, ${tests} tests)`);
