@@ -37,4 +37,20 @@ links:
     expect(lines.find((l) => l.startsWith('sbx.yaml:3:13: rses[0].name: must be an RSE name'))).toBeDefined();
     expect(lines.find((l) => l.startsWith('sbx.yaml:5:37: links[0].rtt_ms:'))).toBeDefined();
   });
+
+  it('refuses an RSE named twice at the second one, and an alias bomb as a config error (not a crash)', () => {
+    const refusal = (text: string): string => {
+      try {
+        parseSandboxConfig(text, 'sbx.yaml');
+      } catch (e) {
+        expect(e).toBeInstanceOf(SandboxConfigError);
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refusal('rses:\n  - name: SITE-A\n  - name: SITE-B\n  - name: SITE-A\n'))
+      .toBe('sbx.yaml:4:11: rses[2].name: duplicate RSE "SITE-A" (first at rses[0])');
+    const bomb = ['a: &a [x,x,x,x,x,x,x,x,x]', ...['b', 'c', 'd', 'e'].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcd'[i]}`).join(',')}]`)];
+    expect(refusal(`${bomb.join('\n')}\nrses: [{ name: SITE-A }]\n`)).toMatch(/^sbx\.yaml:1:1: cannot be read: /);
+  });
 });
