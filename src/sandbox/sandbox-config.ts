@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { SANDBOX_RSES } from './config.js';
+import { FaultSet } from './faults/fault-set.js';
+import { FaultSpecError, type FaultSpecInput } from './faults/spec.js';
 
 // The sandbox lake's own configuration file: which storage serves the RSEs, the
 // RSEs, long-haul links between them, faults active from the start, transfer knobs.
@@ -43,6 +45,16 @@ export const sandboxConfigSchema = z.strictObject({
     const at = first.get(r.name);
     if (at === undefined) first.set(r.name, i);
     else ctx.addIssue({ code: 'custom', path: ['rses', i, 'name'], message: `duplicate RSE "${r.name}" (first at rses[${at}])` });
+  });
+  // The faults as the lake will add them at start, so a bad one is refused here at its line.
+  const faults = new FaultSet({ rses: [...names], users: { member: 'member', nonmember: 'nonmember' } });
+  cfg.faults.forEach((f, i) => {
+    try {
+      faults.add(f as FaultSpecInput);
+    } catch (e) {
+      if (!(e instanceof FaultSpecError)) throw e;
+      ctx.addIssue({ code: 'custom', path: ['faults', i], message: e.problems.join('; ') });
+    }
   });
   cfg.links.forEach((l, i) => {
     for (const end of ['from', 'to'] as const) {

@@ -53,4 +53,17 @@ links:
     const bomb = ['a: &a [x,x,x,x,x,x,x,x,x]', ...['b', 'c', 'd', 'e'].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcd'[i]}`).join(',')}]`)];
     expect(refusal(`${bomb.join('\n')}\nrses: [{ name: SITE-A }]\n`)).toMatch(/^sbx\.yaml:1:1: cannot be read: /);
   });
+
+  it('refuses a fault the lake would refuse at start, at its line', () => {
+    let message = '';
+    try {
+      parseSandboxConfig('rses: [{ name: SITE-A }]\nfaults:\n  - { kind: checksum_missing, rse: SITE-A }\n  - { kind: checksum_missing, rse: SITE-B }\n  - { kind: no_such }\n', 'sbx.yaml');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'sbx.yaml:4:5: faults[1]: rse: unknown RSE "SITE-B" (known: SITE-A)',
+      expect.stringMatching(/^sbx\.yaml:5:5: faults\[2\]: kind: must be one of /),
+    ]);
+  });
 });
