@@ -89,7 +89,8 @@ export function parseSandboxConfig(text: string, file: string, overrides: Partia
   if (doc.errors.length) {
     throw new SandboxConfigError(doc.errors.map((e) => {
       const { line, col } = counter.linePos(e.pos[0]);
-      return `${file}:${line}:${col}: ${e.message.split('\n')[0]}`;
+      const message = /call stack/.test(e.message) ? 'nested too deeply' : e.message.split('\n')[0];
+      return `${file}:${line}:${col}: ${message}`;
     }).join('\n'));
   }
   let data: unknown;

@@ -38,7 +38,7 @@ links:
     expect(lines.find((l) => l.startsWith('sbx.yaml:5:37: links[0].rtt_ms:'))).toBeDefined();
   });
 
-  it('refuses an RSE named twice at the second one, and an alias bomb as a config error (not a crash)', () => {
+  it('refuses an RSE named twice at the second one, and an alias bomb or deep nesting as config errors (not a crash)', () => {
     const refusal = (text: string): string => {
       try {
         parseSandboxConfig(text, 'sbx.yaml');
@@ -52,6 +52,7 @@ links:
       .toBe('sbx.yaml:4:11: rses[2].name: duplicate RSE "SITE-A" (first at rses[0])');
     const bomb = ['a: &a [x,x,x,x,x,x,x,x,x]', ...['b', 'c', 'd', 'e'].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcd'[i]}`).join(',')}]`)];
     expect(refusal(`${bomb.join('\n')}\nrses: [{ name: SITE-A }]\n`)).toMatch(/^sbx\.yaml:1:1: cannot be read: /);
+    expect(refusal(`rses: ${'{a: '.repeat(2000)}1${'}'.repeat(2000)}\n`)).toMatch(/^sbx\.yaml:1:\d+: nested too deeply$/m);
   });
 
   it('refuses a fault the lake would refuse at start, at its line', () => {
