@@ -58,4 +58,15 @@ describe('hostile plan YAML: one clear error at file:line, no stack trace, no li
     expect(found).toEqual(['p.yaml:3:1: error: YAML: a plan is one YAML document: remove the "---" and what follows, or make it a second plan file']);
     expect(found.join('\n')).not.toMatch(/parseAllDocuments|YAML\.\w+\(/);
   });
+
+  it('cron expressions the scheduler (node-cron) refuses, at the cron field', async () => {
+    const cron = async (expression: string): Promise<string[]> =>
+      problems(`${LAKE}experiments: [{ name: e, tests: [{ name: t, scenario: replicate, schedule: { cron: "${expression}" } }] }]\n`);
+    expect(await cron('0 0 30 2 *')).toEqual([
+      'p.yaml:2:78: error: experiments[0].tests[0].schedule.cron: "0 0 30 2 *" names a date that never comes, so the test would never run (node-cron: 30 2 is an impossible day of month for the given month)',
+    ]);
+    expect(await cron('5/15 * * * *')).toEqual([
+      'p.yaml:2:78: error: experiments[0].tests[0].schedule.cron: the scheduler (node-cron) refuses "5/15 * * * *": 5/15 is a invalid expression for minute',
+    ]);
+  });
 });
