@@ -57,7 +57,7 @@ export async function checkUserScenarios(
     const count = broken.get(l.ref);
     if (count !== undefined) {
       fail(l, count > 0
-        ? `user scenario ${l.shown} does not compile: ${count} error${count === 1 ? '' : 's'} (at their lines in ${l.shown})`
+        ? `user scenario ${l.shown} does not compile: ${count === 1 ? '1 error, at its line' : `${count} errors, at their lines`} in ${l.shown}`
         : `user scenario ${l.shown} does not compile: errors in what it imports (listed with their files)`);
       continue;
     }

@@ -84,7 +84,7 @@ describe('user scenarios', () => {
     const problems = (await load(bad, builtinScenarios())).diagnostics.map(formatDiagnostic);
     await rm(scratch, { recursive: true, force: true });
     expect(problems).toEqual([
-      `${bad}:5:20: error: experiments[0].tests[0].scenario: user scenario ${broken} does not compile: 1 error (at their lines in ${broken})`,
+      `${bad}:5:20: error: experiments[0].tests[0].scenario: user scenario ${broken} does not compile: 1 error, at its line in ${broken}`,
       expect.stringMatching(new RegExp(`^${broken}:10:20: error: TS2322: Type '"teleport"' is not assignable`)),
     ]);
   }, 60_000);
