@@ -46,6 +46,26 @@ describe('sandbox reaper', () => {
     expect(adler32(readFileSync(copy))).toBe(adler32(data));
   });
 
+  it('marks the replica BEING_DELETED, deletes its file, and only then removes its row (daemons/reaper/reaper.py)', async () => {
+    await fx.addFile(FAST, 'ordered.dat', randomData(1000));
+    const tomb = await fx.rest('POST', '/replicas/tombstone', { replicas: [{ rse: FAST, scope: SCOPE, name: 'ordered.dat' }] });
+    expect(tomb.status, tomb.body).toBe(201);
+    const file = fx.diskFile(FAST, 'ordered.dat');
+    const seen: { state: string | undefined; fileThere: boolean }[] = [];
+    const admin = fx.catalogue.admin;
+    const watched = {
+      ...admin,
+      removeReapedReplica: (scope: string, name: string, rse: string): boolean => {
+        seen.push({ state: replicas(name).find((r) => r.rse === rse)?.state, fileThere: existsSync(file) });
+        return admin.removeReapedReplica(scope, name, rse);
+      },
+    };
+    const result = await reapOnce({ admin: watched, caPems: fx.caPems, credentials: fx.credentials, rse: FAST });
+    expect(result.removed.map((r) => r.name)).toEqual(['ordered.dat']);
+    expect(seen).toEqual([{ state: 'BEING_DELETED', fileThere: false }]);
+    expect(replicas('ordered.dat')).toEqual([]);
+  });
+
   it('removes the data of a rule whose lifetime ran out', async () => {
     await fx.addFile(FAST, 'expiring.dat', randomData(1000));
     const id = await fx.addRule('expiring.dat', FAST, { lifetime: 1 });
@@ -82,13 +102,18 @@ describe('sandbox reaper', () => {
     expect(result.removed).toEqual([]);
     expect(result.failed).toEqual([expect.objectContaining({ name: 'guarded.dat', error: expect.stringMatching(/^DELETE answered 403/) })]);
     expect(existsSync(file)).toBe(true);
-    expect(replicas('guarded.dat')).toEqual([{ rse: FAST, state: 'AVAILABLE' }]);
+    // Marked before its file was tried (list_and_mark_unlocked_replicas): never again listed as available.
+    expect(replicas('guarded.dat')).toEqual([{ rse: FAST, state: 'BEING_DELETED' }]);
+    const listed = await fx.rest('POST', '/replicas/list', { dids: [{ scope: SCOPE, name: 'guarded.dat' }] });
+    expect(JSON.parse(listed.body)).toMatchObject({ name: 'guarded.dat', states: {}, rses: {} });
+    // Rucio takes a BEING_DELETED replica again only after delay_seconds (600).
+    expect(fx.catalogue.admin.replicasToReap(FAST).map((r) => r.name)).not.toContain('guarded.dat');
   });
 
   it('treats a file already gone from storage (404) as deleted', async () => {
     const file = fx.diskFile(FAST, 'guarded.dat');
     rmSync(file);
-    const result = await reapOnce({ admin: fx.catalogue.admin, caPems: fx.caPems, credentials: fx.credentials, rse: FAST });
+    const result = await reapOnce({ admin: fx.catalogue.admin, caPems: fx.caPems, credentials: fx.credentials, rse: FAST, retrySeconds: 0 });
     expect(result).toEqual({ removed: [expect.objectContaining({ name: 'guarded.dat' })], failed: [] });
     expect(replicas('guarded.dat')).toEqual([]);
   });
