@@ -4,7 +4,11 @@
 // locked ones, not for others), may not delete rules (perm_del_rule: root/admin), may add
 // replicas only on scratch RSEs (perm_add_replicas), and nobody may delete replicas
 // (perm_delete_replicas).
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runJob } from '../../src/job.js';
+import { builtinScenarios } from '../../src/scenarios.js';
 import { openLakeSession, type LakeSession } from '../../src/engine/lake-session.js';
 import { DEFAULT_SANDBOX_CONFIG, parseSandboxConfig, SandboxConfigError } from '../../src/sandbox/sandbox-config.js';
 import { loadTestPlan, startTestLake, type TestLake } from './lake-fixture.js';
@@ -66,5 +70,26 @@ describe('the probe account under the generic policy', () => {
     expect(await refusal(s.rucio.addReplicas('SANDBOX-SCRATCHDISK', [file('perm.f2')]))).toBe('accepted');
     await s.rucio.attachReplicas(scope, 'perm.ds', 'SANDBOX-FAST', [file('perm.f3')]);
     expect(env.lake.catalogue.admin.getReplicaState(scope, 'perm.f3', 'SANDBOX-FAST')).toBe('AVAILABLE');
+  });
+
+  it('a run says which rules stay in the lake, until when and who may delete them; its files stay with them', async () => {
+    const planFile = join(env.dir, 'probe-run.yaml');
+    await writeFile(planFile, `
+name: probe-run
+lake: { sandbox: true }
+rses: { names: [SANDBOX-FAST] }
+experiments: [{ name: E, tests: [{ name: up, scenario: upload, auth: [token], params: { files: 2, size: 2048 } }] }]
+`);
+    const log: string[] = [];
+    const result = await runJob({
+      planFile, env: env.lake.env, uid: 4_000_000, registry: builtinScenarios(),
+      dbPath: join(env.dir, 'probe-run.db'), outDir: join(env.dir, 'probe-run-reports'), reporters: [], log: (l) => log.push(l), report: false,
+    });
+    const left = log.filter((l) => l.startsWith('left in the lake: '));
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(/^left in the lake: rule [0-9a-f]{32} remains with its files until it expires at .+ UTC: Rucio refused account probe its deletion; only root or an account with the admin attribute may delete rules/);
+    expect(result.summary.failed).toBe(0);
+    const tag = `lakeprobe.${result.run.runId}.up.token.SANDBOX-FAST`;
+    for (const i of [0, 1]) expect(env.lake.catalogue.admin.getReplicaState('user.probe', `${tag}.${i}`, 'SANDBOX-FAST')).toBe('AVAILABLE');
   });
 });
