@@ -8,7 +8,7 @@ import { hashPassword } from './auth.js';
 import type { Catalogue } from './context.js';
 import { RucioError } from './errors.js';
 import type { ExpireResult } from './housekeeping.js';
-import { expire } from './housekeeping.js';
+import { cleanupAfterReplicaDeletion, expire } from './housekeeping.js';
 import type { ReplicaRow } from './replica-store.js';
 import { REPLICA_STATES, findReplica, replicaPfns, setReplicaState } from './replica-store.js';
 import type { RequestState } from './requests.js';
@@ -80,7 +80,10 @@ export interface CatalogueAdmin {
   replicasToReap(rse?: string, graceSeconds?: number, retrySeconds?: number): ReapCandidate[];
   /** As replicasToReap, and marks each BEING_DELETED (list_and_mark_unlocked_replicas): no longer listed as available. */
   markReplicasToReap(rse?: string, graceSeconds?: number, retrySeconds?: number): ReapCandidate[];
-  /** Removes the replica row only while it is BEING_DELETED and unlocked (delete_replicas after the file went). */
+  /**
+   * Removes the replica row only while it is BEING_DELETED and unlocked (delete_replicas after the file went);
+   * a file left with no replica leaves its collections and the DID table.
+   */
   removeReapedReplica(scope: string, name: string, rse: string): boolean;
   removeReplica(scope: string, name: string, rse: string): void;
   /** Runs judge-cleaner and undertaker once, at `now` (default: the catalogue clock). */
@@ -202,7 +205,9 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
     removeReapedReplica: (scope, name, rse) => tx(() => {
       const rseId = requireRse(db, rse, cat.vo).id;
       if ((lockCount.get(scope, name, rseId) as { n: number }).n > 0) return false;
-      return db.prepare("DELETE FROM replicas WHERE rse_id = ? AND scope = ? AND name = ? AND state = 'B'").run(rseId, scope, name).changes > 0;
+      if (db.prepare("DELETE FROM replicas WHERE rse_id = ? AND scope = ? AND name = ? AND state = 'B'").run(rseId, scope, name).changes === 0) return false;
+      cleanupAfterReplicaDeletion(cat, scope, name);
+      return true;
     }),
     removeReplica: (scope, name, rse) => tx(() => {
       db.prepare('DELETE FROM replicas WHERE rse_id = ? AND scope = ? AND name = ?').run(requireRse(db, rse, cat.vo).id, scope, name);

@@ -43,6 +43,8 @@ describe('sandbox reaper', () => {
     expect(result.removed).toEqual([expect.objectContaining({ rse: FAST, scope: SCOPE, name: 'moved.dat' })]);
     expect(existsSync(origin)).toBe(false);
     expect(replicas('moved.dat')).toEqual([{ rse: SAFE, state: 'AVAILABLE' }]);
+    // A file that still has a replica keeps its DID.
+    expect((await fx.rest('GET', `/dids/${SCOPE}/moved.dat`)).status).toBe(200);
     expect(adler32(readFileSync(copy))).toBe(adler32(data));
   });
 
@@ -78,6 +80,8 @@ describe('sandbox reaper', () => {
     expect(result.removed.map((r) => r.name)).toEqual(['expiring.dat']);
     expect(existsSync(file)).toBe(false);
     expect(replicas('expiring.dat')).toEqual([]);
+    // core/replica.py __cleanup_after_replica_deletion: a file with no replica left leaves the DID table.
+    expect((await fx.rest('GET', `/dids/${SCOPE}/expiring.dat`)).status).toBe(404);
   });
 
   it('never reaps a replica registered without a rule: Rucio gives it no tombstone', async () => {
