@@ -181,6 +181,8 @@ experiments:
     expect(rulesOf(env, 'probe', tag)).toEqual([]);
     expect(query(env, 'SELECT 1 FROM replicas WHERE name LIKE ?', `%${tag}%`)).toEqual([]);
     expect(await filesOnDisk(env, tag).then((f) => f.filter((x) => !x.includes('/embargo/')))).toEqual([]);
+    // Datasets went with their lifetimes (undertaker), files with their last replica (core/replica.py delete_replicas).
+    expect(didsOf(env, tag)).toEqual([]);
     figures(`${storage} every scenario`, {
       polls: during.polls + afterReaper.polls, available_without_file_during: during.violations.length,
       available_without_file_after: availableWithoutFile(env).length, refused_rule_deletions: refused.length,
