@@ -16,11 +16,9 @@ import { cleanupLedger } from '../../src/engine/cleanup.js';
 import { catalogueAuthMethods, openLakeSession } from '../../src/engine/lake-session.js';
 import type { OpResult } from '../../src/engine/op-result.js';
 import { DEFAULT_SANDBOX_CONFIG } from '../../src/sandbox/sandbox-config.js';
-import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS, type TestLake } from './lake-fixture.js';
+import { loadTestPlan, runOutRules, runTestPlan, startTestLake, STORAGE_KINDS, type TestLake } from './lake-fixture.js';
 
 const BIN = resolve('dist/src/cli/bin.js');
-/** Past the longest lifetime a scenario gives a rule (30 days). */
-const BEYOND_LIFETIMES_MS = 31 * 86_400_000;
 const FAST = 'poll_seconds: 0.2, timeout_seconds: 30';
 
 interface Row { scope: string; name: string; rse: string }
@@ -99,15 +97,6 @@ const rulesOf = (env: TestLake, account: string, tag: string): { id: string; exp
   query(env, 'SELECT id, expires_at FROM rules WHERE account = ? AND name LIKE ?', account, `%${tag}%`);
 const didsOf = (env: TestLake, tag: string): { did_type: string }[] => query(env, 'SELECT did_type FROM dids WHERE name LIKE ?', `%${tag}%`);
 
-/** The lake's own removal: the judge-cleaner past every rule's expiry, then reaper passes until nothing is left to reap. */
-async function letTheLakeRemove(env: TestLake): Promise<void> {
-  env.lake.catalogue.admin.expire(new Date(Date.now() + BEYOND_LIFETIMES_MS));
-  for (let i = 0; i < 30 && env.lake.catalogue.admin.replicasToReap().length > 0; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    await env.lake.housekeeping();
-  }
-}
-
 function figures(label: string, f: Record<string, number>): void {
   console.log(`${label}: ${Object.entries(f).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
@@ -175,7 +164,7 @@ experiments:
 
     // The lake removes them when they expire: judge-cleaner, then the reaper (watched while it works).
     const reaping = watch(env);
-    await letTheLakeRemove(env);
+    await runOutRules(env.lake, () => env.lake.catalogue.admin.replicasToReap().length === 0);
     const afterReaper = await reaping.stop();
     expect(afterReaper.violations).toEqual([]);
     expect(rulesOf(env, 'probe', tag)).toEqual([]);

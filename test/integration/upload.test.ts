@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
-import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
+import { loadTestPlan, runOutRules, runTestPlan, startTestLake, STORAGE_KINDS } from './lake-fixture.js';
 
 const METHODS = ['userpass', 'x509', 'token'] as const;
 
@@ -66,11 +66,7 @@ experiments:
     const files = async (): Promise<number> => (await Promise.all(env.lake.rses.map((rse) => filesUnder(join(rse.root, 'rucio'))))).flat().length;
     expect(await files()).toBe(3 * 3);
     // core/rule.py delete_rule is soft (expiry within the hour): past it, the judge-cleaner and the reaper remove the files.
-    env.lake.catalogue.admin.expire(new Date(Date.now() + 2 * 3600_000));
-    for (let i = 0; i < 30 && (await files()) > 0; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      await env.lake.housekeeping();
-    }
+    await runOutRules(env.lake, async () => (await files()) === 0);
     expect(await files()).toBe(0);
   }, 60_000);
 
