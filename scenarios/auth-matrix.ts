@@ -6,7 +6,7 @@ import type { RseInfo } from '../src/lake/rucio/index.js';
 import { holdingDataset, type HeldDataset } from './held-dataset.js';
 import { addDatasetRule, awaitRule } from './rules.js';
 import {
-  deleteFile, deleteRule, downloadAndCompare, pollParam, type ProbeFile, probeTag, rseInfo, scopeParam, sizeParam, uploadFile,
+  deleteRule, downloadAndCompare, pollParam, type ProbeFile, probeTag, rseInfo, scopeParam, sizeParam, uploadFile, releaseFiles,
 } from './steps.js';
 import { registerBatch } from './upload-batch.js';
 
@@ -66,9 +66,9 @@ export default defineScenario({
       }
     }
     await thirdPartyCopy(ctx, params, made);
-    // Rules first (the lake reaps what they held), then the files themselves.
+    // Rules first (the lake reaps what they held), then the files the catalogue does not list.
     for (const h of held) await deleteRule(ctx, h.info.rse, h.rule);
-    for (const { file } of made) await deleteFile(ctx, file);
+    await releaseFiles(ctx, made.map((m) => m.file));
   },
 });
 

@@ -4,7 +4,7 @@ import type { OpOutcome, RunContext } from '../src/engine/run-context.js';
 import { scaleCount, scaleSeconds, scaleSize } from '../src/engine/scale.js';
 import { checksumStream } from '../src/lake/data/index.js';
 import { addDatasetRule, type DatasetRule } from './rules.js';
-import { createDataset, deleteFile, deleteRule, driverFor, probeTag, rseInfo, scopeParam, sizeParam, uploadFile, type ProbeFile } from './steps.js';
+import { createDataset, deleteRule, releaseFiles, driverFor, probeTag, rseInfo, scopeParam, sizeParam, uploadFile, type ProbeFile } from './steps.js';
 import { registerBatch, registerBatchOp } from './upload-batch.js';
 import { forEachLimit } from './parallel.js';
 
@@ -102,7 +102,7 @@ export default defineScenario({
     await Promise.all(pools.map(([n, work]) => forEachLimit(Array.from({ length: n }, (_, i) => i), n, work)));
     summarise(ctx, outcomes);
     await deleteRule(ctx, rse.rse, keep);
-    await forEachLimit(files, 8, (f) => deleteFile(ctx, f));
+    await releaseFiles(ctx, files, 8);
   },
 });
 

@@ -5,7 +5,7 @@ import type { RunContext } from '../src/engine/run-context.js';
 import { mustRefuse, role, type Outsider } from './embargo-outsider.js';
 import type { EmbargoParams } from './embargo.js';
 import { holdingDataset } from './held-dataset.js';
-import { deleteFile, deleteRule, probeTag, rseInfo, uploadFile, verifyReplica } from './steps.js';
+import { deleteRule, probeTag, releaseFiles, rseInfo, uploadFile, verifyReplica } from './steps.js';
 import { registerBatch } from './upload-batch.js';
 
 export async function checkCatalogueEmbargo(
@@ -65,5 +65,5 @@ export async function checkCatalogueEmbargo(
     }
   }
   await deleteRule(ctx, rse.rse, rule);
-  await deleteFile(ctx, file);
+  await releaseFiles(ctx, [file]);
 }

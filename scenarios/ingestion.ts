@@ -8,7 +8,7 @@ import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo } from '../src/lake
 import { forEachLimit } from './parallel.js';
 import { addDatasetRule, awaitRule, ruleSpecParam, type DatasetRule } from './rules.js';
 import {
-  createDataset, deleteFile, deleteRule, type Did, driverFor, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam,
+  createDataset, deleteRule, releaseFiles, type Did, driverFor, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam,
 } from './steps.js';
 
 export const ingestionParams = z.object({
@@ -85,7 +85,7 @@ export default defineScenario({
     }
     if (params.download_by_container) await downloadContainer(ctx, container, files);
     for (const rule of rules.reverse()) await deleteRule(ctx, rule.spec.expression, rule);
-    await forEachLimit(files, params.parallel, (f) => deleteFile(ctx, f));
+    await releaseFiles(ctx, files, params.parallel);
   },
 });
 
@@ -97,7 +97,9 @@ async function placeFile(ctx: RunContext, rse: RseInfo, did: Did, size: number):
       ? lfn2pfnPath(did.scope, did.name, rse.lfn2pfn_algorithm === 'identity' ? 'identity' : 'hash')
       : `${did.scope}/daq/${ctx.runId}/${did.name}`;
     const pfn = buildPfn(proto, path);
-    const ledgerId = ctx.ledger.intend({ runId: ctx.runId, kind: 'storage_file', rse: rse.rse, target: pfn, authMethod: ctx.authMethod });
+    const ledgerId = ctx.ledger.intend({
+      runId: ctx.runId, kind: 'storage_file', rse: rse.rse, target: pfn, authMethod: ctx.authMethod, did: `${did.scope}:${did.name}`,
+    });
     await ctx.storage(driverFor(proto.scheme)).put(pfn, syntheticStream({ seed: pfn, size }), size);
     ctx.ledger.created(ledgerId);
     rec.bytes(size);

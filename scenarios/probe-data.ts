@@ -5,7 +5,7 @@ import type { RunContext } from '../src/engine/run-context.js';
 import type { RseInfo } from '../src/lake/rucio/index.js';
 import { forEachLimit } from './parallel.js';
 import { addDatasetRule, type DatasetRule } from './rules.js';
-import { deleteFile, deleteRule, uploadFile, type Did, type ProbeFile } from './steps.js';
+import { deleteRule, releaseFiles, uploadFile, type Did, type ProbeFile } from './steps.js';
 import { registerBatch } from './upload-batch.js';
 
 export interface ProbeData {
@@ -49,5 +49,5 @@ export async function uploadProbeData(ctx: RunContext, source: RseInfo, dataset:
 export async function removeProbeData(ctx: RunContext, data: ProbeData, rules: readonly DatasetRule[], parallel: number): Promise<void> {
   for (const rule of rules) await deleteRule(ctx, rule.spec.expression, rule);
   if (data.sourceRule) await deleteRule(ctx, data.source.rse, data.sourceRule);
-  await forEachLimit(data.files, parallel, (f) => deleteFile(ctx, f));
+  await releaseFiles(ctx, data.files, parallel);
 }

@@ -5,7 +5,7 @@ import { RuleStateError } from '../src/lake/errors.js';
 import { waitForRule } from '../src/lake/rucio/index.js';
 import { holdingDataset } from './held-dataset.js';
 import {
-  addRule, deleteFile, deleteRule, probeTag, rseInfo, scopeParam, sizeParam, uploadFile, verifyReplica, type Did,
+  addRule, deleteRule, releaseFiles, probeTag, rseInfo, scopeParam, sizeParam, uploadFile, verifyReplica, type Did,
 } from './steps.js';
 import { registerBatch } from './upload-batch.js';
 
@@ -97,7 +97,7 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, pair: { fr
   if (rule) await deleteRule(ctx, pair.to, rule);
   if (moved) return;
   await deleteRule(ctx, pair.from, sourceRule);
-  await deleteFile(ctx, file);
+  await releaseFiles(ctx, [file]);
 }
 
 /**

@@ -6,7 +6,7 @@ import { removeProbeData, uploadProbeData } from './probe-data.js';
 import { registerBatch } from './upload-batch.js';
 import { addDatasetRule, awaitRule, ruleSpecParam, type DatasetRule } from './rules.js';
 import {
-  createDataset, deleteFile, downloadAndCompare, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, uploadFile,
+  createDataset, downloadAndCompare, releaseFiles, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, uploadFile,
 } from './steps.js';
 
 export const reprocessParams = z.object({
@@ -71,6 +71,6 @@ export default defineScenario({
       await awaitRule(ctx, outputRule, { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: source.rse, files: outputs });
     }
     await removeProbeData(ctx, data, [outputRule, keep].filter((r): r is DatasetRule => r !== null), params.parallel);
-    for (const f of outputs) await deleteFile(ctx, f);
+    await releaseFiles(ctx, outputs);
   },
 });

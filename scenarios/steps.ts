@@ -2,10 +2,13 @@
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
 import { parseSize } from '../src/engine/sizes.js';
+import { isAccessDenied, listedReplicas, readRuleExpiry, replicaKey, ruleRemains } from '../src/engine/removal.js';
+import { classify } from '../src/engine/classify.js';
 import { ChecksumMismatchError } from '../src/lake/errors.js';
 import { ChecksumTap, checksumStream, syntheticStream, type ParallelDigest } from '../src/lake/data/index.js';
 import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo, type RseProtocol, type RuleGrouping } from '../src/lake/rucio/index.js';
 import type { StorageProtocol } from '../src/lake/storage/driver.js';
+import { forEachLimit } from './parallel.js';
 
 /** Rucio protocol scheme → lakeprobe storage driver. */
 export function driverFor(scheme: string): StorageProtocol {
@@ -105,7 +108,9 @@ export async function uploadFile(
       ? lfn2pfnPath(did.scope, did.name, rse.lfn2pfn_algorithm === 'identity' ? 'identity' : 'hash')
       : `${did.scope}/lakeprobe/${ctx.runId}/${did.name}`;
     const pfn = buildPfn(proto, path);
-    const ledgerId = ctx.ledger.intend({ runId: ctx.runId, kind: 'storage_file', rse: rse.rse, target: pfn, authMethod: ctx.authMethod });
+    const ledgerId = ctx.ledger.intend({
+      runId: ctx.runId, kind: 'storage_file', rse: rse.rse, target: pfn, authMethod: ctx.authMethod, did: `${did.scope}:${did.name}`,
+    });
     const seed = `${ctx.runId}/${did.name}`;
     const md5 = options.md5 !== false;
     const tap = new ChecksumTap({ md5, ...(md5 && size >= SEEDED_SUMS_FROM ? { fromSeed: { seed, size } } : {}) });
@@ -162,18 +167,58 @@ export async function downloadAndCompare(ctx: RunContext, rse: string, pfn: stri
   });
 }
 
-/** purge_replicas: the lake's reaper removes the replicas once the rule is gone. */
+/**
+ * Asks Rucio to remove a rule (purge_replicas: the lake's reaper deletes its files once the rule is
+ * gone). Rucio 41 only makes the rule expire within the hour; its judge-cleaner and reaper do the
+ * rest. Where the account may not delete rules (Rucio's generic policy), the rule stays with its
+ * files until it expires: the operation is a warning saying so, and the ledger keeps the rule for
+ * `cleanup`.
+ */
 export async function deleteRule(ctx: RunContext, rse: string, rule: ProbeRule): Promise<void> {
   await ctx.op({ operation: 'delete', rse }, async (rec) => {
     rec.ruleId(rule.id);
-    await ctx.rucio.deleteRule(rule.id, true);
+    try {
+      await ctx.rucio.deleteRule(rule.id, true);
+    } catch (e) {
+      if (!isAccessDenied(e)) throw e;
+      rec.warn(ruleRemains(rule.id, ctx.account, await readRuleExpiry(ctx.rucio, rule.id)));
+      return;
+    }
     ctx.ledger.done(rule.ledgerId);
   });
 }
 
-export async function deleteFile(ctx: RunContext, file: ProbeFile): Promise<void> {
+/** Files one replica listing asks about (Rucio's bulk bound). */
+const LISTING_CHUNK = 1000;
+
+/**
+ * Takes the run's files off storage the way Rucio removes data. A file the catalogue lists on its
+ * RSE, in any state, is Rucio's: its ledger entry closes and the reaper deletes it once no rule
+ * holds it. Only a file the catalogue does not list (never registered, or already reaped) is
+ * deleted here. When the catalogue cannot be asked, every file stays (and stays in the ledger).
+ */
+export async function releaseFiles(ctx: RunContext, files: readonly ProbeFile[], parallel = 4): Promise<void> {
+  for (let i = 0; i < files.length; i += LISTING_CHUNK) {
+    const chunk = files.slice(i, i + LISTING_CHUNK);
+    const listed = await ctx.op({ operation: 'list' }, () => listedReplicas(ctx.rucio, chunk));
+    if (!listed.ok) continue;
+    const unlisted = chunk.filter((f) => {
+      if (!listed.value.has(replicaKey(f.rse, `${f.scope}:${f.name}`))) return true;
+      ctx.ledger.done(f.ledgerId);
+      return false;
+    });
+    await forEachLimit(unlisted, parallel, (f) => deleteUnlisted(ctx, f));
+  }
+}
+
+async function deleteUnlisted(ctx: RunContext, file: ProbeFile): Promise<void> {
   await ctx.op({ operation: 'delete', rse: file.rse, protocol: schemeOf(file.pfn) }, async () => {
-    await ctx.storage(driverFor(schemeOf(file.pfn))).delete(file.pfn);
+    try {
+      await ctx.storage(driverFor(schemeOf(file.pfn))).delete(file.pfn);
+    } catch (e) {
+      // Already gone (e.g. reaped since the listing): nothing is left to remove.
+      if (classify(e).errorClass !== 'not_found') throw e;
+    }
     ctx.ledger.done(file.ledgerId);
   });
 }

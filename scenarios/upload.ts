@@ -4,7 +4,7 @@ import { defineScenario } from '../src/engine/scenario.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import type { RseInfo } from '../src/lake/rucio/index.js';
 import {
-  addRule, createDataset, deleteFile, deleteRule, downloadAndCompare, probeTag, rseInfo, scopeParam,
+  addRule, createDataset, deleteRule, downloadAndCompare, releaseFiles, probeTag, rseInfo, scopeParam,
   sizeParam, uploadFile, type Did, type ProbeFile, type ProbeRule,
 } from './steps.js';
 import { Batcher, BatchCheck, MAX_BATCH, registerBatch, verifyInBatch } from './upload-batch.js';
@@ -43,8 +43,9 @@ interface Target { info: RseInfo; dataset: Did; rule: ProbeRule; batcher: Batche
 
 /** Operations one RSE records when all goes well (progress: done / total and an ETA). */
 function operationsPerRse(p: UploadParams): number {
-  const perFile = 2 + (p.download ? 1 : 0) + (p.cleanup ? 1 : 0);
-  return 3 + Math.ceil(p.files / p.batch) + p.files * perFile + (p.cleanup ? 1 : 0);
+  // Per batch: the register call and, with cleanup, the listing that says which files are Rucio's to delete.
+  const perFile = 2 + (p.download ? 1 : 0);
+  return 3 + Math.ceil(p.files / p.batch) * (p.cleanup ? 2 : 1) + p.files * perFile + (p.cleanup ? 1 : 0);
 }
 
 /**
@@ -87,7 +88,10 @@ async function prepare(ctx: RunContext, params: UploadParams, rse: string, datas
   return rule ? { info, dataset, rule, batcher: new Batcher(params.batch), checksums: new Limiter(params.checksum_concurrency) } : null;
 }
 
-/** Register a batch in one call, then verify, download and clean up its files. */
+/**
+ * Register a batch in one call, then verify and download its files. Cleanup leaves registered
+ * files to Rucio (the dataset rule's removal lets the reaper delete them) and deletes the rest.
+ */
 async function finishBatch(ctx: RunContext, params: UploadParams, t: Target, files: ProbeFile[]): Promise<void> {
   const registered = await registerBatch(ctx, t.info, t.dataset, files);
   const byScheme = new Map<string, BatchCheck>();
@@ -99,6 +103,6 @@ async function finishBatch(ctx: RunContext, params: UploadParams, t: Target, fil
       await verifyInBatch(ctx, check, file, scheme, t.rule.id, t.checksums);
     }
     if (params.download) await downloadAndCompare(ctx, file.rse, file.pfn, file.sums);
-    if (params.cleanup) await deleteFile(ctx, file);
   });
+  if (params.cleanup) await releaseFiles(ctx, files);
 }

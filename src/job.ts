@@ -114,6 +114,10 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     });
     // Stopped by its signal: it ended early, so its report must not read as a full run.
     if (options.signal?.aborted) store.interruptRun(run.runId);
+    // Rules Rucio would not let this account delete stay in the lake with their files: say which, who may remove them, until when.
+    for (const r of store.results(run.runId)) {
+      if (r.operation === 'delete' && r.severity === 'warning' && r.ruleId) options.log(`left in the lake: ${r.errorMessage}`);
+    }
     const judged = await reportJob({
       store, outDir: options.outDir, runs: [run.runId], formats: options.reportFormats,
       write: options.report !== false, log: options.log,

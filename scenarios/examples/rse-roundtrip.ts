@@ -20,7 +20,7 @@
 //    (storage drivers with the run's credentials) and `ctx.rses` (the test's RSEs).
 // 4. Whatever the scenario creates goes through `ctx.ledger` first (intend → created →
 //    done), so `lakeprobe cleanup` can finish what a crashed run left. The shared steps
-//    in scenarios/steps.ts and upload-batch.ts (uploadFile, addRule, registerBatch, deleteFile, …)
+//    in scenarios/steps.ts and upload-batch.ts (uploadFile, addRule, registerBatch, releaseFiles, …)
 //    already do; a replica is registered only under a rule made first (held-dataset.ts).
 import { z } from 'zod';
 import { defineScenario } from '../../src/engine/scenario.js';

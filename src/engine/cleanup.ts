@@ -1,4 +1,5 @@
 import { classify } from './classify.js';
+import { isAccessDenied, listedReplicas, NOBODY_DELETES_REPLICAS, readRuleExpiry, replicaKey, ruleRemains } from './removal.js';
 import type { CleanupLedger, LedgerEntry } from './ledger.js';
 import type { LakeSession } from './lake-session.js';
 import type { AuthMethod } from './op-result.js';
@@ -6,9 +7,11 @@ import type { AuthMethod } from './op-result.js';
 /**
  * What cleanup did with one ledger entry. `handed_over`: Rucio removes it later
  * (a deleted rule's replicas go through judge-cleaner and reaper; an expired DID
- * through the undertaker). Only `left_behind` keeps the entry open.
+ * through the undertaker; a file the catalogue lists through the reaper).
+ * `remains`: a rule no credential may delete, which goes by itself when it expires
+ * (the entry stays open until it is gone). `left_behind` stays open too.
  */
-export type CleanupStatus = 'removed' | 'handed_over' | 'never_created' | 'already_gone' | 'left_behind';
+export type CleanupStatus = 'removed' | 'handed_over' | 'never_created' | 'already_gone' | 'remains' | 'left_behind';
 
 export interface CleanupOutcome {
   entry: LedgerEntry;
@@ -23,11 +26,20 @@ export interface CleanupOutcome {
 
 export interface CleanupLake {
   session(method: AuthMethod): Promise<LakeSession>;
-  /** Auth methods the plan has credentials for: any of them may check and remove an entry. */
+  /** Auth methods that log in to the catalogue (catalogueAuthMethods): any of them may check and remove an entry. */
   methods: readonly AuthMethod[];
 }
 
 export const RULE_DELETED = 'rule deleted; replicas are removed by Rucio later';
+export const FILE_LISTED = 'the catalogue lists it as a replica: Rucio\'s reaper deletes the file once no rule holds it';
+export const REPLICA_REGISTERED = 'registered under its dataset\'s rule: it goes when that rule is removed or expires (judge-cleaner, reaper)';
+
+/** Rucio refused this identity the rule's deletion: the rule stays until it expires. */
+class RuleDeletionRefused extends Error {
+  constructor(readonly account: string, readonly expiresAt: string | null | undefined) {
+    super(`account ${account} may not delete rules`);
+  }
+}
 export const DID_EXPIRED = 'lifetime set to 1 s; Rucio removes the DID later';
 
 /** The creator's identity first (it surely may remove the object), then the plan's others. */
@@ -73,20 +85,27 @@ async function exists(s: LakeSession, entry: LedgerEntry): Promise<boolean> {
 
 async function remove(s: LakeSession, entry: LedgerEntry): Promise<{ status: CleanupStatus; message: string }> {
   if (entry.kind === 'rule') {
-    await s.rucio.deleteRule(entry.target, true);
+    try {
+      await s.rucio.deleteRule(entry.target, true);
+    } catch (e) {
+      if (isAccessDenied(e)) throw new RuleDeletionRefused(s.account, await readRuleExpiry(s.rucio, entry.target));
+      throw e;
+    }
     return { status: 'handed_over', message: RULE_DELETED };
   }
   if (entry.kind === 'storage_file') {
+    // Rucio deletes, lakeprobe asks: a file the catalogue lists is the reaper's, never ours.
+    if (entry.did) {
+      const [scope, name] = splitDid(entry.did);
+      if ((await listedReplicas(s.rucio, [{ scope, name }])).has(replicaKey(entry.rse, entry.did))) {
+        return { status: 'handed_over', message: FILE_LISTED };
+      }
+    }
     await driverOf(s, entry.target).delete(entry.target);
     return { status: 'removed', message: 'removed' };
   }
-  if (entry.kind === 'replica') {
-    // A registered replica no rule covers: in Rucio's generic policy only root may delete it.
-    const [scope, name] = splitDid(entry.target);
-    await s.rucio.deleteReplicas(entry.rse, [{ scope, name }]);
-    if (await replicaListed(s, entry)) throw new Error(`replica ${entry.target} on ${entry.rse} is still listed after its removal`);
-    return { status: 'removed', message: 'removed' };
-  }
+  // A replica lakeprobe registers is attached to a dataset whose rule already holds it.
+  if (entry.kind === 'replica') return { status: 'handed_over', message: REPLICA_REGISTERED };
   // A user cannot delete a DID: a 1 s lifetime hands it to Rucio's undertaker.
   await s.rucio.setDidLifetime(...splitDid(entry.target), 1);
   return { status: 'handed_over', message: DID_EXPIRED };
@@ -96,13 +115,18 @@ async function remove(s: LakeSession, entry: LedgerEntry): Promise<{ status: Cle
  * Finishes what earlier runs left: for each ledger entry not yet done, checks with
  * any working credential of the plan whether the object exists, removes exactly that
  * object, and closes entries for objects that were never created or are already gone.
- * What no credential can check or remove is reported as left behind, with why.
+ * What no credential can check or remove is reported as left behind, with why. Entries of
+ * `skipRuns` (runs still in progress) are not touched.
  */
-export async function cleanupLedger(ledger: CleanupLedger, lake: CleanupLake, runId?: string): Promise<CleanupOutcome[]> {
+export async function cleanupLedger(
+  ledger: CleanupLedger, lake: CleanupLake, runId?: string, skipRuns: ReadonlySet<string> = new Set(),
+): Promise<CleanupOutcome[]> {
   const outcomes: CleanupOutcome[] = [];
   for (const entry of ledger.pending(runId)) {
+    // A run still in progress owns its entries: what it made is not left behind yet.
+    if (skipRuns.has(entry.runId)) continue;
     const outcome = await cleanEntry(entry, lake);
-    if (outcome.ok) ledger.done(entry.id);
+    if (outcome.ok && outcome.status !== 'remains') ledger.done(entry.id);
     outcomes.push(outcome);
   }
   return outcomes;
@@ -115,6 +139,7 @@ async function cleanEntry(entry: LedgerEntry, lake: CleanupLake): Promise<Cleanu
   if (entry.target === '') return result('never_created', 'never created (the create call returned no id)');
 
   const tried: string[] = [];
+  let refused: RuleDeletionRefused | undefined;
   if (!lake.methods.includes(entry.authMethod as AuthMethod)) tried.push(`${entry.authMethod}: the plan has no such credentials`);
   for (const method of candidates(entry, lake.methods)) {
     let secrets: string[] = [];
@@ -140,10 +165,20 @@ async function cleanEntry(entry: LedgerEntry, lake: CleanupLake): Promise<Cleanu
       return result(status, message, method);
     } catch (e) {
       if (statusOf(e) === 404) return result('already_gone', `already gone (removed meanwhile, as ${method})`, method);
+      if (e instanceof RuleDeletionRefused) {
+        refused ??= e;
+        tried.push(`${method}: account ${e.account} may not delete it`);
+        continue;
+      }
       tried.push(`${method}: exists, but removing it failed: ${classify(e, secrets).message}`);
     }
   }
-  if (tried.length === 0) tried.push('the plan has no credentials to check it with');
-  const hint = entry.kind === 'replica' ? `; replica ${entry.target} on ${entry.rse} has no rule: a Rucio admin can remove it` : '';
+  if (refused) {
+    // Rucio keeps it, with its files, until it expires; nothing more is lakeprobe's to do unless it never expires.
+    const line = ruleRemains(entry.target, refused.account, refused.expiresAt);
+    return refused.expiresAt ? result('remains', line) : result('left_behind', `left behind: ${line} (${tried.join('; ')})`);
+  }
+  if (tried.length === 0) tried.push('the plan has no credentials that log in to the catalogue to check it with');
+  const hint = entry.kind === 'replica' ? `; replica ${entry.target} on ${entry.rse}: ${NOBODY_DELETES_REPLICAS}` : '';
   return result('left_behind', `left behind: ${tried.join('; ')}${hint}`);
 }

@@ -39,6 +39,18 @@ export function configuredAuthMethods(plan: ResolvedPlan): AuthMethod[] {
 }
 
 /**
+ * The auth methods that log in to the catalogue: those the plan's tests log in with (a test's
+ * `auth`, or every configured method for a test that names none) and that have credentials.
+ * An x509 proxy the plan holds only for storage (userpass sessions reach storage with it) is
+ * not among them unless a test logs in with x509.
+ */
+export function catalogueAuthMethods(plan: ResolvedPlan): AuthMethod[] {
+  const configured = configuredAuthMethods(plan);
+  const used = new Set(plan.experiments.flatMap((e) => e.tests.flatMap((t) => t.auth ?? configured)));
+  return configured.filter((m) => used.has(m));
+}
+
+/**
  * Loads the credentials for one auth method and builds the clients. Catalogue and
  * storage use what real lakes use: userpass and x509 sessions reach storage with
  * the x509 proxy, token sessions with the same bearer token.

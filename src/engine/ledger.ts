@@ -17,9 +17,14 @@ export interface LedgerEntry {
   authMethod: string;
   createdAt: string;
   state: 'pending' | 'created' | 'done';
+  /**
+   * Storage files only: the catalogue file ('scope:name') it is, once registered. Absent for data
+   * outside the catalogue. While the catalogue lists it on `rse`, the file is Rucio's to delete.
+   */
+  did?: string;
 }
 
-export type NewLedgerEntry = Pick<LedgerEntry, 'runId' | 'kind' | 'rse' | 'target' | 'authMethod'>;
+export type NewLedgerEntry = Pick<LedgerEntry, 'runId' | 'kind' | 'rse' | 'target' | 'authMethod' | 'did'>;
 
 export interface CleanupLedger {
   /** Record an intent before creating the object. */

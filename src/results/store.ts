@@ -56,6 +56,8 @@ const ADDED_COLUMNS: { table: string; column: string; ddl: string; backfill?: st
   // Who records the run, so a later process can tell a live run from a killed one.
   { table: 'runs', column: 'pid', ddl: 'pid INTEGER' },
   { table: 'runs', column: 'host', ddl: "host TEXT NOT NULL DEFAULT ''" },
+  // The catalogue file ('scope:name') a storage file is, so cleanup can ask whether the catalogue lists it.
+  { table: 'ledger', column: 'did', ddl: "did TEXT NOT NULL DEFAULT ''" },
 ];
 
 type Row = Record<string, unknown>;
@@ -215,9 +217,9 @@ export class ResultsStore implements Sink, CleanupLedger {
 
   intend(entry: NewLedgerEntry): number {
     const info = this.db.prepare(
-      `INSERT INTO ledger (run_id, kind, rse, target, auth_method, created_at, state)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending')`,
-    ).run(entry.runId, entry.kind, entry.rse, entry.target, entry.authMethod, new Date().toISOString());
+      `INSERT INTO ledger (run_id, kind, rse, target, auth_method, created_at, state, did)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`,
+    ).run(entry.runId, entry.kind, entry.rse, entry.target, entry.authMethod, new Date().toISOString(), entry.did ?? '');
     return Number(info.lastInsertRowid);
   }
 
@@ -237,7 +239,7 @@ export class ResultsStore implements Sink, CleanupLedger {
     return rows.map((r) => ({
       id: Number(r.id), runId: String(r.run_id), kind: r.kind as LedgerEntry['kind'], rse: String(r.rse),
       target: String(r.target), authMethod: String(r.auth_method), createdAt: String(r.created_at),
-      state: r.state as LedgerEntry['state'],
+      state: r.state as LedgerEntry['state'], ...(r.did ? { did: String(r.did) } : {}),
     }));
   }
 

@@ -8,6 +8,8 @@ export interface SandboxRseSpec {
 
 export const SANDBOX_VO = 'def';
 export const SANDBOX_ACCOUNT = 'root';
+/** The plain account of the member identities when the sandbox config says `catalogue.account: probe`. */
+export const PROBE_ACCOUNT = 'probe';
 export const SANDBOX_USERNAME = 'ddmlab';
 /** Account of the non-member identities (embargo tests). */
 export const OUTSIDER_ACCOUNT = 'outsider';
@@ -16,6 +18,11 @@ export const DATA_PREFIX = '/rucio';
 export const EMBARGO_PATH = '/embargo';
 export const EMBARGO_GROUP = '/lakeprobe/embargo';
 export const SCOPES = ['user.root', 'lakeprobe'];
+
+/** The member identities' account and the scopes it owns. */
+export function memberAccount(kind: 'root' | 'probe'): { account: string; scopes: string[] } {
+  return kind === 'probe' ? { account: PROBE_ACCOUNT, scopes: [`user.${PROBE_ACCOUNT}`, 'lakeprobe'] } : { account: SANDBOX_ACCOUNT, scopes: SCOPES };
+}
 /** A scope only the member account may touch (the catalogue side of the embargo). */
 export const EMBARGO_SCOPE = 'embargoed';
 /** Account limit set for root on every RSE: 1 TB. */

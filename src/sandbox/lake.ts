@@ -12,7 +12,7 @@ import { startTokenIssuer, type TokenIssuer } from './tokens/index.js';
 import { reapOnce, startTransferEngine, type TransferCredentials, type TransferEngine } from './transfers/index.js';
 import {
   ACCOUNT_LIMIT_BYTES, DATA_PREFIX, EMBARGO_GROUP, EMBARGO_SCOPE, EMBARGO_PATH, FULL_STORAGE_SCOPE, NONMEMBER_SCOPE, OUTSIDER_ACCOUNT,
-  READ_ONLY_SCOPE, SANDBOX_ACCOUNT, SANDBOX_USERNAME, SANDBOX_VO, SCOPES, TOKEN_AUDIENCE,
+  memberAccount, READ_ONLY_SCOPE, SANDBOX_USERNAME, SANDBOX_VO, TOKEN_AUDIENCE,
 } from './config.js';
 
 export interface SandboxLakeOptions {
@@ -112,7 +112,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
     for (const suffix of ['', '-wal', '-shm']) await rm(`${dbPath}${suffix}`, { force: true });
     const catalogue = await startCatalogue({
       dbPath, tls: { ...tls, caPems }, vo: SANDBOX_VO, faults,
-      embargoedScopes: [{ scope: EMBARGO_SCOPE, members: [SANDBOX_ACCOUNT] }],
+      embargoedScopes: [{ scope: EMBARGO_SCOPE, members: [memberAccount(config.catalogue.account).account] }],
       abacusIntervalSeconds: config.catalogue.abacus_seconds,
       verifyClientChain: (der) => {
         const v = verifyClientChain(der, caPems);
@@ -172,7 +172,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
     closers.push(() => faultAdmin.close());
 
     const rucioCfgPath = join(dir, 'rucio.cfg');
-    await writeFile(rucioCfgPath, rucioCfg(catalogue.url, password, pki, memberProxyPath), { mode: 0o600 });
+    await writeFile(rucioCfgPath, rucioCfg(catalogue.url, memberAccount(config.catalogue.account).account, password, pki, memberProxyPath), { mode: 0o600 });
     const env = {
       RUCIO_CONFIG: rucioCfgPath, X509_USER_PROXY: memberProxyPath, X509_CERT_DIR: pki.certDir, BEARER_TOKEN_FILE: tokens.member,
     };
@@ -216,14 +216,17 @@ function seedCatalogue(
   catalogue: CatalogueHandle, config: SandboxConfig, pki: SandboxPki, issuer: string, password: string, endpoints: RseEndpoint[],
 ): void {
   const { admin } = catalogue;
-  admin.addAccount(SANDBOX_ACCOUNT, 'SERVICE');
+  const { account, scopes } = memberAccount(config.catalogue.account);
+  // root exists in every Rucio; the plain probe account is a USER without the admin attribute.
+  if (account !== 'root') admin.addAccount('root', 'SERVICE');
+  admin.addAccount(account, account === 'root' ? 'SERVICE' : 'USER');
   admin.addAccount(OUTSIDER_ACCOUNT, 'USER');
-  admin.addIdentity({ kind: 'USERPASS', identity: SANDBOX_USERNAME, account: SANDBOX_ACCOUNT, password });
-  admin.addIdentity({ kind: 'X509', identity: pki.users.member.dn, account: SANDBOX_ACCOUNT });
+  admin.addIdentity({ kind: 'USERPASS', identity: SANDBOX_USERNAME, account, password });
+  admin.addIdentity({ kind: 'X509', identity: pki.users.member.dn, account });
   admin.addIdentity({ kind: 'X509', identity: pki.users.nonmember.dn, account: OUTSIDER_ACCOUNT });
-  admin.addIdentity({ kind: 'OIDC', identity: `SUB=member, ISS=${issuer}`, account: SANDBOX_ACCOUNT });
+  admin.addIdentity({ kind: 'OIDC', identity: `SUB=member, ISS=${issuer}`, account });
   admin.addIdentity({ kind: 'OIDC', identity: `SUB=nonmember, ISS=${issuer}`, account: OUTSIDER_ACCOUNT });
-  for (const scope of [...SCOPES, EMBARGO_SCOPE]) admin.addScope(SANDBOX_ACCOUNT, scope);
+  for (const scope of [...scopes, EMBARGO_SCOPE]) admin.addScope(account, scope);
   admin.addScope(OUTSIDER_ACCOUNT, `user.${OUTSIDER_ACCOUNT}`);
   config.rses.forEach((spec, i) => {
     const endpoint = endpoints[i] as RseEndpoint;
@@ -243,7 +246,7 @@ function seedCatalogue(
       });
     }
     for (const [key, value] of Object.entries(spec.attributes)) admin.setRseAttribute(spec.name, key, value);
-    admin.setAccountLimit(SANDBOX_ACCOUNT, spec.name, ACCOUNT_LIMIT_BYTES);
+    admin.setAccountLimit(account, spec.name, ACCOUNT_LIMIT_BYTES);
     admin.setAccountLimit(OUTSIDER_ACCOUNT, spec.name, ACCOUNT_LIMIT_BYTES);
   });
 }
@@ -269,13 +272,13 @@ async function writeTokens(dir: string, issuer: TokenIssuer): Promise<SandboxTok
   return paths;
 }
 
-function rucioCfg(url: string, password: string, pki: SandboxPki, proxyPath: string): string {
+function rucioCfg(url: string, account: string, password: string, pki: SandboxPki, proxyPath: string): string {
   return [
     '[client]',
     `rucio_host = ${url}`,
     `auth_host = ${url}`,
     'auth_type = userpass',
-    `account = ${SANDBOX_ACCOUNT}`,
+    `account = ${account}`,
     `vo = ${SANDBOX_VO}`,
     `username = ${SANDBOX_USERNAME}`,
     `password = ${password}`,

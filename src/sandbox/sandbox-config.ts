@@ -34,10 +34,16 @@ export const sandboxConfigSchema = z.strictObject({
     max_attempts: z.number().int().min(1).max(20).default(3),
     timeout_seconds: z.number().int().min(1).max(86_400).default(3600),
   }).default({ poll_ms: 500, max_attempts: 3, timeout_seconds: 3600 }),
-  /** Rucio's daemons in the catalogue: abacus-account brings account usage up to date every abacus_seconds (0: at once). */
+  /**
+   * Rucio's daemons in the catalogue: abacus-account brings account usage up to date every abacus_seconds (0: at once).
+   * `account`: who the sandbox's member identities log in as. `root` may do anything; `probe` is a plain account
+   * under Rucio 41's generic permission policy (lib/rucio/core/permission/generic.py), as a probe account on a real
+   * lake: it owns its scopes, may not delete rules or replicas, may add replicas only on scratch RSEs.
+   */
   catalogue: z.strictObject({
     abacus_seconds: z.number().min(0).max(3600).default(10),
-  }).default({ abacus_seconds: 10 }),
+    account: z.enum(['root', 'probe']).default('root'),
+  }).default({ abacus_seconds: 10, account: 'root' }),
 }).superRefine((cfg, ctx) => {
   const names = new Set(cfg.rses.map((r) => r.name));
   const first = new Map<string, number>();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupLedger, DID_EXPIRED, RULE_DELETED } from '../../src/engine/cleanup.js';
+import { cleanupLedger, DID_EXPIRED, FILE_LISTED, RULE_DELETED } from '../../src/engine/cleanup.js';
 import type { LakeSession } from '../../src/engine/lake-session.js';
 import type { NewLedgerEntry } from '../../src/engine/ledger.js';
 import type { AuthMethod } from '../../src/engine/op-result.js';
@@ -19,11 +19,15 @@ interface FakeLakeOptions {
   refused?: Partial<Record<AuthMethod, unknown>>;
   /** Identities the plan has credentials for. */
   methods?: AuthMethod[];
+  /** RSEs on which the catalogue lists each 'scope:name'. */
+  listed?: Record<string, string[]>;
+  /** expires_at of every rule. */
+  expiresAt?: string | null;
 }
 
 /** A lake of named targets; records every call it receives (existence checks as "check"). */
 function fakeLake(opts: FakeLakeOptions = {}) {
-  const { failures = {}, missing = [], refused = {}, methods = ['userpass', 'x509', 'token'] } = opts;
+  const { failures = {}, missing = [], refused = {}, methods = ['userpass', 'x509', 'token'], listed = {}, expiresAt = null } = opts;
   const calls: string[] = [];
   const sessions: AuthMethod[] = [];
   const session = async (method: AuthMethod): Promise<LakeSession> => {
@@ -41,7 +45,14 @@ function fakeLake(opts: FakeLakeOptions = {}) {
       if (target in failures) throw failures[target];
     };
     const rucio = {
-      getRule: (id: string) => check(id),
+      getRule: async (id: string) => {
+        await check(id);
+        return { id, expires_at: expiresAt };
+      },
+      listReplicas: async ({ dids }: { dids: { scope: string; name: string }[] }) => {
+        guard(`${method} list ${dids.map((d) => `${d.scope}:${d.name}`).join(',')}`);
+        return dids.map((d) => ({ ...d, states: Object.fromEntries((listed[`${d.scope}:${d.name}`] ?? []).map((r) => [r, 'AVAILABLE'])) }));
+      },
       getDid: (scope: string, name: string) => check(`${scope}:${name}`),
       deleteRule: (id: string, purge?: boolean) => act(`deleteRule ${id} purge=${String(purge)}`, id),
       setDidLifetime: (scope: string, name: string, seconds: number | null) =>
@@ -84,6 +95,44 @@ const did = (target: string, extra: Partial<NewLedgerEntry> = {}): NewLedgerEntr
   ({ runId: 'run-1', kind: 'did', rse: '', target, authMethod: 'userpass', ...extra });
 
 describe('cleanupLedger', () => {
+  it('never deletes a file the catalogue lists on its RSE: the reaper does; one it does not list there is deleted', async () => {
+    const other = 'davs://se.example:443/data/user.alice/ef/01/lakeprobe.run-1.f1';
+    const { ledger } = ledgerWith(
+      { ...file(PFN, { did: 'user.alice:lakeprobe.run-1.f0' }), created: true },
+      { ...file(other, { did: 'user.alice:lakeprobe.run-1.f1' }), created: true },
+    );
+    const f = fakeLake({ listed: { 'user.alice:lakeprobe.run-1.f0': ['SITE_A'], 'user.alice:lakeprobe.run-1.f1': ['SITE_B'] } });
+    const outcomes = await cleanupLedger(ledger, f.lake);
+    expect(outcomes.map((o) => [o.status, o.message])).toEqual([['handed_over', FILE_LISTED], ['removed', 'removed']]);
+    expect(f.calls.filter((c) => c.includes('delete'))).toEqual([`x509 davs delete ${other}`]);
+    expect(ledger.pending()).toEqual([]);
+  });
+
+  it('a rule no credential may delete remains until it expires, said with who may delete it; the entry stays open', async () => {
+    const denied = new RucioApiError(401, 'AccessDenied', 'Account alice can not remove this replication rule.', 'DELETE', '/rules/r');
+    const { ledger } = ledgerWith({ ...rule('rule-kept'), created: true });
+    const f = fakeLake({ methods: ['token', 'x509'], failures: { 'rule-kept': denied }, expiresAt: 'Mon, 07 Dec 2026 17:00:00 UTC' });
+    const outcomes = await cleanupLedger(ledger, f.lake);
+    expect(outcomes).toMatchObject([{
+      status: 'remains', ok: true,
+      message: 'rule rule-kept remains with its files until it expires at Mon, 07 Dec 2026 17:00:00 UTC: Rucio refused account alice its deletion; '
+        + 'only root or an account with the admin attribute may delete rules (Rucio\'s generic policy, perm_del_rule)',
+    }]);
+    expect(f.calls.filter((c) => c.includes('deleteRule'))).toEqual(['token deleteRule rule-kept purge=true', 'x509 deleteRule rule-kept purge=true']);
+    expect(ledger.pending().map((e) => e.target)).toEqual(['rule-kept']);
+    // One without a lifetime never goes by itself: left behind.
+    const forever = fakeLake({ methods: ['token'], failures: { 'rule-kept': denied }, expiresAt: null });
+    expect(await cleanupLedger(ledger, forever.lake)).toMatchObject([{ status: 'left_behind', ok: false, message: expect.stringContaining('for good: it has no lifetime') }]);
+  });
+
+  it('leaves the entries of runs still in progress alone', async () => {
+    const { ledger } = ledgerWith({ ...rule('rule-live', { runId: 'run-live' }), created: true }, { ...rule('rule-dead'), created: true });
+    const f = fakeLake();
+    const outcomes = await cleanupLedger(ledger, f.lake, undefined, new Set(['run-live']));
+    expect(outcomes.map((o) => o.entry.target)).toEqual(['rule-dead']);
+    expect(ledger.pending().map((e) => e.target)).toEqual(['rule-live']);
+  });
+
   it('removes rules, storage files and DIDs as the identity that created them, and says what Rucio still does', async () => {
     const { ledger } = ledgerWith(
       { ...rule('rule-1'), created: true },

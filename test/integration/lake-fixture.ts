@@ -73,3 +73,19 @@ export async function runTestPlan(plan: ResolvedPlan): Promise<{ results: OpResu
   const { run } = await runPlan({ plan, registry: builtinScenarios(), sinks: [store], ledger: store });
   return { results: store.results(run.runId), store, runId: run.runId };
 }
+
+/** Past the longest lifetime a scenario gives a rule (30 days). */
+const BEYOND_LIFETIMES_MS = 31 * 86_400_000;
+
+/**
+ * The lake's own removal, without waiting for the clock: the judge-cleaner runs past every
+ * rule's expiry (a deleted rule only expires within the hour, core/rule.py delete_rule), then
+ * housekeeping passes (reaper) run once a second until `done` says so, at most 30 times.
+ */
+export async function runOutRules(lake: SandboxLake, done: () => Promise<boolean> | boolean): Promise<void> {
+  lake.catalogue.admin.expire(new Date(Date.now() + BEYOND_LIFETIMES_MS));
+  for (let i = 0; i < 30 && !(await done()); i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    await lake.housekeeping();
+  }
+}

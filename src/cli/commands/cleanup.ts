@@ -4,7 +4,7 @@ import { builtinScenarios } from '../../scenarios.js';
 import { loadPlanOrThrow } from '../../job.js';
 import { ResultsStore } from '../../results/store.js';
 import { cleanupLedger, type CleanupOutcome, type CleanupStatus } from '../../engine/cleanup.js';
-import { configuredAuthMethods, openLakeSession, type LakeSession } from '../../engine/lake-session.js';
+import { catalogueAuthMethods, openLakeSession, type LakeSession } from '../../engine/lake-session.js';
 import type { AuthMethod } from '../../engine/op-result.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { sandboxForRun } from '../sandbox-env.js';
@@ -13,7 +13,7 @@ import { abs, DEFAULTS, out, processEnv, uid } from '../common.js';
 /** Fixed-width labels, so the console lines line up. */
 const STATUS_LABEL: Record<CleanupStatus, string> = {
   removed: 'removed      ', handed_over: 'handed over  ', never_created: 'never created',
-  already_gone: 'already gone ', left_behind: 'LEFT BEHIND  ',
+  already_gone: 'already gone ', remains: 'REMAINS      ', left_behind: 'LEFT BEHIND  ',
 };
 
 /** One line per ledger entry (what was done, or why not), then the counts. */
@@ -56,7 +56,11 @@ export function cleanupCommand(setExit: (code: number) => void): CommandModule<o
           if (!s) sessions.set(m, (s = openLakeSession(plan, m)));
           return s;
         };
-        const outcomes = await cleanupLedger(store, { session, methods: configuredAuthMethods(plan) }, args.run);
+        // A run without an end whose process is gone was killed: it is interrupted, not running.
+        for (const r of store.markInterrupted()) out(`run ${r.runId} never finished: marked interrupted (${r.total ?? 0} operations recorded)`);
+        const live = new Set(store.runs().filter((r) => r.state === 'running').map((r) => r.runId));
+        for (const id of live) if (args.run === undefined || args.run === id) out(`run ${id} is still in progress: its entries are left to it`);
+        const outcomes = await cleanupLedger(store, { session, methods: catalogueAuthMethods(plan) }, args.run, live);
         for (const line of cleanupLines(outcomes)) out(line);
         setExit(outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.testsFailed);
       } finally {

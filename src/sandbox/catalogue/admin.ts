@@ -8,7 +8,7 @@ import { hashPassword } from './auth.js';
 import type { Catalogue } from './context.js';
 import { RucioError } from './errors.js';
 import type { ExpireResult } from './housekeeping.js';
-import { expire } from './housekeeping.js';
+import { cleanupAfterReplicaDeletion, expire } from './housekeeping.js';
 import type { ReplicaRow } from './replica-store.js';
 import { REPLICA_STATES, findReplica, replicaPfns, setReplicaState } from './replica-store.js';
 import type { RequestState } from './requests.js';
@@ -77,7 +77,14 @@ export interface CatalogueAdmin {
   /** A transfer finished: success makes the destination replica AVAILABLE, failure makes its locks STUCK. */
   completeRequest(id: string, outcome: { ok: true; sourceRse?: string } | { ok: false; error: string }, report?: TransferReport): void;
   /** Replicas whose tombstone has passed and that no lock holds: what a reaper may delete. */
-  replicasToReap(rse?: string, graceSeconds?: number): { rse: string; scope: string; name: string; pfns: string[] }[];
+  replicasToReap(rse?: string, graceSeconds?: number, retrySeconds?: number): ReapCandidate[];
+  /** As replicasToReap, and marks each BEING_DELETED (list_and_mark_unlocked_replicas): no longer listed as available. */
+  markReplicasToReap(rse?: string, graceSeconds?: number, retrySeconds?: number): ReapCandidate[];
+  /**
+   * Removes the replica row only while it is BEING_DELETED and unlocked (delete_replicas after the file went);
+   * a file left with no replica leaves its collections and the DID table.
+   */
+  removeReapedReplica(scope: string, name: string, rse: string): boolean;
   removeReplica(scope: string, name: string, rse: string): void;
   /** Runs judge-cleaner and undertaker once, at `now` (default: the catalogue clock). */
   expire(now?: Date): ExpireResult;
@@ -85,12 +92,30 @@ export interface CatalogueAdmin {
   runAbacus(): number;
 }
 
+export interface ReapCandidate { rse: string; scope: string; name: string; pfns: string[] }
+
+/** core/replica.py list_and_mark_unlocked_replicas: a BEING_DELETED replica is taken again after delay_seconds (600). */
+const REAP_RETRY_SECONDS = 600;
+
 export function createAdmin(cat: Catalogue): CatalogueAdmin {
   const db = cat.db;
   const tx = <T>(fn: () => T): T => db.transaction(fn)();
   const pfnsOf = (r: ReplicaRow, op: 'read' | 'write'): string[] =>
     replicaPfns(db, rseById(db, r.rse_id), r.scope, r.name, r.path, op).map((p) => p.pfn);
   const lockCount = db.prepare('SELECT COUNT(*) AS n FROM locks WHERE scope = ? AND name = ? AND rse_id = ?');
+  // core/replica.py list_and_mark_unlocked_replicas: no lock, tombstone passed, state A/U/BAD (or BEING_DELETED for
+  // longer than the retry delay), not the source of a transfer in flight, on an RSE that allows deletion (daemons/reaper/reaper.py).
+  const reapable = (rse: string | undefined, graceSeconds: number, retrySeconds: number): ReplicaRow[] => {
+    const rseId = rse ? requireRse(db, rse, cat.vo).id : null;
+    const now = cat.now();
+    return db.prepare(`SELECT p.* FROM replicas p JOIN rses r ON r.id = p.rse_id
+                       WHERE p.tombstone IS NOT NULL AND p.tombstone < ? AND (? IS NULL OR p.rse_id = ?)
+                       AND (p.state IN ('A', 'U', 'D') OR (p.state = 'B' AND p.updated_at < ?)) AND r.availability_delete = 1
+                       AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.scope = p.scope AND l.name = p.name AND l.rse_id = p.rse_id)
+                       AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.scope = p.scope AND q.name = p.name
+                                       AND q.source_rse_id = p.rse_id AND q.state = 'SUBMITTED' AND q.archived_at IS NULL)
+                       ORDER BY p.tombstone, p.updated_at`).all(now - graceSeconds * 1000, rseId, rseId, now - retrySeconds * 1000) as ReplicaRow[];
+  };
 
   return {
     addAccount: (name, type, opts = {}) => tx(() => insertAccount(cat, name, type, opts)),
@@ -165,19 +190,25 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
         .run(report.startedAt?.getTime() ?? null, report.transferredAt?.getTime() ?? null, report.bytes ?? null,
           report.retryCount ?? null, now, id);
     }),
-    replicasToReap: (rse, graceSeconds = 0) => {
-      const rseId = rse ? requireRse(db, rse, cat.vo).id : null;
-      // core/replica.py list_and_mark_unlocked_replicas: no lock, tombstone passed, state A/U/BAD, not the source
-      // of a transfer in flight, on an RSE that allows deletion (daemons/reaper/reaper.py).
-      const rows = db.prepare(`SELECT p.* FROM replicas p JOIN rses r ON r.id = p.rse_id
-                               WHERE p.tombstone IS NOT NULL AND p.tombstone < ? AND (? IS NULL OR p.rse_id = ?)
-                               AND p.state IN ('A', 'U', 'D') AND r.availability_delete = 1
-                               AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.scope = p.scope AND l.name = p.name AND l.rse_id = p.rse_id)
-                               AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.scope = p.scope AND q.name = p.name
-                                               AND q.source_rse_id = p.rse_id AND q.state = 'SUBMITTED' AND q.archived_at IS NULL)
-                               ORDER BY p.tombstone, p.updated_at`).all(cat.now() - graceSeconds * 1000, rseId, rseId) as ReplicaRow[];
-      return rows.map((r) => ({ rse: rseById(db, r.rse_id).name, scope: r.scope, name: r.name, pfns: pfnsOf(r, 'read') }));
-    },
+    replicasToReap: (rse, graceSeconds = 0, retrySeconds = REAP_RETRY_SECONDS) =>
+      reapable(rse, graceSeconds, retrySeconds).map((r) => ({ rse: rseById(db, r.rse_id).name, scope: r.scope, name: r.name, pfns: pfnsOf(r, 'read') })),
+    markReplicasToReap: (rse, graceSeconds = 0, retrySeconds = REAP_RETRY_SECONDS) => tx(() => {
+      const now = cat.now();
+      const mark = db.prepare("UPDATE replicas SET state = 'B', updated_at = ? WHERE rse_id = ? AND scope = ? AND name = ?");
+      return reapable(rse, graceSeconds, retrySeconds).map((r) => {
+        // The PFNs are those of the replica as it was listed (a non-deterministic path stays on the row).
+        const pfns = pfnsOf(r, 'read');
+        mark.run(now, r.rse_id, r.scope, r.name);
+        return { rse: rseById(db, r.rse_id).name, scope: r.scope, name: r.name, pfns };
+      });
+    }),
+    removeReapedReplica: (scope, name, rse) => tx(() => {
+      const rseId = requireRse(db, rse, cat.vo).id;
+      if ((lockCount.get(scope, name, rseId) as { n: number }).n > 0) return false;
+      if (db.prepare("DELETE FROM replicas WHERE rse_id = ? AND scope = ? AND name = ? AND state = 'B'").run(rseId, scope, name).changes === 0) return false;
+      cleanupAfterReplicaDeletion(cat, scope, name);
+      return true;
+    }),
     removeReplica: (scope, name, rse) => tx(() => {
       db.prepare('DELETE FROM replicas WHERE rse_id = ? AND scope = ? AND name = ?').run(requireRse(db, rse, cat.vo).id, scope, name);
     }),

@@ -43,6 +43,17 @@ function expireDids(cat: Catalogue, now: number): string[] {
   return removed;
 }
 
+/**
+ * What Rucio's delete_replicas does after the reaper removed a replica row (core/replica.py
+ * __cleanup_after_replica_deletion): a file with no replica left leaves its parent collections
+ * and the DID table. (The sandbox has no LOST files and no archives, which Rucio keeps.)
+ */
+export function cleanupAfterReplicaDeletion(cat: Catalogue, scope: string, name: string): void {
+  if (cat.db.prepare('SELECT 1 FROM replicas WHERE scope = ? AND name = ?').get(scope, name)) return;
+  cat.db.prepare('DELETE FROM contents WHERE child_scope = ? AND child_name = ?').run(scope, name);
+  cat.db.prepare("DELETE FROM dids WHERE scope = ? AND name = ? AND did_type = 'FILE'").run(scope, name);
+}
+
 /** One pass of judge-cleaner and undertaker at the catalogue's current time; also drops expired tokens. */
 export function expire(cat: Catalogue): ExpireResult {
   const now = cat.now();

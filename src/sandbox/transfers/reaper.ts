@@ -1,7 +1,9 @@
-// The sandbox's reaper: deletes the files of replicas nothing holds any more
-// (tombstone set and passed, no lock), then forgets the replicas. As Rucio's reaper
+// The sandbox's reaper, in Rucio's order (daemons/reaper/reaper.py): marks the replicas nothing
+// holds any more (tombstone set and passed, no lock) BEING_DELETED, deletes their files, then
+// removes their rows — so no replica is ever listed AVAILABLE without its file. As Rucio's
 // (core/replica.py list_and_mark_unlocked_replicas), a replica without a tombstone is never taken:
-// one registered without a rule stays until someone sets a tombstone or a rule releases it.
+// one registered without a rule stays until someone sets a tombstone or a rule releases it, and
+// one whose file could not be deleted stays BEING_DELETED until a pass after the retry delay.
 import type { CatalogueAdmin } from '../catalogue/admin.js';
 import type { TransferCredentials } from './engine.js';
 import { isHttpsPfn, networkReason, send, toHttpsUrl } from './http.js';
@@ -18,6 +20,8 @@ export interface ReapOptions {
    * (or one tombstoned by tombstone_delay) may be locked again by a new rule in the meantime.
    */
   graceSeconds?: number;
+  /** Take a replica left BEING_DELETED by a failed pass again after this long (Rucio: 600 s). */
+  retrySeconds?: number;
 }
 
 export interface ReapedReplica {
@@ -29,21 +33,18 @@ export interface ReapedReplica {
 
 export interface ReapResult {
   removed: ReapedReplica[];
-  /** Replicas left in the catalogue because their file could not be deleted. */
+  /** Replicas left in the catalogue (BEING_DELETED) because their file could not be deleted. */
   failed: (ReapedReplica & { error: string })[];
 }
 
-/** One reaper pass: DELETE each file (404 means already gone), then remove its replica row. */
+/** One reaper pass: mark the replicas BEING_DELETED, DELETE each file (404 means already gone), then remove its row. */
 export async function reapOnce(opts: ReapOptions): Promise<ReapResult> {
   const result: ReapResult = { removed: [], failed: [] };
-  const eligible = (): { rse: string; scope: string; name: string; pfns: string[] }[] => opts.admin.replicasToReap(opts.rse, opts.graceSeconds);
-  const candidates = eligible();
-  if (candidates.length === 0) return result;
+  if (opts.admin.replicasToReap(opts.rse, opts.graceSeconds, opts.retrySeconds).length === 0) return result;
   const { destToken } = await opts.credentials();
+  const candidates = opts.admin.markReplicasToReap(opts.rse, opts.graceSeconds, opts.retrySeconds);
   for (const replica of candidates) {
     const { rse, scope, name } = replica;
-    // A rule may have locked it since the pass started.
-    if (!eligible().some((r) => r.rse === rse && r.scope === scope && r.name === name)) continue;
     const pfn = replica.pfns.find(isHttpsPfn);
     if (pfn === undefined) {
       result.failed.push({ rse, scope, name, error: `no https or davs protocol on ${rse} to delete with` });
@@ -60,8 +61,8 @@ export async function reapOnce(opts: ReapOptions): Promise<ReapResult> {
       result.failed.push({ rse, scope, name, pfn, error });
       continue;
     }
-    opts.admin.removeReplica(scope, name, rse);
-    result.removed.push({ rse, scope, name, pfn });
+    // A rule that locked it meanwhile keeps its row (Rucio: the lock turns it back into a copy to make).
+    if (opts.admin.removeReapedReplica(scope, name, rse)) result.removed.push({ rse, scope, name, pfn });
   }
   return result;
 }

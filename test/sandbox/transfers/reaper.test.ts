@@ -43,7 +43,29 @@ describe('sandbox reaper', () => {
     expect(result.removed).toEqual([expect.objectContaining({ rse: FAST, scope: SCOPE, name: 'moved.dat' })]);
     expect(existsSync(origin)).toBe(false);
     expect(replicas('moved.dat')).toEqual([{ rse: SAFE, state: 'AVAILABLE' }]);
+    // A file that still has a replica keeps its DID.
+    expect((await fx.rest('GET', `/dids/${SCOPE}/moved.dat`)).status).toBe(200);
     expect(adler32(readFileSync(copy))).toBe(adler32(data));
+  });
+
+  it('marks the replica BEING_DELETED, deletes its file, and only then removes its row (daemons/reaper/reaper.py)', async () => {
+    await fx.addFile(FAST, 'ordered.dat', randomData(1000));
+    const tomb = await fx.rest('POST', '/replicas/tombstone', { replicas: [{ rse: FAST, scope: SCOPE, name: 'ordered.dat' }] });
+    expect(tomb.status, tomb.body).toBe(201);
+    const file = fx.diskFile(FAST, 'ordered.dat');
+    const seen: { state: string | undefined; fileThere: boolean }[] = [];
+    const admin = fx.catalogue.admin;
+    const watched = {
+      ...admin,
+      removeReapedReplica: (scope: string, name: string, rse: string): boolean => {
+        seen.push({ state: replicas(name).find((r) => r.rse === rse)?.state, fileThere: existsSync(file) });
+        return admin.removeReapedReplica(scope, name, rse);
+      },
+    };
+    const result = await reapOnce({ admin: watched, caPems: fx.caPems, credentials: fx.credentials, rse: FAST });
+    expect(result.removed.map((r) => r.name)).toEqual(['ordered.dat']);
+    expect(seen).toEqual([{ state: 'BEING_DELETED', fileThere: false }]);
+    expect(replicas('ordered.dat')).toEqual([]);
   });
 
   it('removes the data of a rule whose lifetime ran out', async () => {
@@ -58,6 +80,8 @@ describe('sandbox reaper', () => {
     expect(result.removed.map((r) => r.name)).toEqual(['expiring.dat']);
     expect(existsSync(file)).toBe(false);
     expect(replicas('expiring.dat')).toEqual([]);
+    // core/replica.py __cleanup_after_replica_deletion: a file with no replica left leaves the DID table.
+    expect((await fx.rest('GET', `/dids/${SCOPE}/expiring.dat`)).status).toBe(404);
   });
 
   it('never reaps a replica registered without a rule: Rucio gives it no tombstone', async () => {
@@ -82,13 +106,18 @@ describe('sandbox reaper', () => {
     expect(result.removed).toEqual([]);
     expect(result.failed).toEqual([expect.objectContaining({ name: 'guarded.dat', error: expect.stringMatching(/^DELETE answered 403/) })]);
     expect(existsSync(file)).toBe(true);
-    expect(replicas('guarded.dat')).toEqual([{ rse: FAST, state: 'AVAILABLE' }]);
+    // Marked before its file was tried (list_and_mark_unlocked_replicas): never again listed as available.
+    expect(replicas('guarded.dat')).toEqual([{ rse: FAST, state: 'BEING_DELETED' }]);
+    const listed = await fx.rest('POST', '/replicas/list', { dids: [{ scope: SCOPE, name: 'guarded.dat' }] });
+    expect(JSON.parse(listed.body)).toMatchObject({ name: 'guarded.dat', states: {}, rses: {} });
+    // Rucio takes a BEING_DELETED replica again only after delay_seconds (600).
+    expect(fx.catalogue.admin.replicasToReap(FAST).map((r) => r.name)).not.toContain('guarded.dat');
   });
 
   it('treats a file already gone from storage (404) as deleted', async () => {
     const file = fx.diskFile(FAST, 'guarded.dat');
     rmSync(file);
-    const result = await reapOnce({ admin: fx.catalogue.admin, caPems: fx.caPems, credentials: fx.credentials, rse: FAST });
+    const result = await reapOnce({ admin: fx.catalogue.admin, caPems: fx.caPems, credentials: fx.credentials, rse: FAST, retrySeconds: 0 });
     expect(result).toEqual({ removed: [expect.objectContaining({ name: 'guarded.dat' })], failed: [] });
     expect(replicas('guarded.dat')).toEqual([]);
   });
