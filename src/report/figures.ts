@@ -34,7 +34,8 @@ export const isFileResult = (r: OpResult): boolean => DATA_OPS.has(r.operation) 
 /**
  * The file copies a list of results describes: one per transfer request (a transfer read
  * twice, e.g. by a second rule on the same destination, is still one copy), one per result
- * without a request id. A copy that succeeded in any of its results counts as succeeded.
+ * without a request id. A copy that succeeded in any of its results counts as succeeded, timed
+ * by its earliest reading (the rule that made the transfer).
  */
 export function fileCopies(rs: OpResult[], operations: ReadonlySet<string> = DATA_OPS): OpResult[] {
   const byKey = new Map<string, OpResult>();
@@ -47,7 +48,8 @@ export function fileCopies(rs: OpResult[], operations: ReadonlySet<string> = DAT
     }
     const key = `${r.runId}\u0000${r.operation}\u0000${r.requestId}`;
     const seen = byKey.get(key);
-    if (!seen || (seen.outcome !== 'ok' && r.outcome === 'ok')) byKey.set(key, r);
+    // The copy is timed from the rule that made it: the earliest reading of the request.
+    if (!seen || (seen.outcome !== 'ok' && r.outcome === 'ok') || (seen.outcome === r.outcome && r.start < seen.start)) byKey.set(key, r);
   }
   return [...byKey.values(), ...alone];
 }
