@@ -8,6 +8,7 @@ import { runJob, type JobResult } from '../../src/job.js';
 import { builtinScenarios } from '../../src/scenarios.js';
 import { SANDBOX_RSES } from '../../src/sandbox/config.js';
 import { challengeReportSchema, type ChallengeReport } from '../../src/report/schema.js';
+import { csvRows } from '../helpers/csv-rows.js';
 import { startTestLake } from './lake-fixture.js';
 
 const UP = { files: 4, size: 3000 };
@@ -40,23 +41,6 @@ experiments:
 
 /** Binary units, one decimal, as the README states sizes are written. */
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
-
-/** RFC 4180 read back (the report's CSV quotes fields with commas, quotes or newlines). */
-function csvRows(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; } else field += c;
-  }
-  const [header, ...body] = rows;
-  return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
-}
 
 describe('report of a sandbox run with known figures (builtin storage)', () => {
   let env: Awaited<ReturnType<typeof startTestLake>>;

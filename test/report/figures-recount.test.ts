@@ -9,6 +9,7 @@ import { buildChallengeReport } from '../../src/report/challenge.js';
 import { challengeReportSchema, type ExperimentReport } from '../../src/report/schema.js';
 import { renderReportFiles } from '../../src/report/write.js';
 import { snapshotPlan } from '../../src/results/plan-snapshot.js';
+import { csvRows } from '../helpers/csv-rows.js';
 import { opResult } from '../helpers/op-result.js';
 
 /** mulberry32: a small seeded PRNG, so a failing seed can be replayed. */
@@ -160,23 +161,6 @@ function plan(): ResolvedPlan {
       { name: 'fail', scenario: 'upload', auth: ['x509', 'token'], params: {}, success: {} },
     ] }],
   };
-}
-
-/** RFC 4180 read back: quoted fields may hold commas, quotes ("") and newlines. */
-function csvRows(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; } else field += c;
-  }
-  const [header, ...body] = rows;
-  return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
 }
 
 describe.each([1, 7, 42, 2026, 31337])('every figure recounted from a known random result set (seed %i)', (seed) => {
