@@ -47,7 +47,8 @@ export const TIME_TO_REPLICATE = {
   header: ['source', 'destination', 'tried', 'reached OK', 'p50', 'p90', 'p95', 'p99', 'max'],
   perFile: 'Per file: from the rule\'s creation until that file\'s lock is OK, over the files that arrived. '
     + 'Read from the catalogue\'s timestamps (rule created_at → the transfer\'s transferred_at), which Rucio gives to the second: '
-    + 'each time is exact to ±1 s, and "< 1 s" means within the same second.',
+    + 'each time is exact to ±1 s, and "< 1 s" means within the same second. A scenario with one file per rule (replicate) '
+    + 'polls its rule instead: exact to one poll interval.',
   perRule: 'Per rule: from the rule\'s creation until every lock on the destination is OK, as lakeprobe polled the rule '
     + '(exact to one poll interval). Rules are not files: they add nothing to the file counts and volumes.',
   rows: (rs: ReplicationPercentiles[]): (string | number)[][] => rs.map((r) => [r.src, r.dst, r.attempts, r.count,
