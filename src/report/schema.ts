@@ -28,7 +28,7 @@ export const testReportSchema = z.object({
   rseSelection: z.string().describe('the RSE expression or names of the test'),
   runs: z.array(z.string()), operations: count, failures: count, criticals: count,
   transfers: count.describe('upload, replicate and download operations'), transfersOk: count,
-  files: count.describe('files that reached their destination: replicated (a test that replicates) or uploaded'), bytes: count,
+  files: count.describe('file copies that reached their destination, each once (README "How figures are counted"): replicated, once per destination (a test that replicates), or uploaded; a rule-level result is never a file'), bytes: count,
   dataRateMBps: z.number().min(0).describe('the data rate achieved: bytes of those files / wall time from the test\'s first to its last operation, in MB (10^6 bytes) per second; summed over runs'),
   rses: z.array(z.string()), links: z.array(z.string()).describe('source→destination pairs replicated over'),
   firstAt: time, lastAt: time, p95Ms: z.number().min(0),
