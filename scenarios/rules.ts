@@ -1,6 +1,6 @@
-// Rules on probe datasets and how they are timed: time-to-OK per link (rule creation
-// until every lock on that RSE is OK) and, where the account may read Rucio's requests,
-// each transfer's own timing and bytes (submitted_at → transferred_at).
+// Rules on probe datasets and how they are timed: time-to-OK per rule and link (rule creation
+// until every lock on that RSE is OK) and, where the account may read Rucio's requests, per
+// file (the rule's created_at until its transfer's transferred_at) with the transfer's bytes.
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
 import { RucioApiError, RuleStateError } from '../src/lake/errors.js';
@@ -85,6 +85,7 @@ export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOp
     await ctx.op({ operation: 'replicate', srcRse: opts.srcRse, dstRse: rse, bytes }, async (rec) => {
       rec.ruleId(rule.id);
       const ok = okAt.get(rse);
+      rec.start(rule.createdAt);
       rec.duration((ok ?? Date.now()) - rule.createdAt);
       if (error) throw error;
       if (ok !== undefined && mine.length > 0) return;
@@ -94,21 +95,25 @@ export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOp
       throw new RuleStateError(rule.id, stuck > 0 && state === 'TIMEOUT' ? 'STUCK' : state, detail);
     });
   }
-  for (const [key, request] of requests) await recordTransfer(ctx, rule.id, key, request);
+  const createdAt = rucioTime(info?.created_at ?? null) ?? rule.createdAt;
+  for (const [key, request] of requests) await recordTransfer(ctx, { id: rule.id, createdAt }, key, request);
   return rses.filter((rse) => okAt.has(rse));
 }
 
 const rucioTime = (value: string | null): number | null => (value ? Date.parse(value) : null);
 
-/** One transfer as Rucio's requests API saw it: its own timing and bytes, not our polling. */
-async function recordTransfer(ctx: RunContext, ruleId: string, key: string, r: RequestInfo): Promise<void> {
+/**
+ * One file's replication as the catalogue saw it: from the rule's creation to the transfer that
+ * made its lock OK (Rucio's timestamps, to the second), with the transfer's bytes.
+ */
+async function recordTransfer(ctx: RunContext, rule: { id: string; createdAt: number }, key: string, r: RequestInfo): Promise<void> {
   const dst = key.slice(key.lastIndexOf('@') + 1);
+  const ruleId = rule.id;
   await ctx.op({ operation: 'replicate', srcRse: r.source_rse ?? '', dstRse: dst, protocol: 'https-tpc', bytes: r.bytes ?? 0 }, async (rec) => {
     rec.ruleId(ruleId);
     rec.requestId(r.id);
-    const start = rucioTime(r.submitted_at) ?? rucioTime(r.started_at) ?? rucioTime(r.created_at);
-    const end = rucioTime(r.transferred_at);
-    if (start !== null && end !== null) rec.duration(Math.max(0, end - start));
+    rec.start(rule.createdAt);
+    rec.duration(Math.max(0, (rucioTime(r.transferred_at) ?? Date.now()) - rule.createdAt));
     if (r.state === 'DONE') return;
     const state = r.state === 'FAILED' ? 'STUCK' : 'TIMEOUT';
     throw new RuleStateError(ruleId, state, `transfer ${r.id} of ${r.scope}:${r.name} to ${dst} is ${r.state}${r.err_msg ? `: ${r.err_msg}` : ''}`);

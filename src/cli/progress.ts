@@ -1,5 +1,6 @@
 import type { OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
 import type { ProgressSnapshot } from '../engine/run-progress.js';
+import { formatBytes, formatDuration, formatRate } from '../report/format.js';
 
 type Write = (text: string) => void;
 
@@ -7,32 +8,17 @@ type Write = (text: string) => void;
 const TTY_REDRAW_MS = 100;
 const PLAIN_STATUS_MS = 10_000;
 
-function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-  return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}
-
-function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** `12 in flight, 340/1000 done (2 failed), 1.2 GB at 45.0 MB/s, ETA 2m10s` — the ETA only when the total is known. */
+/** `12 in flight, 340/1000 done (2 failed), 1.1 GiB at 45.0 MB/s, ETA 2 min 10 s` — the ETA only when the total is known. */
 export function progressLine(p: ProgressSnapshot): string {
   const seconds = p.elapsedMs / 1000;
   const parts = [
     `${p.inFlight} in flight`,
     `${p.done}${p.expected === null ? '' : `/${p.expected}`} done${p.failed ? ` (${p.failed} failed)` : ''}`,
-    `${formatBytes(p.bytes)}${seconds > 0 ? ` at ${formatBytes(p.bytes / seconds)}/s` : ''}`,
+    `${formatBytes(p.bytes)}${seconds > 0 ? ` at ${formatRate(p.bytes / seconds)}` : ''}`,
   ];
   if (p.expected !== null && p.done > 0 && seconds > 0) {
     const left = Math.max(0, p.expected - p.done);
-    parts.push(`ETA ${formatDuration(left / (p.done / seconds))}`);
+    parts.push(`ETA ${formatDuration(Math.round(left / (p.done / seconds)) * 1000)}`);
   }
   return parts.join(', ');
 }

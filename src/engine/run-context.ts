@@ -39,6 +39,8 @@ export interface OpRecorder {
   warn(message: string): void;
   /** The lake measured this operation itself (e.g. a transfer's submitted_at → transferred_at): record that duration. */
   duration(ms: number): void;
+  /** When the lake says this operation began (e.g. the rule's creation, for a transfer it times): record that start. */
+  start(ms: number): void;
 }
 
 export type OpOutcome<T> =
@@ -175,13 +177,14 @@ async function timedOp<T>(
   body: (rec: OpRecorder) => Promise<T>,
 ): Promise<OpOutcome<T>> {
   const now = deps.now ?? (() => performance.timeOrigin + performance.now());
-  const facts = { bytes: spec.bytes ?? 0, ruleId: '', requestId: '', warning: '', durationMs: -1 };
+  const facts = { bytes: spec.bytes ?? 0, ruleId: '', requestId: '', warning: '', durationMs: -1, startMs: -1 };
   const rec: OpRecorder = {
     bytes: (n) => { facts.bytes = n; },
     ruleId: (id) => { facts.ruleId = id; },
     requestId: (id) => { facts.requestId = id; },
     warn: (message) => { facts.warning = message; },
     duration: (ms) => { facts.durationMs = ms; },
+    start: (ms) => { facts.startMs = ms; },
   };
   const started = now();
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
@@ -208,7 +211,7 @@ async function timedOp<T>(
     identityRole: spec.role ?? identity.identityRole,
     bytes: facts.bytes,
     sizeClass: sizeClass(facts.bytes),
-    start: new Date(started).toISOString(),
+    start: new Date(facts.startMs >= 0 ? facts.startMs : started).toISOString(),
     durationMs: Math.round(durationMs * 1000) / 1000,
     outcome: outcome.ok ? 'ok' : 'failed',
     severity: failure ? failureSeverity(failure.errorClass) : facts.warning ? 'warning' : 'info',

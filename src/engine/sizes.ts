@@ -16,5 +16,5 @@ export function formatBytes(bytes: number): string {
   let value = bytes;
   let i = 0;
   while (value >= 1024 && i < units.length - 1) { value /= 1024; i++; }
-  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
+  return `${i === 0 ? Math.round(value) : value.toFixed(1)} ${units[i]}`;
 }

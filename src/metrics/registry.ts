@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
 import { DATA_OPERATIONS, METRICS, SKIP_REASONS, type MetricKey, type MetricSpec, type SkipReason } from './catalogue.js';
 import { LinkMetrics } from './link-metrics.js';
+import { isFileResult } from '../report/figures.js';
 
 /** Anything that renders a Prometheus text exposition. */
 export interface Exposition {
@@ -104,7 +105,8 @@ export class MetricsSink implements Sink, Exposition {
     this.counter('operations').inc({ ...base, outcome: r.outcome, error_class: errorClass });
     this.histogram('operationDuration').observe({ ...base, size_class: r.sizeClass }, seconds);
     this.gauge('lastResult').set({ ...base, outcome: r.outcome }, (Date.parse(r.start) + r.durationMs) / 1000);
-    if (r.outcome === 'ok' && DATA_OPERATIONS.has(r.operation) && r.bytes > 0) {
+    // A rule-level result is not a file: its bytes are the transfers' beside it (README "How figures are counted").
+    if (r.outcome === 'ok' && DATA_OPERATIONS.has(r.operation) && r.bytes > 0 && isFileResult(r)) {
       this.counter('transferredBytes').inc(base, r.bytes);
       if (r.durationMs > 0) this.gauge('throughput').set({ ...base, size_class: r.sizeClass }, r.bytes / seconds);
     }
@@ -128,7 +130,7 @@ export class MetricsSink implements Sink, Exposition {
 
   /** Per-link series come from replicate results: rule time to OK, and the transfer when a request id is known. */
   private onReplication(r: OpResult, seconds: number): void {
-    this.links.replicated(r.srcRse, r.dstRse, r.sizeClass, r.outcome, r.bytes, seconds, Boolean(r.requestId));
+    if (isFileResult(r)) this.links.replicated(r.srcRse, r.dstRse, r.sizeClass, r.outcome, r.bytes, seconds, Boolean(r.requestId));
     if (r.outcome === 'ok') this.histogram('ruleTimeToOk').observe({ dst_rse: r.dstRse, size_class: r.sizeClass }, seconds);
   }
 

@@ -9,7 +9,7 @@ import { endOf, minMax, operationRows } from './model.js';
 import { mbps } from './format.js';
 import { observations } from './observations.js';
 import type { ChallengeReport, ExperimentReport, RunRef, SummaryRow, TestReport } from './schema.js';
-import { authFailures, authMatrix, embargoMatrix, linkMatrix, linkSizes, replicationPercentiles } from './tables.js';
+import { authFailures, authMatrix, embargoMatrix, linkMatrix, linkSizes, replicationPercentiles, ruleReplicationPercentiles } from './tables.js';
 import { experimentVerdict, testReport } from './verdicts.js';
 
 export interface ReportInput {
@@ -74,7 +74,7 @@ function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: nu
     name: e.name, description: e.description, verdict: experimentVerdict(tests), runs: [...runIds].sort(), tests,
     observations: observations({ results, groups, links, authFailures: logins, runs: input.runs.filter((r) => runIds.has(r.runId)) }),
     failures: groups, rows: operationRows(results), links, linkSizes: linkSizes(results),
-    replication: replicationPercentiles(results), successOverTime: successOverTime(results, slotSeconds),
+    replication: replicationPercentiles(results), replicationPerRule: ruleReplicationPercentiles(results), successOverTime: successOverTime(results, slotSeconds),
     availabilityByRse: availabilityByRse(results, slotSeconds), availabilityByTest: availabilityByTest(results, slotSeconds),
     daily: dailyByRse(results),
     authMatrix: authMatrix(results), authFailures: logins, embargo: embargoMatrix(results),

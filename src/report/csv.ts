@@ -18,6 +18,9 @@ export function renderCsv(report: ChallengeReport, e: ExperimentReport): string 
   ]));
 }
 
+const ttr = (rs: ExperimentReport['replication']): string => csv(['src_rse', 'dst_rse', 'attempts', 'count', 'p50_ms', 'p90_ms', 'p95_ms', 'p99_ms', 'max_ms'],
+  rs.map((r) => [r.src, r.dst, r.attempts, r.count, r.p50Ms, r.p90Ms, r.p95Ms, r.p99Ms, r.maxMs]));
+
 /** Every other table of an experiment, by file suffix (`<experiment>.<suffix>.csv`). */
 export function renderCsvTables(e: ExperimentReport): Record<string, string> {
   return {
@@ -32,8 +35,8 @@ export function renderCsvTables(e: ExperimentReport): Record<string, string> {
       e.links.map((l) => [l.src, l.dst, l.attempts, l.successes, l.successRate.toFixed(4), l.p50Ms, l.p95Ms, l.bytes, l.mbPerS.toFixed(3)])),
     'link-sizes': csv(['src_rse', 'dst_rse', 'size_class', 'attempts', 'successes', 'mb_per_s', 'best'],
       e.linkSizes.map((s) => [s.src, s.dst, s.sizeClass, s.attempts, s.successes, s.mbPerS.toFixed(3), String(s.best)])),
-    'time-to-replicate': csv(['src_rse', 'dst_rse', 'count', 'p50_ms', 'p90_ms', 'p95_ms', 'p99_ms', 'max_ms'],
-      e.replication.map((r) => [r.src, r.dst, r.count, r.p50Ms, r.p90Ms, r.p95Ms, r.p99Ms, r.maxMs])),
+    'time-to-replicate': ttr(e.replication),
+    'time-to-replicate-per-rule': ttr(e.replicationPerRule),
     'success-over-time': csv(['slot_start', 'operations', 'successes', 'success_rate'],
       e.successOverTime.map((b) => [b.start, b.attempts, b.successes, b.successRate.toFixed(4)])),
     'availability-rse': csv(['rse', 'slots', 'up_slots', 'availability'],
@@ -52,6 +55,11 @@ export function renderCsvTables(e: ExperimentReport): Record<string, string> {
 
 /** The challenge table across experiments. */
 export function renderSummaryCsv(report: ChallengeReport): string {
-  return csv(['experiment', 'test', 'description', 'success_metric', 'volume', 'data_rate', 'qos', 'rses', 'completed'],
-    report.summary.map((s) => [s.experiment, s.test, s.description, s.successMetric, s.volume, s.dataRate, s.qos, s.rses, s.completed]));
+  const tests = new Map(report.experiments.flatMap((e) => e.tests.map((t) => [`${t.experiment}\u0000${t.test}`, t] as const)));
+  return csv(['experiment', 'test', 'description', 'success_metric', 'volume', 'data_rate', 'qos', 'rses', 'completed', 'files', 'bytes', 'data_rate_bytes_per_second'],
+    report.summary.map((s) => {
+      const t = tests.get(`${s.experiment}\u0000${s.test}`);
+      return [s.experiment, s.test, s.description, s.successMetric, s.volume, s.dataRate, s.qos, s.rses, s.completed,
+        t?.files ?? '', t?.bytes ?? '', t ? Math.round(t.dataRateMBps * 1e6) : ''];
+    }));
 }

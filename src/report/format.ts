@@ -1,14 +1,67 @@
-// Small formatting helpers shared by the Markdown and HTML writers.
+// The one formatter of sizes, rates and durations for every writer (Markdown, HTML, titles,
+// summaries), and the tables the writers share. CSV and JSON keep the raw numbers.
 import { formatBytes } from '../engine/sizes.js';
-import type { AuthCell, AuthFailure, ExperimentReport } from './schema.js';
+import { CATALOGUE_RESOLUTION_MS } from './figures.js';
+import type { AuthCell, AuthFailure, ExperimentReport, OperationRow, ReplicationPercentiles } from './schema.js';
 
-export function formatThroughput(bps: number): string {
-  return bps > 0 ? `${formatBytes(bps)}/s` : '–';
+export { formatBytes };
+
+const RATE_UNITS = ['B/s', 'kB/s', 'MB/s', 'GB/s', 'TB/s'];
+
+/** A rate in bytes per second, in decimal units as transfer rates are quoted ("12.5 MB/s"); "–" when nothing moved. */
+export function formatRate(bytesPerSecond: number): string {
+  if (!(bytesPerSecond > 0) || !Number.isFinite(bytesPerSecond)) return '–';
+  let value = bytesPerSecond;
+  let i = 0;
+  while (value >= 1000 && i < RATE_UNITS.length - 1) { value /= 1000; i++; }
+  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : Math.round(value)} ${RATE_UNITS[i]}`;
+}
+
+/** A rate given in MB (10^6 bytes) per second, as the report model holds it. */
+export const mbps = (mbPerS: number): string => formatRate(mbPerS * 1e6);
+
+/**
+ * A duration: "850 ms", "4.20 s", "3 min 05 s", "2 h 07 min". With a resolution of whole seconds
+ * (times read from the catalogue), whole seconds, and "< 1 s" for what took less than one.
+ */
+export function formatDuration(ms: number, resolutionMs = 0): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  if (resolutionMs >= 1000) {
+    const s = Math.round(ms / 1000);
+    if (s === 0) return '< 1 s';
+    if (s < 60) return `${s} s`;
+  } else if (ms < 1000) return `${ms < 10 ? Number(ms.toFixed(1)) : Math.round(ms)} ms`;
+  else if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const total = Math.round(ms / 1000);
+  if (total < 3600) return `${Math.floor(total / 60)} min ${String(total % 60).padStart(2, '0')} s`;
+  const minutes = Math.round(total / 60);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
 export const percent = (share: number): string => `${(share * 100).toFixed(1)} %`;
-export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-export const mbps = (v: number): string => (v > 0 ? `${v.toFixed(v < 0.1 ? 4 : 2)} MB/s` : '–');
+
+/** A time to replicate: whole seconds, the catalogue's resolution. */
+export const replicationTime = (ms: number): string => formatDuration(ms, CATALOGUE_RESOLUTION_MS);
+
+export const TIME_TO_REPLICATE = {
+  header: ['source', 'destination', 'tried', 'reached OK', 'p50', 'p90', 'p95', 'p99', 'max'],
+  perFile: 'Per file: from the rule\'s creation until that file\'s lock is OK, over the files that arrived. '
+    + 'Read from the catalogue\'s timestamps (rule created_at → the transfer\'s transferred_at), which Rucio gives to the second: '
+    + 'each time is exact to ±1 s, and "< 1 s" means within the same second. A scenario with one file per rule (replicate) '
+    + 'polls its rule instead: exact to one poll interval.',
+  perRule: 'Per rule: from the rule\'s creation until every lock on the destination is OK, as lakeprobe polled the rule '
+    + '(exact to one poll interval). Rules are not files: they add nothing to the file counts and volumes.',
+  rows: (rs: ReplicationPercentiles[]): (string | number)[][] => rs.map((r) => [r.src, r.dst, r.attempts, r.count,
+    replicationTime(r.p50Ms), replicationTime(r.p90Ms), replicationTime(r.p95Ms), replicationTime(r.p99Ms), replicationTime(r.maxMs)]),
+};
+
+/** The per RSE × operation table: one formatter for its durations and rates. */
+export const OPERATION_ROWS = {
+  header: ['RSE', 'operation', 'auth', 'protocol', 'count', 'failures', 'failures by class', 'p50', 'p95', 'throughput'],
+  rows: (rs: OperationRow[]): (string | number)[][] => rs.map((r) => [r.rse, r.operation, r.authMethod, r.protocol, r.count, r.failures,
+    Object.entries(r.failuresByClass).map(([c, n]) => `${c}×${n}`).join(', ') || '–', formatDuration(r.p50Ms), formatDuration(r.p95Ms),
+    formatRate(r.throughputBps)]),
+};
 
 export interface AuthGrid {
   test: string;
@@ -75,7 +128,7 @@ export function linkGrid(e: ExperimentReport): { dsts: string[]; rows: { src: st
       src,
       cells: dsts.map((dst) => {
         const l = e.links.find((x) => x.src === src && x.dst === dst);
-        return l ? `${percent(l.successRate)} ok · ${mbps(l.mbPerS)} · p50 ${seconds(l.p50Ms)} / p95 ${seconds(l.p95Ms)}` : '–';
+        return l ? `${percent(l.successRate)} ok · ${mbps(l.mbPerS)} · p50 ${replicationTime(l.p50Ms)} / p95 ${replicationTime(l.p95Ms)}` : '–';
       }),
     })),
   };

@@ -1,9 +1,10 @@
 // A self-contained HTML page per experiment: inline CSS and SVG, no script, no network,
 // readable when printed.
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
-import { formatBytes } from '../engine/sizes.js';
 import { placesText } from './failures.js';
-import { authGrids, dailyPivot, linkGrid, formatThroughput, mbps, percent, seconds } from './format.js';
+import {
+  authGrids, dailyPivot, formatBytes, linkGrid, mbps, OPERATION_ROWS, percent, replicationTime, TIME_TO_REPLICATE,
+} from './format.js';
 import { escapeXml } from './junit.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
 import { barChart, lineChart } from './svg.js';
@@ -55,8 +56,8 @@ function charts(e: ExperimentReport): string {
     }))));
   }
   if (e.replication.length) {
-    out.push(barChart('Time to replicate (p95)', e.replication.map((r) => ({
-      label: `${r.src} → ${r.dst}`, value: r.p95Ms, text: `p50 ${seconds(r.p50Ms)}, p95 ${seconds(r.p95Ms)}, max ${seconds(r.maxMs)}`,
+    out.push(barChart('Time to replicate per file (p95)', e.replication.map((r) => ({
+      label: `${r.src} → ${r.dst}`, value: r.p95Ms, text: `p50 ${replicationTime(r.p50Ms)}, p95 ${replicationTime(r.p95Ms)}, max ${replicationTime(r.maxMs)}`,
     }))));
   }
   return out.length ? `<h2>Figures</h2><div class="charts">${out.join('')}</div>` : '';
@@ -76,10 +77,15 @@ function sections(e: ExperimentReport): string {
   if (e.links.length) {
     const grid = linkGrid(e);
     parts.push('<h2>Link matrix (source ↓ × destination →)</h2>', table(['source', ...grid.dsts], grid.rows.map((r) => [r.src, ...r.cells])));
-    parts.push('<h2>Links (source × destination)</h2>', table(['source', 'destination', 'attempts', 'success', 'p50', 'p95', 'volume', 'rate'],
-      e.links.map((l) => [l.src, l.dst, l.attempts, { text: percent(l.successRate), cls: l.successRate < 1 ? 'bad' : 'ok' }, seconds(l.p50Ms), seconds(l.p95Ms), formatBytes(l.bytes), mbps(l.mbPerS)])));
-    parts.push('<h2>Time to replicate</h2>', table(['source', 'destination', 'files', 'p50', 'p90', 'p95', 'p99', 'max'],
-      e.replication.map((r) => [r.src, r.dst, r.count, seconds(r.p50Ms), seconds(r.p90Ms), seconds(r.p95Ms), seconds(r.p99Ms), seconds(r.maxMs)])));
+    parts.push('<h2>Links (source × destination)</h2>', '<p>One row per link; files count once per destination they reached, whatever results describe them.</p>',
+      table(['source', 'destination', 'files tried', 'success', 'p50', 'p95', 'volume', 'rate'],
+        e.links.map((l) => [l.src, l.dst, l.attempts, { text: percent(l.successRate), cls: l.successRate < 1 ? 'bad' : 'ok' }, replicationTime(l.p50Ms), replicationTime(l.p95Ms), formatBytes(l.bytes), mbps(l.mbPerS)])));
+  }
+  if (e.replication.length) {
+    parts.push('<h2>Time to replicate, per file</h2>', `<p>${h(TIME_TO_REPLICATE.perFile)}</p>`, table(TIME_TO_REPLICATE.header, TIME_TO_REPLICATE.rows(e.replication)));
+  }
+  if (e.replicationPerRule.length) {
+    parts.push('<h2>Time to replicate, per rule</h2>', `<p>${h(TIME_TO_REPLICATE.perRule)}</p>`, table(TIME_TO_REPLICATE.header, TIME_TO_REPLICATE.rows(e.replicationPerRule)));
   }
   if (e.availabilityByRse.length) {
     parts.push('<h2>Availability per RSE</h2>', table(['RSE', 'slots exercised', 'slots up', 'availability'],
@@ -107,9 +113,7 @@ function sections(e: ExperimentReport): string {
     parts.push('<h2>Embargo (identity × operation × access path)</h2>', table(['identity', 'operation', 'access path', 'RSE', 'attempts', 'ok', 'violations', 'other failures'],
       e.embargo.map((c) => [c.identity, c.operation, c.accessPath, c.rse, c.attempts, c.ok, { text: String(c.violations), cls: c.violations ? 'bad' : 'ok' }, c.otherFailures])));
   }
-  parts.push('<h2>Per RSE and operation</h2>', table(['RSE', 'operation', 'auth', 'protocol', 'count', 'failures', 'by class', 'p50 (ms)', 'p95 (ms)', 'throughput'],
-    e.rows.map((r) => [r.rse, r.operation, r.authMethod, r.protocol, r.count, r.failures,
-      Object.entries(r.failuresByClass).map(([c, n]) => `${c}×${n}`).join(', ') || '–', r.p50Ms.toFixed(1), r.p95Ms.toFixed(1), formatThroughput(r.throughputBps)])));
+  parts.push('<h2>Per RSE and operation</h2>', table(OPERATION_ROWS.header, OPERATION_ROWS.rows(e.rows)));
   if (e.failures.length) {
     parts.push('<h2>Why things failed</h2>');
     for (const g of e.failures) {

@@ -1,10 +1,9 @@
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
-import { formatBytes } from '../engine/sizes.js';
 import { placesText } from './failures.js';
-import { authGrids, dailyPivot, linkGrid, formatThroughput, mbps, percent, seconds } from './format.js';
+import {
+  authGrids, dailyPivot, formatBytes, linkGrid, mbps, OPERATION_ROWS, percent, replicationTime, TIME_TO_REPLICATE,
+} from './format.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
-
-export { formatThroughput } from './format.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** Messages go in code spans: renderers would otherwise eat `<redacted>` as an HTML tag. */
@@ -47,13 +46,13 @@ function figures(e: ExperimentReport, slotSeconds: number): string[] {
   if (e.links.length) {
     const grid = linkGrid(e);
     out.push('', '## Link matrix (source ↓ × destination →)', '', ...table(['source', ...grid.dsts], grid.rows.map((r) => [r.src, ...r.cells])));
-    out.push('', '## Links (source × destination)', '', ...table(['source', 'destination', 'attempts', 'success', 'p50', 'p95', 'volume', 'rate'],
-      e.links.map((l) => [l.src, l.dst, l.attempts, percent(l.successRate), seconds(l.p50Ms), seconds(l.p95Ms), formatBytes(l.bytes), mbps(l.mbPerS)])));
+    out.push('', '## Links (source × destination)', '', 'One row per link; files count once per destination they reached, whatever results describe them.', '', ...table(['source', 'destination', 'files tried', 'success', 'p50', 'p95', 'volume', 'rate'],
+      e.links.map((l) => [l.src, l.dst, l.attempts, percent(l.successRate), replicationTime(l.p50Ms), replicationTime(l.p95Ms), formatBytes(l.bytes), mbps(l.mbPerS)])));
     out.push('', '## Throughput per link and file size', '', ...table(['source', 'destination', 'size', 'attempts', 'ok', 'rate', 'best'],
       e.linkSizes.map((s) => [s.src, s.dst, s.sizeClass, s.attempts, s.successes, mbps(s.mbPerS), s.best ? '★' : ''])));
-    out.push('', '## Time to replicate', '', ...table(['source', 'destination', 'files', 'p50', 'p90', 'p95', 'p99', 'max'],
-      e.replication.map((r) => [r.src, r.dst, r.count, seconds(r.p50Ms), seconds(r.p90Ms), seconds(r.p95Ms), seconds(r.p99Ms), seconds(r.maxMs)])));
   }
+  if (e.replication.length) out.push('', '## Time to replicate, per file', '', TIME_TO_REPLICATE.perFile, '', ...table(TIME_TO_REPLICATE.header, TIME_TO_REPLICATE.rows(e.replication)));
+  if (e.replicationPerRule.length) out.push('', '## Time to replicate, per rule', '', TIME_TO_REPLICATE.perRule, '', ...table(TIME_TO_REPLICATE.header, TIME_TO_REPLICATE.rows(e.replicationPerRule)));
   const avail = (title: string, key: string, rows: ExperimentReport['availabilityByRse']): string[] => (rows.length
     ? ['', title, '', ...table([key, 'slots exercised', 'slots up', 'availability'], rows.map((a) => [a.key, a.slots, a.upSlots, percent(a.availability)]))]
     : []);
@@ -93,9 +92,7 @@ function embargo(e: ExperimentReport): string[] {
 }
 
 function rows(e: ExperimentReport): string[] {
-  return ['', '## Per RSE and operation', '', ...table(['RSE', 'operation', 'auth', 'protocol', 'count', 'failures', 'failures by class', 'p50 (ms)', 'p95 (ms)', 'throughput'],
-    e.rows.map((r) => [r.rse, r.operation, r.authMethod, r.protocol, r.count, r.failures,
-      Object.entries(r.failuresByClass).map(([c, n]) => `${c}×${n}`).join(', ') || '–', r.p50Ms.toFixed(1), r.p95Ms.toFixed(1), formatThroughput(r.throughputBps)]),
+  return ['', '## Per RSE and operation', '', ...table(OPERATION_ROWS.header, OPERATION_ROWS.rows(e.rows),
     ['---', '---', '---', '---', '---:', '---:', '---', '---:', '---:', '---:'])];
 }
 

@@ -3,7 +3,8 @@
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { SEVERITIES, type OpResult } from '../engine/op-result.js';
 import { endOf, groupBy } from './model.js';
-import { placesText, worstSeverity } from './failures.js';
+import { placesOf, placesText, worstSeverity } from './failures.js';
+import { mbps, percent, replicationTime } from './format.js';
 import type { AuthFailure, FailureGroup, LinkCell, Observation, RunRef } from './schema.js';
 
 /** The error classes an observation names, most failures first. */
@@ -40,9 +41,10 @@ function errorClasses(results: OpResult[], groups: FailureGroup[]): Observation[
     const s = span(rs);
     const top = groups.find((g) => g.errorClass === cls);
     const info = ERROR_CLASSES[cls as ErrorClass];
+    const places = placesOf(rs);
     return {
       severity: worstSeverity(rs), kind: 'error_class', errorClass: cls, count: rs.length, ...s,
-      title: `${rs.length}× ${cls}${top ? ` (${placesText(top)})` : ''}`,
+      title: `${rs.length}× ${cls} (${placesText({ ...places, places: places.total, count: rs.length })})`,
       detail: `${info?.meaning ?? cls}; ${when(s)}. What to do: ${info?.remedy ?? 'read the message'}. Example: ${top?.example ?? rs[0]?.errorMessage ?? ''}`,
     };
   });
@@ -53,10 +55,12 @@ function stuckRules(results: OpResult[]): Observation[] {
   if (!stuck.length) return [];
   const s = span(stuck);
   const ids = [...new Set(stuck.map((r) => r.ruleId).filter(Boolean))];
+  // A rule is one rule however many of its files' transfers failed with it.
+  const rules = ids.length + stuck.filter((r) => !r.ruleId).length;
   const links = [...new Set(stuck.map((r) => (r.srcRse && r.dstRse ? `${r.srcRse}→${r.dstRse}` : r.rse || '-')))].sort();
   return [{
-    severity: 'error', kind: 'stuck_rule', errorClass: null, count: stuck.length, ...s,
-    title: `${stuck.length} rule${stuck.length > 1 ? 's' : ''} stuck or not OK in time on ${links.join(', ')}`,
+    severity: 'error', kind: 'stuck_rule', errorClass: null, count: rules, ...s,
+    title: `${rules} rule${rules > 1 ? 's' : ''} stuck or not OK in time on ${links.join(', ')}`,
     detail: `${when(s)}. Rules: ${ids.slice(0, MAX_RULE_IDS).join(', ') || '(no rule id recorded)'}${ids.length > MAX_RULE_IDS ? ` and ${ids.length - MAX_RULE_IDS} more` : ''}.`,
   }];
 }
@@ -107,7 +111,7 @@ function interrupted(runs: RunRef[], results: OpResult[]): Observation[] {
 function links(cells: LinkCell[]): Observation[] {
   const rated = cells.filter((c) => c.successes > 0 && c.mbPerS > 0).sort((a, b) => a.mbPerS - b.mbPerS);
   if (rated.length < 2) return [];
-  const text = (c: LinkCell): string => `${c.src}→${c.dst}: ${c.mbPerS.toFixed(2)} MB/s, p95 ${(c.p95Ms / 1000).toFixed(1)} s, ${(c.successRate * 100).toFixed(1)} % ok`;
+  const text = (c: LinkCell): string => `${c.src}→${c.dst}: ${mbps(c.mbPerS)}, p95 ${replicationTime(c.p95Ms)} per file, ${percent(c.successRate)} ok`;
   const slow = rated[0] as LinkCell;
   const fast = rated[rated.length - 1] as LinkCell;
   const base = { severity: 'info' as const, errorClass: null, firstAt: '', lastAt: '' };

@@ -28,7 +28,7 @@ export const testReportSchema = z.object({
   rseSelection: z.string().describe('the RSE expression or names of the test'),
   runs: z.array(z.string()), operations: count, failures: count, criticals: count,
   transfers: count.describe('upload, replicate and download operations'), transfersOk: count,
-  files: count.describe('files that reached their destination: replicated (a test that replicates) or uploaded'), bytes: count,
+  files: count.describe('file copies that reached their destination, each once (README "How figures are counted"): replicated, once per destination (a test that replicates), or uploaded; a rule-level result is never a file'), bytes: count,
   dataRateMBps: z.number().min(0).describe('the data rate achieved: bytes of those files / wall time from the test\'s first to its last operation, in MB (10^6 bytes) per second; summed over runs'),
   rses: z.array(z.string()), links: z.array(z.string()).describe('source→destination pairs replicated over'),
   firstAt: time, lastAt: time, p95Ms: z.number().min(0),
@@ -51,10 +51,11 @@ export const observationSchema = z.object({
 
 export const failureGroupSchema = z.object({
   errorClass: z.string(), severity: z.enum(SEVERITIES),
-  message: z.string().describe('the message with URLs, ids and numbers normalised: the grouping key'),
+  message: z.string().describe('the message\'s shape, the grouping key: whole tokens naming one occurrence (URL, address, time, id, number, DID, probe name, the RSE acted on) become <url>, <address>, <time>, <id>, <n>, <did>, <name>, <rse>; words and names are kept'),
   example: z.string().describe('one real (redacted) message of the group'),
   count, firstAt: time, lastAt: time,
-  where: z.array(z.object({ operation: z.string(), authMethod: z.string(), rse: z.string(), count })),
+  where: z.array(z.object({ operation: z.string(), authMethod: z.string(), rse: z.string(), count })).describe('the places, most failures first (at most 12)'),
+  places: count.describe('how many places (operation × auth method × RSE) the group struck, listed or not'),
 });
 
 export const operationRowSchema = z.object({
@@ -64,8 +65,8 @@ export const operationRowSchema = z.object({
 });
 
 export const linkCellSchema = z.object({
-  src: z.string(), dst: z.string(), attempts: count, successes: count, successRate: share,
-  p50Ms: z.number(), p95Ms: z.number(), bytes: count, mbPerS: z.number().min(0).describe('MB (10^6 bytes) per second over successful transfers'),
+  src: z.string(), dst: z.string(), attempts: count.describe('file copies tried over the link (a rule\'s own result is not a file)'), successes: count, successRate: share,
+  p50Ms: z.number(), p95Ms: z.number(), bytes: count, mbPerS: z.number().min(0).describe('MB (10^6 bytes) per second: bytes of the copies that arrived over the wall time of their transfers'),
 });
 
 export const linkSizeSchema = z.object({
@@ -74,7 +75,8 @@ export const linkSizeSchema = z.object({
 });
 
 export const replicationSchema = z.object({
-  src: z.string(), dst: z.string(), count, p50Ms: z.number(), p90Ms: z.number(), p95Ms: z.number(), p99Ms: z.number(), maxMs: z.number(),
+  src: z.string(), dst: z.string(), attempts: count.describe('file copies (per file) or rules (per rule) tried on the link'),
+  count: count.describe('those that reached OK: the percentiles are over them'), p50Ms: z.number(), p90Ms: z.number(), p95Ms: z.number(), p99Ms: z.number(), maxMs: z.number(),
 });
 
 export const timeBucketSchema = z.object({ start: time, attempts: count, successes: count, successRate: share });
@@ -107,7 +109,9 @@ export const experimentReportSchema = z.object({
   name: z.string(), description: z.string(), verdict: verdictSchema, runs: z.array(z.string()),
   tests: z.array(testReportSchema), observations: z.array(observationSchema), failures: z.array(failureGroupSchema),
   rows: z.array(operationRowSchema).describe('one row per RSE × operation × auth method × protocol'), links: z.array(linkCellSchema), linkSizes: z.array(linkSizeSchema),
-  replication: z.array(replicationSchema), successOverTime: z.array(timeBucketSchema),
+  replication: z.array(replicationSchema).describe('time to replicate per file: rule creation → the file\'s lock OK, from the catalogue\'s timestamps (1 s resolution) where the scenario reads them'),
+  replicationPerRule: z.array(replicationSchema).describe('time to replicate per rule: rule creation → every lock on the destination OK, as lakeprobe polled it'),
+  successOverTime: z.array(timeBucketSchema),
   availabilityByRse: z.array(availabilitySchema), availabilityByTest: z.array(availabilitySchema),
   daily: z.array(dailySchema).describe('storage operations per RSE and UTC day: the daily table sites post'),
   authMatrix: z.array(authCellSchema), authFailures: z.array(authFailureSchema), embargo: z.array(embargoCellSchema),

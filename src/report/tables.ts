@@ -1,32 +1,33 @@
 // The tables of a report: links, sizes per link, time to replicate, auth and embargo matrices.
 import type { OpResult } from '../engine/op-result.js';
-import { groupBy, moved, percentile } from './model.js';
+import { fileCopies, fileReplicationTimes, moved, percentile, ruleResults } from './figures.js';
+import { groupBy } from './model.js';
 import type { AuthCell, AuthFailure, EmbargoCell, LinkCell, LinkSize, ReplicationPercentiles } from './schema.js';
 
-const replications = (rs: OpResult[]): OpResult[] => rs.filter((r) => r.operation === 'replicate' && r.srcRse && r.dstRse);
+const REPLICATE: ReadonlySet<string> = new Set(['replicate']);
+const onLink = (r: OpResult): boolean => !!(r.srcRse && r.dstRse);
+/** The file copies replicated over a link (rule-level results aside: they are rules, not files). */
+const transfers = (rs: OpResult[]): OpResult[] => fileCopies(rs, REPLICATE).filter(onLink);
 const linkKey = (r: OpResult): string => `${r.srcRse}\u0000${r.dstRse}`;
-const mbPerS = (rs: OpResult[]): number => {
-  const m = moved(rs);
-  return m.seconds > 0 ? m.bytes / m.seconds / 1e6 : 0;
-};
+const mbPerS = (rs: OpResult[]): number => moved(rs, REPLICATE).bytesPerSecond / 1e6;
 const bySrcDst = (a: { src: string; dst: string }, b: { src: string; dst: string }): number =>
   a.src.localeCompare(b.src) || a.dst.localeCompare(b.dst);
 
-/** Source × destination over replications: success share, p50/p95 of successful ones, MB/s. */
+/** Source × destination over file copies: success share, p50/p95 of the successful ones, MB/s. */
 export function linkMatrix(results: OpResult[]): LinkCell[] {
-  return [...groupBy(replications(results), linkKey).values()].map((rs) => {
+  return [...groupBy(transfers(results), linkKey).values()].map((rs) => {
     const ok = rs.filter((r) => r.outcome === 'ok');
     const times = ok.map((r) => r.durationMs);
     return {
       src: rs[0]!.srcRse, dst: rs[0]!.dstRse, attempts: rs.length, successes: ok.length, successRate: ok.length / rs.length,
-      p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), bytes: moved(rs).bytes, mbPerS: mbPerS(rs),
+      p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), bytes: moved(rs, REPLICATE).bytes, mbPerS: mbPerS(rs),
     };
   }).sort(bySrcDst);
 }
 
 /** MB/s per link and file size class, marking the size that moves fastest on each link. */
 export function linkSizes(results: OpResult[]): LinkSize[] {
-  const cells = [...groupBy(replications(results), (r) => `${linkKey(r)}\u0000${r.sizeClass}`).values()].map((rs) => ({
+  const cells = [...groupBy(transfers(results), (r) => `${linkKey(r)}\u0000${r.sizeClass}`).values()].map((rs) => ({
     src: rs[0]!.srcRse, dst: rs[0]!.dstRse, sizeClass: rs[0]!.sizeClass, bytesPerFile: rs[0]!.bytes, attempts: rs.length,
     successes: rs.filter((r) => r.outcome === 'ok').length, mbPerS: mbPerS(rs), best: false,
   }));
@@ -37,16 +38,26 @@ export function linkSizes(results: OpResult[]): LinkSize[] {
   return cells.sort((a, b) => bySrcDst(a, b) || a.bytesPerFile - b.bytesPerFile).map(({ bytesPerFile: _, ...c }) => c);
 }
 
-/** Percentiles of the time successful replications took, per link. */
-export function replicationPercentiles(results: OpResult[]): ReplicationPercentiles[] {
-  const ok = replications(results).filter((r) => r.outcome === 'ok');
-  return [...groupBy(ok, linkKey).values()].map((rs) => {
-    const t = rs.map((r) => r.durationMs);
+function percentilesPerLink(rs: OpResult[], attempts: OpResult[]): ReplicationPercentiles[] {
+  const tried = groupBy(attempts, linkKey);
+  return [...groupBy(rs, linkKey).values()].map((mine) => {
+    const t = mine.map((r) => r.durationMs);
     return {
-      src: rs[0]!.srcRse, dst: rs[0]!.dstRse, count: rs.length, p50Ms: percentile(t, 50), p90Ms: percentile(t, 90),
-      p95Ms: percentile(t, 95), p99Ms: percentile(t, 99), maxMs: percentile(t, 100),
+      src: mine[0]!.srcRse, dst: mine[0]!.dstRse, attempts: tried.get(linkKey(mine[0]!))?.length ?? mine.length, count: mine.length,
+      p50Ms: percentile(t, 50), p90Ms: percentile(t, 90), p95Ms: percentile(t, 95), p99Ms: percentile(t, 99), maxMs: percentile(t, 100),
     };
   }).sort(bySrcDst);
+}
+
+/** Time to replicate per file (rule creation → that file's lock OK), per link, over the files that arrived. */
+export function replicationPercentiles(results: OpResult[]): ReplicationPercentiles[] {
+  return percentilesPerLink(fileReplicationTimes(results).filter(onLink), transfers(results));
+}
+
+/** Time to replicate per rule (rule creation → every lock on the destination OK), per link, over the rules that got there. */
+export function ruleReplicationPercentiles(results: OpResult[]): ReplicationPercentiles[] {
+  const rules = ruleResults(results).filter(onLink);
+  return percentilesPerLink(rules.filter((r) => r.outcome === 'ok'), rules);
 }
 
 const classes = (rs: OpResult[]): string[] => [...new Set(rs.map((r) => r.errorClass).filter((c): c is NonNullable<typeof c> => !!c))].sort();

@@ -2,6 +2,7 @@
 import { formatBytes } from '../engine/sizes.js';
 import type { OpResult } from '../engine/op-result.js';
 import type { TestSnapshot } from '../results/plan-snapshot.js';
+import { filesMoved } from './figures.js';
 import { DATA_OPS, endOf, groupBy, minMax, percentile } from './model.js';
 import type { Criterion, TestReport, Verdict } from './schema.js';
 
@@ -22,8 +23,7 @@ function volume(rs: OpResult[], scenario: string, withinSeconds?: number): { fil
   let bytes = 0;
   for (const run of groupBy(rs, (r) => r.runId).values()) {
     const t0 = minMax(run.map((r) => Date.parse(r.start))).min;
-    for (const r of run) {
-      if (r.outcome !== 'ok' || r.operation !== kind || r.bytes <= 0) continue;
+    for (const r of filesMoved(run, new Set([kind]))) {
       if (withinSeconds !== undefined && Date.parse(endOf(r)) - t0 > withinSeconds * 1000) continue;
       files++;
       bytes += r.bytes;

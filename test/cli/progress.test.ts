@@ -9,16 +9,16 @@ const snap = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot =>
 describe('progressLine', () => {
   it('shows operations in flight, done / total, bytes, rate and an ETA when the total is known', () => {
     // 250 done in 10 s: 750 left at 25/s is 30 s.
-    expect(progressLine(snap())).toBe('8 in flight, 250/1000 done, 500.0 MB at 50.0 MB/s, ETA 30s');
+    expect(progressLine(snap())).toBe('8 in flight, 250/1000 done, 476.8 MiB at 50.0 MB/s, ETA 30.0 s');
   });
 
   it('leaves out the total and the ETA while the total is unknown, and counts failures', () => {
-    expect(progressLine(snap({ expected: null, failed: 3 }))).toBe('8 in flight, 250 done (3 failed), 500.0 MB at 50.0 MB/s');
+    expect(progressLine(snap({ expected: null, failed: 3 }))).toBe('8 in flight, 250 done (3 failed), 476.8 MiB at 50.0 MB/s');
   });
 
   it('writes long ETAs in minutes and hours', () => {
-    expect(progressLine(snap({ done: 10, expected: 1000 }))).toMatch(/ETA 16m30s$/);
-    expect(progressLine(snap({ done: 1, expected: 1000, elapsedMs: 60_000 }))).toMatch(/ETA 16h39m$/);
+    expect(progressLine(snap({ done: 10, expected: 1000 }))).toMatch(/ETA 16 min 30 s$/);
+    expect(progressLine(snap({ done: 1, expected: 1000, elapsedMs: 60_000 }))).toMatch(/ETA 16 h 39 min$/);
   });
 });
 
@@ -32,7 +32,7 @@ describe('ProgressSink', () => {
     t = 150;
     sink.onProgress(snap({ done: 3 }));
     sink.onResult(opResult({ outcome: 'failed', errorClass: 'quota', errorMessage: 'no quota', operation: 'rule', rse: 'SITE_A' }));
-    expect(out[0]).toBe('\r\x1b[2K8 in flight, 1/1000 done, 500.0 MB at 50.0 MB/s, ETA 2h46m');
+    expect(out[0]).toBe('\r\x1b[2K8 in flight, 1/1000 done, 476.8 MiB at 50.0 MB/s, ETA 2 h 47 min');
     expect(out[1]).toContain('3/1000 done');
     expect(out[2]?.startsWith('\r\x1b[2KFAIL ')).toBe(true);
     expect(out[2]).toMatch(/ rule \d+ms quota: no quota\n$/);
@@ -51,9 +51,9 @@ describe('ProgressSink', () => {
     t = 10_001;
     sink.onProgress(snap({ expected: null }));
     expect(out).toHaveLength(3);
-    expect(out[0]).toBe('progress: 8 in flight, 250/1000 done, 500.0 MB at 50.0 MB/s, ETA 30s\n');
+    expect(out[0]).toBe('progress: 8 in flight, 250/1000 done, 476.8 MiB at 50.0 MB/s, ETA 30.0 s\n');
     expect(out[1]).toMatch(/^ok {3}.* SITE_B upload \d+ms\n$/);
-    expect(out[2]).toBe('progress: 8 in flight, 250 done, 500.0 MB at 50.0 MB/s\n');
+    expect(out[2]).toBe('progress: 8 in flight, 250 done, 476.8 MiB at 50.0 MB/s\n');
     expect(out.join('')).not.toContain('\x1b');
   });
 });

@@ -207,6 +207,20 @@ describe('MetricsSink', () => {
     expect(value(text, 'lakeprobe_link_throughput_bytes_per_second', link)).toBe(MiB / 8);
   });
 
+  it('counts a rule-level result (protocol rucio) as no transfer and no bytes: its files are the transfers beside it', async () => {
+    const text = await exposition([
+      replication({ durationMs: 2000 }),
+      replication({ durationMs: 3000, requestId: 'req-2' }),
+      replication({ protocol: 'rucio', requestId: '', bytes: 2 * MiB, sizeClass: '2MiB', durationMs: 3000 }),
+    ]);
+    const link = { src_rse: 'SITE_A', dst_rse: 'SITE_B', size_class: '1MiB' };
+    expect(value(text, 'lakeprobe_link_transfers_total', { ...link, outcome: 'ok' })).toBe(2);
+    expect(value(text, 'lakeprobe_link_transfers_total', { src_rse: 'SITE_A', dst_rse: 'SITE_B', size_class: '2MiB', outcome: 'ok' })).toBeUndefined();
+    expect(value(text, 'lakeprobe_link_transferred_bytes_total', link)).toBe(2 * MiB);
+    expect(value(text, 'lakeprobe_transferred_bytes_total', { experiment: 'ska', test: 'rep', operation: 'replicate', rse: 'SITE_B', protocol: 'https-tpc', auth_method: 'x509' })).toBe(2 * MiB);
+    expect(value(text, 'lakeprobe_transferred_bytes_total', { experiment: 'ska', test: 'rep', operation: 'replicate', rse: 'SITE_B', protocol: 'rucio', auth_method: 'x509' })).toBeUndefined();
+  });
+
   it('keeps each sink on its own registry, none on the global one', async () => {
     const a = new MetricsSink();
     const b = new MetricsSink();

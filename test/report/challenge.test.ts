@@ -60,14 +60,14 @@ describe('challenge report from a store with known operations', () => {
     ]);
     expect(ska.observations[1]?.detail).toContain('Example: PUT https://se-b.example:1094/store/f2: connect ECONNREFUSED 10.0.0.5:1094');
     expect(ska.observations[4]?.detail).toContain('Rules: 6f1a0c2e-1111-4222-8333-444455556666.');
-    expect(ska.observations[6]?.detail).toBe('SITE_A→SITE_C: 1.05 MB/s, p95 1.0 s, 100.0 % ok');
+    expect(ska.observations[6]?.detail).toBe('SITE_A→SITE_C: 1.05 MB/s, p95 1 s per file, 100.0 % ok');
   });
 
   it('groups why things failed by class and normalised message, critical first, then by total', async () => {
     const { ska } = await known();
     expect(ska.failures.map((g) => [g.errorClass, g.severity, g.count, g.message])).toEqual([
       ['embargo_violation', 'critical', 1, 'an identity outside the embargo group read <url>'],
-      ['connection_refused', 'error', 2, 'PUT <url> connect ECONNREFUSED <n>.<n>:<n>'],
+      ['connection_refused', 'error', 2, 'PUT <url> connect ECONNREFUSED <address>'],
       ['auth_invalid', 'error', 1, 'token from <url> rejected: <n>'],
       ['rule_stuck', 'error', 1, 'rule <id> went STUCK: no source available'],
     ]);
@@ -86,8 +86,8 @@ describe('challenge report from a store with known operations', () => {
       ['SITE_A', 'SITE_C', '1MiB', 2, 2, (2 * MiB) / 2 / 1e6, true],
     ]);
     expect(ska.replication).toEqual([
-      { src: 'SITE_A', dst: 'SITE_B', count: 3, p50Ms: 4000, p90Ms: 8000, p95Ms: 8000, p99Ms: 8000, maxMs: 8000 },
-      { src: 'SITE_A', dst: 'SITE_C', count: 2, p50Ms: 1000, p90Ms: 1000, p95Ms: 1000, p99Ms: 1000, maxMs: 1000 },
+      { src: 'SITE_A', dst: 'SITE_B', attempts: 4, count: 3, p50Ms: 4000, p90Ms: 8000, p95Ms: 8000, p99Ms: 8000, maxMs: 8000 },
+      { src: 'SITE_A', dst: 'SITE_C', attempts: 2, count: 2, p50Ms: 1000, p90Ms: 1000, p95Ms: 1000, p99Ms: 1000, maxMs: 1000 },
     ]);
   });
 
@@ -130,9 +130,9 @@ describe('challenge report from a store with known operations', () => {
   it('writes the challenge table in the shape of the DAC21 one', async () => {
     const { report } = await known();
     expect(report.summary).toEqual([
-      { experiment: 'SKA', test: 'upload', description: 'upload 1 MiB files to every RSE', successMetric: '≥ 75 % of transfers succeeded', volume: '6 files / 6.0 MiB', dataRate: '0.0065 MB/s', qos: 'FAST', rses: 'SITE_A, SITE_B', completed: 'Completed' },
-      { experiment: 'SKA', test: 'replicate', description: 'replicate from SITE_A', successMetric: 'no operation failed; 3 files replicated within 600 s', volume: '5 files / 20.0 MiB', dataRate: '0.0166 MB/s', qos: '–', rses: 'SITE_A, SITE_B, SITE_C', completed: 'Partially' },
-      { experiment: 'SKA', test: 'embargo', description: 'outsiders cannot read embargoed data', successMetric: 'no operation failed', volume: '1 file / 1.0 MiB', dataRate: '0.10 MB/s', qos: '–', rses: 'SITE_A', completed: 'Failed' },
+      { experiment: 'SKA', test: 'upload', description: 'upload 1 MiB files to every RSE', successMetric: '≥ 75 % of transfers succeeded', volume: '6 files / 6.0 MiB', dataRate: '6.54 kB/s', qos: 'FAST', rses: 'SITE_A, SITE_B', completed: 'Completed' },
+      { experiment: 'SKA', test: 'replicate', description: 'replicate from SITE_A', successMetric: 'no operation failed; 3 files replicated within 600 s', volume: '5 files / 20.0 MiB', dataRate: '16.6 kB/s', qos: '–', rses: 'SITE_A, SITE_B, SITE_C', completed: 'Partially' },
+      { experiment: 'SKA', test: 'embargo', description: 'outsiders cannot read embargoed data', successMetric: 'no operation failed', volume: '1 file / 1.0 MiB', dataRate: '103 kB/s', qos: '–', rses: 'SITE_A', completed: 'Failed' },
       { experiment: 'SKA', test: 'never', description: '', successMetric: 'no operation failed', volume: '0 files / 0 B', dataRate: '–', qos: '–', rses: '', completed: 'Not run' },
     ]);
   });

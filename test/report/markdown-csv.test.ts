@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
 import { ERROR_CLASSES, ERROR_CLASS_NAMES } from '../../src/engine/taxonomy.js';
 import { buildChallengeReport } from '../../src/report/challenge.js';
+import { formatBytes, formatDuration, formatRate } from '../../src/report/format.js';
 import { renderCsv, renderCsvTables, renderSummaryCsv } from '../../src/report/csv.js';
-import { formatThroughput, renderMarkdown, renderSummaryMarkdown } from '../../src/report/markdown.js';
+import { renderMarkdown, renderSummaryMarkdown } from '../../src/report/markdown.js';
 import { snapshotPlan } from '../../src/results/plan-snapshot.js';
 import { opResult } from '../helpers/op-result.js';
 import { KNOWN_RESULTS, MiB, knownPlan } from './known-store.js';
@@ -38,8 +39,8 @@ describe('renderMarkdown', () => {
 
   it('has one row per test with description, criteria met or missed, volume and verdict with its reasons', () => {
     const tests = section(md, 'Tests');
-    expect(tests).toContain('| upload | upload 1 MiB files to every RSE | ✓ ≥ 75 % of transfers succeeded (6 of 8 succeeded (75.0 %)) | 10 | 3 | 6 | 6.0 MiB | 0.0065 MB/s | SITE_A, SITE_B | Completed |');
-    expect(tests).toContain('| embargo | outsiders cannot read embargoed data | ✗ no operation failed (1 of 4 failed (25.0 %)) | 4 | 1 | 1 | 1.0 MiB | 0.10 MB/s | SITE_A | Failed: 1 critical result; no operation failed: 1 of 4 failed (25.0 %) |');
+    expect(tests).toContain('| upload | upload 1 MiB files to every RSE | ✓ ≥ 75 % of transfers succeeded (6 of 8 succeeded (75.0 %)) | 10 | 3 | 6 | 6.0 MiB | 6.54 kB/s | SITE_A, SITE_B | Completed |');
+    expect(tests).toContain('| embargo | outsiders cannot read embargoed data | ✗ no operation failed (1 of 4 failed (25.0 %)) | 4 | 1 | 1 | 1.0 MiB | 103 kB/s | SITE_A | Failed: 1 critical result; no operation failed: 1 of 4 failed (25.0 %) |');
   });
 
   it('has the daily table per RSE, as sites post it', () => {
@@ -49,7 +50,7 @@ describe('renderMarkdown', () => {
 
   it('has the link matrix with sources down and destinations across', () => {
     expect(section(md, 'Link matrix (source ↓ × destination →)')).toEqual(['', '| source | SITE_B | SITE_C |', '|---|---|---|',
-      '| SITE_A | 75.0 % ok · 1.35 MB/s · p50 4.00 s / p95 8.00 s | 100.0 % ok · 1.05 MB/s · p50 1.00 s / p95 1.00 s |', '']);
+      '| SITE_A | 75.0 % ok · 1.35 MB/s · p50 4 s / p95 8 s | 100.0 % ok · 1.05 MB/s · p50 1 s / p95 1 s |', '']);
   });
 
   it('lists the observations, critical first', () => {
@@ -84,7 +85,7 @@ describe('renderMarkdown', () => {
     expect(why).toContain(`${ERROR_CLASSES.connection_refused.meaning}. **What to do:** ${ERROR_CLASSES.connection_refused.remedy}.`);
     expect(why).toContain('- 2× upload [x509] on SITE_B, from 2026-03-01T10:06:01.000Z to 2026-03-01T10:11:01.007Z');
     expect(why).toContain('- 1× auth [token], from 2026-03-01T10:00:01.000Z to 2026-03-01T10:00:01.030Z');
-    expect(why).toContain('- message: `PUT <url> connect ECONNREFUSED <n>.<n>:<n>`');
+    expect(why).toContain('- message: `PUT <url> connect ECONNREFUSED <address>`');
     expect(why.join('\n')).not.toContain(' on -');
   });
 
@@ -109,15 +110,26 @@ describe('renderSummaryMarkdown', () => {
     const { report } = reportOf(KNOWN_RESULTS);
     const lines = renderSummaryMarkdown(report).split('\n');
     expect(lines).toContain('| experiment | test | description | success metric | volume | data rate | QoS | RSEs | completed |');
-    expect(lines).toContain('| SKA | upload | upload 1 MiB files to every RSE | ≥ 75 % of transfers succeeded | 6 files / 6.0 MiB | 0.0065 MB/s | FAST | SITE_A, SITE_B | Completed |');
+    expect(lines).toContain('| SKA | upload | upload 1 MiB files to every RSE | ≥ 75 % of transfers succeeded | 6 files / 6.0 MiB | 6.54 kB/s | FAST | SITE_A, SITE_B | Completed |');
   });
 });
 
-describe('formatThroughput', () => {
-  it('prints bytes per second in binary units, and a dash for nothing moved', () => {
-    expect(formatThroughput(2.5 * MiB)).toBe('2.5 MiB/s');
-    expect(formatThroughput(512)).toBe('512 B/s');
-    expect(formatThroughput(0)).toBe('–');
+describe('formatRate, formatDuration, formatBytes: one formatter for every writer', () => {
+  it('prints rates in decimal units with three significant figures, and a dash for nothing moved', () => {
+    expect(formatRate(493.6470588235294)).toBe('494 B/s');
+    expect(formatRate(2.5e6)).toBe('2.50 MB/s');
+    expect(formatRate(12_345)).toBe('12.3 kB/s');
+    expect(formatRate(0)).toBe('–');
+    expect(formatRate(Infinity)).toBe('–');
+  });
+
+  it('prints durations from milliseconds to hours, and whole seconds at the catalogue\'s resolution', () => {
+    expect([3.25, 250, 4200, 42_000, 185_000, 7_620_000].map((ms) => formatDuration(ms))).toEqual(['3.3 ms', '250 ms', '4.20 s', '42.0 s', '3 min 05 s', '2 h 07 min']);
+    expect([0, 400, 2600, 61_000].map((ms) => formatDuration(ms, 1000))).toEqual(['< 1 s', '< 1 s', '3 s', '1 min 01 s']);
+  });
+
+  it('prints sizes in binary units, whole bytes below 1 KiB', () => {
+    expect([493.64, 1049, 2.5 * MiB].map(formatBytes)).toEqual(['494 B', '1.0 KiB', '2.5 MiB']);
   });
 });
 
@@ -134,10 +146,10 @@ describe('CSV', () => {
 
   it('has a CSV for every table, quoting fields with commas and quotes', () => {
     const t = renderCsvTables(ska);
-    expect(Object.keys(t).sort()).toEqual(['auth', 'availability-rse', 'availability-test', 'daily', 'embargo', 'failures', 'link-sizes', 'links', 'observations', 'success-over-time', 'tests', 'time-to-replicate']);
+    expect(Object.keys(t).sort()).toEqual(['auth', 'availability-rse', 'availability-test', 'daily', 'embargo', 'failures', 'link-sizes', 'links', 'observations', 'success-over-time', 'tests', 'time-to-replicate', 'time-to-replicate-per-rule']);
     expect(t.links).toBe(`src_rse,dst_rse,attempts,successes,success_rate,p50_ms,p95_ms,bytes,mb_per_s\nSITE_A,SITE_B,4,3,0.7500,4000,8000,${18 * MiB},1.348\nSITE_A,SITE_C,2,2,1.0000,1000,1000,${2 * MiB},1.049\n`);
     expect(t.auth).toContain('upload,token,,auth,1,1,auth_invalid\n');
     expect(t['link-sizes']).toContain('SITE_A,SITE_B,16MiB,1,1,2.097,true\n');
-    expect(renderSummaryCsv(report)).toContain('SKA,replicate,replicate from SITE_A,no operation failed; 3 files replicated within 600 s,5 files / 20.0 MiB,0.0166 MB/s,–,"SITE_A, SITE_B, SITE_C",Partially\n');
+    expect(renderSummaryCsv(report)).toContain('SKA,replicate,replicate from SITE_A,no operation failed; 3 files replicated within 600 s,5 files / 20.0 MiB,16.6 kB/s,–,"SITE_A, SITE_B, SITE_C",Partially,5,20971520,16644\n');
   });
 });

@@ -87,13 +87,16 @@ describe('operationRows', () => {
     expect(report.rows[0]?.p95Ms).toBe(1500);
   });
 
-  it('computes throughput as bytes / summed duration of successful uploads and downloads only', () => {
+  it('computes throughput as bytes / wall time of successful uploads and downloads only, overlaps counted once', () => {
+    const t = (seconds: number): string => new Date(Date.parse('2024-03-01T10:00:00.000Z') + seconds * 1000).toISOString();
     const report = rowsReport([
-      result({ operation: 'upload', bytes: 1 * MiB, durationMs: 500 }),
-      result({ operation: 'upload', bytes: 3 * MiB, durationMs: 1500 }),
-      failed({ operation: 'upload', bytes: 8 * MiB, durationMs: 100 }),
-      result({ operation: 'download', bytes: 10 * MiB, durationMs: 4000 }),
-      result({ operation: 'download', bytes: 0, durationMs: 3000 }),
+      result({ operation: 'upload', bytes: 1 * MiB, durationMs: 500, start: t(0) }),
+      result({ operation: 'upload', bytes: 3 * MiB, durationMs: 1500, start: t(10) }),
+      failed({ operation: 'upload', bytes: 8 * MiB, durationMs: 100, start: t(20) }),
+      // Two downloads side by side for the same 4 s: 10 MiB over 4 s of wall time, not 8 s.
+      result({ operation: 'download', bytes: 4 * MiB, durationMs: 4000, start: t(0) }),
+      result({ operation: 'download', bytes: 6 * MiB, durationMs: 4000, start: t(0) }),
+      result({ operation: 'download', bytes: 0, durationMs: 3000, start: t(30) }),
       result({ operation: 'verify', bytes: 1 * MiB, durationMs: 200 }),
     ]);
     const byOp = Object.fromEntries(report.rows.map((r) => [r.operation, r]));
@@ -108,11 +111,14 @@ describe('operationRows', () => {
     expect(byOp.verify?.throughputBps).toBe(0);
   });
 
-  it('also rates successful replications, like the transferred-bytes metric does', () => {
+  it('rates the file transfers of a replication, never its rule-level result (a rule is not a file)', () => {
     const report = rowsReport([
-      result({ operation: 'replicate', rse: 'SITE_B', srcRse: 'SITE_A', dstRse: 'SITE_B', protocol: 'rucio', bytes: 8 * MiB, durationMs: 4000 }),
+      result({ operation: 'replicate', rse: 'SITE_B', srcRse: 'SITE_A', dstRse: 'SITE_B', protocol: 'rucio', bytes: 8 * MiB, durationMs: 4000, ruleId: 'r1' }),
+      ...[1, 2].map((i) => result({
+        operation: 'replicate', rse: 'SITE_B', srcRse: 'SITE_A', dstRse: 'SITE_B', protocol: 'https-tpc', bytes: 4 * MiB, durationMs: 4000, ruleId: 'r1', requestId: `q${i}`,
+      })),
     ]);
-    expect(report.rows[0]).toMatchObject({ operation: 'replicate', bytes: 8 * MiB, throughputBps: 2 * MiB });
+    expect(report.rows.map((r) => [r.protocol, r.count, r.bytes, r.throughputBps])).toEqual([['https-tpc', 2, 8 * MiB, 2 * MiB], ['rucio', 1, 0, 0]]);
   });
 
   it('reports zero throughput when the successful data operations took no time', () => {
@@ -211,5 +217,26 @@ describe('failure groups', () => {
   it('normalises URLs, times, uuids, hex ids and numbers', () => {
     expect(normaliseMessage('GET root://se.example:1094//a/b?x=1 at 2026-03-01T10:00:00.123Z rule 6f1a0c2e-1111-4222-8333-444455556666 req deadbeef99 took 12.5 s'))
       .toBe('GET <url> at <time> rule <id> req <id> took <n> s');
+  });
+
+  it('never cuts a word or a name apart: x509, adler32 and an address stay whole', () => {
+    expect(normaliseMessage("the outsider's x509 credential was refused by 127.0.0.1:33299 (adler32 mismatch, 3 of 4)"))
+      .toBe("the outsider's x509 credential was refused by <address> (adler32 mismatch, <n> of <n>)");
+    expect(normaliseMessage('at Wed, 25 Nov 2026 00:04:25 UTC after 250ms, 12.5%')).toBe('at <time> after <n>ms, <n>%');
+  });
+
+  it('makes one section of one root cause over many files, rules, RSEs and addresses, counting every place', () => {
+    const transfer = (i: number): OpResult => failed({
+      runId: 'run-7', operation: 'replicate', protocol: 'https-tpc', errorClass: 'rule_stuck', rse: `SITE_${i % 14}`, srcRse: 'SITE_X', dstRse: `SITE_${i % 14}`,
+      start: new Date(Date.parse('2024-03-01T10:00:00.000Z') + i * 1000).toISOString(), durationMs: 500,
+      errorMessage: `transfer ${i.toString(16).padStart(32, 'a')} of user.root:lakeprobe.run-7.t.x509.f${i} to SITE_${i % 14} is FAILED: `
+        + `copy from https://10.0.0.${i % 3}:${1094 + i}/data/f${i} refused by 10.0.0.${i % 3}:${1094 + i}`,
+    });
+    const groups = failureGroups(Array.from({ length: 26 }, (_, i) => transfer(i)));
+    expect(groups.map((g) => [g.errorClass, g.count, g.places])).toEqual([['rule_stuck', 26, 14]]);
+    expect(groups[0]?.message).toBe('transfer <id> of <did> to <rse> is FAILED: copy from <url> refused by <address>');
+    expect([groups[0]?.firstAt, groups[0]?.lastAt]).toEqual(['2024-03-01T10:00:00.000Z', '2024-03-01T10:00:25.500Z']);
+    // 12 places listed (2× each), the 2 others counted, not dropped.
+    expect(placesText(groups[0]!)).toMatch(/^2× replicate \[x509\] on SITE_0, .* and 2 more places: 2×$/);
   });
 });
