@@ -2,7 +2,7 @@
 // challenge (DAC21), validated with zod so that a bad spec names the field at fault.
 import { z } from 'zod';
 
-export const STORAGE_OPERATIONS = ['PUT', 'GET', 'HEAD', 'DELETE', 'MKCOL', 'PROPFIND', 'COPY', '*'] as const;
+export const STORAGE_OPERATIONS = ['PUT', 'GET', 'HEAD', 'DELETE', 'MKCOL', 'PROPFIND', 'COPY', 'MOVE', '*'] as const;
 export type StorageOperation = (typeof STORAGE_OPERATIONS)[number];
 
 export const FAULT_USERS = ['member', 'nonmember'] as const;
