@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { SANDBOX_RSES } from './config.js';
+import { FAULT_KINDS, unsupportedFault, type FaultKind } from './faults/spec.js';
 
 // The sandbox lake's own configuration file: which storage serves the RSEs, the
 // RSEs, long-haul links between them, faults active from the start, transfer knobs.
@@ -42,6 +43,10 @@ export const sandboxConfigSchema = z.strictObject({
     for (const end of ['from', 'to'] as const) {
       if (!names.has(l[end])) ctx.addIssue({ code: 'custom', path: ['links', i, end], message: `unknown RSE "${l[end]}"` });
     }
+  });
+  cfg.faults.forEach((f, i) => {
+    const unsupported = FAULT_KINDS.includes(f.kind as FaultKind) ? unsupportedFault(f.kind as FaultKind, cfg.storage) : undefined;
+    if (unsupported) ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: unsupported });
   });
 });
 

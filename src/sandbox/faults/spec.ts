@@ -50,6 +50,19 @@ export type FaultSpecInput = z.input<typeof faultSpecSchema>;
 export type FaultKind = FaultSpec['kind'];
 export const FAULT_KINDS = faultSpecSchema.options.map((o) => o.shape.kind.value) as FaultKind[];
 
+/** Who serves the sandbox's RSEs: lakeprobe's own WebDAV storage or real XRootD servers. */
+export type StorageKind = 'builtin' | 'xrootd';
+
+/** Faults decided request by request inside lakeprobe's own storage: an XRootD server has no such hook. */
+const BUILTIN_ONLY: readonly FaultKind[] = ['error_rate', 'checksum_missing'];
+
+/** Why a fault kind cannot act on RSEs of this storage kind, or undefined when it can. */
+export function unsupportedFault(kind: FaultKind, storage: StorageKind): string | undefined {
+  if (storage !== 'xrootd' || !BUILTIN_ONLY.includes(kind)) return undefined;
+  return `${kind} acts inside lakeprobe's builtin storage, and this sandbox's RSEs are XRootD servers, ` +
+    'whose answers it cannot change request by request (start the sandbox with --storage builtin for this fault)';
+}
+
 /** An invalid fault spec; `problems` holds one 'field: message' line per problem. */
 export class FaultSpecError extends Error {
   override readonly name = 'FaultSpecError';
