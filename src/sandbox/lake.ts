@@ -86,7 +86,9 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
   const tls = { certPem: pki.host.certPem, keyPem: pki.host.keyPem };
   const caPems = [pki.caCertPem];
   const { member, nonmember } = pki.users;
-  const faults = new FaultSet({ rses: config.rses.map((r) => r.name), users: { member: member.dn, nonmember: nonmember.dn } });
+  const faults = new FaultSet({
+    rses: config.rses.map((r) => r.name), users: { member: member.dn, nonmember: nonmember.dn }, storage: config.storage,
+  });
   for (const spec of config.faults) faults.add(spec as Parameters<FaultSet['add']>[0]);
   const closers: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {

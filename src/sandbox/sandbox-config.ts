@@ -3,7 +3,7 @@ import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { SANDBOX_RSES } from './config.js';
 import { FaultSet } from './faults/fault-set.js';
-import { FaultSpecError, type FaultSpecInput } from './faults/spec.js';
+import { FAULT_KINDS, FaultSpecError, unsupportedFault, type FaultKind, type FaultSpecInput } from './faults/spec.js';
 
 // The sandbox lake's own configuration file: which storage serves the RSEs, the
 // RSEs, long-haul links between them, faults active from the start, transfer knobs.
@@ -66,6 +66,10 @@ export const sandboxConfigSchema = z.strictObject({
     for (const end of ['from', 'to'] as const) {
       if (!names.has(l[end])) ctx.addIssue({ code: 'custom', path: ['links', i, end], message: `unknown RSE "${l[end]}"` });
     }
+  });
+  cfg.faults.forEach((f, i) => {
+    const unsupported = FAULT_KINDS.includes(f.kind as FaultKind) ? unsupportedFault(f.kind as FaultKind, cfg.storage) : undefined;
+    if (unsupported) ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: unsupported });
   });
 });
 

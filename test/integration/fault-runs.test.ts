@@ -24,6 +24,13 @@ describe.each(STORAGE_KINDS)('fault runs (%s storage)', (storage) => {
   const env = useTestLake(storage);
   const run = async (yaml: string): Promise<OpResult[]> => (await runTestPlan(await loadTestPlan(env.lake, env.dir, yaml))).results;
 
+  it.runIf(storage === 'xrootd')('refuses request-level faults XRootD RSEs cannot apply, and keeps none of them', () => {
+    for (const spec of [{ kind: 'error_rate', rse: 'SANDBOX-SAFE', rate: 1 }, { kind: 'checksum_missing', rse: 'SANDBOX-SAFE' }] as const) {
+      expect(() => env.lake.faults.add(spec)).toThrow(/acts inside lakeprobe's builtin storage, and this sandbox's RSEs are XRootD servers/);
+    }
+    expect(env.lake.faults.list()).toEqual([]);
+  });
+
   it('rse_down: that RSE fails as connection_refused, the others pass, the run finishes', async () => {
     env.lake.faults.add({ kind: 'rse_down', rse: 'SANDBOX-SAFE' });
     await env.lake.faults.settled();

@@ -67,4 +67,14 @@ links:
       expect.stringMatching(/^sbx\.yaml:5:5: faults\[2\]: kind: must be one of /),
     ]);
   });
+
+  it('refuses faults the storage kind cannot apply, at their file:line', () => {
+    // error_rate and checksum_missing act inside lakeprobe's own storage; XRootD RSEs cannot apply them.
+    const text = 'storage: xrootd\nfaults:\n  - { kind: rse_down, rse: SANDBOX-FAST }\n  - { kind: checksum_missing, rse: SANDBOX-FAST }\n';
+    expect(() => parseSandboxConfig(text, 'sbx.yaml')).toThrow(SandboxConfigError);
+    expect(() => parseSandboxConfig(text, 'sbx.yaml')).toThrow(/^sbx\.yaml:4:\d+: faults\[1\]\.kind: checksum_missing acts inside lakeprobe's builtin storage/);
+    const builtin = 'faults:\n  - { kind: error_rate, rse: SANDBOX-FAST, rate: 0.5 }\n';
+    expect(parseSandboxConfig(builtin, 'sbx.yaml').faults).toHaveLength(1);
+    expect(() => parseSandboxConfig(builtin, 'sbx.yaml', { storage: 'xrootd' })).toThrow(/^sbx\.yaml:2:\d+: faults\[0\]\.kind: error_rate acts inside/);
+  });
 });

@@ -30,9 +30,12 @@ export function describeTokenRefusal(r: TokenRefusal): string {
   return `token exp=${exp}${expired} iss=${r.iss} aud=${r.aud} scope="${r.scope}"`;
 }
 
-/** A refusal of the token by the catalogue (401) or a storage (401/403). */
+/**
+ * A refusal of the token by the catalogue (401, or the 500 CannotAuthenticate Rucio 41's /auth/validate
+ * answers) or a storage (401/403).
+ */
 export function isTokenRefusal(error: unknown): error is RucioApiError | StorageError {
-  if (error instanceof RucioApiError) return error.status === 401;
+  if (error instanceof RucioApiError) return error.status === 401 || error.exceptionClass === 'CannotAuthenticate';
   if (error instanceof StorageError) return error.status === 401 || error.status === 403;
   return false;
 }

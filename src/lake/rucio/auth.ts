@@ -142,7 +142,10 @@ export class TokenSession {
     }
   }
 
-  /** GET /auth/validate: 200 with the token's account and lifetime, 401 CannotAuthenticate when refused. */
+  /**
+   * GET /auth/validate: 200 with the token's account and lifetime; a token Rucio 41 does not accept is a
+   * 500 CannotAuthenticate (flaskapi/v1/auth.py Validate lets validate_auth_token's exception through).
+   */
   private async validate(token: string): Promise<Date | null> {
     const { transport, authUrl, account, vo, userAgent } = this.options;
     const path = '/auth/validate';

@@ -196,6 +196,17 @@ function bodyHead(body: string): string {
 }
 
 /**
+ * A Python traceback as a message (Rucio 41 puts traceback.format_exc() in CannotAuthenticate at token
+ * validation) shortened to the exception it ends with, on one line.
+ */
+function lastException(message: string): string {
+  const lines = message.trim().split('\n');
+  if (lines[0] !== 'Traceback (most recent call last):') return message;
+  const frames = lines.reduce((last, line, i) => (line.startsWith(' ') ? i : last), 0);
+  return lines.slice(frames + 1).join(' ').trim() || message;
+}
+
+/**
  * Builds the error for a non-success answer. The JSON body carries the full message (the
  * headers cut it at 125 characters), so it wins; a proxy's answer has neither.
  */
@@ -217,6 +228,7 @@ export function apiError(res: HttpResponse, method: string, path: string, secret
     exceptionMessage = header(res.headers, 'exceptionmessage');
   }
   if (!exceptionClass && !exceptionMessage) exceptionMessage = bodyHead(res.body) || res.statusMessage;
+  exceptionMessage = lastException(exceptionMessage);
   if (res.attempts) exceptionMessage = `${exceptionMessage} (after ${res.attempts} attempts)`;
   return new RucioApiError(res.status, exceptionClass, redact(exceptionMessage, secrets), method, path);
 }

@@ -152,10 +152,31 @@ export async function validateToken(cat: Catalogue, token: string): Promise<Toke
   };
 }
 
+/**
+ * What core/authentication.py validate_auth_token raises for a token it cannot accept: CannotAuthenticate carrying
+ * traceback.format_exc() — 'NoneType: None' for a token that is neither known nor a JWT (no exception in flight),
+ * the traceback of validate_jwt's own refusal for a JWT it does not accept (core/oidc.py).
+ */
+function validationFailure(token: string): string {
+  if (token.split('.').length !== 3) return 'NoneType: None\n';
+  return 'Traceback (most recent call last):\n' +
+    '  File "/opt/rucio/lib/rucio/core/oidc.py", line 964, in validate_jwt\n' +
+    '    raise CannotAuthenticate(traceback.format_exc())\n' +
+    'rucio.common.exception.CannotAuthenticate: Cannot authenticate.\nDetails: NoneType: None\n';
+}
+
+/**
+ * GET /auth/validate (flaskapi/v1/auth.py Validate.get): no token is a 400; a token that does not validate makes
+ * validate_auth_token raise CannotAuthenticate, which the view does not catch, so ErrorHandlingMethodView answers
+ * 500 with the view's CORS headers (the view's own 401 branch is never reached).
+ */
 export async function authValidate(cat: Catalogue, headers: IncomingHttpHeaders): Promise<Reply> {
-  const token = header(headers, 'X-Rucio-Auth-Token');
-  const info = token ? await validateToken(cat, token) : null;
-  if (!info) return fail(401, 'CannotAuthenticate', 'Cannot authenticate with given credentials', false);
+  const token = header(headers, 'X-Rucio-Auth-Token')?.trim();
+  if (!token) return errorReply(new RucioError(400, 'ValueError', 'Token must be set.'));
+  const info = await validateToken(cat, token);
+  if (!info) {
+    return errorReply(new RucioError(500, 'CannotAuthenticate', validationFailure(token)), { 'Access-Control-Expose-Headers': 'X-Rucio-Auth-Token' });
+  }
   const body = pyRepr({
     account: info.account, identity: info.identity, lifetime: new PyLiteral(pyDatetimeRepr(info.expiresAt)),
     audience: info.audience, authz_scope: info.authzScope, vo: cat.vo,

@@ -96,7 +96,7 @@ export function typecastString(raw: string): PyValue {
   return value;
 }
 
-const hasWildcard = (v: FilterValue): v is string => typeof v === 'string' && (v.includes('*') || v.includes('%'));
+export const hasWildcard = (v: FilterValue): v is string => typeof v === 'string' && (v.includes('*') || v.includes('%'));
 /** A value that is only a wildcard: create_sqla_query drops the criterion. */
 const matchesAnything = (v: FilterValue): boolean => v === '*' || v === '%';
 

@@ -6,7 +6,7 @@
 import type { RequestContext } from './context.js';
 import { asBool } from './context.js';
 import type { Criterion } from './did-filter.js';
-import { DID_COLUMNS, DidTypeValue, checkQuery, matchesFilters, translateFilters } from './did-filter.js';
+import { DID_COLUMNS, DidTypeValue, checkQuery, hasWildcard, matchesFilters, translateFilters } from './did-filter.js';
 import type { DidRow } from './did-store.js';
 import { children } from './did-store.js';
 import { RucioError } from './errors.js';
@@ -89,6 +89,9 @@ function expandTypes(groups: PyDict[], didType: string): PyDict[] {
   return out;
 }
 
+/** A `name == value` filter without wildcards: SQLite can look the DID up by the full primary key. */
+const pinsName = (c: Criterion): boolean => c.key === 'name' && c.op === 'eq' && typeof c.value === 'string' && !hasWildcard(c.value);
+
 /** The JSON plugin only sees DIDs with a did_meta row: those holding metadata outside the DIDs table's columns. */
 const hasJsonMeta = (d: DidRow): boolean => Object.keys(JSON.parse(d.meta) as object).some((k) => !(k in DID_COLUMNS));
 
@@ -113,11 +116,21 @@ function* listDids(s: Search, scope: string, groups: PyDict[]): Generator<unknow
       if (s.plugin === 'dids') group.push({ key: 'suppressed', column: 'bool', op: 'ne', value: true });
     }
     checkQuery(criteria);
-    for (const d of s.ctx.cat.db.prepare('SELECT * FROM dids WHERE scope = ? ORDER BY rowid').iterate(scope) as Iterable<DidRow>) {
-      if (s.plugin === 'did_meta' && !hasJsonMeta(d)) continue;
-      if (!matchesFilters(d, criteria, s.plugin)) continue;
-      rows.push(d);
-      if (s.limit !== null && rows.length >= s.limit) break;
+    // The plugins' queries have no ORDER BY, so the order is the database's plan. On SQLite (the recorded server's
+    // database) the DID-column query walks the primary key (scope, name): name order, a LIMIT keeping the first
+    // names; when every OR group pins an exact name, it probes them group after group (MULTI-INDEX OR). The JSON
+    // plugin runs on PostgreSQL, whose scan of the small did_meta table follows the rows as stored.
+    const probes = s.plugin === 'dids' && criteria.every((g) => g.some(pinsName));
+    const ordered = s.ctx.cat.db.prepare(`SELECT * FROM dids WHERE scope = ? ORDER BY ${s.plugin === 'dids' ? 'name' : 'rowid'}`);
+    const taken = new Set<string>();
+    const passes = probes ? criteria.map((group) => [group]) : [criteria];
+    scan: for (const pass of passes) {
+      for (const d of ordered.iterate(scope) as Iterable<DidRow>) {
+        if (taken.has(d.name) || (s.plugin === 'did_meta' && !hasJsonMeta(d)) || !matchesFilters(d, pass, s.plugin)) continue;
+        taken.add(d.name);
+        rows.push(d);
+        if (s.limit !== null && rows.length >= s.limit) break scan;
+      }
     }
   } else {
     // No OR group at all: the additional filters have nothing to join and or_() of nothing filters nothing.

@@ -70,3 +70,9 @@ export function flaskErrorPage(status: 404 | 405 | 413): Reply {
   const body = `<!doctype html>\n<html lang=en>\n<title>${status} ${title}</title>\n<h1>${title}</h1>\n<p>${text}</p>\n`;
   return { status, headers: { 'Content-Type': HTML }, body };
 }
+
+/** werkzeug's MethodNotAllowed: the 405 page with the URL's methods in Allow. */
+export function methodNotAllowed(allowed: string[]): Reply {
+  const page = flaskErrorPage(405);
+  return { ...page, headers: { ...page.headers, Allow: allowed.join(', ') } };
+}

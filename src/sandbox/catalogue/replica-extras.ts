@@ -1,7 +1,9 @@
 // Replica views of lib/rucio/web/rest/flaskapi/v1/replicas.py beyond registration and listing:
-// Tombstone, DatasetReplicas, BadReplicas and BadReplicasStates.
+// Tombstone, DatasetReplicas, ReplicasRSE, BadReplicas and BadReplicasStates.
 import type { JsonObject, RequestContext } from './context.js';
 import { asBool, jsonObject, param } from './context.js';
+import type { Db } from './db.js';
+import type { DidRow } from './did-store.js';
 import { findDid, resolveFiles } from './did-store.js';
 import { RucioError, accessDenied } from './errors.js';
 import { flaskJson, rucioDate } from './format.js';
@@ -45,33 +47,60 @@ function setTombstone(ctx: RequestContext): Reply {
 }
 
 /**
- * GET /replicas/<scope>/<name>/datasets (core/replica.py list_dataset_replicas): one line per RSE holding
- * files of the dataset. The sandbox derives the collection replica from the file replicas, as
- * abacus-collection-replica would have left it; an unknown or non-dataset DID has none.
+ * The collection replicas of a dataset (one per RSE holding files of it), as abacus-collection-replica would
+ * have left them: the sandbox derives them from the file replicas. Only the RSE given, when one is.
  */
-function datasetReplicas(ctx: RequestContext): Reply {
-  const { scope, name } = ctx.params as { scope: string; name: string };
-  const did = findDid(ctx.cat.db, scope, name);
-  if (!did || did.did_type !== 'DATASET') return streamReply([]);
-  const files = resolveFiles(ctx.cat.db, did);
+function collectionReplicas(db: Db, did: DidRow, onlyRse?: string): Record<string, unknown>[] {
+  const files = resolveFiles(db, did);
   const total = { bytes: files.reduce((s, f) => s + f.bytes, 0), length: files.length };
   const byRse = new Map<string, ReplicaRow[]>();
-  const replicasOf = ctx.cat.db.prepare('SELECT * FROM replicas WHERE scope = ? AND name = ?');
+  const replicasOf = db.prepare('SELECT * FROM replicas WHERE scope = ? AND name = ?');
   for (const f of files) {
-    for (const r of replicasOf.all(f.scope, f.name) as ReplicaRow[]) byRse.set(r.rse_id, [...(byRse.get(r.rse_id) ?? []), r]);
+    for (const r of replicasOf.all(f.scope, f.name) as ReplicaRow[]) {
+      if (onlyRse === undefined || r.rse_id === onlyRse) byRse.set(r.rse_id, [...(byRse.get(r.rse_id) ?? []), r]);
+    }
   }
-  const rows = [...byRse.entries()].map(([rseId, reps]) => {
+  return [...byRse.entries()].map(([rseId, reps]) => {
     const available = reps.filter((r) => r.state === 'A');
     const availableLength = available.length;
     return {
-      scope, name, rse: rseById(ctx.cat.db, rseId).name, rse_id: rseId, bytes: total.bytes, length: total.length,
+      scope: did.scope, name: did.name, rse: rseById(db, rseId).name, rse_id: rseId, bytes: total.bytes, length: total.length,
       available_bytes: available.reduce((s, r) => s + r.bytes, 0), available_length: availableLength,
       state: availableLength === total.length ? 'AVAILABLE' : 'UNAVAILABLE',
       created_at: rucioDate(Math.min(...reps.map((r) => r.created_at))), updated_at: rucioDate(Math.max(...reps.map((r) => r.updated_at))),
       accessed_at: null,
     };
-  }).sort((a, b) => (a.rse < b.rse ? -1 : 1));
-  return streamReply(rows);
+  });
+}
+
+/** GET /replicas/<scope>/<name>/datasets (core/replica.py list_dataset_replicas); an unknown or non-dataset DID has none. */
+function datasetReplicas(ctx: RequestContext): Reply {
+  const { scope, name } = ctx.params as { scope: string; name: string };
+  const did = findDid(ctx.cat.db, scope, name);
+  if (!did || did.did_type !== 'DATASET') return streamReply([]);
+  return streamReply(collectionReplicas(ctx.cat.db, did).sort((a, b) => (String(a.rse) < String(b.rse) ? -1 : 1)));
+}
+
+/**
+ * GET /replicas/rse/<rse> (flaskapi/v1/replicas.py ReplicasRSE -> core/replica.py list_datasets_per_rse): the dataset
+ * replicas on the RSE, keys in the order of that query (rse_id before rse). An unknown RSE raises RSENotFound inside
+ * the stream the view peeks at, which no handler catches: 500.
+ */
+function datasetsPerRse(ctx: RequestContext): Reply {
+  const db = ctx.cat.db;
+  const rseName = ctx.params.rse as string;
+  let rse;
+  try {
+    rse = requireRse(db, rseName, ctx.cat.vo);
+  } catch (e) {
+    if (e instanceof RucioError) throw new RucioError(500, e.exceptionClass, e.message);
+    throw e;
+  }
+  const datasets = db.prepare(`SELECT DISTINCT d.* FROM dids d JOIN contents c ON c.scope = d.scope AND c.name = d.name
+                               JOIN replicas r ON r.scope = c.child_scope AND r.name = c.child_name
+                               WHERE d.did_type = 'DATASET' AND r.rse_id = ? ORDER BY d.scope, d.name`).all(rse.id) as DidRow[];
+  return streamReply(datasets.flatMap((did) => collectionReplicas(db, did, rse.id)).map(({ scope, name, rse_id, rse: rseLabel, ...rest }) =>
+    ({ scope, name, rse_id, rse: rseLabel, ...rest })));
 }
 
 const BAD_STATES: Record<string, string> = { B: 'BAD', D: 'DELETED', L: 'LOST', R: 'RECOVERED', S: 'SUSPICIOUS', T: 'TEMPORARY_UNAVAILABLE' };
@@ -171,5 +200,6 @@ export const replicaExtraRoutes: Route[] = [
   { method: 'POST', pattern: '/replicas/tombstone', handler: setTombstone },
   { method: 'POST', pattern: '/replicas/bad', handler: declareBad, accept: JSON_ONLY },
   { method: 'GET', pattern: '/replicas/bad/states', handler: badStates, accept: STREAM_ONLY },
+  { method: 'GET', pattern: '/replicas/rse/:rse', handler: datasetsPerRse, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/replicas/*did/datasets', handler: datasetReplicas, accept: STREAM_ONLY },
 ];

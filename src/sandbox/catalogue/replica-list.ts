@@ -8,6 +8,7 @@ import type { Reply } from './http.js';
 import { streamReply } from './http.js';
 import type { ReplicaRow } from './replica-store.js';
 import { REPLICA_STATES, replicaPath } from './replica-store.js';
+import type { Protocol } from './rse-store.js';
 import { rseById, rseProtocols } from './rse-store.js';
 import { evaluateExpression } from './rse-expression.js';
 import { rseUniverse } from './rses.js';
@@ -72,15 +73,71 @@ function metalink(records: ReplicaRecord[]): string {
   return `${out}</metalink>\n`;
 }
 
+/** SUPPORTED_PROTOCOLS (lib/rucio/common/constants.py): what a metalink answer lists when no schemes are asked for. */
+const SUPPORTED_PROTOCOLS = ['root', 'davs', 'http', 'https', 'file', 'storm', 'srm+https', 'scp', 'rsync', 'rclone', 'magnet'];
+
+type Domain = 'wan' | 'lan';
+
+/** rsemanager.select_protocol: the lowest read priority of the domain (Rucio shuffles equals; the first is taken). */
+function selectRead(protocols: Protocol[], domain: Domain, scheme?: string): Protocol | undefined {
+  let best: Protocol | undefined;
+  for (const p of protocols) {
+    const prio = p.domains[domain].read;
+    if (prio === null || (scheme !== undefined && p.scheme !== scheme)) continue;
+    if (!best || prio < (best.domains[domain].read as number)) best = p;
+  }
+  return best;
+}
+
+/**
+ * core/replica.py _get_list_replicas_protocols: without schemes, the top-priority read scheme of each domain;
+ * then, per scheme and domain, the top protocol of that scheme, with the read priority the scheme last has in
+ * the RSE's protocol list (a dict keyed by scheme).
+ */
+function listProtocols(protocols: Protocol[], domains: Domain[], schemes: string[] | null): { domain: Domain; protocol: Protocol; priority: number }[] {
+  const rseSchemes: string[] = schemes ? [...schemes] : [];
+  if (rseSchemes.length === 0) {
+    for (const d of domains) {
+      const top = selectRead(protocols, d);
+      if (!top) break;
+      rseSchemes.push(top.scheme);
+    }
+  }
+  const out: { domain: Domain; protocol: Protocol; priority: number }[] = [];
+  for (const scheme of rseSchemes) {
+    for (const d of domains) {
+      const protocol = selectRead(protocols, d, scheme);
+      if (!protocol) break;
+      const priority = protocols.filter((p) => p.scheme === scheme && p.domains[d].read !== null).at(-1)?.domains[d].read as number;
+      out.push({ domain: d, protocol, priority });
+    }
+  }
+  return out;
+}
+
+/** Python's ordering of tuples of numbers and strings, as sorted() applies it. */
+const byKeys = (a: (string | number)[], b: (string | number)[]): number => {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as string | number;
+    const y = b[i] as string | number;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+};
+
 export function listReplicas(ctx: RequestContext): Reply {
   const body = jsonObject(ctx.body);
   const dids = param(body, 'dids');
-  const schemes = Array.isArray(body.schemes) ? (body.schemes as string[]) : null;
+  const metalinkWanted = wantsMetalink(header(ctx.headers, 'accept'));
+  // ListReplicas.post: no schemes (None) in a metalink request means every supported protocol; [] means none asked.
+  const asked = Array.isArray(body.schemes) ? (body.schemes as string[]) : null;
+  const schemes = asked ?? (metalinkWanted ? SUPPORTED_PROTOCOLS : null);
   const unavailable = asBool(body.unavailable, false);
   const states = asBool(body.all_states, false) ? null : unavailable ? ['A', 'U', 'C', 'T'] : ['A'];
   const ignoreAvailability = asBool(body.ignore_availability, unavailable);
-  const domain = body.domain === 'lan' ? 'lan' : 'wan';
-  const limit = Number(ctx.query.get('limit') ?? Infinity);
+  const domains: Domain[] = body.domain === 'all' ? ['wan', 'lan'] : body.domain === 'lan' ? ['lan'] : ['wan'];
+  // request.args.get('limit') stays a string, which _sorted_with_priorities compares with an int: a TypeError.
+  const limited = ctx.query.has('limit');
   const db = ctx.cat.db;
   const allowed = typeof body.rse_expression === 'string'
     ? new Set(evaluateExpression(body.rse_expression, rseUniverse(db, ctx.cat.vo)).map((r) => r.id))
@@ -104,7 +161,7 @@ export function listReplicas(ctx: RequestContext): Reply {
   for (const f of files) {
     const record: ReplicaRecord = { scope: f.scope, name: f.name, bytes: f.bytes, md5: f.md5, adler32: f.adler32, pfns: {}, rses: {}, states: {} };
     // Keyed by PFN: two RSEs serving the same URL leave one entry (the later), as Rucio's dict does.
-    const pfns = new Map<string, Omit<PfnInfo, 'priority'>>();
+    const pfns = new Map<string, PfnInfo>();
     for (const rep of replicasOf.all(f.scope, f.name) as ReplicaRow[]) {
       const rse = rseById(db, rep.rse_id);
       if (states && !states.includes(rep.state)) continue;
@@ -112,26 +169,25 @@ export function listReplicas(ctx: RequestContext): Reply {
       if (!ignoreAvailability && !rse.availability_read) continue;
       record.states[rse.name] = REPLICA_STATES[rep.state];
       const path = replicaPath(db, rse, f.scope, f.name, rep.path);
-      const protocols = rseProtocols(db, rse.id)
-        .filter((p) => p.domains[domain].read !== null && (schemes === null || schemes.includes(p.scheme)))
-        .sort((a, b) => (a.domains[domain].read ?? 0) - (b.domains[domain].read ?? 0));
-      for (const p of protocols) {
-        pfns.set(pfnFor(p, path), { rse_id: rse.id, rse: rse.name, type: rse.rse_type, volatile: !!rse.volatile, domain, client_extract: false });
+      for (const { domain, protocol, priority } of listProtocols(rseProtocols(db, rse.id), domains, schemes)) {
+        pfns.set(pfnFor(protocol, path), { rse_id: rse.id, rse: rse.name, type: rse.rse_type, volatile: !!rse.volatile, domain, priority, client_extract: false });
       }
     }
-    let priority = 0;
-    for (const [pfn, info] of pfns) {
-      if (priority >= limit) break;
-      priority++;
-      record.pfns[pfn] = {
-        rse_id: info.rse_id, rse: info.rse, type: info.type, volatile: info.volatile, domain, priority, client_extract: info.client_extract,
-      };
+    if (limited && pfns.size > 0) {
+      return { status: 500, headers: { 'Content-Type': 'text/html; charset=utf-8' }, body: "'<=' not supported between instances of 'int' and 'str'" };
+    }
+    // _list_replicas: a total order by (domain, priority, pfn), numbered from 1; 'rses' lists them by (rse_id, priority, pfn).
+    const ordered = [...pfns].sort(([pa, a], [pb, b]) => byKeys([a.domain, a.priority, pa], [b.domain, b.priority, pb]));
+    ordered.forEach(([pfn, info], i) => {
+      record.pfns[pfn] = { ...info, priority: i + 1 };
+    });
+    for (const [pfn, info] of [...ordered].sort(([, a], [, b]) => byKeys([a.rse_id], [b.rse_id]))) {
       (record.rses[info.rse] ??= []).push(pfn);
     }
     if (f.asked || Object.keys(record.states).length > 0) records.push(record);
   }
 
-  if (wantsMetalink(header(ctx.headers, 'accept'))) {
+  if (metalinkWanted) {
     return { status: 200, headers: { 'Content-Type': 'application/metalink4+xml' }, body: metalink(records) };
   }
   return streamReply(records);

@@ -14,7 +14,7 @@ import { STREAM_OR_METALINK } from './router.js';
 import type { RseRow } from './rse-store.js';
 import { lfn2pfnAlgorithm, requireRse, rseAttributes, rseProtocols } from './rse-store.js';
 import { replicaStateChanged } from './rule-engine.js';
-import { DIDS, validateSchema } from './schema.js';
+import { DIDS, R_DIDS, validateSchema } from './schema.js';
 
 function ownsScopes(cat: Catalogue, caller: Caller, scopes: string[]): boolean {
   if (caller.admin) return true;
@@ -149,8 +149,25 @@ function updateReplicas(ctx: RequestContext): Reply {
   return emptyOk();
 }
 
+/**
+ * DELETE /replicas (flaskapi/v1/replicas.py Replicas.delete -> gateway/replica.py delete_replicas): the files are
+ * validated as 'r_dids' (500), the RSE looked up (404), then perm_delete_replicas asked, which is False for every
+ * account under the generic policy (core/permission/generic.py), root included: 401 AccessDenied. Replicas leave
+ * the catalogue through rules and the reaper only.
+ */
+function deleteReplicas(ctx: RequestContext): Reply {
+  const body = jsonObject(ctx.body);
+  const rseName = String(param(body, 'rse'));
+  const files = param(body, 'files');
+  asBool(body.ignore_availability, false);
+  validateSchema('r_dids', R_DIDS, files, 500);
+  requireRse(ctx.cat.db, rseName, ctx.cat.vo);
+  throw accessDenied(`Account ${ctx.caller.account} can not delete file replicas on ${rseName}. `);
+}
+
 export const replicaRoutes: Route[] = [
   { method: 'POST', pattern: '/replicas', handler: addReplicas },
   { method: 'PUT', pattern: '/replicas', handler: updateReplicas },
+  { method: 'DELETE', pattern: '/replicas', handler: deleteReplicas },
   { method: 'POST', pattern: '/replicas/list', handler: listReplicas, accept: STREAM_OR_METALINK },
 ];

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestContext } from './context.js';
 import type { Db } from './db.js';
 import { RucioError, accessDenied } from './errors.js';
-import { rucioDate } from './format.js';
+import { pyJson, rucioDate } from './format.js';
 import type { Reply } from './http.js';
 import { jsonReply, streamReply } from './http.js';
 import type { Route } from './router.js';
@@ -97,10 +97,21 @@ const REQUEST_STATE_CODES: Record<string, string> = {
   A: 'SUBMISSION_FAILED', M: 'MISMATCH_SCHEME', U: 'SUSPEND', W: 'WAITING', P: 'PREPARING',
 };
 
-/** The history row (RequestHistory has no last_processed_* columns). */
+/**
+ * A request row as the list views send it (core/request.py list_requests: the model's columns as stored), with
+ * `attributes` the JSON string queue_requests wrote (json.dumps), not the object get_request_by_did parses.
+ */
+function listedRequest(db: Db, r: RequestRow): Record<string, unknown> {
+  return { ...requestObject(db, r), attributes: pyJson(JSON.parse(r.attributes)) };
+}
+
+/**
+ * The history row: core/request.py archive_request copies the request into RequestHistory, `attributes` as a
+ * json.dumps string and without `priority` (nor the last_processed_* columns RequestHistory lacks).
+ */
 function historyObject(db: Db, r: RequestRow): Record<string, unknown> {
-  const { last_processed_at: _at, last_processed_by: _by, ...rest } = requestObject(db, r);
-  return rest;
+  const { last_processed_at: _at, last_processed_by: _by, ...rest } = listedRequest(db, r);
+  return { ...rest, priority: null };
 }
 
 /** GET /requests[/history]/<scope>/<name>/<rse> (flaskapi/v1/requests.py RequestGet/RequestHistoryGet). */
@@ -115,7 +126,8 @@ function getRequestBy(history: boolean) {
       .prepare(`SELECT * FROM requests WHERE scope = ? AND name = ? AND dest_rse_id = ? AND archived_at IS ${history ? 'NOT NULL' : 'NULL'}
                 ORDER BY created_at DESC, rowid DESC LIMIT 1`)
       .get(scope, name, rse.id) as RequestRow | undefined;
-    if (!row) throw new RucioError(404, 'RequestNotFound', `No request found for DID ${scope}:${name} at RSE ${ctx.params.rse as string}`);
+    // core/request.py get_request(_history)_by_did names the RSE by its id.
+    if (!row) throw new RucioError(404, 'RequestNotFound', `No request found for DID ${scope}:${name} at RSE ${rse.id}`);
     return jsonReply(history ? historyObject(ctx.cat.db, row) : requestObject(ctx.cat.db, row));
   };
 }
@@ -157,7 +169,7 @@ function listRequestsBy(history: boolean) {
     const rows = ctx.cat.db.prepare(`SELECT * FROM requests WHERE source_rse_id = ? AND dest_rse_id = ? AND archived_at IS ${history ? 'NOT NULL' : 'NULL'}
                                      AND state IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid LIMIT ? OFFSET ?`)
       .all(srcId, dstId, JSON.stringify(names), limit, offset) as RequestRow[];
-    return streamReply(rows.map((r) => (history ? historyObject(ctx.cat.db, r) : requestObject(ctx.cat.db, r))));
+    return streamReply(rows.map((r) => (history ? historyObject(ctx.cat.db, r) : listedRequest(ctx.cat.db, r))));
   };
 }
 

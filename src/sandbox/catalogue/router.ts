@@ -21,7 +21,21 @@ interface Compiled extends Route {
   did: boolean;
 }
 
-export type Match = { kind: 'ok'; route: Route; params: Record<string, string> } | { kind: 'method' } | { kind: 'none' };
+export type Match =
+  | { kind: 'ok'; route: Route; params: Record<string, string> }
+  | { kind: 'method'; allowed: string[] }
+  | { kind: 'none' };
+
+/**
+ * The methods werkzeug's MethodNotAllowed lists in Allow: those of every rule matching the path, HEAD with GET
+ * (werkzeug's Rule) and OPTIONS (Flask's automatic options). Werkzeug joins a set, so its order is arbitrary.
+ */
+export function allowedMethods(methods: Iterable<string>): string[] {
+  const all = new Set(methods);
+  if (all.has('GET')) all.add('HEAD');
+  all.add('OPTIONS');
+  return [...all].sort();
+}
 
 function compile(route: Route): Compiled {
   const segs = route.pattern.split('/').slice(1);
@@ -75,14 +89,14 @@ export class Router {
   /** Matches a raw (still percent-encoded) path; segments are decoded one by one so '%2F' stays inside a name. */
   match(method: string, rawPath: string): Match {
     const segs = rawPath.split('/').slice(1).map(decode);
-    let pathKnown = false;
+    const others: string[] = [];
     for (const r of this.routes) {
       const params = matchRoute(r, segs);
       if (!params) continue;
       if (r.method === method) return { kind: 'ok', route: r, params };
-      pathKnown = true;
+      others.push(r.method);
     }
-    return pathKnown ? { kind: 'method' } : { kind: 'none' };
+    return others.length ? { kind: 'method', allowed: allowedMethods(others) } : { kind: 'none' };
   }
 }
 

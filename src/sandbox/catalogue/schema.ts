@@ -37,6 +37,13 @@ export const DID: Schema = {
   additionalProperties: false,
 };
 export const DIDS: Schema = { description: 'Array of Data Identifiers(DIDs)', type: 'array', items: DID, minItems: 1, maxItems: 1000 };
+/** R_DID(S): the relaxed form deletions are checked against (scope and name need one word character). */
+const R_DID: Schema = {
+  ...DID,
+  properties: { ...(DID.properties as object), scope: { description: 'Scope name', type: 'string', pattern: '\\w' },
+    name: { description: 'Data Identifier name', type: 'string', pattern: '\\w' } },
+};
+export const R_DIDS: Schema = { ...DIDS, items: R_DID };
 
 export const ACTIVITY: Schema = {
   description: 'Activity name',

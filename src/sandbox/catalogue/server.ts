@@ -20,11 +20,11 @@ import { didListingRoutes } from './did-listing.js';
 import { didRoutes } from './dids.js';
 import { RucioError, errorReply } from './errors.js';
 import type { HeaderValue, Reply } from './http.js';
-import { emptyOk, flaskErrorPage, flaskReply, redirectReply } from './http.js';
+import { emptyOk, flaskErrorPage, flaskReply, methodNotAllowed, redirectReply } from './http.js';
 import { replicaExtraRoutes } from './replica-extras.js';
 import { replicaRoutes } from './replicas.js';
 import { requestRoutes } from './requests.js';
-import { Router, checkAccept } from './router.js';
+import { Router, allowedMethods, checkAccept } from './router.js';
 import { rseExtraRoutes } from './rse-extras.js';
 import { embargoCheck, type EmbargoedScope } from './embargo-scopes.js';
 import { rseRoutes } from './rses.js';
@@ -63,6 +63,9 @@ export interface CatalogueHandle {
 }
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** Views answered before routing (ping, auth blueprint): each takes GET only (and OPTIONS, HEAD as Flask adds them). */
+const UNROUTED_GETS = new Set(['/ping', '/auth/userpass', '/auth/x509', '/auth/x509_proxy', '/auth/x509/webui', '/auth/validate']);
 
 /** The client's certificate chain, leaf first, as DER (Node links issuers; a self-issued one links to itself). */
 function peerChain(socket: TLSSocket): Buffer[] {
@@ -154,14 +157,19 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
   };
 
   const dispatch = async (req: IncomingMessage, body: string): Promise<Reply> => {
-    const method = req.method ?? 'GET';
+    // Flask's MethodView answers HEAD with the GET view (Node leaves the body out).
+    const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
     const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split('?', 2);
-    if (rawPath === '/ping' && method === 'GET') return flaskReply({ version: '41.0.0' });
-    if (method === 'GET' && rawPath === '/auth/userpass') return authUserpass(cat, req.headers);
-    if (method === 'GET' && ['/auth/x509', '/auth/x509_proxy', '/auth/x509/webui'].includes(rawPath)) {
+    if (UNROUTED_GETS.has(rawPath)) {
+      if (method === 'OPTIONS') return emptyOk();
+      if (method !== 'GET') return methodNotAllowed(allowedMethods(['GET']));
+    }
+    if (rawPath === '/ping') return flaskReply({ version: '41.0.0' });
+    if (rawPath === '/auth/userpass') return authUserpass(cat, req.headers);
+    if (['/auth/x509', '/auth/x509_proxy', '/auth/x509/webui'].includes(rawPath)) {
       return authX509(cat, req.headers, peerIdentity(req.socket as TLSSocket));
     }
-    if (method === 'GET' && rawPath === '/auth/validate') return authValidate(cat, req.headers);
+    if (rawPath === '/auth/validate') return authValidate(cat, req.headers);
 
     // Werkzeug routes before the blueprint's before_request runs: unknown URLs, wrong methods and
     // slash redirects are answered without looking at the token (flaskapi/v1/common.py request_auth_env).
@@ -172,7 +180,7 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
       return redirectReply(308, `${rawPath}/${rawQuery ? `?${rawQuery}` : ''}`);
     }
     if (match.kind === 'none') return flaskErrorPage(404);
-    if (match.kind === 'method') return flaskErrorPage(405);
+    if (match.kind === 'method') return methodNotAllowed(match.allowed);
 
     const token = header(req.headers, 'X-Rucio-Auth-Token');
     if (!token) throw new RucioError(400, 'ValueError', 'Token must be set.');

@@ -2,7 +2,7 @@
 // on every request. Rates draw from a seeded generator per fault, so that the same
 // sequence of requests meets the same failures in every run.
 import { STATUS_CODES } from 'node:http';
-import { FaultSpecError, parseFaultSpec, type FaultSpec, type FaultSpecInput, type FaultUser } from './spec.js';
+import { FaultSpecError, parseFaultSpec, unsupportedFault, type FaultSpec, type FaultSpecInput, type FaultUser, type StorageKind } from './spec.js';
 
 /** A storage request as far as faults care. */
 export interface StorageFaultQuery {
@@ -51,6 +51,8 @@ export interface FaultSetOptions {
   rses?: readonly string[];
   /** DNs of the sandbox users, for gridmap_missing. */
   users?: Partial<Record<FaultUser, string>>;
+  /** Who serves the RSEs (default builtin): faults it cannot apply are refused. */
+  storage?: StorageKind;
 }
 
 export interface ActiveFault {
@@ -204,6 +206,8 @@ export class FaultSet implements StorageFaults, CatalogueFaults {
   }
 
   private checkContext(spec: FaultSpec): void {
+    const unsupported = unsupportedFault(spec.kind, this.options.storage ?? 'builtin');
+    if (unsupported) throw new FaultSpecError([`kind: ${unsupported}`]);
     const known = this.options.rses;
     if ('rse' in spec && known && !known.includes(spec.rse)) {
       throw new FaultSpecError([`rse: unknown RSE "${spec.rse}" (known: ${known.join(', ')})`]);

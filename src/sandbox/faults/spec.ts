@@ -2,7 +2,7 @@
 // challenge (DAC21), validated with zod so that a bad spec names the field at fault.
 import { z } from 'zod';
 
-export const STORAGE_OPERATIONS = ['PUT', 'GET', 'HEAD', 'DELETE', 'MKCOL', 'PROPFIND', 'COPY', '*'] as const;
+export const STORAGE_OPERATIONS = ['PUT', 'GET', 'HEAD', 'DELETE', 'MKCOL', 'PROPFIND', 'COPY', 'MOVE', '*'] as const;
 export type StorageOperation = (typeof STORAGE_OPERATIONS)[number];
 
 export const FAULT_USERS = ['member', 'nonmember'] as const;
@@ -49,6 +49,19 @@ export type FaultSpec = z.output<typeof faultSpecSchema>;
 export type FaultSpecInput = z.input<typeof faultSpecSchema>;
 export type FaultKind = FaultSpec['kind'];
 export const FAULT_KINDS = faultSpecSchema.options.map((o) => o.shape.kind.value) as FaultKind[];
+
+/** Who serves the sandbox's RSEs: lakeprobe's own WebDAV storage or real XRootD servers. */
+export type StorageKind = 'builtin' | 'xrootd';
+
+/** Faults decided request by request inside lakeprobe's own storage: an XRootD server has no such hook. */
+const BUILTIN_ONLY: readonly FaultKind[] = ['error_rate', 'checksum_missing'];
+
+/** Why a fault kind cannot act on RSEs of this storage kind, or undefined when it can. */
+export function unsupportedFault(kind: FaultKind, storage: StorageKind): string | undefined {
+  if (storage !== 'xrootd' || !BUILTIN_ONLY.includes(kind)) return undefined;
+  return `${kind} acts inside lakeprobe's builtin storage, and this sandbox's RSEs are XRootD servers, ` +
+    'whose answers it cannot change request by request (start the sandbox with --storage builtin for this fault)';
+}
 
 /** An invalid fault spec; `problems` holds one 'field: message' line per problem. */
 export class FaultSpecError extends Error {

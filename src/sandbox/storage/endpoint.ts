@@ -7,11 +7,12 @@ import { followRseDown } from '../faults/listening.js';
 import type { StorageAction } from '../tokens/scopes.js';
 import { authenticate, authorize, identityName } from './authorize.js';
 import { handleCopy } from './copy.js';
+import { handleMove } from './move.js';
 import { handleDelete, handleGet, handleMkcol, handlePropfind, handlePut, sendText, type Target } from './handlers.js';
 import { diskPath, requestPath } from './paths.js';
 import type { EmbargoPolicy, Identity, StorageEndpoint, StorageEndpointOptions } from './types.js';
 
-const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, PROPFIND, COPY';
+const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, PROPFIND, COPY, MOVE';
 
 const READS = new Set(['GET', 'HEAD', 'PROPFIND']);
 
@@ -38,7 +39,7 @@ function listen(server: Server, port: number): Promise<number> {
 /**
  * A builtin HTTPS/WebDAV storage element that answers like XRootD's XrdHttp where
  * clients notice: x509 proxies or WLCG tokens, gridmap, Want-Digest, PUT creating
- * parent directories.
+ * parent directories, MOVE for clients that rename an upload into place.
  */
 export async function startStorageEndpoint(opts: StorageEndpointOptions): Promise<StorageEndpoint> {
   const serve = async (req: IncomingMessage, res: ServerResponse, who: { identity?: Identity }): Promise<number> => {
@@ -63,6 +64,7 @@ export async function startStorageEndpoint(opts: StorageEndpointOptions): Promis
       return sendText(res, fault.status, fault.message);
     }
     if (method === 'COPY') return handleCopy({ req, res, path, identity, opts });
+    if (method === 'MOVE') return handleMove({ req, res, path, identity, opts });
     const file = diskPath(opts.root, path);
     const stats = await stat(file).catch(() => undefined);
     const embargo = READS.has(method) && opts.faults?.embargoOpen(opts.name) ? OPEN_EMBARGO : opts.embargo;

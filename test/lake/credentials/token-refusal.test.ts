@@ -40,6 +40,15 @@ describe('token refusals', () => {
     expect(annotateTokenRefusal(quota, token).tokenRefusal).toBeUndefined();
   });
 
+  it("names the token in Rucio 41's 500 CannotAuthenticate at /auth/validate, not in other server errors", () => {
+    // flaskapi/v1/auth.py Validate.get: validate_auth_token's CannotAuthenticate reaches ErrorHandlingMethodView (500).
+    const refused = annotateTokenRefusal(new RucioApiError(500, 'CannotAuthenticate', 'NoneType: None', 'GET', '/auth/validate'), token, new Date(EXP.getTime() - 1));
+    expect(refused.tokenRefusal).toMatchObject({ iss: 'https://iam.example' });
+    expect(classify(refused).errorClass).toBe('auth_invalid');
+    const broken = new RucioApiError(500, 'DatabaseException', 'An unknown Database Exception has occurred.', 'GET', '/auth/validate');
+    expect(annotateTokenRefusal(broken, token).tokenRefusal).toBeUndefined();
+  });
+
   it('keeps claims one short line and never shows the token', () => {
     const odd: BearerToken = { ...token, claims: { iss: 'x\ny', scope: 's'.repeat(500) }, expiresAt: null };
     const e = annotateTokenRefusal(xrootd403(), odd);

@@ -118,6 +118,21 @@ describe('Rucio error answers become RucioApiError with the server exception', (
   });
 });
 
+describe('token validation refusals', () => {
+  it('shortens the traceback Rucio 41 sends with CannotAuthenticate at /auth/validate to its last exception', () => {
+    // core/oidc.py validate_jwt raises CannotAuthenticate(traceback.format_exc()); flaskapi/v1/auth.py Validate lets it through (500).
+    const message = 'Traceback (most recent call last):\n  File "/opt/rucio/lib/rucio/core/oidc.py", line 964, in validate_jwt\n'
+      + '    raise CannotAuthenticate(traceback.format_exc())\nrucio.common.exception.CannotAuthenticate: Cannot authenticate.\nDetails: NoneType: None\n';
+    const body = JSON.stringify({ ExceptionClass: 'CannotAuthenticate', ExceptionMessage: message });
+    expect(apiError({ status: 500, statusMessage: 'INTERNAL SERVER ERROR', headers: {}, body }, 'GET', '/auth/validate', [])).toMatchObject({
+      status: 500, exceptionClass: 'CannotAuthenticate',
+      exceptionMessage: 'rucio.common.exception.CannotAuthenticate: Cannot authenticate. Details: NoneType: None',
+    });
+    const plain = JSON.stringify({ ExceptionClass: 'CannotAuthenticate', ExceptionMessage: 'NoneType: None\n' });
+    expect(apiError({ status: 500, statusMessage: '', headers: {}, body: plain }, 'GET', '/auth/validate', []).exceptionMessage).toBe('NoneType: None\n');
+  });
+});
+
 describe('error answers without a JSON body', () => {
   it('falls back to the ExceptionClass/ExceptionMessage headers', async () => {
     // A GET is retried after a 503 (three attempts in all).

@@ -89,3 +89,37 @@ describe('lakeprobe sandbox fault', () => {
     expect(error?.message).toMatch(/no sandbox running/);
   });
 });
+
+describe('lakeprobe sandbox fault on an XRootD sandbox', () => {
+  let dir: string;
+  let faults: FaultSet;
+  let admin: FaultAdmin;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lakeprobe-fault-cli-xrootd-'));
+    faults = new FaultSet({ rses: ['SANDBOX-FAST'], storage: 'xrootd' });
+    admin = await startFaultAdmin(faults, { dir });
+    await writeSandboxState(dir, {
+      pid: process.pid, startedAt: new Date().toISOString(), rucioUrl: 'https://127.0.0.1:1', issuer: 'https://localhost:1',
+      caCertPath: join(dir, 'ca.pem'), storage: 'xrootd', rses: [], env: {}, faultAdminUrl: admin.url, faultSecretFile: admin.secretFile,
+    } as SandboxState);
+  });
+  afterAll(async () => {
+    await admin.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses the faults XRootD RSEs cannot apply, saying why, with exit code 2, and adds nothing', async () => {
+    for (const args of [['error_rate', '--rse', 'SANDBOX-FAST', '--rate', '1'], ['checksum_missing', '--rse', 'SANDBOX-FAST']]) {
+      const { printed, error } = await run(['fault', 'add', ...args, '--dir', dir]);
+      expect(printed).toBe('');
+      expect(error?.exitCode).toBe(EXIT.invalidInput);
+      expect(error?.message).toBe(`kind: ${args[0]} acts inside lakeprobe's builtin storage, and this sandbox's RSEs are XRootD servers, `
+        + 'whose answers it cannot change request by request (start the sandbox with --storage builtin for this fault)');
+    }
+    expect(faults.list()).toEqual([]);
+    const { error } = await run(['fault', 'add', 'rse_down', '--rse', 'SANDBOX-FAST', '--dir', dir]);
+    expect(error).toBeUndefined();
+    expect(faults.list().map((f) => f.spec.kind)).toEqual(['rse_down']);
+  });
+});

@@ -34,6 +34,18 @@ describe('FaultSet bookkeeping', () => {
     expect(faults.list()).toEqual([]);
   });
 
+  it('refuses on XRootD RSEs the faults only the builtin storage applies, naming why', () => {
+    const xrootd = new FaultSet({ rses: ['A'], storage: 'xrootd' });
+    for (const spec of [{ kind: 'error_rate', rse: 'A', rate: 1 }, { kind: 'checksum_missing', rse: 'A' }] as const) {
+      expect(() => xrootd.add(spec)).toThrow(FaultSpecError);
+      expect(() => xrootd.add(spec)).toThrow(new RegExp(`^invalid fault: kind: ${spec.kind} acts inside lakeprobe's builtin storage, and this sandbox's RSEs are XRootD servers`));
+    }
+    expect(xrootd.list()).toEqual([]);
+    expect(() => xrootd.add({ kind: 'gridmap_missing', rse: 'A', user: 'member' })).toThrow(/user: no DN/);
+    xrootd.add({ kind: 'embargo_open', rse: 'A' });
+    expect(newSet().add({ kind: 'checksum_missing', rse: 'A' })).toMatch(/^f\d+$/);
+  });
+
   it('tells listeners of every change and waits for them in settled()', async () => {
     const faults = newSet();
     const seen: boolean[] = [];
