@@ -14,6 +14,7 @@ import { reportJob, type ReportJobResult } from './jobs/report.js';
 import { reportPassed } from './report/challenge.js';
 import type { ChallengeReport } from './report/schema.js';
 import { snapshotPlan } from './results/plan-snapshot.js';
+import { planForRun } from './schedule/run-params.js';
 import { JobError, EXIT } from './jobs/errors.js';
 import { builtinScenarios } from './scenarios.js';
 import { registerUserScenarios, UserScenarioError } from './plan/user-scenarios.js';
@@ -95,7 +96,8 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   const { plan: loaded } = await loadPlanOrThrow(options);
   const scaleProblem = options.scale === undefined ? null : checkScale(options.scale);
   if (scaleProblem) throw new JobError(scaleProblem, EXIT.invalidInput);
-  const plan = scalePlan(loaded, options.registry, options.scale);
+  // A test whose schedule cycles a parameter runs with the value the daemon would give it next.
+  const plan = scalePlan(planForRun(loaded, options.registry, new Date()), options.registry, options.scale);
   let store: ResultsStore;
   try {
     store = new ResultsStore(options.dbPath);

@@ -12,6 +12,7 @@ import type { RunSummary, Sink } from '../engine/op-result.js';
 import { systemClock, type Clock } from '../schedule/clock.js';
 import { scheduledTests, type Fire } from '../schedule/fire-plan.js';
 import { Scheduler } from '../schedule/scheduler.js';
+import { planForRun } from '../schedule/run-params.js';
 import { RecentHistory } from '../schedule/history.js';
 import { credentialLifetimes, type CredentialLifetime } from '../schedule/credential-lifetimes.js';
 import { serveDaemon, type DaemonServer } from './daemon-server.js';
@@ -114,7 +115,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     log(`${fire.test.key}: run ${runId} starting${cycle ? ` (${cycle})` : ''}`);
     let summary: RunSummary | null = null;
     try {
-      const plan = fire.cycle ? withParam(current, experiment, test, fire.cycle.param, fire.cycle.value, options) : current;
+      const plan = planForRun(current, options.registry, new Date(clock.now()), fire);
       summary = await runTest({ plan, experiment, test, runId, sinks: [store, metrics, history, ...(options.reporters ?? [])], signal: controller.signal });
       log(`${fire.test.key}: run ${runId} ${controller.signal.aborted ? 'abandoned' : 'finished'}: ${summary.total} operations, ${summary.failed} failed`);
     } catch (e) {
@@ -242,22 +243,4 @@ async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<b
   const result = await Promise.race([all, timeout]);
   clearTimeout(timer);
   return result;
-}
-
-/** The plan with one test's parameter set to this fire's cycle value, through the scenario's own schema. */
-function withParam(
-  plan: ResolvedPlan, experiment: string, test: string, param: string, value: string | number, options: PlanInput,
-): ResolvedPlan {
-  return {
-    ...plan,
-    experiments: plan.experiments.map((e) => e.name !== experiment ? e : {
-      ...e,
-      tests: e.tests.map((t) => {
-        if (t.name !== test) return t;
-        const schema = options.registry.get(t.scenario)?.params;
-        const raw = { ...(t.params as Record<string, unknown> | undefined), [param]: value };
-        return { ...t, params: schema ? schema.parse(raw) : raw };
-      }),
-    }),
-  };
 }
