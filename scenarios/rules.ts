@@ -89,7 +89,9 @@ export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOp
       if (ok !== undefined && mine.length > 0) return;
       const state = info?.state === 'STUCK' || info?.state === 'SUSPENDED' ? info.state : 'TIMEOUT';
       const stuck = mine.filter((l) => l.state === 'STUCK').length;
-      const detail = problem(rse) || `${mine.length - stuck} of ${mine.length} locks on ${rse} not OK after ${opts.timeoutSeconds} s`;
+      // The time it really waited: a stopped run waits less than the limit.
+      const waited = `${Math.round((Date.now() - rule.createdAt) / 1000)} s${ctx.signal.aborted ? '' : ` (limit ${opts.timeoutSeconds} s)`}`;
+      const detail = problem(rse) || `${mine.length - stuck} of ${mine.length} locks on ${rse} not OK after ${waited}`;
       throw new RuleStateError(rule.id, stuck > 0 && state === 'TIMEOUT' ? 'STUCK' : state, detail);
     });
   }

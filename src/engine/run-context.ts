@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { classify } from './classify.js';
+import { classify, MAX_MESSAGE, type Classified } from './classify.js';
 import { forEachPool, Limiter } from './pool.js';
 import type { RunProgress } from './run-progress.js';
 import { redact } from './redact.js';
@@ -154,7 +154,7 @@ export class RunContext {
 
 /** Shared by RunContext and the runner (which records auth before a context exists). */
 export async function recordOp<T>(
-  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now' | 'limiters' | 'progress'>,
+  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now' | 'limiters' | 'progress'> & { signal?: AbortSignal },
   spec: OpSpec,
   body: (rec: OpRecorder) => Promise<T>,
 ): Promise<OpOutcome<T>> {
@@ -169,8 +169,19 @@ export async function recordOp<T>(
   }
 }
 
+/**
+ * A failure that ends an operation of a stopped run is the stop's doing, not the lake's:
+ * class `aborted`, with the time it really ran and what it saw.
+ */
+function abortedOr(failure: Classified, signal: AbortSignal | undefined, durationMs: number, secrets: readonly string[]): Classified {
+  if (!signal?.aborted) return failure;
+  const why = signal.reason instanceof Error ? signal.reason.message : 'the run was stopped';
+  const message = redact(`aborted after ${(durationMs / 1000).toFixed(1)} s (${why}): ${failure.message}`, secrets);
+  return { errorClass: 'aborted', message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message };
+}
+
 async function timedOp<T>(
-  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now' | 'progress'>,
+  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now' | 'progress'> & { signal?: AbortSignal },
   spec: OpSpec,
   body: (rec: OpRecorder) => Promise<T>,
 ): Promise<OpOutcome<T>> {
@@ -192,7 +203,7 @@ async function timedOp<T>(
     outcome = { ok: false, error };
   }
   const durationMs = Math.max(0, facts.durationMs >= 0 ? facts.durationMs : now() - started);
-  const failure = outcome.ok ? null : classify(outcome.error, deps.secrets);
+  const failure = outcome.ok ? null : abortedOr(classify(outcome.error, deps.secrets), deps.signal, durationMs, deps.secrets);
   const { identity } = deps;
   const result: OpResult = {
     runId: identity.runId,

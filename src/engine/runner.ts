@@ -75,7 +75,7 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
         runId: run.runId, experiment: experiment.name, test: test.name, scenario: scenario.name,
         authMethod: method, identityRole: 'default', account: plan.lake.account ?? '',
       };
-      const deps = { identity, emit, limiters, progress };
+      const deps = { identity, emit, limiters, progress, signal };
       let declared = false;
       let session: LakeSession | null = null;
       try {
@@ -120,7 +120,7 @@ function selectTests(plan: ResolvedPlan, only: RunOptions['only']): { experiment
       .map((test) => ({ experiment, test })));
 }
 
-type OpDeps = Pick<RunContextDeps, 'identity' | 'emit' | 'limiters' | 'progress'>;
+type OpDeps = Pick<RunContextDeps, 'identity' | 'emit' | 'limiters' | 'progress' | 'signal'>;
 
 async function authenticate(
   plan: ResolvedPlan, method: AuthMethod, deps: OpDeps, open: NonNullable<RunOptions['openSession']>,

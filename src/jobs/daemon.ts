@@ -117,6 +117,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     try {
       const plan = planForRun(current, options.registry, new Date(clock.now()), fire);
       summary = await runTest({ plan, experiment, test, runId, sinks: [store, metrics, history, ...(options.reporters ?? [])], signal: controller.signal });
+      // Abandoned at shutdown: the run did not finish, whatever it recorded stays, marked as such.
+      if (controller.signal.aborted) interrupt(runId);
       log(`${fire.test.key}: run ${runId} ${controller.signal.aborted ? 'abandoned' : 'finished'}: ${summary.total} operations, ${summary.failed} failed`);
     } catch (e) {
       log(`${fire.test.key}: run ${runId} could not run: ${(e as Error).message}`);
@@ -125,6 +127,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics.gauge('runsInProgress').set(labels, 0);
       inFlight.delete(fire.test.key);
     }
+  }
+
+  function interrupt(runId: string): void {
+    if (store.isOpen) store.interruptRun(runId);
   }
 
   async function refreshCredentials(): Promise<void> {
@@ -220,6 +226,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       for (const f of inFlight.values()) f.controller.abort(new Error('the daemon is stopping'));
       log(`stopping: abandoning ${abandoned.join(', ')}; \`lakeprobe cleanup\` removes what they created`);
       await settleWithin(scheduler.inFlight(), Math.min(options.abandonGraceMs ?? 10_000, MAX_LIMIT_MS));
+      // Runs still recording after that grace end here: interrupted, not left `running`.
+      for (const f of inFlight.values()) interrupt(f.runId);
     }
     await server.close();
     store.close();

@@ -241,6 +241,11 @@ export class ResultsStore implements Sink, CleanupLedger {
     }));
   }
 
+  /** False once closed (a daemon's late runs may end after it). */
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
   close(): void {
     this.db.close();
   }
