@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
 import { RucioApiError, RuleStateError } from '../src/lake/errors.js';
-import type { LockInfo, RequestInfo, RuleGrouping, RuleInfo } from '../src/lake/rucio/index.js';
+import { transferProtocol, type LockInfo, type RequestInfo, type RuleGrouping, type RuleInfo } from '../src/lake/rucio/index.js';
 import type { Did, ProbeFile, ProbeRule } from './steps.js';
 
 export const ruleSpecParam = z.object({
@@ -104,7 +104,7 @@ const rucioTime = (value: string | null): number | null => (value ? Date.parse(v
 /** One transfer as Rucio's requests API saw it: its own timing and bytes, not our polling. */
 async function recordTransfer(ctx: RunContext, ruleId: string, key: string, r: RequestInfo): Promise<void> {
   const dst = key.slice(key.lastIndexOf('@') + 1);
-  await ctx.op({ operation: 'replicate', srcRse: r.source_rse ?? '', dstRse: dst, protocol: 'https-tpc', bytes: r.bytes ?? 0 }, async (rec) => {
+  await ctx.op({ operation: 'replicate', srcRse: r.source_rse ?? '', dstRse: dst, protocol: transferProtocol(r), bytes: r.bytes ?? 0 }, async (rec) => {
     rec.ruleId(ruleId);
     rec.requestId(r.id);
     const start = rucioTime(r.submitted_at) ?? rucioTime(r.started_at) ?? rucioTime(r.created_at);
