@@ -67,4 +67,32 @@ experiments:
     expect(text).not.toMatch(/outcome="skipped"/);
     expect(failureLines.every((l) => l.includes('operation="upload"'))).toBe(true);
   }, 120_000);
+
+  it('a rule made before the data (rules_first) is not awaited for files that never landed', async () => {
+    env.lake.faults.add({ kind: 'error_rate', rse: 'SANDBOX-FAST', operation: 'PUT', rate: 1, status: 500 });
+    const planFile = join(dir, 'rules-first.yaml');
+    await writeFile(planFile, `name: skipped
+lake: { sandbox: true }
+experiments:
+  - name: E
+    tests:
+      - name: sub
+        scenario: replication
+        auth: [token]
+        rses: { names: [SANDBOX-FAST] }
+        params: { files: 1, size: 2048, rules_first: true, poll_seconds: 0.2, timeout_seconds: 600, rules: [{ expression: SANDBOX-SAFE }] }
+`);
+    const result = await runJob({
+      planFile, env: env.lake.env, uid: 4_000_014, registry: builtinScenarios(), dbPath: join(dir, 'rf.db'),
+      outDir: join(dir, 'reports'), reporters: [], log: () => {}, report: false,
+    });
+    const store = new ResultsStore(join(dir, 'rf.db'));
+    const results = store.results(result.run.runId);
+    store.close();
+    const failed = results.filter((r) => r.outcome === 'failed');
+    expect(new Set(failed.map((r) => r.operation))).toEqual(new Set(['upload']));
+    const skipped = results.filter((r) => r.outcome === 'skipped');
+    expect(skipped.map((r) => [r.operation, r.dstRse])).toEqual([['replicate', 'SANDBOX-SAFE']]);
+    expect(skipped[0]!.errorMessage).toMatch(/^skipped: upload on SANDBOX-FAST failed/);
+  }, 120_000);
 });
