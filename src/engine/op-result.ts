@@ -74,6 +74,7 @@ export interface RunInfo {
 }
 
 export interface RunSummary {
+  /** Operations performed (skipped ones are not). */
   total: number;
   failed: number;
   finishedAt: string;

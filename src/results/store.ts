@@ -197,7 +197,7 @@ export class ResultsStore implements Sink, CleanupLedger {
   /** Marks one run interrupted (stopped by a signal, or its job failed), keeping what it recorded. */
   interruptRun(runId: string): void {
     this.db.prepare(`UPDATE runs SET state = 'interrupted',
-      total = (SELECT COUNT(*) FROM op_results WHERE run_id = @id),
+      total = (SELECT COUNT(*) FROM op_results WHERE run_id = @id AND outcome != 'skipped'),
       failed = (SELECT COUNT(*) FROM op_results WHERE run_id = @id AND outcome = 'failed') WHERE run_id = @id`).run({ id: runId });
   }
 

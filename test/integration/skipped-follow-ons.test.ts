@@ -57,6 +57,7 @@ experiments:
 
     // The run, the report and the metrics count the failed uploads, and only them, as failures.
     expect(result.summary.failed).toBe(failed.length);
+    expect(result.summary.total).toBe(results.length - skipped.length);
     const test = result.report.experiments[0]!.tests[0]!;
     expect(test.failures).toBe(failed.length);
     expect(test.operations).toBe(results.length - skipped.length);
