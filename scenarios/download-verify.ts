@@ -57,6 +57,14 @@ export default defineScenario({
         count: params.files, size: params.size, lifetime: params.lifetime, parallel: params.parallel,
         schemes: params.write_scheme ? [params.write_scheme] : undefined,
       });
+      const upstream = data.files.length === 0 ? ctx.failure : undefined;
+      if (upstream) {
+        // Nothing landed: replicating and listing it cannot run, and that is the earlier failure, not new ones.
+        for (const rse of params.spread ? ctx.rses.slice(1) : []) await ctx.skip({ operation: 'replicate', srcRse: source.rse, dstRse: rse }, upstream);
+        await ctx.skip({ operation: 'list' }, upstream);
+        await removeProbeData(ctx, data, rules, params.parallel);
+        return;
+      }
       if (params.spread) {
         for (const rse of ctx.rses.slice(1)) {
           const rule = await addDatasetRule(ctx, target, { expression: rse, copies: 1, lifetime: params.lifetime, grouping: 'DATASET' }, { srcRse: source.rse });

@@ -2,7 +2,7 @@
 // the member's alone. Rucio enforces it with its permission policy (AccessDenied).
 // The member's file is registered only under a dataset rule that exists first.
 import type { RunContext } from '../src/engine/run-context.js';
-import { mustRefuse, role, type Outsider } from './embargo-outsider.js';
+import { actingAs, mustRefuse, type Outsider } from './embargo-outsider.js';
 import type { EmbargoParams } from './embargo.js';
 import { holdingDataset } from './held-dataset.js';
 import { deleteRule, probeTag, releaseFiles, rseInfo, uploadFile, verifyReplica } from './steps.js';
@@ -33,7 +33,7 @@ export async function checkCatalogueEmbargo(
     });
     for (const o of outsiders) {
       const why = o.rucio ? null : `the outsider's ${o.kind} credential could not use the catalogue (${o.rucioProblem})`;
-      const as = { rse: rse.rse, protocol: 'rucio', role: role(o) };
+      const as = { rse: rse.rse, protocol: 'rucio', ...actingAs(o) };
       const client = o.rucio;
       const name = `${scope}:${did.name}`;
       await mustRefuse(ctx, { operation: 'list', ...as }, why, `the DID ${name}`, () => client!.getDid(scope, did.name), ended);

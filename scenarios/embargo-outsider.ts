@@ -18,12 +18,15 @@ export interface Outsider {
   storageProblem: string;
 }
 
-export const role = (o: Outsider): string => `nonmember-${o.kind}`;
+const role = (o: Outsider): string => `nonmember-${o.kind}`;
+
+/** Who acts in an outsider's operation: its role, and the credential kind it logs in with (not the test's). */
+export const actingAs = (o: Outsider): { role: string; authMethod: OutsiderKind } => ({ role: role(o), authMethod: o.kind });
 
 /** Builds the outsider for one credential kind and proves its catalogue login. */
 export async function openOutsider(ctx: RunContext, kind: OutsiderKind, file: string, account: string): Promise<Outsider> {
   const o: Outsider = { kind, rucio: null, rucioProblem: '', storage: null, storageProblem: '' };
-  const login = await ctx.op({ operation: 'auth', role: role(o) }, async () => {
+  const login = await ctx.op({ operation: 'auth', ...actingAs(o) }, async () => {
     const auth = kind === 'x509'
       ? { method: 'x509' as const, credential: await loadX509Proxy(file) }
       : { method: 'token' as const, token: await loadBearerToken({ file }) };
@@ -44,7 +47,7 @@ export async function openOutsider(ctx: RunContext, kind: OutsiderKind, file: st
 
 /** The outsider reads a file outside the embargo: without that, its storage refusals prove nothing. */
 export async function proveStorage(ctx: RunContext, o: Outsider, rse: string, openUrl: string): Promise<boolean> {
-  const proof = await ctx.op({ operation: 'access', rse, protocol: 'davs', role: role(o) }, async () => {
+  const proof = await ctx.op({ operation: 'access', rse, protocol: 'davs', ...actingAs(o) }, async () => {
     if (!o.storage) throw new InconclusiveError(`the outsider's ${o.kind} credential could not be loaded: ${o.storageProblem}`);
     const stream = await o.storage.get(openUrl);
     for await (const chunk of stream) void chunk;

@@ -4,7 +4,7 @@ import { scaleSize } from '../src/engine/scale.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import { syntheticStream } from '../src/lake/data/index.js';
 import { selectProtocol, type RseInfo } from '../src/lake/rucio/index.js';
-import { mustRefuse, openOutsider, proveStorage, role, type Outsider } from './embargo-outsider.js';
+import { actingAs, mustRefuse, openOutsider, proveStorage, type Outsider } from './embargo-outsider.js';
 import { checkCatalogueEmbargo } from './embargo-catalogue.js';
 import {
   lifetimeParam, probeTag, rseInfo, sizeParam,
@@ -101,7 +101,7 @@ async function probeRse(ctx: RunContext, params: EmbargoParams, info: RseInfo, o
     for (const o of outsiders) {
       const proved = open !== null && (await proveStorage(ctx, o, rse, openUrl));
       const why = proved ? null : `the outsider's ${o.kind} credential did not read open data on ${rse}`;
-      const as = { rse, protocol: 'davs', role: role(o) };
+      const as = { rse, protocol: 'davs', ...actingAs(o) };
       const driver = o.storage;
       await mustRefuse(ctx, { operation: 'access', ...as }, why, `reading ${url}`, async () => {
         (await driver?.get(url))?.destroy();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineScenario } from '../src/engine/scenario.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import { RuleStateError } from '../src/lake/errors.js';
-import { waitForRule } from '../src/lake/rucio/index.js';
+import { transferProtocol, UNKNOWN_TRANSFER_PROTOCOL, waitForRule } from '../src/lake/rucio/index.js';
 import { holdingDataset } from './held-dataset.js';
 import {
   addRule, deleteRule, releaseFiles, probeTag, rseInfo, scopeParam, sizeParam, uploadFile, verifyReplica, type Did,
@@ -72,7 +72,7 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, pair: { fr
   const rule = registered ? await addRule(ctx, did, pair.to, params.lifetime, where) : null;
   let moved = false;
   if (rule) {
-    const replicated = await ctx.op({ operation: 'replicate', ...where, protocol: 'https-tpc', bytes: file.sums.bytes }, async (rec) => {
+    const replicated = await ctx.op({ operation: 'replicate', ...where, protocol: UNKNOWN_TRANSFER_PROTOCOL, bytes: file.sums.bytes }, async (rec) => {
       rec.ruleId(rule.id);
       try {
         return await waitForRule(ctx.rucio, rule.id, {
@@ -81,6 +81,7 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, pair: { fr
       } finally {
         const request = await ctx.rucio.getRequest(did.scope, did.name, pair.to).catch(() => null);
         if (request?.id) rec.requestId(request.id);
+        rec.protocol(transferProtocol(request));
       }
     });
     if (replicated.ok) await verifyReplica(ctx, did, pair.to, file.sums, rule.id);

@@ -59,7 +59,11 @@ export default defineScenario({
     });
     if (!params.rules_first && data.files.length > 0) await addRules();
     const wait = { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: source.rse, files: data.files };
-    const reached = await Promise.all(rules.map((r) => awaitRule(ctx, r, wait)));
+    // Rules made before the data (rules_first) wait for files that never landed: a follow-on of that failure.
+    const upstream = data.files.length === 0 ? ctx.failure : undefined;
+    const reached = upstream
+      ? await Promise.all(rules.map(async (r) => { await ctx.skip({ operation: 'replicate', srcRse: source.rse, dstRse: r.spec.expression }, upstream); return []; }))
+      : await Promise.all(rules.map((r) => awaitRule(ctx, r, wait)));
     if (params.verify) {
       for (const [i, rses] of reached.entries()) {
         for (const rse of rses.filter((r) => r !== source.rse)) {

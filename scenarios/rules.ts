@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
 import { RucioApiError, RuleStateError } from '../src/lake/errors.js';
-import type { LockInfo, RequestInfo, RuleGrouping, RuleInfo } from '../src/lake/rucio/index.js';
+import { transferProtocol, type LockInfo, type RequestInfo, type RuleGrouping, type RuleInfo } from '../src/lake/rucio/index.js';
 import type { Did, ProbeFile, ProbeRule } from './steps.js';
 import { rseExpressionString } from '../src/plan/rse-expression.js';
 
@@ -91,7 +91,9 @@ export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOp
       if (ok !== undefined && mine.length > 0) return;
       const state = info?.state === 'STUCK' || info?.state === 'SUSPENDED' ? info.state : 'TIMEOUT';
       const stuck = mine.filter((l) => l.state === 'STUCK').length;
-      const detail = problem(rse) || `${mine.length - stuck} of ${mine.length} locks on ${rse} not OK after ${opts.timeoutSeconds} s`;
+      // The time it really waited: a stopped run waits less than the limit.
+      const waited = `${Math.round((Date.now() - rule.createdAt) / 1000)} s${ctx.signal.aborted ? '' : ` (limit ${opts.timeoutSeconds} s)`}`;
+      const detail = problem(rse) || `${mine.length - stuck} of ${mine.length} locks on ${rse} not OK after ${waited}`;
       throw new RuleStateError(rule.id, stuck > 0 && state === 'TIMEOUT' ? 'STUCK' : state, detail);
     });
   }
@@ -109,7 +111,7 @@ const rucioTime = (value: string | null): number | null => (value ? Date.parse(v
 async function recordTransfer(ctx: RunContext, rule: { id: string; createdAt: number }, key: string, r: RequestInfo): Promise<void> {
   const dst = key.slice(key.lastIndexOf('@') + 1);
   const ruleId = rule.id;
-  await ctx.op({ operation: 'replicate', srcRse: r.source_rse ?? '', dstRse: dst, protocol: 'https-tpc', bytes: r.bytes ?? 0 }, async (rec) => {
+  await ctx.op({ operation: 'replicate', srcRse: r.source_rse ?? '', dstRse: dst, protocol: transferProtocol(r), bytes: r.bytes ?? 0 }, async (rec) => {
     rec.ruleId(ruleId);
     rec.requestId(r.id);
     rec.start(rule.createdAt);

@@ -13,7 +13,8 @@ import type { ReportFormat, WrittenReport } from './report/write.js';
 import { reportJob, type ReportJobResult } from './jobs/report.js';
 import { reportPassed } from './report/challenge.js';
 import type { ChallengeReport } from './report/schema.js';
-import { snapshotPlan } from './results/plan-snapshot.js';
+import { planSnapshotSink } from './results/plan-snapshot.js';
+import { planForRun } from './schedule/run-params.js';
 import { JobError, EXIT } from './jobs/errors.js';
 
 export interface PlanInput {
@@ -80,7 +81,8 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   const { plan: loaded, registry } = await loadPlanOrThrow(options);
   const scaleProblem = options.scale === undefined ? null : checkScale(options.scale);
   if (scaleProblem) throw new JobError(scaleProblem, EXIT.invalidInput);
-  const plan = scalePlan(loaded, registry, options.scale);
+  // A test whose schedule cycles a parameter runs with the value the daemon would give it next.
+  const plan = scalePlan(planForRun(loaded, registry, new Date()), registry, options.scale);
   let store: ResultsStore;
   try {
     store = new ResultsStore(options.dbPath);
@@ -99,17 +101,13 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     }
     const interruptedReports = await reportInterrupted(store, options);
     // The plan is stored with the run, so its report can be regenerated with the same verdicts later.
-    const describe = (name: string): string | undefined => registry.get(name)?.description;
-    let began: string | undefined;
-    const planSink: Sink = {
-      onBegin: (r) => { began = r.runId; store.savePlan(r.runId, snapshotPlan(plan, describe)); }, onResult: () => {},
-    };
+    const planSink = planSnapshotSink(store, plan, registry);
     const { run, summary } = await runPlan({
       plan, registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store,
       only: options.only, signal: options.signal, log: options.log,
     }).catch((e: unknown) => {
       // The job failed mid-run: the run did not finish, whatever it recorded stays, marked as such.
-      if (began) store.interruptRun(began);
+      if (planSink.runId) store.interruptRun(planSink.runId);
       throw e;
     });
     // Stopped by its signal: it ended early, so its report must not read as a full run.

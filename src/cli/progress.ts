@@ -44,8 +44,8 @@ export class ProgressSink implements Sink {
 
   onResult(r: OpResult): void {
     const where = [r.experiment, r.test, r.authMethod, r.rse || '-'].join(' ');
-    const line = `${r.outcome === 'ok' ? 'ok  ' : 'FAIL'} ${where} ${r.operation} ${r.durationMs.toFixed(0)}ms`
-      + (r.errorClass ? ` ${r.errorClass}: ${r.errorMessage}` : '');
+    const line = `${r.outcome === 'ok' ? 'ok  ' : r.outcome === 'skipped' ? 'skip' : 'FAIL'} ${where} ${r.operation} ${r.durationMs.toFixed(0)}ms`
+      + (r.errorClass ? ` ${r.errorClass}: ${r.errorMessage}` : r.outcome === 'skipped' ? ` ${r.errorMessage}` : '');
     if (!this.tty) {
       this.write(`${line}\n`);
       return;

@@ -7,7 +7,14 @@ export const OPERATIONS = [
 export type Operation = (typeof OPERATIONS)[number];
 
 export type AuthMethod = 'userpass' | 'x509' | 'token';
-export type Outcome = 'ok' | 'failed';
+/**
+ * `skipped`: the operation did not run because an earlier one it needs failed (its message
+ * names that one). It is neither a success nor a second failure.
+ */
+export type Outcome = 'ok' | 'failed' | 'skipped';
+
+/** Operations that ran: what figures, failure rates and verdicts count (skipped ones are not). */
+export const performed = (r: Pick<OpResult, 'outcome'>): boolean => r.outcome !== 'skipped';
 
 /**
  * How much a result matters, read alike by reports, metrics, alerts and exit codes:
@@ -42,9 +49,9 @@ export interface OpResult {
   durationMs: number;
   outcome: Outcome;
   severity: Severity;
-  /** null when outcome is 'ok'. */
+  /** null when outcome is 'ok' or 'skipped'. */
   errorClass: ErrorClass | null;
-  /** Redacted: never contains tokens, passwords or key material. For a warning, what to look at. */
+  /** Redacted: never contains tokens, passwords or key material. For a warning, what to look at; when skipped, the failed operation it needed. */
   errorMessage: string;
   ruleId: string;
   requestId: string;
@@ -67,6 +74,7 @@ export interface RunInfo {
 }
 
 export interface RunSummary {
+  /** Operations performed (skipped ones are not). */
   total: number;
   failed: number;
   finishedAt: string;

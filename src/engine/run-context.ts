@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { classify } from './classify.js';
+import { classify, MAX_MESSAGE, type Classified } from './classify.js';
 import { forEachPool, Limiter } from './pool.js';
 import type { RunProgress } from './run-progress.js';
 import { redact } from './redact.js';
@@ -28,6 +28,8 @@ export interface OpSpec {
   bytes?: number;
   /** The identity acting, when not the session's own (e.g. 'nonmember' in embargo tests). */
   role?: string;
+  /** How that identity authenticates, when not as the session does (e.g. the outsider's x509 proxy). */
+  authMethod?: AuthMethod;
 }
 
 /** Lets an operation body attach facts learned while it runs. */
@@ -41,6 +43,8 @@ export interface OpRecorder {
   duration(ms: number): void;
   /** When the lake says this operation began (e.g. the rule's creation, for a transfer it times): record that start. */
   start(ms: number): void;
+  /** The protocol the lake reports it used (e.g. a transfer request's destination URL scheme). */
+  protocol(name: string): void;
 }
 
 export type OpOutcome<T> =
@@ -98,6 +102,7 @@ export class RunContext {
   readonly concurrency: number;
   private readonly deps: RunContextDeps;
   private declaredOps = false;
+  private lastFailure: OpResult | undefined;
 
   constructor(deps: RunContextDeps) {
     this.deps = deps;
@@ -150,13 +155,25 @@ export class RunContext {
    * a failure is a result (classified), and the scenario decides whether to go on.
    */
   async op<T>(spec: OpSpec, body: (rec: OpRecorder) => Promise<T>): Promise<OpOutcome<T>> {
-    return recordOp(this.deps, spec, body);
+    const outcome = await recordOp(this.deps, spec, body);
+    if (!outcome.ok) this.lastFailure = outcome.result;
+    return outcome;
+  }
+
+  /** The last operation of this context that failed, if any: what a follow-on step names when it is skipped. */
+  get failure(): OpResult | undefined {
+    return this.lastFailure;
+  }
+
+  /** Records that an operation did not run because `upstream` failed (outcome `skipped`, not a second failure). */
+  skip(spec: OpSpec, upstream: OpResult): Promise<OpResult> {
+    return recordSkip(this.deps, spec, upstream);
   }
 }
 
 /** Shared by RunContext and the runner (which records auth before a context exists). */
 export async function recordOp<T>(
-  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now' | 'limiters' | 'progress'>,
+  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now' | 'limiters' | 'progress'> & { signal?: AbortSignal },
   spec: OpSpec,
   body: (rec: OpRecorder) => Promise<T>,
 ): Promise<OpOutcome<T>> {
@@ -171,13 +188,24 @@ export async function recordOp<T>(
   }
 }
 
+/**
+ * A failure that ends an operation of a stopped run is the stop's doing, not the lake's:
+ * class `aborted`, with the time it really ran and what it saw.
+ */
+function abortedOr(failure: Classified, signal: AbortSignal | undefined, durationMs: number, secrets: readonly string[]): Classified {
+  if (!signal?.aborted) return failure;
+  const why = signal.reason instanceof Error ? signal.reason.message : 'the run was stopped';
+  const message = redact(`aborted after ${(durationMs / 1000).toFixed(1)} s (${why}): ${failure.message}`, secrets);
+  return { errorClass: 'aborted', message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message };
+}
+
 async function timedOp<T>(
-  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now' | 'progress'>,
+  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'secrets' | 'now' | 'progress'> & { signal?: AbortSignal },
   spec: OpSpec,
   body: (rec: OpRecorder) => Promise<T>,
 ): Promise<OpOutcome<T>> {
   const now = deps.now ?? (() => performance.timeOrigin + performance.now());
-  const facts = { bytes: spec.bytes ?? 0, ruleId: '', requestId: '', warning: '', durationMs: -1, startMs: -1 };
+  const facts = { bytes: spec.bytes ?? 0, ruleId: '', requestId: '', warning: '', durationMs: -1, startMs: -1, protocol: spec.protocol ?? 'rucio' };
   const rec: OpRecorder = {
     bytes: (n) => { facts.bytes = n; },
     ruleId: (id) => { facts.ruleId = id; },
@@ -185,6 +213,7 @@ async function timedOp<T>(
     warn: (message) => { facts.warning = message; },
     duration: (ms) => { facts.durationMs = ms; },
     start: (ms) => { facts.startMs = ms; },
+    protocol: (name) => { facts.protocol = name; },
   };
   const started = now();
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
@@ -195,20 +224,10 @@ async function timedOp<T>(
     outcome = { ok: false, error };
   }
   const durationMs = Math.max(0, facts.durationMs >= 0 ? facts.durationMs : now() - started);
-  const failure = outcome.ok ? null : classify(outcome.error, deps.secrets);
-  const { identity } = deps;
+  const failure = outcome.ok ? null : abortedOr(classify(outcome.error, deps.secrets), deps.signal, durationMs, deps.secrets);
   const result: OpResult = {
-    runId: identity.runId,
-    experiment: identity.experiment,
-    test: identity.test,
-    scenario: identity.scenario,
-    operation: spec.operation,
-    rse: spec.rse ?? spec.dstRse ?? '',
-    srcRse: spec.srcRse ?? '',
-    dstRse: spec.dstRse ?? '',
-    protocol: spec.protocol ?? 'rucio',
-    authMethod: identity.authMethod,
-    identityRole: spec.role ?? identity.identityRole,
+    ...resultOf(deps.identity, spec, started),
+    protocol: facts.protocol,
     bytes: facts.bytes,
     sizeClass: sizeClass(facts.bytes),
     start: new Date(facts.startMs >= 0 ? facts.startMs : started).toISOString(),
@@ -226,4 +245,34 @@ async function timedOp<T>(
     deps.progress?.opFinished(result);
   }
   return outcome.ok ? { ok: true, value: outcome.value, result } : { ok: false, error: outcome.error, result };
+}
+
+/** The fields of a result that say who did what where, from the run's identity and the operation's spec. */
+function resultOf(identity: RunIdentity, spec: OpSpec, started: number): OpResult {
+  return {
+    runId: identity.runId, experiment: identity.experiment, test: identity.test, scenario: identity.scenario,
+    operation: spec.operation, rse: spec.rse ?? spec.dstRse ?? '', srcRse: spec.srcRse ?? '', dstRse: spec.dstRse ?? '',
+    protocol: spec.protocol ?? 'rucio', authMethod: spec.authMethod ?? identity.authMethod, identityRole: spec.role ?? identity.identityRole,
+    bytes: spec.bytes ?? 0, sizeClass: sizeClass(spec.bytes ?? 0), start: new Date(started).toISOString(), durationMs: 0,
+    outcome: 'ok', severity: 'info', errorClass: null, errorMessage: '', ruleId: '', requestId: '',
+  };
+}
+
+/** Records that `spec` did not run because `upstream` failed: `skipped`, naming it, never a second failure. */
+async function recordSkip(
+  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'now' | 'progress'>, spec: OpSpec, upstream: OpResult,
+): Promise<OpResult> {
+  const now = deps.now ?? (() => performance.timeOrigin + performance.now());
+  const where = upstream.rse ? ` on ${upstream.rse}` : '';
+  const result: OpResult = {
+    ...resultOf(deps.identity, spec, now()), outcome: 'skipped',
+    errorMessage: `skipped: ${upstream.operation}${where} failed (${upstream.errorClass ?? 'failed'}) at ${upstream.start}`,
+  };
+  deps.progress?.opStarted();
+  try {
+    await deps.emit(result);
+  } finally {
+    deps.progress?.opFinished(result);
+  }
+  return result;
 }

@@ -3,7 +3,7 @@ import type { ResolvedExperiment, ResolvedPlan, ResolvedTest } from '../plan/ind
 import { DEFAULT_LIMITS } from '../plan/limits-schema.js';
 import type { CleanupLedger } from './ledger.js';
 import { configuredAuthMethods, openLakeSession, type LakeSession } from './lake-session.js';
-import type { AuthMethod, OpResult, RunInfo, RunSummary, Sink } from './op-result.js';
+import { performed, type AuthMethod, type OpResult, type RunInfo, type RunSummary, type Sink } from './op-result.js';
 import { forEachPool, Limiter } from './pool.js';
 import { RunContext, recordOp, type RunContextDeps, type RunIdentity } from './run-context.js';
 import { RunProgress } from './run-progress.js';
@@ -50,7 +50,7 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
   let delivery: Promise<void> = Promise.resolve();
   const emit = (result: OpResult): Promise<void> => {
     const delivered = delivery.then(async () => {
-      total++;
+      if (performed(result)) total++;
       if (result.outcome === 'failed') failed++;
       for (const sink of sinks) await sink.onResult(result);
     });
@@ -75,7 +75,7 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
         runId: run.runId, experiment: experiment.name, test: test.name, scenario: scenario.name,
         authMethod: method, identityRole: 'default', account: plan.lake.account ?? '',
       };
-      const deps = { identity, emit, limiters, progress };
+      const deps = { identity, emit, limiters, progress, signal };
       let declared = false;
       let session: LakeSession | null = null;
       try {
@@ -120,7 +120,7 @@ function selectTests(plan: ResolvedPlan, only: RunOptions['only']): { experiment
       .map((test) => ({ experiment, test })));
 }
 
-type OpDeps = Pick<RunContextDeps, 'identity' | 'emit' | 'limiters' | 'progress'>;
+type OpDeps = Pick<RunContextDeps, 'identity' | 'emit' | 'limiters' | 'progress' | 'signal'>;
 
 async function authenticate(
   plan: ResolvedPlan, method: AuthMethod, deps: OpDeps, open: NonNullable<RunOptions['openSession']>,

@@ -105,6 +105,10 @@ export const ERROR_CLASSES = {
     meaning: 'the service answered that it is temporarily unavailable (503, RSE blocked)',
     remedy: 'check the RSE availability flags and the site downtime calendar',
   },
+  aborted: {
+    meaning: 'the run was stopped (daemon shutdown, signal) while the operation was under way; the lake did not fail',
+    remedy: 'nothing to fix at the lake: `lakeprobe cleanup` removes what the run created; run the test again',
+  },
   unknown: {
     meaning: 'the failure did not match any known class',
     remedy: 'read the error message; consider adding it to the classification table',

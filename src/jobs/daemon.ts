@@ -9,10 +9,13 @@ import { MetricsSink } from '../metrics/registry.js';
 import { knownTests } from '../metrics/known-tests.js';
 import { newRunId, runPlan } from '../engine/runner.js';
 import type { RunSummary, Sink } from '../engine/op-result.js';
-import type { ScenarioRegistry } from '../engine/scenario.js';
 import { systemClock, type Clock } from '../schedule/clock.js';
 import { scheduledTests, type Fire } from '../schedule/fire-plan.js';
 import { Scheduler } from '../schedule/scheduler.js';
+import { planForRun } from '../schedule/run-params.js';
+import { planSnapshotSink } from '../results/plan-snapshot.js';
+import type { ReportFormat } from '../report/write.js';
+import { reportJob } from './report.js';
 import { RecentHistory } from '../schedule/history.js';
 import { credentialLifetimes, type CredentialLifetime } from '../schedule/credential-lifetimes.js';
 import { serveDaemon, type DaemonServer } from './daemon-server.js';
@@ -28,7 +31,11 @@ export interface DaemonOptions extends PlanInput {
   dbPath: string;
   port: number;
   host?: string;
+  /** Receives every line the daemon writes, each starting with its ISO-8601 time. */
   log: (line: string) => void;
+  /** Where each run's report goes (`<outDir>/<run id>/`); none written when unset. */
+  outDir?: string;
+  reportFormats?: readonly ReportFormat[];
   clock?: Clock;
   /** How long a stop waits for runs in flight before abandoning them (default 30 s). */
   stopGraceMs?: number;
@@ -65,7 +72,7 @@ const MAX_LIMIT_MS = 10 * 60_000;
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const clock = options.clock ?? systemClock;
-  const log = options.log;
+  const log = (line: string): void => options.log(`${new Date(clock.now()).toISOString()} ${line}`);
   // The plan and the scenarios it names (user scenarios included) are reloaded together.
   let { plan: current, registry } = await loadPlanOrThrow(options);
   let store: ResultsStore;
@@ -116,9 +123,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     log(`${fire.test.key}: run ${runId} starting${cycle ? ` (${cycle})` : ''}`);
     let summary: RunSummary | null = null;
     try {
-      const plan = fire.cycle ? withParam(current, experiment, test, fire.cycle.param, fire.cycle.value, registry) : current;
-      summary = await runTest({ plan, experiment, test, runId, sinks: [store, metrics, history, ...(options.reporters ?? [])], signal: controller.signal });
-      log(`${fire.test.key}: run ${runId} ${controller.signal.aborted ? 'abandoned' : 'finished'}: ${summary.total} operations, ${summary.failed} failed`);
+      const plan = onlyTest(planForRun(current, registry, new Date(clock.now()), fire), experiment, test);
+      // The run's own plan goes with it, so its report (now or later) judges it by that plan.
+      const sinks = [store, planSnapshotSink(store, plan, registry), metrics, history, ...(options.reporters ?? [])];
+      summary = await runTest({ plan, experiment, test, runId, sinks, signal: controller.signal });
+      // Abandoned at shutdown: the run did not finish, whatever it recorded stays, marked as such.
+      if (controller.signal.aborted) interrupt(runId);
+      const verdict = await judge(fire.test.key, runId);
+      log(`${fire.test.key}: run ${runId} ${controller.signal.aborted ? 'abandoned' : 'finished'}: ${summary.total} operations, ${summary.failed} failed${verdict}`);
     } catch (e) {
       log(`${fire.test.key}: run ${runId} could not run: ${(e as Error).message}`);
     } finally {
@@ -126,6 +138,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics.gauge('runsInProgress').set(labels, 0);
       inFlight.delete(fire.test.key);
     }
+  }
+
+  /** The run's verdict as its report gives it (with the reasons when not Completed); writes the report under --out. */
+  async function judge(key: string, runId: string): Promise<string> {
+    if (!store.isOpen || !store.run(runId)) return '';
+    try {
+      const judged = await reportJob({
+        store, outDir: options.outDir ?? '', runs: [runId], formats: options.reportFormats, write: options.outDir !== undefined, log,
+      });
+      if (judged.written) log(`${key}: report of run ${runId}: ${judged.written.dir}`);
+      const tests = judged.report.experiments.flatMap((e) => e.tests);
+      return tests.map((t) => ` — ${t.verdict}${t.verdict === 'Completed' || !t.reasons.length ? '' : `: ${t.reasons.join('; ')}`}`).join('');
+    } catch (e) {
+      log(`${key}: run ${runId} could not be judged: ${(e as Error).message}`);
+      return '';
+    }
+  }
+
+  function interrupt(runId: string): void {
+    if (store.isOpen) store.interruptRun(runId);
   }
 
   async function refreshCredentials(): Promise<void> {
@@ -221,6 +253,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       for (const f of inFlight.values()) f.controller.abort(new Error('the daemon is stopping'));
       log(`stopping: abandoning ${abandoned.join(', ')}; \`lakeprobe cleanup\` removes what they created`);
       await settleWithin(scheduler.inFlight(), Math.min(options.abandonGraceMs ?? 10_000, MAX_LIMIT_MS));
+      // Runs still recording after that grace end here: interrupted, not left `running`.
+      for (const f of inFlight.values()) interrupt(f.runId);
     }
     await server.close();
     store.close();
@@ -246,20 +280,10 @@ async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<b
   return result;
 }
 
-/** The plan with one test's parameter set to this fire's cycle value, through the scenario's own schema. */
-function withParam(
-  plan: ResolvedPlan, experiment: string, test: string, param: string, value: string | number, registry: ScenarioRegistry,
-): ResolvedPlan {
+/** The plan reduced to the one test a fire runs: its run, its snapshot and its report hold that test only. */
+function onlyTest(plan: ResolvedPlan, experiment: string, test: string): ResolvedPlan {
   return {
     ...plan,
-    experiments: plan.experiments.map((e) => e.name !== experiment ? e : {
-      ...e,
-      tests: e.tests.map((t) => {
-        if (t.name !== test) return t;
-        const schema = registry.get(t.scenario)?.params;
-        const raw = { ...(t.params as Record<string, unknown> | undefined), [param]: value };
-        return { ...t, params: schema ? schema.parse(raw) : raw };
-      }),
-    }),
+    experiments: plan.experiments.filter((e) => e.name === experiment).map((e) => ({ ...e, tests: e.tests.filter((t) => t.name === test) })),
   };
 }

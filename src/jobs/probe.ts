@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { runJob, type JobOptions, type JobResult } from '../job.js';
-import type { OpResult } from '../engine/op-result.js';
+import { performed, type OpResult } from '../engine/op-result.js';
 import { buildBaseline, findRegressions, readBaseline, writeBaseline, type Baseline, type RegressionRules } from '../probe/baseline.js';
 import { evaluateThresholds } from '../probe/evaluate.js';
 import { probeChecks, probeOutcome, probeSummaryMarkdown, type ProbeCheck, type ProbeOutcome } from '../probe/verdict.js';
@@ -46,7 +46,7 @@ async function writeText(file: string, text: string): Promise<void> {
 function storedResults(dbPath: string, runId: string): OpResult[] {
   const store = new ResultsStore(dbPath);
   try {
-    return store.results(runId);
+    return store.results(runId).filter(performed);
   } finally {
     store.close();
   }

@@ -89,6 +89,17 @@ function select(o: ReportJobOptions): Selection {
   return { runs, results, name };
 }
 
+/** Run ids a note names one by one (the rest are counted). */
+const NOTE_RUNS = 5;
+
+function runList(ids: readonly string[]): string {
+  const named = ids.slice(0, NOTE_RUNS).join(', ');
+  return ids.length > NOTE_RUNS ? `${named} and ${ids.length - NOTE_RUNS} more` : named;
+}
+
+const runsHave = (ids: readonly string[]): string => (ids.length === 1 ? `Run ${ids[0]} has` : `${ids.length} runs (${runList(ids)}) have`);
+const runsWere = (ids: readonly string[]): string => (ids.length === 1 ? `Run ${ids[0]} was` : `${ids.length} runs (${runList(ids)}) were`);
+
 export async function reportJob(o: ReportJobOptions): Promise<ReportJobResult> {
   const log = o.log ?? (() => {});
   const interrupted = o.store.markInterrupted();
@@ -97,25 +108,33 @@ export async function reportJob(o: ReportJobOptions): Promise<ReportJobResult> {
   if (sel.results.length > MAX_REPORT_RESULTS) {
     throw new ReportInputError(`${sel.results.length} operations selected, more than ${MAX_REPORT_RESULTS}: choose a shorter --from/--to window`);
   }
-  const notes: string[] = [];
   const given = o.plan ? snapshotPlan(o.plan, o.describeScenario) : undefined;
   const givenHash = given ? planHash(given) : '';
   const plans = new Map<string, PlanSnapshot>();
+  // What the report could not judge as recorded is said once for all the runs it concerns.
+  const otherPlan = new Map<string, string[]>();
+  const fromGiven: string[] = [];
+  const unjudged: string[] = [];
   const refs = sel.runs.map((run) => {
     const stored = o.store.plan(run.runId);
     if (stored) {
       plans.set(run.runId, stored.snapshot);
-      if (given && stored.hash !== givenHash) notes.push(`Run ${run.runId} was recorded with plan ${stored.hash.slice(0, 12)}; ${o.plan?.file} is now ${givenHash.slice(0, 12)}: its verdicts use the criteria stored with the run.`);
+      if (given && stored.hash !== givenHash) otherPlan.set(stored.hash, [...(otherPlan.get(stored.hash) ?? []), run.runId]);
       return runRef(run, stored.hash);
     }
     if (given) {
       plans.set(run.runId, given);
-      notes.push(`Run ${run.runId} has no stored plan: its descriptions and criteria come from ${o.plan?.file}.`);
+      fromGiven.push(run.runId);
       return runRef(run, givenHash);
     }
-    notes.push(`Run ${run.runId} has no stored plan and no --plan was given: tests are judged by the default criterion (no operation failed).`);
+    unjudged.push(run.runId);
     return runRef(run, '');
   });
+  const notes: string[] = [
+    ...[...otherPlan].map(([hash, ids]) => `${runsWere(ids)} recorded with plan ${hash.slice(0, 12)}; ${o.plan?.file} is now ${givenHash.slice(0, 12)}: ${ids.length === 1 ? 'its' : 'their'} verdicts use the criteria stored with the run.`),
+    ...(fromGiven.length ? [`${runsHave(fromGiven)} no stored plan: ${fromGiven.length === 1 ? 'its' : 'their'} descriptions and criteria come from ${o.plan?.file}.`] : []),
+    ...(unjudged.length ? [`${runsHave(unjudged)} no stored plan and no --plan was given: tests are judged by the default criterion (no operation failed).`] : []),
+  ];
   let results = sel.results;
   if (given) {
     const experiments = new Set(given.experiments.map((e) => e.name));

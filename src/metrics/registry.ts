@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
-import type { OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
+import { performed, type OpResult, type RunInfo, type RunSummary, type Sink } from '../engine/op-result.js';
 import { DATA_OPERATIONS, METRICS, SKIP_REASONS, type MetricKey, type MetricSpec, type SkipReason } from './catalogue.js';
 import { LinkMetrics } from './link-metrics.js';
 import { isFileResult } from '../report/figures.js';
@@ -96,6 +96,8 @@ export class MetricsSink implements Sink, Exposition {
   }
 
   onResult(r: OpResult): void {
+    // A skipped step was not performed: it is in no operation count, duration, rate or failure series.
+    if (!performed(r)) return;
     const base = {
       experiment: r.experiment, test: r.test, operation: r.operation, rse: r.rse || 'none',
       protocol: r.protocol || 'none', auth_method: r.authMethod,
@@ -130,7 +132,7 @@ export class MetricsSink implements Sink, Exposition {
 
   /** Per-link series come from replicate results: rule time to OK, and the transfer when a request id is known. */
   private onReplication(r: OpResult, seconds: number): void {
-    if (isFileResult(r)) this.links.replicated(r.srcRse, r.dstRse, r.sizeClass, r.outcome, r.bytes, seconds, Boolean(r.requestId));
+    if (isFileResult(r)) this.links.replicated(r.srcRse, r.dstRse, r.sizeClass, r.outcome === 'ok' ? 'ok' : 'failed', r.bytes, seconds, Boolean(r.requestId));
     if (r.outcome === 'ok') this.histogram('ruleTimeToOk').observe({ dst_rse: r.dstRse, size_class: r.sizeClass }, seconds);
   }
 

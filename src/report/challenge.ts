@@ -1,6 +1,6 @@
 // The challenge report: every experiment and test of the selected runs (a run, several runs,
 // or a time window), with the plan each run was recorded with.
-import type { OpResult } from '../engine/op-result.js';
+import { performed, type OpResult } from '../engine/op-result.js';
 import { formatBytes } from '../engine/sizes.js';
 import type { PlanSnapshot, TestSnapshot } from '../results/plan-snapshot.js';
 import { availabilityByRse, availabilityByTest, dailyByRse, slotSecondsFor, successOverTime } from './availability.js';
@@ -57,7 +57,8 @@ function planned(input: ReportInput): ExperimentPlan[] {
 }
 
 function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: number): ExperimentReport {
-  const results = input.results.filter((r) => r.experiment === e.name);
+  // A skipped step (an earlier one failed) is no operation of the figures, failures or verdicts.
+  const results = input.results.filter((r) => r.experiment === e.name && performed(r));
   const interruptedRuns = new Set(input.runs.filter((r) => r.state === 'interrupted').map((r) => r.runId));
   const planned = (runId: string, test?: string): boolean => (input.plans.get(runId)?.experiments ?? [])
     .some((x) => x.name === e.name && (test === undefined || x.tests.some((t) => t.name === test)));

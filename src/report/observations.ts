@@ -76,6 +76,16 @@ function credentials(results: OpResult[], authFailures: AuthFailure[]): Observat
       detail: `${when(s)}. Example: ${rs[0]?.errorMessage ?? ''}`,
     });
   }
+  // Another identity's logins, named as what they are: its role and the credential it used.
+  const others = results.filter((r) => r.operation === 'auth' && r.identityRole !== 'default' && r.outcome === 'failed');
+  for (const rs of groupBy(others, (r) => `${r.test}\u0000${r.identityRole}\u0000${r.authMethod}`).values()) {
+    const r = rs[0] as OpResult;
+    out.push({
+      severity: 'error', kind: 'credential', errorClass: r.errorClass, count: rs.length, ...span(rs),
+      title: `${r.authMethod} login of ${r.identityRole} failed ${rs.length}× in test ${r.test} (${[...new Set(rs.map((x) => x.errorClass))].join(', ')})`,
+      detail: `${when(span(rs))}. Example: ${r.errorMessage}`,
+    });
+  }
   const later = results.filter((r) => r.operation !== 'auth' && r.outcome === 'failed' && CREDENTIAL_CLASSES.has(String(r.errorClass)));
   for (const rs of groupBy(later, (r) => `${r.authMethod}\u0000${r.errorClass}`).values()) {
     const r = rs[0] as OpResult;

@@ -74,7 +74,8 @@ export function authMatrix(results: OpResult[]): AuthCell[] {
 
 /** Logins per test and method: how often they failed, and whether any succeeded at all. */
 export function authFailures(results: OpResult[]): AuthFailure[] {
-  const logins = results.filter((r) => r.operation === 'auth');
+  // The test's own logins; another identity's (an embargo outsider's) are its own observation.
+  const logins = results.filter((r) => r.operation === 'auth' && r.identityRole === 'default');
   return [...groupBy(logins, (r) => `${r.test}\u0000${r.authMethod}`).values()].map((rs) => {
     const failed = rs.filter((r) => r.outcome === 'failed');
     return {

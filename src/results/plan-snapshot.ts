@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { redact } from '../engine/redact.js';
+import type { Sink } from '../engine/op-result.js';
+import type { ScenarioRegistry } from '../engine/scenario.js';
 import type { ResolvedPlan } from '../plan/index.js';
 
 const MAX_PARAMS_CHARS = 4000;
@@ -63,6 +65,24 @@ export function snapshotPlan(plan: ResolvedPlan, scenarioDescription: (scenario:
       })),
     })),
   };
+}
+
+/**
+ * A sink that stores the plan with the run when the run begins, so its report is judged by
+ * its own plan: what `run`, `probe` and the daemon all do. `runId` is the run it stored for.
+ */
+export function planSnapshotSink(
+  store: { savePlan(runId: string, snapshot: PlanSnapshot): void }, plan: ResolvedPlan, registry: ScenarioRegistry,
+): Sink & { runId?: string } {
+  const describe = (name: string): string | undefined => registry.get(name)?.description;
+  const sink: Sink & { runId?: string } = {
+    onBegin: (run) => {
+      sink.runId = run.runId;
+      store.savePlan(run.runId, snapshotPlan(plan, describe));
+    },
+    onResult: () => {},
+  };
+  return sink;
 }
 
 /** Canonical JSON (sorted keys), so equal snapshots hash alike. */

@@ -199,7 +199,7 @@ export class ResultsStore implements Sink, CleanupLedger {
   /** Marks one run interrupted (stopped by a signal, or its job failed), keeping what it recorded. */
   interruptRun(runId: string): void {
     this.db.prepare(`UPDATE runs SET state = 'interrupted',
-      total = (SELECT COUNT(*) FROM op_results WHERE run_id = @id),
+      total = (SELECT COUNT(*) FROM op_results WHERE run_id = @id AND outcome != 'skipped'),
       failed = (SELECT COUNT(*) FROM op_results WHERE run_id = @id AND outcome = 'failed') WHERE run_id = @id`).run({ id: runId });
   }
 
@@ -241,6 +241,11 @@ export class ResultsStore implements Sink, CleanupLedger {
       target: String(r.target), authMethod: String(r.auth_method), createdAt: String(r.created_at),
       state: r.state as LedgerEntry['state'], ...(r.did ? { did: String(r.did) } : {}),
     }));
+  }
+
+  /** False once closed (a daemon's late runs may end after it). */
+  get isOpen(): boolean {
+    return this.db.open;
   }
 
   close(): void {

@@ -34,7 +34,7 @@ export function scheduledTests(plan: ResolvedPlan): ScheduledTest[] {
       if (!t.schedule) continue;
       out.push({
         key: `${e.name}/${t.name}`, experiment: e.name, test: t.name, schedule: t.schedule,
-        locks: t.schedule.cycle ? sweepLocks(t.params, (t.rses ?? plan.rses)) : [],
+        locks: t.schedule.cycle || hasLinks(t.params) ? sweepLocks(t.params, (t.rses ?? plan.rses)) : [],
         matcher: new CronMatcher(t.schedule.cron, t.schedule.timezone ?? 'UTC'),
       });
     }
@@ -42,10 +42,18 @@ export function scheduledTests(plan: ResolvedPlan): ScheduledTest[] {
   return out;
 }
 
-/** A sweep's links: its explicit pairs, or the RSE selection it spans. */
+const hasLinks = (params: unknown): boolean => Array.isArray((params as { links?: unknown } | undefined)?.links);
+
+/**
+ * A sweep's links, from the parameter the sweep reads (`links`), else its default: the
+ * first selected RSE to each of the others. An RSE expression is resolved only at run
+ * time, so its sweep holds the whole selection.
+ */
 function sweepLocks(params: unknown, rses: { names?: readonly string[]; expression?: string }): string[] {
-  const pairs = (params as { pairs?: { from: string; to: string }[] } | undefined)?.pairs;
-  if (pairs?.length) return pairs.map((p) => `link:${p.from}->${p.to}`);
+  const links = (params as { links?: { from: string; to: string }[] } | undefined)?.links;
+  if (links?.length) return [...new Set(links.map((l) => `link:${l.from}->${l.to}`))];
+  const [first, ...others] = rses.names ?? [];
+  if (first !== undefined && others.length) return others.map((to) => `link:${first}->${to}`);
   return [`rses:${rses.names?.join(',') ?? rses.expression ?? '*'}`];
 }
 

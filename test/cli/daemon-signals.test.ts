@@ -49,7 +49,7 @@ describe('lakeprobe daemon under signals', () => {
   it('reloads on SIGHUP and stops on SIGTERM with every run recorded and exit 0', async () => {
     const planFile = join(dir, 'plan.yaml');
     await writeFile(planFile, PLAN('*/2 * * * * *'));
-    child = spawn(process.execPath, [BIN, 'daemon', planFile, '--port', '0', '--db', join(dir, 'r.db'), '--sandbox-dir', join(dir, 'sandbox'), '--stop-grace-seconds', '20'], {
+    child = spawn(process.execPath, [BIN, 'daemon', planFile, '--port', '0', '--db', join(dir, 'r.db'), '--out', join(dir, 'reports'), '--sandbox-dir', join(dir, 'sandbox'), '--stop-grace-seconds', '20'], {
       stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env },
     }) as ChildProcessWithoutNullStreams;
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

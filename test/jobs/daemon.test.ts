@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/jobs/daemon.js';
 import { ResultsStore } from '../../src/results/store.js';
+import type { ChallengeReport } from '../../src/report/schema.js';
 import { builtinScenarios } from '../../src/scenarios.js';
 import { startTestLake } from '../integration/lake-fixture.js';
 
@@ -60,6 +61,7 @@ describe('the daemon against the sandbox', () => {
     daemon = await startDaemon({
       planFile, env: env.lake.env, uid: 4_000_002, registry: builtinScenarios(), dbPath: join(dir, 'r.db'),
       port: 0, log: (l) => lines.push(l), statusRefreshSeconds: 1, stopGraceMs: 20_000,
+      outDir: join(dir, 'reports'), reportFormats: ['md', 'json'],
     });
   }, 60_000);
   afterAll(async () => {
@@ -133,7 +135,34 @@ describe('the daemon against the sandbox', () => {
       return metricValue(t, /^lakeprobe_config_last_reload_successful /) === 1 && t.includes('test="added"') && t;
     });
     expect(text).toMatch(/lakeprobe_schedule_next_run_timestamp_seconds\{experiment="DAEMON",test="added"\}/);
-    expect(lines.some((l) => l.startsWith('warning: plan reload failed'))).toBe(true);
+    expect(lines.some((l) => /^\S+Z warning: plan reload failed/.test(l))).toBe(true);
+  }, 60_000);
+
+  it('judges each run by its own stored plan, writes its report under --out, and logs with times and reasons', async () => {
+    const finished = await until('a finished run of DAEMON/broken', () =>
+      lines.map((l) => /^(\S+) DAEMON\/broken: run (\S+) finished: (.*)$/.exec(l)).find(Boolean));
+    const [, stamp, runId, rest] = finished!;
+    expect(new Date(stamp!).toISOString()).toBe(stamp);
+    // The verdict and its reason, as the run's report gives them.
+    const json = JSON.parse(await readFile(join(dir, 'reports', runId!, 'report.json'), 'utf8')) as ChallengeReport;
+    const t = json.experiments[0]!.tests[0]!;
+    expect(json.experiments.map((e) => e.tests.map((x) => x.test))).toEqual([['broken']]);
+    expect(t.verdict).not.toBe('Completed');
+    expect(rest).toBe(`${t.operations} operations, ${t.failures} failed — ${t.verdict}: ${t.reasons.join('; ')}`);
+    expect(t.reasons.join(' ')).toMatch(/\S/);
+    expect(lines.some((l) => l.includes(`DAEMON/broken: report of run ${runId}: ${join(dir, 'reports', runId!)}`))).toBe(true);
+    // Every line of the daemon carries its time.
+    for (const l of lines) expect(l.split('\n')[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
+    // The stored plan is the run's own: the one test it ran, with that test's criteria.
+    const store = new ResultsStore(join(dir, 'r.db'));
+    try {
+      const snapshot = store.plan(runId!)?.snapshot;
+      expect(snapshot?.experiments.map((e) => [e.name, e.tests.map((x) => [x.name, x.scenario])])).toEqual([['DAEMON', [['broken', 'upload']]]]);
+      const up = store.runs().find((r) => store.results(r.runId).some((x) => x.test === 'up'));
+      expect(store.plan(up!.runId)?.snapshot.experiments[0]?.tests.map((x) => x.name)).toEqual(['up']);
+    } finally {
+      store.close();
+    }
   }, 60_000);
 
   it('stops gracefully: in-flight runs finish, every run is recorded and the ledger has nothing pending', async () => {

@@ -209,6 +209,26 @@ describe('regenerating an earlier run\'s report (stored plan)', () => {
       store.close();
     }
   });
+
+  it('says once, for all the runs it concerns, what a report over many runs could not judge', async () => {
+    const store = new ResultsStore(join(dir, 'many.db'));
+    try {
+      const ids = Array.from({ length: 8 }, (_, i) => `old${i}`);
+      for (const [i, runId] of ids.entries()) {
+        store.onBegin({ runId, planName: 'dac-mini', planFile: '/plans/dac-mini.yaml', startedAt: at(i * 60) });
+        store.onResult({ ...knownStoreResult(), runId, start: at(i * 60 + 1) });
+        store.onEnd({ runId, planName: 'dac-mini', planFile: 'x', startedAt: at(i * 60) }, { total: 1, failed: 0, finishedAt: at(i * 60 + 10) });
+      }
+      const bare = await reportJob({ store, outDir: join(dir, 'r'), runs: ids, write: false });
+      expect(bare.report.notes).toEqual([
+        '8 runs (old0, old1, old2, old3, old4 and 3 more) have no stored plan and no --plan was given: tests are judged by the default criterion (no operation failed).',
+      ]);
+      const withPlan = await reportJob({ store, outDir: join(dir, 'r'), runs: ids.slice(0, 2), plan: knownPlan(), write: false });
+      expect(withPlan.report.notes).toEqual(['2 runs (old0, old1) have no stored plan: their descriptions and criteria come from /plans/dac-mini.yaml.']);
+    } finally {
+      store.close();
+    }
+  });
 });
 
 function knownStoreResult() {

@@ -5,6 +5,8 @@ import { startDaemon } from '../../jobs/daemon.js';
 import { sandboxForRun } from '../sandbox-env.js';
 import { abs, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
 import { EXIT } from '../exit-codes.js';
+import { REPORT_FORMATS } from '../../report/write.js';
+import { parseFormats } from './report.js';
 
 interface DaemonArgs {
   plan: string;
@@ -14,6 +16,8 @@ interface DaemonArgs {
   host: string;
   'stop-grace-seconds': number;
   'sandbox-dir': string;
+  report?: boolean;
+  format?: string;
 }
 
 /** Runs the plan's scheduled tests until SIGTERM or SIGINT; SIGHUP (or editing the plan) reloads it. */
@@ -27,7 +31,9 @@ export function daemonCommand(setExit: (code: number) => void): CommandModule<ob
       .option('port', { type: 'number', default: 9464, describe: 'port for /metrics, /healthz and the status page (0: any)' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
       .option('stop-grace-seconds', { type: 'number', default: 30, describe: 'on SIGTERM, wait this long for runs in flight before abandoning them' })
-      .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' }) as unknown as Argv<DaemonArgs>,
+      .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' })
+      .option('report', { type: 'boolean', default: true, describe: 'write each run\'s report to <out>/<run id>/ (--no-report: only judge it)' })
+      .option('format', { type: 'string', default: REPORT_FORMATS.join(','), describe: `report formats, comma-separated (${REPORT_FORMATS.join(', ')})` }) as unknown as Argv<DaemonArgs>,
     handler: async (args) => {
       const registry = builtinScenarios();
       const env = processEnv();
@@ -38,19 +44,22 @@ export function daemonCommand(setExit: (code: number) => void): CommandModule<ob
         const daemon = await startDaemon({
           planFile: abs(args.plan), env: { ...env, ...sandbox?.env }, uid: uid(), registry,
           dbPath: abs(args.db), port: args.port, host: args.host, log: out,
+          outDir: args.report === false ? undefined : abs(args.out), reportFormats: parseFormats(args.format),
           stopGraceMs: Math.max(0, args['stop-grace-seconds']) * 1000,
         });
-        out(`listening: ${daemon.url}`);
+        // The daemon stamps its own lines; these get the same ISO-8601 time prefix.
+        const say = (line: string): void => out(`${new Date().toISOString()} ${line}`);
+        say(`listening: ${daemon.url}`);
         await new Promise<void>((resolve) => {
           const onStop = (signal: string): void => {
-            out(`${signal}: stopping`);
+            say(`${signal}: stopping`);
             process.off('SIGHUP', onHup);
             void daemon.stop().then((report) => {
-              out(`finished ${report.finished} runs in flight, abandoned ${report.abandoned.length}`);
+              say(`finished ${report.finished} runs in flight, abandoned ${report.abandoned.length}`);
               resolve();
             });
           };
-          const onHup = (): void => { out('SIGHUP: reloading the plan'); void daemon.reload(); };
+          const onHup = (): void => { say('SIGHUP: reloading the plan'); void daemon.reload(); };
           process.once('SIGTERM', () => onStop('SIGTERM'));
           process.once('SIGINT', () => onStop('SIGINT'));
           process.on('SIGHUP', onHup);

@@ -4,3 +4,4 @@ export { buildPfn, isLocalLfn2PfnAlgorithm, lfn2pfnPath, type Lfn2PfnAlgorithm }
 export { NoProtocolError, selectProtocol, type ProtocolOperation } from './select-protocol.js';
 export type * from './types.js';
 export { waitForRule, type WaitForRuleOptions } from './wait-rule.js';
+export { transferProtocol, UNKNOWN_TRANSFER_PROTOCOL } from './transfer-protocol.js';

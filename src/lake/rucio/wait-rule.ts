@@ -20,7 +20,9 @@ export async function waitForRule(rucio: RucioClient, ruleId: string, opts: Wait
       throw new RuleStateError(ruleId, last.state, String(last.error ?? ''));
     }
     if (Date.now() + pollMs > deadline || opts.signal?.aborted) {
-      throw new RuleStateError(ruleId, 'TIMEOUT', `still ${last.state} after ${Math.round(opts.timeoutMs / 1000)} s`);
+      // The time it really waited: a stopped run waits less than the limit.
+      const waited = Math.round((Date.now() - deadline + opts.timeoutMs) / 1000);
+      throw new RuleStateError(ruleId, 'TIMEOUT', `still ${last.state} after ${waited} s${opts.signal?.aborted ? '' : ` (limit ${Math.round(opts.timeoutMs / 1000)} s)`}`);
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }
