@@ -60,7 +60,9 @@ describe('the daemon and user scenarios', () => {
     await writeFile(join(dir, 'plan.yaml'), PLAN);
     daemon = await startDaemon({
       planFile: join(dir, 'plan.yaml'), env: env.lake.env, uid: 4_000_004, registry: builtinScenarios(), dbPath: join(store, 'r.db'),
-      port: 0, log: (l) => lines.push(l), watch: false, stopGraceMs: 20_000,
+      port: 0,
+      // Each daemon line starts with its ISO-8601 time; the checks read what follows it.
+      log: (l) => lines.push(l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, '')), watch: false, stopGraceMs: 20_000,
     });
   }, 120_000);
   afterAll(async () => {
