@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_JUDGE_EVALUATOR_SECONDS, MAX_JUDGE_EVALUATOR_SECONDS } from './catalogue/judge-evaluator.js';
 import { SANDBOX_RSES } from './config.js';
 
 // The sandbox lake's own configuration file: which storage serves the RSEs, the
@@ -32,10 +33,15 @@ export const sandboxConfigSchema = z.strictObject({
     max_attempts: z.number().int().min(1).max(20).default(3),
     timeout_seconds: z.number().int().min(1).max(86_400).default(3600),
   }).default({ poll_ms: 500, max_attempts: 3, timeout_seconds: 3600 }),
-  /** Rucio's daemons in the catalogue: abacus-account brings account usage up to date every abacus_seconds (0: at once). */
+  /**
+   * Rucio's daemons in the catalogue: abacus-account brings account usage up to date every abacus_seconds;
+   * the judge-evaluator gives files attached to a ruled dataset their locks judge_evaluator_seconds later
+   * (0: at once for either).
+   */
   catalogue: z.strictObject({
     abacus_seconds: z.number().min(0).max(3600).default(10),
-  }).default({ abacus_seconds: 10 }),
+    judge_evaluator_seconds: z.number().min(0).max(MAX_JUDGE_EVALUATOR_SECONDS).default(DEFAULT_JUDGE_EVALUATOR_SECONDS),
+  }).default({ abacus_seconds: 10, judge_evaluator_seconds: DEFAULT_JUDGE_EVALUATOR_SECONDS }),
 }).superRefine((cfg, ctx) => {
   const names = new Set(cfg.rses.map((r) => r.name));
   cfg.links.forEach((l, i) => {
