@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
 import { parseSize } from '../src/engine/sizes.js';
-import { ChecksumMismatchError } from '../src/lake/errors.js';
+import { ChecksumMismatchError, RuleStateError } from '../src/lake/errors.js';
 import { ChecksumTap, checksumStream, syntheticStream, type ParallelDigest } from '../src/lake/data/index.js';
-import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo, type RseProtocol, type RuleGrouping } from '../src/lake/rucio/index.js';
+import { buildPfn, lfn2pfnPath, selectProtocol, type LockInfo, type RseInfo, type RseProtocol, type RuleGrouping } from '../src/lake/rucio/index.js';
 import type { StorageProtocol } from '../src/lake/storage/driver.js';
 
 /** Rucio protocol scheme → lakeprobe storage driver. */
@@ -146,10 +146,22 @@ export async function verifyReplica(
     if (ruleId) {
       const r = await ctx.rucio.getRule(ruleId);
       if (r.state !== 'OK') throw new Error(`rule ${ruleId} is ${r.state}${r.error ? `: ${r.error}` : ''}, expected OK`);
+      checkLock(ruleId, did, rse, await ctx.rucio.listRuleLocks(ruleId));
     }
     return pfn;
   });
   return verified.ok ? verified.value : null;
+}
+
+/**
+ * The rule holds the replica: an OK lock of the file at the RSE. A rule reads OK before Rucio's
+ * judge-evaluator has locked attached files, so its state alone proves nothing.
+ */
+export function checkLock(ruleId: string, did: Did, rse: string, locks: readonly LockInfo[]): void {
+  const lock = locks.find((l) => l.scope === did.scope && l.name === did.name && l.rse === rse);
+  if (lock?.state === 'OK') return;
+  const what = lock ? `its lock of ${did.scope}:${did.name} on ${rse} is ${lock.state}` : `no lock of ${did.scope}:${did.name} on ${rse}`;
+  throw new RuleStateError(ruleId, 'TIMEOUT', `${what} (${locks.length} lock${locks.length === 1 ? '' : 's'} in all)`);
 }
 
 export async function downloadAndCompare(ctx: RunContext, rse: string, pfn: string, sums: ParallelDigest): Promise<void> {

@@ -5,8 +5,8 @@
 import { Limiter } from '../src/engine/pool.js';
 import type { OpOutcome, RunContext } from '../src/engine/run-context.js';
 import { ChecksumMismatchError } from '../src/lake/errors.js';
-import type { ReplicaRecord, RseInfo, RuleInfo } from '../src/lake/rucio/index.js';
-import { driverFor, type Did, type ProbeFile } from './steps.js';
+import type { LockInfo, ReplicaRecord, RseInfo, RuleInfo } from '../src/lake/rucio/index.js';
+import { checkLock, driverFor, type Did, type ProbeFile } from './steps.js';
 
 /** Files registered by one call; Rucio accepts at most 1000 per attach. */
 export const MAX_BATCH = 1000;
@@ -41,14 +41,22 @@ export async function registerBatchOp(ctx: RunContext, rse: RseInfo, dataset: Di
   });
 }
 
-/** What a batch's verifications share: one replica listing and one rule lookup, fetched once. */
+/** How long a batch's files may wait for their locks, and how often the rule is read meanwhile. */
+export interface LockWait { timeoutSeconds: number; pollSeconds: number }
+
+/** The dataset rule and its locks (by 'scope:name@rse') as a batch's verifications saw them. */
+export interface HeldBy { rule: RuleInfo; locks: LockInfo[]; byReplica: Map<string, LockInfo> }
+
+const lockKey = (did: Did, rse: string): string => `${replicaTarget(did)}@${rse}`;
+
+/** What a batch's verifications share: one replica listing and one wait for the rule's locks, fetched once. */
 export class BatchCheck {
   private replicas?: Promise<Map<string, ReplicaRecord>>;
-  private rule?: Promise<RuleInfo>;
+  private held?: Promise<HeldBy>;
 
   constructor(
     private readonly ctx: RunContext, private readonly files: readonly ProbeFile[],
-    private readonly scheme: string, private readonly ruleId: string,
+    private readonly scheme: string, private readonly ruleId: string, private readonly wait: LockWait,
   ) {}
 
   replica(did: Did): Promise<ReplicaRecord | undefined> {
@@ -57,13 +65,30 @@ export class BatchCheck {
     return this.replicas.then((m) => m.get(replicaTarget(did)));
   }
 
-  ruleInfo(): Promise<RuleInfo> {
-    this.rule ??= this.ctx.rucio.getRule(this.ruleId);
-    return this.rule;
+  /**
+   * The rule once it is OK with an OK lock on every file of the batch, or as it was when it went
+   * STUCK/SUSPENDED or the wait ran out: Rucio locks attached files only when its judge-evaluator runs.
+   */
+  heldBy(): Promise<HeldBy> {
+    this.held ??= this.waitForLocks();
+    return this.held;
+  }
+
+  private async waitForLocks(): Promise<HeldBy> {
+    const deadline = Date.now() + this.wait.timeoutSeconds * 1000;
+    for (;;) {
+      const rule = await this.ctx.rucio.getRule(this.ruleId);
+      const locks = await this.ctx.rucio.listRuleLocks(this.ruleId);
+      const byReplica = new Map(locks.map((l) => [lockKey(l, l.rse), l]));
+      const held = this.files.every((f) => byReplica.get(lockKey(f, f.rse))?.state === 'OK');
+      const settled = (rule.state === 'OK' && held) || rule.state === 'STUCK' || rule.state === 'SUSPENDED';
+      if (settled || Date.now() + this.wait.pollSeconds * 1000 > deadline || this.ctx.signal.aborted) return { rule, locks, byReplica };
+      await new Promise((r) => setTimeout(r, this.wait.pollSeconds * 1000));
+    }
   }
 }
 
-/** The catalogue lists the replica AVAILABLE, the storage's adler32 is ours and the dataset rule is OK. */
+/** The catalogue lists the replica AVAILABLE, the storage's adler32 is ours, and the dataset rule is OK with an OK lock on it. */
 export async function verifyInBatch(
   ctx: RunContext, check: BatchCheck, file: ProbeFile, scheme: string, ruleId: string, checksums: Limiter,
 ): Promise<void> {
@@ -77,8 +102,9 @@ export async function verifyInBatch(
     // Storage computes checksums a few at a time (XRootD: `xrootd.chksum max`); asking for more stalls answers.
     const remote = await checksums.run(() => ctx.storage(driverFor(scheme)).checksum(pfn, 'adler32'));
     if (remote !== file.sums.adler32) throw new ChecksumMismatchError('adler32', file.sums.adler32, remote, `${file.rse} storage`);
-    const rule = await check.ruleInfo();
+    const { rule, locks } = await check.heldBy();
     if (rule.state !== 'OK') throw new Error(`rule ${ruleId} is ${rule.state}${rule.error ? `: ${rule.error}` : ''}, expected OK`);
+    checkLock(ruleId, file, file.rse, locks);
   });
 }
 
