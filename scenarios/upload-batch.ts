@@ -6,7 +6,7 @@ import { Limiter } from '../src/engine/pool.js';
 import type { OpOutcome, RunContext } from '../src/engine/run-context.js';
 import { ChecksumMismatchError } from '../src/lake/errors.js';
 import type { LockInfo, ReplicaRecord, RseInfo, RuleInfo } from '../src/lake/rucio/index.js';
-import { checkLock, driverFor, type Did, type ProbeFile } from './steps.js';
+import { awaitLocks, checkLock, driverFor, type Did, type LockWait, type ProbeFile } from './steps.js';
 
 /** Files registered by one call; Rucio accepts at most 1000 per attach. */
 export const MAX_BATCH = 1000;
@@ -41,18 +41,10 @@ export async function registerBatchOp(ctx: RunContext, rse: RseInfo, dataset: Di
   });
 }
 
-/** How long a batch's files may wait for their locks, and how often the rule is read meanwhile. */
-export interface LockWait { timeoutSeconds: number; pollSeconds: number }
-
-/** The dataset rule and its locks (by 'scope:name@rse') as a batch's verifications saw them. */
-export interface HeldBy { rule: RuleInfo; locks: LockInfo[]; byReplica: Map<string, LockInfo> }
-
-const lockKey = (did: Did, rse: string): string => `${replicaTarget(did)}@${rse}`;
-
 /** What a batch's verifications share: one replica listing and one wait for the rule's locks, fetched once. */
 export class BatchCheck {
   private replicas?: Promise<Map<string, ReplicaRecord>>;
-  private held?: Promise<HeldBy>;
+  private held?: Promise<{ rule: RuleInfo; locks: LockInfo[] }>;
 
   constructor(
     private readonly ctx: RunContext, private readonly files: readonly ProbeFile[],
@@ -65,26 +57,10 @@ export class BatchCheck {
     return this.replicas.then((m) => m.get(replicaTarget(did)));
   }
 
-  /**
-   * The rule once it is OK with an OK lock on every file of the batch, or as it was when it went
-   * STUCK/SUSPENDED or the wait ran out: Rucio locks attached files only when its judge-evaluator runs.
-   */
-  heldBy(): Promise<HeldBy> {
-    this.held ??= this.waitForLocks();
+  /** The rule and its locks once every file of the batch has its OK lock, or as they were when the wait ended. */
+  heldBy(): Promise<{ rule: RuleInfo; locks: LockInfo[] }> {
+    this.held ??= awaitLocks(this.ctx, this.ruleId, this.files, this.wait);
     return this.held;
-  }
-
-  private async waitForLocks(): Promise<HeldBy> {
-    const deadline = Date.now() + this.wait.timeoutSeconds * 1000;
-    for (;;) {
-      const rule = await this.ctx.rucio.getRule(this.ruleId);
-      const locks = await this.ctx.rucio.listRuleLocks(this.ruleId);
-      const byReplica = new Map(locks.map((l) => [lockKey(l, l.rse), l]));
-      const held = this.files.every((f) => byReplica.get(lockKey(f, f.rse))?.state === 'OK');
-      const settled = (rule.state === 'OK' && held) || rule.state === 'STUCK' || rule.state === 'SUSPENDED';
-      if (settled || Date.now() + this.wait.pollSeconds * 1000 > deadline || this.ctx.signal.aborted) return { rule, locks, byReplica };
-      await new Promise((r) => setTimeout(r, this.wait.pollSeconds * 1000));
-    }
   }
 }
 
