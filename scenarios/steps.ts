@@ -135,8 +135,8 @@ export async function addRule(
 /** How long files may wait for their locks under a rule, and how often the rule is read meanwhile. */
 export interface LockWait { timeoutSeconds: number; pollSeconds: number }
 
-/** The defaults of `timeout_seconds` and `poll_seconds` (ruleTimeoutParam, pollParam). */
-export const DEFAULT_LOCK_WAIT: LockWait = { timeoutSeconds: 600, pollSeconds: 1 };
+/** The defaults of `timeout_seconds` and `poll_seconds`. */
+export const DEFAULT_LOCK_WAIT: LockWait = { timeoutSeconds: ruleTimeoutParam.parse(undefined), pollSeconds: pollParam.parse(undefined) };
 
 /**
  * Reads the rule and its locks until it is OK with an OK lock of every file at its RSE, or until it is
