@@ -4,7 +4,9 @@
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
 import { RucioApiError, RuleStateError } from '../src/lake/errors.js';
-import { transferProtocol, type LockInfo, type RequestInfo, type RuleGrouping, type RuleInfo } from '../src/lake/rucio/index.js';
+import {
+  describeCoverage, ruleCoverage, transferProtocol, type LockInfo, type RequestInfo, type RuleCoverage, type RuleGrouping, type RuleInfo,
+} from '../src/lake/rucio/index.js';
 import type { Did, ProbeFile, ProbeRule } from './steps.js';
 import { rseExpressionString } from '../src/plan/rse-expression.js';
 
@@ -38,25 +40,37 @@ export async function addDatasetRule(ctx: RunContext, dataset: Did, spec: RuleSp
 
 export interface WaitOptions { timeoutSeconds: number; pollSeconds: number; srcRse: string; files: readonly ProbeFile[] }
 
-/** Polls the rule and its locks; returns the final rule, the locks and when each RSE's locks were all OK. */
-async function follow(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Promise<{ info: RuleInfo | null; locks: LockInfo[]; okAt: Map<string, number>; error: unknown }> {
+interface Followed { info: RuleInfo | null; locks: LockInfo[]; coverage: RuleCoverage | null; okAt: Map<string, number>; error: unknown }
+
+/**
+ * Polls the rule and its locks until the rule is OK with every file of its dataset locked OK (a rule
+ * reads OK with no locks until Rucio's judge-evaluator has seen an attach), STUCK/SUSPENDED, or the
+ * deadline. An RSE's time to OK is the first poll at which every file is locked and its locks are OK.
+ */
+async function follow(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Promise<Followed> {
   const deadline = rule.createdAt + opts.timeoutSeconds * 1000;
   const okAt = new Map<string, number>();
   let info: RuleInfo | null = null;
   let locks: LockInfo[] = [];
+  let coverage: RuleCoverage | null = null;
+  let files: Did[] | undefined;
   for (;;) {
     try {
       info = await ctx.rucio.getRule(rule.id);
+      files ??= await ctx.rucio.listFiles(info.scope, info.name);
       locks = await ctx.rucio.listRuleLocks(rule.id);
     } catch (error) {
-      return { info, locks, okAt, error };
+      return { info, locks, coverage, okAt, error };
     }
     const now = Date.now();
+    coverage = ruleCoverage(info, locks, files);
     const byRse = new Map<string, LockInfo[]>();
     for (const l of locks) byRse.set(l.rse, [...(byRse.get(l.rse) ?? []), l]);
-    for (const [rse, ls] of byRse) if (!okAt.has(rse) && ls.every((l) => l.state === 'OK')) okAt.set(rse, now);
-    const done = info.state === 'OK' || info.state === 'STUCK' || info.state === 'SUSPENDED';
-    if (done || now + opts.pollSeconds * 1000 > deadline || ctx.signal.aborted) return { info, locks, okAt, error: null };
+    if (coverage.locked === coverage.files) {
+      for (const [rse, ls] of byRse) if (!okAt.has(rse) && ls.every((l) => l.state === 'OK')) okAt.set(rse, now);
+    }
+    const done = coverage.done || info.state === 'STUCK' || info.state === 'SUSPENDED';
+    if (done || now + opts.pollSeconds * 1000 > deadline || ctx.signal.aborted) return { info, locks, coverage, okAt, error: null };
     await new Promise((r) => setTimeout(r, opts.pollSeconds * 1000));
   }
 }
@@ -67,7 +81,7 @@ async function follow(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Pr
  * transfer from the requests API. Returns the RSEs where the rule's locks are OK.
  */
 export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Promise<string[]> {
-  const { info, locks, okAt, error } = await follow(ctx, rule, opts);
+  const { info, locks, coverage, okAt, error } = await follow(ctx, rule, opts);
   const bytesOf = new Map(opts.files.map((f) => [`${f.scope}:${f.name}`, f.sums.bytes]));
   const rses = [...new Set(locks.map((l) => l.rse))].sort();
   const requests = new Map<string, RequestInfo>();
@@ -91,9 +105,10 @@ export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOp
       if (ok !== undefined && mine.length > 0) return;
       const state = info?.state === 'STUCK' || info?.state === 'SUSPENDED' ? info.state : 'TIMEOUT';
       const stuck = mine.filter((l) => l.state === 'STUCK').length;
+      const seen = info && coverage ? `rule ${describeCoverage(info, coverage)}` : 'rule not read';
       // The time it really waited: a stopped run waits less than the limit.
       const waited = `${Math.round((Date.now() - rule.createdAt) / 1000)} s${ctx.signal.aborted ? '' : ` (limit ${opts.timeoutSeconds} s)`}`;
-      const detail = problem(rse) || `${mine.length - stuck} of ${mine.length} locks on ${rse} not OK after ${waited}`;
+      const detail = problem(rse) || `${seen}; ${mine.length - stuck} of ${mine.length} locks on ${rse} not OK after ${waited}`;
       throw new RuleStateError(rule.id, stuck > 0 && state === 'TIMEOUT' ? 'STUCK' : state, detail);
     });
   }

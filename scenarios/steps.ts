@@ -4,9 +4,11 @@ import type { RunContext } from '../src/engine/run-context.js';
 import { parseSize } from '../src/engine/sizes.js';
 import { isAccessDenied, listedReplicas, readRuleExpiry, replicaKey, ruleRemains } from '../src/engine/removal.js';
 import { classify } from '../src/engine/classify.js';
-import { ChecksumMismatchError } from '../src/lake/errors.js';
+import { ChecksumMismatchError, RuleStateError } from '../src/lake/errors.js';
 import { ChecksumTap, checksumStream, syntheticStream, type ParallelDigest } from '../src/lake/data/index.js';
-import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo, type RseProtocol, type RuleGrouping } from '../src/lake/rucio/index.js';
+import {
+  buildPfn, lfn2pfnPath, selectProtocol, type LockInfo, type RseInfo, type RseProtocol, type RuleGrouping, type RuleInfo,
+} from '../src/lake/rucio/index.js';
 import type { StorageProtocol } from '../src/lake/storage/driver.js';
 import { forEachLimit } from './parallel.js';
 
@@ -138,9 +140,38 @@ export async function addRule(
   return rule.ok ? rule.value : null;
 }
 
-/** The catalogue lists the replica AVAILABLE at `rse` and the storage's adler32 equals the local one. */
+/** How long files may wait for their locks under a rule, and how often the rule is read meanwhile. */
+export interface LockWait { timeoutSeconds: number; pollSeconds: number }
+
+/** The defaults of `timeout_seconds` and `poll_seconds`. */
+export const DEFAULT_LOCK_WAIT: LockWait = { timeoutSeconds: ruleTimeoutParam.parse(undefined), pollSeconds: pollParam.parse(undefined) };
+
+/**
+ * Reads the rule and its locks until it is OK with an OK lock of every file at its RSE, or until it is
+ * STUCK/SUSPENDED or the wait runs out; returns what it read last. Rucio locks files attached to a
+ * ruled dataset only when its judge-evaluator runs, and the rule reads OK before that.
+ */
+export async function awaitLocks(
+  ctx: RunContext, ruleId: string, files: readonly (Did & { rse: string })[], wait: LockWait,
+): Promise<{ rule: RuleInfo; locks: LockInfo[] }> {
+  const deadline = Date.now() + wait.timeoutSeconds * 1000;
+  for (;;) {
+    const rule = await ctx.rucio.getRule(ruleId);
+    const locks = await ctx.rucio.listRuleLocks(ruleId);
+    const ok = new Set(locks.filter((l) => l.state === 'OK').map((l) => `${l.scope}:${l.name}@${l.rse}`));
+    const held = files.every((f) => ok.has(`${f.scope}:${f.name}@${f.rse}`));
+    const settled = (rule.state === 'OK' && held) || rule.state === 'STUCK' || rule.state === 'SUSPENDED';
+    if (settled || Date.now() + wait.pollSeconds * 1000 > deadline || ctx.signal.aborted) return { rule, locks };
+    await new Promise((r) => setTimeout(r, wait.pollSeconds * 1000));
+  }
+}
+
+/**
+ * The catalogue lists the replica AVAILABLE at `rse`, the storage's adler32 equals the local one and,
+ * with a rule, the rule is OK with an OK lock of the file there (waited for up to `wait`).
+ */
 export async function verifyReplica(
-  ctx: RunContext, did: Did, rse: string, sums: ParallelDigest, ruleId?: string, scheme = 'davs',
+  ctx: RunContext, did: Did, rse: string, sums: ParallelDigest, ruleId?: string, scheme = 'davs', wait = DEFAULT_LOCK_WAIT,
 ): Promise<string | null> {
   const verified = await ctx.op({ operation: 'verify', rse, protocol: scheme, bytes: sums.bytes }, async (rec) => {
     if (ruleId) rec.ruleId(ruleId);
@@ -152,12 +183,24 @@ export async function verifyReplica(
     const remote = await ctx.storage(driverFor(scheme)).checksum(pfn, 'adler32');
     if (remote !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, remote, `${rse} storage`);
     if (ruleId) {
-      const r = await ctx.rucio.getRule(ruleId);
+      const { rule: r, locks } = await awaitLocks(ctx, ruleId, [{ ...did, rse }], wait);
       if (r.state !== 'OK') throw new Error(`rule ${ruleId} is ${r.state}${r.error ? `: ${r.error}` : ''}, expected OK`);
+      checkLock(ruleId, did, rse, locks);
     }
     return pfn;
   });
   return verified.ok ? verified.value : null;
+}
+
+/**
+ * The rule holds the replica: an OK lock of the file at the RSE. A rule reads OK before Rucio's
+ * judge-evaluator has locked attached files, so its state alone proves nothing.
+ */
+export function checkLock(ruleId: string, did: Did, rse: string, locks: readonly LockInfo[]): void {
+  const lock = locks.find((l) => l.scope === did.scope && l.name === did.name && l.rse === rse);
+  if (lock?.state === 'OK') return;
+  const what = lock ? `its lock of ${did.scope}:${did.name} on ${rse} is ${lock.state}` : `no lock of ${did.scope}:${did.name} on ${rse}`;
+  throw new RuleStateError(ruleId, 'TIMEOUT', `${what} (${locks.length} lock${locks.length === 1 ? '' : 's'} in all)`);
 }
 
 export async function downloadAndCompare(ctx: RunContext, rse: string, pfn: string, sums: ParallelDigest): Promise<void> {

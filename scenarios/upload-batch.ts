@@ -5,8 +5,8 @@
 import { Limiter } from '../src/engine/pool.js';
 import type { OpOutcome, RunContext } from '../src/engine/run-context.js';
 import { ChecksumMismatchError } from '../src/lake/errors.js';
-import type { ReplicaRecord, RseInfo, RuleInfo } from '../src/lake/rucio/index.js';
-import { driverFor, type Did, type ProbeFile } from './steps.js';
+import type { LockInfo, ReplicaRecord, RseInfo, RuleInfo } from '../src/lake/rucio/index.js';
+import { awaitLocks, checkLock, driverFor, type Did, type LockWait, type ProbeFile } from './steps.js';
 
 /** Files registered by one call; Rucio accepts at most 1000 per attach. */
 export const MAX_BATCH = 1000;
@@ -41,14 +41,14 @@ export async function registerBatchOp(ctx: RunContext, rse: RseInfo, dataset: Di
   });
 }
 
-/** What a batch's verifications share: one replica listing and one rule lookup, fetched once. */
+/** What a batch's verifications share: one replica listing and one wait for the rule's locks, fetched once. */
 export class BatchCheck {
   private replicas?: Promise<Map<string, ReplicaRecord>>;
-  private rule?: Promise<RuleInfo>;
+  private held?: Promise<{ rule: RuleInfo; locks: LockInfo[] }>;
 
   constructor(
     private readonly ctx: RunContext, private readonly files: readonly ProbeFile[],
-    private readonly scheme: string, private readonly ruleId: string,
+    private readonly scheme: string, private readonly ruleId: string, private readonly wait: LockWait,
   ) {}
 
   replica(did: Did): Promise<ReplicaRecord | undefined> {
@@ -57,13 +57,14 @@ export class BatchCheck {
     return this.replicas.then((m) => m.get(replicaTarget(did)));
   }
 
-  ruleInfo(): Promise<RuleInfo> {
-    this.rule ??= this.ctx.rucio.getRule(this.ruleId);
-    return this.rule;
+  /** The rule and its locks once every file of the batch has its OK lock, or as they were when the wait ended. */
+  heldBy(): Promise<{ rule: RuleInfo; locks: LockInfo[] }> {
+    this.held ??= awaitLocks(this.ctx, this.ruleId, this.files, this.wait);
+    return this.held;
   }
 }
 
-/** The catalogue lists the replica AVAILABLE, the storage's adler32 is ours and the dataset rule is OK. */
+/** The catalogue lists the replica AVAILABLE, the storage's adler32 is ours, and the dataset rule is OK with an OK lock on it. */
 export async function verifyInBatch(
   ctx: RunContext, check: BatchCheck, file: ProbeFile, scheme: string, ruleId: string, checksums: Limiter,
 ): Promise<void> {
@@ -77,8 +78,9 @@ export async function verifyInBatch(
     // Storage computes checksums a few at a time (XRootD: `xrootd.chksum max`); asking for more stalls answers.
     const remote = await checksums.run(() => ctx.storage(driverFor(scheme)).checksum(pfn, 'adler32'));
     if (remote !== file.sums.adler32) throw new ChecksumMismatchError('adler32', file.sums.adler32, remote, `${file.rse} storage`);
-    const rule = await check.ruleInfo();
+    const { rule, locks } = await check.heldBy();
     if (rule.state !== 'OK') throw new Error(`rule ${ruleId} is ${rule.state}${rule.error ? `: ${rule.error}` : ''}, expected OK`);
+    checkLock(ruleId, file, file.rse, locks);
   });
 }
 

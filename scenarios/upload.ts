@@ -4,7 +4,7 @@ import { defineScenario } from '../src/engine/scenario.js';
 import type { RunContext } from '../src/engine/run-context.js';
 import type { RseInfo } from '../src/lake/rucio/index.js';
 import {
-  addRule, createDataset, deleteRule, downloadAndCompare, releaseFiles, probeTag, rseInfo, scopeParam,
+  addRule, createDataset, deleteRule, downloadAndCompare, pollParam, probeTag, releaseFiles, rseInfo, ruleTimeoutParam, scopeParam,
   sizeParam, uploadFile, type Did, type ProbeFile, type ProbeRule,
 } from './steps.js';
 import { Batcher, BatchCheck, MAX_BATCH, registerBatch, verifyInBatch } from './upload-batch.js';
@@ -33,6 +33,12 @@ export const uploadParams = z.object({
   md5: z.boolean().default(true),
   /** Also download each file and compare its checksum. */
   download: z.boolean().default(true),
+  /**
+   * How long a registered file may wait for its lock under the dataset rule before verify fails: Rucio
+   * locks attached files when its judge-evaluator runs, and the rule reads OK before that.
+   */
+  timeout_seconds: ruleTimeoutParam,
+  poll_seconds: pollParam,
   cleanup: z.boolean().default(true),
 }).strict();
 
@@ -95,11 +101,12 @@ async function prepare(ctx: RunContext, params: UploadParams, rse: string, datas
 async function finishBatch(ctx: RunContext, params: UploadParams, t: Target, files: ProbeFile[]): Promise<void> {
   const registered = await registerBatch(ctx, t.info, t.dataset, files);
   const byScheme = new Map<string, BatchCheck>();
+  const wait = { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds };
   await ctx.forEach(files, async (file) => {
     const scheme = file.pfn.slice(0, file.pfn.indexOf(':'));
     if (registered) {
       let check = byScheme.get(scheme);
-      if (!check) byScheme.set(scheme, (check = new BatchCheck(ctx, files.filter((f) => f.pfn.startsWith(`${scheme}:`)), scheme, t.rule.id)));
+      if (!check) byScheme.set(scheme, (check = new BatchCheck(ctx, files.filter((f) => f.pfn.startsWith(`${scheme}:`)), scheme, t.rule.id, wait)));
       await verifyInBatch(ctx, check, file, scheme, t.rule.id, t.checksums);
     }
     if (params.download) await downloadAndCompare(ctx, file.rse, file.pfn, file.sums);

@@ -116,6 +116,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
       dbPath, tls: { ...tls, caPems }, vo: SANDBOX_VO, faults,
       embargoedScopes: [{ scope: EMBARGO_SCOPE, members: [memberAccount(config.catalogue.account).account] }],
       abacusIntervalSeconds: config.catalogue.abacus_seconds,
+      judgeEvaluatorSeconds: config.catalogue.judge_evaluator_seconds,
       verifyClientChain: (der) => {
         const v = verifyClientChain(der, caPems);
         return v.ok ? { ok: true, dn: v.dn } : { ok: false, reason: v.reason };

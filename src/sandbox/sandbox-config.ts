@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_JUDGE_EVALUATOR_SECONDS, MAX_JUDGE_EVALUATOR_SECONDS } from './catalogue/judge-evaluator.js';
 import { SANDBOX_RSES } from './config.js';
 import { FaultSet } from './faults/fault-set.js';
 import { FAULT_KINDS, FaultSpecError, unsupportedFault, type FaultKind, type FaultSpecInput } from './faults/spec.js';
@@ -35,15 +36,18 @@ export const sandboxConfigSchema = z.strictObject({
     timeout_seconds: z.number().int().min(1).max(86_400).default(3600),
   }).default({ poll_ms: 500, max_attempts: 3, timeout_seconds: 3600 }),
   /**
-   * Rucio's daemons in the catalogue: abacus-account brings account usage up to date every abacus_seconds (0: at once).
+   * Rucio's daemons in the catalogue: abacus-account brings account usage up to date every abacus_seconds;
+   * the judge-evaluator gives files attached to a ruled dataset their locks judge_evaluator_seconds later
+   * (0: at once for either).
    * `account`: who the sandbox's member identities log in as. `root` may do anything; `probe` is a plain account
    * under Rucio 41's generic permission policy (lib/rucio/core/permission/generic.py), as a probe account on a real
    * lake: it owns its scopes, may not delete rules or replicas, may add replicas only on scratch RSEs.
    */
   catalogue: z.strictObject({
     abacus_seconds: z.number().min(0).max(3600).default(10),
+    judge_evaluator_seconds: z.number().min(0).max(MAX_JUDGE_EVALUATOR_SECONDS).default(DEFAULT_JUDGE_EVALUATOR_SECONDS),
     account: z.enum(['root', 'probe']).default('root'),
-  }).default({ abacus_seconds: 10, account: 'root' }),
+  }).default({ abacus_seconds: 10, judge_evaluator_seconds: DEFAULT_JUDGE_EVALUATOR_SECONDS, account: 'root' }),
 }).superRefine((cfg, ctx) => {
   const names = new Set(cfg.rses.map((r) => r.name));
   const first = new Map<string, number>();

@@ -47,6 +47,9 @@ async function runRefused(env: TestLake, yaml: string, rse: string, scope?: stri
   env.lake.catalogue.admin.setAccountLimit(account, rse, 0);
   try {
     const { results, store, runId } = await runTestPlan(plan);
+    // A run that fails fast ends before the judge-evaluator has locked what it attached: one pass
+    // (what the lake does within catalogue.judge_evaluator_seconds) shows what the rules hold.
+    env.lake.catalogue.admin.runJudgeEvaluator();
     const where = scope ?? `user.${account}`;
     const registered = replicasOfRun(env, where, runId);
     const outcomes = await cleanup(plan, store, runId);

@@ -3,5 +3,5 @@ export { parseRucioDate, jwtExpiry } from './auth.js';
 export { buildPfn, isLocalLfn2PfnAlgorithm, lfn2pfnPath, type Lfn2PfnAlgorithm } from './lfn2pfn.js';
 export { NoProtocolError, selectProtocol, type ProtocolOperation } from './select-protocol.js';
 export type * from './types.js';
-export { waitForRule, type WaitForRuleOptions } from './wait-rule.js';
+export { describeCoverage, ruleCoverage, waitForRule, type RuleCoverage, type RuleWait, type WaitForRuleOptions } from './wait-rule.js';
 export { transferProtocol, UNKNOWN_TRANSFER_PROTOCOL } from './transfer-protocol.js';

@@ -9,6 +9,7 @@ import type { Catalogue } from './context.js';
 import { RucioError } from './errors.js';
 import type { ExpireResult } from './housekeeping.js';
 import { cleanupAfterReplicaDeletion, expire } from './housekeeping.js';
+import { runJudgeEvaluator } from './judge-evaluator.js';
 import type { ReplicaRow } from './replica-store.js';
 import { REPLICA_STATES, findReplica, replicaPfns, setReplicaState } from './replica-store.js';
 import type { RequestState } from './requests.js';
@@ -90,6 +91,10 @@ export interface CatalogueAdmin {
   expire(now?: Date): ExpireResult;
   /** One abacus-account pass now (rucio-abacus-account --run-once): queued usage deltas reach the counters. */
   runAbacus(): number;
+  /** One judge-evaluator pass now over every queued DID, whatever the delay (rucio-judge-evaluator --run-once). */
+  runJudgeEvaluator(): number;
+  /** The transfer tool's side of request cancellation: `listener` gets the ids of submitted requests a deletion cancelled. */
+  onTransfersCancelled(listener: (requestIds: string[]) => void): () => void;
 }
 
 export interface ReapCandidate { rse: string; scope: string; name: string; pfns: string[] }
@@ -115,6 +120,12 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
                        AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.scope = p.scope AND q.name = p.name
                                        AND q.source_rse_id = p.rse_id AND q.state = 'SUBMITTED' AND q.archived_at IS NULL)
                        ORDER BY p.tombstone, p.updated_at`).all(now - graceSeconds * 1000, rseId, rseId, now - retrySeconds * 1000) as ReplicaRow[];
+  };
+  /** A request still in the queue: one a rule deletion cancelled (archived) takes no more reports. */
+  const liveRequest = (id: string): ReturnType<typeof getRequestRow> => {
+    const q = getRequestRow(db, id);
+    if (q.archived_at !== null) throw new RucioError(404, 'RequestNotFound', `Request with ID ${id} is no longer queued (${q.state}, archived)`);
+    return q;
   };
 
   return {
@@ -150,7 +161,7 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
       })),
     listRequests: (state) => {
       const rows = (state
-        ? db.prepare('SELECT * FROM requests WHERE state = ? ORDER BY priority DESC, created_at, rowid').all(state)
+        ? db.prepare('SELECT * FROM requests WHERE state = ? AND archived_at IS NULL ORDER BY priority DESC, created_at, rowid').all(state)
         : db.prepare('SELECT * FROM requests ORDER BY created_at, rowid').all()) as ReturnType<typeof getRequestRow>[];
       return rows.map((q) => {
         const dest = rseById(db, q.dest_rse_id);
@@ -165,7 +176,7 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
       });
     },
     markRequestSubmitted: (id, info) => tx(() => {
-      getRequestRow(db, id);
+      liveRequest(id);
       const source = info.sourceRse ? requireRse(db, info.sourceRse, cat.vo).id : null;
       const now = cat.now();
       db.prepare(`UPDATE requests SET state = 'SUBMITTED', source_rse_id = COALESCE(?, source_rse_id), transfertool = ?,
@@ -175,7 +186,7 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
           now, now, now, id);
     }),
     completeRequest: (id, outcome, report = {}) => tx(() => {
-      const q = getRequestRow(db, id);
+      const q = liveRequest(id);
       const now = cat.now();
       if (outcome.ok && outcome.sourceRse) {
         db.prepare('UPDATE requests SET source_rse_id = ? WHERE id = ?').run(requireRse(db, outcome.sourceRse, cat.vo).id, id);
@@ -213,6 +224,11 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
       db.prepare('DELETE FROM replicas WHERE rse_id = ? AND scope = ? AND name = ?').run(requireRse(db, rse, cat.vo).id, scope, name);
     }),
     expire: (now) => expire(now ? { ...cat, now: () => now.getTime() } : cat),
+    runJudgeEvaluator: () => tx(() => runJudgeEvaluator(cat)),
+    onTransfersCancelled: (listener) => {
+      cat.transferCancellations.add(listener);
+      return () => cat.transferCancellations.delete(listener);
+    },
     runAbacus: () => tx(() => runAbacus(cat)),
   };
 }

@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AbacusSchedule } from './account-counters.js';
 import type { Db } from './db.js';
+import type { JudgeSchedule } from './judge-evaluator.js';
 import { RucioError } from './errors.js';
 
 export interface JwtClaims {
@@ -22,6 +23,10 @@ export interface Catalogue {
   verifyJwt(token: string): Promise<JwtClaims | null>;
   /** When abacus-account folds queued usage deltas into the account counters. */
   abacus: AbacusSchedule;
+  /** When the judge-evaluator re-evaluates the rules of collections whose content changed. */
+  judge: JudgeSchedule;
+  /** The transfer tool's cancel (transfer_core.cancel_transfers): told the ids of submitted requests a deletion cancelled. */
+  transferCancellations: Set<(requestIds: string[]) => void>;
 }
 
 export interface Caller {

@@ -4,6 +4,7 @@ import { asBool, jsonObject, param } from './context.js';
 import type { DidKey, DidRow } from './did-store.js';
 import { attachDids, children, detachDids, findDid, requireDid, requireScope, resolveBytesLength } from './did-store.js';
 import { didColumnMeta, setDidMeta } from './did-meta.js';
+import { queueReEvaluation } from './judge-evaluator.js';
 import { RucioError, accessDenied } from './errors.js';
 import { rucioDate } from './format.js';
 import type { Reply } from './http.js';
@@ -13,7 +14,6 @@ import type { Route } from './router.js';
 import { JSON_ONLY, STREAM_ONLY } from './router.js';
 import { createRule, ruleOptions } from './rule-create.js';
 import type { RuleRow } from './rule-engine.js';
-import { reconcileRulesAbove } from './rule-engine.js';
 import { listedRule } from './rules.js';
 import { DID, DIDS, validateSchema } from './schema.js';
 
@@ -29,11 +29,11 @@ function didList(v: unknown): DidKey[] {
   return (Array.isArray(v) ? v : []).map((d: Record<string, unknown>) => ({ scope: String(d.scope), name: String(d.name) }));
 }
 
-/** Attaches children (registering them as replicas first when an RSE is given) and re-evaluates rules. */
+/** Attaches children (registering them as replicas first when an RSE is given) and queues the parent for the judge-evaluator. */
 export function attachContent(ctx: RequestContext, parent: DidRow, dids: unknown, rse: unknown, ignoreDuplicate = false): void {
   if (typeof rse === 'string' && Array.isArray(dids)) registerReplicas(ctx.cat, ctx.caller, rse, dids, false, true);
   attachDids(ctx.cat.db, parent, didList(dids), ctx.cat.now(), ignoreDuplicate);
-  reconcileRulesAbove(ctx.cat, parent.scope, parent.name);
+  queueReEvaluation(ctx.cat, parent.scope, parent.name, 'ATTACH');
 }
 
 function addDid(ctx: RequestContext): Reply {
@@ -167,7 +167,7 @@ function detach(ctx: RequestContext): Reply {
     throw accessDenied(`Account ${ctx.caller.account} can not detach data identifiers from ${scope}:${name}`);
   }
   detachDids(ctx.cat.db, parent, dids, ctx.cat.now());
-  reconcileRulesAbove(ctx.cat, scope, name);
+  queueReEvaluation(ctx.cat, scope, name, 'DETACH');
   return emptyOk();
 }
 

@@ -1,7 +1,7 @@
 // Transfer requests: queued by rules whose locks need a copy, picked up by
 // the sandbox's transfer engine through the admin interface.
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from './context.js';
+import type { Catalogue, RequestContext } from './context.js';
 import type { Db } from './db.js';
 import { RucioError, accessDenied } from './errors.js';
 import { pyJson, rucioDate } from './format.js';
@@ -67,6 +67,22 @@ export function queueTransfer(db: Db, t: TransferSpec, now: number): string {
     .run(id, t.ruleId, t.file.scope, t.file.name, t.destRseId, t.file.bytes, t.file.md5, t.file.adler32, t.account,
       t.activity, t.priority, JSON.stringify(attributes), now, now);
   return id;
+}
+
+/**
+ * core/request.py cancel_request_did: the file's requests to the RSE move to the history as they are
+ * (archive_request), and those a transfer tool already has are cancelled there (transfer_core.cancel_transfers,
+ * FTS's cancel), so no copy goes on writing a destination no rule wants.
+ */
+export function cancelRequestDid(cat: Catalogue, scope: string, name: string, destRseId: string): void {
+  const rows = cat.db.prepare('SELECT id, external_id FROM requests WHERE scope = ? AND name = ? AND dest_rse_id = ? AND archived_at IS NULL')
+    .all(scope, name, destRseId) as { id: string; external_id: string | null }[];
+  if (rows.length === 0) return;
+  const now = cat.now();
+  const archive = cat.db.prepare('UPDATE requests SET archived_at = ?, updated_at = ? WHERE id = ?');
+  for (const r of rows) archive.run(now, now, r.id);
+  const submitted = rows.filter((r) => r.external_id !== null).map((r) => r.id);
+  if (submitted.length) for (const cancel of cat.transferCancellations) cancel(submitted);
 }
 
 export function getRequestRow(db: Db, id: string): RequestRow {

@@ -9,7 +9,7 @@ import { RucioError } from './errors.js';
 import type { ReplicaState } from './replica-store.js';
 import { lfnPath } from './lfn2pfn.js';
 import { findReplica, insertReplica, setReplicaState } from './replica-store.js';
-import { queueTransfer } from './requests.js';
+import { cancelRequestDid, queueTransfer } from './requests.js';
 import { lfn2pfnAlgorithm, rseAttributes, rseById } from './rse-store.js';
 
 export type RuleState = 'OK' | 'REPLICATING' | 'STUCK' | 'SUSPENDED' | 'INJECT';
@@ -128,10 +128,10 @@ export function releaseLocks(cat: Catalogue, ruleId: string, keep: (lock: DidKey
     if (keep(l)) continue;
     cat.db.prepare('DELETE FROM locks WHERE rule_id = ? AND scope = ? AND name = ? AND rse_id = ?').run(ruleId, l.scope, l.name, l.rse_id);
     queueCounterDelta(cat, l.account, l.rse_id, -1, -l.bytes);
-    cat.db.prepare(`DELETE FROM requests WHERE rule_id = ? AND scope = ? AND name = ? AND dest_rse_id = ? AND state IN ('QUEUED', 'SUBMITTED')`)
-      .run(ruleId, l.scope, l.name, l.rse_id);
     const others = cat.db.prepare('SELECT 1 FROM locks WHERE scope = ? AND name = ? AND rse_id = ?').get(l.scope, l.name, l.rse_id);
     if (others) continue;
+    // core/rule.py delete_rule: the last lock on a copy still in flight cancels its transfer.
+    if (l.state === 'REPLICATING') cancelRequestDid(cat, l.scope, l.name, l.rse_id);
     const replica = findReplica(cat.db, l.rse_id, l.scope, l.name);
     if (!replica) continue;
     let tombstone = rule?.purge_replicas || replica.state === 'U' ? 0 : replica.created_at;

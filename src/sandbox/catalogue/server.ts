@@ -19,6 +19,7 @@ import { didBulkRoutes } from './did-bulk.js';
 import { didListingRoutes } from './did-listing.js';
 import { didRoutes } from './dids.js';
 import { RucioError, errorReply } from './errors.js';
+import { catchUpJudge, ensureJudgeTables, judgeSchedule } from './judge-evaluator.js';
 import type { HeaderValue, Reply } from './http.js';
 import { emptyOk, flaskErrorPage, flaskReply, methodNotAllowed, redirectReply } from './http.js';
 import { replicaExtraRoutes } from './replica-extras.js';
@@ -53,6 +54,11 @@ export interface CatalogueOptions {
    * quota checks of new rules, see lock changes only once a run has passed, as against a real Rucio.
    */
   abacusIntervalSeconds?: number;
+  /**
+   * Seconds from an attach or detach until the judge-evaluator brings the rules' locks in line (0..600,
+   * default 1; 0: at once). Until then a rule reads OK with fewer locks than files, as against a real Rucio.
+   */
+  judgeEvaluatorSeconds?: number;
 }
 
 export interface CatalogueHandle {
@@ -63,6 +69,8 @@ export interface CatalogueHandle {
 }
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** How often the judge-evaluator looks for queued DIDs that are due. */
+const JUDGE_TICK_MS = 250;
 
 /** Views answered before routing (ping, auth blueprint): each takes GET only (and OPTIONS, HEAD as Flask adds them). */
 const UNROUTED_GETS = new Set(['/ping', '/auth/userpass', '/auth/x509', '/auth/x509_proxy', '/auth/x509/webui', '/auth/validate']);
@@ -126,8 +134,10 @@ function send(res: ServerResponse, req: IncomingMessage, reply: Reply): void {
 export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueHandle> {
   const clock = opts.now ?? (() => new Date());
   const abacus = abacusSchedule(opts.abacusIntervalSeconds, clock().getTime());
+  const judge = judgeSchedule(opts.judgeEvaluatorSeconds);
   const db = openDatabase(opts.dbPath);
   ensureCounterTables(db);
+  ensureJudgeTables(db);
   const cat: Catalogue = {
     db,
     vo: opts.vo ?? 'def',
@@ -135,7 +145,20 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600,
     verifyJwt: (token) => opts.verifyJwt(token),
     abacus,
+    judge,
+    transferCancellations: new Set(),
   };
+  // The judge-evaluator also runs on its own clock, so transfers of attached files are queued while no client asks.
+  const judgeTimer = judge.delayMs > 0
+    ? setInterval(() => {
+      try {
+        db.transaction(() => catchUpJudge(cat))();
+      } catch {
+        // A busy or closing database: the next tick (or request) catches up.
+      }
+    }, Math.min(JUDGE_TICK_MS, judge.delayMs))
+    : undefined;
+  judgeTimer?.unref();
   // First match wins: the specific DID views come before /dids/<scope>/<name>, which takes any path.
   const router = new Router([
     ...accountRoutes, ...rseExtraRoutes, ...rseRoutes, ...didBulkRoutes, ...didListingRoutes, ...didRoutes, ...replicaExtraRoutes, ...replicaRoutes, ...ruleRoutes, ...requestRoutes,
@@ -191,6 +214,7 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     checkEmbargo(ctx);
     return db.transaction(() => {
       catchUpAbacus(cat);
+      catchUpJudge(cat);
       return match.route.handler(ctx);
     })();
   };
@@ -227,6 +251,7 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     admin: createAdmin(cat),
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(judgeTimer);
         server.close(() => {
           db.close();
           resolve();

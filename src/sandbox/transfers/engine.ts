@@ -24,6 +24,7 @@ export type TransferEvent =
   | { type: 'attempt-failed'; requestId: string; attempt: number; error: string }
   | { type: 'done'; requestId: string; bytes: number; seconds: number }
   | { type: 'failed'; requestId: string; attempts: number; error: string }
+  | { type: 'cancelled'; requestId: string }
   | { type: 'error'; requestId?: string; error: string };
 
 export interface TransferEngineOptions {
@@ -81,6 +82,8 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
   const held = new Map<string, Job>();
   const running = new Map<string, { done: Promise<void>; abort: AbortController }>();
   const counts = { done: 0, failed: 0, bytes: 0 };
+  /** Requests the catalogue cancelled (their rule was deleted): FTS's cancel, the copy stops. */
+  const cancelled = new Set<string>();
   let stopped = false;
 
   /** Catalogue writes can fail when the request vanished meanwhile (its rule was deleted). */
@@ -150,6 +153,7 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
         () => ({ ok: false as const, bytes: 0, error: 'TRANSFER could not obtain the transfer tokens' }),
       );
       if (stopped) return;
+      if (cancelled.has(job.request.id)) break;
       if (result.ok) {
         const transferredAt = new Date();
         counts.done += 1;
@@ -167,8 +171,27 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
     }
     await removeLeftover(job);
     if (stopped) return;
+    if (cancelled.delete(job.request.id)) {
+      emit({ type: 'cancelled', requestId: job.request.id });
+      return;
+    }
     fail(job, lastError, { startedAt: job.startedAt, transferredAt: new Date(), bytes, retryCount: job.attempts - 1 });
   };
+
+  /** The catalogue cancelled these requests: drop them from the queue and abort their copies. */
+  const cancel = (ids: string[]): void => {
+    for (const id of ids) {
+      const queued = pending.findIndex((j) => j.request.id === id);
+      if (queued >= 0) pending.splice(queued, 1);
+      const wasHeld = held.delete(id);
+      const run = running.get(id);
+      if (run) {
+        cancelled.add(id);
+        run.abort.abort();
+      } else if (queued >= 0 || wasHeld) emit({ type: 'cancelled', requestId: id });
+    }
+  };
+  const unsubscribe = admin.onTransfersCancelled(cancel);
 
   /** Like FTS, a failed transfer does not leave its partial (0-byte) file at the destination. */
   const removeLeftover = async (job: Job): Promise<void> => {
@@ -221,6 +244,7 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
     stop: async () => {
       stopped = true;
       clearInterval(timer);
+      unsubscribe();
       for (const r of running.values()) r.abort.abort();
       await Promise.allSettled([...running.values()].map((r) => r.done));
     },
