@@ -42,6 +42,8 @@ export default defineScenario({
   description: 'Zero-copy registration of files already on an RSE, datasets in a container, a rule, download by container name',
   params: ingestionParams,
   scale: (p, f) => ({ ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f), datasets: Math.min(p.datasets, scaleCount(p.files, f)) }),
+  checks: (p) => [...(p.download_by_container ? ['discoverable' as const] : []), 'placement'],
+  work: (p) => ({ files: p.files, bytes: p.files * p.size }),
   async run(ctx, params) {
     const name = params.rse ?? ctx.rses[0];
     const rse = name ? await rseInfo(ctx, name) : null;
@@ -128,7 +130,7 @@ async function registerInPlace(ctx: RunContext, rse: RseInfo, file: ProbeFile, d
 
 async function downloadContainer(ctx: RunContext, container: Did, files: readonly ProbeFile[]): Promise<void> {
   const expected = new Map(files.map((f) => [`${f.scope}:${f.name}`, f.sums]));
-  const listed = await ctx.op({ operation: 'list' }, async () => {
+  const listed = await ctx.op({ operation: 'list', check: { kind: 'discoverable', target: `${container.scope}:${container.name}` } }, async () => {
     const replicas = await ctx.rucio.listReplicas({ dids: [container] });
     const missing = [...expected.keys()].filter((k) => !replicas.some((r) => `${r.scope}:${r.name}` === k));
     if (missing.length) throw new Error(`container ${container.scope}:${container.name} does not list ${missing.length} file(s), e.g. ${missing[0]}`);

@@ -78,10 +78,12 @@ export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOp
     const errors = [...requests.entries()].filter(([k, r]) => k.endsWith(`@${rse}`) && r.err_msg).map(([, r]) => r.err_msg);
     return [info?.error ?? '', ...new Set(errors)].filter(Boolean).join('; ');
   };
-  for (const rse of rses.length ? rses : [rule.spec.expression]) {
+  // No lock at all: one result for the rule, on no RSE (its expression is the check's target, never an RSE name).
+  for (const rse of rses.length ? rses : ['']) {
     const mine = locks.filter((l) => l.rse === rse);
     const bytes = mine.reduce((n, l) => n + (bytesOf.get(`${l.scope}:${l.name}`) ?? 0), 0);
-    await ctx.op({ operation: 'replicate', srcRse: opts.srcRse, dstRse: rse, bytes }, async (rec) => {
+    const placement = { kind: 'placement' as const, target: rule.spec.expression, copies: rule.spec.copies };
+    await ctx.op({ operation: 'replicate', srcRse: opts.srcRse, dstRse: rse, bytes, check: placement }, async (rec) => {
       rec.ruleId(rule.id);
       const ok = okAt.get(rse);
       rec.duration((ok ?? Date.now()) - rule.createdAt);
@@ -89,7 +91,7 @@ export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOp
       if (ok !== undefined && mine.length > 0) return;
       const state = info?.state === 'STUCK' || info?.state === 'SUSPENDED' ? info.state : 'TIMEOUT';
       const stuck = mine.filter((l) => l.state === 'STUCK').length;
-      const detail = problem(rse) || `${mine.length - stuck} of ${mine.length} locks on ${rse} not OK after ${opts.timeoutSeconds} s`;
+      const detail = problem(rse) || `${mine.length - stuck} of ${mine.length} locks on ${rse || rule.spec.expression} not OK after ${opts.timeoutSeconds} s`;
       throw new RuleStateError(rule.id, stuck > 0 && state === 'TIMEOUT' ? 'STUCK' : state, detail);
     });
   }
@@ -124,9 +126,13 @@ export async function expireRule(ctx: RunContext, rule: ProbeRule, rse: string):
   return cut.ok;
 }
 
-/** Waits until no replica of `files` is listed on `rse` (one `delete` operation, from now until gone). */
-export async function awaitGone(ctx: RunContext, files: readonly Did[], rse: string, timeoutSeconds: number, pollSeconds: number): Promise<boolean> {
-  const gone = await ctx.op({ operation: 'delete', rse }, async () => {
+/**
+ * Waits until no replica of `files` is listed on `rse` (one `delete` operation, from now until gone);
+ * `origin`: the RSE is where the data came from, so the result is the deleted-at-origin check.
+ */
+export async function awaitGone(ctx: RunContext, files: readonly Did[], rse: string, timeoutSeconds: number, pollSeconds: number, origin = false): Promise<boolean> {
+  const check = origin ? { kind: 'deleted_at_origin' as const, target: rse } : undefined;
+  const gone = await ctx.op({ operation: 'delete', rse, ...(check ? { check } : {}) }, async () => {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
       const replicas = await ctx.rucio.listReplicas({ dids: files.map(({ scope, name }) => ({ scope, name })), allStates: true });

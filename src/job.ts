@@ -31,6 +31,10 @@ export async function loadPlanOrThrow(input: PlanInput): Promise<{ plan: Resolve
   const result = await loadPlanFile(input.planFile, {
     env: input.env, uid: input.uid, knownScenarios: input.registry.names(),
     scenarioParams: (name) => input.registry.get(name)?.params,
+    scenarioChecks: (name, params) => {
+      const scenario = input.registry.get(name);
+      return scenario ? scenario.checks?.(params) ?? [] : undefined;
+    },
   });
   if (!result.ok) throw new JobError(result.diagnostics.map(formatDiagnostic).join('\n'), EXIT.invalidInput);
   return { plan: result.plan, warnings: result.diagnostics.map(formatDiagnostic) };

@@ -7,6 +7,21 @@ export const OPERATIONS = [
 export type Operation = (typeof OPERATIONS)[number];
 
 export type AuthMethod = 'userpass' | 'x509' | 'token';
+
+/**
+ * Facts a success criterion needs that counts and times do not carry: the data left its origin
+ * (`deleted_at_origin`), the client's listing or search finds it (`discoverable`), its metadata
+ * was set and read back (`metadata`), a rule's replicas are where and as many as it asked (`placement`).
+ */
+export const CHECK_KINDS = ['deleted_at_origin', 'discoverable', 'metadata', 'placement'] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+/** What a result checked: its kind, what it was checked on (an RSE, a DID, an RSE expression) and, for placement, the copies asked. */
+export interface CheckFact {
+  kind: CheckKind;
+  target: string;
+  copies?: number;
+}
 export type Outcome = 'ok' | 'failed';
 
 /**
@@ -48,6 +63,8 @@ export interface OpResult {
   errorMessage: string;
   ruleId: string;
   requestId: string;
+  /** Set on a result that establishes a fact a criterion reads (its outcome says whether it held). */
+  check?: CheckFact;
 }
 
 /** Receives results as they happen. Results are written to durable sinks before others see them. */

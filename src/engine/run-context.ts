@@ -5,7 +5,7 @@ import type { RunProgress } from './run-progress.js';
 import { redact } from './redact.js';
 import { failureSeverity } from './taxonomy.js';
 import type { CleanupLedger } from './ledger.js';
-import type { AuthMethod, Operation, OpResult } from './op-result.js';
+import type { AuthMethod, CheckFact, Operation, OpResult } from './op-result.js';
 import { sizeClass } from './op-result.js';
 import type { RucioClient } from '../lake/rucio/index.js';
 import { collectRetryNotes } from '../lake/rucio/retry.js';
@@ -16,6 +16,9 @@ export interface OtherIdentity {
   proxy?: string;
   tokenFile?: string;
 }
+
+/** A check's target is a name or an expression: bounded like one. */
+const MAX_CHECK_TARGET = 500;
 
 export interface OpSpec {
   operation: Operation;
@@ -28,6 +31,8 @@ export interface OpSpec {
   bytes?: number;
   /** The identity acting, when not the session's own (e.g. 'nonmember' in embargo tests). */
   role?: string;
+  /** The fact this operation checks, for the success criteria that read it. */
+  check?: CheckFact;
 }
 
 /** Lets an operation body attach facts learned while it runs. */
@@ -62,6 +67,8 @@ export interface RunContextDeps {
   /** A driver acting as another identity (same trust anchors), from credential files. */
   storageAs?: (protocol: StorageProtocol, identity: OtherIdentity) => Promise<StorageDriver>;
   rses: string[];
+  /** Whether the runner listed the lake's RSEs to resolve the test's expression (a scenario need not list them again). */
+  listedRses?: boolean;
   ledger: CleanupLedger;
   emit: (result: OpResult) => Promise<void>;
   /** Secret values of this session, removed from any recorded message. */
@@ -89,6 +96,8 @@ export class RunContext {
   readonly account: string;
   readonly rucio: RucioClient;
   readonly rses: readonly string[];
+  /** True when the runner's listing of the RSEs (to resolve an expression) is already recorded for this test. */
+  readonly listedRses: boolean;
   readonly ledger: CleanupLedger;
   readonly signal: AbortSignal;
   readonly log: (line: string) => void;
@@ -103,6 +112,7 @@ export class RunContext {
       authMethod: this.authMethod, identityRole: this.identityRole, account: this.account } = deps.identity);
     this.rucio = deps.rucio;
     this.rses = deps.rses;
+    this.listedRses = deps.listedRses ?? false;
     this.ledger = deps.ledger;
     this.signal = deps.signal;
     this.log = deps.log;
@@ -216,6 +226,7 @@ async function timedOp<T>(
     errorMessage: failure?.message ?? (facts.warning ? redact(facts.warning, deps.secrets) : ''),
     ruleId: facts.ruleId,
     requestId: facts.requestId,
+    ...(spec.check ? { check: { ...spec.check, target: spec.check.target.slice(0, MAX_CHECK_TARGET) } } : {}),
   };
   try {
     await deps.emit(result);

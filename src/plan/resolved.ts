@@ -13,6 +13,8 @@ export interface PlanContext {
   /** The params schema of a registered scenario, undefined when no such scenario exists. */
   scenarioParams: (scenario: string) => ZodType | undefined;
   knownScenarios: string[];
+  /** The facts a scenario records with these params (for criteria that need one); undefined: not known. */
+  scenarioChecks?: (scenario: string, params: unknown) => readonly string[] | undefined;
 }
 
 export type PlanLoadResult =
@@ -74,6 +76,8 @@ export interface ResolvedTest {
   params: unknown;
   schedule?: ResolvedSchedule;
   success?: ResolvedSuccess;
+  /** Under `run --scale`: the criteria as the plan writes them (success is then scaled with the work). */
+  fullScaleSuccess?: ResolvedSuccess;
   /** Probe thresholds over this test's results only. */
   thresholds?: Threshold[];
   /** Operations in flight for this test (default 1). */
@@ -106,6 +110,8 @@ export interface ResolvedPlan {
   /** Rules against a regression baseline (`lakeprobe probe --baseline`). */
   regression?: RegressionRules;
   limits?: ResolvedLimits;
+  /** The `run --scale` factor the plan was shrunk by (absent: full scale). */
+  scale?: number;
   /** Each value taken from outside the plan, e.g. 'lake.rucio_host from /opt/rucio/etc/rucio.cfg'. Never a secret. */
   sources: string[];
 }
