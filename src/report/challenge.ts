@@ -72,7 +72,8 @@ function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: nu
   // The runs of this experiment: those that recorded something for it, and interrupted ones that were to run it.
   const runIds = new Set([...results.map((r) => r.runId), ...[...interruptedRuns].filter((id) => planned(id))]);
   return {
-    name: e.name, description: e.description, verdict: overallVerdict(tests), runs: [...runIds].sort(), tests,
+    name: e.name, description: e.description, verdict: overallVerdict(tests), runs: [...runIds].sort(),
+    scale: scaleText(input.runs.filter((r) => runIds.has(r.runId))), tests,
     observations: observations({ results, groups, links, authFailures: logins, runs: input.runs.filter((r) => runIds.has(r.runId)) }),
     failures: groups, rows: operationRows(results), links, linkSizes: linkSizes(results),
     replication: replicationPercentiles(results), successOverTime: successOverTime(results, slotSeconds),
@@ -82,12 +83,13 @@ function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: nu
   };
 }
 
-export function summaryRow(t: TestReport): SummaryRow {
+export function summaryRow(t: TestReport, runs: RunRef[] = []): SummaryRow {
+  const factors = [...new Set(runs.filter((r) => t.runs.includes(r.runId)).map((r) => r.scale ?? 1))].sort((a, b) => a - b);
   return {
     experiment: t.experiment, test: t.test, description: t.description,
     successMetric: t.criteria.map((c) => (c.fullScale ? `${c.text} (full scale: ${c.fullScale})` : c.text)).join('; '),
     volume: `${t.files} file${t.files === 1 ? '' : 's'} / ${formatBytes(t.bytes)}`, dataRate: mbps(t.dataRateMBps),
-    qos: t.qos || '–', rses: t.rses.join(', '), completed: t.verdict,
+    qos: t.qos || '–', rses: t.rses.join(', '), scale: factors.join(' ') || '1', completed: t.verdict,
   };
 }
 
@@ -109,7 +111,7 @@ export function buildChallengeReport(input: ReportInput): ChallengeReport {
   return {
     schemaVersion: 1, name: input.name, verdict: overallVerdict(experiments.flatMap((e) => e.tests)), scale: scaleText(input.runs),
     selection: { runs: input.runs, from, to }, slotSeconds,
-    notes: input.notes ?? [], experiments, summary: experiments.flatMap((e) => e.tests.map(summaryRow)),
+    notes: input.notes ?? [], experiments, summary: experiments.flatMap((e) => e.tests.map((t) => summaryRow(t, input.runs))),
   };
 }
 

@@ -52,6 +52,6 @@ export function renderCsvTables(e: ExperimentReport): Record<string, string> {
 
 /** The challenge table across experiments. */
 export function renderSummaryCsv(report: ChallengeReport): string {
-  return csv(['experiment', 'test', 'description', 'success_metric', 'volume', 'data_rate', 'qos', 'rses', 'completed'],
-    report.summary.map((s) => [s.experiment, s.test, s.description, s.successMetric, s.volume, s.dataRate, s.qos, s.rses, s.completed]));
+  return csv(['experiment', 'test', 'description', 'success_metric', 'volume', 'data_rate', 'qos', 'rses', 'scale', 'completed'],
+    report.summary.map((s) => [s.experiment, s.test, s.description, s.successMetric, s.volume, s.dataRate, s.qos, s.rses, s.scale, s.completed]));
 }

@@ -110,6 +110,7 @@ export const embargoCellSchema = z.object({
 
 export const experimentReportSchema = z.object({
   name: z.string(), description: z.string(), verdict: verdictSchema, runs: z.array(z.string()),
+  scale: z.string().describe('how this experiment\'s runs were scaled (see the report\'s scale); "" at full scale'),
   tests: z.array(testReportSchema), observations: z.array(observationSchema), failures: z.array(failureGroupSchema),
   rows: z.array(operationRowSchema).describe('one row per RSE × operation × auth method × protocol'), links: z.array(linkCellSchema), linkSizes: z.array(linkSizeSchema),
   replication: z.array(replicationSchema), successOverTime: z.array(timeBucketSchema),
@@ -120,7 +121,8 @@ export const experimentReportSchema = z.object({
 
 export const summaryRowSchema = z.object({
   experiment: z.string(), test: z.string(), description: z.string(), successMetric: z.string(),
-  volume: z.string(), dataRate: z.string().describe('the data rate achieved, e.g. "12.5 MB/s"'), qos: z.string(), rses: z.string(), completed: verdictSchema,
+  volume: z.string(), dataRate: z.string().describe('the data rate achieved, e.g. "12.5 MB/s"'), qos: z.string(), rses: z.string(),
+  scale: z.string().describe('the --scale factor(s) of the test\'s runs, "1" at full scale'), completed: verdictSchema,
 });
 
 export const runRefSchema = z.object({

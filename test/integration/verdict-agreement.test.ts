@@ -125,5 +125,8 @@ experiments:
       expect(text, name).toContain('full scale: 8.0 KiB uploaded');
     }
     expect(await file('summary.csv')).toContain('full scale: 8.0 KiB uploaded');
+    expect((await file('summary.csv')).split('\n')[0]).toMatch(/,scale,completed$/);
+    expect((await file('summary.csv')).split('\n').find((l) => l.startsWith('E,ok,'))).toMatch(/,0\.5,Completed$/);
+    expect((JSON.parse(await file('E.json')) as { scale: string }).scale).toMatch(/^Rehearsal at --scale 0\.5: /);
   });
 });

@@ -130,10 +130,10 @@ describe('challenge report from a store with known operations', () => {
   it('writes the challenge table in the shape of the DAC21 one', async () => {
     const { report } = await known();
     expect(report.summary).toEqual([
-      { experiment: 'SKA', test: 'upload', description: 'upload 1 MiB files to every RSE', successMetric: '≥ 75 % of transfers succeeded', volume: '6 files / 6.0 MiB', dataRate: '0.0065 MB/s', qos: 'QOS=FAST', rses: 'SITE_A, SITE_B', completed: 'Completed' },
-      { experiment: 'SKA', test: 'replicate', description: 'replicate from SITE_A', successMetric: 'no operation failed; 3 files replicated within 600 s', volume: '5 files / 20.0 MiB', dataRate: '0.0166 MB/s', qos: '–', rses: 'SITE_A, SITE_B, SITE_C', completed: 'Partially' },
-      { experiment: 'SKA', test: 'embargo', description: 'outsiders cannot read embargoed data', successMetric: 'no operation failed', volume: '1 file / 1.0 MiB', dataRate: '0.10 MB/s', qos: '–', rses: 'SITE_A', completed: 'Failed' },
-      { experiment: 'SKA', test: 'never', description: '', successMetric: 'no operation failed', volume: '0 files / 0 B', dataRate: '–', qos: '–', rses: '', completed: 'Not run' },
+      { experiment: 'SKA', test: 'upload', description: 'upload 1 MiB files to every RSE', successMetric: '≥ 75 % of transfers succeeded', volume: '6 files / 6.0 MiB', dataRate: '0.0065 MB/s', qos: 'QOS=FAST', rses: 'SITE_A, SITE_B', scale: '1', completed: 'Completed' },
+      { experiment: 'SKA', test: 'replicate', description: 'replicate from SITE_A', successMetric: 'no operation failed; 3 files replicated within 600 s', volume: '5 files / 20.0 MiB', dataRate: '0.0166 MB/s', qos: '–', rses: 'SITE_A, SITE_B, SITE_C', scale: '1', completed: 'Partially' },
+      { experiment: 'SKA', test: 'embargo', description: 'outsiders cannot read embargoed data', successMetric: 'no operation failed', volume: '1 file / 1.0 MiB', dataRate: '0.10 MB/s', qos: '–', rses: 'SITE_A', scale: '1', completed: 'Failed' },
+      { experiment: 'SKA', test: 'never', description: '', successMetric: 'no operation failed', volume: '0 files / 0 B', dataRate: '–', qos: '–', rses: '', scale: '1', completed: 'Not run' },
     ]);
   });
 

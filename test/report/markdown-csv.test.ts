@@ -139,6 +139,6 @@ describe('CSV', () => {
     expect(t.links).toBe(`src_rse,dst_rse,attempts,successes,success_rate,p50_ms,p95_ms,bytes,mb_per_s\nSITE_A,SITE_B,4,3,0.7500,4000,8000,${18 * MiB},1.348\nSITE_A,SITE_C,2,2,1.0000,1000,1000,${2 * MiB},1.049\n`);
     expect(t.auth).toContain('upload,token,,auth,1,1,auth_invalid\n');
     expect(t['link-sizes']).toContain('SITE_A,SITE_B,16MiB,1,1,2.097,true\n');
-    expect(renderSummaryCsv(report)).toContain('SKA,replicate,replicate from SITE_A,no operation failed; 3 files replicated within 600 s,5 files / 20.0 MiB,0.0166 MB/s,–,"SITE_A, SITE_B, SITE_C",Partially\n');
+    expect(renderSummaryCsv(report)).toContain('SKA,replicate,replicate from SITE_A,no operation failed; 3 files replicated within 600 s,5 files / 20.0 MiB,0.0166 MB/s,–,"SITE_A, SITE_B, SITE_C",1,Partially\n');
   });
 });
