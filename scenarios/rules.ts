@@ -3,6 +3,7 @@
 // each transfer's own timing and bytes (submitted_at → transferred_at).
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
+import { isRseName } from '../src/engine/op-result.js';
 import { RucioApiError, RuleStateError } from '../src/lake/errors.js';
 import type { LockInfo, RequestInfo, RuleGrouping, RuleInfo } from '../src/lake/rucio/index.js';
 import type { Did, ProbeFile, ProbeRule } from './steps.js';
@@ -118,7 +119,7 @@ async function recordTransfer(ctx: RunContext, ruleId: string, key: string, r: R
 
 /** Cut a rule's lifetime to one second (as `rucio update-rule --lifetime 1`); the lake then drops it and reaps what only it held. */
 export async function expireRule(ctx: RunContext, rule: ProbeRule, rse: string): Promise<boolean> {
-  const cut = await ctx.op({ operation: 'rule', rse }, async (rec) => {
+  const cut = await ctx.op({ operation: 'rule', rse: isRseName(rse) ? rse : '' }, async (rec) => {
     rec.ruleId(rule.id);
     await ctx.rucio.updateRule(rule.id, { lifetime: 1 });
   });

@@ -1,6 +1,7 @@
 // Building blocks shared by the scenarios: each step is one recorded operation.
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
+import { isRseName } from '../src/engine/op-result.js';
 import { parseSize } from '../src/engine/sizes.js';
 import { ChecksumMismatchError } from '../src/lake/errors.js';
 import { ChecksumTap, checksumStream, syntheticStream, type ParallelDigest } from '../src/lake/data/index.js';
@@ -160,8 +161,9 @@ export async function downloadAndCompare(ctx: RunContext, rse: string, pfn: stri
 }
 
 /** purge_replicas: the lake's reaper removes the replicas once the rule is gone. */
+/** Deletes a rule; `rse` is where it holds data, recorded only when it is an RSE name (not the rule's expression). */
 export async function deleteRule(ctx: RunContext, rse: string, rule: ProbeRule): Promise<void> {
-  await ctx.op({ operation: 'delete', rse }, async (rec) => {
+  await ctx.op({ operation: 'delete', rse: isRseName(rse) ? rse : '' }, async (rec) => {
     rec.ruleId(rule.id);
     await ctx.rucio.deleteRule(rule.id, true);
     ctx.ledger.done(rule.ledgerId);

@@ -91,6 +91,9 @@ export interface RunSummary {
   scenarioCrashes?: number;
 }
 
+/** Whether a string can be an RSE name rather than an RSE expression (which has operators: = | & \\ ( ) *). */
+export const isRseName = (s: string): boolean => /^[A-Za-z0-9_.-]+$/.test(s);
+
 const SIZE_UNITS: [number, string][] = [
   [1024 ** 4, 'TiB'], [1024 ** 3, 'GiB'], [1024 ** 2, 'MiB'], [1024, 'KiB'],
 ];

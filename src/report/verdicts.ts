@@ -1,6 +1,6 @@
 // Per test: the plan's success criteria measured against the recorded operations, and the one
 // verdict the console, the exit code and every report format state.
-import type { OpResult } from '../engine/op-result.js';
+import { isRseName, type OpResult } from '../engine/op-result.js';
 import type { TestSnapshot } from '../results/plan-snapshot.js';
 import { ruleSpecsIn } from '../plan/rule-specs.js';
 import { dataRate, evaluateCriteria, isReplication, volume } from './criteria.js';
@@ -49,9 +49,6 @@ function topErrors(rs: OpResult[]): TestReport['topErrors'] {
       where: [...new Set(list.map((r) => (r.srcRse && r.dstRse ? `${r.srcRse}→${r.dstRse}` : r.rse)).filter(Boolean))].sort().join(', '),
     }));
 }
-
-/** What an RSE name may contain (an RSE expression has operators: = | & \\ ( ) *). */
-const RSE_NAME = /^[A-Za-z0-9_.-]+$/;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -108,8 +105,8 @@ export function testReport({ experiment, snapshot: t, results: rs, interruptedRu
   const ends = rs.map(endOf).sort();
   const rses = new Set<string>();
   // RSE names only: results of older runs could carry a rule's expression where no RSE was reached.
-  for (const r of rs) for (const x of [r.rse, r.srcRse, r.dstRse]) if (x && RSE_NAME.test(x)) rses.add(x);
-  const links = new Set(rs.filter((r) => RSE_NAME.test(r.srcRse) && RSE_NAME.test(r.dstRse)).map((r) => `${r.srcRse}→${r.dstRse}`));
+  for (const r of rs) for (const x of [r.rse, r.srcRse, r.dstRse]) if (x && isRseName(x)) rses.add(x);
+  const links = new Set(rs.filter((r) => isRseName(r.srcRse) && isRseName(r.dstRse)).map((r) => `${r.srcRse}→${r.dstRse}`));
   const rules = rulesOf(t);
   return {
     experiment, test: t.name, scenario: t.scenario, description: t.description,
