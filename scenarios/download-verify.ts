@@ -41,6 +41,8 @@ export default defineScenario({
   description: 'List replicas by DID, dataset or container; download per RSE and protocol; compare checksums with the catalogue',
   params: downloadVerifyParams,
   scale: (p, f) => ({ ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f) }),
+  checks: (p) => (p.spread ? ['discoverable', 'placement'] : ['discoverable']),
+  work: (p) => ({ files: p.files, bytes: p.files * p.size }),
   async run(ctx, params) {
     let target: Did;
     let data: ProbeData | null = null;
@@ -74,7 +76,8 @@ export default defineScenario({
         }
       }
     }
-    const listed = await ctx.op({ operation: 'list' }, () => ctx.rucio.listReplicas({ dids: [target], schemes: params.schemes }));
+    const discoverable = { kind: 'discoverable' as const, target: `${target.scope}:${target.name}` };
+    const listed = await ctx.op({ operation: 'list', check: discoverable }, () => ctx.rucio.listReplicas({ dids: [target], schemes: params.schemes }));
     if (listed.ok) {
       const skip = data && params.write_scheme ? params.write_scheme : null;
       let reads = 0;
@@ -84,7 +87,7 @@ export default defineScenario({
         await ctx.op({ operation: 'download', rse: ctx.rses[0], protocol: others.join('|') }, () =>
           Promise.reject(new NoProtocolError(ctx.rses.join(','), 'read', others)));
       }
-      if (listed.value.length === 0) await ctx.op({ operation: 'list' }, () => Promise.reject(new Error(`no replicas listed for ${target.scope}:${target.name}`)));
+      if (listed.value.length === 0) await ctx.op({ operation: 'list', check: discoverable }, () => Promise.reject(new Error(`no replicas listed for ${target.scope}:${target.name}`)));
     }
     if (data) await removeProbeData(ctx, data, rules, params.parallel);
   },

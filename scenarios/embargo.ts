@@ -45,6 +45,7 @@ export default defineScenario({
   description: 'Check that embargoed storage areas and scopes admit group members and refuse everyone else',
   params: embargoParams,
   scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }),
+  work: (p) => ({ files: 1, bytes: p.size }),
   async run(ctx, params) {
     const outsiders: Outsider[] = [];
     const { proxy, token_file: tokenFile, account } = params.outsider;

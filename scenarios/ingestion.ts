@@ -21,6 +21,13 @@ export const ingestionParams = z.object({
   /** Replication of the container after registration, e.g. to QOS=SAFE. */
   rule: ruleSpecParam.optional(),
   download_by_container: z.boolean().default(true),
+  /**
+   * Metadata set on every dataset (then read back), and the client's search by it must find them all,
+   * e.g. { datatype: RAW, run_number: 42 }. Keys: the DID columns (datatype, project, run_number, …) or
+   * only custom ones (Rucio's search reads one metadata plugin at a time).
+   */
+  metadata: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'lower-case letters, digits and "_"' }).max(64), z.union([z.string().min(1).max(200), z.number()]))
+    .refine((m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 20, { error: 'between 1 and 20 keys' }).optional(),
   scope: scopeParam.optional(),
   lifetime: lifetimeParam,
   timeout_seconds: ruleTimeoutParam,
@@ -42,6 +49,8 @@ export default defineScenario({
   description: 'Zero-copy registration of files already on an RSE, datasets in a container, a rule, download by container name',
   params: ingestionParams,
   scale: (p, f) => ({ ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f), datasets: Math.min(p.datasets, scaleCount(p.files, f)) }),
+  checks: (p) => [...(p.download_by_container || p.metadata ? ['discoverable' as const] : []), ...(p.metadata ? ['metadata' as const] : []), 'placement'],
+  work: (p) => ({ files: p.files, bytes: p.files * p.size }),
   async run(ctx, params) {
     const name = params.rse ?? ctx.rses[0];
     const rse = name ? await rseInfo(ctx, name) : null;
@@ -76,6 +85,7 @@ export default defineScenario({
       files.push(file);
       await registerInPlace(ctx, rse, file, datasets[i % datasets.length] as Did);
     }, ctx.signal);
+    if (params.metadata && files.length) await tagAndSearch(ctx, datasets, params.metadata, tag);
     const rules: DatasetRule[] = [keep];
     if (params.rule && files.length) {
       // The plan's rule at the RSE was made first: its time to OK counts from the end of registration, as if made then.
@@ -88,6 +98,29 @@ export default defineScenario({
     await releaseFiles(ctx, files, params.parallel);
   },
 });
+
+/**
+ * Metadata assigned and discoverable (R3B): set on every dataset and read back, then the client's
+ * search by name and metadata must find every dataset.
+ */
+async function tagAndSearch(ctx: RunContext, datasets: readonly Did[], meta: Record<string, string | number>, tag: string): Promise<void> {
+  const scope = (datasets[0] as Did).scope;
+  const target = `${scope}:${tag}.ds*`;
+  const set = await ctx.op({ operation: 'register', check: { kind: 'metadata', target } }, async () => {
+    for (const ds of datasets) {
+      await ctx.rucio.setDidMeta(ds.scope, ds.name, meta);
+      const got = await ctx.rucio.getDidMeta(ds.scope, ds.name);
+      const wrong = Object.entries(meta).filter(([k, v]) => String(got[k]) !== String(v));
+      if (wrong.length) throw new Error(`metadata of ${ds.scope}:${ds.name} reads back ${wrong.map(([k]) => `${k}=${String(got[k])}`).join(', ')}, not what was set`);
+    }
+  });
+  if (!set.ok) return;
+  await ctx.op({ operation: 'list', check: { kind: 'discoverable', target } }, async () => {
+    const found = new Set(await ctx.rucio.searchDids(scope, { name: `${tag}.ds*`, ...meta }, 'dataset'));
+    const missing = datasets.filter((d) => !found.has(d.name));
+    if (missing.length) throw new Error(`the search by name and metadata does not find ${missing.length} of ${datasets.length} dataset(s), e.g. ${(missing[0] as Did).name}`);
+  });
+}
 
 /** The file as the detector wrote it: on the RSE's storage, outside Rucio (not yet registered). */
 async function placeFile(ctx: RunContext, rse: RseInfo, did: Did, size: number): Promise<ProbeFile | null> {
@@ -130,7 +163,7 @@ async function registerInPlace(ctx: RunContext, rse: RseInfo, file: ProbeFile, d
 
 async function downloadContainer(ctx: RunContext, container: Did, files: readonly ProbeFile[]): Promise<void> {
   const expected = new Map(files.map((f) => [`${f.scope}:${f.name}`, f.sums]));
-  const listed = await ctx.op({ operation: 'list' }, async () => {
+  const listed = await ctx.op({ operation: 'list', check: { kind: 'discoverable', target: `${container.scope}:${container.name}` } }, async () => {
     const replicas = await ctx.rucio.listReplicas({ dids: [container] });
     const missing = [...expected.keys()].filter((k) => !replicas.some((r) => `${r.scope}:${r.name}` === k));
     if (missing.length) throw new Error(`container ${container.scope}:${container.name} does not list ${missing.length} file(s), e.g. ${missing[0]}`);

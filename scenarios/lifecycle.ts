@@ -39,6 +39,8 @@ export default defineScenario({
   scale: (p, f) => ({
     ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f), source_lifetime: Math.ceil(scaleSeconds(p.source_lifetime, f, 5)),
   }),
+  checks: (p) => (p.destination ? ['deleted_at_origin', 'placement'] : ['deleted_at_origin']),
+  work: (p) => ({ files: p.files, bytes: p.files * p.size }),
   async run(ctx, params) {
     const sourceName = params.source ?? ctx.rses[0];
     const source = sourceName ? await rseInfo(ctx, sourceName) : null;
@@ -59,13 +61,13 @@ export default defineScenario({
     let sourceGone = false;
     if (params.mode === 'delete_origin') {
       if (await expireRule(ctx, data.sourceRule, source.rse)) {
-        sourceGone = await awaitGone(ctx, data.files, source.rse, params.grace_seconds, params.poll_seconds);
+        sourceGone = await awaitGone(ctx, data.files, source.rse, params.grace_seconds, params.poll_seconds, true);
       }
     } else {
       // The source rule expires by itself; the wait counts from now to the last replica gone.
       ctx.ledger.done(data.sourceRule.ledgerId);
       const left = Math.max(0, data.sourceRule.createdAt + sourceLifetime * 1000 - Date.now()) / 1000;
-      sourceGone = await awaitGone(ctx, data.files, source.rse, left + params.grace_seconds, params.poll_seconds);
+      sourceGone = await awaitGone(ctx, data.files, source.rse, left + params.grace_seconds, params.poll_seconds, true);
     }
     if (sourceGone) {
       for (const f of data.files) ctx.ledger.done(f.ledgerId); // the lake's reaper removed them

@@ -37,6 +37,7 @@ export default defineScenario({
   name: 'replicate',
   description: 'Replicate synthetic files between RSEs with Rucio rules and time rule creation to OK',
   params: replicateParams,
+  checks: (p) => (p.move ? ['placement', 'deleted_at_origin'] : ['placement']),
   async run(ctx, params) {
     const scope = params.scope ?? `user.${ctx.account}`;
     const prefix = `${probeTag(ctx)}.ds`;
@@ -72,7 +73,8 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, pair: { fr
   const rule = registered ? await addRule(ctx, did, pair.to, params.lifetime, where) : null;
   let moved = false;
   if (rule) {
-    const replicated = await ctx.op({ operation: 'replicate', ...where, protocol: UNKNOWN_TRANSFER_PROTOCOL, bytes: file.sums.bytes }, async (rec) => {
+    const placement = { kind: 'placement' as const, target: pair.to, copies: 1 };
+    const replicated = await ctx.op({ operation: 'replicate', ...where, protocol: UNKNOWN_TRANSFER_PROTOCOL, bytes: file.sums.bytes, check: placement }, async (rec) => {
       rec.ruleId(rule.id);
       try {
         return await waitForRule(ctx.rucio, rule.id, {
@@ -107,7 +109,7 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, pair: { fr
  * origin replica; the operation lasts until the source no longer lists the replica.
  */
 async function moveOffSource(ctx: RunContext, params: ReplicateParams, did: Did, source: string, ruleId: string): Promise<boolean> {
-  const outcome = await ctx.op({ operation: 'delete', rse: source }, async (rec) => {
+  const outcome = await ctx.op({ operation: 'delete', rse: source, check: { kind: 'deleted_at_origin', target: source } }, async (rec) => {
     rec.ruleId(ruleId);
     await ctx.rucio.updateRule(ruleId, { lifetime: 1 });
     const deadline = Date.now() + params.timeout_seconds * 1000;

@@ -39,6 +39,8 @@ export default defineScenario({
   description: 'Replicate a dataset with rules to RSE expressions or QoS classes; time per link and per transfer; QoS transitions',
   params: replicationParams,
   scale: (p, f) => ({ ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f) }),
+  checks: () => ['placement'],
+  work: (p) => ({ files: p.files, bytes: p.files * p.size }),
   async run(ctx, params) {
     const sourceName = params.source ?? ctx.rses[0];
     if (!sourceName) return ctx.log(`${ctx.test}: replication needs a source RSE`);

@@ -40,6 +40,9 @@ export default defineScenario({
     ...p, input_files: scaleCount(p.input_files, f), input_size: scaleSize(p.input_size, f), runs: scaleCount(p.runs, f),
     compute_seconds: scaleSeconds(p.compute_seconds, f), output_size: scaleSize(p.output_size, f),
   }),
+  checks: () => ['placement'],
+  // What it moves to its output rule: one output per run.
+  work: (p) => ({ files: p.runs, bytes: p.runs * p.output_size }),
   async run(ctx, params) {
     const source = ctx.rses[0] ? await rseInfo(ctx, ctx.rses[0]) : null;
     if (!source) return;

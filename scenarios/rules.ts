@@ -3,6 +3,7 @@
 // file (the rule's created_at until its transfer's transferred_at) with the transfer's bytes.
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
+import { isRseName } from '../src/engine/op-result.js';
 import { RucioApiError, RuleStateError } from '../src/lake/errors.js';
 import {
   describeCoverage, ruleCoverage, transferProtocol, type LockInfo, type RequestInfo, type RuleCoverage, type RuleGrouping, type RuleInfo,
@@ -93,10 +94,12 @@ export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOp
     const errors = [...requests.entries()].filter(([k, r]) => k.endsWith(`@${rse}`) && r.err_msg).map(([, r]) => r.err_msg);
     return [info?.error ?? '', ...new Set(errors)].filter(Boolean).join('; ');
   };
-  for (const rse of rses.length ? rses : [rule.spec.expression]) {
+  // No lock at all: one result for the rule, on no RSE (its expression is the check's target, never an RSE name).
+  for (const rse of rses.length ? rses : ['']) {
     const mine = locks.filter((l) => l.rse === rse);
     const bytes = mine.reduce((n, l) => n + (bytesOf.get(`${l.scope}:${l.name}`) ?? 0), 0);
-    await ctx.op({ operation: 'replicate', srcRse: opts.srcRse, dstRse: rse, bytes }, async (rec) => {
+    const placement = { kind: 'placement' as const, target: rule.spec.expression, copies: rule.spec.copies };
+    await ctx.op({ operation: 'replicate', srcRse: opts.srcRse, dstRse: rse, bytes, check: placement }, async (rec) => {
       rec.ruleId(rule.id);
       const ok = okAt.get(rse);
       rec.start(rule.createdAt);
@@ -108,7 +111,7 @@ export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOp
       const seen = info && coverage ? `rule ${describeCoverage(info, coverage)}` : 'rule not read';
       // The time it really waited: a stopped run waits less than the limit.
       const waited = `${Math.round((Date.now() - rule.createdAt) / 1000)} s${ctx.signal.aborted ? '' : ` (limit ${opts.timeoutSeconds} s)`}`;
-      const detail = problem(rse) || `${seen}; ${mine.length - stuck} of ${mine.length} locks on ${rse} not OK after ${waited}`;
+      const detail = problem(rse) || `${seen}; ${mine.length - stuck} of ${mine.length} locks on ${rse || rule.spec.expression} not OK after ${waited}`;
       throw new RuleStateError(rule.id, stuck > 0 && state === 'TIMEOUT' ? 'STUCK' : state, detail);
     });
   }
@@ -139,7 +142,7 @@ async function recordTransfer(ctx: RunContext, rule: { id: string; createdAt: nu
 
 /** Cut a rule's lifetime to one second (as `rucio update-rule --lifetime 1`); the lake then drops it and reaps what only it held. */
 export async function expireRule(ctx: RunContext, rule: ProbeRule, rse: string): Promise<boolean> {
-  const cut = await ctx.op({ operation: 'rule', rse }, async (rec) => {
+  const cut = await ctx.op({ operation: 'rule', rse: isRseName(rse) ? rse : '' }, async (rec) => {
     rec.ruleId(rule.id);
     await ctx.rucio.updateRule(rule.id, { lifetime: 1 });
   });
@@ -147,9 +150,13 @@ export async function expireRule(ctx: RunContext, rule: ProbeRule, rse: string):
   return cut.ok;
 }
 
-/** Waits until no replica of `files` is listed on `rse` (one `delete` operation, from now until gone). */
-export async function awaitGone(ctx: RunContext, files: readonly Did[], rse: string, timeoutSeconds: number, pollSeconds: number): Promise<boolean> {
-  const gone = await ctx.op({ operation: 'delete', rse }, async () => {
+/**
+ * Waits until no replica of `files` is listed on `rse` (one `delete` operation, from now until gone);
+ * `origin`: the RSE is where the data came from, so the result is the deleted-at-origin check.
+ */
+export async function awaitGone(ctx: RunContext, files: readonly Did[], rse: string, timeoutSeconds: number, pollSeconds: number, origin = false): Promise<boolean> {
+  const check = origin ? { kind: 'deleted_at_origin' as const, target: rse } : undefined;
+  const gone = await ctx.op({ operation: 'delete', rse, ...(check ? { check } : {}) }, async () => {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
       const replicas = await ctx.rucio.listReplicas({ dids: files.map(({ scope, name }) => ({ scope, name })), allStates: true });

@@ -1,6 +1,7 @@
 // Building blocks shared by the scenarios: each step is one recorded operation.
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
+import { isRseName } from '../src/engine/op-result.js';
 import { parseSize } from '../src/engine/sizes.js';
 import { isAccessDenied, listedReplicas, readRuleExpiry, replicaKey, ruleRemains } from '../src/engine/removal.js';
 import { classify } from '../src/engine/classify.js';
@@ -216,9 +217,10 @@ export async function downloadAndCompare(ctx: RunContext, rse: string, pfn: stri
  * rest. Where the account may not delete rules (Rucio's generic policy), the rule stays with its
  * files until it expires: the operation is a warning saying so, and the ledger keeps the rule for
  * `cleanup`.
+ * `rse` is where it holds data, recorded only when it is an RSE name (not the rule's expression).
  */
 export async function deleteRule(ctx: RunContext, rse: string, rule: ProbeRule): Promise<void> {
-  await ctx.op({ operation: 'delete', rse }, async (rec) => {
+  await ctx.op({ operation: 'delete', rse: isRseName(rse) ? rse : '' }, async (rec) => {
     rec.ruleId(rule.id);
     try {
       await ctx.rucio.deleteRule(rule.id, true);

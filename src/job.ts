@@ -35,6 +35,10 @@ export async function loadPlanOrThrow(input: PlanInput): Promise<{ plan: Resolve
     env: input.env, uid: input.uid, knownScenarios: input.registry.names(),
     scenarioParams: (name) => registry.get(name)?.params,
     registerScenario: (scenario) => registry.register(scenario),
+    scenarioChecks: (name, params) => {
+      const scenario = registry.get(name);
+      return scenario ? scenario.checks?.(params) ?? [] : undefined;
+    },
   });
   if (!result.ok) throw new JobError(result.diagnostics.map(formatDiagnostic).join('\n'), EXIT.invalidInput);
   return { plan: result.plan, warnings: result.diagnostics.map(formatDiagnostic), registry };

@@ -14,10 +14,10 @@ import upload from '../scenarios/upload.js';
 
 /** The scenarios shipped with lakeprobe. */
 export function builtinScenarios(): ScenarioRegistry {
-  // upload and replicate shrink by their file size in a scaled run.
+  // upload and replicate shrink by their file size in a scaled run (their file counts stay).
   return new ScenarioRegistry()
-    .register({ ...upload, scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }) })
-    .register({ ...replicate, scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }) })
+    .register({ ...upload, scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }), work: (p) => ({ files: p.files, bytes: p.files * p.size }) })
+    .register({ ...replicate, scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }), work: (p) => ({ files: p.files, bytes: p.files * p.size }) })
     .register(embargo)
     .register(replication).register(longhaulSweep).register(authMatrix).register(downloadVerify)
     .register(reprocess).register(lifecycle).register(ingestion).register(burst);

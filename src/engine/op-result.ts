@@ -17,6 +17,21 @@ export type Outcome = 'ok' | 'failed' | 'skipped';
 export const performed = (r: Pick<OpResult, 'outcome'>): boolean => r.outcome !== 'skipped';
 
 /**
+ * Facts a success criterion needs that counts and times do not carry: the data left its origin
+ * (`deleted_at_origin`), the client's listing or search finds it (`discoverable`), its metadata
+ * was set and read back (`metadata`), a rule's replicas are where and as many as it asked (`placement`).
+ */
+export const CHECK_KINDS = ['deleted_at_origin', 'discoverable', 'metadata', 'placement'] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+/** What a result checked: its kind, what it was checked on (an RSE, a DID, an RSE expression) and, for placement, the copies asked. */
+export interface CheckFact {
+  kind: CheckKind;
+  target: string;
+  copies?: number;
+}
+
+/**
  * How much a result matters, read alike by reports, metrics, alerts and exit codes:
  * `critical` (an embargo violation, a checksum mismatch), `error` (any other failure),
  * `warning` (succeeded, but something needs attention soon, e.g. a credential about to expire),
@@ -55,6 +70,8 @@ export interface OpResult {
   errorMessage: string;
   ruleId: string;
   requestId: string;
+  /** Set on a result that establishes a fact a criterion reads (its outcome says whether it held). */
+  check?: CheckFact;
 }
 
 /** Receives results as they happen. Results are written to durable sinks before others see them. */
@@ -81,6 +98,9 @@ export interface RunSummary {
   /** Scenario runs that threw outside ctx.op (a bug): a run with any cannot pass. */
   scenarioCrashes?: number;
 }
+
+/** Whether a string can be an RSE name rather than an RSE expression (which has operators: = | & \\ ( ) *). */
+export const isRseName = (s: string): boolean => /^[A-Za-z0-9_.-]+$/.test(s);
 
 const SIZE_UNITS: [number, string][] = [
   [1024 ** 4, 'TiB'], [1024 ** 3, 'GiB'], [1024 ** 2, 'MiB'], [1024, 'KiB'],

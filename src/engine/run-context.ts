@@ -5,7 +5,7 @@ import type { RunProgress } from './run-progress.js';
 import { redact } from './redact.js';
 import { failureSeverity } from './taxonomy.js';
 import type { CleanupLedger } from './ledger.js';
-import type { AuthMethod, Operation, OpResult } from './op-result.js';
+import type { AuthMethod, CheckFact, Operation, OpResult } from './op-result.js';
 import { sizeClass } from './op-result.js';
 import type { RucioClient } from '../lake/rucio/index.js';
 import { collectRetryNotes } from '../lake/rucio/retry.js';
@@ -16,6 +16,9 @@ export interface OtherIdentity {
   proxy?: string;
   tokenFile?: string;
 }
+
+/** A check's target is a name or an expression: bounded like one. */
+const MAX_CHECK_TARGET = 500;
 
 export interface OpSpec {
   operation: Operation;
@@ -30,6 +33,8 @@ export interface OpSpec {
   role?: string;
   /** How that identity authenticates, when not as the session does (e.g. the outsider's x509 proxy). */
   authMethod?: AuthMethod;
+  /** The fact this operation checks, for the success criteria that read it. */
+  check?: CheckFact;
 }
 
 /** Lets an operation body attach facts learned while it runs. */
@@ -68,6 +73,8 @@ export interface RunContextDeps {
   /** A driver acting as another identity (same trust anchors), from credential files. */
   storageAs?: (protocol: StorageProtocol, identity: OtherIdentity) => Promise<StorageDriver>;
   rses: string[];
+  /** Whether the runner listed the lake's RSEs to resolve the test's expression (a scenario need not list them again). */
+  listedRses?: boolean;
   ledger: CleanupLedger;
   emit: (result: OpResult) => Promise<void>;
   /** Secret values of this session, removed from any recorded message. */
@@ -95,6 +102,8 @@ export class RunContext {
   readonly account: string;
   readonly rucio: RucioClient;
   readonly rses: readonly string[];
+  /** True when the runner's listing of the RSEs (to resolve an expression) is already recorded for this test. */
+  readonly listedRses: boolean;
   readonly ledger: CleanupLedger;
   readonly signal: AbortSignal;
   readonly log: (line: string) => void;
@@ -110,6 +119,7 @@ export class RunContext {
       authMethod: this.authMethod, identityRole: this.identityRole, account: this.account } = deps.identity);
     this.rucio = deps.rucio;
     this.rses = deps.rses;
+    this.listedRses = deps.listedRses ?? false;
     this.ledger = deps.ledger;
     this.signal = deps.signal;
     this.log = deps.log;
@@ -238,6 +248,7 @@ async function timedOp<T>(
     errorMessage: failure?.message ?? (facts.warning ? redact(facts.warning, deps.secrets) : ''),
     ruleId: facts.ruleId,
     requestId: facts.requestId,
+    ...(spec.check ? { check: { ...spec.check, target: spec.check.target.slice(0, MAX_CHECK_TARGET) } } : {}),
   };
   try {
     await deps.emit(result);

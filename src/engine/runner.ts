@@ -5,7 +5,7 @@ import type { CleanupLedger } from './ledger.js';
 import { configuredAuthMethods, openLakeSession, type LakeSession } from './lake-session.js';
 import { performed, type AuthMethod, type OpResult, type RunInfo, type RunSummary, type Sink } from './op-result.js';
 import { forEachPool, Limiter } from './pool.js';
-import { RunContext, recordOp, type RunContextDeps, type RunIdentity } from './run-context.js';
+import { RunContext, recordOp, type OpRecorder, type RunContextDeps, type RunIdentity } from './run-context.js';
 import { RunProgress } from './run-progress.js';
 import type { Scenario, ScenarioRegistry } from './scenario.js';
 
@@ -80,14 +80,15 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
       let session: LakeSession | null = null;
       try {
         log(`${experiment.name}/${test.name} [${method}] starting`);
-        session = await authenticate(plan, method, deps, options.openSession ?? openLakeSession);
+        // One login and at most one listing per test and method: the scenario reuses them.
+        session = await authenticate(plan, method, deps, options.openSession ?? openLakeSession, scenario.loginWarnSeconds?.(test.params));
         if (!session) return;
-        const rses = await resolveRses(session, test, plan, deps);
-        if (!rses) return;
+        const resolved = await resolveRses(session, test, plan, deps);
+        if (!resolved) return;
         const open = session;
         const ctx = new RunContext({
           identity, rucio: open.rucio, storage: (p) => open.storage(p), storageAs: (p, o) => open.storageAs(p, o),
-          rses, ledger, emit, limiters, progress,
+          rses: resolved.rses, listedRses: resolved.listed, ledger, emit, limiters, progress,
           secrets: session.secrets, signal, log,
         });
         try {
@@ -123,15 +124,16 @@ function selectTests(plan: ResolvedPlan, only: RunOptions['only']): { experiment
 type OpDeps = Pick<RunContextDeps, 'identity' | 'emit' | 'limiters' | 'progress' | 'signal'>;
 
 async function authenticate(
-  plan: ResolvedPlan, method: AuthMethod, deps: OpDeps, open: NonNullable<RunOptions['openSession']>,
+  plan: ResolvedPlan, method: AuthMethod, deps: OpDeps, open: NonNullable<RunOptions['openSession']>, warnSeconds?: number,
 ): Promise<LakeSession | null> {
   let secrets: string[] = [];
   deps.progress?.expectOwn(1);
-  const outcome = await recordOp({ ...deps, get secrets() { return secrets; } }, { operation: 'auth' }, async () => {
+  const outcome = await recordOp({ ...deps, get secrets() { return secrets; } }, { operation: 'auth' }, async (rec) => {
     const session = await open(plan, method);
     secrets = session.secrets;
     try {
-      await session.rucio.authenticate();
+      const { expiresAt } = await session.rucio.authenticate();
+      if (warnSeconds !== undefined) warnIfExpiring(rec, session, method, expiresAt, warnSeconds);
     } catch (e) {
       session.close?.();
       throw e;
@@ -141,14 +143,24 @@ async function authenticate(
   return outcome.ok ? outcome.value : null;
 }
 
+const remaining = (d: Date): string => `expires ${d.toISOString()} (in ${Math.round((d.getTime() - Date.now()) / 1000)} s)`;
+
+/** The credential behind the login expires within `warnSeconds`: the login is a warning (the catalogue token is renewed by logging in again; the credential is not). */
+function warnIfExpiring(rec: OpRecorder, session: LakeSession, method: AuthMethod, tokenExpiresAt: Date | null | undefined, warnSeconds: number): void {
+  const credential = session.rucio.credentialExpiresAt();
+  if (!credential || credential.getTime() - Date.now() >= warnSeconds * 1000) return;
+  const parts = [`${method} credential ${remaining(credential)}`, tokenExpiresAt ? `catalogue token ${remaining(tokenExpiresAt)}` : ''];
+  rec.warn(`credential expires soon: ${parts.filter(Boolean).join(', ')}; renew it before it does`);
+}
+
 async function resolveRses(
   session: LakeSession, test: ResolvedTest, plan: ResolvedPlan, deps: OpDeps,
-): Promise<string[] | null> {
+): Promise<{ rses: string[]; listed: boolean } | null> {
   const selection = test.rses ?? plan.rses;
-  if (selection.names?.length) return [...selection.names];
+  if (selection.names?.length) return { rses: [...selection.names], listed: false };
   deps.progress?.expectOwn(1);
   const outcome = await recordOp({ ...deps, secrets: session.secrets }, { operation: 'list' }, () =>
     session.rucio.listRses(selection.expression ?? '*'),
   );
-  return outcome.ok ? [...outcome.value].sort() : null;
+  return outcome.ok ? { rses: [...outcome.value].sort(), listed: true } : null;
 }

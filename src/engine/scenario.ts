@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import type { CheckKind } from './op-result.js';
 import type { RunContext } from './run-context.js';
 
 /** A scenario kind: parameters are data (validated before the run), run() drives the lake through ctx. */
@@ -9,6 +10,15 @@ export interface Scenario<P = unknown> {
   run(ctx: RunContext, params: P): Promise<void>;
   /** Shrinks counts, sizes and durations by `factor` (0 < factor ≤ 1) for a rehearsal run (`lakeprobe run --scale`). */
   scale?(params: P, factor: number): P;
+  /** The facts (deleted at origin, discoverable, placement…) a run with these params records, for the criteria that read them. */
+  checks?(params: P): readonly CheckKind[];
+  /**
+   * The work these params ask for, in files and bytes (up to a factor that does not change with
+   * --scale, e.g. the number of destinations): how `--scale` shrinks the criteria along with the work.
+   */
+  work?(params: P): { files: number; bytes: number };
+  /** A credential expiring sooner than this many seconds makes the test's login (the runner's) a warning. */
+  loginWarnSeconds?(params: P): number;
 }
 
 export function defineScenario<P>(scenario: Scenario<P>): Scenario<P> {

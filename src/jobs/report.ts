@@ -54,8 +54,9 @@ function isoTime(value: string, option: string): string {
   return new Date(ms).toISOString();
 }
 
-const runRef = (r: StoredRun, hash: string): RunRef => ({
+const runRef = (r: StoredRun, hash: string, scale?: number): RunRef => ({
   runId: r.runId, planName: r.planName, planHash: hash, startedAt: r.startedAt, finishedAt: r.finishedAt ?? '', state: r.state,
+  ...(scale !== undefined && scale !== 1 ? { scale } : {}),
 });
 
 const safeName = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -120,7 +121,7 @@ export async function reportJob(o: ReportJobOptions): Promise<ReportJobResult> {
     if (stored) {
       plans.set(run.runId, stored.snapshot);
       if (given && stored.hash !== givenHash) otherPlan.set(stored.hash, [...(otherPlan.get(stored.hash) ?? []), run.runId]);
-      return runRef(run, stored.hash);
+      return runRef(run, stored.hash, stored.snapshot.scale);
     }
     if (given) {
       plans.set(run.runId, given);

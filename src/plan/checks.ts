@@ -4,6 +4,7 @@ import { formatPath } from './diagnostics.js';
 import type { PlanContext, ResolvedCredentials } from './resolved.js';
 import { AUTH_METHODS, type AuthMethodName } from './schema.js';
 import { validate, type PlanIssue } from './validate.js';
+import { criteriaAgainstTest } from './criteria-checks.js';
 
 type Raw = Record<string, unknown>;
 
@@ -40,8 +41,10 @@ export function checkScenarios(plan: unknown, ctx: PlanContext): { issues: PlanI
       continue;
     }
     const result = validate(schema, test.params ?? {}, [...at, 'params']);
-    if (result.ok) params.set(`${experiment}.${index}`, result.value);
-    else issues.push(...result.issues);
+    if (result.ok) {
+      params.set(`${experiment}.${index}`, result.value);
+      issues.push(...criteriaAgainstTest(test.success, result.value, scenario, ctx.scenarioChecks?.(scenario, result.value), at));
+    } else issues.push(...result.issues);
   }
   return { issues, params };
 }

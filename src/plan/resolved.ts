@@ -19,6 +19,8 @@ export interface PlanContext {
    * loaded; without it the loader loads none and such a reference is an unknown scenario.
    */
   registerScenario?: (scenario: Scenario<unknown>) => void;
+  /** The facts a scenario records with these params (for criteria that need one); undefined: not known. */
+  scenarioChecks?: (scenario: string, params: unknown) => readonly string[] | undefined;
 }
 
 export type PlanLoadResult =
@@ -80,6 +82,8 @@ export interface ResolvedTest {
   params: unknown;
   schedule?: ResolvedSchedule;
   success?: ResolvedSuccess;
+  /** Under `run --scale`: the criteria as the plan writes them (success is then scaled with the work). */
+  fullScaleSuccess?: ResolvedSuccess;
   /** Probe thresholds over this test's results only. */
   thresholds?: Threshold[];
   /** Operations in flight for this test (default 1). */
@@ -112,6 +116,8 @@ export interface ResolvedPlan {
   /** Rules against a regression baseline (`lakeprobe probe --baseline`). */
   regression?: RegressionRules;
   limits?: ResolvedLimits;
+  /** The `run --scale` factor the plan was shrunk by (absent: full scale). */
+  scale?: number;
   /** Each value taken from outside the plan, e.g. 'lake.rucio_host from /opt/rucio/etc/rucio.cfg'. Never a secret. */
   sources: string[];
 }

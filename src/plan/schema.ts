@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { regressionSchema, thresholdsSchema } from './probe-schema.js';
 import { scheduleSchema } from './schedule-schema.js';
-import { reportSuccessKeys, reportTestKeys } from './report-schema.js';
+import { reportSuccessKeys, reportTestKeys, successProblems } from './report-schema.js';
 import { lakeTimeoutsSchema } from './lake-timeouts.js';
 import {
   MAX_DESCRIPTION_LENGTH, MAX_EXPERIMENTS, MAX_NAME_LENGTH, MAX_P95_MS, MAX_RSE_NAMES,
@@ -91,7 +91,7 @@ const successSchema = z.strictObject({
   max_failure_rate: z.number().min(0).max(1).optional(),
   max_p95_ms: z.number().positive().max(MAX_P95_MS, { error: `at most ${MAX_P95_MS} (a day)` }).optional(),
   ...reportSuccessKeys,
-});
+}).superRefine(successProblems);
 
 export const testSchema = z.strictObject({
   name,

@@ -26,7 +26,7 @@ export function renderCsvTables(e: ExperimentReport): Record<string, string> {
   return {
     tests: csv(['experiment', 'test', 'scenario', 'description', 'verdict', 'operations', 'failures', 'criticals', 'transfers', 'transfers_ok', 'files', 'bytes', 'rses', 'links', 'first_at', 'last_at', 'criteria', 'reasons'],
       e.tests.map((t) => [e.name, t.test, t.scenario, t.description, t.verdict, t.operations, t.failures, t.criticals, t.transfers, t.transfersOk, t.files, t.bytes, t.rses.join(' '), t.links.join(' '), t.firstAt, t.lastAt,
-        t.criteria.map((c) => `${c.met ? 'met' : 'missed'}: ${c.text} (${c.actual})`).join('; '), t.reasons.join('; ')])),
+        t.criteria.map((c) => `${c.status}: ${c.text}${c.fullScale ? ` [full scale: ${c.fullScale}]` : ''} (${c.actual})`).join('; '), t.reasons.join('; ')])),
     observations: csv(['severity', 'kind', 'error_class', 'count', 'first_at', 'last_at', 'title', 'detail'],
       e.observations.map((o) => [o.severity, o.kind, o.errorClass ?? '', o.count, o.firstAt, o.lastAt, o.title, o.detail])),
     failures: csv(['error_class', 'severity', 'count', 'first_at', 'last_at', 'message', 'example', 'where'],
@@ -56,10 +56,10 @@ export function renderCsvTables(e: ExperimentReport): Record<string, string> {
 /** The challenge table across experiments. */
 export function renderSummaryCsv(report: ChallengeReport): string {
   const tests = new Map(report.experiments.flatMap((e) => e.tests.map((t) => [`${t.experiment}\u0000${t.test}`, t] as const)));
-  return csv(['experiment', 'test', 'description', 'success_metric', 'volume', 'data_rate', 'qos', 'rses', 'completed', 'files', 'bytes', 'data_rate_bytes_per_second'],
+  return csv(['experiment', 'test', 'description', 'success_metric', 'volume', 'data_rate', 'qos', 'rses', 'scale', 'completed', 'files', 'bytes', 'data_rate_bytes_per_second'],
     report.summary.map((s) => {
       const t = tests.get(`${s.experiment}\u0000${s.test}`);
-      return [s.experiment, s.test, s.description, s.successMetric, s.volume, s.dataRate, s.qos, s.rses, s.completed,
+      return [s.experiment, s.test, s.description, s.successMetric, s.volume, s.dataRate, s.qos, s.rses, s.scale, s.completed,
         t?.files ?? '', t?.bytes ?? '', t ? Math.round(t.dataRateMBps * 1e6) : ''];
     }));
 }

@@ -7,6 +7,7 @@ import {
 } from './format.js';
 import { escapeXml } from './junit.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
+import { criterionLine } from './criteria.js';
 import { barChart, lineChart } from './svg.js';
 
 const h = (s: string | number): string => escapeXml(String(s), true);
@@ -65,9 +66,9 @@ function charts(e: ExperimentReport): string {
 
 function sections(e: ExperimentReport): string {
   const parts: string[] = [];
-  parts.push('<h2>Tests</h2>', table(['test', 'description', 'success criteria', 'operations', 'failed', 'files', 'volume', 'data rate', 'RSEs', 'verdict'],
-    e.tests.map((t) => [t.test, t.description || '–',
-      { html: t.criteria.map((c) => `<span class="${c.met ? 'ok' : 'bad'}">${c.met ? '✓' : '✗'} ${h(c.text)}</span> (${h(c.actual)})`).join('<br>') },
+  parts.push('<h2>Tests</h2>', table(['test', 'description', 'QoS', 'success criteria', 'operations', 'failed', 'files', 'volume', 'data rate', 'RSEs', 'verdict'],
+    e.tests.map((t) => [t.test, t.description || '–', t.qos || '–',
+      { html: t.criteria.map((c) => `<span class="${c.met ? 'ok' : 'bad'}">${h(criterionLine(c))}</span>`).join('<br>') },
       t.operations, t.failures, t.files, formatBytes(t.bytes), mbps(t.dataRateMBps), t.rses.join(', ') || '–',
       { text: t.reasons.length ? `${t.verdict}: ${t.reasons.join('; ')}` : t.verdict, cls: verdictCls(t.verdict) }])));
   if (e.observations.length) {
@@ -126,6 +127,13 @@ function sections(e: ExperimentReport): string {
   return parts.join('\n');
 }
 
+/** Each test that did not complete, with its reasons: what the console prints. */
+function whyNot(report: ChallengeReport): string {
+  const tests = report.experiments.flatMap((e) => e.tests).filter((t) => t.verdict !== 'Completed' && t.verdict !== 'Not run');
+  if (!tests.length) return '';
+  return `<h2>Why not completed</h2><ul>${tests.map((t) => `<li>${h(t.experiment)} / ${h(t.test)} — <b>${h(t.verdict)}</b>: ${h(t.reasons.join('; '))}</li>`).join('')}</ul>`;
+}
+
 /** summary.html: the challenge table across experiments, each experiment linking to its page. */
 export function renderSummaryHtml(report: ChallengeReport, pageOf: (experiment: string) => string): string {
   const rows = report.summary.map((r): Cell[] => [
@@ -136,12 +144,15 @@ export function renderSummaryHtml(report: ChallengeReport, pageOf: (experiment: 
 <html lang="en"><head><meta charset="utf-8"><title>${h(report.name)} — challenge summary</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
 <body><h1>${h(report.name)} — challenge summary</h1>
-<p>From ${h(report.selection.from || 'n/a')} to ${h(report.selection.to || 'n/a')}, ${report.selection.runs.length} run(s).</p>
+<p>From ${h(report.selection.from || 'n/a')} to ${h(report.selection.to || 'n/a')}, ${report.selection.runs.length} run(s).
+Verdict: <span class="verdict ${verdictCls(report.verdict)}">${h(report.verdict)}</span></p>
+${report.scale ? `<p><b>${h(report.scale)}</b></p>` : ''}
 ${report.experiments.length ? barChart('Tests completed per experiment', report.experiments.map((e) => {
     const done = e.tests.filter((t) => t.verdict === 'Completed').length;
     return { label: e.name, value: e.tests.length ? done / e.tests.length : 0, text: `${done}/${e.tests.length} completed`, tone: done === e.tests.length ? 'good' : 'bad' };
   }), 1) : ''}
 ${table(['experiment', 'test', 'description', 'success metric', 'volume', 'data rate', 'QoS', 'RSEs', 'completed'], rows)}
+${whyNot(report)}
 ${report.notes.map((n) => `<p><i>${h(n)}</i></p>`).join('\n')}
 </body></html>
 `;
@@ -154,6 +165,7 @@ export function renderHtml(report: ChallengeReport, e: ExperimentReport): string
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
 <body><h1>${h(e.name)} — challenge report</h1>
 <p>Verdict: <span class="verdict ${verdictCls(e.verdict)}">${h(e.verdict)}</span></p>
+${report.scale ? `<p><b>${h(report.scale)}</b></p>` : ''}
 <p>${h(e.description)}</p>
 <p>Runs: ${runs.map((r) => `<code>${h(r.runId)}</code>${r.state === 'finished' ? '' : ` (${h(r.state)})`}${r.planHash ? ` plan <code>${h(r.planHash.slice(0, 12))}</code>` : ''}`).join(', ') || 'none'};
 from ${h(report.selection.from || 'n/a')} to ${h(report.selection.to || 'n/a')}; time slots of ${report.slotSeconds} s.</p>

@@ -110,12 +110,12 @@ function testCase(t: TestReport): JunitCase {
   const timeSeconds = t.firstAt && t.lastAt ? (Date.parse(t.lastAt) - Date.parse(t.firstAt)) / 1000 : 0;
   const base = {
     name: t.test, classname: t.experiment, timeSeconds,
-    systemOut: t.criteria.map((c) => `${c.met ? 'met' : 'missed'}: ${c.text} (${c.actual})`).join('\n'),
+    systemOut: t.criteria.map((c) => `${c.status}: ${c.text}${c.fullScale ? ` [full scale: ${c.fullScale}]` : ''} (${c.actual})`).join('\n'),
   };
   if (t.verdict === 'Completed') return base;
   if (t.verdict === 'Not run') return { ...base, skipped: 'nothing recorded for this test' };
   const top = t.topErrors[0];
-  const type = t.verdict === 'Interrupted' ? 'interrupted' : top?.errorClass ?? 'criteria_missed';
+  const type = t.verdict === 'Interrupted' ? 'interrupted' : t.verdict === 'Not verified' ? 'not_verified' : top?.errorClass ?? 'criteria_missed';
   const at = (e: TestReport['topErrors'][number]): string => (e.where ? ` on ${e.where}` : '');
   const message = `${t.verdict}: ${t.reasons.join('; ')}${top ? `; ${top.count}× ${top.errorClass}${at(top)}: ${top.example}` : ''}`;
   const details = t.topErrors.map((e) => `${e.count}× ${e.errorClass}${at(e)}: ${e.example}`).join('\n');
@@ -126,7 +126,7 @@ function testCase(t: TestReport): JunitCase {
 export function junitSuitesFromReport(report: ChallengeReport, experiments = report.experiments): JunitSuite[] {
   return experiments.map((e) => ({
     name: e.name, timestamp: e.tests.map((t) => t.firstAt).filter(Boolean).sort()[0],
-    properties: { verdict: e.verdict, runs: e.runs.join(' ') },
+    properties: { verdict: e.verdict, runs: e.runs.join(' '), 'report verdict': report.verdict, ...(report.scale ? { scale: report.scale } : {}) },
     cases: e.tests.map(testCase),
   }));
 }

@@ -4,6 +4,7 @@ import {
   authGrids, dailyPivot, formatBytes, linkGrid, mbps, OPERATION_ROWS, percent, replicationTime, TIME_TO_REPLICATE,
 } from './format.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
+import { criterionLine } from './criteria.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** Messages go in code spans: renderers would otherwise eat `<redacted>` as an HTML tag. */
@@ -27,9 +28,9 @@ function runLine(report: ChallengeReport, e: ExperimentReport): string {
 
 function tests(e: ExperimentReport): string[] {
   const out = ['## Tests', ''];
-  out.push(...table(['test', 'description', 'success criteria', 'operations', 'failed', 'files', 'volume', 'data rate', 'RSEs', 'verdict'],
+  out.push(...table(['test', 'description', 'QoS', 'success criteria', 'operations', 'failed', 'files', 'volume', 'data rate', 'RSEs', 'verdict'],
     e.tests.map((t) => [
-      t.test, t.description || '–', t.criteria.map((c) => `${c.met ? '✓' : '✗'} ${c.text} (${c.actual})`).join('; '),
+      t.test, t.description || '–', t.qos || '–', t.criteria.map(criterionLine).join('; '),
       t.operations, t.failures, t.files, formatBytes(t.bytes), mbps(t.dataRateMBps), t.rses.join(', ') || '–',
       t.verdict === 'Completed' || t.verdict === 'Not run' ? t.verdict : `${t.verdict}: ${t.reasons.join('; ')}`,
     ])));
@@ -111,6 +112,7 @@ function why(e: ExperimentReport): string[] {
 /** The challenge report of one experiment, to paste into a logbook. */
 export function renderMarkdown(report: ChallengeReport, e: ExperimentReport): string {
   const lines = [`# ${e.name} — challenge report`, '', runLine(report, e), ''];
+  if (report.scale) lines.push(`> **${report.scale}**`, '');
   if (e.description) lines.push(e.description, '');
   for (const n of report.notes) lines.push(`> ${n}`, '');
   lines.push(...tests(e), ...observations(e), ...figures(e, report.slotSeconds), ...auth(e), ...embargo(e), ...rows(e), ...why(e));
@@ -119,8 +121,11 @@ export function renderMarkdown(report: ChallengeReport, e: ExperimentReport): st
 
 /** The challenge table across experiments, in the shape of the DAC21 logbook's. */
 export function renderSummaryMarkdown(report: ChallengeReport): string {
-  const lines = [`# ${report.name} — challenge summary`, '', `From ${report.selection.from || 'n/a'} to ${report.selection.to || 'n/a'}, ${report.selection.runs.length} run(s).`, ''];
+  const lines = [`# ${report.name} — challenge summary`, '', `From ${report.selection.from || 'n/a'} to ${report.selection.to || 'n/a'}, ${report.selection.runs.length} run(s). Verdict: **${report.verdict}**.`, ''];
+  if (report.scale) lines.push(`> **${report.scale}**`, '');
   lines.push(...table(['experiment', 'test', 'description', 'success metric', 'volume', 'data rate', 'QoS', 'RSEs', 'completed'],
     report.summary.map((s) => [s.experiment, s.test, s.description || '–', s.successMetric, s.volume, s.dataRate, s.qos, s.rses || '–', s.completed])));
+  const why = report.experiments.flatMap((e) => e.tests).filter((t) => t.verdict !== 'Completed' && t.verdict !== 'Not run');
+  if (why.length) lines.push('', '## Why not completed', '', ...why.map((t) => `- ${cell(t.experiment)} / ${cell(t.test)} — **${t.verdict}**: ${cell(t.reasons.join('; '))}`));
   return `${lines.join('\n')}\n`;
 }

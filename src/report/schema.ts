@@ -8,24 +8,29 @@ const count = z.int().min(0);
 const share = z.number().min(0).max(1);
 const time = z.string().describe('ISO-8601 time, or "" when nothing was recorded');
 
-export const VERDICTS = ['Completed', 'Partially', 'Failed', 'Interrupted', 'Not run'] as const;
+export const VERDICTS = ['Completed', 'Partially', 'Failed', 'Not verified', 'Interrupted', 'Not run'] as const;
 export const verdictSchema = z.enum(VERDICTS).describe(
-  'Completed: every success criterion met and no critical result. Partially: some data moved but a criterion missed. '
-  + 'Failed: a critical result, or nothing succeeded beyond logins and listings (a replication test: no replication succeeded). Interrupted: a run of the test was killed before it finished. '
-  + 'Not run: nothing recorded.');
+  'Completed: every success criterion met and no critical result. Partially: a criterion missed, but data moved. '
+  + 'Failed: a critical result, or operations failed and nothing succeeded beyond logins and listings (a replication test: no replication succeeded). '
+  + 'Not verified: nothing could be checked (every check inconclusive, or no data moved where data was the point, with nothing failing). '
+  + 'Interrupted: a run of the test was killed before it finished. Not run: nothing recorded.');
 
 export const criterionSchema = z.object({
   text: z.string().describe('the criterion as the plan states it, e.g. "≥ 99 % of transfers succeeded"'),
   met: z.boolean(),
+  status: z.enum(['met', 'missed', 'inconclusive']).describe('inconclusive: nothing was recorded that could judge it'),
   actual: z.string().describe('what was measured'),
   implicit: z.boolean().describe('true for the default criterion of a test without one (no operation failed)'),
+  fullScale: z.string().describe('under --scale, the criterion as the plan states it at full scale; "" when the run was not scaled or the criterion does not scale'),
 });
 
 export const testReportSchema = z.object({
   experiment: z.string(), test: z.string(), scenario: z.string(), description: z.string(),
   auth: z.array(z.string()), params: z.string().describe('the scenario params as JSON'),
-  qos: z.string().describe('the QoS class of the RSE expression (QOS=…), or ""'),
-  rseSelection: z.string().describe('the RSE expression or names of the test'),
+  qos: z.string().describe('the rules the test makes (expression, copies, lifetime), and its RSE expression when it has one; "" when neither'),
+  rules: z.array(z.object({ expression: z.string(), copies: count, lifetimeSeconds: count.describe('0 when the params give none') }))
+    .describe('the rules the test\'s params ask for'),
+  rseSelection: z.string().describe('the RSE names of the test (comma-separated), or its RSE expression'),
   runs: z.array(z.string()), operations: count, failures: count, criticals: count,
   transfers: count.describe('upload, replicate and download operations'), transfersOk: count,
   files: count.describe('file copies that reached their destination, each once (README "How figures are counted"): replicated, once per destination (a test that replicates), or uploaded; a rule-level result is never a file'), bytes: count,
@@ -107,6 +112,7 @@ export const embargoCellSchema = z.object({
 
 export const experimentReportSchema = z.object({
   name: z.string(), description: z.string(), verdict: verdictSchema, runs: z.array(z.string()),
+  scale: z.string().describe('how this experiment\'s runs were scaled (see the report\'s scale); "" at full scale'),
   tests: z.array(testReportSchema), observations: z.array(observationSchema), failures: z.array(failureGroupSchema),
   rows: z.array(operationRowSchema).describe('one row per RSE × operation × auth method × protocol'), links: z.array(linkCellSchema), linkSizes: z.array(linkSizeSchema),
   replication: z.array(replicationSchema).describe('time to replicate per file: rule creation → the file\'s lock OK, from the catalogue\'s timestamps (1 s resolution) where the scenario reads them'),
@@ -119,16 +125,20 @@ export const experimentReportSchema = z.object({
 
 export const summaryRowSchema = z.object({
   experiment: z.string(), test: z.string(), description: z.string(), successMetric: z.string(),
-  volume: z.string(), dataRate: z.string().describe('the data rate achieved, e.g. "12.5 MB/s"'), qos: z.string(), rses: z.string(), completed: verdictSchema,
+  volume: z.string(), dataRate: z.string().describe('the data rate achieved, e.g. "12.5 MB/s"'), qos: z.string(), rses: z.string(),
+  scale: z.string().describe('the --scale factor(s) of the test\'s runs, "1" at full scale'), completed: verdictSchema,
 });
 
 export const runRefSchema = z.object({
   runId: z.string(), planName: z.string(), planHash: z.string().describe('"" when the run predates stored plans'),
   startedAt: time, finishedAt: time, state: z.enum(['running', 'finished', 'interrupted']),
+  scale: z.number().gt(0).max(1).optional().describe('the run\'s --scale factor; absent: full scale'),
 });
 
 export const challengeReportSchema = z.object({
   schemaVersion: z.literal(1), name: z.string(),
+  verdict: verdictSchema.describe('over every test of the report, as the run\'s console line and exit code state it'),
+  scale: z.string().describe('how the runs were scaled, e.g. "--scale 0.0001: …"; "" when every run was full scale'),
   selection: z.object({ runs: z.array(runRefSchema), from: time, to: time }),
   slotSeconds: z.int().positive().describe('length of the time slots of availability and success over time'),
   notes: z.array(z.string()).describe('how the report was made: plan used for runs without a stored plan, …'),

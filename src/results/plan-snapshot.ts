@@ -16,11 +16,22 @@ const successSchema = z.object({
   minFiles: z.number().optional(),
   minBytes: z.number().optional(),
   withinSeconds: z.number().optional(),
+  minRate: z.number().optional(),
+  replicationTime: z.object({ percentile: z.number(), maxSeconds: z.number() }).optional(),
+  maxRuleSeconds: z.number().optional(),
+  deletedAtOrigin: z.boolean().optional(),
+  replicas: z.array(z.object({ expression: z.string(), copies: z.number() })).optional(),
+  discoverable: z.boolean().optional(),
+  metadata: z.boolean().optional(),
+  minAvailability: z.number().optional(),
 });
+export type SuccessSnapshot = z.output<typeof successSchema>;
 
 export const planSnapshotSchema = z.object({
   planName: z.string(),
   planFile: z.string(),
+  /** The `run --scale` factor; absent: full scale. */
+  scale: z.number().optional(),
   rses: z.object({ expression: z.string().optional(), names: z.array(z.string()).optional() }),
   experiments: z.array(z.object({
     name: z.string(),
@@ -34,6 +45,8 @@ export const planSnapshotSchema = z.object({
       /** The scenario params as JSON, cut at MAX_PARAMS_CHARS. */
       params: z.string(),
       success: successSchema,
+      /** Under --scale: the criteria as the plan writes them (`success` holds the scaled ones). */
+      fullScaleSuccess: successSchema.optional(),
     })),
   })),
 });
@@ -55,13 +68,14 @@ export function snapshotPlan(plan: ResolvedPlan, scenarioDescription: (scenario:
   const c = plan.credentials;
   const secrets = [c.userpass?.password ?? '', c.token && 'value' in c.token ? c.token.value : ''].filter(Boolean);
   return {
-    planName: plan.name, planFile: plan.file, rses: { ...plan.rses },
+    planName: plan.name, planFile: plan.file, ...(plan.scale !== undefined ? { scale: plan.scale } : {}), rses: { ...plan.rses },
     experiments: plan.experiments.map((e) => ({
       name: e.name, description: e.description ?? '',
       tests: e.tests.map((t) => ({
         name: t.name, scenario: t.scenario, description: t.description ?? scenarioDescription(t.scenario) ?? '', auth: t.auth ? [...t.auth] : null,
         ...(t.rses ? { rses: { ...t.rses } } : {}),
         params: paramsJson(t.params, secrets), success: { ...(t.success ?? {}) },
+        ...(t.fullScaleSuccess ? { fullScaleSuccess: { ...t.fullScaleSuccess } } : {}),
       })),
     })),
   };

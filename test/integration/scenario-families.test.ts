@@ -152,13 +152,20 @@ describe('auth-matrix with an expiring proxy (builtin storage)', () => {
         new Set(['auth', 'list', 'register', 'upload', 'rule', 'download', 'replicate', 'delete']),
       );
     }
+    // RSEs from an expression: the runner's listing resolves it, the scenario does not list again.
+    const byExpression = yaml.replace('userpass, x509, token', 'x509').replace('params:', "rses: { expression: 'SANDBOX-FAST|SANDBOX-SAFE' }, params:");
+    const listed = (await runPlanText(env, byExpression)).results;
+    expect(listed.filter((r) => r.operation === 'auth')).toHaveLength(1);
+    expect(listed.filter((r) => r.operation === 'list' && r.rse === '')).toHaveLength(1);
     env.lake.faults.add({ kind: 'short_credentials', lifetimeSeconds: 15 });
     await env.lake.faults.settled();
     const proxy = await loadX509Proxy(env.lake.memberProxyPath, { allowExpired: true });
     const soon = (await runPlanText(env, yaml.replace('userpass, x509, token', 'x509'))).results;
+    // One login per test and method, and one RSE listing (the plan names its RSEs: the scenario's own).
     const login = soon.filter((r) => r.operation === 'auth');
-    expect(login.map((r) => [r.outcome, r.severity])).toEqual([['ok', 'info'], ['ok', 'warning']]);
-    expect(login[1]?.errorMessage).toMatch(/x509 credential expires .* \(in \d+ s\)/);
+    expect(login.map((r) => [r.outcome, r.severity])).toEqual([['ok', 'warning']]);
+    expect(login[0]?.errorMessage).toMatch(/x509 credential expires .* \(in \d+ s\)/);
+    expect(soon.filter((r) => r.operation === 'list' && r.rse === '')).toHaveLength(1);
     while (Date.now() <= proxy.notAfter.getTime()) await new Promise((r) => setTimeout(r, 200));
     const expired = (await runPlanText(env, yaml.replace('userpass, x509, token', 'x509'))).results;
     expect(expired[0]).toMatchObject({ operation: 'auth', outcome: 'failed', errorClass: 'auth_expired' });

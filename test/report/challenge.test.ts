@@ -34,11 +34,11 @@ describe('challenge report from a store with known operations', () => {
       ['never', 'Not run', 0, 0, 0, 0, '', ''],
     ]);
     const [upload, replicate, embargo] = ska.tests;
-    expect(upload?.criteria).toEqual([{ text: '≥ 75 % of transfers succeeded', met: true, actual: '6 of 8 succeeded (75.0 %)', implicit: false }]);
-    expect(upload?.qos).toBe('FAST');
+    expect(upload?.criteria).toEqual([{ text: '≥ 75 % of transfers succeeded', met: true, status: 'met', actual: '6 of 8 succeeded (75.0 %)', implicit: false, fullScale: '' }]);
+    expect(upload?.qos).toBe('QOS=FAST');
     expect(replicate?.criteria).toEqual([
-      { text: 'no operation failed', met: false, actual: '1 of 7 failed (14.3 %)', implicit: false },
-      { text: '3 files replicated within 600 s', met: true, actual: '5 files / 20.0 MiB within 600 s', implicit: false },
+      { text: 'no operation failed', met: false, status: 'missed', actual: '1 of 7 failed (14.3 %)', implicit: false, fullScale: '' },
+      { text: '3 files replicated within 600 s', met: true, status: 'met', actual: '5 files / 20.0 MiB within 600 s', implicit: false, fullScale: '' },
     ]);
     expect(replicate?.reasons).toEqual(['no operation failed: 1 of 7 failed (14.3 %)']);
     expect(embargo?.reasons).toEqual(['1 critical result', 'no operation failed: 1 of 4 failed (25.0 %)']);
@@ -130,10 +130,10 @@ describe('challenge report from a store with known operations', () => {
   it('writes the challenge table in the shape of the DAC21 one', async () => {
     const { report } = await known();
     expect(report.summary).toEqual([
-      { experiment: 'SKA', test: 'upload', description: 'upload 1 MiB files to every RSE', successMetric: '≥ 75 % of transfers succeeded', volume: '6 files / 6.0 MiB', dataRate: '6.54 kB/s', qos: 'FAST', rses: 'SITE_A, SITE_B', completed: 'Completed' },
-      { experiment: 'SKA', test: 'replicate', description: 'replicate from SITE_A', successMetric: 'no operation failed; 3 files replicated within 600 s', volume: '5 files / 20.0 MiB', dataRate: '16.6 kB/s', qos: '–', rses: 'SITE_A, SITE_B, SITE_C', completed: 'Partially' },
-      { experiment: 'SKA', test: 'embargo', description: 'outsiders cannot read embargoed data', successMetric: 'no operation failed', volume: '1 file / 1.0 MiB', dataRate: '103 kB/s', qos: '–', rses: 'SITE_A', completed: 'Failed' },
-      { experiment: 'SKA', test: 'never', description: '', successMetric: 'no operation failed', volume: '0 files / 0 B', dataRate: '–', qos: '–', rses: '', completed: 'Not run' },
+      { experiment: 'SKA', test: 'upload', description: 'upload 1 MiB files to every RSE', successMetric: '≥ 75 % of transfers succeeded', volume: '6 files / 6.0 MiB', dataRate: '6.54 kB/s', qos: 'QOS=FAST', rses: 'SITE_A, SITE_B', scale: '1', completed: 'Completed' },
+      { experiment: 'SKA', test: 'replicate', description: 'replicate from SITE_A', successMetric: 'no operation failed; 3 files replicated within 600 s', volume: '5 files / 20.0 MiB', dataRate: '16.6 kB/s', qos: '–', rses: 'SITE_A, SITE_B, SITE_C', scale: '1', completed: 'Partially' },
+      { experiment: 'SKA', test: 'embargo', description: 'outsiders cannot read embargoed data', successMetric: 'no operation failed', volume: '1 file / 1.0 MiB', dataRate: '103 kB/s', qos: '–', rses: 'SITE_A', scale: '1', completed: 'Failed' },
+      { experiment: 'SKA', test: 'never', description: '', successMetric: 'no operation failed', volume: '0 files / 0 B', dataRate: '–', qos: '–', rses: '', scale: '1', completed: 'Not run' },
     ]);
   });
 

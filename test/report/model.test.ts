@@ -143,16 +143,16 @@ describe('success criteria', () => {
 
   it('judges a test without criteria by the default one: no operation failed', () => {
     expect(evaluateCriteria(results, {})).toEqual([
-      { text: 'no operation failed', met: false, actual: '1 of 5 failed (20.0 %)', implicit: true },
+      { text: 'no operation failed', met: false, status: 'missed', actual: '1 of 5 failed (20.0 %)', implicit: true, fullScale: '' },
     ]);
   });
 
   it('states each criterion as the plan does, with what was measured', () => {
     expect(evaluateCriteria(results, { maxFailureRate: 0.25, minSuccessRate: 0.75, maxP95Ms: 1000, minFiles: 3, minBytes: 4 * MiB })).toEqual([
-      { text: '≤ 25 % of operations failed', met: true, actual: '1 of 5 failed (20.0 %)', implicit: false },
-      { text: '≥ 75 % of transfers succeeded', met: true, actual: '3 of 4 succeeded (75.0 %)', implicit: false },
-      { text: 'p95 ≤ 1000 ms', met: false, actual: 'p95 4000 ms', implicit: false },
-      { text: '3 files / 4.0 MiB uploaded', met: false, actual: '3 files / 3.0 MiB', implicit: false },
+      { text: '≤ 25 % of operations failed', met: true, status: 'met', actual: '1 of 5 failed (20.0 %)', implicit: false, fullScale: '' },
+      { text: '≥ 75 % of transfers succeeded', met: true, status: 'met', actual: '3 of 4 succeeded (75.0 %)', implicit: false, fullScale: '' },
+      { text: 'p95 ≤ 1000 ms', met: false, status: 'missed', actual: 'p95 4000 ms', implicit: false, fullScale: '' },
+      { text: '3 files / 4.0 MiB uploaded', met: false, status: 'missed', actual: '3 files / 3.0 MiB', implicit: false, fullScale: '' },
     ]);
   });
 
@@ -166,7 +166,7 @@ describe('success criteria', () => {
       result({ runId: 'run-2', operation: 'replicate', bytes: MiB, start: at(1000), durationMs: 1000 }),
     ];
     expect(evaluateCriteria(rs, { minFiles: 3, withinSeconds: 60 }, 'replicate').at(-1)).toEqual({
-      text: '3 files replicated within 60 s', met: false, actual: '2 files / 2.0 MiB within 60 s', implicit: false,
+      text: '3 files replicated within 60 s', met: false, status: 'missed', actual: '2 files / 2.0 MiB within 60 s', implicit: false, fullScale: '',
     });
   });
 

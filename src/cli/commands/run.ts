@@ -69,7 +69,7 @@ export async function executeRun(args: RunArgs): Promise<JobResult> {
 /** How many critical results the summary lists one by one (the rest are counted). */
 const CRITICALS_LISTED = 20;
 
-/** The run's exit code: a critical result outranks a failed test, which outranks a pass. */
+/** The run's exit code: a critical result outranks a test not completed, which outranks a pass (every test Completed). */
 export function runExitCode(result: Pick<JobResult, 'passed' | 'criticals'>): number {
   if (result.criticals.length > 0) return EXIT.critical;
   return result.passed ? EXIT.ok : EXIT.testsFailed;
@@ -88,8 +88,18 @@ export function summaryLines(result: JobResult): string[] {
     }
     if (criticals.length > CRITICALS_LISTED) lines.push(`  … and ${criticals.length - CRITICALS_LISTED} more (see the report)`);
   }
-  const verdict = criticals.length > 0 ? 'CRITICAL' : result.passed ? 'PASSED' : 'FAILED';
-  lines.push(`run ${result.run.runId}: ${result.summary.total} operations, ${result.summary.failed} failed — ${verdict}`);
+  // The report's verdict, word for word: the console, the exit code and every report format say the same.
+  const { report } = result;
+  const crashes = result.summary.scenarioCrashes ?? 0;
+  lines.push(`run ${result.run.runId}: ${result.summary.total} operations, ${result.summary.failed} failed — ${report.verdict}${criticals.length > 0 ? ' — CRITICAL' : ''}`);
+  if (report.scale) lines.push(`  ${report.scale}`);
+  for (const e of report.experiments) {
+    for (const t of e.tests) {
+      if (t.verdict === 'Completed' || t.verdict === 'Not run') continue;
+      lines.push(`  ${e.name}/${t.test}: ${t.verdict}: ${t.reasons.join('; ') || 'see the report'}`);
+    }
+  }
+  if (crashes) lines.push(`  ${crashes} scenario run${crashes === 1 ? '' : 's'} crashed (a bug, see the log above): the run cannot pass`);
   for (const r of result.interruptedReports) lines.push(`report of interrupted run ${r.report.selection.runs[0]?.runId}: ${r.written?.dir}`);
   for (const r of result.reports) {
     lines.push(`report ${r.experiment} (${r.report.verdict}): ${r.markdown || r.html || r.json}`);

@@ -186,6 +186,20 @@ export class RucioClient {
     return this.json('GET', `${didPath(scope, name)}/meta`);
   }
 
+  /** POST /dids/<did>/meta (lib/rucio/web/rest/flaskapi/v1/dids.py Meta.post): several keys at once. */
+  async setDidMeta(scope: string, name: string, meta: Record<string, string | number>): Promise<void> {
+    await this.call('POST', `${didPath(scope, name)}/meta`, { body: { meta } });
+  }
+
+  /**
+   * GET /dids/<scope>/dids/search (dids.py Search.get) with equality filters as query arguments
+   * (`*` a wildcard in `name`): the names of the matching DIDs of `type`, as `rucio list-dids` finds them.
+   */
+  async searchDids(scope: string, filters: Record<string, string | number>, type: 'all' | 'collection' | 'container' | 'dataset' | 'file' = 'collection'): Promise<string[]> {
+    const query = new URLSearchParams({ type, ...Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, String(v)])) });
+    return this.stream<string>('GET', `/dids/${seg(scope)}/dids/search?${query.toString()}`);
+  }
+
   async attachDids(scope: string, name: string, dids: readonly Did[]): Promise<void> {
     for (const part of chunks(dids)) {
       await this.call('POST', `${didPath(scope, name)}/dids`, { body: { dids: part.map(({ scope: s, name: n }) => ({ scope: s, name: n })) } });
