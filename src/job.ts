@@ -6,6 +6,7 @@ import { knownTests } from './metrics/known-tests.js';
 import { pushOrWarn } from './metrics/push.js';
 import { hostname } from 'node:os';
 import { runPlan } from './engine/runner.js';
+import { planSecretSet } from './engine/secrets.js';
 import { checkScale, scalePlan } from './engine/scale.js';
 import type { ScenarioRegistry } from './engine/scenario.js';
 import type { OpResult, RunInfo, RunSummary, Sink } from './engine/op-result.js';
@@ -70,6 +71,8 @@ export interface JobOptions extends PlanInput {
   reportFormats?: readonly ReportFormat[];
   /** Shrink counts, sizes and durations of every test by this factor (a rehearsal run). */
   scale?: number;
+  /** A scenario crash prints its stack too. */
+  debug?: boolean;
 }
 
 export interface JobResult {
@@ -96,6 +99,9 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   const scaleProblem = options.scale === undefined ? null : checkScale(options.scale);
   if (scaleProblem) throw new JobError(scaleProblem, EXIT.invalidInput);
   const plan = scalePlan(loaded, options.registry, options.scale);
+  // One set of every secret the plan knows: each line and each stored message is redacted with all of them.
+  const secrets = await planSecretSet(plan);
+  const log = secrets.logger(options.log);
   let store: ResultsStore;
   try {
     store = new ResultsStore(options.dbPath);
@@ -110,18 +116,18 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
       server = await serveMetrics(metrics, options.metricsPort).catch((e: Error) => {
         throw new JobError(`cannot serve metrics on port ${options.metricsPort}: ${e.message}`, EXIT.setupFailed);
       });
-      options.log(`metrics: ${server.url}`);
+      log(`metrics: ${server.url}`);
     }
-    const interruptedReports = await reportInterrupted(store, options);
+    const interruptedReports = await reportInterrupted(store, { ...options, log });
     // The plan is stored with the run, so its report can be regenerated with the same verdicts later.
     const describe = (name: string): string | undefined => options.registry.get(name)?.description;
     let began: string | undefined;
     const planSink: Sink = {
-      onBegin: (r) => { began = r.runId; store.savePlan(r.runId, snapshotPlan(plan, describe)); }, onResult: () => {},
+      onBegin: (r) => { began = r.runId; store.savePlan(r.runId, snapshotPlan(plan, describe, secrets.values())); }, onResult: () => {},
     };
     const { run, summary } = await runPlan({
       plan, registry: options.registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store,
-      only: options.only, signal: options.signal, log: options.log,
+      only: options.only, signal: options.signal, log, secrets, debug: options.debug,
     }).catch((e: unknown) => {
       // The job failed mid-run: the run did not finish, whatever it recorded stays, marked as such.
       if (began) store.interruptRun(began);
@@ -131,13 +137,13 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     if (options.signal?.aborted) store.interruptRun(run.runId);
     const judged = await reportJob({
       store, outDir: options.outDir, runs: [run.runId], formats: options.reportFormats,
-      write: options.report !== false, log: options.log,
+      write: options.report !== false, log,
     });
     const reports = judged.written?.experiments ?? [];
     if (options.pushgateway) {
       const tests = plan.experiments.flatMap((e) => e.tests.map((t) => ({ experiment: e.name, test: t.name })));
       const target = { url: options.pushgateway, plan: plan.name, agent: options.agent ?? hostname() };
-      await pushOrWarn(metrics, target, tests, options.log);
+      await pushOrWarn(metrics, target, tests, log);
     }
     const passed = summary.total > 0 && !summary.scenarioCrashes && reportPassed(judged.report);
     const criticals: OpResult[] = store.results(run.runId).filter((r) => r.severity === 'critical');
