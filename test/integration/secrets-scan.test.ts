@@ -5,8 +5,11 @@
 // paths where a secret comes from elsewhere than lakeprobe's own credential handling:
 // user scenarios that log a secret or throw with one, failures of one credential that
 // quote another, a k6 summary quoting them, and k6's command line.
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpResult, RunInfo, Sink } from '../../src/engine/op-result.js';
 import { loadPlanOrThrow, runJob, scenariosForPlan, type JobOptions } from '../../src/job.js';
@@ -15,6 +18,7 @@ import { startDaemon } from '../../src/jobs/daemon.js';
 import { importK6Summary, k6Invocation, k6Secrets, runK6 } from '../../src/jobs/k6.js';
 import { ProgressSink } from '../../src/cli/progress.js';
 import { runExitCode, summaryLines } from '../../src/cli/commands/run.js';
+import { SANDBOX_USERNAME } from '../../src/sandbox/config.js';
 import { startTestLake, STORAGE_KINDS } from './lake-fixture.js';
 import { CRASH_LINE, filesUnder, storeTexts, writeK6StandIn, writeK6Summary, writeUserScenarios } from './secrets-canaries.js';
 
@@ -224,4 +228,81 @@ ${tests}`;
     }
     expect(hits).toEqual([]);
   }, 180_000);
+});
+
+const BIN = resolve('dist/src/cli/bin.js');
+
+function cli(args: string[], cwd: string, env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('the command line prints no planted secret', () => {
+  let dir = '';
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('on stdout and stderr of run and probe with leaking user scenarios, nor on the command line of k6', async () => {
+    if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
+    dir = await mkdtemp(join(tmpdir(), 'lakeprobe-secrets-cli-'));
+    const password = 'PLANTED-pw-cli-51d0e7';
+    const fileToken = 'PLANTED-opaque-cli-token-93ac';
+    const tokenFile = join(dir, 'token');
+    await writeFile(tokenFile, `${fileToken}\n`, { mode: 0o600 });
+    await writeUserScenarios(dir, { password, token: fileToken });
+    const planFile = join(dir, 'plan.yaml');
+    await writeFile(planFile, `
+name: secrets-cli
+lake: { sandbox: true }
+credentials:
+  userpass: { username: ${SANDBOX_USERNAME}, password_env: LAKEPROBE_PLANTED_PW }
+  token: { file: ${tokenFile} }
+rses: { names: [SANDBOX-FAST] }
+experiments:
+  - name: C
+    tests:
+      - { name: leaky-log, scenario: ./leaky-log.ts, auth: [x509] }
+      - { name: crash, scenario: ./crash.ts, auth: [x509] }
+      - { name: refused, scenario: upload, auth: [userpass, token], params: { files: 1, size: 1024 } }
+`);
+    const bin = join(dir, 'bin');
+    const k6Summary = join(dir, 'k6-summary.json');
+    const argvFile = join(dir, 'k6-argv');
+    await writeK6Summary(k6Summary, { password, token: fileToken });
+    await writeK6StandIn(bin, argvFile, k6Summary);
+    const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: dir, LAKEPROBE_PLANTED_PW: password };
+    const store = ['--sandbox-dir', join(dir, 'sandbox'), '--db', 'r.db', '--out', 'reports'];
+    const run = await cli(['run', planFile, ...store], dir, env);
+    const probe = await cli(['probe', planFile, ...store], dir, env);
+    const refusedK6 = await cli(['k6', 'run', resolve('scenarios/k6/rucio-api.ts'), '--plan', planFile, '--db', 'r.db', '-e', `RUCIO_PASSWORD=${password}`], dir, env);
+    const k6 = await cli(['k6', 'run', resolve('scenarios/k6/rucio-api.ts'), '--plan', planFile, '--db', 'r.db', '-e', 'RATE=2'], dir, env);
+    const k6Import = await cli(['k6', 'import', k6Summary, '--plan', planFile, '--db', 'r.db'], dir, env);
+
+    expect([run.code, probe.code, refusedK6.code, k6.code, k6Import.code], run.stderr + probe.stderr + k6.stderr).toEqual([1, 1, 2, 5, 5]); // 5: the summary has a failed threshold
+    expect(refusedK6.stderr).toContain('RUCIO_PASSWORD: a secret does not belong on a command line');
+    const crash = run.stdout.split('\n').filter((l) => l.includes('crashed'));
+    expect(crash).toEqual([`C/crash [x509] scenario ./crash.ts crashed at ${join(dir, 'crash.ts')}:${CRASH_LINE}: cannot log in as probe with <redacted>`]);
+    expect(run.stdout).toContain('logging in with password <redacted> and token <redacted>');
+    const argv = await readFile(argvFile, 'utf8');
+    expect(argv).toContain('rucio-api.ts');
+    const outputs = { run, probe, refusedK6, k6, k6Import };
+    const hits = Object.entries(outputs).flatMap(([name, o]) => [password, fileToken]
+      .filter((s) => o.stdout.includes(s) || o.stderr.includes(s)).map((s) => `${name}: ${s}`));
+    for (const s of [password, fileToken]) if (argv.includes(s)) hits.push(`k6 argv: ${s}`);
+    const files = await filesUnder(join(dir, 'reports'));
+    for (const f of [...files, join(dir, 'r.db')]) {
+      const text = f.endsWith('.db') ? storeTexts(f).join('\n') : await readFile(f, 'utf8');
+      for (const s of [password, fileToken]) if (text.includes(s)) hits.push(`${f}: ${s}`);
+    }
+    expect(files.some((f) => f.endsWith('.junit.xml'))).toBe(true);
+    expect(hits).toEqual([]);
+  }, 240_000);
 });
