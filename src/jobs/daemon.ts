@@ -8,6 +8,7 @@ import { ResultsStore } from '../results/store.js';
 import { MetricsSink } from '../metrics/registry.js';
 import { knownTests } from '../metrics/known-tests.js';
 import { newRunId, runPlan } from '../engine/runner.js';
+import { planSecretSet } from '../engine/secrets.js';
 import type { RunSummary, Sink } from '../engine/op-result.js';
 import { systemClock, type Clock } from '../schedule/clock.js';
 import { scheduledTests, type Fire } from '../schedule/fire-plan.js';
@@ -64,8 +65,10 @@ const MAX_LIMIT_MS = 10 * 60_000;
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const clock = options.clock ?? systemClock;
-  const log = options.log;
   let current = (await loadPlanOrThrow(options)).plan;
+  // The plan's secrets, read again at each reload: no daemon line or page shows one.
+  let secrets = await planSecretSet(current);
+  const log = (line: string): void => options.log(secrets.redact(line));
   let store: ResultsStore;
   try {
     store = new ResultsStore(options.dbPath);
@@ -152,15 +155,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (stopping) return false;
     try {
       const { plan } = await loadPlanOrThrow(options);
+      const nextSecrets = await planSecretSet(plan);
       const previous = current;
       current = plan;
+      secrets = nextSecrets;
       adopt(plan, previous);
       await refreshCredentials();
       log(`plan reloaded: ${countScheduled(plan)} scheduled tests`);
       return true;
     } catch (e) {
       metrics.gauge('reloadOk').set(0);
-      Object.assign(reload, { ok: false, message: (e as Error).message.split('\n')[0] ?? '' });
+      Object.assign(reload, { ok: false, message: secrets.redact((e as Error).message.split('\n')[0] ?? '') });
       log(`warning: plan reload failed, the previous plan keeps running:\n${(e as Error).message}`);
       return false;
     }
