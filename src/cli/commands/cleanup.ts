@@ -6,6 +6,7 @@ import { ResultsStore } from '../../results/store.js';
 import { cleanupLedger, type CleanupOutcome, type CleanupStatus } from '../../engine/cleanup.js';
 import { configuredAuthMethods, openLakeSession, type LakeSession } from '../../engine/lake-session.js';
 import type { AuthMethod } from '../../engine/op-result.js';
+import { planSecretSet } from '../../engine/secrets.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { sandboxForRun } from '../sandbox-env.js';
 import { abs, DEFAULTS, out, processEnv, uid } from '../common.js';
@@ -57,7 +58,9 @@ export function cleanupCommand(setExit: (code: number) => void): CommandModule<o
           return s;
         };
         const outcomes = await cleanupLedger(store, { session, methods: configuredAuthMethods(plan) }, args.run);
-        for (const line of cleanupLines(outcomes)) out(line);
+        // A credential's failure may quote another one: every line is redacted with all the plan's secrets.
+        const secrets = await planSecretSet(plan);
+        for (const line of cleanupLines(outcomes)) out(secrets.redact(line));
         setExit(outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.testsFailed);
       } finally {
         store.close();
