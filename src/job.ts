@@ -6,7 +6,7 @@ import { knownTests } from './metrics/known-tests.js';
 import { pushOrWarn } from './metrics/push.js';
 import { hostname } from 'node:os';
 import { runPlan } from './engine/runner.js';
-import { planSecretSet } from './engine/secrets.js';
+import { environmentSecrets, planSecretSet } from './engine/secrets.js';
 import { checkScale, scalePlan } from './engine/scale.js';
 import type { ScenarioRegistry } from './engine/scenario.js';
 import type { OpResult, RunInfo, RunSummary, Sink } from './engine/op-result.js';
@@ -100,7 +100,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   if (scaleProblem) throw new JobError(scaleProblem, EXIT.invalidInput);
   const plan = scalePlan(loaded, options.registry, options.scale);
   // One set of every secret the plan knows: each line and each stored message is redacted with all of them.
-  const secrets = await planSecretSet(plan);
+  const secrets = (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)));
   const log = secrets.logger(options.log);
   let store: ResultsStore;
   try {

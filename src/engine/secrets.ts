@@ -2,6 +2,7 @@
 // private keys, and what sessions learn while they run), so that every line lakeprobe
 // writes is redacted with all of them: a failure of one credential can quote another.
 import type { ResolvedPlan } from '../plan/index.js';
+import { envCredentialSources } from '../plan/env-credentials.js';
 import {
   privateKeyFileSecretValues, tokenFileSecretValues, tokenSecretValues,
 } from '../lake/credentials/index.js';
@@ -57,6 +58,15 @@ export async function planSecrets(plan: Pick<ResolvedPlan, 'credentials'>): Prom
   if (userpass?.password) values.push(userpass.password);
   if (token) values.push(...('file' in token ? await tokenFileSecretValues(token.file) : tokenSecretValues(token.value)));
   if (x509) values.push(...(await privateKeyFileSecretValues('proxy' in x509 ? x509.proxy : x509.key)));
+  return values;
+}
+
+/** The secrets of the credentials the environment names by the grid conventions (BEARER_TOKEN, X509_USER_PROXY, …). */
+export async function environmentSecrets(env: Record<string, string | undefined>, uid: number): Promise<string[]> {
+  const { tokens, tokenFiles, keyFiles } = envCredentialSources(env, uid);
+  const values = tokens.flatMap(tokenSecretValues);
+  for (const file of tokenFiles) values.push(...(await tokenFileSecretValues(file)));
+  for (const file of keyFiles) values.push(...(await privateKeyFileSecretValues(file)));
   return values;
 }
 

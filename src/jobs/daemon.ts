@@ -8,7 +8,7 @@ import { ResultsStore } from '../results/store.js';
 import { MetricsSink } from '../metrics/registry.js';
 import { knownTests } from '../metrics/known-tests.js';
 import { newRunId, runPlan } from '../engine/runner.js';
-import { planSecretSet } from '../engine/secrets.js';
+import { environmentSecrets, planSecretSet, SecretSet } from '../engine/secrets.js';
 import type { RunSummary, Sink } from '../engine/op-result.js';
 import { systemClock, type Clock } from '../schedule/clock.js';
 import { scheduledTests, type Fire } from '../schedule/fire-plan.js';
@@ -67,7 +67,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const clock = options.clock ?? systemClock;
   let current = (await loadPlanOrThrow(options)).plan;
   // The plan's secrets, read again at each reload: no daemon line or page shows one.
-  let secrets = await planSecretSet(current);
+  // Read again for each run too: a token file may have been renewed since.
+  const known = async (plan: ResolvedPlan): Promise<SecretSet> =>
+    (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)));
+  let secrets = await known(current);
   const log = (line: string): void => options.log(secrets.redact(line));
   let store: ResultsStore;
   try {
@@ -85,7 +88,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let lastTick = clock.now();
 
   const runTest: RunTest = options.runTest ?? (async ({ plan, experiment, test, runId, sinks, signal }) =>
-    (await runPlan({ plan, registry: options.registry, sinks, ledger: store, only: { experiment, test }, runId, signal, log })).summary);
+    (await runPlan({ plan, registry: options.registry, sinks, ledger: store, only: { experiment, test }, runId, signal, log, secrets: await known(plan) })).summary);
 
   const scheduler = new Scheduler({
     clock, toleranceMs: options.toleranceMs,
@@ -155,7 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (stopping) return false;
     try {
       const { plan } = await loadPlanOrThrow(options);
-      const nextSecrets = await planSecretSet(plan);
+      const nextSecrets = await known(plan);
       const previous = current;
       current = plan;
       secrets = nextSecrets;

@@ -111,11 +111,14 @@ export function k6Invocation(o: {
     throw new JobError(`-e ${secret.join(', ')}: a secret does not belong on a command line (ps shows it to every user); `
       + 'set it in the environment, or in the plan (--plan hands its credentials to k6)', EXIT.invalidInput);
   }
+  // The plan's token is the one the script uses: one of the environment would win over its file.
+  const base = { ...o.env };
+  if (o.plan?.credentials.token) for (const name of ['BEARER_TOKEN', 'BEARER_TOKEN_FILE']) delete base[name];
   return {
     command: o.k6,
     args: ['run', o.script],
     env: {
-      ...o.env, ...planVars(o.plan), ...o.vars,
+      ...base, ...planVars(o.plan), ...o.vars,
       LAKEPROBE_K6_SUMMARY: o.summaryFile, LAKEPROBE_THRESHOLDS: JSON.stringify(o.thresholds),
     },
   };

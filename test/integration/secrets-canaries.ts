@@ -45,20 +45,21 @@ const scenarioHead = (name: string): string[] => [
 /**
  * User scenarios beside the plans, as a user might write them, handling the secrets
  * themselves (here written in; a user's would read them from the environment):
- * - leaky-log.ts logs the password and the token, and fails an operation whose server
+ * - leaky-log.ts logs the password, the token and BEARER_TOKEN (which the plan does not use), and fails an operation whose server
  *   answer quotes the token (an x509 session failing with the token file's secret);
  * - crash.ts throws with the password in its message, from line CRASH_LINE;
  * - cross.ts, run as a token test, fails an operation whose answer quotes the userpass password.
  */
 export const CRASH_LINE = 9;
 
-export async function writeUserScenarios(dir: string, secrets: { password: string; token: string }): Promise<void> {
+export async function writeUserScenarios(dir: string, secrets: { password: string; token: string; envToken: string }): Promise<void> {
   const pw = JSON.stringify(secrets.password);
   const token = JSON.stringify(secrets.token);
+  const envToken = JSON.stringify(secrets.envToken);
   await writeFile(join(dir, 'leaky-log.ts'), [
     ...scenarioHead('leaky-log'),
     '  async run(ctx) {',
-    `    ctx.log(\`logging in with password \${${pw}} and token \${${token}}\`);`,
+    `    ctx.log(\`logging in with password \${${pw}} and token \${${token}} (BEARER_TOKEN: \${${envToken}})\`);`,
     `    await ctx.op({ operation: 'list' }, () => ctx.rucio.getDid(ctx.account, \`lost-\${${token}}\`));`,
     '  },',
     '});',

@@ -59,7 +59,7 @@ describe.each(STORAGE_KINDS)('no planted secret reaches any output (%s storage)'
     ].filter((s) => s.length >= 16);
 
     const { dir } = env;
-    await writeUserScenarios(dir, { password, token: fileToken });
+    await writeUserScenarios(dir, { password, token: fileToken, envToken: userToken });
     const planFile = join(dir, `secrets-${storage}.yaml`);
     await writeFile(planFile, `
 name: secrets-scan
@@ -145,16 +145,17 @@ ${tests}`;
     // One line, where the scenario threw, no stack.
     expect(crashes[0]).toMatch(new RegExp(`U/crash \\[x509\\] scenario \\./crash\\.ts crashed at ${join(dir, 'crash.ts')}:${CRASH_LINE}: cannot log in as probe with <redacted>$`));
     expect(logs.filter((l) => /^\s+at /m.test(l))).toEqual([]);
-    expect(logs.some((l) => l.includes('logging in with password <redacted> and token <redacted>'))).toBe(true);
+    expect(logs.some((l) => l.includes('logging in with password <redacted> and token <redacted> (BEARER_TOKEN: <redacted>)'))).toBe(true);
 
     // k6: secrets reach the script through its environment, never its command line.
     // The plan with the password and the opaque token file: what k6 gets and what its summary may quote.
     const plan = (await loadPlanOrThrow({ planFile: userPlan, env: runEnv, uid: 4_000_000, registry: await scenariosForPlan(userPlan) })).plan;
     const call = k6Invocation({
-      k6: 'k6', script: 'scenarios/k6/rucio-api.ts', plan, vars: { RATE: '2' }, env: {}, summaryFile: '/tmp/s.json', thresholds: {},
+      k6: 'k6', script: 'scenarios/k6/rucio-api.ts', plan, vars: { RATE: '2' }, env: { BEARER_TOKEN: userToken }, summaryFile: '/tmp/s.json', thresholds: {},
     });
     expect(call.args).toEqual(['run', 'scenarios/k6/rucio-api.ts']);
     expect(call.env).toMatchObject({ RUCIO_PASSWORD: password, BEARER_TOKEN_FILE: fileTokenPath, RATE: '2' });
+    expect(call.env.BEARER_TOKEN).toBeUndefined(); // the plan's token file, not the environment's token
     expect(() => k6Invocation({ k6: 'k6', script: 'x.ts', plan, vars: { RUCIO_PASSWORD: password }, env: {}, summaryFile: '', thresholds: {} }))
       .toThrow(/does not belong on a command line/);
     // A k6 on PATH is started with those, and what it writes is imported through the real path.
@@ -255,9 +256,10 @@ describe('the command line prints no planted secret', () => {
     dir = await mkdtemp(join(tmpdir(), 'lakeprobe-secrets-cli-'));
     const password = 'PLANTED-pw-cli-51d0e7';
     const fileToken = 'PLANTED-opaque-cli-token-93ac';
+    const envToken = 'PLANTED-cli-bearer-env-e4f2';
     const tokenFile = join(dir, 'token');
     await writeFile(tokenFile, `${fileToken}\n`, { mode: 0o600 });
-    await writeUserScenarios(dir, { password, token: fileToken });
+    await writeUserScenarios(dir, { password, token: fileToken, envToken });
     const planFile = join(dir, 'plan.yaml');
     await writeFile(planFile, `
 name: secrets-cli
@@ -278,7 +280,7 @@ experiments:
     const argvFile = join(dir, 'k6-argv');
     await writeK6Summary(k6Summary, { password, token: fileToken });
     await writeK6StandIn(bin, argvFile, k6Summary);
-    const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: dir, LAKEPROBE_PLANTED_PW: password };
+    const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: dir, LAKEPROBE_PLANTED_PW: password, BEARER_TOKEN: envToken };
     const store = ['--sandbox-dir', join(dir, 'sandbox'), '--db', 'r.db', '--out', 'reports'];
     const run = await cli(['run', planFile, ...store], dir, env);
     const probe = await cli(['probe', planFile, ...store], dir, env);
@@ -291,13 +293,14 @@ experiments:
     const argv = await readFile(argvFile, 'utf8');
     expect(argv).toContain('rucio-api.ts');
     const outputs = { run, probe, refusedK6, k6, k6Import };
-    const hits = Object.entries(outputs).flatMap(([name, o]) => [password, fileToken]
+    const planted = [password, fileToken, envToken];
+    const hits = Object.entries(outputs).flatMap(([name, o]) => planted
       .filter((s) => o.stdout.includes(s) || o.stderr.includes(s)).map((s) => `${name}: ${s}`));
-    for (const s of [password, fileToken]) if (argv.includes(s) || refusedArgv.includes(s)) hits.push(`k6 argv: ${s}`);
+    for (const s of planted) if (argv.includes(s) || refusedArgv.includes(s)) hits.push(`k6 argv: ${s}`);
     const files = await filesUnder(join(dir, 'reports'));
     for (const f of [...files, join(dir, 'r.db')]) {
       const text = f.endsWith('.db') ? storeTexts(f).join('\n') : await readFile(f, 'utf8');
-      for (const s of [password, fileToken]) if (text.includes(s)) hits.push(`${f}: ${s}`);
+      for (const s of planted) if (text.includes(s)) hits.push(`${f}: ${s}`);
     }
     expect(files.some((f) => f.endsWith('.junit.xml'))).toBe(true);
     expect(hits).toEqual([]);
@@ -305,6 +308,6 @@ experiments:
     expect(refusedK6.stderr).toContain('RUCIO_PASSWORD: a secret does not belong on a command line');
     const crash = run.stdout.split('\n').filter((l) => l.includes('crashed'));
     expect(crash).toEqual([`C/crash [x509] scenario ./crash.ts crashed at ${join(dir, 'crash.ts')}:${CRASH_LINE}: cannot log in as probe with <redacted>`]);
-    expect(run.stdout).toContain('logging in with password <redacted> and token <redacted>');
+    expect(run.stdout).toContain('logging in with password <redacted> and token <redacted> (BEARER_TOKEN: <redacted>)');
   }, 240_000);
 });
