@@ -6,6 +6,7 @@ import { knownTests } from './metrics/known-tests.js';
 import { pushOrWarn } from './metrics/push.js';
 import { hostname } from 'node:os';
 import { runPlan } from './engine/runner.js';
+import { environmentSecrets, planSecretSet } from './engine/secrets.js';
 import { checkScale, scalePlan } from './engine/scale.js';
 import type { ScenarioRegistry } from './engine/scenario.js';
 import type { OpResult, RunInfo, RunSummary, Sink } from './engine/op-result.js';
@@ -60,6 +61,8 @@ export interface JobOptions extends PlanInput {
   reportFormats?: readonly ReportFormat[];
   /** Shrink counts, sizes and durations of every test by this factor (a rehearsal run). */
   scale?: number;
+  /** A scenario crash prints its stack too. */
+  debug?: boolean;
 }
 
 export interface JobResult {
@@ -87,6 +90,9 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   if (scaleProblem) throw new JobError(scaleProblem, EXIT.invalidInput);
   // A test whose schedule cycles a parameter runs with the value the daemon would give it next.
   const plan = scalePlan(planForRun(loaded, registry, new Date()), registry, options.scale);
+  // One set of every secret the plan knows: each line and each stored message is redacted with all of them.
+  const secrets = (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)));
+  const log = secrets.logger(options.log);
   let store: ResultsStore;
   try {
     store = new ResultsStore(options.dbPath);
@@ -101,14 +107,14 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
       server = await serveMetrics(metrics, options.metricsPort).catch((e: Error) => {
         throw new JobError(`cannot serve metrics on port ${options.metricsPort}: ${e.message}`, EXIT.setupFailed);
       });
-      options.log(`metrics: ${server.url}`);
+      log(`metrics: ${server.url}`);
     }
-    const interruptedReports = await reportInterrupted(store, options);
+    const interruptedReports = await reportInterrupted(store, { ...options, log });
     // The plan is stored with the run, so its report can be regenerated with the same verdicts later.
-    const planSink = planSnapshotSink(store, plan, registry);
+    const planSink = planSnapshotSink(store, plan, registry, () => secrets.values());
     const { run, summary } = await runPlan({
       plan, registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store,
-      only: options.only, signal: options.signal, log: options.log,
+      only: options.only, signal: options.signal, log, secrets, debug: options.debug,
     }).catch((e: unknown) => {
       // The job failed mid-run: the run did not finish, whatever it recorded stays, marked as such.
       if (planSink.runId) store.interruptRun(planSink.runId);
@@ -118,17 +124,17 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     if (options.signal?.aborted) store.interruptRun(run.runId);
     // Rules Rucio would not let this account delete stay in the lake with their files: say which, who may remove them, until when.
     for (const r of store.results(run.runId)) {
-      if (r.operation === 'delete' && r.severity === 'warning' && r.ruleId) options.log(`left in the lake: ${r.errorMessage}`);
+      if (r.operation === 'delete' && r.severity === 'warning' && r.ruleId) log(`left in the lake: ${r.errorMessage}`);
     }
     const judged = await reportJob({
       store, outDir: options.outDir, runs: [run.runId], formats: options.reportFormats,
-      write: options.report !== false, log: options.log,
+      write: options.report !== false, log,
     });
     const reports = judged.written?.experiments ?? [];
     if (options.pushgateway) {
       const tests = plan.experiments.flatMap((e) => e.tests.map((t) => ({ experiment: e.name, test: t.name })));
       const target = { url: options.pushgateway, plan: plan.name, agent: options.agent ?? hostname() };
-      await pushOrWarn(metrics, target, tests, options.log);
+      await pushOrWarn(metrics, target, tests, log);
     }
     const passed = summary.total > 0 && !summary.scenarioCrashes && reportPassed(judged.report);
     const criticals: OpResult[] = store.results(run.runId).filter((r) => r.severity === 'critical');

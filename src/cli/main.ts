@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { CliError, EXIT } from './exit-codes.js';
+import { redact } from '../engine/redact.js';
 import { validateCommand } from './commands/validate.js';
 import { runCommand } from './commands/run.js';
 import { reportCommand } from './commands/report.js';
@@ -66,11 +67,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     await parser.parseAsync();
   } catch (e) {
+    // What reaches stderr here had no plan-wide redaction: at least nothing shaped like a credential.
     if (e instanceof CliError) {
-      if (e.message) process.stderr.write(`${e.message}\n`);
+      if (e.message) process.stderr.write(`${redact(e.message)}\n`);
       return e.exitCode;
     }
-    process.stderr.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
+    process.stderr.write(`internal error: ${redact((e as Error).stack ?? String(e))}\n`);
     return EXIT.internal;
   }
   return exitCode;

@@ -8,6 +8,8 @@ import { forEachPool, Limiter } from './pool.js';
 import { RunContext, recordOp, type OpRecorder, type RunContextDeps, type RunIdentity } from './run-context.js';
 import { RunProgress } from './run-progress.js';
 import type { Scenario, ScenarioRegistry } from './scenario.js';
+import { describeCrash } from './crash.js';
+import { planSecretSet, type SecretSet } from './secrets.js';
 
 export interface RunOptions {
   plan: ResolvedPlan;
@@ -20,6 +22,10 @@ export interface RunOptions {
   only?: { experiment?: string; test?: string };
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Every secret of the plan (default: read from the plan's credentials); sessions add theirs. */
+  secrets?: SecretSet;
+  /** A scenario crash prints its stack too. */
+  debug?: boolean;
   /** Builds the lake session; replaceable in tests of the runner itself. */
   openSession?: (plan: ResolvedPlan, method: AuthMethod) => Promise<LakeSession>;
 }
@@ -32,7 +38,9 @@ export function newRunId(now = new Date()): string {
 /** Runs every selected test of the plan once, for each of its auth methods, and returns the summary. */
 export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summary: RunSummary }> {
   const { plan, registry, sinks, ledger } = options;
-  const log = options.log ?? (() => {});
+  // Every line and every recorded message is redacted with every secret of the plan.
+  const secrets = options.secrets ?? (await planSecretSet(plan));
+  const log = secrets.logger(options.log ?? (() => {}));
   const signal = options.signal ?? new AbortController().signal;
   const limits = plan.limits ?? DEFAULT_LIMITS;
   const run: RunInfo = {
@@ -75,7 +83,7 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
         runId: run.runId, experiment: experiment.name, test: test.name, scenario: scenario.name,
         authMethod: method, identityRole: 'default', account: plan.lake.account ?? '',
       };
-      const deps = { identity, emit, limiters, progress, signal };
+      const deps = { identity, emit, limiters, progress, signal, secrets };
       let declared = false;
       let session: LakeSession | null = null;
       try {
@@ -88,15 +96,15 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
         const open = session;
         const ctx = new RunContext({
           identity, rucio: open.rucio, storage: (p) => open.storage(p), storageAs: (p, o) => open.storageAs(p, o),
-          rses: resolved.rses, listedRses: resolved.listed, ledger, emit, limiters, progress,
-          secrets: session.secrets, signal, log,
+          rses: resolved.rses, listedRses: resolved.listed, ledger, emit, limiters, progress, signal, log,
+          get secrets() { return secrets.values(); },
         });
         try {
           await scenario.run(ctx, test.params);
         } catch (e) {
           // A scenario bug, not a lake failure: count it so the run cannot pass, and go on.
           scenarioCrashes++;
-          log(`${experiment.name}/${test.name} [${method}] scenario ${scenario.name} crashed: ${(e as Error).stack ?? String(e)}`);
+          log(`${experiment.name}/${test.name} [${method}] scenario ${scenario.name} ${describeCrash(e, secrets.values(), options.debug)}`);
         } finally {
           declared = ctx.declared;
         }
@@ -121,16 +129,16 @@ function selectTests(plan: ResolvedPlan, only: RunOptions['only']): { experiment
       .map((test) => ({ experiment, test })));
 }
 
-type OpDeps = Pick<RunContextDeps, 'identity' | 'emit' | 'limiters' | 'progress' | 'signal'>;
+type OpDeps = Pick<RunContextDeps, 'identity' | 'emit' | 'limiters' | 'progress' | 'signal'> & { secrets: SecretSet };
 
 async function authenticate(
   plan: ResolvedPlan, method: AuthMethod, deps: OpDeps, open: NonNullable<RunOptions['openSession']>, warnSeconds?: number,
 ): Promise<LakeSession | null> {
-  let secrets: string[] = [];
   deps.progress?.expectOwn(1);
-  const outcome = await recordOp({ ...deps, get secrets() { return secrets; } }, { operation: 'auth' }, async (rec) => {
+  const { secrets } = deps;
+  const outcome = await recordOp({ ...deps, get secrets() { return secrets.values(); } }, { operation: 'auth' }, async (rec) => {
     const session = await open(plan, method);
-    secrets = session.secrets;
+    secrets.follow(session.secrets);
     try {
       const { expiresAt } = await session.rucio.authenticate();
       if (warnSeconds !== undefined) warnIfExpiring(rec, session, method, expiresAt, warnSeconds);
@@ -159,7 +167,8 @@ async function resolveRses(
   const selection = test.rses ?? plan.rses;
   if (selection.names?.length) return { rses: [...selection.names], listed: false };
   deps.progress?.expectOwn(1);
-  const outcome = await recordOp({ ...deps, secrets: session.secrets }, { operation: 'list' }, () =>
+  const { secrets } = deps;
+  const outcome = await recordOp({ ...deps, get secrets() { return secrets.values(); } }, { operation: 'list' }, () =>
     session.rucio.listRses(selection.expression ?? '*'),
   );
   return outcome.ok ? { rses: [...outcome.value].sort(), listed: true } : null;

@@ -8,6 +8,7 @@ import { ResultsStore } from '../results/store.js';
 import { MetricsSink } from '../metrics/registry.js';
 import { knownTests } from '../metrics/known-tests.js';
 import { newRunId, runPlan } from '../engine/runner.js';
+import { environmentSecrets, planSecretSet, SecretSet } from '../engine/secrets.js';
 import type { RunSummary, Sink } from '../engine/op-result.js';
 import { systemClock, type Clock } from '../schedule/clock.js';
 import { scheduledTests, type Fire } from '../schedule/fire-plan.js';
@@ -72,9 +73,14 @@ const MAX_LIMIT_MS = 10 * 60_000;
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const clock = options.clock ?? systemClock;
-  const log = (line: string): void => options.log(`${new Date(clock.now()).toISOString()} ${line}`);
   // The plan and the scenarios it names (user scenarios included) are reloaded together.
   let { plan: current, registry } = await loadPlanOrThrow(options);
+  // The plan's secrets, read again at each reload: no daemon line or page shows one.
+  // Read again for each run too: a token file may have been renewed since.
+  const known = async (plan: ResolvedPlan): Promise<SecretSet> =>
+    (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)));
+  let secrets = await known(current);
+  const log = (line: string): void => options.log(secrets.redact(`${new Date(clock.now()).toISOString()} ${line}`));
   let store: ResultsStore;
   try {
     store = new ResultsStore(options.dbPath);
@@ -91,7 +97,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let lastTick = clock.now();
 
   const runTest: RunTest = options.runTest ?? (async ({ plan, experiment, test, runId, sinks, signal }) =>
-    (await runPlan({ plan, registry, sinks, ledger: store, only: { experiment, test }, runId, signal, log })).summary);
+    (await runPlan({ plan, registry, sinks, ledger: store, only: { experiment, test }, runId, signal, log, secrets: await known(plan) })).summary);
 
   const scheduler = new Scheduler({
     clock, toleranceMs: options.toleranceMs,
@@ -125,7 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     try {
       const plan = onlyTest(planForRun(current, registry, new Date(clock.now()), fire), experiment, test);
       // The run's own plan goes with it, so its report (now or later) judges it by that plan.
-      const sinks = [store, planSnapshotSink(store, plan, registry), metrics, history, ...(options.reporters ?? [])];
+      const sinks = [store, planSnapshotSink(store, plan, registry, () => secrets.values()), metrics, history, ...(options.reporters ?? [])];
       summary = await runTest({ plan, experiment, test, runId, sinks, signal: controller.signal });
       // Abandoned at shutdown: the run did not finish, whatever it recorded stays, marked as such.
       if (controller.signal.aborted) interrupt(runId);
@@ -186,15 +192,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (stopping) return false;
     try {
       const loaded = await loadPlanOrThrow(options);
+      const nextSecrets = await known(loaded.plan);
       const previous = current;
       ({ plan: current, registry } = loaded);
+      secrets = nextSecrets;
       adopt(current, previous);
       await refreshCredentials();
       log(`plan reloaded: ${countScheduled(current)} scheduled tests`);
       return true;
     } catch (e) {
       metrics.gauge('reloadOk').set(0);
-      Object.assign(reload, { ok: false, message: (e as Error).message.split('\n')[0] ?? '' });
+      Object.assign(reload, { ok: false, message: secrets.redact((e as Error).message.split('\n')[0] ?? '') });
       log(`warning: plan reload failed, the previous plan keeps running:\n${(e as Error).message}`);
       return false;
     }

@@ -6,7 +6,10 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
 import { newRunId } from '../engine/runner.js';
-import { readK6Summary, type LoadSummary } from '../load/k6-summary.js';
+import { redact } from '../engine/redact.js';
+import { planSecrets } from '../engine/secrets.js';
+import { tokenFileSecretValues } from '../lake/credentials/index.js';
+import { readK6Summary, redactLoadSummary, type LoadSummary } from '../load/k6-summary.js';
 import { toK6Thresholds } from '../load/k6-thresholds.js';
 import type { ResolvedPlan } from '../plan/index.js';
 import type { Threshold } from '../probe/threshold.js';
@@ -23,6 +26,8 @@ export interface K6ImportOptions {
   script: string;
   startedAt?: string;
   finishedAt?: string;
+  /** Every secret the summary may quote (a tag `url:…?password=…`, a check name): removed before it is stored. */
+  secrets?: readonly string[];
 }
 
 export interface K6ImportResult {
@@ -34,7 +39,8 @@ export interface K6ImportResult {
 export async function importK6Summary(o: K6ImportOptions): Promise<K6ImportResult> {
   let summary: LoadSummary;
   try {
-    summary = await readK6Summary(o.summaryFile);
+    const secrets = o.secrets ?? [];
+    summary = redactLoadSummary(await readK6Summary(o.summaryFile), (text) => redact(text, secrets));
   } catch (e) {
     throw new JobError((e as Error).message, EXIT.invalidInput);
   }
@@ -69,10 +75,69 @@ export interface K6RunOptions {
   script: string;
   dbPath: string;
   plan?: ResolvedPlan;
-  /** `-e NAME=VALUE` pairs for the script (credentials belong in the environment, not here). */
+  /** NAME=VALUE pairs for the script, handed over in k6's environment; never a secret (see SECRET_VAR). */
   vars: Record<string, string>;
   env: Record<string, string | undefined>;
   log: (line: string) => void;
+}
+
+/** Variables that hold a secret (a path to one, NAME_FILE, is not one): given only through the environment or the plan. */
+export const SECRET_VAR = /PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|PRIVATE_KEY|COOKIE|AUTHZ/i;
+const isSecretVar = (name: string): boolean => SECRET_VAR.test(name) && !/_FILE$/i.test(name);
+
+/** The variables the k6 scripts read (scenarios/k6/) from the plan's lake and credentials. */
+function planVars(plan: ResolvedPlan | undefined): Record<string, string> {
+  if (!plan) return {};
+  const { lake, credentials: c } = plan;
+  const vars: Record<string, string | undefined> = {
+    RUCIO_HOST: lake.rucioHost, RUCIO_AUTH_HOST: lake.authHost ?? lake.rucioHost, RUCIO_ACCOUNT: lake.account,
+    RUCIO_USERNAME: c.userpass?.username, RUCIO_PASSWORD: c.userpass?.password,
+    ...(c.token ? ('file' in c.token ? { BEARER_TOKEN_FILE: c.token.file } : { BEARER_TOKEN: c.token.value }) : {}),
+  };
+  return Object.fromEntries(Object.entries(vars).filter((e): e is [string, string] => Boolean(e[1])));
+}
+
+/**
+ * The k6 command line and environment. Everything the script needs goes in the
+ * environment (k6 passes it to the script as __ENV): a command line is visible to every
+ * user of the machine (ps, /proc), so it names only the script.
+ */
+export function k6Invocation(o: {
+  k6: string; script: string; plan?: ResolvedPlan; vars: Record<string, string>; env: Record<string, string | undefined>;
+  summaryFile: string; thresholds: Record<string, string[]>;
+}): { command: string; args: string[]; env: Record<string, string | undefined> } {
+  const secret = Object.keys(o.vars).filter(isSecretVar);
+  if (secret.length) {
+    throw new JobError(`-e ${secret.join(', ')}: a secret does not belong on a command line (ps shows it to every user); `
+      + 'set it in the environment, or in the plan (--plan hands its credentials to k6)', EXIT.invalidInput);
+  }
+  // The plan's token is the one the script uses: one of the environment would win over its file.
+  const base = { ...o.env };
+  if (o.plan?.credentials.token) for (const name of ['BEARER_TOKEN', 'BEARER_TOKEN_FILE']) delete base[name];
+  return {
+    command: o.k6,
+    args: ['run', o.script],
+    env: {
+      ...base, ...planVars(o.plan), ...o.vars,
+      LAKEPROBE_K6_SUMMARY: o.summaryFile, LAKEPROBE_THRESHOLDS: JSON.stringify(o.thresholds),
+    },
+  };
+}
+
+/** The secrets in k6's environment: values of secret variables, and the tokens their *_TOKEN_FILE files hold. */
+export async function k6EnvSecrets(env: Record<string, string | undefined>): Promise<string[]> {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!value) continue;
+    if (isSecretVar(name)) out.push(value);
+    else if (/TOKEN_FILE$/i.test(name)) out.push(...(await tokenFileSecretValues(value)));
+  }
+  return out;
+}
+
+/** Every secret a k6 summary could quote: the plan's and those of the environment given to k6. */
+export async function k6Secrets(plan: ResolvedPlan | undefined, env: Record<string, string | undefined>): Promise<string[]> {
+  return [...(plan ? await planSecrets(plan) : []), ...(await k6EnvSecrets(env))];
 }
 
 export interface K6RunResult extends K6ImportResult {
@@ -95,12 +160,9 @@ export async function runK6(o: K6RunOptions): Promise<K6RunResult> {
   const summaryFile = join(dir, 'summary.json');
   const startedAt = new Date().toISOString();
   try {
-    const args = ['run', ...Object.entries(o.vars).flatMap(([k, v]) => ['-e', `${k}=${v}`]), o.script];
+    const call = k6Invocation({ k6, script: o.script, plan: o.plan, vars: o.vars, env: o.env, summaryFile, thresholds: k6Thresholds });
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(k6, args, {
-        stdio: ['ignore', 'inherit', 'inherit'],
-        env: { ...o.env, LAKEPROBE_K6_SUMMARY: summaryFile, LAKEPROBE_THRESHOLDS: JSON.stringify(k6Thresholds) },
-      });
+      const child = spawn(call.command, call.args, { stdio: ['ignore', 'inherit', 'inherit'], env: call.env });
       child.on('error', reject);
       child.on('close', (status) => resolve(status ?? 1));
     });
@@ -109,6 +171,7 @@ export async function runK6(o: K6RunOptions): Promise<K6RunResult> {
     }
     const imported = await importK6Summary({
       dbPath: o.dbPath, summaryFile, planName: o.plan?.name ?? basename(o.script), script: o.script, startedAt,
+      secrets: await k6Secrets(o.plan, call.env),
     });
     return { ...imported, k6Exit: code, notApplicable: notApplicable.map((n) => `${n.threshold.key} ${n.threshold.expression}: ${n.why}`) };
   } finally {

@@ -90,6 +90,23 @@ export function parseK6Summary(data: unknown, file: string): LoadSummary {
   return out;
 }
 
+/**
+ * The summary with `redact` applied to every text k6 took from the script or the traffic
+ * (metric names and tags, threshold expressions, check and group names): a tag can hold a
+ * URL with a password in its query, a check name whatever the script put in it.
+ */
+export function redactLoadSummary(summary: LoadSummary, redact: (text: string) => string): LoadSummary {
+  return {
+    ...summary,
+    metrics: summary.metrics.map((m) => ({
+      ...m, name: redact(m.name),
+      tags: Object.fromEntries(Object.entries(m.tags).map(([k, v]) => [redact(k), redact(v)])),
+    })),
+    thresholds: summary.thresholds.map((t) => ({ ...t, metric: redact(t.metric), expression: redact(t.expression) })),
+    checks: summary.checks.map((c) => ({ ...c, name: redact(c.name) })),
+  };
+}
+
 export async function readK6Summary(file: string): Promise<LoadSummary> {
   let data: unknown;
   try {

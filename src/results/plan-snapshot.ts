@@ -64,9 +64,13 @@ function paramsJson(params: unknown, secrets: string[]): string {
  * The report-relevant part of a plan: no credentials, no lake endpoints. A test without a
  * description of its own gets its scenario's (`scenarioDescription`), so every report line says what it tested.
  */
-export function snapshotPlan(plan: ResolvedPlan, scenarioDescription: (scenario: string) => string | undefined = () => undefined): PlanSnapshot {
+export function snapshotPlan(
+  plan: ResolvedPlan, scenarioDescription: (scenario: string) => string | undefined = () => undefined,
+  /** Every secret the plan knows (token files included); the plan's own password and token value are always added. */
+  known: readonly string[] = [],
+): PlanSnapshot {
   const c = plan.credentials;
-  const secrets = [c.userpass?.password ?? '', c.token && 'value' in c.token ? c.token.value : ''].filter(Boolean);
+  const secrets = [...known, c.userpass?.password ?? '', c.token && 'value' in c.token ? c.token.value : ''].filter(Boolean);
   return {
     planName: plan.name, planFile: plan.file, ...(plan.scale !== undefined ? { scale: plan.scale } : {}), rses: { ...plan.rses },
     experiments: plan.experiments.map((e) => ({
@@ -87,12 +91,14 @@ export function snapshotPlan(plan: ResolvedPlan, scenarioDescription: (scenario:
  */
 export function planSnapshotSink(
   store: { savePlan(runId: string, snapshot: PlanSnapshot): void }, plan: ResolvedPlan, registry: ScenarioRegistry,
+  /** Every secret the plan knows, redacted from the snapshot (see snapshotPlan). */
+  secrets: () => readonly string[] = () => [],
 ): Sink & { runId?: string } {
   const describe = (name: string): string | undefined => registry.get(name)?.description;
   const sink: Sink & { runId?: string } = {
     onBegin: (run) => {
       sink.runId = run.runId;
-      store.savePlan(run.runId, snapshotPlan(plan, describe));
+      store.savePlan(run.runId, snapshotPlan(plan, describe, secrets()));
     },
     onResult: () => {},
   };

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { LakeSession } from '../../src/engine/lake-session.js';
@@ -253,7 +255,24 @@ describe('runPlan', () => {
     const { summary } = await h.run({ log: (l) => lines.push(l), plan: plan([{ name: 'ska', tests: [test({ scenario: 'crash', auth: ['x509', 'token'] })] }]) });
     expect(summary.scenarioCrashes).toBe(1);
     expect(opsByMethod(h.results)).toEqual(['x509 auth ok', 'x509 list ok', 'token auth ok', 'token list ok', 'token access ok']);
-    expect(lines.some((l) => l.startsWith('ska/probe [x509] scenario crash crashed: Error: scenario bug'))).toBe(true);
+    // One line: where the scenario threw (this file, the line of the throw above) and why; no stack.
+    const here = fileURLToPath(import.meta.url);
+    const line = readFileSync(here, 'utf8').split('\n').findIndex((l) => l.includes("=== 'x509') throw new Error('scenario bug')")) + 1;
+    expect(lines.filter((l) => l.includes('crashed'))).toEqual([`ska/probe [x509] scenario crash crashed at ${here}:${line}: scenario bug`]);
+  });
+
+  it('adds the stack of a crash when asked to (--debug)', async () => {
+    const h = harness();
+    h.registry.register(defineScenario({
+      name: 'crash', description: 'throws', params: z.object({ tag: z.string() }),
+      async run() { throw new Error('scenario bug'); },
+    }));
+    const lines: string[] = [];
+    await h.run({ log: (l) => lines.push(l), debug: true, plan: plan([{ name: 'ska', tests: [test({ scenario: 'crash', auth: ['x509'] })] }]) });
+    const crash = lines.find((l) => l.includes('crashed')) ?? '';
+    expect(crash.split('\n')[0]).toMatch(/crashed at .*runner\.test\.ts:\d+: scenario bug$/);
+    expect(crash.split('\n').slice(1).every((l) => /^ {4}at /.test(l))).toBe(true);
+    expect(crash.split('\n').length).toBeGreaterThan(1);
   });
 
   it('logs the start of each test and method', async () => {

@@ -51,7 +51,7 @@ describe('lakeprobe k6 run', () => {
     mkdirSync(bin);
     const seen = join(dir, 'seen.json');
     writeFileSync(join(bin, 'k6'), `#!/bin/sh
-printf '{"args":"%s","thresholds":%s}' "$*" "$LAKEPROBE_THRESHOLDS" > ${seen}
+printf '{"args":"%s","rate":"%s","thresholds":%s}' "$*" "$RATE" "$LAKEPROBE_THRESHOLDS" > ${seen}
 /bin/cp ${SUMMARY} "$LAKEPROBE_K6_SUMMARY"
 exit 99
 `);
@@ -67,7 +67,8 @@ experiments: [{ name: E, tests: [{ name: t, scenario: replicate }] }]
       vars: { RATE: '2', DURATION_S: '5' }, env: { PATH: bin }, log: () => {},
     });
     expect(JSON.parse(readFileSync(seen, 'utf8'))).toEqual({
-      args: 'run -e RATE=2 -e DURATION_S=5 scenarios/k6/storage.ts',
+      // The script's variables reach it through the environment, never the command line.
+      args: 'run scenarios/k6/storage.ts', rate: '2',
       thresholds: { 'lakeprobe_op_duration{operation:upload}': ['p(95)<30000'] },
     });
     expect(r.k6Exit).toBe(99);

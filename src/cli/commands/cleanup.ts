@@ -6,6 +6,7 @@ import { ResultsStore } from '../../results/store.js';
 import { cleanupLedger, type CleanupOutcome, type CleanupStatus } from '../../engine/cleanup.js';
 import { catalogueAuthMethods, openLakeSession, type LakeSession } from '../../engine/lake-session.js';
 import type { AuthMethod } from '../../engine/op-result.js';
+import { planSecretSet } from '../../engine/secrets.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { sandboxForRun } from '../sandbox-env.js';
 import { abs, DEFAULTS, out, processEnv, uid } from '../common.js';
@@ -61,7 +62,9 @@ export function cleanupCommand(setExit: (code: number) => void): CommandModule<o
         const live = new Set(store.runs().filter((r) => r.state === 'running').map((r) => r.runId));
         for (const id of live) if (args.run === undefined || args.run === id) out(`run ${id} is still in progress: its entries are left to it`);
         const outcomes = await cleanupLedger(store, { session, methods: catalogueAuthMethods(plan) }, args.run, live);
-        for (const line of cleanupLines(outcomes)) out(line);
+        // A credential's failure may quote another one: every line is redacted with all the plan's secrets.
+        const secrets = await planSecretSet(plan);
+        for (const line of cleanupLines(outcomes)) out(secrets.redact(line));
         setExit(outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.testsFailed);
       } finally {
         store.close();

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadPlanOrThrow } from '../../job.js';
 import { builtinScenarios } from '../../scenarios.js';
-import { importK6Summary, runK6, type K6ImportResult } from '../../jobs/k6.js';
+import { importK6Summary, k6Secrets, runK6, type K6ImportResult } from '../../jobs/k6.js';
 import { EXIT, CliError } from '../exit-codes.js';
 import { abs, DEFAULTS, out, processEnv, uid } from '../common.js';
 
@@ -39,7 +39,7 @@ export function k6Command(setExit: (code: number) => void): CommandModule<object
       .positional('file', { type: 'string', demandOption: true, describe: 'k6 script (run) or summary JSON (import)' })
       .option('plan', { type: 'string', describe: 'plan whose thresholds the script gets, and whose name the run takes' })
       .option('db', { type: 'string', default: DEFAULTS.db, describe: 'results store (SQLite file)' })
-      .option('var', { alias: 'e', type: 'string', array: true, describe: 'NAME=VALUE for the script (k6 -e)' })
+      .option('var', { alias: 'e', type: 'string', array: true, describe: 'NAME=VALUE for the script, in its environment (no secrets: those come from the environment or the plan)' })
       .option('script', { type: 'string', describe: 'import: the script the summary came from (recorded with it)' }),
     handler: async (args) => {
       const env = processEnv();
@@ -47,6 +47,7 @@ export function k6Command(setExit: (code: number) => void): CommandModule<object
       if (args.action === 'import') {
         const r = await importK6Summary({
           dbPath: abs(args.db), summaryFile: abs(args.file), planName: plan?.name ?? 'k6', script: args.script ?? '',
+          secrets: await k6Secrets(plan, env),
         });
         printImport(r);
         setExit(r.failedThresholds.length ? EXIT.thresholdFailed : EXIT.ok);

@@ -21,6 +21,7 @@ export interface RunArgs {
   report?: boolean;
   format?: string;
   scale?: number;
+  debug?: boolean;
 }
 
 export function runOptions<T>(y: Argv<T>) {
@@ -35,6 +36,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' })
     .option('report', { type: 'boolean', default: true, describe: 'write the report at the end (--no-report: only judge the run)' })
     .option('format', { type: 'string', default: REPORT_FORMATS.join(','), describe: `report formats, comma-separated (${REPORT_FORMATS.join(', ')})` })
+    .option('debug', { type: 'boolean', default: false, describe: 'print the stack of a scenario that crashes (redacted), not only its file:line' })
     .option('scale', { type: 'number', describe: 'shrink counts, sizes and durations of every test by this factor (0 < F <= 1), e.g. 0.001 to rehearse a challenge plan in minutes' });
 }
 
@@ -49,7 +51,7 @@ export async function withRunLake<T>(args: RunArgs, job: (options: JobOptions) =
     return await job({
       planFile: args.plan, env: { ...env, ...sandbox?.env }, uid: uid(), registry,
       dbPath: abs(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway, agent: args.agent,
-      only: { experiment: args.experiment, test: args.test }, scale: args.scale,
+      only: { experiment: args.experiment, test: args.test }, scale: args.scale, debug: args.debug,
       report: args.report !== false, reportFormats: parseFormats(args.format),
       reporters: [new ProgressSink((t) => process.stdout.write(t), Boolean(process.stdout.isTTY))],
       log: out,

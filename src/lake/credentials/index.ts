@@ -4,3 +4,4 @@ export { loadBearerToken, type TokenLoadOptions } from './token.js';
 export { loadTrustAnchors } from './trust.js';
 export { describeCredential } from './describe.js';
 export type { ReadOptions } from './read.js';
+export { tokenSecretValues, tokenFileSecretValues, privateKeySecretValues, privateKeyFileSecretValues } from './secret-values.js';
