@@ -22,7 +22,7 @@ const MAX_CAUSE_DEPTH = 5;
 const PROTOCOL_ERROR = new RegExp([
   String.raw`(?:invalid|unexpected|wrong|bad|corrupt\w*|malformed|unparsable)\b[^.;]{0,30}\b(?:response|answer|reply|message|data|json|xml)\b`,
   String.raw`(?:pars\w*|decod\w*|unmarshal\w*)\b[^.;]{0,30}\b(?:response|answer|reply|json|xml|header|body|line|location|document)`,
-  String.raw`(?:response|answer)\b[^.;]{0,20}\b(?:could not|cannot) be (?:parsed|decoded)|(?:xml|json) pars\w* error|failed parsing`,
+  String.raw`(?:response|answer)\b[^.;]{0,20}\b(?:(?:could not|cannot) be (?:parsed|decoded)|not (?:valid )?json)|(?:xml|json) pars\w* error|failed parsing`,
   String.raw`invalid [\w ]{0,20}(?:status|header) field|\b(?:value|field) in (?:the )?(?:dav |http |server )?response\b|wrong format|invalid redirect`,
   String.raw`(?:could not find|missing) (?:the )?[\w-]+ header|no stat info|truncated|unexpected end of|premature (?:end|close)|incomplete (?:response|answer|json|line)`,
 ].join('|'), 'i');
@@ -75,7 +75,8 @@ const TEXT_RULES: [RegExp, ErrorClass][] = [
   [/permission refused|access to [\w ]*denied|can ?not (?:authori[sz]e|perform)|authz\b[^.]*\b(?:fail|denied)/i, 'auth_denied'],
   [/login incorrect|cannot authenticate|authentication failed|invalid credentials|wrong password|token (?:is |was )?(?:invalid|not valid)|(?:made|makes) the token invalid|invalid token|not accept\w* (?:my|the) [\w ]*certificate|missing certificates?/i, 'auth_invalid'],
   [/permission denied|access denied|forbidden|not authori[sz]ed|unauthori[sz]ed|insufficient scope|operation not permitted|(?:HTTP|status|code)\W*(?:401|403)\b/i, 'auth_denied'],
-  [/no such file|not found|\bno (?:\w+ ){1,3}found\b|does not exist|(?:HTTP|status|code)\W*404\b|ENOENT/i, 'not_found'],
+  // A DID with no replicas listed is one that does not exist anywhere, for a reader.
+  [/no such file|not found|\bno (?:\w+ ){1,3}found\b|\bno replicas?\b|does not exist|(?:HTTP|status|code)\W*404\b|ENOENT/i, 'not_found'],
   [/already exists?\b|already registered|file exists?\b|destination (?:file )?exists|overwrite[^.]*not (?:permitted|enabled|allowed)/i, 'already_exists'],
   // An FTS log line "Timeout stopped" says the watchdog was switched off, not that it fired.
   [/timed? ?out(?! stopped)|timeout(?! stopped)|deadline exceeded|(?:operation|request|transfer) expired/i, 'timeout'],
