@@ -7,8 +7,14 @@
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest, createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../src/engine/classify.js';
+import { openLakeSession } from '../../src/engine/lake-session.js';
+import { runPlan } from '../../src/engine/runner.js';
+import type { StorageDriver } from '../../src/lake/storage/driver.js';
+import { ResultsStore } from '../../src/results/store.js';
+import { builtinScenarios } from '../../src/scenarios.js';
 import { loadTrustAnchors, loadX509Proxy } from '../../src/lake/credentials/index.js';
 import { RucioClient } from '../../src/lake/rucio/index.js';
 import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS, type TestLake } from './lake-fixture.js';
@@ -107,4 +113,47 @@ experiments:
     expect(failed.map((r) => [r.operation, r.errorClass])).toEqual([['list', 'not_found']]);
     expect(failed[0]?.errorMessage).toContain(`user.root:${name}`);
   });
+
+  it('reads a download cut short by the storage as a size mismatch naming the replica and its PFN', async () => {
+    const plan = await loadTestPlan(env.lake, env.dir, `
+lake: { sandbox: true }
+rses: { names: [SANDBOX-FAST] }
+experiments:
+  - name: IT
+    tests:
+      - name: short
+        scenario: download-verify
+        auth: [x509]
+        params: { files: 2, size: 5000, spread: false, schemes: [davs], lifetime: 600 }
+`);
+    // The real session; the first download of the run ends after half of its bytes.
+    let cutUrl = '';
+    const openSession: typeof openLakeSession = async (p, method) => {
+      const session = await openLakeSession(p, method);
+      const storageOf = session.storage.bind(session);
+      session.storage = (protocol) => {
+        const driver = storageOf(protocol);
+        return Object.assign(Object.create(driver) as StorageDriver, {
+          get: async (url: string) => {
+            const body = await driver.get(url);
+            if (cutUrl) return body;
+            cutUrl = url;
+            const chunks: Buffer[] = [];
+            for await (const c of body) chunks.push(c as Buffer);
+            const all = Buffer.concat(chunks);
+            return Readable.from([all.subarray(0, all.length >> 1)]);
+          },
+        });
+      };
+      return session;
+    };
+    const store = new ResultsStore(':memory:');
+    const { run } = await runPlan({ plan, registry: builtinScenarios(), sinks: [store], ledger: store, openSession });
+    const failed = store.results(run.runId).filter((r) => r.outcome === 'failed');
+    expect(failed.map((r) => [r.operation, r.errorClass])).toEqual([['download', 'checksum_mismatch']]);
+    const name = cutUrl.slice(cutUrl.lastIndexOf('/') + 1);
+    expect(failed[0]?.errorMessage).toMatch(new RegExp(`^size mismatch at SANDBOX-FAST download of [\\w.]+:${name.replace(/\./g, '\\.')} \\(\\w+://`));
+    expect(failed[0]?.errorMessage).toContain('read 2500 of 5000 bytes');
+  });
 });
+
