@@ -57,6 +57,16 @@ async function cuttingProxy(upstream: string, tls: { cert: string; key: string }
   return { url: url.origin, cuts: () => cuts, close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
 }
 
+/** A plan of one download-verify test on SANDBOX-FAST with x509. */
+const downloadVerifyPlan = (test: string, params: string): string => `
+lake: { sandbox: true }
+rses: { names: [SANDBOX-FAST] }
+experiments:
+  - name: IT
+    tests:
+      - { name: ${test}, scenario: download-verify, auth: [x509], params: ${params} }
+`;
+
 describe.each(STORAGE_KINDS)('failures that are not unknown (%s storage)', (storage) => {
   let env: TestLake;
   let ca: string[];
@@ -97,17 +107,7 @@ describe.each(STORAGE_KINDS)('failures that are not unknown (%s storage)', (stor
     } finally {
       rucio.close();
     }
-    const plan = await loadTestPlan(env.lake, env.dir, `
-lake: { sandbox: true }
-rses: { names: [SANDBOX-FAST] }
-experiments:
-  - name: IT
-    tests:
-      - name: empty
-        scenario: download-verify
-        auth: [x509]
-        params: { did: "user.root:${name}" }
-`);
+    const plan = await loadTestPlan(env.lake, env.dir, downloadVerifyPlan('empty', `{ did: "user.root:${name}" }`));
     const { results } = await runTestPlan(plan);
     const failed = results.filter((r) => r.outcome === 'failed');
     expect(failed.map((r) => [r.operation, r.errorClass])).toEqual([['list', 'not_found']]);
@@ -115,17 +115,7 @@ experiments:
   });
 
   it('reads a download cut short by the storage as a size mismatch naming the replica and its PFN', async () => {
-    const plan = await loadTestPlan(env.lake, env.dir, `
-lake: { sandbox: true }
-rses: { names: [SANDBOX-FAST] }
-experiments:
-  - name: IT
-    tests:
-      - name: short
-        scenario: download-verify
-        auth: [x509]
-        params: { files: 2, size: 5000, spread: false, schemes: [davs], lifetime: 600 }
-`);
+    const plan = await loadTestPlan(env.lake, env.dir, downloadVerifyPlan('short', '{ files: 2, size: 5000, spread: false, schemes: [davs], lifetime: 600 }'));
     // The real session; the first download of the run ends after half of its bytes.
     let cutUrl = '';
     const openSession: typeof openLakeSession = async (p, method) => {
