@@ -94,6 +94,6 @@ async function probeScheme(
   const file = await uploadFile(ctx, rse, did, params.size, [scheme]);
   if (!file) return [];
   const registered = holder ? await registerBatch(ctx, rse, holder.dataset, [file]) : false;
-  await downloadAndCompare(ctx, rse.rse, file.pfn, file.sums);
+  await downloadAndCompare(ctx, rse.rse, file);
   return [{ file, registered }];
 }

@@ -100,11 +100,14 @@ async function readEverywhere(ctx: RunContext, replica: ReplicaRecord, skipSchem
     const scheme = pfn.slice(0, pfn.indexOf(':'));
     if (scheme === skipScheme || ctx.signal.aborted) continue;
     tried++;
+    const which = { did: `${replica.scope}:${replica.name}`, pfn };
     await ctx.op({ operation: 'download', rse: info.rse, protocol: scheme, bytes: replica.bytes ?? 0 }, async () => {
       const got = await checksumStream(await ctx.storage(driverFor(scheme)).get(pfn));
-      if (replica.bytes !== null && got.bytes !== replica.bytes) throw new Error(`read ${got.bytes} of ${replica.bytes} bytes from ${info.rse}`);
-      if (replica.adler32 && got.adler32 !== replica.adler32) throw new ChecksumMismatchError('adler32', replica.adler32, got.adler32, `${info.rse} download`);
-      if (replica.md5 && got.md5 !== replica.md5) throw new ChecksumMismatchError('md5', replica.md5, got.md5, `${info.rse} download`);
+      if (replica.bytes !== null && got.bytes !== replica.bytes) {
+        throw new Error(`size mismatch at ${info.rse} download of ${which.did} (${pfn}): read ${got.bytes} of ${replica.bytes} bytes`);
+      }
+      if (replica.adler32 && got.adler32 !== replica.adler32) throw new ChecksumMismatchError('adler32', replica.adler32, got.adler32, `${info.rse} download`, which);
+      if (replica.md5 && got.md5 !== replica.md5) throw new ChecksumMismatchError('md5', replica.md5, got.md5, `${info.rse} download`, which);
     });
   }
   return tried;

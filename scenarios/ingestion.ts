@@ -177,7 +177,7 @@ async function downloadContainer(ctx: RunContext, container: Did, files: readonl
     if (!rse || !pfn || !sums) continue;
     await ctx.op({ operation: 'download', rse, protocol: pfn.slice(0, pfn.indexOf(':')), bytes: sums.bytes }, async () => {
       const got = await checksumStream(await ctx.storage(driverFor(pfn.slice(0, pfn.indexOf(':')))).get(pfn));
-      if (got.adler32 !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, got.adler32, `${rse} download by container`);
+      if (got.adler32 !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, got.adler32, `${rse} download by container`, { did: `${replica.scope}:${replica.name}`, pfn });
     });
   }
 }

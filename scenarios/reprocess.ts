@@ -63,7 +63,7 @@ export default defineScenario({
     const outputs: ProbeFile[] = [];
     for (let run = 0; holder && run < params.runs && !ctx.signal.aborted; run++) {
       const raw = data.files[run % data.files.length] as ProbeFile;
-      await downloadAndCompare(ctx, source.rse, raw.pfn, raw.sums);
+      await downloadAndCompare(ctx, source.rse, raw);
       if (params.compute_seconds > 0) await sleep(params.compute_seconds * 1000, undefined, { signal: ctx.signal }).catch(() => undefined);
       const derived = await uploadFile(ctx, source, { scope, name: `${output.name}.${run}` }, params.output_size, ['davs', 'https', 'root']);
       if (!derived) continue;

@@ -182,7 +182,7 @@ export async function verifyReplica(
     const pfn = replica?.rses?.[rse]?.[0];
     if (!pfn) throw new Error(`no PFN of ${did.scope}:${did.name} listed for ${rse}`);
     const remote = await ctx.storage(driverFor(scheme)).checksum(pfn, 'adler32');
-    if (remote !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, remote, `${rse} storage`);
+    if (remote !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, remote, `${rse} storage`, { did: `${did.scope}:${did.name}`, pfn });
     if (ruleId) {
       const { rule: r, locks } = await awaitLocks(ctx, ruleId, [{ ...did, rse }], wait);
       if (r.state !== 'OK') throw new Error(`rule ${ruleId} is ${r.state}${r.error ? `: ${r.error}` : ''}, expected OK`);
@@ -204,10 +204,11 @@ export function checkLock(ruleId: string, did: Did, rse: string, locks: readonly
   throw new RuleStateError(ruleId, 'TIMEOUT', `${what} (${locks.length} lock${locks.length === 1 ? '' : 's'} in all)`);
 }
 
-export async function downloadAndCompare(ctx: RunContext, rse: string, pfn: string, sums: ParallelDigest): Promise<void> {
+export async function downloadAndCompare(ctx: RunContext, rse: string, file: Did & { pfn: string; sums: ParallelDigest }): Promise<void> {
+  const { pfn, sums } = file;
   await ctx.op({ operation: 'download', rse, protocol: schemeOf(pfn), bytes: sums.bytes }, async () => {
     const got = await checksumStream(await ctx.storage(driverFor(schemeOf(pfn))).get(pfn));
-    if (got.adler32 !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, got.adler32, `${rse} download`);
+    if (got.adler32 !== sums.adler32) throw new ChecksumMismatchError('adler32', sums.adler32, got.adler32, `${rse} download`, { did: `${file.scope}:${file.name}`, pfn });
   });
 }
 

@@ -77,7 +77,7 @@ export async function verifyInBatch(
     if (!pfn) throw new Error(`no PFN of ${file.scope}:${file.name} listed for ${file.rse}`);
     // Storage computes checksums a few at a time (XRootD: `xrootd.chksum max`); asking for more stalls answers.
     const remote = await checksums.run(() => ctx.storage(driverFor(scheme)).checksum(pfn, 'adler32'));
-    if (remote !== file.sums.adler32) throw new ChecksumMismatchError('adler32', file.sums.adler32, remote, `${file.rse} storage`);
+    if (remote !== file.sums.adler32) throw new ChecksumMismatchError('adler32', file.sums.adler32, remote, `${file.rse} storage`, { did: `${file.scope}:${file.name}`, pfn });
     const { rule, locks } = await check.heldBy();
     if (rule.state !== 'OK') throw new Error(`rule ${ruleId} is ${rule.state}${rule.error ? `: ${rule.error}` : ''}, expected OK`);
     checkLock(ruleId, file, file.rse, locks);

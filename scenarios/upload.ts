@@ -109,7 +109,7 @@ async function finishBatch(ctx: RunContext, params: UploadParams, t: Target, fil
       if (!check) byScheme.set(scheme, (check = new BatchCheck(ctx, files.filter((f) => f.pfn.startsWith(`${scheme}:`)), scheme, t.rule.id, wait)));
       await verifyInBatch(ctx, check, file, scheme, t.rule.id, t.checksums);
     }
-    if (params.download) await downloadAndCompare(ctx, file.rse, file.pfn, file.sums);
+    if (params.download) await downloadAndCompare(ctx, file.rse, file);
   });
   if (params.cleanup) await releaseFiles(ctx, files);
 }

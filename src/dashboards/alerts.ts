@@ -16,18 +16,46 @@ export interface AlertRule {
 /** Set by the Pushgateway on every group it holds (not a lakeprobe metric). */
 export const PUSH_TIME_METRIC = 'push_time_seconds';
 
+/** Storage operations, the ones an auth method's failure rate on an RSE is computed over. */
+const STORAGE_OPERATIONS = 'upload|download';
+const RSE_FAILURE_RATIO = 0.2;
+/** A credential warns when less than this is left (well under a 12 h proxy)... */
+export const CREDENTIAL_RENEW_BEFORE_SECONDS = 2 * 3600;
+/** ...and less than this fraction of its own lifetime (short tokens renewed on time stay quiet). */
+export const CREDENTIAL_RENEW_FRACTION = 0.25;
+
+/**
+ * Fires on any increase of a failure counter in the last hour, including the counter's birth:
+ * a series that appears at 1 has no earlier sample for increase(), so a series with no sample
+ * an hour ago counts by its own value.
+ */
+function firstOrIncrease(selector: string, by: string): string {
+  return `sum by (${by}) (increase(${selector}[1h])) > 0`
+    + ` or sum by (${by}) (${selector} unless ${selector} offset 1h) > 0`;
+}
+
 export const ALERT_RULES: readonly AlertRule[] = [
   {
+    // Per auth method over the storage operations only: catalogue, delete and token calls that
+    // succeed must not dilute a method that fails every write on this RSE.
     alert: 'LakeprobeRseFailureRate',
-    expr: `sum by (rse) (rate(${m('failures')}[15m])) / sum by (rse) (rate(${m('operations')}[15m])) > 0.2`,
+    expr: `sum by (rse, auth_method) (rate(${sel('operations', { operation: `=~${STORAGE_OPERATIONS}`, outcome: 'failed' })}[15m]))`
+      + ` / sum by (rse, auth_method) (rate(${sel('operations', { operation: `=~${STORAGE_OPERATIONS}` })}[15m])) > ${RSE_FAILURE_RATIO}`,
     for: '10m', labels: { severity: 'warning' },
-    annotations: { summary: 'More than 20% of operations on {{ $labels.rse }} fail', description: 'See the per-RSE dashboard for the failure classes and their remedies.' },
+    annotations: { summary: 'More than 20% of {{ $labels.auth_method }} storage operations on {{ $labels.rse }} fail', description: 'See the per-RSE dashboard for the failure classes and their remedies.' },
   },
   {
     alert: 'LakeprobeRuleStuck',
-    expr: `sum by (experiment, test, rse) (increase(${sel('failures', { error_class: '=~rule_stuck|rule_timeout' })}[1h])) > 0`,
+    expr: firstOrIncrease(sel('failures', { error_class: '=~rule_stuck|rule_timeout' }), 'experiment, test, rse'),
     labels: { severity: 'warning' },
     annotations: { summary: 'A replication rule of {{ $labels.experiment }}/{{ $labels.test }} went STUCK or did not reach OK in time', description: 'Look at the rule and its transfer requests; check the source and the link.' },
+  },
+  {
+    // Every class a failed transfer can get (rule_stuck / rule_timeout have their own alert above).
+    alert: 'LakeprobeTransferFailing',
+    expr: firstOrIncrease(sel('failures', { operation: 'replicate', error_class: '!~rule_stuck|rule_timeout' }), 'experiment, test, rse, error_class'),
+    labels: { severity: 'warning' },
+    annotations: { summary: 'Replications of {{ $labels.experiment }}/{{ $labels.test }} to {{ $labels.rse }} fail with {{ $labels.error_class }}', description: 'The class names the cause (checksum, source, third-party copy, space, authentication, timeout): see its remedy on the status page.' },
   },
   {
     alert: 'LakeprobeReplicationTooLong',
@@ -37,9 +65,12 @@ export const ALERT_RULES: readonly AlertRule[] = [
   },
   {
     alert: 'LakeprobeCredentialExpiring',
-    expr: `${m('credentialExpiry')} - time() < 86400`,
+    // Within the renewal margin, unless the credential is known to have a quarter of its own
+    // lifetime left: a 12 h proxy warns at 2 h, a 1 h token renewed at half-life never does.
+    expr: `(${m('credentialExpiry')} - time() < ${CREDENTIAL_RENEW_BEFORE_SECONDS})`
+      + ` unless on (auth_method) (${m('credentialExpiry')} - time() >= ${CREDENTIAL_RENEW_FRACTION} * ${m('credentialLifetime')})`,
     labels: { severity: 'warning' },
-    annotations: { summary: 'The {{ $labels.auth_method }} credential expires within 24 h', description: 'Renew the proxy (voms-proxy-init) or the token before the probes start failing with auth_expired.' },
+    annotations: { summary: 'The {{ $labels.auth_method }} credential is about to expire and has not been renewed', description: 'Renew the proxy (voms-proxy-init) or the token before the probes start failing with auth_expired.' },
   },
   {
     alert: 'LakeprobeEmbargoViolation',

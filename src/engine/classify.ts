@@ -18,43 +18,74 @@ export interface Classified {
 export const MAX_MESSAGE = 300;
 const MAX_CAUSE_DEPTH = 5;
 
-const GRIDMAP = /\bgri?d?[- ]?map|could not map|unable to map|no mapping (?:for|of)|cert(?:ificate)? mapping|mapping failed/i;
+/** A malformed or truncated answer, in the words of XRootD, davix, gfal2, FTS and Rucio. */
+const PROTOCOL_ERROR = new RegExp([
+  String.raw`(?:invalid|unexpected|wrong|bad|corrupt\w*|malformed|unparsable)\b[^.;]{0,30}\b(?:response|answer|reply|message|data|json|xml)\b`,
+  String.raw`(?:pars\w*|decod\w*|unmarshal\w*)\b[^.;]{0,30}\b(?:response|answer|reply|json|xml|header|body|line|location|document)`,
+  String.raw`(?:response|answer)\b[^.;]{0,20}\b(?:(?:could not|cannot) be (?:parsed|decoded)|not (?:valid )?json)|(?:xml|json) pars\w* error|failed parsing`,
+  String.raw`invalid [\w ]{0,20}(?:status|header) field|\b(?:value|field) in (?:the )?(?:dav |http |server )?response\b|wrong format|invalid redirect`,
+  String.raw`(?:could not find|missing) (?:the )?[\w-]+ header|no stat info|truncated|unexpected end of|premature (?:end|close)|incomplete (?:response|answer|json|line)`,
+].join('|'), 'i');
+
+const GRIDMAP = /\bgri?d?[- ]?map|could not map|unable to map|user mapping[^.]*fail|no mapping (?:for|of)|cert(?:ificate)? mapping|mapping failed/i;
 
 /** Ordered: the first match wins, so specific patterns come before generic ones. */
 const TEXT_RULES: [RegExp, ErrorClass][] = [
   [GRIDMAP, 'gridmap_unmapped'],
+  // A token or client credential we hold that cannot be decoded is ours, not the server's answer.
+  [/(?:decode|deserialize)\w* (?:the )?\w*token/i, 'auth_invalid'],
+  // The answer itself is broken: malformed, unparsable or cut short.
+  [PROTOCOL_ERROR, 'protocol_error'],
+  [/checksum (?:verification )?(?:error|fail)|fail\w* [\w -]*checksum verification|\bsize mismatch|checksum[^.]*(?:mismatch|do(?:es)? not match|differ)/i, 'checksum_mismatch'],
+  [/(?:could not|unable to|failed to) (?:get|determine|calculate|compute) (?:the )?checksum|checksums? (?:are |is )?(?:not supported|unavailable)|does(?:n't| not) support (?:\w+ )?checksums|checksum (?:algorithm|type) (?:is )?not supported/i, 'destination_checksum_missing'],
   [/destination\W+checksum|checksum\W+(?:at|on|of) (?:the )?destination/i, 'destination_checksum_missing'],
   [/\bno (?:adler32|md5|crc32c?|sha\d*) checksum|checksum (?:is )?(?:missing|not (?:available|provided|supported))/i, 'destination_checksum_missing'],
-  [/checksum[^.]*(?:mismatch|do(?:es)? not match|differ)|(?:adler32|md5|crc32c?)\s+mismatch/i, 'checksum_mismatch'],
+  [/(?:adler32|md5|crc32c?)\s+mismatch/i, 'checksum_mismatch'],
   // We could not verify the server's chain (OpenSSL, curl, davix wording).
   [
     /certificate verification failed|SSL certificate problem|issuer is not trusted|unable to (?:get local issuer|verify the first)|self[- ]signed certificate|SSL peer certificate/i,
     'tls',
   ],
+  // The trust side: a CA certificate or CRL (expired or failing), the server's host name or identity.
+  [/\bCA (?:cert\w*|[Pp]ath|signature)|\bCRL\b|[Ss]erver host ?name|host identity/, 'tls'],
   // Our own proxy, certificate or token expired (also when a peer's TLS alert says so).
   [
-    /alert certificate expired|(?:proxy|certificate|cert|credentials?|token)\b[^.]*\b(?:expired|expiration|not yet valid)|(?:expired|expiration of(?: the)?|timeout of(?: the)?) (?:x509 |voms |grid )?(?:proxy|certificate|credentials?|token)/i,
+    /alert certificate expired|(?:proxy|certificate|cert|credentials?|token|macaroon)\b[^.]*\b(?:expired|expiration|not yet valid)|(?:expired|expiration of(?: the)?|timeout of(?: the)?) (?:x509 |voms |grid )?(?:proxy|certificate|credentials?|token)/i,
     'auth_expired',
   ],
   [/connection timed out|connect(?:ion)? time-?out|timed out while connecting/i, 'connect_timeout'],
   [/connection refused|ECONNREFUSED|(?:couldn't|could not|failed to) connect to (?:server|host)|connections?\b[^.]*\brefused/i, 'connection_refused'],
-  [/could(?:n't| not) resolve (?:host|proxy)|name or service not known|temporary failure in name resolution|ENOTFOUND|EAI_AGAIN|unknown host/i, 'dns'],
-  [/connection reset|ECONNRESET|\bEPIPE\b|broken pipe|socket hang up|failure when receiving data from the peer|server returned nothing|other side closed/i, 'connection_reset'],
+  [/resolution failed|could(?:n't| not) resolve (?:host|proxy)|name or service not known|temporary failure in name resolution|ENOTFOUND|EAI_AGAIN|unknown host/i, 'dns'],
+  [/connection reset|ECONNRESET|\bEPIPE\b|broken pipe|socket hang up|failure when receiving data from the peer|server returned nothing|other side closed|disconnect|aborted (?:in|by) the remote/i, 'connection_reset'],
   [/SSL connect error|handshake fail|alert (?:handshake|bad certificate|unknown ca)|\b(?:TLS|SSL)\b[^.]*\b(?:error|fail)/i, 'tls'],
+  // After TLS: XRootD says "Unable to connect" after a failed handshake too.
+  [/(?:cannot|can't|could not|unable to) connect|not reachable|connection (?:to \w+ )?not established|\bconnection error\b/i, 'connection_refused'],
   [/protocol (?:is )?not supported|unsupported protocol|no (?:matching|suitable) protocol/i, 'protocol_unsupported'],
+  // Storage that is full or whose storage-side quota is used up (Rucio account limits are `quota`).
+  [/no space|out of (?:disk )?space|not enough (?:free |disk )?space|(?:disk|pools?) (?:is |are )?full|no write pool available|quota\b[^.]*\bexceeded|ENOSPC/i, 'no_space'],
   // A rule in state STUCK (upper case, as Rucio prints it) or stuck for want of a source.
   [/\bSTUCK\b|NO_SOURCES/, 'rule_stuck'],
   [/stuck in\W{0,3}replicating|in REPLICATING state/i, 'rule_timeout'],
   [/quota|account limit/i, 'quota'],
+  // The client side of authentication: credentials we could not load, or the server rejecting them.
+  [
+    /(?:could not|unable to|failed to|cannot) (?:to )?(?:find|open|load|read|acquire|retrieve)\b[^.]{0,40}\b(?:credentials?|certificate|private key|proxy|token)|\bPEM\b|auth(?:entication)? (?:error|fail)|login (?:failed|denied)|not authenticated|no authentication information|invalid client|account (?:is )?not active|certificate chain is empty|does not accept [\w/ ]*(?:authentication|prox(?:y|ies)|certificates?)/i,
+    'auth_invalid',
+  ],
+  [/permission refused|access to [\w ]*denied|can ?not (?:authori[sz]e|perform)|authz\b[^.]*\b(?:fail|denied)/i, 'auth_denied'],
   [/login incorrect|cannot authenticate|authentication failed|invalid credentials|wrong password|token (?:is |was )?(?:invalid|not valid)|(?:made|makes) the token invalid|invalid token|not accept\w* (?:my|the) [\w ]*certificate|missing certificates?/i, 'auth_invalid'],
   [/permission denied|access denied|forbidden|not authori[sz]ed|unauthori[sz]ed|insufficient scope|operation not permitted|(?:HTTP|status|code)\W*(?:401|403)\b/i, 'auth_denied'],
-  [/no such file|not found|does not exist|(?:HTTP|status|code)\W*404\b|ENOENT/i, 'not_found'],
-  [/already exists|already registered|file exists/i, 'already_exists'],
+  // A DID with no replicas listed is one that does not exist anywhere, for a reader.
+  [/no such file|not found|\bno (?:\w+ ){1,3}found\b|\bno replicas?\b|does not exist|(?:HTTP|status|code)\W*404\b|ENOENT/i, 'not_found'],
+  [/already exists?\b|already registered|file exists?\b|destination (?:file )?exists|overwrite[^.]*not (?:permitted|enabled|allowed)/i, 'already_exists'],
   // An FTS log line "Timeout stopped" says the watchdog was switched off, not that it fired.
-  [/timed? ?out(?! stopped)|timeout(?! stopped)|deadline exceeded/i, 'timeout'],
-  [/service unavailable|temporarily unavailable|(?:HTTP|status|code)\W*503\b/i, 'service_unavailable'],
-  [/internal server error|internal (?:logic )?error|database is locked|(?:HTTP|status|code)\W*5\d\d\b/i, 'server_error'],
+  [/timed? ?out(?! stopped)|timeout(?! stopped)|deadline exceeded|(?:operation|request|transfer) expired/i, 'timeout'],
+  [/not supported|does(?:n't| not) (?:support|allow) (?:it|the requested|requested)/i, 'protocol_unsupported'],
+  [/service unavailable|temporar(?:il)?y (?:un|not )available|\bunavailable\b|not available|pool is disabled|no (?:read |write )?pool configured/i, 'service_unavailable'],
+  [/(?:HTTP|status|code)\W*503\b/i, 'service_unavailable'],
+  [/internal server error|internal (?:logic )?(?:error|failure)|server error|database (?:is locked|exception|error)|(?:HTTP|status|code)\W*5\d\d\b/i, 'server_error'],
   [/failed validating|cannot decode json|(?:invalid|malformed|bad) (?:request|parameter|name)/i, 'invalid_request'],
+  [/considered invalid|does not match (?:the )?schema|input parameters?|\bis invalid\b|syntax error|invalid \w*(?:url|uri)\b|invalid (?:arguments?|path|\w+ value)|pars\w* the (?:url|uri)|exceeds the maximum/i, 'invalid_request'],
   // Grid certificates together with a named CA: a trust-chain problem.
   [/[Cc]ertificates?\b(?=.*\bCA\b)/, 'tls'],
 ];
@@ -112,7 +143,13 @@ function rucioClass(err: RucioApiError): ErrorClass {
     return /expired/i.test(err.exceptionMessage) ? 'auth_expired' : 'auth_invalid';
   }
   // Generic classes (RucioException, DatabaseException, none from a proxy) say little: read the text.
-  return RUCIO_CLASSES[err.exceptionClass] ?? textClass(err.exceptionMessage) ?? statusClass(err.status) ?? 'unknown';
+  return RUCIO_CLASSES[err.exceptionClass] ?? withStatus(textClass(err.exceptionMessage), err.status);
+}
+
+/** A malformed answer that still carried an error status is that status's failure. */
+function withStatus(byText: ErrorClass | null, status: number): ErrorClass {
+  if (byText === 'protocol_error') return statusClass(status) ?? byText;
+  return byText ?? statusClass(status) ?? 'unknown';
 }
 
 /** A class a storage driver decided by a follow-up diagnosis (src/lake/storage/diagnosis.ts). */
@@ -135,7 +172,7 @@ function storageClass(err: StorageError): ErrorClass {
   if (status === 404) return /checksum|digest/i.test(detail) ? 'destination_checksum_missing' : 'not_found';
   // Non-error statuses (an HTTP-TPC COPY answers 201 and reports failure in the body) and
   // 5xx bodies that name a cause are read before the status.
-  return textClass(detail) ?? statusClass(status) ?? 'unknown';
+  return withStatus(textClass(detail), status);
 }
 
 const TLS_CODES = new Set([

@@ -72,6 +72,10 @@ export const ERROR_CLASSES = {
     meaning: 'the destination storage could not provide a checksum for the file',
     remedy: 'enable checksum support on the destination storage (e.g. adler32 in Want-Digest)',
   },
+  no_space: {
+    meaning: 'the storage has no room for the data: disk or pools full, storage quota or space reservation exhausted',
+    remedy: "free space or add capacity on the RSE (or raise the storage quota of the identity); lower the RSE's limits in Rucio meanwhile",
+  },
   quota: {
     meaning: 'the account has no or insufficient quota on the target RSE',
     remedy: 'set an account limit for the account on the RSE (rucio-admin account set-limits)',
@@ -92,6 +96,10 @@ export const ERROR_CLASSES = {
   inconclusive: {
     meaning: 'the check could not decide: the identity it needs was not shown to work (e.g. the embargo outsider could not log in or read open data)',
     remedy: "fix the check's own credential (renew the outsider's proxy or token, register its identity) and run the check again",
+  },
+  protocol_error: {
+    meaning: 'the answer of the catalogue or storage was malformed or cut short (truncated stream, unparsable JSON/XML, missing header)',
+    remedy: 'a proxy, load balancer or the server cut or mangled the answer: check their logs and timeouts for that host, and retry',
   },
   invalid_request: {
     meaning: 'the server refused the request as malformed (bad name, schema validation)',

@@ -170,7 +170,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     credentials = await credentialLifetimes(current.credentials);
     for (const method of ['x509', 'token']) {
       const c = credentials.find((x) => x.authMethod === method);
-      metrics.setCredentialExpiry(method, c?.expiresAt ?? null);
+      metrics.setCredentialExpiry(method, c?.expiresAt ?? null, c?.issuedAt ?? null);
     }
   }
 

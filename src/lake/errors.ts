@@ -74,8 +74,11 @@ export class ChecksumMismatchError extends Error {
     readonly expected: string,
     readonly actual: string,
     readonly where: string,
+    /** Which replica: the file as scope:name and the PFN read, so one bad replica among many is named. */
+    readonly replica?: { did: string; pfn: string },
   ) {
-    super(`${algorithm} mismatch at ${where}: expected ${expected}, got ${actual}`);
+    const which = replica ? ` of ${replica.did} (${replica.pfn})` : '';
+    super(`${algorithm} mismatch at ${where}${which}: expected ${expected}, got ${actual}`);
   }
 }
 

@@ -133,6 +133,12 @@ export const METRICS = {
     help: 'Unix time when a configured credential expires (x509 proxy or certificate notAfter, token exp).',
     labels: ['auth_method'],
   },
+  credentialLifetime: {
+    name: 'lakeprobe_credential_lifetime_seconds',
+    type: 'gauge',
+    help: 'Full validity of a configured credential (notAfter - notBefore, token exp - iat), when known: expiry alerts scale to it.',
+    labels: ['auth_method'],
+  },
   scheduledRuns: {
     name: 'lakeprobe_schedule_runs_total',
     type: 'counter',

@@ -90,9 +90,13 @@ export class MetricsSink implements Sink, Exposition {
     this.counter('skippedRuns').inc({ experiment, test, reason });
   }
 
-  setCredentialExpiry(authMethod: string, expiresAt: Date | null): void {
-    if (expiresAt) this.gauge('credentialExpiry').set({ auth_method: authMethod }, expiresAt.getTime() / 1000);
-    else this.gauge('credentialExpiry').remove({ auth_method: authMethod });
+  /** `issuedAt`: when the credential became valid, so its full lifetime is known (null: not known). */
+  setCredentialExpiry(authMethod: string, expiresAt: Date | null, issuedAt: Date | null = null): void {
+    const labels = { auth_method: authMethod };
+    if (expiresAt) this.gauge('credentialExpiry').set(labels, expiresAt.getTime() / 1000);
+    else this.gauge('credentialExpiry').remove(labels);
+    if (expiresAt && issuedAt && issuedAt < expiresAt) this.gauge('credentialLifetime').set(labels, (expiresAt.getTime() - issuedAt.getTime()) / 1000);
+    else this.gauge('credentialLifetime').remove(labels);
   }
 
   onResult(r: OpResult): void {

@@ -5,6 +5,8 @@ export interface CredentialLifetime {
   authMethod: 'x509' | 'token';
   /** null: the credential has no expiry (an opaque token). */
   expiresAt: Date | null;
+  /** When it became valid (x509 notBefore, token iat or nbf); null when unknown. */
+  issuedAt?: Date | null;
   /** Why it could not be read; never key or token material. */
   problem?: string;
 }
@@ -16,7 +18,7 @@ export async function credentialLifetimes(credentials: ResolvedCredentials): Pro
     const x = credentials.x509;
     try {
       const cred = 'proxy' in x ? await loadX509Proxy(x.proxy, { allowExpired: true }) : await loadX509CertKey(x.cert, x.key, { allowExpired: true });
-      out.push({ authMethod: 'x509', expiresAt: cred.notAfter });
+      out.push({ authMethod: 'x509', expiresAt: cred.notAfter, issuedAt: cred.notBefore });
     } catch (e) {
       out.push({ authMethod: 'x509', expiresAt: null, problem: (e as Error).message });
     }
@@ -24,10 +26,16 @@ export async function credentialLifetimes(credentials: ResolvedCredentials): Pro
   if (credentials.token) {
     try {
       const token = await loadBearerToken(credentials.token, { allowExpired: true });
-      out.push({ authMethod: 'token', expiresAt: token.expiresAt });
+      out.push({ authMethod: 'token', expiresAt: token.expiresAt, issuedAt: issuedAt(token.claims) });
     } catch (e) {
       out.push({ authMethod: 'token', expiresAt: null, problem: (e as Error).message });
     }
   }
   return out;
+}
+
+function issuedAt(claims: unknown): Date | null {
+  const c = (claims ?? {}) as { iat?: unknown; nbf?: unknown };
+  const seconds = typeof c.iat === 'number' ? c.iat : typeof c.nbf === 'number' ? c.nbf : null;
+  return seconds === null ? null : new Date(seconds * 1000);
 }

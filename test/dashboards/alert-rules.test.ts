@@ -17,16 +17,21 @@ interface Case { alert: string; at: string; bad: { series: string; values: strin
 
 const CASES: Case[] = [
   {
-    alert: 'LakeprobeRseFailureRate', at: '40m', labels: { rse: 'A' },
+    alert: 'LakeprobeRseFailureRate', at: '40m', labels: { rse: 'A', auth_method: 'x509' },
     bad: [{ series: `lakeprobe_operations_total{${T},rse="A",operation="upload",protocol="davs",auth_method="x509",outcome="ok",error_class="none"}`, values: '0+1x60' },
-      { series: `lakeprobe_failures_total{${T},rse="A",operation="upload",error_class="tls",severity="error"}`, values: '0+1x60' }],
+      { series: `lakeprobe_operations_total{${T},rse="A",operation="upload",protocol="davs",auth_method="x509",outcome="failed",error_class="tls"}`, values: '0+1x60' }],
     good: [{ series: `lakeprobe_operations_total{${T},rse="A",operation="upload",protocol="davs",auth_method="x509",outcome="ok",error_class="none"}`, values: '0+10x60' },
-      { series: `lakeprobe_failures_total{${T},rse="A",operation="upload",error_class="tls",severity="error"}`, values: '0+0x60' }],
+      { series: `lakeprobe_operations_total{${T},rse="A",operation="upload",protocol="davs",auth_method="x509",outcome="failed",error_class="tls"}`, values: '0+0x60' }],
   },
   {
     alert: 'LakeprobeRuleStuck', at: '20m', labels: { experiment: 'E', test: 't', rse: 'B' },
     bad: [{ series: `lakeprobe_failures_total{${T},rse="B",operation="replicate",error_class="rule_stuck",severity="error"}`, values: '0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1' }],
     good: [{ series: `lakeprobe_failures_total{${T},rse="B",operation="replicate",error_class="rule_stuck",severity="error"}`, values: '0+0x30' }],
+  },
+  {
+    alert: 'LakeprobeTransferFailing', at: '20m', labels: { experiment: 'E', test: 't', rse: 'B', error_class: 'destination_checksum_missing' },
+    bad: [{ series: `lakeprobe_failures_total{${T},rse="B",operation="replicate",error_class="destination_checksum_missing",severity="error"}`, values: '0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1' }],
+    good: [{ series: `lakeprobe_failures_total{${T},rse="B",operation="replicate",error_class="destination_checksum_missing",severity="error"}`, values: '0+0x30' }],
   },
   {
     alert: 'LakeprobeReplicationTooLong', at: '60m', labels: { dst_rse: 'B' },
@@ -83,6 +88,84 @@ const CASES: Case[] = [
   },
 ];
 
+// The misfires seen on a live Prometheus scraping the daemon, each with when the rule must
+// (fires: labels of every alert) or must not (fires: []) fire.
+interface Misfire { why: string; alert: string; series: { series: string; values: string }[]; checks: { at: string; fires: Record<string, string>[] }[] }
+const CRED = (method: string): string => `lakeprobe_credential_expiry_timestamp_seconds{auth_method="${method}"}`;
+const LIFE = (method: string): string => `lakeprobe_credential_lifetime_seconds{auth_method="${method}"}`;
+const OPS = (op: string, method: string, outcome: string): string =>
+  `lakeprobe_operations_total{${T},rse="A",operation="${op}",protocol="davs",auth_method="${method}",outcome="${outcome}",error_class="${outcome === 'ok' ? 'none' : 'auth_denied'}"}`;
+const STUCK = `lakeprobe_failures_total{${T},rse="B",operation="replicate",error_class="rule_stuck",severity="error"}`;
+
+const MISFIRES: Misfire[] = [
+  {
+    why: 'a standard 12 h proxy, just made, is not expiring; it warns 2 h before its end',
+    alert: 'LakeprobeCredentialExpiring',
+    series: [{ series: CRED('x509'), values: '43200+0x660' }, { series: LIFE('x509'), values: '43200+0x660' }],
+    checks: [{ at: '1m', fires: [] }, { at: '9h', fires: [] }, { at: '10h30m', fires: [{ auth_method: 'x509' }] }],
+  },
+  {
+    why: 'a 1 h token renewed every 30 minutes never warns',
+    alert: 'LakeprobeCredentialExpiring',
+    series: [{ series: CRED('token'), values: '3600+0x29 5400+0x29 7200+0x29 9000+0x29' }, { series: LIFE('token'), values: '3600+0x119' }],
+    checks: [{ at: '1m', fires: [] }, { at: '29m', fires: [] }, { at: '100m', fires: [] }],
+  },
+  {
+    why: 'a 1 h token nobody renews warns in its last quarter',
+    alert: 'LakeprobeCredentialExpiring',
+    series: [{ series: CRED('token'), values: '3600+0x60' }, { series: LIFE('token'), values: '3600+0x60' }],
+    checks: [{ at: '30m', fires: [] }, { at: '50m', fires: [{ auth_method: 'token' }] }],
+  },
+  {
+    why: 'the first stuck rule fires although its failure counter is born at 1, and fires once',
+    alert: 'LakeprobeRuleStuck',
+    series: [{ series: STUCK, values: '_x10 1+0x150' }],
+    checks: [{ at: '5m', fires: [] }, { at: '12m', fires: [{ experiment: 'E', test: 't', rse: 'B' }] }, { at: '65m', fires: [{ experiment: 'E', test: 't', rse: 'B' }] }, { at: '2h', fires: [] }],
+  },
+  {
+    why: 'a second stuck rule a day later fires again',
+    alert: 'LakeprobeRuleStuck',
+    series: [{ series: STUCK, values: '_x10 1+0x1440 2+0x30' }],
+    checks: [{ at: '1d', fires: [] }, { at: '1d20m', fires: [{ experiment: 'E', test: 't', rse: 'B' }] }],
+  },
+  {
+    why: 'every userpass and x509 upload on A fails while delete and catalogue calls succeed: each method fires, token does not',
+    alert: 'LakeprobeRseFailureRate',
+    series: [
+      { series: OPS('upload', 'x509', 'failed'), values: '0+1x60' }, { series: OPS('upload', 'userpass', 'failed'), values: '0+1x60' },
+      { series: OPS('upload', 'token', 'ok'), values: '0+1x60' }, { series: OPS('download', 'token', 'ok'), values: '0+1x60' },
+      { series: OPS('delete', 'x509', 'ok'), values: '0+20x60' }, { series: OPS('delete', 'userpass', 'ok'), values: '0+20x60' },
+      { series: OPS('auth', 'token', 'ok'), values: '0+40x60' },
+      { series: `lakeprobe_failures_total{${T},rse="A",operation="upload",error_class="auth_denied",severity="error"}`, values: '0+2x60' },
+    ],
+    checks: [{ at: '40m', fires: [{ rse: 'A', auth_method: 'userpass' }, { rse: 'A', auth_method: 'x509' }] }],
+  },
+  {
+    why: 'a transfer failing with any class fires at its first failure, labelled by the class',
+    alert: 'LakeprobeTransferFailing',
+    series: [{ series: `lakeprobe_failures_total{${T},rse="B",operation="replicate",error_class="transfer_no_space",severity="error"}`, values: '_x5 1+0x30' },
+      { series: STUCK, values: '_x5 1+0x30' }],
+    checks: [{ at: '10m', fires: [{ experiment: 'E', test: 't', rse: 'B', error_class: 'transfer_no_space' }] }],
+  },
+];
+
+function expected(alert: string, labels: Record<string, string>): { exp_labels: Record<string, string | undefined>; exp_annotations: Record<string, string> } {
+  const rule = ALERT_RULES.find((r) => r.alert === alert);
+  const fill = (text: string): string => text.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, l: string) => labels[l] ?? '');
+  return {
+    exp_labels: { severity: rule?.labels.severity, alertname: alert, ...labels },
+    exp_annotations: { summary: fill(rule?.annotations.summary ?? ''), description: fill(rule?.annotations.description ?? '') },
+  };
+}
+
+function misfireTests(rulesFile: string): string {
+  const tests = MISFIRES.map((f) => ({
+    interval: '1m', input_series: f.series,
+    alert_rule_test: f.checks.map((c) => ({ eval_time: c.at, alertname: f.alert, exp_alerts: c.fires.map((l) => expected(f.alert, l)) })),
+  }));
+  return stringify({ rule_files: [rulesFile], evaluation_interval: '1m', tests }, { lineWidth: 0 });
+}
+
 function unitTests(rulesFile: string): string {
   const tests = CASES.flatMap((c) => {
     const interval = '1m';
@@ -113,6 +196,12 @@ describe('alert rules under promtool', () => {
 
   it('have a firing and a healthy case for every rule', () => {
     expect(CASES.map((c) => c.alert).sort()).toEqual(ALERT_RULES.map((r) => r.alert).sort());
+  });
+
+  it('do not misfire: expiry relative to renewal, the first stuck rule, a broken auth method on one RSE (promtool test rules)', async () => {
+    await writeFile(join(dir, 'misfires.yaml'), misfireTests('rules.yaml'));
+    const result = await run(PROMTOOL, ['test', 'rules', join(dir, 'misfires.yaml')], { cwd: dir }).catch((e: { stdout: string; stderr: string }) => e);
+    expect(`${result.stdout}${result.stderr}`).toContain('SUCCESS');
   });
 
   it('fire on synthetic failing series and stay quiet on healthy ones (promtool test rules)', async () => {

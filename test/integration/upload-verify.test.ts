@@ -81,6 +81,14 @@ experiments:
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ errorClass: 'checksum_mismatch', severity: 'critical' });
     expect(failed[0]?.errorMessage).toMatch(/adler32/);
+    // Among several files the message names the bad one, as scope:name and the PFN read.
+    const corrupt = attached.filter((f) => f.name.includes('.corrupt.'));
+    const bad = corrupt.find((f) => f.name.endsWith('.1'));
+    expect(bad).toBeDefined();
+    const message = failed[0]?.errorMessage ?? '';
+    expect(message).toContain(`${bad?.scope}:${bad?.name} (`);
+    expect(message).toMatch(new RegExp(`\\((?:davs|https|root)://[^ )]*/${(bad?.name ?? '').replace(/\./g, '\\.')}\\)`));
+    for (const other of corrupt.filter((f) => f !== bad)) expect(message).not.toContain(other.name);
     // The upload itself succeeded: only the comparison with storage's checksum can tell.
     expect(results.filter((r) => r.test === 'corrupt' && r.operation === 'upload').every((r) => r.outcome === 'ok')).toBe(true);
   });

@@ -83,6 +83,7 @@ describe('the daemon against the sandbox', () => {
     expect(metricValue(text, /^lakeprobe_test_success\{experiment="DAEMON",test="broken"\}/)).toBe(0);
     expect(metricValue(text, /^lakeprobe_config_last_reload_successful /)).toBe(1);
     expect(metricValue(text, /^lakeprobe_credential_expiry_timestamp_seconds\{auth_method="x509"\}/)).toBeGreaterThan(Date.now() / 1000);
+    expect(metricValue(text, /^lakeprobe_credential_lifetime_seconds\{auth_method="x509"\}/)).toBeGreaterThan(0);
     expect(metricValue(text, /^lakeprobe_schedule_next_run_timestamp_seconds\{experiment="DAEMON",test="up"\}/)).toBeGreaterThan(Date.now() / 1000 - 5);
     expect(text).toMatch(/lakeprobe_failures_total\{[^}]*test="broken"[^}]*error_class="not_found"[^}]*severity="error"\} \d/);
     // The failed-operations gauge is the last run's, not a sum over the daemon's life.

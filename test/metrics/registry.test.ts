@@ -142,7 +142,7 @@ describe('MetricsSink', () => {
     const run = { runId: 'run-1', planName: 'p', planFile: 'p.yaml', startedAt: '2024-03-01T10:00:00.000Z' };
     for (const r of [...uploads, result({ test: 'rules', outcome: 'failed', errorClass: 'quota' }), replication({})]) sink.onResult(r);
     sink.onEnd(run, { total: 5, failed: 1, finishedAt: '2024-03-01T10:01:00.000Z' });
-    sink.setCredentialExpiry('x509', new Date('2024-03-02T00:00:00Z'));
+    sink.setCredentialExpiry('x509', new Date('2024-03-02T00:00:00Z'), new Date('2024-03-01T12:00:00Z'));
     sink.gauge('nextRun').set({ experiment: 'ska', test: 'upload' }, 1);
     for (const key of ['reloadOk', 'reloadTime', 'heartbeat'] as const) sink.gauge(key).set(1);
     const text = await sink.metrics();
@@ -154,6 +154,17 @@ describe('MetricsSink', () => {
         expect(names.sort(), s.name).toEqual([...m.labels].sort());
       }
     }
+  });
+
+  it('exports a credential lifetime only when its start is known, so expiry alerts can scale to it', async () => {
+    const sink = new MetricsSink();
+    sink.setCredentialExpiry('x509', new Date('2024-03-02T00:00:00Z'), new Date('2024-03-01T12:00:00Z'));
+    sink.setCredentialExpiry('token', new Date('2024-03-02T00:00:00Z'));
+    const text = await sink.metrics();
+    expect(text).toMatch(/^lakeprobe_credential_lifetime_seconds\{auth_method="x509"\} 43200$/m);
+    expect(text).not.toMatch(/^lakeprobe_credential_lifetime_seconds\{auth_method="token"\}/m);
+    sink.setCredentialExpiry('x509', null);
+    expect(await sink.metrics()).not.toMatch(/^lakeprobe_credential_lifetime_seconds\{/m);
   });
 
   it('sets the failed-operations gauge to each completed run of a test instead of adding up', async () => {
