@@ -244,16 +244,21 @@ const LISTING_CHUNK = 1000;
  * deleted here. When the catalogue cannot be asked, every file stays (and stays in the ledger).
  */
 export async function releaseFiles(ctx: RunContext, files: readonly ProbeFile[], parallel = 4): Promise<void> {
-  for (let i = 0; i < files.length; i += LISTING_CHUNK) {
-    const chunk = files.slice(i, i + LISTING_CHUNK);
-    const listed = await ctx.op({ operation: 'list' }, () => listedReplicas(ctx.rucio, chunk));
-    if (!listed.ok) continue;
-    const unlisted = chunk.filter((f) => {
-      if (!listed.value.has(replicaKey(f.rse, `${f.scope}:${f.name}`))) return true;
-      ctx.ledger.done(f.ledgerId);
-      return false;
-    });
-    await forEachLimit(unlisted, parallel, (f) => deleteUnlisted(ctx, f));
+  // One listing per RSE (and chunk): each is recorded on its RSE, never mistaken for an RSE listing.
+  const byRse = new Map<string, ProbeFile[]>();
+  for (const f of files) byRse.set(f.rse, [...(byRse.get(f.rse) ?? []), f]);
+  for (const [rse, onRse] of byRse) {
+    for (let i = 0; i < onRse.length; i += LISTING_CHUNK) {
+      const chunk = onRse.slice(i, i + LISTING_CHUNK);
+      const listed = await ctx.op({ operation: 'list', rse }, () => listedReplicas(ctx.rucio, chunk));
+      if (!listed.ok) continue;
+      const unlisted = chunk.filter((f) => {
+        if (!listed.value.has(replicaKey(f.rse, `${f.scope}:${f.name}`))) return true;
+        ctx.ledger.done(f.ledgerId);
+        return false;
+      });
+      await forEachLimit(unlisted, parallel, (f) => deleteUnlisted(ctx, f));
+    }
   }
 }
 

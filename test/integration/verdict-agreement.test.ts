@@ -101,7 +101,8 @@ experiments:
       // The summary table's last column, the experiment's tests table, the CSV row, the HTML cell.
       expect(summaryMd.split('\n').find((l) => l.startsWith(`| E | ${test} |`))?.endsWith(`| ${verdict} |`)).toBe(true);
       expect(md.split('\n').find((l) => l.startsWith(`| ${test} |`))).toMatch(new RegExp(`\\| ${verdict}(: [^|]+)? \\|$`));
-      expect(csv.split('\n').find((l) => l.startsWith(`E,${test},`))?.endsWith(`,${verdict}`)).toBe(true);
+      // The verdict column, then the raw files, bytes and data rate columns.
+      expect(csv.split('\n').find((l) => l.startsWith(`E,${test},`))).toMatch(new RegExp(`,${verdict},\\d+,\\d+,\\d*$`));
       expect(html).toMatch(new RegExp(`<td[^>]*>${verdict}(: [^<]*)?</td>`));
       const testcase = new RegExp(`<testcase name="${test}"[^>]*?(/>|>[\\s\\S]*?</testcase>)`).exec(junit)?.[0] ?? '';
       expect(testcase).not.toBe('');
@@ -125,8 +126,8 @@ experiments:
       expect(text, name).toContain('full scale: 8.0 KiB uploaded');
     }
     expect(await file('summary.csv')).toContain('full scale: 8.0 KiB uploaded');
-    expect((await file('summary.csv')).split('\n')[0]).toMatch(/,scale,completed$/);
-    expect((await file('summary.csv')).split('\n').find((l) => l.startsWith('E,ok,'))).toMatch(/,0\.5,Completed$/);
+    expect((await file('summary.csv')).split('\n')[0]).toMatch(/,scale,completed,files,bytes,data_rate_bytes_per_second$/);
+    expect((await file('summary.csv')).split('\n').find((l) => l.startsWith('E,ok,'))).toMatch(/,0\.5,Completed,\d+,\d+,\d*$/);
     expect((JSON.parse(await file('E.json')) as { scale: string }).scale).toMatch(/^Rehearsal at --scale 0\.5: /);
   });
 });
