@@ -1,5 +1,5 @@
 import type { ResolvedPlan } from '../plan/index.js';
-import { loadBearerToken, loadTrustAnchors, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
+import { issuedToken, loadBearerToken, loadTrustAnchors, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
 import type { BearerToken, X509Credential } from '../lake/credentials/types.js';
 import { CredentialError } from '../lake/errors.js';
 import { withTokenRefusals } from '../lake/credentials/token-refusal.js';
@@ -70,11 +70,23 @@ export async function openLakeSession(plan: ResolvedPlan, method: AuthMethod, no
   let storageAuth: StorageAuth;
   let identity: string;
   const secrets: string[] = [];
+  const closers: (() => void)[] = [];
   if (method === 'token') {
     const source = credentials.token;
     if (!source) throw new CredentialError('missing', 'credentials.token', 'no bearer token configured');
-    const token: BearerToken = await loadBearerToken(source, { now });
-    secrets.push(token.token);
+    let token: BearerToken;
+    if ('issued' in source) {
+      // Obtained from the issuer (or the process's live token); renewed ahead of expiry at each use.
+      const live = await issuedToken(source.issued, { ca, insecure: lake.insecure }, (value) => {
+        if (!secrets.includes(value)) secrets.push(value);
+      });
+      token = live.token;
+      closers.push(live.unsubscribe);
+      secrets.push(source.issued.clientSecret);
+    } else {
+      token = await loadBearerToken(source, { now });
+      secrets.push(token.token);
+    }
     auth = { method: 'token', token };
     storageAuth = { token, ca, insecure: lake.insecure };
     identity = `token sub=${String(token.claims?.sub ?? '?')}`;
@@ -115,6 +127,7 @@ export async function openLakeSession(plan: ResolvedPlan, method: AuthMethod, no
       return other(createStorageDriver(protocol, { x509: await loadX509Proxy(who.proxy, { now }), ca, insecure: lake.insecure }, storageOptions));
     },
     close() {
+      for (const close of closers.splice(0)) close();
       rucio.close();
       for (const driver of [...drivers.values(), ...others.splice(0)]) closeDriver(driver);
       drivers.clear();

@@ -1,5 +1,5 @@
 import type { ResolvedCredentials } from '../plan/index.js';
-import { loadBearerToken, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
+import { issuedTokenStates, loadBearerToken, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
 
 export interface CredentialLifetime {
   authMethod: 'x509' | 'token';
@@ -21,7 +21,12 @@ export async function credentialLifetimes(credentials: ResolvedCredentials): Pro
       out.push({ authMethod: 'x509', expiresAt: null, problem: (e as Error).message });
     }
   }
-  if (credentials.token) {
+  if (credentials.token && 'issued' in credentials.token) {
+    // A token lakeprobe renews itself only nears expiry when its renewal fails.
+    const { issuer, clientId } = credentials.token.issued;
+    const failed = issuedTokenStates().find((s) => s.issuer === issuer && s.clientId === clientId && s.lastError);
+    if (failed) out.push({ authMethod: 'token', expiresAt: failed.expiresAt, problem: `renewal failed: ${failed.lastError}` });
+  } else if (credentials.token) {
     try {
       const token = await loadBearerToken(credentials.token, { allowExpired: true });
       out.push({ authMethod: 'token', expiresAt: token.expiresAt });

@@ -4,3 +4,7 @@ export { loadBearerToken, type TokenLoadOptions } from './token.js';
 export { loadTrustAnchors } from './trust.js';
 export { describeCredential } from './describe.js';
 export type { ReadOptions } from './read.js';
+export {
+  forgetIssuedTokens, issuedToken, issuedTokenStates, type IssuedTokenSpec, type IssuedTokenState,
+} from './token-renewal.js';
+export { OAuthClient, describeRequest, type OAuthGrant, type TokenRequest } from './oauth.js';

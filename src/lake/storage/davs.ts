@@ -283,6 +283,8 @@ export class DavsDriver implements StorageDriver {
     const upload = typeof outgoing.payload === 'object' ? outgoing.payload : undefined;
     let url = target;
     let staleRetried = false;
+    // A token lakeprobe obtains itself is renewed ahead of expiry before it goes out.
+    await this.auth.token?.renew?.();
     for (let hop = 0; ; ) {
       // The token goes only to the host it was meant for, not to redirect targets elsewhere.
       const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname);
