@@ -44,6 +44,10 @@ export const sandboxConfigSchema = z.strictObject({
     abacus_seconds: z.number().min(0).max(3600).default(10),
     account: z.enum(['root', 'probe']).default('root'),
   }).default({ abacus_seconds: 10, account: 'root' }),
+  /** The issuer's access-token lifetime for its token endpoint: IAM's default hour unless a test wants it short. */
+  tokens: z.strictObject({
+    lifetime_seconds: z.number().int().min(1).max(86_400).default(3600),
+  }).default({ lifetime_seconds: 3600 }),
 }).superRefine((cfg, ctx) => {
   const names = new Set(cfg.rses.map((r) => r.name));
   const first = new Map<string, number>();

@@ -1,0 +1,63 @@
+// A plan whose token lakeprobe obtains from the sandbox issuer (as from IAM) and renews
+// itself: runs over several lifetimes of 8-second tokens never fail with auth_expired,
+// by client_credentials and by a refresh token from a file.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { forgetIssuedTokens, issuedTokenStates } from '../../src/lake/credentials/index.js';
+import { DEFAULT_SANDBOX_CONFIG } from '../../src/sandbox/sandbox-config.js';
+import { loadTestPlan, runTestPlan, startTestLake } from './lake-fixture.js';
+
+const LIFETIME_SECONDS = 8;
+
+describe('tokens obtained and renewed by lakeprobe against the sandbox lake', () => {
+  let env: Awaited<ReturnType<typeof startTestLake>>;
+  beforeAll(async () => {
+    env = await startTestLake('builtin', { tokens: { ...DEFAULT_SANDBOX_CONFIG.tokens, lifetime_seconds: LIFETIME_SECONDS } });
+  });
+  afterEach(() => forgetIssuedTokens());
+  afterAll(() => env.stop());
+
+  const plan = (grant: string): string => `
+lake: { sandbox: true }
+credentials:
+  token:
+    issuer: ${env.lake.issuer.issuer}
+    client_id: ${env.lake.oauthClient.clientId}
+    client_secret_file: ${env.lake.oauthClient.secretFile}
+    ${grant}
+    audience: rucio
+    renew_margin_seconds: 3
+rses: { names: [SANDBOX-FAST] }
+experiments:
+  - name: T
+    tests:
+      - { name: up, scenario: upload, auth: [token], params: { files: 1, size: 1024 } }
+`;
+
+  it('runs for three token lifetimes with client_credentials tokens and no auth_expired', async () => {
+    const resolved = await loadTestPlan(env.lake, env.dir, plan('grant: client_credentials'));
+    const deadline = Date.now() + 3 * LIFETIME_SECONDS * 1000;
+    const classes: string[] = [];
+    let runs = 0;
+    while (Date.now() < deadline && runs < 200) {
+      const { results } = await runTestPlan(resolved);
+      classes.push(...results.map((r) => `${r.operation}:${r.outcome}:${r.errorClass ?? '-'}`));
+      runs++;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(runs).toBeGreaterThanOrEqual(2);
+    expect(classes.filter((c) => !c.includes(':ok:'))).toEqual([]);
+    const state = issuedTokenStates().find((s) => s.issuer === env.lake.issuer.issuer);
+    // 24 s of 8 s tokens renewed 3 s before expiry: at least a first token and two renewals.
+    expect(state?.renewals).toBeGreaterThanOrEqual(3);
+    expect(env.lake.issuer.issued.client_credentials).toBeGreaterThanOrEqual(3);
+    expect(state?.lastError).toBeNull();
+  }, 180_000);
+
+  it('runs with a refresh token from a file, as oidc-agent hands it out', async () => {
+    const resolved = await loadTestPlan(env.lake, env.dir, plan(`grant: refresh_token\n    refresh_token_file: ${env.lake.oauthClient.refreshTokenFile}`));
+    const before = env.lake.issuer.issued.refresh_token ?? 0;
+    const { results } = await runTestPlan(resolved);
+    expect(results.filter((r) => r.outcome !== 'ok').map((r) => r.errorMessage)).toEqual([]);
+    expect(env.lake.issuer.issued.refresh_token).toBe(before + 1);
+  }, 120_000);
+});
