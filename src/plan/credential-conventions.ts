@@ -221,6 +221,7 @@ async function resolveIssuedToken(
       ...(plan.audience !== undefined ? { audience: plan.audience } : {}),
       ...(plan.scope !== undefined ? { scope: plan.scope } : {}),
       renewMarginSeconds: plan.renew_margin_seconds ?? DEFAULT_RENEW_MARGIN_SECONDS,
+      ...(plan.per_operation ? { perOperation: true } : {}),
     },
   };
 }

@@ -71,7 +71,7 @@ const MAX_RENEW_MARGIN_SECONDS = 86_400;
 export const TOKEN_GRANTS = ['client_credentials', 'refresh_token', 'token_exchange'] as const;
 const ISSUER_KEYS = [
   'client_id', 'client_secret_file', 'client_secret_env', 'grant', 'refresh_token_file', 'subject_token_file',
-  'audience', 'scope', 'renew_margin_seconds',
+  'audience', 'scope', 'renew_margin_seconds', 'per_operation',
 ] as const;
 
 const tokenSchema = z
@@ -95,6 +95,8 @@ const tokenSchema = z
     subject_token_file: nonEmpty.optional(),
     audience: nonEmpty.optional(),
     scope: nonEmpty.optional(),
+    /** Storage requests get a token of their endpoint's audience and least path scope, not the one token. */
+    per_operation: z.boolean().optional(),
     renew_margin_seconds: z.number().int().min(1).max(MAX_RENEW_MARGIN_SECONDS, { error: `at most ${MAX_RENEW_MARGIN_SECONDS} (a day)` }).optional(),
   })
   .superRefine((v, ctx) => {

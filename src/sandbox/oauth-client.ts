@@ -1,10 +1,10 @@
 // The sandbox issuer's registered client, as an IAM administrator registers one for a
-// probe: a secret, the grants it may use, its scopes and audiences. Its secret and a
+// probe: a secret, the grants it may use and its scopes. Its secret and a
 // refresh token of the member (as oidc-agent keeps one) are written for plans to name.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FULL_STORAGE_SCOPE, TOKEN_AUDIENCE } from './config.js';
+import { FULL_STORAGE_SCOPE } from './config.js';
 import {
   GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE, type TokenClient, type TokenIssuer,
 } from './tokens/index.js';
@@ -17,8 +17,8 @@ export interface SandboxOAuthClient {
   refreshTokenFile: string;
 }
 
-/** The client, with a fresh secret; its tokens are the member's (the catalogue maps `sub=member`). */
-export function sandboxClient(groups: string[], audiences: string[] = []): TokenClient {
+/** The client, with a fresh secret; its tokens are the member's (the catalogue maps `sub=member`), for any audience. */
+export function sandboxClient(groups: string[]): TokenClient {
   return {
     id: SANDBOX_CLIENT_ID,
     secret: randomBytes(24).toString('base64url'),
@@ -26,7 +26,6 @@ export function sandboxClient(groups: string[], audiences: string[] = []): Token
     scope: FULL_STORAGE_SCOPE,
     groups,
     grantTypes: [GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE],
-    audiences: [...new Set([...TOKEN_AUDIENCE, ...audiences])],
   };
 }
 

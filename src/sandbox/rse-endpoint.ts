@@ -53,6 +53,7 @@ export async function startRseEndpoint(o: RseEndpointOptions): Promise<RseEndpoi
         return claims ? { scope: claims.scope, groups: claims['wlcg.groups'], exp: claims.exp } : null;
       },
       verifyChain: (der) => verifyClientChain(der, caPems),
+      ...(o.spec.own_token_audience ? { ownAudience: true } : {}),
     });
     return { ...rse, url: endpoint.url, port: endpoint.port, close: () => endpoint.close() };
   }

@@ -61,3 +61,49 @@ experiments:
     expect(env.lake.issuer.issued.refresh_token).toBe(before + 1);
   }, 120_000);
 });
+
+// WLCG token profile 1.0: a storage may accept only tokens whose `aud` is its own endpoint,
+// with the path scope of the operation; lakeprobe asks one per endpoint and operation.
+describe('per-operation tokens against a storage that accepts only its own audience', () => {
+  let env: Awaited<ReturnType<typeof startTestLake>>;
+  beforeAll(async () => {
+    const rses = DEFAULT_SANDBOX_CONFIG.rses.map((r) => (r.name === 'SANDBOX-FAST' ? { ...r, own_token_audience: true } : r));
+    env = await startTestLake('builtin', { rses });
+  });
+  afterEach(() => forgetIssuedTokens());
+  afterAll(() => env.stop());
+
+  const plan = (perOperation: boolean): string => `
+lake: { sandbox: true }
+credentials:
+  token:
+    issuer: ${env.lake.issuer.issuer}
+    client_id: ${env.lake.oauthClient.clientId}
+    client_secret_file: ${env.lake.oauthClient.secretFile}
+    audience: rucio
+    per_operation: ${perOperation}
+rses: { names: [SANDBOX-FAST] }
+experiments:
+  - name: T
+    tests:
+      - { name: up, scenario: upload, auth: [token], params: { files: 1, size: 1024 } }
+`;
+
+  it('the one token (aud rucio) is refused by the storage, naming its audience', async () => {
+    const { results } = await runTestPlan(await loadTestPlan(env.lake, env.dir, plan(false)));
+    const refused = results.find((r) => r.outcome === 'failed');
+    expect(refused?.errorClass).toBe('auth_denied');
+    expect(refused?.errorMessage).toContain('Token audience "rucio" not accepted');
+  }, 120_000);
+
+  it("per-operation tokens carry the endpoint's audience and the least path scope, and are accepted", async () => {
+    const { results } = await runTestPlan(await loadTestPlan(env.lake, env.dir, plan(true)));
+    expect(results.filter((r) => r.outcome !== 'ok').map((r) => r.errorMessage)).toEqual([]);
+    const fast = env.lake.rses.find((r) => r.name === 'SANDBOX-FAST');
+    const storage = issuedTokenStates().filter((s) => s.audience === new URL(fast?.url ?? '').origin);
+    expect(storage.length).toBeGreaterThan(0);
+    // Every storage token names one action on one path, never the client's whole scope.
+    for (const s of storage) expect(s.scope).toMatch(/^storage\.(read|create|modify):\/\S+$/);
+    expect(storage.some((s) => s.scope?.startsWith('storage.create:/'))).toBe(true);
+  }, 120_000);
+});

@@ -8,3 +8,4 @@ export {
   forgetIssuedTokens, issuedToken, issuedTokenStates, type IssuedTokenSpec, type IssuedTokenState,
 } from './token-renewal.js';
 export { OAuthClient, describeRequest, type OAuthGrant, type TokenRequest } from './oauth.js';
+export { endpointAudience, leastStorageScope } from './operation-scope.js';

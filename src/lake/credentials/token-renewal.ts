@@ -23,6 +23,8 @@ export interface IssuedTokenSpec {
   scope?: string;
   /** Renew this long before expiry (at most half the token's lifetime). */
   renewMarginSeconds: number;
+  /** Storage requests ask for their own token (endpoint audience, least path scope); `audience`/`scope` serve the catalogue. */
+  perOperation?: boolean;
 }
 
 /** What the status page and metrics show of one credential: never the token. */

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { type Agent, request } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
+import type { BearerToken } from '../credentials/types.js';
 import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
 import { parseDigest } from '../data/digest.js';
 import { createTlsAgent } from './tls.js';
@@ -284,10 +285,11 @@ export class DavsDriver implements StorageDriver {
     let url = target;
     let staleRetried = false;
     // A token lakeprobe obtains itself is renewed ahead of expiry before it goes out.
-    await this.auth.token?.renew?.();
+    const token = this.auth.tokenFor ? await this.auth.tokenFor(target, method) : this.auth.token;
+    await token?.renew?.();
     for (let hop = 0; ; ) {
       // The token goes only to the host it was meant for, not to redirect targets elsewhere.
-      const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname);
+      const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname ? token : undefined);
       if (res === STALE_SOCKET) {
         if (staleRetried) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
         staleRetried = true;
@@ -309,12 +311,12 @@ export class DavsDriver implements StorageDriver {
     method: string,
     target: URL,
     { headers, payload }: Outgoing,
-    withToken: boolean,
+    token: BearerToken | undefined,
   ): Promise<IncomingMessage | typeof STALE_SOCKET> {
     return new Promise((resolve, reject) => {
       const upload = typeof payload === 'object' ? payload : undefined;
       const allHeaders: OutgoingHttpHeaders = { 'User-Agent': 'lakeprobe', ...headers };
-      if (this.auth.token && withToken) allHeaders.Authorization = `Bearer ${this.auth.token.token}`;
+      if (token) allHeaders.Authorization = `Bearer ${token.token}`;
       if (typeof payload === 'string') allHeaders['Content-Length'] = Buffer.byteLength(payload);
       if (upload) {
         allHeaders['Content-Length'] = upload.size;
