@@ -2,7 +2,8 @@
 // itself: runs over several lifetimes of 8-second tokens never fail with auth_expired,
 // by client_credentials and by a refresh token from a file.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { forgetIssuedTokens, issuedTokenStates } from '../../src/lake/credentials/index.js';
+import { forgetIssuedTokens, issuedTokenStates, loadBearerToken } from '../../src/lake/credentials/index.js';
+import { createStorageDriver } from '../../src/lake/storage/index.js';
 import { DEFAULT_SANDBOX_CONFIG } from '../../src/sandbox/sandbox-config.js';
 import { loadTestPlan, runTestPlan, startTestLake } from './lake-fixture.js';
 
@@ -106,4 +107,20 @@ experiments:
     for (const s of storage) expect(s.scope).toMatch(/^storage\.(read|create|modify):\/\S+$/);
     expect(storage.some((s) => s.scope?.startsWith('storage.create:/'))).toBe(true);
   }, 120_000);
+
+  it("a storage refusal of a per-operation token names that token's audience and scope", async () => {
+    const fast = env.lake.rses.find((r) => r.name === 'SANDBOX-FAST');
+    const url = `${fast?.url ?? ''}/rucio/probe/refused.bin`;
+    const wrong = await loadBearerToken({ value: await env.lake.issuer.mint({ sub: 'member', aud: 'rucio', scope: 'storage.read:/rucio' }), source: 'test' });
+    const session = await loadBearerToken({ value: await env.lake.issuer.mint({ sub: 'member', aud: 'other', scope: 'storage.read:/' }), source: 'session' });
+    const driver = createStorageDriver('davs', { token: session, ca: [env.lake.pki.caCertPem], tokenFor: () => Promise.resolve(wrong) });
+    try {
+      const err = await driver.stat(url).then(() => undefined, (e: unknown) => e);
+      expect((err as { status?: number }).status).toBe(403);
+      expect((err as Error).message).toContain(`aud=rucio scope="storage.read:/rucio"`);
+      expect((err as Error).message).not.toContain(wrong.token);
+    } finally {
+      (driver as { close?: () => void }).close?.();
+    }
+  });
 });

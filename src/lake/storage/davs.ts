@@ -12,6 +12,7 @@ import { type Agent, request } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
 import type { BearerToken } from '../credentials/types.js';
+import { annotateTokenRefusal } from '../credentials/token-refusal.js';
 import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
 import { parseDigest } from '../data/digest.js';
 import { createTlsAgent } from './tls.js';
@@ -42,6 +43,8 @@ interface Reply {
   res: IncomingMessage;
   /** Where the final answer came from (after redirects). */
   url: URL;
+  /** The per-request token sent (per-operation tokens), so a refusal names that one. */
+  token?: BearerToken;
 }
 
 interface Outgoing {
@@ -259,7 +262,7 @@ export class DavsDriver implements StorageDriver {
   }
 
   /** Throw a StorageError for a non-2xx reply (with the head of its body); drain it otherwise. */
-  private async expectSuccess(method: string, { res, url }: Reply, drain = true): Promise<void> {
+  private async expectSuccess(method: string, { res, url, token }: Reply, drain = true): Promise<void> {
     const status = res.statusCode ?? 0;
     if (isSuccess(status)) {
       // Wait for the end, so the connection is back in the pool before the next request.
@@ -276,7 +279,8 @@ export class DavsDriver implements StorageDriver {
       // The body is only a hint; the status is the answer.
     }
     detail = detail.replace(/\s+/g, ' ').trim().slice(0, ERROR_DETAIL_CHARS) || res.statusMessage || 'HTTP error';
-    throw new StorageError(status, method, this.redactUrl(url), this.redact(detail));
+    const error = new StorageError(status, method, this.redactUrl(url), this.redact(detail));
+    throw token ? annotateTokenRefusal(error, token) : error;
   }
 
   /** One request, following redirects; resolves once the response headers arrive. */
@@ -296,7 +300,9 @@ export class DavsDriver implements StorageDriver {
         continue;
       }
       const location = res.headers.location;
-      if (!REDIRECTS.has(res.statusCode ?? 0) || !location || hop >= this.maxRedirects) return { res, url };
+      if (!REDIRECTS.has(res.statusCode ?? 0) || !location || hop >= this.maxRedirects) {
+        return { res, url, ...(this.auth.tokenFor && token ? { token } : {}) };
+      }
       res.resume();
       if (upload && !upload.source.canResend()) {
         throw new StorageError(res.statusCode ?? 0, method, this.redactUrl(url),
