@@ -9,6 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { forgetIssuedTokens, issuedToken, issuedTokenStates, type IssuedTokenSpec } from '../../../src/lake/credentials/index.js';
 import { TokenIssuerError } from '../../../src/lake/errors.js';
 import { classify } from '../../../src/engine/classify.js';
+import { credentialLifetimes } from '../../../src/schedule/credential-lifetimes.js';
+import { renderStatusPage } from '../../../src/jobs/status-page.js';
 import { ensurePki, type SandboxPki } from '../../../src/sandbox/pki/index.js';
 import {
   GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE, startTokenIssuer, type TokenIssuer,
@@ -153,4 +155,35 @@ describe('tokens obtained from an issuer', () => {
     expect(classify(err).errorClass).toBe('connection_refused');
     expect((err as Error).message).toContain(`token request to ${url}`);
   });
+
+  it('the status page shows each live token: source, audience, scope, expiry and last renewal; only a failed renewal counts for the alert', async () => {
+    const s = spec({ audience: STORAGE_AUD, scope: 'storage.read:/data' });
+    const { token } = await issuedToken(s, { ca });
+    const rows = await credentialLifetimes({ token: { issued: s } });
+    expect(rows).toEqual([{
+      authMethod: 'token', expiresAt: token.expiresAt, source: `client_credentials at ${issuer.issuer} as client robot`,
+      audience: STORAGE_AUD, scope: 'storage.read:/data', lastRenewal: expect.any(Date) as Date, renewed: true,
+    }]);
+    const html = renderStatusPage({
+      plan: 'p', planFile: 'p.yaml', startedAt: new Date(0), now: new Date(), reload: { ok: true, at: null, message: '' },
+      next: [], runs: [], failures: [], credentials: rows, stopping: false, refreshSeconds: 10,
+    });
+    const row = /<table id="credentials">.*?<tbody><tr>(.*?)<\/tr>/s.exec(html)?.[1] ?? '';
+    const cells = [...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1]);
+    expect(cells.slice(0, 5)).toEqual([
+      'token', `client_credentials at ${issuer.issuer} as client robot`, STORAGE_AUD, 'storage.read:/data', token.expiresAt?.toISOString(),
+    ]);
+    expect(cells[6]).toBe(rows[0]?.lastRenewal?.toISOString());
+    expect(html).not.toContain(token.token);
+
+    issuer.setAvailable(false);
+    try {
+      await new Promise((r) => setTimeout(r, Math.max(0, (token.expiresAt?.getTime() ?? 0) - 2000 - Date.now()) + 100));
+      await token.renew?.().catch(() => undefined);
+      const [failed] = await credentialLifetimes({ token: { issued: s } });
+      expect(failed).toMatchObject({ renewed: false, problem: expect.stringContaining('renewal failed: token request to') as string });
+    } finally {
+      issuer.setAvailable(true);
+    }
+  }, 30_000);
 });
