@@ -60,6 +60,7 @@ export async function startRseEndpoint(o: RseEndpointOptions): Promise<RseEndpoi
   const endpoint = await startXrootdEndpoint({
     name: o.spec.name, root, runDir: join(base, 'run'), pki: o.pki, gridmap: o.gridmap, embargo: o.embargo,
     issuer: { url: o.issuer.issuer, jwks: o.issuer.jwks },
+    ...(o.spec.own_token_audience ? { ownAudience: true } : {}),
   }).catch(async (e: unknown) => {
     await rm(base, { recursive: true, force: true });
     throw e;

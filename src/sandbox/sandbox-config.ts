@@ -14,7 +14,7 @@ const rse = z.strictObject({
   name: z.string().regex(RSE_NAME, { error: 'must be an RSE name like SITE-DISK (upper case, digits, - and _)' }),
   deterministic: z.boolean().default(true),
   attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-  /** Builtin storage only: accept tokens only for the endpoint's own URL as `aud` (and WLCG's any audience). */
+  /** Accept tokens only for the endpoint's own URL as `aud` (and WLCG's any audience); XRootD through its SciTokens audience. */
   own_token_audience: z.boolean().optional(),
 });
 
