@@ -44,7 +44,9 @@ export function describeRequest(r: TokenRequest): string {
   return `${r.grant} aud=${r.audience ?? '-'} scope="${r.scope ?? '-'}"`;
 }
 
-const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim().slice(0, MAX_DETAIL_CHARS);
+const flat = (text: string): string => text.replace(/\s+/g, ' ').trim();
+const scrub = (text: string, secrets: string[]): string =>
+  secrets.reduce((t, secret) => t.split(secret).join('***'), text).slice(0, MAX_DETAIL_CHARS);
 
 export class OAuthClient {
   private readonly transport: HttpTransport;
@@ -92,6 +94,9 @@ export class OAuthClient {
     });
     const body = parseObject(res.body);
     const asked = describeRequest(r);
+    // IAM echoes a refused refresh token in its description ("Invalid refresh token: …").
+    const secrets = [clientSecret, r.refreshToken, r.subjectToken].filter((v): v is string => Boolean(v));
+    const oneLine = (text: string): string => scrub(flat(text), secrets);
     if (res.status !== 200) {
       const code = typeof body?.error === 'string' ? oneLine(body.error) : undefined;
       const description = typeof body?.error_description === 'string' ? `: ${oneLine(body.error_description)}` : '';

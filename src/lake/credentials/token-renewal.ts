@@ -42,6 +42,21 @@ export interface IssuedTokenState {
 }
 
 const MAX_LIVE_TOKENS = 64;
+const MAX_REMEMBERED_SECRETS = 8;
+
+/** A set that forgets its oldest values beyond a bound. */
+class BoundedSet extends Set<string> {
+  constructor(private readonly bound: number) {
+    super();
+  }
+
+  override add(value: string): this {
+    super.delete(value);
+    super.add(value);
+    if (this.size > this.bound) super.delete(this.values().next().value as string);
+    return this;
+  }
+}
 const live = new Map<string, LiveToken>();
 
 class LiveToken {
@@ -52,6 +67,7 @@ class LiveToken {
   /** A refresh token the issuer rotated in its answer wins over the file's. */
   private rotatedRefresh: string | null = null;
   private readonly listeners = new Set<(value: string) => void>();
+  private readonly secretValues = new BoundedSet(MAX_REMEMBERED_SECRETS);
 
   constructor(private readonly spec: IssuedTokenSpec, private readonly client: OAuthClient, private readonly now: () => Date) {
     const source = `${spec.grant} at ${spec.issuer} as client ${spec.clientId}`;
@@ -70,6 +86,17 @@ class LiveToken {
   onValue(listener: (value: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Every secret value it handles (access, refresh and subject tokens) goes to the listeners' redaction. */
+  private tell(value: string): void {
+    this.secretValues.add(value);
+    for (const listener of this.listeners) listener(value);
+  }
+
+  /** The secret values handled so far (bounded: the last few), for a new session's redaction. */
+  secrets(): string[] {
+    return [...this.secretValues];
   }
 
   private due(): boolean {
@@ -98,12 +125,17 @@ class LiveToken {
     try {
       if (spec.grant === 'refresh_token') {
         request.refreshToken = this.rotatedRefresh ?? (await secretFile(spec.refreshTokenFile, 'credentials.token.refresh_token_file'));
+        this.tell(request.refreshToken);
       }
       if (spec.grant === 'token_exchange') {
         request.subjectToken = await secretFile(spec.subjectTokenFile, 'credentials.token.subject_token_file');
+        this.tell(request.subjectToken);
       }
       const answer = await this.client.request(request);
-      if (answer.refreshToken && answer.refreshToken !== request.refreshToken) this.rotatedRefresh = answer.refreshToken;
+      if (answer.refreshToken && answer.refreshToken !== request.refreshToken) {
+        this.rotatedRefresh = answer.refreshToken;
+        this.tell(answer.refreshToken);
+      }
       const loaded = await loadBearerToken({ value: answer.accessToken, source: this.state.source }, { now: this.now() });
       const at = this.now();
       const expiresAt = loaded.expiresAt ?? (answer.expiresIn !== null ? new Date(at.getTime() + answer.expiresIn * 1000) : null);
@@ -111,7 +143,7 @@ class LiveToken {
       this.obtainedAt = at.getTime();
       Object.assign(this.state, { expiresAt, lastRenewal: at, renewals: this.state.renewals + 1, lastError: null });
       if (answer.scope !== null) this.state.scope = answer.scope;
-      for (const listener of this.listeners) listener(loaded.token);
+      this.tell(loaded.token);
     } catch (err) {
       this.state.lastError = err instanceof Error ? err.message : String(err);
       throw err;
@@ -158,7 +190,7 @@ export async function issuedToken(
     unsubscribe();
     throw err;
   }
-  if (onValue) onValue(entry.token.token);
+  if (onValue) for (const value of entry.secrets()) onValue(value);
   return { token: entry.token, unsubscribe: () => void unsubscribe() };
 }
 

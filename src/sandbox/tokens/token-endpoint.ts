@@ -120,9 +120,11 @@ export async function decideGrant(form: URLSearchParams, authorization: string |
   if (grantType === GRANT_REFRESH_TOKEN) {
     refreshToken = form.get('refresh_token') ?? '';
     const held = ctx.refreshGrant(refreshToken);
-    // IAM says "Invalid refresh token" without echoing it; a token of another client is no better.
-    if (!held || held.clientId !== client.id) return refuse(400, 'invalid_grant', 'Invalid refresh token');
-    if (held.expiresAt <= Date.now()) return refuse(400, 'invalid_grant', 'Invalid refresh token (expired)');
+    // As IAM (spring-security-oauth2 DefaultTokenServices), the refused token is echoed in the
+    // description: clients must keep it out of their messages. Another client's token is no better.
+    const echo = refreshToken.slice(0, 200);
+    if (!held || held.clientId !== client.id) return refuse(400, 'invalid_grant', `Invalid refresh token: ${echo}`);
+    if (held.expiresAt <= Date.now()) return refuse(400, 'invalid_grant', `Invalid refresh token (expired): ${echo}`);
     base = { sub: held.sub, allowed: scopeItems(held.scope), ...(held.groups ? { groups: held.groups } : {}) };
   } else if (grantType === GRANT_TOKEN_EXCHANGE) {
     if (form.get('subject_token_type') !== TOKEN_TYPE_ACCESS) {

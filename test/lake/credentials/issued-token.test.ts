@@ -100,6 +100,8 @@ describe('tokens obtained from an issuer', () => {
     writeFileSync(file, rt, { mode: 0o600 });
     const err = await refusal(spec({ grant: 'refresh_token', refreshTokenFile: file }));
     expect([err.status, err.oauthError, classify(err).errorClass]).toEqual([400, 'invalid_grant', 'auth_invalid']);
+    // The issuer echoes the refused refresh token, as IAM does; the message never carries it.
+    expect(err.message).toContain('HTTP 400 invalid_grant: Invalid refresh token: ***');
     expect(err.message).not.toContain(rt);
   });
 

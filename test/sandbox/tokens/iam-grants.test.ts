@@ -92,13 +92,14 @@ describe('sandbox issuer grants and refusals, as IAM', () => {
   });
 
   it("refuses an unknown, revoked or another client's refresh token with invalid_grant, 400", async () => {
-    const invalid = { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid refresh token' } };
-    expect(await post({ grant_type: 'refresh_token', refresh_token: 'made-up' }, 'all:all-secret')).toEqual(invalid);
+    // DefaultTokenServices.refreshAccessToken: "Invalid refresh token: " + the value sent.
+    const invalid = (rt: string): unknown => ({ status: 400, body: { error: 'invalid_grant', error_description: `Invalid refresh token: ${rt}` } });
+    expect(await post({ grant_type: 'refresh_token', refresh_token: 'made-up' }, 'all:all-secret')).toEqual(invalid('made-up'));
     const revoked = issuer.issueRefreshToken({ clientId: 'all', sub: 'alice', scope: 'storage.read:/' });
     issuer.revokeRefreshToken(revoked);
-    expect(await post({ grant_type: 'refresh_token', refresh_token: revoked }, 'all:all-secret')).toEqual(invalid);
+    expect(await post({ grant_type: 'refresh_token', refresh_token: revoked }, 'all:all-secret')).toEqual(invalid(revoked));
     const others = issuer.issueRefreshToken({ clientId: 'cc', sub: 'alice', scope: 'storage.read:/' });
-    expect(await post({ grant_type: 'refresh_token', refresh_token: others }, 'all:all-secret')).toEqual(invalid);
+    expect(await post({ grant_type: 'refresh_token', refresh_token: others }, 'all:all-secret')).toEqual(invalid(others));
   });
 
   it('refuses a scope beyond the client with invalid_scope, 400, and an audience it may not ask for with invalid_target', async () => {
