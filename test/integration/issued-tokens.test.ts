@@ -1,7 +1,9 @@
 // A plan whose token lakeprobe obtains from the sandbox issuer (as from IAM) and renews
 // itself: runs over several lifetimes of 8-second tokens never fail with auth_expired,
 // by client_credentials and by a refresh token from a file.
+import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openLakeSession } from '../../src/engine/lake-session.js';
 import { forgetIssuedTokens, issuedTokenStates, loadBearerToken } from '../../src/lake/credentials/index.js';
 import { createStorageDriver } from '../../src/lake/storage/index.js';
 import { DEFAULT_SANDBOX_CONFIG } from '../../src/sandbox/sandbox-config.js';
@@ -61,6 +63,20 @@ experiments:
     expect(results.filter((r) => r.outcome !== 'ok').map((r) => r.errorMessage)).toEqual([]);
     expect(env.lake.issuer.issued.refresh_token).toBe(before + 1);
   }, 120_000);
+
+  it("a session's redaction holds the client secret, the refresh token and the access token", async () => {
+    const resolved = await loadTestPlan(env.lake, env.dir, plan(`grant: refresh_token\n    refresh_token_file: ${env.lake.oauthClient.refreshTokenFile}`));
+    const session = await openLakeSession(resolved, 'token');
+    try {
+      await session.rucio.whoami();
+      const secret = (await readFile(env.lake.oauthClient.secretFile, 'utf8')).trim();
+      const refresh = (await readFile(env.lake.oauthClient.refreshTokenFile, 'utf8')).trim();
+      expect(session.secrets).toEqual(expect.arrayContaining([secret, refresh]));
+      expect(session.secrets.some((s) => s.split('.').length === 3)).toBe(true);
+    } finally {
+      session.close?.();
+    }
+  }, 60_000);
 });
 
 // WLCG token profile 1.0: a storage may accept only tokens whose `aud` is its own endpoint,
