@@ -4,7 +4,7 @@
 // (test/fixtures/dac21/).
 
 import {
-  ChecksumMismatchError, CredentialError, EmbargoViolationError, InconclusiveError, RucioApiError, RuleStateError, StorageError,
+  ChecksumMismatchError, CredentialError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RucioApiError, RuleStateError, StorageError,
 } from '../lake/errors.js';
 import { redact } from './redact.js';
 import { ERROR_CLASSES, type ErrorClass } from './taxonomy.js';
@@ -208,8 +208,17 @@ function refusedAfterExpiry(err: RucioApiError | StorageError): boolean {
   return Boolean(r?.exp && r.refusedAt.getTime() >= r.exp.getTime());
 }
 
+/** A token request the issuer refused (RFC 6749 §5.2 codes) or could not answer. */
+function issuerClass(err: TokenIssuerError): ErrorClass {
+  if (err.status === 503) return 'service_unavailable';
+  if (err.status >= 500) return 'server_error';
+  if (err.oauthError === 'invalid_scope' || err.oauthError === 'invalid_target') return 'auth_denied';
+  return 'auth_invalid';
+}
+
 function typedClass(err: unknown, depth: number): ErrorClass {
   if ((err instanceof RucioApiError || err instanceof StorageError) && refusedAfterExpiry(err)) return 'auth_expired';
+  if (err instanceof TokenIssuerError) return issuerClass(err);
   if (err instanceof CredentialError) {
     return err.problem === 'expired' || err.problem === 'not_yet_valid' ? 'auth_expired' : 'auth_invalid';
   }

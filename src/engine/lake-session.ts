@@ -1,6 +1,7 @@
 import type { ResolvedPlan } from '../plan/index.js';
-import { loadBearerToken, loadTrustAnchors, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
+import { endpointAudience, issuedToken, leastStorageScope, loadBearerToken, loadTrustAnchors, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
 import type { BearerToken, X509Credential } from '../lake/credentials/types.js';
+import type { IssuedTokenSpec } from '../lake/credentials/token-renewal.js';
 import { CredentialError } from '../lake/errors.js';
 import { withTokenRefusals } from '../lake/credentials/token-refusal.js';
 import { RucioClient, type RucioAuth } from '../lake/rucio/index.js';
@@ -27,6 +28,29 @@ export interface LakeSession {
 /** Drivers that hold connections (WebDAV keeps sockets alive); tool drivers hold none. */
 function closeDriver(driver: StorageDriver): void {
   (driver as { close?: () => void }).close?.();
+}
+
+/** Per storage request, a token of the endpoint's audience and the least path scope (WLCG token profile). */
+function perOperationTokens(
+  spec: IssuedTokenSpec, opts: { ca: string[]; insecure: boolean }, secrets: string[], closers: (() => void)[],
+): NonNullable<StorageAuth['tokenFor']> {
+  const subscribed = new Set<BearerToken>();
+  return async (url, method) => {
+    const live = await issuedToken(
+      { ...spec, audience: endpointAudience(url), scope: leastStorageScope(method, url.pathname) },
+      opts,
+      (value) => {
+        if (!secrets.includes(value)) secrets.push(value);
+      },
+    );
+    // One listener per token for the session, however many requests use it.
+    if (subscribed.has(live.token)) live.unsubscribe();
+    else {
+      subscribed.add(live.token);
+      closers.push(live.unsubscribe);
+    }
+    return live.token;
+  };
 }
 
 /** Auth methods the plan has credentials for, in a stable order. */
@@ -70,13 +94,27 @@ export async function openLakeSession(plan: ResolvedPlan, method: AuthMethod, no
   let storageAuth: StorageAuth;
   let identity: string;
   const secrets: string[] = [];
+  const closers: (() => void)[] = [];
+  let tokenFor: StorageAuth['tokenFor'];
   if (method === 'token') {
     const source = credentials.token;
     if (!source) throw new CredentialError('missing', 'credentials.token', 'no bearer token configured');
-    const token: BearerToken = await loadBearerToken(source, { now });
-    secrets.push(token.token);
+    let token: BearerToken;
+    if ('issued' in source) {
+      // Obtained from the issuer (or the process's live token); renewed ahead of expiry at each use.
+      const live = await issuedToken(source.issued, { ca, insecure: lake.insecure }, (value) => {
+        if (!secrets.includes(value)) secrets.push(value);
+      });
+      token = live.token;
+      closers.push(live.unsubscribe);
+      secrets.push(source.issued.clientSecret);
+      if (source.issued.perOperation) tokenFor = perOperationTokens(source.issued, { ca, insecure: lake.insecure }, secrets, closers);
+    } else {
+      token = await loadBearerToken(source, { now });
+      secrets.push(token.token);
+    }
     auth = { method: 'token', token };
-    storageAuth = { token, ca, insecure: lake.insecure };
+    storageAuth = { token, ca, insecure: lake.insecure, ...(tokenFor ? { tokenFor } : {}) };
     identity = `token sub=${String(token.claims?.sub ?? '?')}`;
   } else {
     const x509 = credentials.x509 ? await loadX509() : undefined;
@@ -115,6 +153,7 @@ export async function openLakeSession(plan: ResolvedPlan, method: AuthMethod, no
       return other(createStorageDriver(protocol, { x509: await loadX509Proxy(who.proxy, { now }), ca, insecure: lake.insecure }, storageOptions));
     },
     close() {
+      for (const close of closers.splice(0)) close();
       rucio.close();
       for (const driver of [...drivers.values(), ...others.splice(0)]) closeDriver(driver);
       drivers.clear();

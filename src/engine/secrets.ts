@@ -56,7 +56,12 @@ export async function planSecrets(plan: Pick<ResolvedPlan, 'credentials'>): Prom
   const { userpass, token, x509 } = plan.credentials;
   const values: string[] = [];
   if (userpass?.password) values.push(userpass.password);
-  if (token) values.push(...('file' in token ? await tokenFileSecretValues(token.file) : tokenSecretValues(token.value)));
+  if (token && 'issued' in token) {
+    // A token lakeprobe obtains: the client secret and the files of refresh and subject tokens are secrets too.
+    const { clientSecret, refreshTokenFile, subjectTokenFile } = token.issued;
+    values.push(clientSecret);
+    for (const file of [refreshTokenFile, subjectTokenFile]) if (file) values.push(...(await tokenFileSecretValues(file)));
+  } else if (token) values.push(...('file' in token ? await tokenFileSecretValues(token.file) : tokenSecretValues(token.value)));
   if (x509) values.push(...(await privateKeyFileSecretValues('proxy' in x509 ? x509.proxy : x509.key)));
   return values;
 }

@@ -169,9 +169,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   async function refreshCredentials(): Promise<void> {
     credentials = await credentialLifetimes(current.credentials);
     for (const method of ['x509', 'token']) {
-      const c = credentials.find((x) => x.authMethod === method);
+      // A token lakeprobe renews counts only once its renewal fails.
+      const c = credentials.find((x) => x.authMethod === method && !x.renewed);
       metrics.setCredentialExpiry(method, c?.expiresAt ?? null, c?.issuedAt ?? null);
     }
+    metrics.setCredentialRenewals(credentials.filter((c) => c.lastRenewal).map((c) => ({
+      authMethod: c.authMethod, audience: c.audience ?? 'none', at: c.lastRenewal as Date,
+    })));
   }
 
   function adopt(plan: ResolvedPlan, previous?: ResolvedPlan): void {

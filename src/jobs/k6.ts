@@ -92,7 +92,8 @@ function planVars(plan: ResolvedPlan | undefined): Record<string, string> {
   const vars: Record<string, string | undefined> = {
     RUCIO_HOST: lake.rucioHost, RUCIO_AUTH_HOST: lake.authHost ?? lake.rucioHost, RUCIO_ACCOUNT: lake.account,
     RUCIO_USERNAME: c.userpass?.username, RUCIO_PASSWORD: c.userpass?.password,
-    ...(c.token ? ('file' in c.token ? { BEARER_TOKEN_FILE: c.token.file } : { BEARER_TOKEN: c.token.value }) : {}),
+    // A token lakeprobe obtains from an issuer is not handed to k6: k6 gets a token file or value only.
+    ...(c.token && !('issued' in c.token) ? ('file' in c.token ? { BEARER_TOKEN_FILE: c.token.file } : { BEARER_TOKEN: c.token.value }) : {}),
   };
   return Object.fromEntries(Object.entries(vars).filter((e): e is [string, string] => Boolean(e[1])));
 }

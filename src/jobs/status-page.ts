@@ -37,8 +37,9 @@ function table(id: string, head: string[], rows: string[][], empty: string): str
 /** The daemon's status page: a site admin can leave it open, it reloads itself. */
 export function renderStatusPage(v: StatusView): string {
   const credentialRows = v.credentials.map((c) => [
-    c.authMethod, c.expiresAt ? c.expiresAt.toISOString() : '-',
-    c.problem ? `unreadable: ${c.problem}` : c.expiresAt ? remaining(c.expiresAt, v.now) : 'no expiry',
+    c.authMethod, c.source ?? '-', c.audience ?? '-', c.scope ?? '-', c.expiresAt ? c.expiresAt.toISOString() : '-',
+    c.problem ? `${c.renewed === false ? '' : 'unreadable: '}${c.problem}` : c.expiresAt ? remaining(c.expiresAt, v.now) : 'no expiry',
+    c.renewed === undefined ? 'not renewed by lakeprobe' : c.lastRenewal ? c.lastRenewal.toISOString() : 'not yet',
   ]);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${v.refreshSeconds}">
@@ -51,7 +52,7 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}.failed,.abandone
 <p id="reload" class="${v.reload.ok ? 'passed' : 'failed'}">last plan load: ${v.reload.ok ? 'ok' : 'FAILED (the previous plan keeps running)'}${
   v.reload.at ? ` at ${esc(v.reload.at.toISOString())}` : ''}${v.reload.message ? ` — ${esc(v.reload.message)}` : ''}</p>
 <h2>Credentials</h2>
-${table('credentials', ['method', 'expires', 'remaining'], credentialRows, 'no x509 or token credentials configured')}
+${table('credentials', ['method', 'source', 'audience', 'scope', 'expires', 'remaining', 'last renewal'], credentialRows, 'no x509 or token credentials configured')}
 <h2>Next runs</h2>
 ${table('next', ['test', 'at', 'cycle'], v.next.map((n) => [n.test, n.at.toISOString(), n.cycle ?? '']), 'no scheduled tests')}
 <h2>Recent runs</h2>

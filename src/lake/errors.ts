@@ -107,3 +107,21 @@ export class EmbargoViolationError extends Error {
 export class InconclusiveError extends Error {
   override readonly name = 'InconclusiveError';
 }
+
+/**
+ * An OAuth 2.0 token endpoint refused or failed a token request. `oauthError` is the
+ * RFC 6749 §5.2 / RFC 8693 error code it answered (absent for a non-OAuth answer).
+ */
+export class TokenIssuerError extends Error {
+  override readonly name = 'TokenIssuerError';
+  constructor(
+    readonly issuer: string,
+    readonly status: number,
+    readonly oauthError: string | undefined,
+    /** What was asked: grant, audience and scope (never a secret). */
+    readonly asked: string,
+    detail: string,
+  ) {
+    super(`token request to ${issuer} (${asked}) refused: ${detail}`);
+  }
+}

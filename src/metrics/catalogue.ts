@@ -139,6 +139,12 @@ export const METRICS = {
     help: 'Full validity of a configured credential (notAfter - notBefore, token exp - iat), when known: expiry alerts scale to it.',
     labels: ['auth_method'],
   },
+  credentialLastRenewal: {
+    name: 'lakeprobe_credential_last_renewal_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time lakeprobe last obtained a token from the issuer, per audience (at most 64 live tokens).',
+    labels: ['auth_method', 'audience'],
+  },
   scheduledRuns: {
     name: 'lakeprobe_schedule_runs_total',
     type: 'counter',

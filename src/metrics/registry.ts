@@ -99,6 +99,19 @@ export class MetricsSink implements Sink, Exposition {
     else this.gauge('credentialLifetime').remove(labels);
   }
 
+  /** The last renewal per audience (the latest when several tokens share one); stale audiences go. */
+  setCredentialRenewals(renewals: { authMethod: string; audience: string; at: Date }[]): void {
+    const gauge = this.gauge('credentialLastRenewal');
+    gauge.reset();
+    const latest = new Map<string, { authMethod: string; audience: string; at: Date }>();
+    for (const r of renewals) {
+      const key = `${r.authMethod}\u0000${r.audience}`;
+      const seen = latest.get(key);
+      if (!seen || seen.at < r.at) latest.set(key, r);
+    }
+    for (const r of latest.values()) gauge.set({ auth_method: r.authMethod, audience: r.audience }, r.at.getTime() / 1000);
+  }
+
   onResult(r: OpResult): void {
     // A skipped step was not performed: it is in no operation count, duration, rate or failure series.
     if (!performed(r)) return;

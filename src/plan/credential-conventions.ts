@@ -8,7 +8,7 @@ import { fileProblem, unreadableReason } from './files.js';
 import type { Findings } from './findings.js';
 import type { ResolvedCredentials } from './resolved.js';
 import { expandPath, type RucioCfg } from './rucio-cfg.js';
-import type { CredentialsSection } from './schema.js';
+import { DEFAULT_RENEW_MARGIN_SECONDS, type CredentialsSection } from './schema.js';
 
 export interface CredentialScope {
   planDir: string;
@@ -143,6 +143,7 @@ async function resolveToken(
   { planDir, env, uid, findings, sandbox }: CredentialScope,
 ): Promise<Token | undefined> {
   const at: PathSegment[] = ['credentials', 'token'];
+  if (plan?.issuer !== undefined) return resolveIssuedToken(plan, plan.issuer, { planDir, env, findings });
   if (plan?.file !== undefined) {
     const file = resolve(planDir, plan.file);
     return (await requireReadable(file, [...at, 'file'], findings)) ? { file } : undefined;
@@ -180,6 +181,49 @@ async function resolveToken(
     }
   }
   return undefined;
+}
+
+/** An issuer lakeprobe obtains tokens from: the client secret is read now, token files at each grant. */
+async function resolveIssuedToken(
+  plan: NonNullable<CredentialsSection['token']>,
+  issuer: string,
+  { planDir, env, findings }: Pick<CredentialScope, 'planDir' | 'env' | 'findings'>,
+): Promise<Token | undefined> {
+  const at: PathSegment[] = ['credentials', 'token'];
+  let clientSecret: string | undefined;
+  if (plan.client_secret_env !== undefined) {
+    clientSecret = env[plan.client_secret_env]?.trim();
+    if (!clientSecret) findings.error([...at, 'client_secret_env'], `environment variable ${plan.client_secret_env} is not set`);
+  } else if (plan.client_secret_file !== undefined) {
+    const file = resolve(planDir, plan.client_secret_file);
+    try {
+      clientSecret = (await readFile(file, 'utf8')).trim();
+      if (!clientSecret) findings.error([...at, 'client_secret_file'], `${file} is empty`);
+    } catch (err) {
+      findings.error([...at, 'client_secret_file'], `cannot read ${file}: ${fileProblem(err)}`);
+    }
+  }
+  const refreshTokenFile = plan.refresh_token_file === undefined ? undefined : resolve(planDir, plan.refresh_token_file);
+  const subjectTokenFile = plan.subject_token_file === undefined ? undefined : resolve(planDir, plan.subject_token_file);
+  const readable = await Promise.all([
+    requireReadable(refreshTokenFile, [...at, 'refresh_token_file'], findings),
+    requireReadable(subjectTokenFile, [...at, 'subject_token_file'], findings),
+  ]);
+  if (!clientSecret || plan.client_id === undefined || readable.includes(false)) return undefined;
+  return {
+    issued: {
+      issuer: issuer.replace(/\/+$/, ''),
+      clientId: plan.client_id,
+      clientSecret,
+      grant: plan.grant ?? 'client_credentials',
+      ...(refreshTokenFile ? { refreshTokenFile } : {}),
+      ...(subjectTokenFile ? { subjectTokenFile } : {}),
+      ...(plan.audience !== undefined ? { audience: plan.audience } : {}),
+      ...(plan.scope !== undefined ? { scope: plan.scope } : {}),
+      renewMarginSeconds: plan.renew_margin_seconds ?? DEFAULT_RENEW_MARGIN_SECONDS,
+      ...(plan.per_operation ? { perOperation: true } : {}),
+    },
+  };
 }
 
 async function requireReadable(path: string | undefined, at: PathSegment[], findings: Findings): Promise<boolean> {

@@ -1,3 +1,4 @@
+import type { IssuedTokenSpec } from '../lake/credentials/token-renewal.js';
 import type { ZodType } from 'zod';
 import type { Scenario } from '../engine/scenario.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -50,8 +51,11 @@ export interface ResolvedCredentials {
   /** `password` is a resolved secret: never print it. */
   userpass?: { username: string; password: string };
   x509?: { proxy: string } | { cert: string; key: string };
-  /** A token file, or a token value taken from the environment (`source` names the variable). */
-  token?: { file: string } | { value: string; source: string };
+  /**
+   * A token file, a token value taken from the environment (`source` names the variable),
+   * or an issuer lakeprobe obtains tokens from (`clientSecret` is a resolved secret: never print it).
+   */
+  token?: { file: string } | { value: string; source: string } | { issued: IssuedTokenSpec };
 }
 
 export interface ResolvedSchedule {

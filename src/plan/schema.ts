@@ -65,11 +65,68 @@ const x509Schema = z
     }
   });
 
+/** Renewal ahead of expiry: IAM tokens live about an hour, so a few minutes is usual. */
+export const DEFAULT_RENEW_MARGIN_SECONDS = 300;
+const MAX_RENEW_MARGIN_SECONDS = 86_400;
+export const TOKEN_GRANTS = ['client_credentials', 'refresh_token', 'token_exchange'] as const;
+const ISSUER_KEYS = [
+  'client_id', 'client_secret_file', 'client_secret_env', 'grant', 'refresh_token_file', 'subject_token_file',
+  'audience', 'scope', 'renew_margin_seconds', 'per_operation',
+] as const;
+
 const tokenSchema = z
-  .strictObject({ file: nonEmpty.optional(), env: nonEmpty.optional() })
+  .strictObject({
+    file: nonEmpty.optional(),
+    env: nonEmpty.optional(),
+    /** An OAuth 2.0 / OIDC issuer lakeprobe obtains tokens from (its OpenID configuration gives the token endpoint). */
+    issuer: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    client_id: nonEmpty.optional(),
+    client_secret_file: nonEmpty.optional(),
+    client_secret_env: nonEmpty.optional(),
+    // Declared only to refuse them with a helpful message instead of "unknown key".
+    client_secret: z
+      .never({ error: 'inline client secrets are refused: use client_secret_file or client_secret_env' })
+      .optional(),
+    refresh_token: z
+      .never({ error: 'inline refresh tokens are refused: use refresh_token_file (as oidc-agent or IAM hand it out)' })
+      .optional(),
+    grant: z.enum(TOKEN_GRANTS).optional(),
+    refresh_token_file: nonEmpty.optional(),
+    subject_token_file: nonEmpty.optional(),
+    audience: nonEmpty.optional(),
+    scope: nonEmpty.optional(),
+    /** Storage requests get a token of their endpoint's audience and least path scope, not the one token. */
+    per_operation: z.boolean().optional(),
+    renew_margin_seconds: z.number().int().min(1).max(MAX_RENEW_MARGIN_SECONDS, { error: `at most ${MAX_RENEW_MARGIN_SECONDS} (a day)` }).optional(),
+  })
   .superRefine((v, ctx) => {
-    if ((v.file === undefined) === (v.env === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'set exactly one of file, env' });
+    const given = [v.file, v.env, v.issuer].filter((x) => x !== undefined).length;
+    if (given !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of file, env, issuer' });
+      return;
+    }
+    if (v.issuer === undefined) {
+      for (const key of ISSUER_KEYS) {
+        if (v[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'applies only with issuer' });
+      }
+      return;
+    }
+    if (v.client_id === undefined) ctx.addIssue({ code: 'custom', path: ['client_id'], message: 'is required with issuer' });
+    if ((v.client_secret_file === undefined) === (v.client_secret_env === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of client_secret_file, client_secret_env' });
+    }
+    const grant = v.grant ?? 'client_credentials';
+    if (grant === 'refresh_token' && v.refresh_token_file === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['refresh_token_file'], message: 'is required for grant refresh_token' });
+    }
+    if (grant !== 'refresh_token' && v.refresh_token_file !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['refresh_token_file'], message: 'applies only to grant refresh_token' });
+    }
+    if (grant === 'token_exchange' && v.subject_token_file === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['subject_token_file'], message: 'is required for grant token_exchange' });
+    }
+    if (grant !== 'token_exchange' && v.subject_token_file !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['subject_token_file'], message: 'applies only to grant token_exchange' });
     }
   });
 

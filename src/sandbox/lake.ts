@@ -9,6 +9,7 @@ import { DEFAULT_SANDBOX_CONFIG, type SandboxConfig } from './sandbox-config.js'
 import type { SandboxState } from './state.js';
 import { startRseEndpoint, type RseEndpoint } from './rse-endpoint.js';
 import { startTokenIssuer, type TokenIssuer } from './tokens/index.js';
+import { sandboxClient, writeSandboxClient, type SandboxOAuthClient } from './oauth-client.js';
 import { reapOnce, startTransferEngine, type TransferCredentials, type TransferEngine } from './transfers/index.js';
 import {
   ACCOUNT_LIMIT_BYTES, DATA_PREFIX, EMBARGO_GROUP, EMBARGO_SCOPE, EMBARGO_PATH, FULL_STORAGE_SCOPE, NONMEMBER_SCOPE, OUTSIDER_ACCOUNT,
@@ -51,6 +52,8 @@ export interface SandboxLake {
   catalogue: CatalogueHandle;
   rses: SandboxRse[];
   tokens: SandboxTokens;
+  /** The issuer's registered client: its id, secret file and a refresh token of the member. */
+  oauthClient: SandboxOAuthClient;
   /** The member's proxy as handed out (short_credentials rewrites it). */
   memberProxyPath: string;
   rucioCfgPath: string;
@@ -95,8 +98,10 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
     for (const close of closers.splice(0).reverse()) await close().catch(() => {});
   };
   try {
-    const issuer = await startTokenIssuer({ tls });
+    const client = sandboxClient(MEMBER_GROUPS);
+    const issuer = await startTokenIssuer({ tls, clients: [client], tokenLifetimeSeconds: config.tokens.lifetime_seconds });
     closers.push(() => issuer.close());
+    const oauthClient = await writeSandboxClient(dir, issuer, client);
 
     await rm(join(dir, 'storage'), { recursive: true, force: true });
     const endpoints: RseEndpoint[] = [];
@@ -183,7 +188,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
       name: e.name, url: e.url, root: e.root, deterministic: e.deterministic, ...(e.rootUrl ? { rootUrl: e.rootUrl } : {}),
     }));
     return {
-      dir, config, rucioUrl: catalogue.url, pki, issuer, catalogue, rses, tokens, memberProxyPath, rucioCfgPath, faults,
+      dir, config, rucioUrl: catalogue.url, pki, issuer, catalogue, rses, tokens, oauthClient, memberProxyPath, rucioCfgPath, faults,
       faultAdmin: { url: faultAdmin.url, secretFile: faultAdmin.secretFile }, transfers, links, env, housekeeping, stop,
       state: (pid) => ({
         pid, startedAt: new Date().toISOString(), rucioUrl: catalogue.url, issuer: issuer.issuer, caCertPath: pki.caCertPath,

@@ -53,12 +53,14 @@ export async function startRseEndpoint(o: RseEndpointOptions): Promise<RseEndpoi
         return claims ? { scope: claims.scope, groups: claims['wlcg.groups'], exp: claims.exp } : null;
       },
       verifyChain: (der) => verifyClientChain(der, caPems),
+      ...(o.spec.own_token_audience ? { ownAudience: true } : {}),
     });
     return { ...rse, url: endpoint.url, port: endpoint.port, close: () => endpoint.close() };
   }
   const endpoint = await startXrootdEndpoint({
     name: o.spec.name, root, runDir: join(base, 'run'), pki: o.pki, gridmap: o.gridmap, embargo: o.embargo,
     issuer: { url: o.issuer.issuer, jwks: o.issuer.jwks },
+    ...(o.spec.own_token_audience ? { ownAudience: true } : {}),
   }).catch(async (e: unknown) => {
     await rm(base, { recursive: true, force: true });
     throw e;

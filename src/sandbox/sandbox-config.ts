@@ -15,6 +15,8 @@ const rse = z.strictObject({
   name: z.string().regex(RSE_NAME, { error: 'must be an RSE name like SITE-DISK (upper case, digits, - and _)' }),
   deterministic: z.boolean().default(true),
   attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** Accept tokens only for the endpoint's own URL as `aud` (and WLCG's any audience); XRootD through its SciTokens audience. */
+  own_token_audience: z.boolean().optional(),
 });
 
 const link = z.strictObject({
@@ -48,6 +50,10 @@ export const sandboxConfigSchema = z.strictObject({
     judge_evaluator_seconds: z.number().min(0).max(MAX_JUDGE_EVALUATOR_SECONDS).default(DEFAULT_JUDGE_EVALUATOR_SECONDS),
     account: z.enum(['root', 'probe']).default('root'),
   }).default({ abacus_seconds: 10, judge_evaluator_seconds: DEFAULT_JUDGE_EVALUATOR_SECONDS, account: 'root' }),
+  /** The issuer's access-token lifetime for its token endpoint: IAM's default hour unless a test wants it short. */
+  tokens: z.strictObject({
+    lifetime_seconds: z.number().int().min(1).max(86_400).default(3600),
+  }).default({ lifetime_seconds: 3600 }),
 }).superRefine((cfg, ctx) => {
   const names = new Set(cfg.rses.map((r) => r.name));
   const first = new Map<string, number>();

@@ -1,5 +1,5 @@
 import type { ResolvedCredentials } from '../plan/index.js';
-import { loadBearerToken, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
+import { issuedTokenStates, loadBearerToken, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
 
 export interface CredentialLifetime {
   authMethod: 'x509' | 'token';
@@ -9,7 +9,18 @@ export interface CredentialLifetime {
   issuedAt?: Date | null;
   /** Why it could not be read; never key or token material. */
   problem?: string;
+  /** Where it comes from: a file, a variable, or the issuer and grant lakeprobe renews it with. */
+  source?: string;
+  audience?: string;
+  scope?: string;
+  /** Tokens lakeprobe renews itself: when it last obtained one. */
+  lastRenewal?: Date | null;
+  /** Renewed by lakeprobe ahead of expiry: its expiry alone is no cause for alarm. */
+  renewed?: boolean;
 }
+
+const claimText = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : Array.isArray(v) ? v.map(String).join(' ') : undefined;
 
 /** Reads the configured x509 and token credentials for their expiry. userpass has none. */
 export async function credentialLifetimes(credentials: ResolvedCredentials): Promise<CredentialLifetime[]> {
@@ -18,17 +29,32 @@ export async function credentialLifetimes(credentials: ResolvedCredentials): Pro
     const x = credentials.x509;
     try {
       const cred = 'proxy' in x ? await loadX509Proxy(x.proxy, { allowExpired: true }) : await loadX509CertKey(x.cert, x.key, { allowExpired: true });
-      out.push({ authMethod: 'x509', expiresAt: cred.notAfter, issuedAt: cred.notBefore });
+      out.push({ authMethod: 'x509', expiresAt: cred.notAfter, issuedAt: cred.notBefore, source: cred.source });
     } catch (e) {
-      out.push({ authMethod: 'x509', expiresAt: null, problem: (e as Error).message });
+      out.push({ authMethod: 'x509', expiresAt: null, problem: (e as Error).message, source: 'proxy' in x ? x.proxy : x.cert });
     }
   }
-  if (credentials.token) {
+  if (credentials.token && 'issued' in credentials.token) {
+    // One row per live token (per audience and scope); the alert looks only at failed renewals.
+    const { issuer, clientId, grant } = credentials.token.issued;
+    const live = issuedTokenStates().filter((s) => s.issuer === issuer && s.clientId === clientId);
+    for (const s of live) {
+      out.push({
+        authMethod: 'token', expiresAt: s.expiresAt, source: s.source, lastRenewal: s.lastRenewal, renewed: !s.lastError,
+        ...(s.audience ? { audience: s.audience } : {}), ...(s.scope ? { scope: s.scope } : {}),
+        ...(s.lastError ? { problem: `renewal failed: ${s.lastError}` } : {}),
+      });
+    }
+    if (live.length === 0) out.push({ authMethod: 'token', expiresAt: null, source: `${grant} at ${issuer} as client ${clientId}`, renewed: true, lastRenewal: null });
+  } else if (credentials.token) {
+    const source = 'file' in credentials.token ? credentials.token.file : credentials.token.source;
     try {
       const token = await loadBearerToken(credentials.token, { allowExpired: true });
-      out.push({ authMethod: 'token', expiresAt: token.expiresAt, issuedAt: issuedAt(token.claims) });
+      const audience = claimText(token.claims?.aud);
+      const scope = claimText(token.claims?.scope);
+      out.push({ authMethod: 'token', expiresAt: token.expiresAt, issuedAt: issuedAt(token.claims), source, ...(audience ? { audience } : {}), ...(scope ? { scope } : {}) });
     } catch (e) {
-      out.push({ authMethod: 'token', expiresAt: null, problem: (e as Error).message });
+      out.push({ authMethod: 'token', expiresAt: null, problem: (e as Error).message, source });
     }
   }
   return out;

@@ -172,7 +172,7 @@ describe('loadPlanFile: diagnostics', () => {
     const result = await loadPlanText(text, 'p.yaml', planContext());
     expect(formatted(result)).toEqual([
       'p.yaml:3:3: error: credentials.x509: set either proxy, or cert and key, not both',
-      'p.yaml:4:3: error: credentials.token: set exactly one of file, env',
+      'p.yaml:4:3: error: credentials.token: set exactly one of file, env, issuer',
       'p.yaml:5:32: error: credentials.userpass.password_file: set only one of password_env, password_file',
       'p.yaml:8:7: error: experiments[1].name: duplicate experiment name "e" (first used by experiments[0])',
       'p.yaml:8:56: error: experiments[1].tests[0].auth: lists a method twice',

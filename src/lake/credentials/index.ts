@@ -5,3 +5,8 @@ export { loadTrustAnchors } from './trust.js';
 export { describeCredential } from './describe.js';
 export type { ReadOptions } from './read.js';
 export { tokenSecretValues, tokenFileSecretValues, privateKeySecretValues, privateKeyFileSecretValues } from './secret-values.js';
+export {
+  forgetIssuedTokens, issuedToken, issuedTokenStates, type IssuedTokenSpec, type IssuedTokenState,
+} from './token-renewal.js';
+export { OAuthClient, describeRequest, type OAuthGrant, type TokenRequest } from './oauth.js';
+export { endpointAudience, leastStorageScope } from './operation-scope.js';

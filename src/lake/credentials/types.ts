@@ -21,6 +21,13 @@ export interface BearerToken {
   /** Expiry from the `exp` claim, if any. */
   expiresAt: Date | null;
   source: string;
+  /**
+   * For a token lakeprobe obtains from an issuer: renews it in place when it is within
+   * the renewal margin of its expiry (the fields above then describe the new token).
+   */
+  renew?: () => Promise<void>;
+  /** What the token was asked for (grant, audience, scope), for results; never the token. */
+  requested?: { audience: string | null; scope: string | null };
 }
 
 /** Trust anchors for TLS, as PEM strings (concatenated X509_CERT_DIR or ca_cert file). */

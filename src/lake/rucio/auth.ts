@@ -71,11 +71,19 @@ export class TokenSession {
 
   /** False for a bearer token given from outside: there is nothing to log in with again. */
   get renewable(): boolean {
-    return this.options.auth.method !== 'token';
+    const { auth } = this.options;
+    return auth.method !== 'token' || auth.token.renew !== undefined;
   }
 
   /** A token that stays valid beyond the renewal margin, logging in first when needed. */
   async token(): Promise<string> {
+    const { auth } = this.options;
+    if (auth.method === 'token' && auth.token.renew) {
+      // The live token decides when to renew; a new value is validated once, as a login.
+      await auth.token.renew();
+      if (this.current?.token === auth.token.token) return this.current.token;
+      return (await this.login()).token;
+    }
     if (this.current && this.isFresh(this.current)) return this.current.token;
     return (await this.login()).token;
   }
@@ -119,6 +127,8 @@ export class TokenSession {
     const { auth, now } = this.options;
     switch (auth.method) {
       case 'token': {
+        // A token lakeprobe obtains itself is renewed first when it nears expiry.
+        await auth.token.renew?.();
         const expiresAt = auth.token.expiresAt ?? jwtExpiry(auth.token.token);
         if (expiresAt && expiresAt <= now()) {
           throw new CredentialError('expired', auth.token.source, `bearer token expired at ${expiresAt.toISOString()}`);

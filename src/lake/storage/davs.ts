@@ -11,6 +11,8 @@ import type { Socket } from 'node:net';
 import { type Agent, request } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
+import type { BearerToken } from '../credentials/types.js';
+import { annotateTokenRefusal } from '../credentials/token-refusal.js';
 import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
 import { parseDigest } from '../data/digest.js';
 import { createTlsAgent } from './tls.js';
@@ -41,6 +43,8 @@ interface Reply {
   res: IncomingMessage;
   /** Where the final answer came from (after redirects). */
   url: URL;
+  /** The per-request token sent (per-operation tokens), so a refusal names that one. */
+  token?: BearerToken;
 }
 
 interface Outgoing {
@@ -258,7 +262,7 @@ export class DavsDriver implements StorageDriver {
   }
 
   /** Throw a StorageError for a non-2xx reply (with the head of its body); drain it otherwise. */
-  private async expectSuccess(method: string, { res, url }: Reply, drain = true): Promise<void> {
+  private async expectSuccess(method: string, { res, url, token }: Reply, drain = true): Promise<void> {
     const status = res.statusCode ?? 0;
     if (isSuccess(status)) {
       // Wait for the end, so the connection is back in the pool before the next request.
@@ -275,7 +279,8 @@ export class DavsDriver implements StorageDriver {
       // The body is only a hint; the status is the answer.
     }
     detail = detail.replace(/\s+/g, ' ').trim().slice(0, ERROR_DETAIL_CHARS) || res.statusMessage || 'HTTP error';
-    throw new StorageError(status, method, this.redactUrl(url), this.redact(detail));
+    const error = new StorageError(status, method, this.redactUrl(url), this.redact(detail));
+    throw token ? annotateTokenRefusal(error, token) : error;
   }
 
   /** One request, following redirects; resolves once the response headers arrive. */
@@ -283,16 +288,21 @@ export class DavsDriver implements StorageDriver {
     const upload = typeof outgoing.payload === 'object' ? outgoing.payload : undefined;
     let url = target;
     let staleRetried = false;
+    // A token lakeprobe obtains itself is renewed ahead of expiry before it goes out.
+    const token = this.auth.tokenFor ? await this.auth.tokenFor(target, method) : this.auth.token;
+    await token?.renew?.();
     for (let hop = 0; ; ) {
       // The token goes only to the host it was meant for, not to redirect targets elsewhere.
-      const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname);
+      const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname ? token : undefined);
       if (res === STALE_SOCKET) {
         if (staleRetried) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
         staleRetried = true;
         continue;
       }
       const location = res.headers.location;
-      if (!REDIRECTS.has(res.statusCode ?? 0) || !location || hop >= this.maxRedirects) return { res, url };
+      if (!REDIRECTS.has(res.statusCode ?? 0) || !location || hop >= this.maxRedirects) {
+        return { res, url, ...(this.auth.tokenFor && token ? { token } : {}) };
+      }
       res.resume();
       if (upload && !upload.source.canResend()) {
         throw new StorageError(res.statusCode ?? 0, method, this.redactUrl(url),
@@ -307,12 +317,12 @@ export class DavsDriver implements StorageDriver {
     method: string,
     target: URL,
     { headers, payload }: Outgoing,
-    withToken: boolean,
+    token: BearerToken | undefined,
   ): Promise<IncomingMessage | typeof STALE_SOCKET> {
     return new Promise((resolve, reject) => {
       const upload = typeof payload === 'object' ? payload : undefined;
       const allHeaders: OutgoingHttpHeaders = { 'User-Agent': 'lakeprobe', ...headers };
-      if (this.auth.token && withToken) allHeaders.Authorization = `Bearer ${this.auth.token.token}`;
+      if (token) allHeaders.Authorization = `Bearer ${token.token}`;
       if (typeof payload === 'string') allHeaders['Content-Length'] = Buffer.byteLength(payload);
       if (upload) {
         allHeaders['Content-Length'] = upload.size;

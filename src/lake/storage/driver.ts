@@ -11,6 +11,11 @@ export interface StorageAuth {
   ca: TrustAnchors;
   /** TLS verification is on by default; only an explicit plan setting turns it off. */
   insecure?: boolean;
+  /**
+   * Per request, the token for the endpoint's audience and the least storage scope the
+   * request needs (WLCG token profile); `token` is used where it is not set.
+   */
+  tokenFor?: (url: URL, method: string) => Promise<BearerToken>;
 }
 
 export interface StatResult {

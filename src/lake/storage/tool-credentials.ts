@@ -68,6 +68,7 @@ async function writeTrustDir(dir: string, anchors: readonly string[]): Promise<v
  * because the tools' own messages do not say why authentication failed.
  */
 export async function prepareToolCredentials(auth: StorageAuth, options: ToolCredentialOptions = {}): Promise<ToolCredentials> {
+  await auth.token?.renew?.();
   const now = options.now ?? new Date();
   const { token, x509 } = auth;
   if (token?.expiresAt && now.getTime() >= token.expiresAt.getTime()) {

@@ -42,6 +42,8 @@ function listen(server: Server, port: number): Promise<number> {
  * parent directories, MOVE for clients that rename an upload into place.
  */
 export async function startStorageEndpoint(opts: StorageEndpointOptions): Promise<StorageEndpoint> {
+  // Known once listening: the endpoint's own URL, when it accepts only that audience.
+  const own: { audience?: string } = {};
   const serve = async (req: IncomingMessage, res: ServerResponse, who: { identity?: Identity }): Promise<number> => {
     const method = req.method ?? 'GET';
     const path = requestPath(req.url);
@@ -52,7 +54,7 @@ export async function startStorageEndpoint(opts: StorageEndpointOptions): Promis
     }
     if (!ALLOW.split(', ').includes(method)) return sendText(res, 405, `Method ${method} not allowed`, { Allow: ALLOW });
     if (path === undefined) return sendText(res, 400, 'Invalid path');
-    const identity = await authenticate(req, opts);
+    const identity = await authenticate(req, own.audience ? { ...opts, audiences: [own.audience] } : opts);
     if (!('kind' in identity)) return sendText(res, identity.status, identity.message);
     who.identity = identity;
     const fault = opts.faults?.storageFault(opts.name, {
@@ -123,6 +125,7 @@ export async function startStorageEndpoint(opts: StorageEndpointOptions): Promis
     },
   );
   const port = await listen(server, opts.port ?? 0);
+  if (opts.ownAudience) own.audience = `https://localhost:${port}`;
   const stopFollowing = await followRseDown(server, port, opts.name, opts.faults);
   return {
     name: opts.name,

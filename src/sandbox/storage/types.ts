@@ -46,6 +46,8 @@ export interface StorageEndpointOptions {
    * always accepted. A verified token for another audience is refused with 403.
    */
   audiences?: string[];
+  /** Accept only this endpoint's own URL (`https://localhost:<port>`) as audience, as a site that sets aud to its endpoint. */
+  ownAudience?: boolean;
   verifyChain(chainDer: Buffer[]): ChainVerification;
   onAccess?(record: AccessRecord): void;
   /** Injected faults, consulted on every request; rse_down stops the listening (none: normal behaviour). */

@@ -1,13 +1,20 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet } from 'jose';
 import { asWlcgClaims, WLCG_ANY_AUDIENCE, type WlcgClaims } from './claims.js';
-import { decideGrant, readForm, type MintRequest, type TokenClient } from './token-endpoint.js';
+import {
+  decideGrant, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE, readForm, TOKEN_TYPE_ACCESS,
+  type MintRequest, type RefreshGrant, type TokenClient,
+} from './token-endpoint.js';
 
 const ALG = 'ES256';
-const DEFAULT_LIFETIME_SECONDS = 1200;
+/** IAM's default access-token lifetime: one hour. */
+const DEFAULT_LIFETIME_SECONDS = 3600;
+/** Refresh tokens outlive access tokens by far (IAM: 30 days); a bound keeps the store small. */
+const REFRESH_LIFETIME_SECONDS = 30 * 24 * 3600;
+const MAX_REFRESH_TOKENS = 1000;
 
 export interface MintOptions extends MintRequest {
   lifetimeSeconds?: number;
@@ -22,14 +29,23 @@ export interface TokenIssuer {
   jwks: JSONWebKeySet;
   mint(opts: MintOptions): Promise<string>;
   verify(token: string): Promise<WlcgClaims | null>;
+  /** A refresh token for a client, as IAM hands out after a user's consent (or oidc-agent keeps). */
+  issueRefreshToken(grant: Omit<RefreshGrant, 'expiresAt'> & { lifetimeSeconds?: number }): string;
+  /** Withdraws a refresh token (IAM: revocation); the next refresh with it is an invalid_grant. */
+  revokeRefreshToken(token: string): void;
+  /** Stops answering token requests with success: the endpoint replies 503, as an issuer down for maintenance. */
+  setAvailable(available: boolean): void;
+  /** Token requests answered, by grant type, for tests that count renewals. */
+  issued: Record<string, number>;
   close(): Promise<void>;
 }
 
 export interface TokenIssuerOptions {
   tls: { certPem: string; keyPem: string };
   port?: number;
-  /** Clients that may use the token endpoint (client-credentials grant). */
+  /** Clients that may use the token endpoint. */
   clients?: TokenClient[];
+  /** Access-token lifetime; one hour by default, as IAM. */
   tokenLifetimeSeconds?: number;
 }
 
@@ -53,6 +69,9 @@ export async function startTokenIssuer(opts: TokenIssuerOptions): Promise<TokenI
   const jwks: JSONWebKeySet = { keys: [{ ...publicJwk, kid, alg: ALG, use: 'sig' }] };
   const lifetime = opts.tokenLifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS;
   let issuer = '';
+  let available = true;
+  const refreshGrants = new Map<string, RefreshGrant>();
+  const issued: Record<string, number> = {};
 
   const mint = async (m: MintOptions): Promise<string> => {
     const iat = Math.floor(Date.now() / 1000);
@@ -84,10 +103,19 @@ export async function startTokenIssuer(opts: TokenIssuerOptions): Promise<TokenI
   };
 
   const issueFromEndpoint = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const grant = decideGrant(await readForm(req), req.headers.authorization, opts.clients ?? []);
+    const form = await readForm(req);
+    if (!available) return sendJson(res, 503, { error: 'temporarily_unavailable', error_description: 'issuer down' });
+    const grant = await decideGrant(form, req.headers.authorization, {
+      clients: opts.clients ?? [], verify, refreshGrant: (t) => refreshGrants.get(t),
+    });
     if (!grant.ok) return sendJson(res, grant.status, { error: grant.error, error_description: grant.description });
     const token = await mint(grant.mint);
-    sendJson(res, 200, { access_token: token, token_type: 'Bearer', expires_in: lifetime, scope: grant.mint.scope });
+    issued[grant.grantType] = (issued[grant.grantType] ?? 0) + 1;
+    sendJson(res, 200, {
+      access_token: token, token_type: 'Bearer', expires_in: lifetime, scope: grant.mint.scope,
+      ...(grant.refreshToken !== undefined ? { refresh_token: grant.refreshToken } : {}),
+      ...(grant.grantType === GRANT_TOKEN_EXCHANGE ? { issued_token_type: TOKEN_TYPE_ACCESS } : {}),
+    });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -97,7 +125,7 @@ export async function startTokenIssuer(opts: TokenIssuerOptions): Promise<TokenI
         issuer,
         jwks_uri: `${issuer}/jwks`,
         token_endpoint: `${issuer}/token`,
-        grant_types_supported: ['client_credentials'],
+        grant_types_supported: [GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
         id_token_signing_alg_values_supported: [ALG],
         scopes_supported: ['storage.read:/', 'storage.create:/', 'storage.modify:/', 'storage.stage:/'],
@@ -123,6 +151,19 @@ export async function startTokenIssuer(opts: TokenIssuerOptions): Promise<TokenI
     jwks,
     mint,
     verify,
+    issued,
+    issueRefreshToken: ({ lifetimeSeconds, ...grant }) => {
+      if (refreshGrants.size >= MAX_REFRESH_TOKENS) refreshGrants.delete(refreshGrants.keys().next().value as string);
+      const token = randomBytes(32).toString('base64url');
+      refreshGrants.set(token, { ...grant, expiresAt: Date.now() + (lifetimeSeconds ?? REFRESH_LIFETIME_SECONDS) * 1000 });
+      return token;
+    },
+    revokeRefreshToken: (token) => {
+      refreshGrants.delete(token);
+    },
+    setAvailable: (value) => {
+      available = value;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

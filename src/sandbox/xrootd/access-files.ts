@@ -1,6 +1,6 @@
 // The files through which xrootd decides who may do what: the gridmap (DN → user),
 // the authorization database for x509 users, and the SciTokens issuer configuration.
-import { SANDBOX_STORAGE_AUDIENCES } from '../tokens/claims.js';
+import { SANDBOX_STORAGE_AUDIENCES, WLCG_ANY_AUDIENCE } from '../tokens/claims.js';
 import type { XrootdEmbargo } from './types.js';
 
 /** Audiences a sandbox token may carry: the WLCG "any" audience and Rucio's. */
@@ -58,11 +58,16 @@ export function renderAuthdb(
   return `${lines.join('\n')}\n`;
 }
 
-/** Trust one issuer for the whole namespace; requests without a token fall through to the authdb. */
-export function renderScitokensConfig(issuerUrl: string): string {
+/**
+ * Trust one issuer for the whole namespace; requests without a token fall through to the
+ * authdb. `ownAudience` replaces the sandbox's audiences by the endpoint's own URL (WLCG's
+ * any audience stays), as a site that sets `aud` to its endpoint.
+ */
+export function renderScitokensConfig(issuerUrl: string, ownAudience?: string): string {
+  const audiences = ownAudience ? [ownAudience, WLCG_ANY_AUDIENCE] : TOKEN_AUDIENCES;
   return [
     '[Global]',
-    `audience = ${TOKEN_AUDIENCES.join(', ')}`,
+    `audience = ${audiences.join(', ')}`,
     'onmissing = passthrough',
     '',
     '[Issuer sandbox]',

@@ -42,7 +42,7 @@ export async function startXrootdEndpoint(opts: XrootdEndpointOptions): Promise<
 
   await writePublic(layout.gridmap, renderGridmap(gridmap));
   await writePublic(layout.authdb, authdb());
-  await writePublic(layout.scitokens, renderScitokensConfig(opts.issuer.url));
+  await writePublic(layout.scitokens, renderScitokensConfig(opts.issuer.url, opts.ownAudience ? `https://localhost:${httpsPort}` : undefined));
   await writeVomsDir(layout.vomsDir, opts.pki, vo);
   await writePublic(layout.config, renderXrootdConfig({ name: opts.name, root, layout, rootPort, httpsPort, vo }));
 

@@ -23,6 +23,8 @@ export interface XrootdEndpointOptions {
   embargo: XrootdEmbargo;
   /** The one trusted token issuer and its published keys. */
   issuer: { url: string; jwks: object };
+  /** Accept only tokens for this endpoint's own URL (and WLCG's any audience). */
+  ownAudience?: boolean;
   /** 0 or undefined: a free port on 127.0.0.1. */
   httpsPort?: number;
   rootPort?: number;
