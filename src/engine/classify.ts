@@ -59,6 +59,28 @@ const TEXT_RULES: [RegExp, ErrorClass][] = [
   [/[Cc]ertificates?\b(?=.*\bCA\b)/, 'tls'],
 ];
 
+/**
+ * A transfer's own reason (FTS's "SCOPE [errno] text" as Rucio keeps it in the request's and the
+ * rule's error), read before the rule state so a STUCK rule says why its transfers failed.
+ */
+const TRANSFER_RULES: [RegExp, ErrorClass][] = [
+  [/NO_SOURCES\b.*\b(?:no (?:path|route)|distance)/i, 'transfer_no_route'],
+  [/destination\W+checksum|checksum\W+(?:at|on|of) (?:the )?destination/i, 'destination_checksum_missing'],
+  [/\bno space left|\bENOSPC\b|insufficient storage|\b(?:HTTP|status code)\W*507\b|space token\W[^.]*full/i, 'transfer_no_space'],
+  [/COPY refused|third[- ]party copy (?:is )?(?:not (?:enabled|supported)|disabled|refused)|\bTPC\b[^.]*(?:not supported|disabled)/i, 'transfer_tpc_refused'],
+  [/^\W*(?:TRANSFER \[\d+\] )?SOURCE\b[^.]*\b(?:HTTP\W*(?:401|403)|Authentication Error|Permission (?:denied|refused))/i, 'transfer_source_auth'],
+  [/^\W*(?:TRANSFER \[\d+\] )?DESTINATION\b[^.]*\b(?:HTTP\W*(?:401|403)|Authentication Error|Permission (?:denied|refused))/i, 'transfer_destination_auth'],
+  [/^\W*(?:TRANSFER \[\d+\] )?SOURCE\b[^.]*\b(?:HTTP\W*5\d\d|server error)|rejected GET: 5\d\d/i, 'transfer_source_error'],
+  [/performance marker timeout|TRANSFER\b[^.]*\b(?:timed out|timeout)|\[110\]/i, 'transfer_timeout'],
+];
+const REQUEST_PREFIX = /^RequestErrMsg\.\w+:/;
+
+function transferClass(detail: string): ErrorClass | null {
+  const reason = detail.replace(REQUEST_PREFIX, '');
+  for (const [pattern, errorClass] of TRANSFER_RULES) if (pattern.test(reason)) return errorClass;
+  return null;
+}
+
 /** Rucio's generic wrapper; the cause is in the "Details:" that follow it. */
 const RUCIO_GENERIC = /the requested service is not available at the moment\.?/i;
 const RUCIO_FILLER = /Details:|An unknown exception occurred\.?/gi;
@@ -179,7 +201,7 @@ function typedClass(err: unknown, depth: number): ErrorClass {
   if (err instanceof ChecksumMismatchError) return 'checksum_mismatch';
   if (err instanceof EmbargoViolationError) return 'embargo_violation';
   if (err instanceof InconclusiveError) return 'inconclusive';
-  if (err instanceof RuleStateError) return err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck';
+  if (err instanceof RuleStateError) return transferClass(err.detail) ?? (err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck');
   if (err instanceof RucioApiError) return rucioClass(err);
   if (err instanceof StorageError) return storageClass(err);
   if (typeof err === 'object' && err !== null) {

@@ -84,6 +84,35 @@ export const ERROR_CLASSES = {
     meaning: 'a replication rule did not reach OK within the allowed time',
     remedy: 'check the transfer tool queue and the link throughput; raise the timeout if the volume justifies it',
   },
+  // Transfer failures, by the reason the transfer tool gave (the rule's or request's error).
+  transfer_source_error: {
+    meaning: 'the source storage failed serving the file to the transfer (a 5xx on the read)',
+    remedy: "check the source storage's logs and its third-party-copy load limits (doors, movers, pools); the destination is not at fault",
+  },
+  transfer_tpc_refused: {
+    meaning: 'the destination refused or does not support the third-party copy (COPY) request',
+    remedy: 'enable HTTP third-party copy on the destination storage (and allow the source host), or route the link through a protocol both ends support',
+  },
+  transfer_source_auth: {
+    meaning: "the source storage refused the transfer's credentials for reading",
+    remedy: "check that the source storage accepts the transfer tool's delegated credential or token (storage.read scope, gridmap, VO mapping)",
+  },
+  transfer_destination_auth: {
+    meaning: "the destination storage refused the transfer's credentials for writing",
+    remedy: "check that the destination storage accepts the transfer tool's credential or token (storage.create/modify scope, write ACL on the path)",
+  },
+  transfer_no_space: {
+    meaning: 'the destination has no space left (or the space token or quota is full)',
+    remedy: 'free or add space on the destination RSE, or check its space token and storage quota',
+  },
+  transfer_timeout: {
+    meaning: 'the transfer tool gave up on a transfer that made no progress in time',
+    remedy: "check the link's throughput and the destination's mover/TPC limits; raise the transfer tool's timeout for large files if the link is legitimately slow",
+  },
+  transfer_no_route: {
+    meaning: 'the catalogue found no path from any source to the destination (no distance between the RSEs)',
+    remedy: 'add a distance between the RSEs (rucio-admin rse add-distance) or enable a source RSE that has one',
+  },
   embargo_violation: {
     meaning: 'an identity outside the embargo group could read embargoed data',
     remedy: 'fix the path authorization of the embargo area on the storage immediately',
