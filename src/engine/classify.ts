@@ -141,8 +141,10 @@ function rucioClass(err: RucioApiError): ErrorClass {
 function diagnosedClass(err: StorageError): ErrorClass | null {
   const value = (err as { diagnosedClass?: unknown }).diagnosedClass;
   if (typeof value === 'string' && Object.hasOwn(ERROR_CLASSES, value)) return value as ErrorClass;
-  // null: the diagnosis found the status the lost answer most likely had.
-  return value === null && err.status > 0 ? statusClass(err.status) : null;
+  // null: the diagnosis found the answer the lost one most likely had; classify by it, body included.
+  if (value !== null || err.status <= 0) return null;
+  const answer = (err as { answer?: unknown }).answer;
+  return storageClass(new StorageError(err.status, err.method, err.url, typeof answer === 'string' ? answer : ''));
 }
 
 function storageClass(err: StorageError): ErrorClass {
@@ -152,6 +154,8 @@ function storageClass(err: StorageError): ErrorClass {
   const denied = status === 401 || status === 403;
   if (denied && /expired/i.test(detail)) return 'auth_expired';
   if (GRIDMAP.test(detail) || /\bmapping\b/i.test(detail)) return 'gridmap_unmapped';
+  // xrdcp/xrdfs when XRootD refuses the identity at login (an unmapped DN where the gridmap is required).
+  if (denied && /Authentication with \w+ failed|No protocols left to try/i.test(detail)) return 'identity_refused';
   if (/embargo/i.test(detail)) return 'auth_denied';
   if (denied) return 'auth_denied';
   if (status === 404) return /checksum|digest/i.test(detail) ? 'destination_checksum_missing' : 'not_found';

@@ -44,8 +44,8 @@ export const ERROR_CLASSES = {
     remedy: 'check the server logs for crashes or restarts, and any proxy or load balancer in between',
   },
   identity_refused: {
-    meaning: 'the storage drops connections presenting this identity (right after the TLS handshake) while it answers requests without it',
-    remedy: "check the RSE's gridmap and authorization for this DN (or token subject): a DN missing from a required gridmap is dropped at connection",
+    meaning: 'the storage refuses this identity at connection or login (XRootD drops the TLS connection, or its gsi login fails) while it answers requests without it',
+    remedy: "check the RSE's gridmap and authorization for this DN (or token subject), and that it trusts the CA of the certificate: a DN missing from a required gridmap is refused at connection",
   },
   write_refused: {
     meaning: 'the storage dropped a write mid-body while small requests and an empty write with the same identity succeed',
