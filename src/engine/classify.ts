@@ -4,7 +4,8 @@
 // (test/fixtures/dac21/).
 
 import {
-  ChecksumMismatchError, CredentialError, EmbargoViolationError, InconclusiveError, RucioApiError, RuleStateError, StorageError,
+  ChecksumMismatchError, CredentialError, EmbargoViolationError, InconclusiveError, RucioApiError, RuleStateError, ServerCertificateError,
+  StorageError,
 } from '../lake/errors.js';
 import { redact } from './redact.js';
 import { ERROR_CLASSES, type ErrorClass } from './taxonomy.js';
@@ -23,6 +24,10 @@ const GRIDMAP = /\bgri?d?[- ]?map|could not map|unable to map|no mapping (?:for|
 /** Ordered: the first match wins, so specific patterns come before generic ones. */
 const TEXT_RULES: [RegExp, ErrorClass][] = [
   [GRIDMAP, 'gridmap_unmapped'],
+  // Which side's certificate failed (davix/neon, OpenSSL alerts the server sent about ours).
+  [/server certificate verification failed: certificate has expired|server'?s? (?:host )?certificate\b[^.]*\bexpired/i, 'server_cert_expired'],
+  [/server certificate verification failed: issuer is not trusted/i, 'server_ca_untrusted'],
+  [/alert (?:certificate unknown|bad certificate|unknown ca|unsupported certificate)|SSL alert number (?:42|43|46|48)\b/i, 'client_cert_refused'],
   [/destination\W+checksum|checksum\W+(?:at|on|of) (?:the )?destination/i, 'destination_checksum_missing'],
   [/\bno (?:adler32|md5|crc32c?|sha\d*) checksum|checksum (?:is )?(?:missing|not (?:available|provided|supported))/i, 'destination_checksum_missing'],
   [/checksum[^.]*(?:mismatch|do(?:es)? not match|differ)|(?:adler32|md5|crc32c?)\s+mismatch/i, 'checksum_mismatch'],
@@ -151,6 +156,8 @@ function storageClass(err: StorageError): ErrorClass {
   const diagnosed = diagnosedClass(err);
   if (diagnosed) return diagnosed;
   const { status, detail } = err;
+  // The server's certificate failed our check: whatever status the tool reports, not our credential.
+  if (/server certificate verification failed/i.test(detail)) return textClass(detail) ?? 'tls';
   const denied = status === 401 || status === 403;
   if (denied && /expired/i.test(detail)) return 'auth_expired';
   if (GRIDMAP.test(detail) || /\bmapping\b/i.test(detail)) return 'gridmap_unmapped';
@@ -186,6 +193,13 @@ function codeClass(code: string, syscall: unknown): ErrorClass | null {
     case 'ERR_JWT_EXPIRED': return 'auth_expired';
     // The server rejected our (client) certificate because it has expired.
     case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED': return 'auth_expired';
+    // The server refused our certificate or proxy (TLS alerts 42, 46, 48).
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE': case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN': case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+      return 'client_cert_refused';
+    case 'CERT_HAS_EXPIRED': case 'CERT_NOT_YET_VALID': return 'server_cert_expired';
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE': case 'UNABLE_TO_GET_ISSUER_CERT': case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN': case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+      return 'server_ca_untrusted';
   }
   if (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return 'tls';
   return null;
@@ -202,6 +216,7 @@ function typedClass(err: unknown, depth: number): ErrorClass {
   if (err instanceof CredentialError) {
     return err.problem === 'expired' || err.problem === 'not_yet_valid' ? 'auth_expired' : 'auth_invalid';
   }
+  if (err instanceof ServerCertificateError) return err.problem === 'untrusted' ? 'server_ca_untrusted' : 'server_cert_expired';
   if (err instanceof ChecksumMismatchError) return 'checksum_mismatch';
   if (err instanceof EmbargoViolationError) return 'embargo_violation';
   if (err instanceof InconclusiveError) return 'inconclusive';

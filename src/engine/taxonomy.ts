@@ -23,6 +23,19 @@ export const ERROR_CLASSES = {
     meaning: 'the TLS handshake failed (untrusted issuer, hostname mismatch, bad chain)',
     remedy: 'check X509_CERT_DIR / ca_cert holds the CA of the server, and the host certificate names the host',
   },
+  // Which side's certificate failed a TLS handshake.
+  server_cert_expired: {
+    meaning: "the server's host certificate has expired (or is not yet valid): the site's side, not your credential",
+    remedy: 'ask the site to renew the host certificate of that host:port (and to restart the service so it loads it)',
+  },
+  server_ca_untrusted: {
+    meaning: "the server's host certificate comes from a CA this client does not trust",
+    remedy: "install the issuer's CA in X509_CERT_DIR / ca_cert (e.g. the IGTF bundle), or ask the site why its host certificate has that issuer",
+  },
+  client_cert_refused: {
+    meaning: 'the server refused your certificate or proxy during the TLS handshake',
+    remedy: 'the server refused your certificate/proxy; it may not accept RFC 3820 proxies — try the certificate and key (client_cert, client_key); else check it trusts your CA',
+  },
   dns: {
     meaning: 'the host name could not be resolved',
     remedy: 'check the endpoint host name in the RSE protocol or plan, and the resolver',

@@ -16,6 +16,7 @@ import { parseDigest } from '../data/digest.js';
 import { createTlsAgent } from './tls.js';
 import { diagnoseDroppedRequest, diagnosePutFailure, isAmbiguousFailure, type DiagnosisProbes } from './diagnosis.js';
 import { EARLY_RESPONSE_BYTES, parseEarlyResponse } from './early-response.js';
+import { explainServerCertificate } from './server-certificate.js';
 import { RequestWatchdog, resolveTimeouts, type StorageTimeouts } from './timeouts.js';
 
 /** An upload body: a stream (sent at most once), or a factory that opens it again for a retry. */
@@ -305,7 +306,8 @@ export class DavsDriver implements StorageDriver {
     let staleRetried = false;
     for (let hop = 0; ; ) {
       // The token goes only to the host it was meant for, not to redirect targets elsewhere.
-      const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname);
+      const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname)
+        .catch(async (error: unknown) => Promise.reject(await explainServerCertificate(error, method, url, this.redactUrl(url))));
       if (res === STALE_SOCKET) {
         if (staleRetried) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
         staleRetried = true;

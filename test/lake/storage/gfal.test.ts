@@ -155,7 +155,7 @@ describe('GfalDriver specifics', () => {
       const verifying = new GfalDriver({ x509: alice, ca: [] }, { certDir: emptyTrust });
       const error = await failure(verifying.mkdir(`${server.davsUrl}/insecure`));
       expect((error as StorageError).detail).toContain('issuer is not trusted');
-      expect(classify(error).errorClass).toBe('tls');
+      expect(classify(error).errorClass).toBe('server_ca_untrusted');
       await new GfalDriver({ x509: alice, ca: [], insecure: true }, { certDir: emptyTrust }).mkdir(`${server.davsUrl}/insecure`);
       expect(await driverFor({ x509: alice }).stat(`${server.davsUrl}/insecure`)).toMatchObject({ isDirectory: true });
     } finally {
