@@ -61,6 +61,11 @@ function stuckRules(results: OpResult[]): Observation[] {
   }];
 }
 
+/** Which service refused: a catalogue call's message starts "METHOD /path:", a storage one's names a URL. */
+function refusedBy(r: OpResult): 'catalogue' | 'storage' {
+  return /^[A-Z]+ \/\S*: \d{3}\b/.test(r.errorMessage) ? 'catalogue' : 'storage';
+}
+
 function credentials(results: OpResult[], authFailures: AuthFailure[]): Observation[] {
   const out: Observation[] = [];
   for (const a of authFailures.filter((x) => x.failures > 0)) {
@@ -73,12 +78,14 @@ function credentials(results: OpResult[], authFailures: AuthFailure[]): Observat
     });
   }
   const later = results.filter((r) => r.operation !== 'auth' && r.outcome === 'failed' && CREDENTIAL_CLASSES.has(String(r.errorClass)));
-  for (const rs of groupBy(later, (r) => `${r.authMethod}\u0000${r.errorClass}`).values()) {
+  for (const rs of groupBy(later, (r) => `${r.authMethod}\u0000${r.errorClass}\u0000${refusedBy(r)}`).values()) {
     const r = rs[0] as OpResult;
     const s = span(rs);
+    const operations = [...new Set(rs.map((x) => x.operation))].sort().join(', ');
     out.push({
       severity: 'error', kind: 'credential', errorClass: r.errorClass, count: rs.length, ...s,
-      title: `${r.authMethod} credential refused ${rs.length}× by ${[...new Set(rs.map((x) => x.rse || '-'))].sort().join(', ')} (${r.errorClass})`,
+      title: `${r.authMethod} credential refused ${rs.length}× by the ${refusedBy(r)} for ${operations} `
+        + `(${refusedBy(r) === 'catalogue' ? 'about' : 'at'} ${[...new Set(rs.map((x) => x.rse || '-'))].sort().join(', ')}) (${r.errorClass})`,
       detail: `${when(s)}. Example: ${r.errorMessage}`,
     });
   }
