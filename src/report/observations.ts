@@ -9,7 +9,7 @@ import type { AuthFailure, FailureGroup, LinkCell, Observation, RunRef } from '.
 /** The error classes an observation names, most failures first. */
 export const MAX_CLASS_OBSERVATIONS = 5;
 const MAX_RULE_IDS = 10;
-const CREDENTIAL_CLASSES: ReadonlySet<string> = new Set(['auth_expired', 'auth_invalid', 'auth_denied', 'gridmap_unmapped', 'tls']);
+const CREDENTIAL_CLASSES: ReadonlySet<string> = new Set(['auth_expired', 'auth_invalid', 'auth_denied', 'gridmap_unmapped', 'identity_refused', 'client_cert_refused', 'tls']);
 
 function span(rs: OpResult[]): { firstAt: string; lastAt: string } {
   const starts = rs.map((r) => r.start).sort();

@@ -185,6 +185,7 @@ export class DavsDriver implements StorageDriver {
     try {
       return await diagnose({
         identity,
+        ...(this.auth.x509 && !this.auth.token ? { credentialSource: this.auth.x509.source } : {}),
         stat: (u) => same.stat(u),
         statAnonymous: (u) => anonymous.stat(u),
         put: (u, body, n) => same.put(u, body, n),

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
 import type { StatResult } from './driver.js';
 
-export type DiagnosedClass = 'identity_refused' | 'write_refused' | 'connection_reset';
+export type DiagnosedClass = 'identity_refused' | 'client_cert_refused' | 'write_refused' | 'connection_reset';
 
 /**
  * A StorageError whose class was decided by a follow-up diagnosis. The verdict comes
@@ -36,6 +36,8 @@ export class DiagnosedStorageError extends StorageError {
 export interface DiagnosisProbes {
   /** Who the failed request presented (a DN, or "the token"), for the message. */
   identity: string;
+  /** The file the certificate or proxy came from, when there is one. */
+  credentialSource?: string;
   /** PROPFIND/HEAD with the same identity. */
   stat(url: string): Promise<StatResult | null>;
   /** The same without any credential. */
@@ -58,6 +60,8 @@ interface Outcome {
   status?: number;
   /** Body head of an error answer. */
   detail?: string;
+  /** Error code when there was no answer. */
+  code?: string;
 }
 
 async function attempt(run: () => Promise<unknown>): Promise<Outcome> {
@@ -69,7 +73,7 @@ async function attempt(run: () => Promise<unknown>): Promise<Outcome> {
       return { answered: true, text: `answered ${error.status}`, status: error.status, detail: error.detail };
     }
     const e = error as NodeJS.ErrnoException;
-    return { answered: false, text: `no answer (${e.code ?? e.message})` };
+    return { answered: false, text: `no answer (${e.code ?? e.message})`, code: e.code };
   }
 }
 
@@ -100,9 +104,15 @@ async function identityVerdict(parent: string, method: string, probes: Diagnosis
   if (!same.answered) {
     const anonymous = await attempt(() => probes.statAnonymous(parent));
     steps.push(`the same without credentials: ${anonymous.text}`);
-    return anonymous.answered
-      ? { errorClass: 'identity_refused', verdict: 'identity refused at connection: the server answers without it but drops this identity' }
-      : { errorClass: 'connection_reset', verdict: 'the server does not answer at all (not running, crashed or unreachable)' };
+    if (anonymous.answered) {
+      return { errorClass: 'identity_refused', verdict: 'identity refused at connection: the server answers without it but drops this identity' };
+    }
+    // A TLS alert to the anonymous attempt (certificate required): the server is up and drops the certificate presented.
+    if (/^ERR_SSL_\w*ALERT/.test(anonymous.code ?? '')) {
+      const which = probes.credentialSource ? ` (${probes.credentialSource})` : '';
+      return { errorClass: 'client_cert_refused', verdict: `the server refused the certificate/proxy${which} in its TLS handshake: it demands one and drops this one` };
+    }
+    return { errorClass: 'connection_reset', verdict: 'the server does not answer at all (not running, crashed or unreachable)' };
   }
   // The server refuses this identity in so many words (e.g. a gridmap refusal): the dropped request most likely had that answer.
   if (same.status !== undefined && same.status !== 404) {
