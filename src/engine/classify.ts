@@ -4,7 +4,8 @@
 // (test/fixtures/dac21/).
 
 import {
-  ChecksumMismatchError, CredentialError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RucioApiError, RuleStateError, StorageError,
+  ChecksumMismatchError, CredentialError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RucioApiError, RuleStateError,
+  ServerCertificateError, StorageError,
 } from '../lake/errors.js';
 import { redact } from './redact.js';
 import { ERROR_CLASSES, type ErrorClass } from './taxonomy.js';
@@ -32,6 +33,10 @@ const GRIDMAP = /\bgri?d?[- ]?map|could not map|unable to map|user mapping[^.]*f
 /** Ordered: the first match wins, so specific patterns come before generic ones. */
 const TEXT_RULES: [RegExp, ErrorClass][] = [
   [GRIDMAP, 'gridmap_unmapped'],
+  // Which side's certificate failed (davix/neon, OpenSSL alerts the server sent about ours).
+  [/server certificate verification failed: certificate has expired|server'?s? (?:host )?certificate\b[^.]*\bexpired/i, 'server_cert_expired'],
+  [/server certificate verification failed: issuer is not trusted/i, 'server_ca_untrusted'],
+  [/alert (?:certificate unknown|bad certificate|unknown ca|unsupported certificate)|SSL alert number (?:42|43|46|48)\b/i, 'client_cert_refused'],
   // A token or client credential we hold that cannot be decoded is ours, not the server's answer.
   [/(?:decode|deserialize)\w* (?:the )?\w*token/i, 'auth_invalid'],
   // The answer itself is broken: malformed, unparsable or cut short.
@@ -89,6 +94,28 @@ const TEXT_RULES: [RegExp, ErrorClass][] = [
   // Grid certificates together with a named CA: a trust-chain problem.
   [/[Cc]ertificates?\b(?=.*\bCA\b)/, 'tls'],
 ];
+
+/**
+ * A transfer's own reason (FTS's "SCOPE [errno] text" as Rucio keeps it in the request's and the
+ * rule's error), read before the rule state so a STUCK rule says why its transfers failed.
+ */
+const TRANSFER_RULES: [RegExp, ErrorClass][] = [
+  [/NO_SOURCES\b.*\b(?:no (?:path|route)|distance)/i, 'transfer_no_route'],
+  [/destination\W+checksum|checksum\W+(?:at|on|of) (?:the )?destination/i, 'destination_checksum_missing'],
+  [/\bno space left|\bENOSPC\b|insufficient storage|\b(?:HTTP|status code)\W*507\b|space token\W[^.]*full/i, 'transfer_no_space'],
+  [/COPY refused|third[- ]party copy (?:is )?(?:not (?:enabled|supported)|disabled|refused)|\bTPC\b[^.]*(?:not supported|disabled)/i, 'transfer_tpc_refused'],
+  [/^\W*(?:TRANSFER \[\d+\] )?SOURCE\b[^.]*\b(?:HTTP\W*(?:401|403)|Authentication Error|Permission (?:denied|refused))/i, 'transfer_source_auth'],
+  [/^\W*(?:TRANSFER \[\d+\] )?DESTINATION\b[^.]*\b(?:HTTP\W*(?:401|403)|Authentication Error|Permission (?:denied|refused))/i, 'transfer_destination_auth'],
+  [/^\W*(?:TRANSFER \[\d+\] )?SOURCE\b[^.]*\b(?:HTTP\W*5\d\d|server error)|rejected GET: 5\d\d/i, 'transfer_source_error'],
+  [/performance marker timeout|TRANSFER\b[^.]*\b(?:timed out|timeout)|\[110\]/i, 'transfer_timeout'],
+];
+const REQUEST_PREFIX = /^RequestErrMsg\.\w+:/;
+
+function transferClass(detail: string): ErrorClass | null {
+  const reason = detail.replace(REQUEST_PREFIX, '');
+  for (const [pattern, errorClass] of TRANSFER_RULES) if (pattern.test(reason)) return errorClass;
+  return null;
+}
 
 /** Rucio's generic wrapper; the cause is in the "Details:" that follow it. */
 const RUCIO_GENERIC = /the requested service is not available at the moment\.?/i;
@@ -156,17 +183,23 @@ function withStatus(byText: ErrorClass | null, status: number): ErrorClass {
 function diagnosedClass(err: StorageError): ErrorClass | null {
   const value = (err as { diagnosedClass?: unknown }).diagnosedClass;
   if (typeof value === 'string' && Object.hasOwn(ERROR_CLASSES, value)) return value as ErrorClass;
-  // null: the diagnosis found the status the lost answer most likely had.
-  return value === null && err.status > 0 ? statusClass(err.status) : null;
+  // null: the diagnosis found the answer the lost one most likely had; classify by it, body included.
+  if (value !== null || err.status <= 0) return null;
+  const answer = (err as { answer?: unknown }).answer;
+  return storageClass(new StorageError(err.status, err.method, err.url, typeof answer === 'string' ? answer : ''));
 }
 
 function storageClass(err: StorageError): ErrorClass {
   const diagnosed = diagnosedClass(err);
   if (diagnosed) return diagnosed;
   const { status, detail } = err;
+  // The server's certificate failed our check: whatever status the tool reports, not our credential.
+  if (/server certificate verification failed/i.test(detail)) return textClass(detail) ?? 'tls';
   const denied = status === 401 || status === 403;
   if (denied && /expired/i.test(detail)) return 'auth_expired';
   if (GRIDMAP.test(detail) || /\bmapping\b/i.test(detail)) return 'gridmap_unmapped';
+  // xrdcp/xrdfs when XRootD refuses the identity at login (an unmapped DN where the gridmap is required).
+  if (denied && /Authentication with \w+ failed|No protocols left to try/i.test(detail)) return 'identity_refused';
   if (/embargo/i.test(detail)) return 'auth_denied';
   if (denied) return 'auth_denied';
   if (status === 404) return /checksum|digest/i.test(detail) ? 'destination_checksum_missing' : 'not_found';
@@ -197,6 +230,13 @@ function codeClass(code: string, syscall: unknown): ErrorClass | null {
     case 'ERR_JWT_EXPIRED': return 'auth_expired';
     // The server rejected our (client) certificate because it has expired.
     case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED': return 'auth_expired';
+    // The server refused our certificate or proxy (TLS alerts 42, 46, 48).
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE': case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN': case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+      return 'client_cert_refused';
+    case 'CERT_HAS_EXPIRED': case 'CERT_NOT_YET_VALID': return 'server_cert_expired';
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE': case 'UNABLE_TO_GET_ISSUER_CERT': case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN': case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+      return 'server_ca_untrusted';
   }
   if (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return 'tls';
   return null;
@@ -222,10 +262,11 @@ function typedClass(err: unknown, depth: number): ErrorClass {
   if (err instanceof CredentialError) {
     return err.problem === 'expired' || err.problem === 'not_yet_valid' ? 'auth_expired' : 'auth_invalid';
   }
+  if (err instanceof ServerCertificateError) return err.problem === 'untrusted' ? 'server_ca_untrusted' : 'server_cert_expired';
   if (err instanceof ChecksumMismatchError) return 'checksum_mismatch';
   if (err instanceof EmbargoViolationError) return 'embargo_violation';
   if (err instanceof InconclusiveError) return 'inconclusive';
-  if (err instanceof RuleStateError) return err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck';
+  if (err instanceof RuleStateError) return transferClass(err.detail) ?? (err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck');
   if (err instanceof RucioApiError) return rucioClass(err);
   if (err instanceof StorageError) return storageClass(err);
   if (typeof err === 'object' && err !== null) {

@@ -23,6 +23,19 @@ export const ERROR_CLASSES = {
     meaning: 'the TLS handshake failed (untrusted issuer, hostname mismatch, bad chain)',
     remedy: 'check X509_CERT_DIR / ca_cert holds the CA of the server, and the host certificate names the host',
   },
+  // Which side's certificate failed a TLS handshake.
+  server_cert_expired: {
+    meaning: "the server's host certificate has expired (or is not yet valid): the site's side, not your credential",
+    remedy: 'ask the site to renew the host certificate of that host:port (and to restart the service so it loads it)',
+  },
+  server_ca_untrusted: {
+    meaning: "the server's host certificate comes from a CA this client does not trust",
+    remedy: "install the issuer's CA in X509_CERT_DIR / ca_cert (e.g. the IGTF bundle), or ask the site why its host certificate has that issuer",
+  },
+  client_cert_refused: {
+    meaning: 'the server refused your certificate or proxy during the TLS handshake',
+    remedy: 'the server refused your certificate/proxy; it may not accept RFC 3820 proxies — try the certificate and key (client_cert, client_key); else check it trusts your CA',
+  },
   dns: {
     meaning: 'the host name could not be resolved',
     remedy: 'check the endpoint host name in the RSE protocol or plan, and the resolver',
@@ -44,8 +57,8 @@ export const ERROR_CLASSES = {
     remedy: 'check the server logs for crashes or restarts, and any proxy or load balancer in between',
   },
   identity_refused: {
-    meaning: 'the storage drops connections presenting this identity (right after the TLS handshake) while it answers requests without it',
-    remedy: "check the RSE's gridmap and authorization for this DN (or token subject): a DN missing from a required gridmap is dropped at connection",
+    meaning: 'the storage refuses this identity at connection or login (XRootD drops the TLS connection, or its gsi login fails) while it answers requests without it',
+    remedy: "check the RSE's gridmap and authorization for this DN (or token subject), and that it trusts the CA of the certificate: a DN missing from a required gridmap is refused at connection",
   },
   write_refused: {
     meaning: 'the storage dropped a write mid-body while small requests and an empty write with the same identity succeed',
@@ -87,6 +100,35 @@ export const ERROR_CLASSES = {
   rule_timeout: {
     meaning: 'a replication rule did not reach OK within the allowed time',
     remedy: 'check the transfer tool queue and the link throughput; raise the timeout if the volume justifies it',
+  },
+  // Transfer failures, by the reason the transfer tool gave (the rule's or request's error).
+  transfer_source_error: {
+    meaning: 'the source storage failed serving the file to the transfer (a 5xx on the read)',
+    remedy: "check the source storage's logs and its third-party-copy load limits (doors, movers, pools); the destination is not at fault",
+  },
+  transfer_tpc_refused: {
+    meaning: 'the destination refused or does not support the third-party copy (COPY) request',
+    remedy: 'enable HTTP third-party copy on the destination storage (and allow the source host), or route the link through a protocol both ends support',
+  },
+  transfer_source_auth: {
+    meaning: "the source storage refused the transfer's credentials for reading",
+    remedy: "check that the source storage accepts the transfer tool's delegated credential or token (storage.read scope, gridmap, VO mapping)",
+  },
+  transfer_destination_auth: {
+    meaning: "the destination storage refused the transfer's credentials for writing",
+    remedy: "check that the destination storage accepts the transfer tool's credential or token (storage.create/modify scope, write ACL on the path)",
+  },
+  transfer_no_space: {
+    meaning: 'the destination has no space left (or the space token or quota is full)',
+    remedy: 'free or add space on the destination RSE, or check its space token and storage quota',
+  },
+  transfer_timeout: {
+    meaning: 'the transfer tool gave up on a transfer that made no progress in time',
+    remedy: "check the link's throughput and the destination's mover/TPC limits; raise the transfer tool's timeout for large files if the link is legitimately slow",
+  },
+  transfer_no_route: {
+    meaning: 'the catalogue found no path from any source to the destination (no distance between the RSEs)',
+    remedy: 'add a distance between the RSEs (rucio-admin rse add-distance) or enable a source RSE that has one',
   },
   embargo_violation: {
     meaning: 'an identity outside the embargo group could read embargoed data',

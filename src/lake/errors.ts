@@ -51,6 +51,32 @@ export class StorageError extends Error {
   tokenRefusal?: TokenRefusal;
 }
 
+export type ServerCertificateProblem = 'expired' | 'not_yet_valid' | 'untrusted';
+
+/** The server's host certificate failed verification: the site's side, not the user's credential. */
+export class ServerCertificateError extends Error {
+  override readonly name = 'ServerCertificateError';
+  constructor(
+    readonly problem: ServerCertificateProblem,
+    readonly method: string,
+    readonly url: string,
+    /** host:port that presented it. */
+    readonly endpoint: string,
+    readonly certificate: { subject: string; issuer: string; validFrom: string; validTo: string },
+    detail: string,
+    /** Node's verification code (CERT_HAS_EXPIRED, SELF_SIGNED_CERT_IN_CHAIN …). */
+    readonly code = '',
+  ) {
+    const what = {
+      expired: `expired on ${certificate.validTo}`,
+      not_yet_valid: `is valid only from ${certificate.validFrom}`,
+      untrusted: 'has an issuer this client does not trust',
+    }[problem];
+    super(`${method} ${url}: the server's host certificate at ${endpoint} ${what} (subject ${certificate.subject}; issuer ${certificate.issuer}; `
+      + `valid ${certificate.validFrom} to ${certificate.validTo}): ${detail}`);
+  }
+}
+
 export type CredentialProblem = 'missing' | 'unreadable' | 'invalid' | 'expired' | 'not_yet_valid';
 
 /** A credential (proxy, certificate, key, token, password) could not be used. */

@@ -10,7 +10,7 @@ import type { AuthFailure, FailureGroup, LinkCell, Observation, RunRef } from '.
 /** The error classes an observation names, most failures first. */
 export const MAX_CLASS_OBSERVATIONS = 5;
 const MAX_RULE_IDS = 10;
-const CREDENTIAL_CLASSES: ReadonlySet<string> = new Set(['auth_expired', 'auth_invalid', 'auth_denied', 'gridmap_unmapped', 'tls']);
+const CREDENTIAL_CLASSES: ReadonlySet<string> = new Set(['auth_expired', 'auth_invalid', 'auth_denied', 'gridmap_unmapped', 'identity_refused', 'client_cert_refused', 'tls']);
 
 function span(rs: OpResult[]): { firstAt: string; lastAt: string } {
   const starts = rs.map((r) => r.start).sort();
@@ -65,6 +65,11 @@ function stuckRules(results: OpResult[]): Observation[] {
   }];
 }
 
+/** Which service refused: a catalogue call's message starts "METHOD /path:", a storage one's names a URL. */
+function refusedBy(r: OpResult): 'catalogue' | 'storage' {
+  return /^[A-Z]+ \/\S*: \d{3}\b/.test(r.errorMessage) ? 'catalogue' : 'storage';
+}
+
 function credentials(results: OpResult[], authFailures: AuthFailure[]): Observation[] {
   const out: Observation[] = [];
   for (const a of authFailures.filter((x) => x.failures > 0)) {
@@ -87,12 +92,14 @@ function credentials(results: OpResult[], authFailures: AuthFailure[]): Observat
     });
   }
   const later = results.filter((r) => r.operation !== 'auth' && r.outcome === 'failed' && CREDENTIAL_CLASSES.has(String(r.errorClass)));
-  for (const rs of groupBy(later, (r) => `${r.authMethod}\u0000${r.errorClass}`).values()) {
+  for (const rs of groupBy(later, (r) => `${r.authMethod}\u0000${r.errorClass}\u0000${refusedBy(r)}`).values()) {
     const r = rs[0] as OpResult;
     const s = span(rs);
+    const operations = [...new Set(rs.map((x) => x.operation))].sort().join(', ');
     out.push({
       severity: 'error', kind: 'credential', errorClass: r.errorClass, count: rs.length, ...s,
-      title: `${r.authMethod} credential refused ${rs.length}× by ${[...new Set(rs.map((x) => x.rse || '-'))].sort().join(', ')} (${r.errorClass})`,
+      title: `${r.authMethod} credential refused ${rs.length}× by the ${refusedBy(r)} for ${operations} `
+        + `(${refusedBy(r) === 'catalogue' ? 'about' : 'at'} ${[...new Set(rs.map((x) => x.rse || '-'))].sort().join(', ')}) (${r.errorClass})`,
       detail: `${when(s)}. Example: ${r.errorMessage}`,
     });
   }

@@ -123,8 +123,8 @@ describe('classify: system errors by code', () => {
     [{ code: 'ECONNABORTED', syscall: 'connect' }, 'connect_timeout'],
     [{ code: 'EPIPE', syscall: 'write' }, 'connection_reset'],
     [{ code: 'EAI_AGAIN', syscall: 'getaddrinfo' }, 'dns'],
-    [{ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, 'tls'],
-    [{ code: 'SELF_SIGNED_CERT_IN_CHAIN' }, 'tls'],
+    [{ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, 'server_ca_untrusted'],
+    [{ code: 'SELF_SIGNED_CERT_IN_CHAIN' }, 'server_ca_untrusted'],
     [{ code: 'ERR_SSL_WRONG_VERSION_NUMBER' }, 'tls'],
     [{ code: 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED' }, 'auth_expired'],
     [{ code: 'UND_ERR_CONNECT_TIMEOUT' }, 'connect_timeout'],
@@ -234,11 +234,11 @@ describe('classify: errors raised by Node itself', () => {
         });
       });
 
-    it('an untrusted self-signed server certificate gives tls', async () => {
+    it('an untrusted self-signed server certificate gives server_ca_untrusted', async () => {
       const { port } = await tlsServer('localhost', new Date(Date.now() + 86_400_000));
       const error = await handshake({ port, servername: 'localhost' });
       expect((error as { code?: string }).code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
-      expect(classify(error).errorClass).toBe('tls');
+      expect(classify(error).errorClass).toBe('server_ca_untrusted');
     });
 
     it('a trusted certificate for another host name gives tls', async () => {
@@ -248,11 +248,11 @@ describe('classify: errors raised by Node itself', () => {
       expect(classify(error).errorClass).toBe('tls');
     });
 
-    it('an expired server certificate gives tls, not auth_expired', async () => {
+    it('an expired server certificate gives server_cert_expired, not auth_expired', async () => {
       const { port, certPem } = await tlsServer('localhost', new Date(Date.now() - 3_600_000));
       const error = await handshake({ port, ca: certPem, servername: 'localhost' });
       expect((error as { code?: string }).code).toBe('CERT_HAS_EXPIRED');
-      expect(classify(error).errorClass).toBe('tls');
+      expect(classify(error).errorClass).toBe('server_cert_expired');
     });
   });
 });

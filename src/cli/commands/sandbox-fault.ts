@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { readFile } from 'node:fs/promises';
 import {
   describeFault, FAULT_KINDS, FAULT_USERS, FaultAdminError, faultClient, FaultSpecError, parseFaultSpec,
-  STORAGE_OPERATIONS, type FaultClient, type FaultKind,
+  STORAGE_OPERATIONS, TRANSFER_FAILURE_REASONS, type FaultClient, type FaultKind,
 } from '../../sandbox/faults/index.js';
 import { readSandboxState, type SandboxState } from '../../sandbox/state.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -21,6 +21,7 @@ interface FaultArgs {
   'delay-ms'?: number;
   user?: string;
   'lifetime-seconds'?: number;
+  reason?: string;
   id?: string;
   'sandbox-dir'?: string;
   dir?: string;
@@ -32,7 +33,7 @@ type FaultAdminState = SandboxState & { faultAdminUrl?: string; faultSecretFile?
 /** Spec field → the option that sets it. */
 const OPTION_OF: Record<string, string> = {
   rse: '--rse', operation: '--operation', rate: '--rate', status: '--status',
-  delayMs: '--delay-ms', user: '--user', lifetimeSeconds: '--lifetime-seconds',
+  delayMs: '--delay-ms', user: '--user', lifetimeSeconds: '--lifetime-seconds', reason: '--reason',
 };
 
 /** 'delayMs: required' → '--delay-ms: required'. */
@@ -46,7 +47,7 @@ function asOptions(problems: string[]): string {
 function specFrom(args: FaultArgs): Record<string, unknown> {
   const fields: Record<string, unknown> = {
     kind: args.kind, rse: args.rse, operation: args.operation, rate: args.rate, status: args.status,
-    delayMs: args['delay-ms'], user: args.user, lifetimeSeconds: args['lifetime-seconds'],
+    delayMs: args['delay-ms'], user: args.user, lifetimeSeconds: args['lifetime-seconds'], reason: args.reason,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
@@ -106,6 +107,7 @@ export const sandboxFaultCommand: CommandModule<object, FaultArgs> = {
     .option('delay-ms', { type: 'number', describe: 'auth_slow, catalogue_timeout: delay before answering' })
     .option('user', { choices: FAULT_USERS, describe: 'gridmap_missing: whose DN the storage forgets' })
     .option('lifetime-seconds', { type: 'number', describe: 'short_credentials: lifetime of the member proxy and token' })
+    .option('reason', { choices: TRANSFER_FAILURE_REASONS, describe: 'transfer_failure: why transfers to the RSE fail' })
     .option('id', { type: 'string', describe: 'remove: the fault id (see list)' })
     .options(sandboxDirOptions) as unknown as Argv<FaultArgs>,
   handler: async (args) => {

@@ -147,7 +147,12 @@ export class TokenSession {
         if (credential.notBefore > now()) {
           throw new CredentialError('not_yet_valid', credential.source, `certificate valid from ${credential.notBefore.toISOString()}`);
         }
-        return this.fetchToken('/auth/x509', {});
+        // Rucio's refusal does not say whom it refused: name the DN presented, what the account must have as identity.
+        return this.fetchToken('/auth/x509', {}).catch((err: unknown) => {
+          if (!(err instanceof RucioApiError) || err.status !== 401) throw err;
+          throw new RucioApiError(err.status, err.exceptionClass, `${err.exceptionMessage} (presented DN ${credential.subjectSlash}`
+            + ` from ${credential.source}; register it as an x509 identity of account ${this.options.account})`, err.method, err.path);
+        });
       }
     }
   }

@@ -16,8 +16,9 @@ import { annotateTokenRefusal } from '../credentials/token-refusal.js';
 import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
 import { parseDigest } from '../data/digest.js';
 import { createTlsAgent } from './tls.js';
-import { diagnosePutFailure, isAmbiguousFailure } from './diagnosis.js';
+import { diagnoseDroppedRequest, diagnosePutFailure, isAmbiguousFailure, type DiagnosisProbes } from './diagnosis.js';
 import { EARLY_RESPONSE_BYTES, parseEarlyResponse } from './early-response.js';
+import { explainServerCertificate } from './server-certificate.js';
 import { RequestWatchdog, resolveTimeouts, type StorageTimeouts } from './timeouts.js';
 
 /** An upload body: a stream (sent at most once), or a factory that opens it again for a retry. */
@@ -160,7 +161,21 @@ export class DavsDriver implements StorageDriver {
   }
 
   /** Follow-up requests on fresh connections, with short limits, to name the cause of a dropped PUT. */
-  private async diagnosePut(failure: Error, url: string, size: number): Promise<Error> {
+  private diagnosePut(failure: Error, url: string, size: number): Promise<Error> {
+    return this.withProbes((probes) => diagnosePutFailure(failure, this.redactUrl(toHttpsUrl(url, 'PUT')), size, probes));
+  }
+
+  /** `run`, and when the server drops it with no answer, the same follow-ups as for a PUT name the cause. */
+  private async diagnosed<T>(method: string, url: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (!this.diagnose || !isAmbiguousFailure(error)) throw error;
+      throw await this.withProbes((probes) => diagnoseDroppedRequest(error as Error, method, this.redactUrl(toHttpsUrl(url, method)), probes));
+    }
+  }
+
+  private async withProbes(diagnose: (probes: DiagnosisProbes) => Promise<Error>): Promise<Error> {
     const limits: StorageTimeouts = {
       connectMs: Math.min(this.timeouts.connectMs || Infinity, DIAGNOSIS_TIMEOUTS.connectMs),
       firstByteMs: Math.min(this.timeouts.firstByteMs || Infinity, DIAGNOSIS_TIMEOUTS.firstByteMs),
@@ -172,8 +187,9 @@ export class DavsDriver implements StorageDriver {
     const anonymous = new DavsDriver({ ca: this.auth.ca, ...(this.auth.insecure ? { insecure: true } : {}) }, options);
     const identity = this.auth.token ? 'the token' : this.auth.x509 ? this.auth.x509.subjectSlash : 'no credential';
     try {
-      return await diagnosePutFailure(failure, this.redactUrl(toHttpsUrl(url, 'PUT')), size, {
+      return await diagnose({
         identity,
+        ...(this.auth.x509 && !this.auth.token ? { credentialSource: this.auth.x509.source } : {}),
         stat: (u) => same.stat(u),
         statAnonymous: (u) => anonymous.stat(u),
         put: (u, body, n) => same.put(u, body, n),
@@ -185,13 +201,19 @@ export class DavsDriver implements StorageDriver {
     }
   }
 
-  async get(url: string): Promise<Readable> {
-    const reply = await this.send('GET', toHttpsUrl(url, 'GET'));
-    await this.expectSuccess('GET', reply, false);
-    return reply.res;
+  get(url: string): Promise<Readable> {
+    return this.diagnosed('GET', url, async () => {
+      const reply = await this.send('GET', toHttpsUrl(url, 'GET'));
+      await this.expectSuccess('GET', reply, false);
+      return reply.res;
+    });
   }
 
-  async stat(url: string): Promise<StatResult | null> {
+  stat(url: string): Promise<StatResult | null> {
+    return this.diagnosed('HEAD', url, () => this.statOnce(url));
+  }
+
+  private async statOnce(url: string): Promise<StatResult | null> {
     const target = toHttpsUrl(url, 'HEAD');
     if (target.pathname.endsWith('/')) return this.propfind(target);
     const reply = await this.send('HEAD', target);
@@ -207,8 +229,8 @@ export class DavsDriver implements StorageDriver {
     return { size: Number(length ?? 0), isDirectory: false };
   }
 
-  async delete(url: string): Promise<void> {
-    await this.expectSuccess('DELETE', await this.send('DELETE', toHttpsUrl(url, 'DELETE')));
+  delete(url: string): Promise<void> {
+    return this.diagnosed('DELETE', url, async () => this.expectSuccess('DELETE', await this.send('DELETE', toHttpsUrl(url, 'DELETE'))));
   }
 
   /** MKCOL; an existing collection (405) is fine. Parents are not created. */
@@ -293,7 +315,8 @@ export class DavsDriver implements StorageDriver {
     await token?.renew?.();
     for (let hop = 0; ; ) {
       // The token goes only to the host it was meant for, not to redirect targets elsewhere.
-      const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname ? token : undefined);
+      const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname ? token : undefined)
+        .catch(async (error: unknown) => Promise.reject(await explainServerCertificate(error, method, url, this.redactUrl(url))));
       if (res === STALE_SOCKET) {
         if (staleRetried) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
         staleRetried = true;

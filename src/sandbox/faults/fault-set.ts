@@ -2,7 +2,9 @@
 // on every request. Rates draw from a seeded generator per fault, so that the same
 // sequence of requests meets the same failures in every run.
 import { STATUS_CODES } from 'node:http';
-import { FaultSpecError, parseFaultSpec, unsupportedFault, type FaultSpec, type FaultSpecInput, type FaultUser, type StorageKind } from './spec.js';
+import {
+  FaultSpecError, parseFaultSpec, unsupportedFault, type FaultSpec, type FaultSpecInput, type FaultUser, type StorageKind, type TransferFailureReason,
+} from './spec.js';
 
 /** A storage request as far as faults care. */
 export interface StorageFaultQuery {
@@ -147,6 +149,11 @@ export class FaultSet implements StorageFaults, CatalogueFaults {
 
   transferStuck(rse: string): boolean {
     return this.some('transfer_stuck', (f) => f.rse === rse);
+  }
+
+  /** The reason transfers to `rse` fail, when a transfer_failure fault names it. */
+  transferFailure(rse: string): TransferFailureReason | undefined {
+    return this.specs('transfer_failure').find(({ spec }) => spec.rse === rse)?.spec.reason;
   }
 
   gridmapMissing(rse: string, dn: string): boolean {

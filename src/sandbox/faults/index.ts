@@ -18,11 +18,13 @@ export {
   FaultSpecError,
   parseFaultSpec,
   STORAGE_OPERATIONS,
+  TRANSFER_FAILURE_REASONS,
   type FaultKind,
   type FaultSpec,
   type FaultSpecInput,
   type FaultUser,
   type StorageOperation,
+  type TransferFailureReason,
 } from './spec.js';
 export { startFaultAdmin, SECRET_FILE_NAME, type FaultAdmin } from './admin.js';
 export { faultClient, FaultAdminError, type FaultClient } from './client.js';

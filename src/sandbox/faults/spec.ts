@@ -8,6 +8,12 @@ export type StorageOperation = (typeof STORAGE_OPERATIONS)[number];
 export const FAULT_USERS = ['member', 'nonmember'] as const;
 export type FaultUser = (typeof FAULT_USERS)[number];
 
+/** Why a transfer fails, each as FTS reports it (src/sandbox/transfers/reasons.ts). */
+export const TRANSFER_FAILURE_REASONS = [
+  'checksum_unavailable', 'source_error', 'tpc_refused', 'source_auth', 'destination_auth', 'no_space', 'timeout', 'no_route',
+] as const;
+export type TransferFailureReason = (typeof TRANSFER_FAILURE_REASONS)[number];
+
 const rse = z.string().min(1);
 const rate = z.number().min(0).max(1);
 /** Ten minutes: long enough to outlast any client timeout, short enough to end. */
@@ -28,6 +34,8 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('checksum_missing'), rse }),
   /** Transfers to the RSE never finish, so rules to it stay REPLICATING. */
   z.strictObject({ kind: z.literal('transfer_stuck'), rse }),
+  /** Every transfer to the RSE fails for this reason, worded as FTS words it. */
+  z.strictObject({ kind: z.literal('transfer_failure'), rse, reason: z.enum(TRANSFER_FAILURE_REASONS) }),
   /** The catalogue's /auth/* answers only after the delay. */
   z.strictObject({ kind: z.literal('auth_slow'), delayMs }),
   /** The catalogue's /auth/* refuses (401 CannotAuthenticate) or fails (500). */

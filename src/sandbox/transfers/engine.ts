@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CatalogueAdmin, TransferReport, TransferRequest } from '../catalogue/admin.js';
 import { isHttpsPfn, send, toHttpsUrl } from './http.js';
-import { runAttempt } from './transfer.js';
+import type { TransferFailureReason } from '../faults/spec.js';
+import { noRouteMessage, transferFailureMessage } from './reasons.js';
+import { runAttempt, type AttemptResult } from './transfer.js';
 
 export const TRANSFERTOOL = 'lakeprobe-fts';
 export const NO_SOURCES_ERROR = 'RequestErrMsg.NO_SOURCES:RequestState.NO_SOURCES';
@@ -33,7 +35,7 @@ export interface TransferEngineOptions {
   credentials: () => Promise<TransferCredentials>;
   /** Rewrites the URL the destination pulls from (e.g. through a shaping proxy); gets the https form of the PFN. */
   sourceUrl?: (srcRse: string, dstRse: string, url: string) => string;
-  faults?: { transferStuck?(dstRse: string): boolean };
+  faults?: { transferStuck?(dstRse: string): boolean; transferFailure?(dstRse: string): TransferFailureReason | undefined };
   pollMs?: number;
   maxAttempts?: number;
   /** Per attempt; an attempt running longer fails with a timeout. */
@@ -78,6 +80,7 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
   const retryDelayMs = opts.retryDelayMs ?? 1000;
   const emit = (e: TransferEvent): void => opts.onEvent?.(e);
   const isStuck = (job: Job): boolean => opts.faults?.transferStuck?.(job.request.destRse) ?? false;
+  const failureReason = (dstRse: string): TransferFailureReason | undefined => opts.faults?.transferFailure?.(dstRse);
   const pending: Job[] = [];
   const held = new Map<string, Job>();
   const running = new Map<string, { done: Promise<void>; abort: AbortController }>();
@@ -105,10 +108,12 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
 
   const claim = (q: TransferRequest): void => {
     const source = q.sources.map((s) => ({ rse: s.rse, pfn: s.pfns.find(isHttpsPfn) })).find((s) => s.pfn !== undefined);
-    if (!source?.pfn) {
+    const noRoute = failureReason(q.destRse) === 'no_route';
+    if (!source?.pfn || noRoute) {
+      const error = noRoute ? noRouteMessage(q.destRse) : NO_SOURCES_ERROR;
       counts.failed += 1;
-      record(q.id, () => admin.completeRequest(q.id, { ok: false, error: NO_SOURCES_ERROR }));
-      emit({ type: 'failed', requestId: q.id, attempts: 0, error: NO_SOURCES_ERROR });
+      record(q.id, () => admin.completeRequest(q.id, { ok: false, error }));
+      emit({ type: 'failed', requestId: q.id, attempts: 0, error });
       return;
     }
     const url = toHttpsUrl(source.pfn);
@@ -129,6 +134,18 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
     pending.push(job);
   };
 
+  /** One copy, or the failure a transfer_failure fault imposes in FTS's words. */
+  const attemptOnce = async (job: Job, signal: AbortSignal): Promise<AttemptResult> => {
+    const reason = failureReason(job.request.destRse);
+    if (reason && reason !== 'no_route') return { ok: false, bytes: 0, error: transferFailureMessage(reason, job.request.destRse) };
+    return opts.credentials().then(
+      (tokens) => runAttempt({
+        sourceUrl: job.sourceUrl, destUrl: toHttpsUrl(job.destPfn), adler32: job.request.adler32, tokens, ca: opts.caPems, signal,
+      }),
+      () => ({ ok: false as const, bytes: 0, error: 'TRANSFER could not obtain the transfer tokens' }),
+    );
+  };
+
   /** Tries each attempt in turn; returns when the request is finished, held by a fault, or the engine stops. */
   const execute = async (job: Job, signal: AbortSignal): Promise<void> => {
     let lastError = '';
@@ -145,13 +162,7 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
       job.startedAt ??= new Date();
       const timeout = opts.transferTimeoutMs === undefined ? undefined : AbortSignal.timeout(opts.transferTimeoutMs);
       const attemptSignal = timeout ? AbortSignal.any([signal, timeout]) : signal;
-      const result = await opts.credentials().then(
-        (tokens) => runAttempt({
-          sourceUrl: job.sourceUrl, destUrl: toHttpsUrl(job.destPfn), adler32: job.request.adler32, tokens,
-          ca: opts.caPems, signal: attemptSignal,
-        }),
-        () => ({ ok: false as const, bytes: 0, error: 'TRANSFER could not obtain the transfer tokens' }),
-      );
+      const result = await attemptOnce(job, attemptSignal);
       if (stopped) return;
       if (cancelled.has(job.request.id)) break;
       if (result.ok) {

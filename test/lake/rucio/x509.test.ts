@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { X509Credential } from '../../../src/lake/credentials/types.js';
+import { classify } from '../../../src/engine/classify.js';
 import { CredentialError } from '../../../src/lake/errors.js';
 import { RucioClient } from '../../../src/lake/rucio/index.js';
 import { withTemporaryPki, type Certificate } from '../../helpers/openssl-pki.js';
 
 const NOW = new Date('2026-11-25T00:04:23Z');
 
-let pki: { ca: Certificate; server: Certificate; client: Certificate };
+let pki: { ca: Certificate; server: Certificate; client: Certificate; stranger: Certificate };
 let server: https.Server;
 let base: string;
 const logins: { dn: string; account: string | undefined }[] = [];
@@ -31,7 +32,10 @@ function client(cred: X509Credential): RucioClient {
 beforeAll(async () => {
   pki = withTemporaryPki((certs) => {
     const ca = certs.ca('ca', '/CN=lakeprobe test CA');
-    return { ca, server: certs.server('server', ca), client: certs.client('client', ca, '/O=lakeprobe/CN=alice') };
+    return {
+      ca, server: certs.server('server', ca), client: certs.client('client', ca, '/O=lakeprobe/CN=alice'),
+      stranger: certs.client('stranger', ca, '/O=lakeprobe/CN=stranger'),
+    };
   });
   // Like Rucio's Apache (SSLVerifyClient optional_no_ca): ask for a certificate, let the view decide.
   server = https.createServer({ cert: pki.server.certPem, key: pki.server.keyPem, ca: [pki.ca.certPem], requestCert: true, rejectUnauthorized: false }, (req, res) => {
@@ -69,6 +73,15 @@ describe('x509 login', () => {
     await expect(c.listScopes()).resolves.toEqual(['user.alice']);
     expect(logins.at(-1)).toEqual({ dn: '/O=lakeprobe/CN=alice', account: 'alice' });
     c.close();
+  });
+
+  it('names the DN it presented when Rucio maps it to no identity of the account (auth_invalid)', async () => {
+    const stranger = credential({ certPem: pki.stranger.certPem, keyPem: pki.stranger.keyPem, subject: 'CN=stranger,O=lakeprobe', subjectSlash: '/O=lakeprobe/CN=stranger' });
+    const c = client(stranger);
+    const error = await c.authenticate().then(() => expect.fail('expected a refusal'), (e: unknown) => e);
+    c.close();
+    expect(classify(error).errorClass).toBe('auth_invalid');
+    expect(classify(error).message).toMatch(/presented DN \/O=lakeprobe\/CN=stranger from \/tmp\/x509up_u1000; register it as an x509 identity of account alice/);
   });
 
   it('refuses an expired certificate before connecting', async () => {

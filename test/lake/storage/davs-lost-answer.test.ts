@@ -107,7 +107,7 @@ describe('a PUT answered 503 and reset as its body starts', () => {
           .then(() => new Error('the PUT succeeded'), (e: unknown) => e);
         const { errorClass, message } = classify(error);
         // Read as it came ("storage in maintenance") or, when the write failed first, asked again.
-        const how = /an empty write is answered 503/.test(message) ? 'asked again' : /503 storage in maintenance/.test(message) ? 'read' : message;
+        const how = /(?:an empty write|this identity) is answered 503/.test(message) ? 'asked again' : /503 storage in maintenance/.test(message) ? 'read' : message;
         if (how === 'asked again') lost++;
         outcomes.push(`${errorClass} ${(error as StorageError).status ?? '-'}: ${how}`);
       }

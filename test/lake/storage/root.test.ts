@@ -118,20 +118,20 @@ describe('RootDriver failures', () => {
     expect(classify(error).errorClass).toBe('auth_denied');
   });
 
-  it('reports a DN missing from the gridmap as an authentication failure (401)', async () => {
+  it('reports a DN missing from the gridmap as an identity refused at login (401), as davs reports the dropped connection', async () => {
     // The server logs "user mapping required, but lookup failed"; the client only learns "Auth failed".
     const mallory = driverFor({ x509: await loadX509Proxy(server.proxies.mallory) });
     const error = await failure(mallory.stat(url('/rt')));
     expect(error).toMatchObject({ status: 401 });
     expect((error as StorageError).detail).toContain('Auth failed');
-    expect(classify(error).errorClass).toBe('auth_denied');
+    expect(classify(error).errorClass).toBe('identity_refused');
   });
 
   it('reports a proxy from an untrusted CA as an authentication failure', async () => {
     const eve = driverFor({ x509: await loadX509Proxy(server.proxies.eve) });
     const error = await failure(eve.stat(url('/rt')));
     expect(error).toMatchObject({ status: 401 });
-    expect(classify(error).errorClass).toMatch(/^auth_/);
+    expect(classify(error).errorClass).toBe('identity_refused');
   });
 
   it('refuses an expired proxy before running any tool (auth_expired)', async () => {

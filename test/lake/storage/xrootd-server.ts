@@ -61,6 +61,7 @@ function sign(dir: string, name: string, subject: string, issuer: string, extens
     '-set_serial', String(serial++), '-days', days, '-out', `${name}.pem`, '-extfile', `${name}.ext`]);
 }
 
+const HOST_EXT = 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n';
 const USER_EXT = 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n';
 const PROXY_EXT = 'proxyCertInfo=critical,language:id-ppl-inheritAll\nkeyUsage=critical,digitalSignature,keyEncipherment\n';
 
@@ -101,7 +102,7 @@ function seedKeyCache(cacheHome: string, jwks: object): void {
   db.close();
 }
 
-function config(dir: string, rootPort: number, httpsPort: number, gridmapRequired = false): string {
+function config(dir: string, rootPort: number, httpsPort: number, gridmapRequired = false, certs = { tls: 'host', gsi: 'host' }): string {
   const p = (name: string): string => join(dir, name);
   return [
     'all.export /',
@@ -109,19 +110,19 @@ function config(dir: string, rootPort: number, httpsPort: number, gridmapRequire
     `all.adminpath ${p('admin')}`,
     `all.pidpath ${p('admin')}`,
     `xrd.port ${rootPort}`,
-    `xrd.tls ${p('host.pem')} ${p('host-xrootd.key')}`,
+    `xrd.tls ${p(`${certs.tls}.pem`)} ${p(`${certs.tls}-xrootd.key`)}`,
     `xrd.tlsca certdir ${p('certs')}`,
     'xrootd.tls capable all',
     'xrootd.chksum max 2 adler32 md5',
     'xrootd.seclib libXrdSec.so',
     'sec.protocol ztn',
-    `sec.protocol gsi -certdir:${p('certs')} -cert:${p('host.pem')} -key:${p('host-xrootd.key')} -gridmap:${p('gridmap')} -gmapopt:2 -crl:0`,
+    `sec.protocol gsi -certdir:${p('certs')} -cert:${p(`${certs.gsi}.pem`)} -key:${p(`${certs.gsi}-xrootd.key`)} -gridmap:${p('gridmap')} -gmapopt:2 -crl:0`,
     'ofs.authorize 1',
     `acc.authdb ${p('authdb')}`,
     `ofs.authlib ++ libXrdAccSciTokens.so config=${p('scitokens.cfg')}`,
     `xrd.protocol XrdHttp:${httpsPort} libXrdHttp.so`,
-    `http.cert ${p('host.pem')}`,
-    `http.key ${p('host-xrootd.key')}`,
+    `http.cert ${p(`${certs.tls}.pem`)}`,
+    `http.key ${p(`${certs.tls}-xrootd.key`)}`,
     `http.cadir ${p('certs')}`,
     `http.gridmap ${gridmapRequired ? 'required ' : ''}${p('gridmap')}`,
     'http.header2cgi Authorization authz',
@@ -160,6 +161,8 @@ export interface XrootdOptions {
   fileSizeLimitBytes?: number;
   /** `http.gridmap required`, as the sandbox's XRootD RSEs run: an unmapped DN is refused at connection. */
   gridmapRequired?: boolean;
+  /** The host certificate to serve: one that expired yesterday, or one from a CA the clients do not trust. */
+  hostCertificate?: 'valid' | 'expired' | 'foreign-ca';
 }
 
 export async function startXrootd(options: XrootdOptions = {}): Promise<XrootdServer> {
@@ -167,8 +170,10 @@ export async function startXrootd(options: XrootdOptions = {}): Promise<XrootdSe
   chmodSync(dir, 0o755);
   makeCa(dir, 'ca');
   makeCa(dir, 'other-ca');
-  sign(dir, 'host', '/O=lakeprobe-test/CN=localhost', 'ca',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n');
+  sign(dir, 'host', '/O=lakeprobe-test/CN=localhost', 'ca', HOST_EXT);
+  // gsi refuses to start with an expired host certificate: TLS (https, roots) serves it, gsi keeps a valid one.
+  if (options.hostCertificate === 'expired') sign(dir, 'host-tls', '/O=lakeprobe-test/CN=localhost', 'ca', HOST_EXT, '-1');
+  if (options.hostCertificate === 'foreign-ca') sign(dir, 'host-tls', '/O=lakeprobe-test/CN=localhost', 'other-ca', HOST_EXT);
   const proxies: TestProxies = {
     alice: makeProxy(dir, 'alice', 'ca'),
     mallory: makeProxy(dir, 'mallory', 'ca'),
@@ -182,6 +187,8 @@ export async function startXrootd(options: XrootdOptions = {}): Promise<XrootdSe
   const certDir = join(dir, 'certs');
   mkdirSync(certDir);
   copyFileSync(join(dir, 'ca.pem'), join(certDir, 'ca.pem'));
+  // The server itself trusts the foreign CA (gsi checks its own certificate): only the clients do not.
+  if (options.hostCertificate === 'foreign-ca') copyFileSync(join(dir, 'other-ca.pem'), join(certDir, 'other-ca.pem'));
   openssl(dir, ['rehash', certDir]);
 
   const [rootPort, httpsPort] = [await freePort(), await freePort()];
@@ -192,10 +199,16 @@ export async function startXrootd(options: XrootdOptions = {}): Promise<XrootdSe
     '[Global]', `audience = ${AUDIENCE}`, 'onmissing = passthrough', '',
     '[Issuer test]', `issuer = ${ISSUER}`, 'base_path = /', 'default_user = tokenuser', '',
   ].join('\n'));
-  writeFileSync(join(dir, 'xrootd.cfg'), config(dir, rootPort, httpsPort, options.gridmapRequired));
+  const served = options.hostCertificate && options.hostCertificate !== 'valid' ? 'host-tls' : 'host';
+  const gsiName = options.hostCertificate === 'foreign-ca' ? served : 'host';
+  writeFileSync(join(dir, 'xrootd.cfg'), config(dir, rootPort, httpsPort, options.gridmapRequired, { tls: served, gsi: gsiName }));
   for (const sub of ['data', 'data/readonly', 'admin', 'logs', 'cache']) mkdirSync(join(dir, sub), { recursive: true });
   copyFileSync(join(dir, 'host.key'), join(dir, 'host-xrootd.key'));
   chmodSync(join(dir, 'host-xrootd.key'), 0o400);
+  if (served !== 'host') {
+    copyFileSync(join(dir, `${served}.key`), join(dir, `${served}-xrootd.key`));
+    chmodSync(join(dir, `${served}-xrootd.key`), 0o400);
+  }
 
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
@@ -203,7 +216,8 @@ export async function startXrootd(options: XrootdOptions = {}): Promise<XrootdSe
 
   const user = serviceUser();
   if (user) {
-    for (const sub of ['data', 'data/readonly', 'admin', 'logs', 'cache', 'cache/scitokens', 'cache/scitokens/scitokens_cpp.sqllite', 'host-xrootd.key']) {
+    const keys = served === 'host' ? ['host-xrootd.key'] : ['host-xrootd.key', `${served}-xrootd.key`];
+    for (const sub of ['data', 'data/readonly', 'admin', 'logs', 'cache', 'cache/scitokens', 'cache/scitokens/scitokens_cpp.sqllite', ...keys]) {
       chownSync(join(dir, sub), user.uid, user.gid);
     }
   }
