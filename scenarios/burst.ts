@@ -56,6 +56,7 @@ export default defineScenario({
     catalogue_clients: Math.min(p.catalogue_clients, scaleCount(p.catalogue_clients, f * 100)),
     ops_per_worker: scaleCount(p.ops_per_worker, f), size: scaleSize(p.size, f), duration_seconds: scaleSeconds(p.duration_seconds, f, 10),
   }),
+  usesRses: (params) => params.rse === undefined,
   async run(ctx, params) {
     const name = params.rse ?? ctx.rses[0];
     const rse = name ? await rseInfo(ctx, name) : null;

@@ -42,6 +42,7 @@ export default defineScenario({
   description: 'Zero-copy registration of files already on an RSE, datasets in a container, a rule, download by container name',
   params: ingestionParams,
   scale: (p, f) => ({ ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f), datasets: Math.min(p.datasets, scaleCount(p.files, f)) }),
+  usesRses: (params) => params.rse === undefined,
   async run(ctx, params) {
     const name = params.rse ?? ctx.rses[0];
     const rse = name ? await rseInfo(ctx, name) : null;

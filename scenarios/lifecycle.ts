@@ -39,6 +39,7 @@ export default defineScenario({
   scale: (p, f) => ({
     ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f), source_lifetime: Math.ceil(scaleSeconds(p.source_lifetime, f, 5)),
   }),
+  usesRses: (params) => params.source === undefined,
   async run(ctx, params) {
     const sourceName = params.source ?? ctx.rses[0];
     const source = sourceName ? await rseInfo(ctx, sourceName) : null;

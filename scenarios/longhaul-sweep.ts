@@ -53,6 +53,7 @@ export default defineScenario({
     ...p, sizes: p.sizes.map((s) => scaleSize(s, f)), size: p.size === undefined ? undefined : scaleSize(p.size, f),
     volume: Math.max(1024, Math.round(p.volume * f * f)),
   }),
+  usesRses: (params) => params.links === undefined,
   async run(ctx, params) {
     const links = params.links ?? ctx.rses.slice(1).map((to) => ({ from: ctx.rses[0] as string, to }));
     if (links.length === 0) return ctx.log(`${ctx.test}: longhaul-sweep needs a link (two RSEs)`);

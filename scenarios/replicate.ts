@@ -37,6 +37,7 @@ export default defineScenario({
   name: 'replicate',
   description: 'Replicate synthetic files between RSEs with Rucio rules and time rule creation to OK',
   params: replicateParams,
+  usesRses: (params) => params.pairs === undefined,
   async run(ctx, params) {
     const scope = params.scope ?? `user.${ctx.account}`;
     const prefix = `${probeTag(ctx)}.ds`;

@@ -39,6 +39,7 @@ export default defineScenario({
   description: 'Replicate a dataset with rules to RSE expressions or QoS classes; time per link and per transfer; QoS transitions',
   params: replicationParams,
   scale: (p, f) => ({ ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f) }),
+  usesRses: (params) => params.source === undefined,
   async run(ctx, params) {
     const sourceName = params.source ?? ctx.rses[0];
     if (!sourceName) return ctx.log(`${ctx.test}: replication needs a source RSE`);

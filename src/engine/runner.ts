@@ -8,6 +8,7 @@ import { forEachPool, Limiter } from './pool.js';
 import { RunContext, recordOp, type RunContextDeps, type RunIdentity } from './run-context.js';
 import { RunProgress } from './run-progress.js';
 import type { Scenario, ScenarioRegistry } from './scenario.js';
+import { resolveRseExpression } from '../lake/rse-selection.js';
 
 export interface RunOptions {
   plan: ResolvedPlan;
@@ -148,7 +149,7 @@ async function resolveRses(
   if (selection.names?.length) return [...selection.names];
   deps.progress?.expectOwn(1);
   const outcome = await recordOp({ ...deps, secrets: session.secrets }, { operation: 'list' }, () =>
-    session.rucio.listRses(selection.expression ?? '*'),
+    resolveRseExpression(session.rucio, selection.expression ?? '*'),
   );
-  return outcome.ok ? [...outcome.value].sort() : null;
+  return outcome.ok ? outcome.value : null;
 }

@@ -9,6 +9,12 @@ export interface Scenario<P = unknown> {
   run(ctx: RunContext, params: P): Promise<void>;
   /** Shrinks counts, sizes and durations by `factor` (0 < factor ≤ 1) for a rehearsal run (`lakeprobe run --scale`). */
   scale?(params: P, factor: number): P;
+  /**
+   * Whether a run with these params takes its RSEs from the test's selection (`ctx.rses`)
+   * rather than from names in its params. Absent: it does. `validate` refuses such a test
+   * when neither it nor the plan names RSEs, so no test runs on "the first RSE" of a lake.
+   */
+  usesRses?(params: P): boolean;
 }
 
 export function defineScenario<P>(scenario: Scenario<P>): Scenario<P> {

@@ -93,6 +93,10 @@ export const ERROR_CLASSES = {
     meaning: 'the check could not decide: the identity it needs was not shown to work (e.g. the embargo outsider could not log in or read open data)',
     remedy: "fix the check's own credential (renew the outsider's proxy or token, register its identity) and run the check again",
   },
+  rse_selection: {
+    meaning: 'an RSE expression resolves to no RSE, or a QoS expression (QOS=…) to an RSE whose QOS attribute is missing or null',
+    remedy: "fix the expression, or set the QOS attribute of the RSEs named (rucio-admin rse set-attribute --key QOS) before the challenge",
+  },
   invalid_request: {
     meaning: 'the server refused the request as malformed (bad name, schema validation)',
     remedy: 'check the names and parameters used in the plan',

@@ -40,8 +40,21 @@ export function checkScenarios(plan: unknown, ctx: PlanContext): { issues: PlanI
       continue;
     }
     const result = validate(schema, test.params ?? {}, [...at, 'params']);
-    if (result.ok) params.set(`${experiment}.${index}`, result.value);
-    else issues.push(...result.issues);
+    if (!result.ok) {
+      issues.push(...result.issues);
+      continue;
+    }
+    params.set(`${experiment}.${index}`, result.value);
+    const named = test.rses !== undefined || (isRecord(plan) && plan.rses !== undefined);
+    if (!named && ctx.scenarioUsesRses?.(scenario, result.value)) {
+      issues.push({
+        path: [...at, 'rses'],
+        message: `scenario "${scenario}" takes its RSEs from the test's selection and none is named: `
+          + 'set rses (names or an expression) on the test or a plan-level rses, or name the RSEs in params; '
+          + 'a lake\'s "first RSE" is never chosen for a test',
+        severity: 'error',
+      });
+    }
   }
   return { issues, params };
 }

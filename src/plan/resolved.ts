@@ -14,6 +14,8 @@ export interface PlanContext {
   /** The params schema of a registered scenario, undefined when no such scenario exists. */
   scenarioParams: (scenario: string) => ZodType | undefined;
   knownScenarios: string[];
+  /** Whether a test of this scenario with these params takes its RSEs from the test's selection. */
+  scenarioUsesRses?: (scenario: string, params: unknown) => boolean;
   /**
    * Registers a user scenario the plan names (`scenario: ./mine.ts`) once it is checked and
    * loaded; without it the loader loads none and such a reference is an unknown scenario.
