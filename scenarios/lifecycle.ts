@@ -40,6 +40,13 @@ export default defineScenario({
     ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f), source_lifetime: Math.ceil(scaleSeconds(p.source_lifetime, f, 5)),
   }),
   usesRses: (params) => params.source === undefined,
+  // The destination rule moves the whole dataset; a short source must outlive that transfer.
+  transferNeeds: (params) => params.destination
+    ? [
+      { bytes: params.files * params.size, param: 'timeout_seconds', seconds: params.timeout_seconds },
+      ...(params.mode === 'short_source' ? [{ bytes: params.files * params.size, param: 'source_lifetime', seconds: params.source_lifetime }] : []),
+    ]
+    : [],
   async run(ctx, params) {
     const sourceName = params.source ?? ctx.rses[0];
     const source = sourceName ? await rseInfo(ctx, sourceName) : null;

@@ -33,7 +33,7 @@ export async function loadPlanOrThrow(input: PlanInput): Promise<{ plan: Resolve
   const result = await loadPlanFile(input.planFile, {
     env: input.env, uid: input.uid, knownScenarios: input.registry.names(),
     scenarioParams: (name) => registry.get(name)?.params,
-    scenarioUsesRses: (name, params) => registry.get(name)?.usesRses?.(params) ?? true,
+    scenarioHooks: (name) => registry.get(name),
     registerScenario: (scenario) => registry.register(scenario),
   });
   if (!result.ok) throw new JobError(result.diagnostics.map(formatDiagnostic).join('\n'), EXIT.invalidInput);

@@ -88,7 +88,7 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
         const open = session;
         const ctx = new RunContext({
           identity, rucio: open.rucio, storage: (p) => open.storage(p), storageAs: (p, o) => open.storageAs(p, o),
-          rses, ledger, emit, limiters, progress,
+          rses, identities: plan.identities, ledger, emit, limiters, progress,
           secrets: session.secrets, signal, log,
         });
         try {

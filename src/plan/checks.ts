@@ -4,6 +4,9 @@ import { formatPath } from './diagnostics.js';
 import type { PlanContext, ResolvedCredentials } from './resolved.js';
 import { AUTH_METHODS, type AuthMethodName } from './schema.js';
 import { validate, type PlanIssue } from './validate.js';
+import type { TransferNeed } from '../engine/scenario.js';
+import { formatBytes } from '../engine/sizes.js';
+import { DEFAULT_LINK_GBIT } from './limits-schema.js';
 
 type Raw = Record<string, unknown>;
 
@@ -46,7 +49,9 @@ export function checkScenarios(plan: unknown, ctx: PlanContext): { issues: PlanI
     }
     params.set(`${experiment}.${index}`, result.value);
     const named = test.rses !== undefined || (isRecord(plan) && plan.rses !== undefined);
-    if (!named && ctx.scenarioUsesRses?.(scenario, result.value)) {
+    const hooks = ctx.scenarioHooks?.(scenario);
+    issues.push(...checkTransferNeeds(hooks?.transferNeeds?.(result.value) ?? [], linkGbit(plan), [...at, 'params']));
+    if (!named && hooks && (hooks.usesRses?.(result.value) ?? true)) {
       issues.push({
         path: [...at, 'rses'],
         message: `scenario "${scenario}" takes its RSEs from the test's selection and none is named: `
@@ -57,6 +62,28 @@ export function checkScenarios(plan: unknown, ctx: PlanContext): { issues: PlanI
     }
   }
   return { issues, params };
+}
+
+/** The link rate a plan's full-scale transfers may count on (Gb/s), `limits.link_gbit`. */
+function linkGbit(plan: unknown): number {
+  const limits = isRecord(plan) && isRecord(plan.limits) ? plan.limits : {};
+  return typeof limits.link_gbit === 'number' && limits.link_gbit > 0 ? limits.link_gbit : DEFAULT_LINK_GBIT;
+}
+
+/** A rule timeout or lifetime shorter than its volume needs over the link ends in a false rule_timeout or lost data. */
+function checkTransferNeeds(needs: TransferNeed[], gbit: number, at: (string | number)[]): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  for (const need of needs) {
+    const required = Math.ceil((need.bytes * 8) / (gbit * 1e9));
+    if (need.seconds >= required) continue;
+    issues.push({
+      path: [...at, need.param],
+      message: `${need.seconds} s is shorter than the ${required} s that ${formatBytes(need.bytes)} needs over a ${gbit} Gb/s link `
+        + `(limits.link_gbit): set ${need.param} to at least ${required}`,
+      severity: 'error',
+    });
+  }
+  return issues;
 }
 
 /** Without the sandbox, every method a test asks for needs credentials now. */

@@ -1,3 +1,4 @@
+import type { IdentityFiles, IdentityRole } from './identities.js';
 import type { ZodType } from 'zod';
 import type { Scenario } from '../engine/scenario.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -14,8 +15,8 @@ export interface PlanContext {
   /** The params schema of a registered scenario, undefined when no such scenario exists. */
   scenarioParams: (scenario: string) => ZodType | undefined;
   knownScenarios: string[];
-  /** Whether a test of this scenario with these params takes its RSEs from the test's selection. */
-  scenarioUsesRses?: (scenario: string, params: unknown) => boolean;
+  /** The plan-time hooks of a registered scenario (usesRses, transferNeeds). */
+  scenarioHooks?: (scenario: string) => Pick<Scenario<unknown>, 'usesRses' | 'transferNeeds'> | undefined;
   /**
    * Registers a user scenario the plan names (`scenario: ./mine.ts`) once it is checked and
    * loaded; without it the loader loads none and such a reference is an unknown scenario.
@@ -107,6 +108,8 @@ export interface ResolvedPlan {
   sandbox: boolean;
   lake: ResolvedLake;
   credentials: ResolvedCredentials;
+  /** Credential files of other identities by role (src/plan/identities.ts), from the environment. */
+  identities?: Partial<Record<IdentityRole, IdentityFiles>>;
   rses: RseSelection;
   experiments: ResolvedExperiment[];
   /** Probe thresholds over all results of a run. */
