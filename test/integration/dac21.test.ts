@@ -54,7 +54,7 @@ describe('the DAC21 plan, scaled', () => {
       const byExperiment = db.prepare('SELECT experiment, COUNT(*) AS n FROM op_results GROUP BY experiment').all() as { experiment: string; n: number }[];
       expect(byExperiment.map((r) => r.experiment).sort()).toEqual([...EXPERIMENTS].sort());
       const tests = db.prepare('SELECT COUNT(DISTINCT experiment || \'/\' || test) AS n FROM op_results').get() as { n: number };
-      expect(tests.n).toBe(32);
+      expect(tests.n).toBe(33);
       const failures = db.prepare('SELECT test, operation, error_class, error_message FROM op_results WHERE outcome = \'failed\'').all();
       expect(failures).toEqual([]);
       // The embargo checks were decided: the outsider logged in and was refused, with x509 and with a token.
@@ -65,6 +65,24 @@ describe('the DAC21 plan, scaled', () => {
       const xc = db.prepare('SELECT DISTINCT operation, protocol FROM op_results WHERE test = \'xcprotocol\' AND operation IN (\'upload\', \'download\')').all() as { operation: string; protocol: string }[];
       expect(xc).toContainEqual({ operation: 'upload', protocol: 'root' });
       expect(xc).toContainEqual({ operation: 'download', protocol: 'davs' });
+      // Each test ran where the logbook ran it.
+      const where = (sql: string, test: string): string[] =>
+        (db.prepare(sql).all(test) as { v: string }[]).map((r) => r.v).sort();
+      const used = (test: string, ops: string): string[] =>
+        where(`SELECT DISTINCT rse AS v FROM op_results WHERE test = ? AND operation IN (${ops}) AND rse != ''`, test);
+      const replicatedTo = (test: string): string[] =>
+        where('SELECT DISTINCT dst_rse AS v FROM op_results WHERE test = ? AND operation = \'replicate\' AND dst_rse != \'\'', test);
+      for (const test of ['cbm-simulation', 'mcbm-reconstruction', 'panda-reconstruction']) {
+        expect(used(test, '\'upload\', \'download\''), test).toEqual(['FAIR-ROOT']);
+      }
+      expect(replicatedTo('panda-reconstruction')).toEqual(['PIC-DCACHE']);
+      expect(replicatedTo('end-to-end')).toEqual(['MANCHESTER']);
+      expect(where('SELECT DISTINCT src_rse || \'>\' || dst_rse AS v FROM op_results WHERE test = ? AND operation = \'replicate\' AND dst_rse != \'\'', 'longhaul-sweep'))
+        .toEqual(['AARNET-ND>LANCASTER', 'AARNET-ND>MANCHESTER', 'IDIA-ND>LANCASTER', 'IDIA-ND>MANCHESTER']);
+      expect(used('km3net001-ingest-replicate', '\'upload\'')).toEqual(['KM3NET-SHORE-ND']);
+      expect(used('cta004-analysis', '\'download\'')).toEqual(['LAPP-DCACHE']);
+      expect(replicatedTo('multiplication')).toContain('LAPP-DCACHE');
+      expect(used('uc1-ingest-replicate', '\'delete\'')).toContain('LOFAR-ND');
       const pending = db.prepare('SELECT COUNT(*) AS n FROM ledger WHERE state != \'done\'').get() as { n: number };
       expect(pending.n).toBe(0);
     } finally {
