@@ -57,6 +57,7 @@ export default defineScenario({
     ops_per_worker: scaleCount(p.ops_per_worker, f), size: scaleSize(p.size, f), duration_seconds: scaleSeconds(p.duration_seconds, f, 10),
   }),
   work: (p) => ({ files: p.writers * p.ops_per_worker, bytes: p.writers * p.ops_per_worker * p.size }),
+  usesRses: (params) => params.rse === undefined,
   async run(ctx, params) {
     const name = params.rse ?? ctx.rses[0];
     const rse = name ? await rseInfo(ctx, name) : null;

@@ -6,6 +6,8 @@ import { syntheticStream } from '../src/lake/data/index.js';
 import { selectProtocol, type RseInfo } from '../src/lake/rucio/index.js';
 import { actingAs, mustRefuse, openOutsider, proveStorage, type Outsider } from './embargo-outsider.js';
 import { checkCatalogueEmbargo } from './embargo-catalogue.js';
+import { InconclusiveError } from '../src/lake/errors.js';
+import { IDENTITY_ROLES, identityEnvNames } from '../src/plan/identities.js';
 import {
   lifetimeParam, probeTag, rseInfo, sizeParam,
 } from './steps.js';
@@ -20,13 +22,19 @@ export const embargoParams = z.object({
   open_path: pathParam.optional(),
   /** Embargoed Rucio scope (member-only DIDs, replicas and rules); omit to check storage only. */
   scope: z.string().regex(/^[a-zA-Z_\-.0-9]+$/).max(25).optional(),
-  /** Credential files of an identity outside the embargo group: it must be refused with each of them. */
+  /**
+   * An identity outside the embargo group, by `role` (its credentials as the lake in use
+   * names them, e.g. the sandbox's non-member wherever its folder is) or by credential
+   * files: it must be refused with each of its credentials.
+   */
   outsider: z.object({
+    role: z.enum(IDENTITY_ROLES).optional(),
     proxy: z.string().max(4096).optional(),
     token_file: z.string().max(4096).optional(),
     /** The outsider's Rucio account, for the catalogue checks. */
     account: z.string().regex(/^[a-z0-9_-]+$/).max(25).default('outsider'),
-  }).strict().refine((o) => Boolean(o.proxy) || Boolean(o.token_file), { message: 'set proxy, token_file or both' }),
+  }).strict()
+    .refine((o) => Boolean(o.role) !== (Boolean(o.proxy) || Boolean(o.token_file)), { message: 'set role, or proxy, token_file or both' }),
   /** After this instant (ISO 8601) the embargo is over: the outsider's reads must succeed, writes stay refused. */
   embargo_until: z.iso.datetime({ offset: true }).optional(),
   lifetime: lifetimeParam,
@@ -48,7 +56,17 @@ export default defineScenario({
   work: (p) => ({ files: 1, bytes: p.size }),
   async run(ctx, params) {
     const outsiders: Outsider[] = [];
-    const { proxy, token_file: tokenFile, account } = params.outsider;
+    const { account, role: outsiderRole } = params.outsider;
+    const byRole = outsiderRole ? ctx.identityFiles(outsiderRole) : undefined;
+    if (outsiderRole && !byRole) {
+      // Without the outsider's credentials every check would be inconclusive: say why once.
+      const names = Object.values(identityEnvNames(outsiderRole)).join(' or ');
+      await ctx.op({ operation: 'auth', role: outsiderRole }, () =>
+        Promise.reject(new InconclusiveError(`the lake in use names no credentials for the role "${outsiderRole}" (set ${names})`)));
+      return;
+    }
+    const proxy = byRole ? byRole.proxy : params.outsider.proxy;
+    const tokenFile = byRole ? byRole.tokenFile : params.outsider.token_file;
     if (proxy) outsiders.push(await openOutsider(ctx, 'x509', proxy, account));
     if (tokenFile) outsiders.push(await openOutsider(ctx, 'token', tokenFile, account));
     const ended = params.embargo_until !== undefined && Date.parse(params.embargo_until) <= Date.now();

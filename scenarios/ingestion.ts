@@ -51,6 +51,7 @@ export default defineScenario({
   scale: (p, f) => ({ ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f), datasets: Math.min(p.datasets, scaleCount(p.files, f)) }),
   checks: (p) => [...(p.download_by_container || p.metadata ? ['discoverable' as const] : []), ...(p.metadata ? ['metadata' as const] : []), 'placement'],
   work: (p) => ({ files: p.files, bytes: p.files * p.size }),
+  usesRses: (params) => params.rse === undefined,
   async run(ctx, params) {
     const name = params.rse ?? ctx.rses[0];
     const rse = name ? await rseInfo(ctx, name) : null;

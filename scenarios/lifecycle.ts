@@ -41,6 +41,14 @@ export default defineScenario({
   }),
   checks: (p) => (p.destination ? ['deleted_at_origin', 'placement'] : ['deleted_at_origin']),
   work: (p) => ({ files: p.files, bytes: p.files * p.size }),
+  usesRses: (params) => params.source === undefined,
+  // The destination rule moves the whole dataset; a short source must outlive that transfer.
+  transferNeeds: (params) => params.destination
+    ? [
+      { bytes: params.files * params.size, param: 'timeout_seconds', seconds: params.timeout_seconds },
+      ...(params.mode === 'short_source' ? [{ bytes: params.files * params.size, param: 'source_lifetime', seconds: params.source_lifetime }] : []),
+    ]
+    : [],
   async run(ctx, params) {
     const sourceName = params.source ?? ctx.rses[0];
     const source = sourceName ? await rseInfo(ctx, sourceName) : null;

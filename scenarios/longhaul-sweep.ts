@@ -55,6 +55,7 @@ export default defineScenario({
   }),
   checks: () => ['placement'],
   work: (p) => ({ files: sweepFiles(p.volume, sweepSize(p, 0)), bytes: p.volume }),
+  usesRses: (params) => params.links === undefined,
   async run(ctx, params) {
     const links = params.links ?? ctx.rses.slice(1).map((to) => ({ from: ctx.rses[0] as string, to }));
     if (links.length === 0) return ctx.log(`${ctx.test}: longhaul-sweep needs a link (two RSEs)`);

@@ -38,6 +38,7 @@ export default defineScenario({
   description: 'Replicate synthetic files between RSEs with Rucio rules and time rule creation to OK',
   params: replicateParams,
   checks: (p) => (p.move ? ['placement', 'deleted_at_origin'] : ['placement']),
+  usesRses: (params) => params.pairs === undefined,
   async run(ctx, params) {
     const scope = params.scope ?? `user.${ctx.account}`;
     const prefix = `${probeTag(ctx)}.ds`;

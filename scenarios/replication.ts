@@ -41,6 +41,12 @@ export default defineScenario({
   scale: (p, f) => ({ ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f) }),
   checks: () => ['placement'],
   work: (p) => ({ files: p.files, bytes: p.files * p.size }),
+  usesRses: (params) => params.source === undefined,
+  // Every rule moves the whole dataset over a link; the source copy must outlive the wait.
+  transferNeeds: (params) => [
+    { bytes: params.files * params.size, param: 'timeout_seconds', seconds: params.timeout_seconds },
+    { bytes: params.files * params.size, param: 'lifetime', seconds: params.lifetime },
+  ],
   async run(ctx, params) {
     const sourceName = params.source ?? ctx.rses[0];
     if (!sourceName) return ctx.log(`${ctx.test}: replication needs a source RSE`);

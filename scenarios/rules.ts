@@ -10,6 +10,7 @@ import {
 } from '../src/lake/rucio/index.js';
 import type { Did, ProbeFile, ProbeRule } from './steps.js';
 import { rseExpressionString } from '../src/plan/rse-expression.js';
+import { asksForQos, resolveRseExpression } from '../src/lake/rse-selection.js';
 
 export const ruleSpecParam = z.object({
   /** RSE expression or QoS class, e.g. QOS=SAFE, SITE-DISK|OTHER-DISK. */
@@ -26,6 +27,8 @@ export interface DatasetRule extends ProbeRule { spec: RuleSpec; createdAt: numb
 export async function addDatasetRule(ctx: RunContext, dataset: Did, spec: RuleSpec, where: { rse?: string; srcRse?: string }): Promise<DatasetRule | null> {
   const createdAt = Date.now();
   const rule = await ctx.op({ operation: 'rule', ...where }, async (rec) => {
+    // A QoS class must not quietly resolve to the RSEs that still have one: check before the rule.
+    if (asksForQos(spec.expression)) await resolveRseExpression(ctx.rucio, spec.expression);
     const ledgerId = ctx.ledger.intend({ runId: ctx.runId, kind: 'rule', rse: spec.expression, target: '', authMethod: ctx.authMethod });
     const [id] = await ctx.rucio.addRule({
       dids: [dataset], copies: spec.copies, rseExpression: spec.expression, lifetime: spec.lifetime, grouping: spec.grouping as RuleGrouping,

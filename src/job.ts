@@ -35,6 +35,7 @@ export async function loadPlanOrThrow(input: PlanInput): Promise<{ plan: Resolve
   const result = await loadPlanFile(input.planFile, {
     env: input.env, uid: input.uid, knownScenarios: input.registry.names(),
     scenarioParams: (name) => registry.get(name)?.params,
+    scenarioHooks: (name) => registry.get(name),
     registerScenario: (scenario) => registry.register(scenario),
     scenarioChecks: (name, params) => {
       const scenario = registry.get(name);

@@ -4,8 +4,8 @@
 // (test/fixtures/dac21/).
 
 import {
-  ChecksumMismatchError, CredentialError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RucioApiError, RuleStateError,
-  ServerCertificateError, StorageError,
+  ChecksumMismatchError, CredentialError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RseSelectionError, RucioApiError,
+  RuleStateError, ServerCertificateError, StorageError,
 } from '../lake/errors.js';
 import { redact } from './redact.js';
 import { ERROR_CLASSES, type ErrorClass } from './taxonomy.js';
@@ -169,6 +169,7 @@ function rucioClass(err: RucioApiError): ErrorClass {
   if (err.exceptionClass === 'CannotAuthenticate') {
     return /expired/i.test(err.exceptionMessage) ? 'auth_expired' : 'auth_invalid';
   }
+  if (err.exceptionClass === 'InvalidRSEExpression' && /empty set/i.test(err.exceptionMessage)) return 'rse_selection';
   // Generic classes (RucioException, DatabaseException, none from a proxy) say little: read the text.
   return RUCIO_CLASSES[err.exceptionClass] ?? withStatus(textClass(err.exceptionMessage), err.status);
 }
@@ -266,6 +267,7 @@ function typedClass(err: unknown, depth: number): ErrorClass {
   if (err instanceof ChecksumMismatchError) return 'checksum_mismatch';
   if (err instanceof EmbargoViolationError) return 'embargo_violation';
   if (err instanceof InconclusiveError) return 'inconclusive';
+  if (err instanceof RseSelectionError) return 'rse_selection';
   if (err instanceof RuleStateError) return transferClass(err.detail) ?? (err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck');
   if (err instanceof RucioApiError) return rucioClass(err);
   if (err instanceof StorageError) return storageClass(err);

@@ -10,6 +10,8 @@ import { sizeClass } from './op-result.js';
 import type { RucioClient } from '../lake/rucio/index.js';
 import { collectRetryNotes } from '../lake/rucio/retry.js';
 import type { StorageDriver, StorageProtocol } from '../lake/storage/driver.js';
+import type { IdentityFiles, IdentityRole } from '../plan/identities.js';
+import type { ResolvedPlan } from '../plan/resolved.js';
 
 /** Credential files of another identity. */
 export interface OtherIdentity {
@@ -75,6 +77,8 @@ export interface RunContextDeps {
   rses: string[];
   /** Whether the runner listed the lake's RSEs to resolve the test's expression (a scenario need not list them again). */
   listedRses?: boolean;
+  /** Credential files of other identities by role (e.g. the sandbox's non-member), from the plan's environment. */
+  identities?: ResolvedPlan['identities'];
   ledger: CleanupLedger;
   emit: (result: OpResult) => Promise<void>;
   /** Secret values of this session, removed from any recorded message. */
@@ -124,6 +128,11 @@ export class RunContext {
     this.signal = deps.signal;
     this.log = deps.log;
     this.concurrency = deps.limiters?.length ? Math.min(...deps.limiters.map((l) => l.limit)) : 1;
+  }
+
+  /** Credential files of another identity by role, as the lake in use names them; undefined when it names none. */
+  identityFiles(role: IdentityRole): IdentityFiles | undefined {
+    return this.deps.identities?.[role];
   }
 
   /** Whether the scenario declared its operation count (expectOperations). */

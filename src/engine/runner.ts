@@ -10,6 +10,7 @@ import { RunProgress } from './run-progress.js';
 import type { Scenario, ScenarioRegistry } from './scenario.js';
 import { describeCrash } from './crash.js';
 import { planSecretSet, type SecretSet } from './secrets.js';
+import { resolveRseExpression } from '../lake/rse-selection.js';
 
 export interface RunOptions {
   plan: ResolvedPlan;
@@ -96,7 +97,7 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
         const open = session;
         const ctx = new RunContext({
           identity, rucio: open.rucio, storage: (p) => open.storage(p), storageAs: (p, o) => open.storageAs(p, o),
-          rses: resolved.rses, listedRses: resolved.listed, ledger, emit, limiters, progress, signal, log,
+          rses: resolved.rses, listedRses: resolved.listed, identities: plan.identities, ledger, emit, limiters, progress, signal, log,
           get secrets() { return secrets.values(); },
         });
         try {
@@ -169,7 +170,7 @@ async function resolveRses(
   deps.progress?.expectOwn(1);
   const { secrets } = deps;
   const outcome = await recordOp({ ...deps, get secrets() { return secrets.values(); } }, { operation: 'list' }, () =>
-    session.rucio.listRses(selection.expression ?? '*'),
+    resolveRseExpression(session.rucio, selection.expression ?? '*'),
   );
   return outcome.ok ? { rses: [...outcome.value].sort(), listed: true } : null;
 }

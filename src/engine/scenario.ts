@@ -19,6 +19,26 @@ export interface Scenario<P = unknown> {
   work?(params: P): { files: number; bytes: number };
   /** A credential expiring sooner than this many seconds makes the test's login (the runner's) a warning. */
   loginWarnSeconds?(params: P): number;
+  /**
+   * Whether a run with these params takes its RSEs from the test's selection (`ctx.rses`)
+   * rather than from names in its params. Absent: it does. `validate` refuses such a test
+   * when neither it nor the plan names RSEs, so no test runs on "the first RSE" of a lake.
+   */
+  usesRses?(params: P): boolean;
+  /**
+   * The transfers a run with these params waits for at full scale, each with the bound
+   * that must let it finish (a params key in seconds: a rule timeout, a source lifetime).
+   * `validate` refuses a bound shorter than the volume needs at the plan's link rate.
+   */
+  transferNeeds?(params: P): TransferNeed[];
+}
+
+export interface TransferNeed {
+  /** Bytes the rule moves over one link. */
+  bytes: number;
+  /** The params key that bounds it, and its value in seconds. */
+  param: string;
+  seconds: number;
 }
 
 export function defineScenario<P>(scenario: Scenario<P>): Scenario<P> {

@@ -143,6 +143,10 @@ export const ERROR_CLASSES = {
     meaning: 'the answer of the catalogue or storage was malformed or cut short (truncated stream, unparsable JSON/XML, missing header)',
     remedy: 'a proxy, load balancer or the server cut or mangled the answer: check their logs and timeouts for that host, and retry',
   },
+  rse_selection: {
+    meaning: 'an RSE expression resolves to no RSE, or a QoS expression (QOS=…) to an RSE whose QOS attribute is missing or null',
+    remedy: "fix the expression, or set the QOS attribute of the RSEs named (rucio-admin rse set-attribute --key QOS) before the challenge",
+  },
   invalid_request: {
     meaning: 'the server refused the request as malformed (bad name, schema validation)',
     remedy: 'check the names and parameters used in the plan',

@@ -129,6 +129,11 @@ export class EmbargoViolationError extends Error {
   }
 }
 
+/** An RSE expression resolves to no RSE, or a QoS expression to an RSE without a QoS class. */
+export class RseSelectionError extends Error {
+  override readonly name = 'RseSelectionError';
+}
+
 /** A check could not decide, e.g. the identity that must be refused was not shown to work at all. */
 export class InconclusiveError extends Error {
   override readonly name = 'InconclusiveError';

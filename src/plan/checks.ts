@@ -5,6 +5,9 @@ import type { PlanContext, ResolvedCredentials } from './resolved.js';
 import { AUTH_METHODS, type AuthMethodName } from './schema.js';
 import { validate, type PlanIssue } from './validate.js';
 import { criteriaAgainstTest } from './criteria-checks.js';
+import type { TransferNeed } from '../engine/scenario.js';
+import { formatBytes } from '../engine/sizes.js';
+import { DEFAULT_LINK_GBIT } from './limits-schema.js';
 
 type Raw = Record<string, unknown>;
 
@@ -41,12 +44,48 @@ export function checkScenarios(plan: unknown, ctx: PlanContext): { issues: PlanI
       continue;
     }
     const result = validate(schema, test.params ?? {}, [...at, 'params']);
-    if (result.ok) {
-      params.set(`${experiment}.${index}`, result.value);
-      issues.push(...criteriaAgainstTest(test.success, result.value, scenario, ctx.scenarioChecks?.(scenario, result.value), at));
-    } else issues.push(...result.issues);
+    if (!result.ok) {
+      issues.push(...result.issues);
+      continue;
+    }
+    params.set(`${experiment}.${index}`, result.value);
+    issues.push(...criteriaAgainstTest(test.success, result.value, scenario, ctx.scenarioChecks?.(scenario, result.value), at));
+    const named = test.rses !== undefined || (isRecord(plan) && plan.rses !== undefined);
+    const hooks = ctx.scenarioHooks?.(scenario);
+    issues.push(...checkTransferNeeds(hooks?.transferNeeds?.(result.value) ?? [], linkGbit(plan), [...at, 'params']));
+    if (!named && hooks && (hooks.usesRses?.(result.value) ?? true)) {
+      issues.push({
+        path: [...at, 'rses'],
+        message: `scenario "${scenario}" takes its RSEs from the test's selection and none is named: `
+          + 'set rses (names or an expression) on the test or a plan-level rses, or name the RSEs in params; '
+          + 'a lake\'s "first RSE" is never chosen for a test',
+        severity: 'error',
+      });
+    }
   }
   return { issues, params };
+}
+
+/** The link rate a plan's full-scale transfers may count on (Gb/s), `limits.link_gbit`. */
+function linkGbit(plan: unknown): number {
+  const limits = isRecord(plan) && isRecord(plan.limits) ? plan.limits : {};
+  return typeof limits.link_gbit === 'number' && limits.link_gbit > 0 ? limits.link_gbit : DEFAULT_LINK_GBIT;
+}
+
+/** A rule timeout or lifetime shorter than its volume needs over the link ends in a false rule_timeout or lost data. */
+function checkTransferNeeds(needs: TransferNeed[], gbit: number, at: (string | number)[]): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  for (const need of needs) {
+    const required = Math.ceil((need.bytes * 8) / (gbit * 1e9));
+    if (need.seconds >= required) continue;
+    issues.push({
+      path: [...at, need.param],
+      message: `${need.seconds} s is shorter than the ${required} s that ${formatBytes(need.bytes)} needs over a ${gbit} Gb/s link `
+        + `(limits.link_gbit): set ${need.param} to at least ${required}`,
+      severity: 'error',
+    });
+  }
+  return issues;
 }
 
 /** Without the sandbox, every method a test asks for needs credentials now. */

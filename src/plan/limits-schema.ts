@@ -12,8 +12,13 @@ export const limitsSchema = z.strictObject({
   tests_in_parallel: z.int().min(1).max(64).default(1),
   /** Run the auth methods of a test at the same time (at most three). */
   auth_methods_in_parallel: z.boolean().default(true),
+  /** Gb/s the plan's transfers may count on per link: `validate` refuses a rule timeout shorter than a test's volume needs at it. */
+  link_gbit: z.number().positive().max(1000).default(10),
 });
 
 export type LimitsSection = z.output<typeof limitsSchema>;
+
+/** DAC21's links: 10 Gb/s. */
+export const DEFAULT_LINK_GBIT = 10;
 
 export const DEFAULT_LIMITS = { concurrency: 64, testsInParallel: 1, authMethodsInParallel: true } as const;

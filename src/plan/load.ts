@@ -16,6 +16,7 @@ import { MAX_ALIAS_COUNT, tooDeep, yamlErrorMessage } from './yaml-errors.js';
 import { positionOf } from './yaml-positions.js';
 import { scheduleIssues } from './schedule-checks.js';
 import { checkUserScenarios } from './user-scenario-check.js';
+import { identitiesFromEnv } from './identities.js';
 
 /** YAML errors after which the rest of the file cannot be read as intended. */
 const STRUCTURE_BREAKING = new Set(['TAB_AS_INDENT', 'MISSING_CHAR', 'MULTIPLE_DOCS']);
@@ -94,7 +95,13 @@ export async function loadPlanText(text: string, file: string, ctx: PlanContext)
   diagnostics.push(...issues.map((issue) => issueDiagnostic(issue, file, doc, lineCounter)));
   sortDiagnostics(diagnostics, file);
   if (!parsed.ok || !conventions || hasErrors(diagnostics)) return { ok: false, diagnostics };
-  return { ok: true, plan: buildPlan(parsed.value, file, conventions, scenarios.params), diagnostics };
+  return { ok: true, plan: withIdentities(buildPlan(parsed.value, file, conventions, scenarios.params), ctx.env), diagnostics };
+}
+
+/** Other identities by role, when the environment names any (the sandbox does). */
+function withIdentities(plan: ResolvedPlan, env: PlanContext['env']): ResolvedPlan {
+  const identities = identitiesFromEnv(env);
+  return Object.keys(identities).length ? { ...plan, identities } : plan;
 }
 
 function buildPlan(plan: PlanFile, file: string, conventions: Conventions, params: ParsedParams): ResolvedPlan {

@@ -1,4 +1,5 @@
 import type { IssuedTokenSpec } from '../lake/credentials/token-renewal.js';
+import type { IdentityFiles, IdentityRole } from './identities.js';
 import type { ZodType } from 'zod';
 import type { Scenario } from '../engine/scenario.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -15,6 +16,8 @@ export interface PlanContext {
   /** The params schema of a registered scenario, undefined when no such scenario exists. */
   scenarioParams: (scenario: string) => ZodType | undefined;
   knownScenarios: string[];
+  /** The plan-time hooks of a registered scenario (usesRses, transferNeeds). */
+  scenarioHooks?: (scenario: string) => Pick<Scenario<unknown>, 'usesRses' | 'transferNeeds'> | undefined;
   /**
    * Registers a user scenario the plan names (`scenario: ./mine.ts`) once it is checked and
    * loaded; without it the loader loads none and such a reference is an unknown scenario.
@@ -113,6 +116,8 @@ export interface ResolvedPlan {
   sandbox: boolean;
   lake: ResolvedLake;
   credentials: ResolvedCredentials;
+  /** Credential files of other identities by role (src/plan/identities.ts), from the environment. */
+  identities?: Partial<Record<IdentityRole, IdentityFiles>>;
   rses: RseSelection;
   experiments: ResolvedExperiment[];
   /** Probe thresholds over all results of a run. */

@@ -183,6 +183,9 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
     await writeFile(rucioCfgPath, rucioCfg(catalogue.url, memberAccount(config.catalogue.account).account, password, pki, memberProxyPath), { mode: 0o600 });
     const env = {
       RUCIO_CONFIG: rucioCfgPath, X509_USER_PROXY: memberProxyPath, X509_CERT_DIR: pki.certDir, BEARER_TOKEN_FILE: tokens.member,
+      // The other identities by role, wherever this sandbox's folder is (a plan says `role: nonmember`).
+      // (LAKEPROBE_<ROLE>_PROXY / _TOKEN_FILE, read by src/plan/identities.ts.)
+      LAKEPROBE_NONMEMBER_PROXY: pki.users.nonmember.proxyPath, LAKEPROBE_NONMEMBER_TOKEN_FILE: tokens.nonmember,
     };
     const rses: SandboxRse[] = endpoints.map((e) => ({
       name: e.name, url: e.url, root: e.root, deterministic: e.deterministic, ...(e.rootUrl ? { rootUrl: e.rootUrl } : {}),

@@ -24,7 +24,7 @@ export interface SandboxState {
   /** Fault admin API (`lakeprobe sandbox fault ...`) and the file holding its secret. */
   faultAdminUrl: string;
   faultSecretFile: string;
-  /** The env snippet: RUCIO_CONFIG, X509_USER_PROXY, X509_CERT_DIR, BEARER_TOKEN_FILE. */
+  /** The env snippet: RUCIO_CONFIG, X509_USER_PROXY, X509_CERT_DIR, BEARER_TOKEN_FILE, LAKEPROBE_NONMEMBER_PROXY/_TOKEN_FILE. */
   env: Record<string, string>;
   /** Absent in states written before lakeprobe recorded it. */
   config?: SandboxConfigRecord;

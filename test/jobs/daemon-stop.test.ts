@@ -12,6 +12,7 @@ experiments:
     tests:
       - name: hang
         scenario: upload
+        rses: { names: [SANDBOX-FAST] }
         schedule: { cron: "* * * * * *" }
 `;
 

@@ -5,6 +5,19 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICE_USER } from './run-dir.js';
 
+/**
+ * One process 'exit' hook for every supervised server: a sandbox of many RSEs would
+ * otherwise add a listener per server and trip Node's MaxListeners warning.
+ */
+const onExit = new Set<() => void>();
+function killAtExit(kill: () => void): void {
+  if (onExit.size === 0 && !process.listeners('exit').includes(killAll)) process.on('exit', killAll);
+  onExit.add(kill);
+}
+function killAll(): void {
+  for (const kill of onExit) kill();
+}
+
 export const XROOTD_BINARY = '/usr/bin/xrootd';
 const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -67,7 +80,7 @@ export function superviseXrootd(spec: XrootdProcessSpec): XrootdProcess {
     const running = child;
     if (!running) return;
     child = undefined;
-    process.removeListener('exit', killOnExit);
+    onExit.delete(killOnExit);
     const gone = exited(running);
     running.kill('SIGTERM');
     const timer = sleep(STOP_TIMEOUT_MS).then(() => 'timeout' as const);
@@ -107,11 +120,11 @@ export function superviseXrootd(spec: XrootdProcessSpec): XrootdProcess {
     });
     await spawned;
     child = running;
-    process.on('exit', killOnExit);
+    killAtExit(killOnExit);
     running.once('exit', () => {
       if (child === running) {
         child = undefined;
-        process.removeListener('exit', killOnExit);
+        onExit.delete(killOnExit);
       }
     });
     try {
