@@ -1,28 +1,17 @@
 // The whole DAC21 challenge plan, scaled down as the README says, run by the built CLI
 // against the sandbox the plan declares, started in a folder of its own.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, runCli, type CliOutcome } from '../helpers/cli-process.js';
 
-const BIN = resolve('dist/src/cli/bin.js');
 const PLAN = resolve('probes/dac21.yaml');
 const EXPERIMENTS = ['FAIR', 'KM3NeT', 'CTA', 'MAGIC', 'SKAO', 'CMS', 'LSST', 'ATLAS', 'LOFAR', 'EGO-VIRGO'];
 
-function run(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const run = (args: string[], cwd: string): Promise<CliOutcome> => runCli(args, { cwd });
 
 describe('the DAC21 plan, scaled', () => {
   let dir = '';

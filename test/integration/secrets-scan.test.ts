@@ -5,7 +5,6 @@
 // paths where a secret comes from elsewhere than lakeprobe's own credential handling:
 // user scenarios that log a secret or throw with one, failures of one credential that
 // quote another, a k6 summary quoting them, and k6's command line.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +21,7 @@ import { runExitCode, summaryLines } from '../../src/cli/commands/run.js';
 import { SANDBOX_USERNAME } from '../../src/sandbox/config.js';
 import { startTestLake, STORAGE_KINDS } from './lake-fixture.js';
 import { CRASH_LINE, filesUnder, storeTexts, writeK6StandIn, writeK6Summary, writeUserScenarios } from './secrets-canaries.js';
+import { BIN, runCli, type CliOutcome } from '../helpers/cli-process.js';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -232,19 +232,8 @@ ${tests}`;
   }, 180_000);
 });
 
-const BIN = resolve('dist/src/cli/bin.js');
 
-function cli(args: string[], cwd: string, env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[], cwd: string, env: Record<string, string | undefined>): Promise<CliOutcome> => runCli(args, { cwd, env });
 
 describe('the command line prints no planted secret', () => {
   let dir = '';
