@@ -1,8 +1,9 @@
 import type { ErrorClass } from './taxonomy.js';
 import type { ProgressSnapshot } from './run-progress.js';
 
+/** `scenario`: the scenario's own code failed (a bug, class `scenario_crash`), not one of its lake operations. */
 export const OPERATIONS = [
-  'auth', 'upload', 'register', 'rule', 'replicate', 'download', 'verify', 'delete', 'access', 'list',
+  'auth', 'upload', 'register', 'rule', 'replicate', 'download', 'verify', 'delete', 'access', 'list', 'scenario',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 

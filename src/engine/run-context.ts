@@ -279,6 +279,29 @@ function resultOf(identity: RunIdentity, spec: OpSpec, started: number): OpResul
 }
 
 /** Records that `spec` did not run because `upstream` failed: `skipped`, naming it, never a second failure. */
+/**
+ * A scenario that threw: one failed result of operation `scenario`, class `scenario_crash`, with the
+ * one redacted line that says where and why, so the store and every report judge the test by it.
+ */
+export async function recordCrash(
+  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'now' | 'progress'>, startedMs: number, line: string,
+): Promise<OpResult> {
+  const now = deps.now ?? (() => performance.timeOrigin + performance.now());
+  const result: OpResult = {
+    ...resultOf(deps.identity, { operation: 'scenario' }, startedMs),
+    durationMs: Math.max(0, Math.round((now() - startedMs) * 1000) / 1000),
+    outcome: 'failed', severity: failureSeverity('scenario_crash'), errorClass: 'scenario_crash',
+    errorMessage: line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line,
+  };
+  deps.progress?.opStarted();
+  try {
+    await deps.emit(result);
+  } finally {
+    deps.progress?.opFinished(result);
+  }
+  return result;
+}
+
 async function recordSkip(
   deps: Pick<RunContextDeps, 'identity' | 'emit' | 'now' | 'progress'>, spec: OpSpec, upstream: OpResult,
 ): Promise<OpResult> {

@@ -5,7 +5,7 @@ import type { CleanupLedger } from './ledger.js';
 import { configuredAuthMethods, openLakeSession, type LakeSession } from './lake-session.js';
 import { performed, type AuthMethod, type OpResult, type RunInfo, type RunSummary, type Sink } from './op-result.js';
 import { forEachPool, Limiter } from './pool.js';
-import { RunContext, recordOp, type OpRecorder, type RunContextDeps, type RunIdentity } from './run-context.js';
+import { RunContext, recordCrash, recordOp, type OpRecorder, type RunContextDeps, type RunIdentity } from './run-context.js';
 import { RunProgress } from './run-progress.js';
 import type { Scenario, ScenarioRegistry } from './scenario.js';
 import { describeCrash } from './crash.js';
@@ -100,11 +100,15 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
           rses: resolved.rses, listedRses: resolved.listed, identities: plan.identities, ledger, emit, limiters, progress, signal, log,
           get secrets() { return secrets.values(); },
         });
+        const started = performance.timeOrigin + performance.now();
         try {
           await scenario.run(ctx, test.params);
         } catch (e) {
-          // A scenario bug, not a lake failure: count it so the run cannot pass, and go on.
+          // A scenario bug, not a lake failure: recorded as a failed result (the reports and the exit code
+          // judge the test by it), counted so the run cannot pass, and the run goes on.
           scenarioCrashes++;
+          const crash = `scenario ${scenario.name} ${describeCrash(e, secrets.values())}`;
+          await recordCrash(deps, started, crash);
           log(`${experiment.name}/${test.name} [${method}] scenario ${scenario.name} ${describeCrash(e, secrets.values(), options.debug)}`);
         } finally {
           declared = ctx.declared;

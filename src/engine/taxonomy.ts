@@ -147,6 +147,10 @@ export const ERROR_CLASSES = {
     meaning: 'an RSE expression resolves to no RSE, or a QoS expression (QOS=…) to an RSE whose QOS attribute is missing or null',
     remedy: "fix the expression, or set the QOS attribute of the RSEs named (rucio-admin rse set-attribute --key QOS) before the challenge",
   },
+  scenario_crash: {
+    meaning: "the scenario's own code threw: a bug in the scenario module, not a failure of the lake",
+    remedy: 'fix the scenario at the file:line given (run with --debug for the stack); the lake was not judged by this test',
+  },
   invalid_request: {
     meaning: 'the server refused the request as malformed (bad name, schema validation)',
     remedy: 'check the names and parameters used in the plan',

@@ -254,11 +254,16 @@ describe('runPlan', () => {
     const lines: string[] = [];
     const { summary } = await h.run({ log: (l) => lines.push(l), plan: plan([{ name: 'ska', tests: [test({ scenario: 'crash', auth: ['x509', 'token'] })] }]) });
     expect(summary.scenarioCrashes).toBe(1);
-    expect(opsByMethod(h.results)).toEqual(['x509 auth ok', 'x509 list ok', 'token auth ok', 'token list ok', 'token access ok']);
+    // The crash is a failed result of its own, so the store and every report judge the test by it.
+    expect(opsByMethod(h.results)).toEqual(['x509 auth ok', 'x509 list ok', 'x509 scenario failed', 'token auth ok', 'token list ok', 'token access ok']);
+    expect(summary.failed).toBe(1);
     // One line: where the scenario threw (this file, the line of the throw above) and why; no stack.
     const here = fileURLToPath(import.meta.url);
     const line = readFileSync(here, 'utf8').split('\n').findIndex((l) => l.includes("=== 'x509') throw new Error('scenario bug')")) + 1;
     expect(lines.filter((l) => l.includes('crashed'))).toEqual([`ska/probe [x509] scenario crash crashed at ${here}:${line}: scenario bug`]);
+    const crash = h.results.find((r) => r.operation === 'scenario');
+    expect(crash).toMatchObject({ outcome: 'failed', errorClass: 'scenario_crash', severity: 'error', authMethod: 'x509' });
+    expect(crash?.errorMessage).toBe(`scenario crash crashed at ${here}:${line}: scenario bug`);
   });
 
   it('adds the stack of a crash when asked to (--debug)', async () => {

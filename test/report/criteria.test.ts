@@ -128,6 +128,15 @@ describe('verdicts', () => {
     expect(report(results, { maxFailureRate: 0, replicas: [{ expression: 'QOS=SAFE', copies: 2 }], deletedAtOrigin: true }).verdict).toBe('Completed');
   });
 
+  it('a test whose scenario crashed is not Completed, even when every criterion it states holds', () => {
+    const crash = opResult({ test: 'rep', operation: 'scenario', start: at(110), outcome: 'failed', errorClass: 'scenario_crash', severity: 'error', errorMessage: 'scenario x crashed at /p/x.ts:3: bug' });
+    const success = { maxFailureRate: 0, replicas: [{ expression: 'QOS=SAFE', copies: 2 }], deletedAtOrigin: true };
+    expect(report(results, success).verdict).toBe('Completed');
+    const t = report([...results, crash], success);
+    expect(t.verdict).toBe('Partially');
+    expect(t.reasons.join('; ')).toContain('1 of');
+  });
+
   it('shows QoS from the rules the test makes (expression, copies, lifetime) and its RSE expression as an expression', () => {
     const params = JSON.stringify({ rules: [{ expression: 'QOS=SAFE', copies: 2, lifetime: 1_209_600 }], transitions: [{ to: { expression: 'QOS=CHEAP', lifetime: 3600 } }] });
     const t = testReport({ experiment: 'E', snapshot: { ...snapshot({}, params), rses: { expression: 'QOS=OPPORTUNISTIC|QOS=SAFE' } }, results, interruptedRuns: new Set() });
