@@ -41,6 +41,8 @@ function plan(scenario: string, extra: { params?: string; schedule?: string; lak
     `        scenario: ${scenario}`,
     ...(extra.params ? [`        params: ${extra.params}`] : []),
     ...(extra.schedule ? [`        schedule: ${extra.schedule}`] : []),
+    // Every test's RSEs are named (a plan-level default, last so the lines above keep their numbers).
+    'rses: { expression: "*" }',
     '',
   ].join('\n');
 }
