@@ -27,6 +27,7 @@ describe('lakeprobe schedule', () => {
     const plan = join(dir, 'p.yaml');
     await writeFile(plan, `name: s
 lake: { sandbox: true }
+rses: { expression: "*" }
 experiments:
   - name: SKAO
     tests:
@@ -53,7 +54,7 @@ experiments:
 
   it('refuses a --count out of bounds and a --from that is not a time', async () => {
     const plan = join(dir, 'q.yaml');
-    await writeFile(plan, 'lake: { sandbox: true }\nexperiments: [ { name: E, tests: [ { name: t, scenario: upload } ] } ]\n');
+    await writeFile(plan, 'lake: { sandbox: true }\nrses: { expression: "*" }\nexperiments: [ { name: E, tests: [ { name: t, scenario: upload } ] } ]\n');
     expect((await capture(['schedule', plan, '--count', '1000'])).stderr).toContain('--count must be between 1 and 100');
     const bad = await capture(['schedule', plan, '--from', 'yesterday']);
     expect(bad.code).toBe(2);
