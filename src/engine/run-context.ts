@@ -278,21 +278,10 @@ function resultOf(identity: RunIdentity, spec: OpSpec, started: number): OpResul
   };
 }
 
-/** Records that `spec` did not run because `upstream` failed: `skipped`, naming it, never a second failure. */
-/**
- * A scenario that threw: one failed result of operation `scenario`, class `scenario_crash`, with the
- * one redacted line that says where and why, so the store and every report judge the test by it.
- */
-export async function recordCrash(
-  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'now' | 'progress'>, startedMs: number, line: string,
-): Promise<OpResult> {
-  const now = deps.now ?? (() => performance.timeOrigin + performance.now());
-  const result: OpResult = {
-    ...resultOf(deps.identity, { operation: 'scenario' }, startedMs),
-    durationMs: Math.max(0, Math.round((now() - startedMs) * 1000) / 1000),
-    outcome: 'failed', severity: failureSeverity('scenario_crash'), errorClass: 'scenario_crash',
-    errorMessage: line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line,
-  };
+type RecordDeps = Pick<RunContextDeps, 'identity' | 'emit' | 'now' | 'progress'>;
+
+/** A result made outside an operation (a crash, a skip) goes out as every operation's does. */
+async function emitRecorded(deps: RecordDeps, result: OpResult): Promise<OpResult> {
   deps.progress?.opStarted();
   try {
     await deps.emit(result);
@@ -302,20 +291,26 @@ export async function recordCrash(
   return result;
 }
 
-async function recordSkip(
-  deps: Pick<RunContextDeps, 'identity' | 'emit' | 'now' | 'progress'>, spec: OpSpec, upstream: OpResult,
-): Promise<OpResult> {
+/**
+ * A scenario that threw: one failed result of operation `scenario`, class `scenario_crash`, with the
+ * one redacted line that says where and why, so the store and every report judge the test by it.
+ */
+export async function recordCrash(deps: RecordDeps, startedMs: number, line: string): Promise<OpResult> {
+  const now = deps.now ?? (() => performance.timeOrigin + performance.now());
+  return emitRecorded(deps, {
+    ...resultOf(deps.identity, { operation: 'scenario' }, startedMs),
+    durationMs: Math.max(0, Math.round((now() - startedMs) * 1000) / 1000),
+    outcome: 'failed', severity: failureSeverity('scenario_crash'), errorClass: 'scenario_crash',
+    errorMessage: line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line,
+  });
+}
+
+/** Records that `spec` did not run because `upstream` failed: `skipped`, naming it, never a second failure. */
+async function recordSkip(deps: RecordDeps, spec: OpSpec, upstream: OpResult): Promise<OpResult> {
   const now = deps.now ?? (() => performance.timeOrigin + performance.now());
   const where = upstream.rse ? ` on ${upstream.rse}` : '';
-  const result: OpResult = {
+  return emitRecorded(deps, {
     ...resultOf(deps.identity, spec, now()), outcome: 'skipped',
     errorMessage: `skipped: ${upstream.operation}${where} failed (${upstream.errorClass ?? 'failed'}) at ${upstream.start}`,
-  };
-  deps.progress?.opStarted();
-  try {
-    await deps.emit(result);
-  } finally {
-    deps.progress?.opFinished(result);
-  }
-  return result;
+  });
 }

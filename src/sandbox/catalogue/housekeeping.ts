@@ -8,7 +8,7 @@ import { deleteRule, injectRules, reconcileRulesAbove } from './rule-engine.js';
 export interface ExpireResult {
   /** Ids of the rules removed because their expires_at had passed. */
   rules: string[];
-  /** 'scope:name' of the DIDs removed because their expired_at had passed. */
+  /** 'scope:name' of the collections removed because their expired_at had passed (expired files stay: see expireDids). */
   dids: string[];
   /** Ids of the asynchronous rules the judge-injector applied. */
   injected: string[];
@@ -30,12 +30,16 @@ function expireDids(cat: Catalogue, now: number): string[] {
     if (hasLockedRule) continue;
     const ruleIds = cat.db.prepare('SELECT id FROM rules WHERE scope = ? AND name = ?').all(d.scope, d.name) as { id: string }[];
     for (const r of ruleIds) deleteRule(cat, r.id);
+    if (d.did_type === 'FILE') {
+      // An expired file loses its rules and its lifetime, nothing else (core/did.py delete_dids: file
+      // DIDs get expired_at = None). It stays in its datasets; its replicas keep the tombstones the
+      // rule deletion gave them, and the reaper removes the DID with its last replica.
+      cat.db.prepare('UPDATE dids SET expired_at = NULL WHERE scope = ? AND name = ?').run(d.scope, d.name);
+      continue;
+    }
     const above = parents(cat.db, d.scope, d.name);
     cat.db.prepare('DELETE FROM contents WHERE (scope = ? AND name = ?) OR (child_scope = ? AND child_name = ?)')
       .run(d.scope, d.name, d.scope, d.name);
-    if (d.did_type === 'FILE') {
-      cat.db.prepare('UPDATE replicas SET tombstone = ? WHERE scope = ? AND name = ?').run(now, d.scope, d.name);
-    }
     cat.db.prepare('DELETE FROM dids WHERE scope = ? AND name = ?').run(d.scope, d.name);
     for (const p of above) reconcileRulesAbove(cat, p.scope, p.name);
     removed.push(`${d.scope}:${d.name}`);

@@ -133,6 +133,26 @@ describe('the catalogue behaving as Rucio 41 where the sandbox used to differ', 
     await login();
   });
 
+  it('keeps an expired file in the catalogue, with its rules gone and its replicas\' tombstones as the rule left them', async () => {
+    // lib/rucio/core/did.py delete_dids (undertaker): rules on the DID are deleted, a FILE gets
+    // expired_at = None and stays (with its dataset membership); only collections leave the DID table.
+    await post('/dids/test/holder', { type: 'DATASET' });
+    await post('/replicas', { rse: 'SITE-DISK', files: [{ scope: 'test', name: 'shortlived', bytes: 5, adler32: '00000005' }] });
+    expect((await post('/dids/test/holder/dids', { dids: [{ scope: 'test', name: 'shortlived' }] })).status).toBe(201);
+    expect((await post('/dids/test/shortlived/meta/lifetime', { value: 60 })).status).toBe(201);
+    const id = await addRule({ dids: [{ scope: 'test', name: 'shortlived' }], copies: 1, rse_expression: 'SITE-DISK', account: 'root' });
+    const created = t.clock.now.getTime();
+    const result = t.handle.admin.expire(new Date(created + 2 * HOUR_MS));
+    await login();
+    expect(result.dids).not.toContain('test:shortlived');
+    expect((await get(`/rules/${id}`)).status).toBe(404);
+    const did = JSON.parse((await get('/dids/test/shortlived/meta')).body);
+    expect(did).toMatchObject({ name: 'shortlived', did_type: 'FILE', expired_at: null });
+    expect(lines((await get('/dids/test/holder/dids')).body).map((d) => d.name)).toEqual(['shortlived']);
+    // The tombstone is the one the lock removal set, in the past: the reaper may take it now.
+    expect(replica('shortlived', 'SITE-DISK')?.tombstone?.getTime()).toBe(created);
+  });
+
   it('lets only root or an admin delete or update a rule, even the owner\'s own', async () => {
     // lib/rucio/core/permission/generic.py perm_del_rule, perm_update_rule.
     await post('/replicas', { rse: 'SITE_SCRATCHDISK', files: [{ scope: 'user.bob', name: 'b2', bytes: 4, adler32: '00000004' }] }, bob);
