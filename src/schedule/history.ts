@@ -1,6 +1,6 @@
 import type { OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
-import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
-import { CurrentState } from './current-state.js';
+import { remedyFor, type ErrorClass } from '../engine/taxonomy.js';
+import { CurrentState, failedService } from './current-state.js';
 
 export interface RunRecord {
   runId: string;
@@ -58,7 +58,7 @@ export class RecentHistory implements Sink {
     this.failures.unshift({
       at: new Date(Date.parse(r.start) + r.durationMs).toISOString(), experiment: r.experiment, test: r.test,
       operation: r.operation, rse: r.rse || r.dstRse || '-', errorClass: cls, severity: r.severity,
-      remedy: ERROR_CLASSES[cls]?.remedy ?? '', message: r.errorMessage.slice(0, 500),
+      remedy: remedyFor(cls, failedService(r)), message: r.errorMessage.slice(0, 500),
     });
     if (this.failures.length > this.limit) this.failures.length = this.limit;
   }

@@ -8,7 +8,7 @@
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpResult } from '../../src/engine/op-result.js';
-import { loadTestPlan, runTestPlan, startTestLake, type TestLake } from './lake-fixture.js';
+import { loadTestPlan, runTestPlan, startTestLake, STORAGE_KINDS, type TestLake } from './lake-fixture.js';
 
 /** Seconds, as the plan gives them. */
 const LIMITS = { connect: 2, first_byte: 3, stall: 2, total: 8 };
@@ -126,6 +126,15 @@ experiments:
       }
     }, 60_000);
   }
+
+});
+
+describe.each(STORAGE_KINDS)('auth methods of a test do not wait on each other (%s storage)', (storage) => {
+  let env: TestLake;
+  beforeAll(async () => {
+    env = await startTestLake(storage);
+  }, 60_000);
+  afterAll(() => env?.stop());
 
   it('runs the x509 operations of a test while its token login hangs', async () => {
     const { lake } = env;

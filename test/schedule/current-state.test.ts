@@ -67,6 +67,21 @@ describe('what is failing now', () => {
     expect(now.view().authMethods[0]).toMatchObject({ subject: 'token', service: 'storage', remedy: ERROR_CLASSES.auth_denied.remedy });
   });
 
+  it("gives a catalogue's 503 the catalogue's remedy, not the RSE availability flags, now and in the recent failures", () => {
+    const history = new RecentHistory();
+    history.onResult(at(3, {
+      operation: 'rule', protocol: 'rucio', outcome: 'failed', severity: 'error', errorClass: 'service_unavailable',
+      errorMessage: 'POST /rules/: 503 HTTP error: <html><head><title>503 Service Temporarily Unavailable</title></head></html>',
+    }));
+    const rse = history.current.view().rses[0];
+    expect(rse).toMatchObject({ subject: 'SITE_A', state: 'failing', service: 'catalogue' });
+    expect(rse?.remedy).toMatch(/catalogue/);
+    expect(rse?.remedy).not.toMatch(/availability flags/);
+    expect(history.failures[0]?.remedy).toBe(rse?.remedy);
+    history.onResult(at(4, { outcome: 'failed', severity: 'error', errorClass: 'service_unavailable', errorMessage: 'PUT https://se-a:443/f: 503 Service Unavailable' }));
+    expect(history.failures[0]?.remedy).toBe(ERROR_CLASSES.service_unavailable.remedy);
+  });
+
   it('opens the status page with the state per RSE and per auth method, before the details', () => {
     const history = new RecentHistory();
     history.begin({ runId: 'run-1', experiment: 'ska', test: 'upload', startedAt: iso(0), operations: 0, failed: 0, outcome: 'running' });
