@@ -139,7 +139,8 @@ export class CurrentState {
     const rse = r.rse || r.dstRse;
     if (rse) this.rses.record(rse, `${test} ${r.operation} ${r.protocol} ${r.authMethod}${role}`, r, at, failed);
     const aboutCredential = r.operation === 'auth' || CREDENTIAL_CLASSES.has(String(r.errorClass));
-    if (!failed || aboutCredential) this.methods.record(r.authMethod, `${test} ${r.operation}${rse ? ` ${rse}` : ''} ${r.protocol}${role}`, r, at, failed);
+    // Another identity's credential (an embargo outsider's) is a subject of its own.
+    if (!failed || aboutCredential) this.methods.record(`${r.authMethod}${role}`, `${test} ${r.operation}${rse ? ` ${rse}` : ''} ${r.protocol}`, r, at, failed);
   }
 
   view(): CurrentStatus {

@@ -62,6 +62,11 @@ describe('what is failing now', () => {
     expect(view.authMethods[0]?.remedy).toMatch(/catalogue .*lake\.timeouts/);
     expect(view.authMethods[0]?.remedy).not.toBe(ERROR_CLASSES.timeout.remedy);
     expect(view.authMethods[1]?.remedy).toMatch(/Rucio admins/);
+    // Another identity's login is its credential's, not the session's.
+    now.onResult(at(8, { operation: 'auth', rse: '', protocol: 'rucio', authMethod: 'x509', identityRole: 'nonmember', outcome: 'failed', severity: 'error', errorClass: 'auth_expired', errorMessage: 'proxy expired' }));
+    expect(now.view().authMethods.map((m) => [m.subject, m.state, m.errorClass])).toEqual([
+      ['token', 'failing', 'timeout'], ['x509', 'failing', 'auth_denied'], ['x509 as nonmember', 'failing', 'auth_expired'],
+    ]);
     // The same class at the storage keeps the storage's remedy.
     now.onResult(at(7, { authMethod: 'token', outcome: 'failed', severity: 'error', errorClass: 'auth_denied', errorMessage: 'PUT https://se-a:443/f: 403 Forbidden' }));
     expect(now.view().authMethods[0]).toMatchObject({ subject: 'token', service: 'storage', remedy: ERROR_CLASSES.auth_denied.remedy });
