@@ -133,6 +133,7 @@ export async function openLakeSession(plan: ResolvedPlan, method: AuthMethod, no
   const rucio = new RucioClient({
     rucioHost: lake.rucioHost, authHost: lake.authHost ?? lake.rucioHost, account: lake.account,
     vo: lake.vo, auth, ca, insecure: lake.insecure, appId: 'lakeprobe',
+    ...(lake.storageTimeouts && { timeouts: lake.storageTimeouts }),
   });
   const drivers = new Map<StorageProtocol, StorageDriver>();
   const storageOptions = lake.storageTimeouts ? { timeouts: lake.storageTimeouts } : {};

@@ -89,8 +89,10 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
       let session: LakeSession | null = null;
       try {
         log(`${experiment.name}/${test.name} [${method}] starting`);
-        // One login and at most one listing per test and method: the scenario reuses them.
-        session = await authenticate(plan, method, deps, options.openSession ?? openLakeSession, scenario.loginWarnSeconds?.(test.params));
+        // One login and at most one listing per test and method: the scenario reuses them. The login holds
+        // a plan-wide slot only: one method's login that hangs must not hold back the others' operations.
+        const login = { ...deps, limiters: [planLimiter] };
+        session = await authenticate(plan, method, login, options.openSession ?? openLakeSession, scenario.loginWarnSeconds?.(test.params));
         if (!session) return;
         const resolved = await resolveRses(session, test, plan, deps);
         if (!resolved) return;

@@ -181,3 +181,27 @@ export function failureSeverity(errorClass: ErrorClass): 'critical' | 'error' {
   const entry = ERROR_CLASSES[errorClass];
   return 'severity' in entry ? entry.severity : 'error';
 }
+
+/** Classes that say the credential or identity was refused, expired or unmapped (reports and the status page read them as the credential's). */
+export const CREDENTIAL_CLASSES: ReadonlySet<string> = new Set([
+  'auth_expired', 'auth_invalid', 'auth_denied', 'gridmap_unmapped', 'identity_refused', 'client_cert_refused', 'tls',
+]);
+
+/** Which service a failure came from: the catalogue (Rucio) or an RSE's storage. */
+export type FailedService = 'catalogue' | 'storage';
+
+/** Where the catalogue needs another remedy than the storage-side one above: the catalogue's own. */
+const CATALOGUE_REMEDIES: Partial<Record<ErrorClass, string>> = {
+  timeout: 'the catalogue (the Rucio server or the proxy before it) took the call but did not answer in time: check its load, web-server workers and database; raise lake.timeouts if its answers are legitimately slow',
+  connect_timeout: "no connection to the catalogue in time: check rucio_host / auth_host, and the network path and firewalls to the catalogue's host:port",
+  connection_refused: "nothing listens at the catalogue's host:port: check rucio_host / auth_host and that the Rucio server (its web server) is up",
+  connection_reset: 'the catalogue (or the proxy or load balancer before it) closed the connection: check the Rucio server and proxy logs for crashes or restarts',
+  service_unavailable: 'the catalogue (or the proxy before it) is overloaded or down for maintenance: check the Rucio server and its proxy, and the lake\'s downtime notices',
+  server_error: 'the Rucio server failed internally: read its logs (web server error log, database) around the time of the failure',
+  auth_denied: "the catalogue refused the account this action (Rucio's permission policy): ask the lake's Rucio admins for the permission, or use an account that has it",
+};
+
+/** The remedy of a class for the service that failed. */
+export function remedyFor(errorClass: ErrorClass, service: FailedService): string {
+  return (service === 'catalogue' ? CATALOGUE_REMEDIES[errorClass] : undefined) ?? ERROR_CLASSES[errorClass]?.remedy ?? '';
+}

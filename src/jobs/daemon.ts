@@ -234,6 +234,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           test: f.test.key, at: f.at, cycle: f.cycle && `${f.cycle.param}=${f.cycle.value}`,
         })),
         runs: history.runs, failures: history.failures, credentials, refreshSeconds: options.statusRefreshSeconds ?? 10,
+        current: history.current.view(),
       }),
     }, options.port, options.host);
   } catch (e) {

@@ -1,5 +1,6 @@
 import type { CredentialLifetime } from '../schedule/credential-lifetimes.js';
 import type { FailureRecord, RunRecord } from '../schedule/history.js';
+import type { CurrentStatus, SubjectState } from '../schedule/current-state.js';
 
 export interface StatusView {
   plan: string;
@@ -13,19 +14,52 @@ export interface StatusView {
   credentials: readonly CredentialLifetime[];
   stopping: boolean;
   refreshSeconds: number;
+  /** What is failing now per RSE and auth method; the page opens with it. */
+  current?: CurrentStatus;
 }
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** "3 h 12 min", "expired 5 min ago". */
-export function remaining(until: Date, now: Date): string {
-  const ms = until.getTime() - now.getTime();
+/** "1 d 3 h", "2 h 30 min", "5 min" (down to the minute). */
+function span(ms: number): string {
   const abs = Math.abs(ms);
   const d = Math.floor(abs / 86_400_000);
   const h = Math.floor((abs % 86_400_000) / 3_600_000);
   const m = Math.floor((abs % 3_600_000) / 60_000);
-  const text = d > 0 ? `${d} d ${h} h` : h > 0 ? `${h} h ${m} min` : `${m} min`;
-  return ms >= 0 ? text : `expired ${text} ago`;
+  return d > 0 ? `${d} d ${h} h` : h > 0 ? `${h} h ${m} min` : `${m} min`;
+}
+
+/** "3 h 12 min", "expired 5 min ago". */
+export function remaining(until: Date, now: Date): string {
+  const ms = until.getTime() - now.getTime();
+  return ms >= 0 ? span(ms) : `expired ${span(ms)} ago`;
+}
+
+const NOW_HEAD = ['state', 'since', 'class', 'service', 'remedy', 'failing operations', 'latest failure', 'last result'];
+
+/** One row per subject, failing first, each saying since when. */
+function stateTable(id: string, subject: string, rows: readonly SubjectState[], now: Date, empty: string): string {
+  if (!rows.length) return `<p id="${id}" class="empty">${esc(empty)}</p>`;
+  const cells = (r: SubjectState): string[] => [
+    r.subject, r.state === 'failing' ? 'FAILING' : 'OK', `${r.since} (${span(now.getTime() - Date.parse(r.since))})`,
+    r.errorClass ?? '', r.service ?? '', r.remedy ?? '',
+    r.failing.map((f) => `${f.what}: ${f.errorClass}`).join('; '), r.message ?? '', r.lastSeen,
+  ];
+  return `<table id="${id}"><thead><tr>${[subject, ...NOW_HEAD].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
+    rows.map((r) => `<tr class="${r.state === 'failing' ? 'failed' : 'passed'}" data-subject="${esc(r.subject)}" data-state="${r.state}" data-since="${esc(r.since)}">${
+      cells(r).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+/** The page's top: what is failing now, per RSE and per auth method, before any detail. */
+function nowSection(current: CurrentStatus, now: Date): string {
+  const failing = [...current.rses, ...current.authMethods].filter((s) => s.state === 'failing');
+  const headline = failing.length
+    ? `Failing now: ${failing.map((s) => `${s.subject} (${s.errorClass} since ${s.since})`).join(', ')}`
+    : `Nothing is failing now: ${current.rses.length} RSEs and ${current.authMethods.length} auth methods OK`;
+  return `<h2>Now</h2>
+<p id="now-summary" class="${failing.length ? 'failed' : 'passed'}">${esc(headline)}</p>
+${stateTable('now-rses', 'RSE', current.rses, now, 'no RSE seen yet')}
+${stateTable('now-auth', 'auth method', current.authMethods, now, 'no login yet')}`;
 }
 
 function table(id: string, head: string[], rows: string[][], empty: string): string {
@@ -51,6 +85,7 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}.failed,.abandone
 <p id="summary">plan ${esc(v.planFile)} · up since ${esc(v.startedAt.toISOString())} · page generated ${esc(v.now.toISOString())}${v.stopping ? ' · <strong>stopping</strong>' : ''}</p>
 <p id="reload" class="${v.reload.ok ? 'passed' : 'failed'}">last plan load: ${v.reload.ok ? 'ok' : 'FAILED (the previous plan keeps running)'}${
   v.reload.at ? ` at ${esc(v.reload.at.toISOString())}` : ''}${v.reload.message ? ` — ${esc(v.reload.message)}` : ''}</p>
+${nowSection(v.current ?? { rses: [], authMethods: [] }, v.now)}
 <h2>Credentials</h2>
 ${table('credentials', ['method', 'source', 'audience', 'scope', 'expires', 'remaining', 'last renewal'], credentialRows, 'no x509 or token credentials configured')}
 <h2>Next runs</h2>

@@ -1,5 +1,5 @@
-// `lake.timeouts`: per-phase limits of every storage request, in seconds, as a plan sets
-// them. The storage drivers take them in milliseconds (src/lake/storage/timeouts.ts).
+// `lake.timeouts`: per-phase limits of every storage and catalogue request, in seconds, as a
+// plan sets them. The lake clients take them in milliseconds (src/lake/storage/timeouts.ts).
 import { z } from 'zod';
 import type { StorageTimeouts } from '../lake/storage/timeouts.js';
 

@@ -46,7 +46,7 @@ export interface ResolvedLake {
   insecure: boolean;
   /** Absolute path of the sandbox configuration file, when the plan names one. */
   sandboxConfig?: string;
-  /** Storage request limits from `lake.timeouts`, in ms (only the phases the plan sets). */
+  /** Request limits from `lake.timeouts`, in ms (only the phases the plan sets): storage and catalogue alike. */
   storageTimeouts?: Partial<StorageTimeouts>;
 }
 

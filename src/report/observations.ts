@@ -1,6 +1,6 @@
 // Observations derived from the recorded operations, critical first: what a coordinator
 // would otherwise find by reading every failure.
-import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
+import { CREDENTIAL_CLASSES, ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { SEVERITIES, type OpResult } from '../engine/op-result.js';
 import { endOf, groupBy } from './model.js';
 import { placesOf, placesText, worstSeverity } from './failures.js';
@@ -10,7 +10,6 @@ import type { AuthFailure, FailureGroup, LinkCell, Observation, RunRef } from '.
 /** The error classes an observation names, most failures first. */
 export const MAX_CLASS_OBSERVATIONS = 5;
 const MAX_RULE_IDS = 10;
-const CREDENTIAL_CLASSES: ReadonlySet<string> = new Set(['auth_expired', 'auth_invalid', 'auth_denied', 'gridmap_unmapped', 'identity_refused', 'client_cert_refused', 'tls']);
 
 function span(rs: OpResult[]): { firstAt: string; lastAt: string } {
   const starts = rs.map((r) => r.start).sort();

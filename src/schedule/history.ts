@@ -1,5 +1,6 @@
 import type { OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
-import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
+import { remedyFor, type ErrorClass } from '../engine/taxonomy.js';
+import { CurrentState, failedService } from './current-state.js';
 
 export interface RunRecord {
   runId: string;
@@ -31,6 +32,8 @@ export interface FailureRecord {
 export class RecentHistory implements Sink {
   readonly runs: RunRecord[] = [];
   readonly failures: FailureRecord[] = [];
+  /** What is failing now, per RSE and auth method (the status page's top). */
+  readonly current = new CurrentState();
   private readonly byRun = new Map<string, RunRecord>();
 
   constructor(private readonly limit = 50) {}
@@ -47,6 +50,7 @@ export class RecentHistory implements Sink {
   }
 
   onResult(r: OpResult): void {
+    this.current.onResult(r);
     const record = this.byRun.get(r.runId);
     if (record) { record.operations++; if (r.outcome === 'failed') record.failed++; }
     if (r.outcome !== 'failed') return;
@@ -54,7 +58,7 @@ export class RecentHistory implements Sink {
     this.failures.unshift({
       at: new Date(Date.parse(r.start) + r.durationMs).toISOString(), experiment: r.experiment, test: r.test,
       operation: r.operation, rse: r.rse || r.dstRse || '-', errorClass: cls, severity: r.severity,
-      remedy: ERROR_CLASSES[cls]?.remedy ?? '', message: r.errorMessage.slice(0, 500),
+      remedy: remedyFor(cls, failedService(r)), message: r.errorMessage.slice(0, 500),
     });
     if (this.failures.length > this.limit) this.failures.length = this.limit;
   }

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { readFile } from 'node:fs/promises';
 import {
-  describeFault, FAULT_KINDS, FAULT_USERS, FaultAdminError, faultClient, FaultSpecError, parseFaultSpec,
+  describeFault, FAULT_KINDS, FAULT_USERS, FaultAdminError, faultClient, FaultSpecError, LOGIN_PATHS, parseFaultSpec,
   STORAGE_OPERATIONS, TRANSFER_FAILURE_REASONS, type FaultClient, type FaultKind,
 } from '../../sandbox/faults/index.js';
 import { readSandboxState, type SandboxState } from '../../sandbox/state.js';
@@ -22,6 +22,7 @@ interface FaultArgs {
   user?: string;
   'lifetime-seconds'?: number;
   reason?: string;
+  login?: string;
   id?: string;
   'sandbox-dir'?: string;
   dir?: string;
@@ -33,7 +34,7 @@ type FaultAdminState = SandboxState & { faultAdminUrl?: string; faultSecretFile?
 /** Spec field → the option that sets it. */
 const OPTION_OF: Record<string, string> = {
   rse: '--rse', operation: '--operation', rate: '--rate', status: '--status',
-  delayMs: '--delay-ms', user: '--user', lifetimeSeconds: '--lifetime-seconds', reason: '--reason',
+  delayMs: '--delay-ms', user: '--user', lifetimeSeconds: '--lifetime-seconds', reason: '--reason', login: '--login',
 };
 
 /** 'delayMs: required' → '--delay-ms: required'. */
@@ -47,7 +48,7 @@ function asOptions(problems: string[]): string {
 function specFrom(args: FaultArgs): Record<string, unknown> {
   const fields: Record<string, unknown> = {
     kind: args.kind, rse: args.rse, operation: args.operation, rate: args.rate, status: args.status,
-    delayMs: args['delay-ms'], user: args.user, lifetimeSeconds: args['lifetime-seconds'], reason: args.reason,
+    delayMs: args['delay-ms'], user: args.user, lifetimeSeconds: args['lifetime-seconds'], reason: args.reason, login: args.login,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
@@ -105,6 +106,7 @@ export const sandboxFaultCommand: CommandModule<object, FaultArgs> = {
     .option('rate', { type: 'number', describe: 'error_rate, catalogue_error, catalogue_timeout: share of requests hit, 0..1' })
     .option('status', { type: 'number', describe: 'HTTP status to answer (error_rate, auth_fail, catalogue_error)' })
     .option('delay-ms', { type: 'number', describe: 'auth_slow, catalogue_timeout: delay before answering' })
+    .option('login', { choices: Object.keys(LOGIN_PATHS), describe: 'auth_slow: only this auth method\'s login is slow (default: every /auth/ call)' })
     .option('user', { choices: FAULT_USERS, describe: 'gridmap_missing: whose DN the storage forgets' })
     .option('lifetime-seconds', { type: 'number', describe: 'short_credentials: lifetime of the member proxy and token' })
     .option('reason', { choices: TRANSFER_FAILURE_REASONS, describe: 'transfer_failure: why transfers to the RSE fail' })

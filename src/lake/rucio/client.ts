@@ -10,7 +10,6 @@ import type {
   RseProtocol, RucioClientOptions, RuleInfo, UpdateRuleOptions,
 } from './types.js';
 
-const DEFAULT_TIMEOUT_MS = 60_000;
 /** The dids/attachments schemas accept at most 1000 items per call. */
 const BULK_CHUNK = 1000;
 const USER_AGENT = 'lakeprobe';
@@ -53,8 +52,12 @@ export class RucioClient {
 
   constructor(options: RucioClientOptions) {
     this.options = options;
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const tls = { ca: options.ca, insecure: options.insecure, timeoutMs };
+    // The plan's lake.timeouts bound every catalogue call, logins included, as they bound storage requests.
+    const tls = {
+      ca: options.ca, insecure: options.insecure, service: 'catalogue',
+      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      ...(options.timeouts && { timeouts: options.timeouts }),
+    };
     const secrets = (): string[] => this.session.secrets();
     this.account = options.account;
     this.apiUrl = baseUrl(options.rucioHost);

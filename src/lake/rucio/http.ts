@@ -6,6 +6,7 @@ import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { RucioApiError } from '../errors.js';
+import { RequestWatchdog, resolveTimeouts, type StorageTimeouts, type WatchPhase } from '../storage/timeouts.js';
 import { DEFAULT_RETRY, MAX_RETRY_ATTEMPTS, noteRetry, retryDelayMs, retrySafe, TRANSIENT_CODES, TRANSIENT_STATUSES, type RetryPolicy } from './retry.js';
 
 export interface TransportOptions {
@@ -15,8 +16,12 @@ export interface TransportOptions {
   certPem?: string;
   keyPem?: string;
   insecure?: boolean;
-  /** Whole request, from connect to the last byte of the answer. */
-  timeoutMs: number;
+  /** One limit for connect, first byte and stall (older form); `timeouts` wins phase by phase. */
+  timeoutMs?: number;
+  /** Per-phase limits, as the plan's `lake.timeouts` sets them (default DEFAULT_CATALOGUE_TIMEOUTS). */
+  timeouts?: Partial<StorageTimeouts>;
+  /** What the server is (e.g. 'catalogue'): a failure names it with its host:port. */
+  service?: string;
   /** Retries of retry-safe calls after a transient failure (default DEFAULT_RETRY). */
   retry?: RetryPolicy;
 }
@@ -37,6 +42,9 @@ export interface HttpResponse {
   attempts?: number;
 }
 
+/** As storage requests, plus a bound on the whole call: a catalogue answer that trickles must end too. */
+export const DEFAULT_CATALOGUE_TIMEOUTS: StorageTimeouts = { connectMs: 60_000, firstByteMs: 60_000, stallMs: 60_000, totalMs: 300_000 };
+
 const MAX_REDIRECTS = 5;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const BODY_HEAD_CHARS = 200;
@@ -44,6 +52,7 @@ const BODY_HEAD_CHARS = 200;
 export class HttpTransport {
   private readonly httpsAgent: https.Agent;
   private readonly httpAgent = new http.Agent({ keepAlive: true });
+  private readonly timeouts: StorageTimeouts;
 
   constructor(
     private readonly options: TransportOptions,
@@ -57,6 +66,7 @@ export class HttpTransport {
       key: options.keyPem,
       rejectUnauthorized: !options.insecure,
     });
+    this.timeouts = resolveTimeouts(options, DEFAULT_CATALOGUE_TIMEOUTS);
   }
 
   /**
@@ -116,27 +126,40 @@ export class HttpTransport {
     this.httpAgent.destroy();
   }
 
+  /**
+   * One request under the watchdog of src/lake/storage/timeouts.ts: connect until the connection
+   * (TLS session) is up, first byte from then until the answer's headers, stall while the body
+   * comes, total over all. A failure names the server's host:port and, for a timeout, which
+   * `lake.timeouts` limit fired.
+   */
   private sendOnce(request: HttpRequest): Promise<HttpResponse> {
     const { url } = request;
     const secure = url.protocol === 'https:';
     const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
     const headers = body ? { ...request.headers, 'Content-Length': String(body.length) } : request.headers;
     const send = secure ? https.request : http.request;
+    const what = `${request.method} ${url.pathname}`;
 
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
-      let connected = false;
-      const finish = (error: Error | null, response?: HttpResponse): void => {
+      let response: http.IncomingMessage | undefined;
+      const finish = (error: Error | null, answer?: HttpResponse): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
-        if (error) reject(this.scrub(error));
-        else resolve(response as HttpResponse);
+        watchdog.stop();
+        if (error) reject(this.scrub(this.located(error, url, what)));
+        else resolve(answer as HttpResponse);
       };
+      const watchdog = new RequestWatchdog(this.timeouts, (error) => (response ? response.destroy(error) : req.destroy(error)));
 
       const req = send(url, { method: request.method, headers, agent: secure ? this.httpsAgent : this.httpAgent }, (res) => {
+        response = res;
+        watchdog.enter('stall');
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('data', (chunk: Buffer) => {
+          watchdog.progress();
+          chunks.push(chunk);
+        });
         res.on('error', (error) => finish(error));
         res.on('end', () => finish(null, {
           status: res.statusCode ?? 0,
@@ -145,26 +168,37 @@ export class HttpTransport {
           body: Buffer.concat(chunks).toString('utf8'),
         }));
         res.on('close', () => {
-          if (!res.complete) finish(nodeError('ECONNRESET', `${request.method} ${url.pathname}: connection closed before the answer was complete`));
+          if (!res.complete) finish(nodeError('ECONNRESET', 'connection closed before the answer was complete'));
         });
       });
 
-      // ETIMEDOUT while connecting (or during the TLS handshake), ESOCKETTIMEDOUT once connected:
-      // the first points at the network path, the second at a slow or stuck server.
-      const timer = setTimeout(() => {
-        const ms = this.options.timeoutMs;
-        req.destroy(connected
-          ? nodeError('ESOCKETTIMEDOUT', `${request.method} ${url.pathname}: no complete answer within ${ms} ms`)
-          : nodeError('ETIMEDOUT', `connect ETIMEDOUT ${url.host} (no connection within ${ms} ms)`));
-      }, this.options.timeoutMs);
-
+      let up = false;
+      const connected = (): void => {
+        up = true;
+        if (!response) watchdog.enter('first_byte');
+      };
       req.on('socket', (socket: Socket) => {
-        if (req.reusedSocket || !socket.connecting) connected = true;
-        else socket.once(secure ? 'secureConnect' : 'connect', () => { connected = true; });
+        if (req.reusedSocket || !socket.connecting) connected();
+        else socket.once(secure ? 'secureConnect' : 'connect', connected);
+      });
+      // The first-byte clock runs from the end of what we send (a TLS socket takes the request before its handshake).
+      req.on('finish', () => {
+        if (up) connected();
       });
       req.on('error', (error) => finish(error));
       req.end(body);
     });
+  }
+
+  /** The error with the server's host:port and the call; a timeout also says which limit fired. */
+  private located(error: Error, url: URL, what: string): Error {
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    const where = `${this.options.service ? `${this.options.service} ` : ''}${url.hostname}:${port}`;
+    const phase = (error as { timeoutPhase?: WatchPhase | 'total' }).timeoutPhase;
+    const limit = phase ? ` (lake.timeouts.${phase})` : '';
+    // The same error may come back from a retried call: located once.
+    if (!error.message.startsWith(`${where}: `)) error.message = `${where}: ${what}: ${error.message}${limit}`;
+    return error;
   }
 
   private scrub(error: Error): Error {

@@ -2,6 +2,7 @@
 // own field names (snake_case) so they can be compared with Rucio's documentation and
 // logs; request options are camelCase and mapped by the client.
 import type { BearerToken, TrustAnchors, X509Credential } from '../credentials/types.js';
+import type { StorageTimeouts } from '../storage/timeouts.js';
 
 export type RucioAuth =
   | { method: 'userpass'; username: string; password: string }
@@ -22,8 +23,10 @@ export interface RucioClientOptions {
   /** PEM trust anchors; empty means Node's default roots. */
   ca: TrustAnchors;
   insecure?: boolean;
-  /** Per request, including reading the whole answer. Default 60 s. */
+  /** One limit for connect, first byte and stall of each request (older form). */
   timeoutMs?: number;
+  /** Per-phase limits of each request (the plan's `lake.timeouts`); unset phases take DEFAULT_CATALOGUE_TIMEOUTS. */
+  timeouts?: Partial<StorageTimeouts>;
   now?: () => Date;
 }
 

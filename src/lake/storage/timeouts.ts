@@ -1,4 +1,5 @@
-// Per-operation timeouts of a storage request, and the watchdog that enforces them.
+// Per-operation timeouts of a storage or catalogue request (the plan's `lake.timeouts`),
+// and the watchdog that enforces them.
 //
 // Node's socket timeout only measures idleness of the socket it is set on, is not
 // re-armed once it has fired, and after the response headers it is routed to the
@@ -19,13 +20,18 @@ export interface StorageTimeouts {
 
 export const DEFAULT_STORAGE_TIMEOUTS: StorageTimeouts = { connectMs: 60_000, firstByteMs: 60_000, stallMs: 60_000, totalMs: 0 };
 
-/** Timeouts from driver options: `timeoutMs` (older, one value) sets connect, first byte and stall. */
-export function resolveTimeouts(options: { timeoutMs?: number; timeouts?: Partial<StorageTimeouts> }): StorageTimeouts {
+/**
+ * Timeouts from client options: `timeoutMs` (older, one value) sets connect, first byte and stall;
+ * what `timeouts` sets wins, phase by phase, and the rest comes from `defaults`.
+ */
+export function resolveTimeouts(
+  options: { timeoutMs?: number; timeouts?: Partial<StorageTimeouts> }, defaults: StorageTimeouts = DEFAULT_STORAGE_TIMEOUTS,
+): StorageTimeouts {
   const one = options.timeoutMs;
-  const base: StorageTimeouts = one === undefined ? DEFAULT_STORAGE_TIMEOUTS : { connectMs: one, firstByteMs: one, stallMs: one, totalMs: 0 };
+  const base: StorageTimeouts = one === undefined ? defaults : { connectMs: one, firstByteMs: one, stallMs: one, totalMs: defaults.totalMs };
   const merged = { ...base, ...definedOnly(options.timeouts ?? {}) };
   for (const [key, value] of Object.entries(merged)) {
-    if (!Number.isFinite(value) || value < 0) throw new RangeError(`storage timeout ${key} must be a number >= 0, got ${value}`);
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`request timeout ${key} must be a number >= 0, got ${value}`);
   }
   return merged;
 }

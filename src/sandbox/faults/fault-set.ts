@@ -3,7 +3,7 @@
 // sequence of requests meets the same failures in every run.
 import { STATUS_CODES } from 'node:http';
 import {
-  FaultSpecError, parseFaultSpec, unsupportedFault, type FaultSpec, type FaultSpecInput, type FaultUser, type StorageKind, type TransferFailureReason,
+  FaultSpecError, LOGIN_PATHS, parseFaultSpec, unsupportedFault, type FaultSpec, type FaultSpecInput, type FaultUser, type StorageKind, type TransferFailureReason,
 } from './spec.js';
 
 /** A storage request as far as faults care. */
@@ -188,7 +188,10 @@ export class FaultSet implements StorageFaults, CatalogueFaults {
     if (path === '/ping') return undefined;
     const auth = path.startsWith('/auth/');
     let delayMs = 0;
-    if (auth) for (const { spec } of this.specs('auth_slow')) delayMs = Math.max(delayMs, spec.delayMs);
+    for (const { spec } of this.specs('auth_slow')) {
+      const hit = spec.login ? (LOGIN_PATHS[spec.login] as readonly string[]).includes(path) : auth;
+      if (hit) delayMs = Math.max(delayMs, spec.delayMs);
+    }
     for (const { spec, draw } of this.specs('catalogue_timeout')) {
       if (draw() < spec.rate) delayMs = Math.max(delayMs, spec.delayMs);
     }

@@ -17,6 +17,7 @@ export {
   faultSpecSchema,
   FaultSpecError,
   parseFaultSpec,
+  LOGIN_PATHS,
   STORAGE_OPERATIONS,
   TRANSFER_FAILURE_REASONS,
   type FaultKind,

@@ -16,6 +16,15 @@ export type TransferFailureReason = (typeof TRANSFER_FAILURE_REASONS)[number];
 
 const rse = z.string().min(1);
 const rate = z.number().min(0).max(1);
+/** The catalogue's login endpoints of each auth method (Rucio 41 flaskapi/v1/auth.py): a token "logs in" by validation. */
+export const LOGIN_PATHS = {
+  userpass: ['/auth/userpass'],
+  x509: ['/auth/x509', '/auth/x509_proxy', '/auth/x509/webui'],
+  token: ['/auth/validate'],
+} as const;
+export type LoginMethod = keyof typeof LOGIN_PATHS;
+const LOGIN_METHODS = Object.keys(LOGIN_PATHS) as [LoginMethod, ...LoginMethod[]];
+
 /** Ten minutes: long enough to outlast any client timeout, short enough to end. */
 const delayMs = z.number().int().min(0).max(600_000);
 
@@ -36,8 +45,8 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('transfer_stuck'), rse }),
   /** Every transfer to the RSE fails for this reason, worded as FTS words it. */
   z.strictObject({ kind: z.literal('transfer_failure'), rse, reason: z.enum(TRANSFER_FAILURE_REASONS) }),
-  /** The catalogue's /auth/* answers only after the delay. */
-  z.strictObject({ kind: z.literal('auth_slow'), delayMs }),
+  /** The catalogue's /auth/* (or only one auth method's login) answers only after the delay. */
+  z.strictObject({ kind: z.literal('auth_slow'), delayMs, login: z.enum(LOGIN_METHODS).optional() }),
   /** The catalogue's /auth/* refuses (401 CannotAuthenticate) or fails (500). */
   z.strictObject({ kind: z.literal('auth_fail'), status: z.literal([401, 500]).default(401) }),
   /** The member's proxy and token are rewritten with this lifetime, so they expire mid-run. */

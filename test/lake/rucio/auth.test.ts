@@ -181,7 +181,7 @@ describe('secrets in errors', () => {
     // A dropped GET is sent again: three attempts in all.
     nock(API).get('/scopes/').times(3).replyWithError(networkError('ECONNRESET', 'socket hang up after root-ddmlab-unknown-125bf0b5da2b4da7bf60c9bff709d936'));
     const error: unknown = await client(time.now).listScopes().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'ECONNRESET', message: 'socket hang up after <redacted> (after 3 attempts: ECONNRESET, ECONNRESET, ECONNRESET)' });
+    expect(error).toMatchObject({ code: 'ECONNRESET', message: 'catalogue rucio.test:443: GET /scopes/: socket hang up after <redacted> (after 3 attempts: ECONNRESET, ECONNRESET, ECONNRESET)' });
     expect((error as Error).stack).not.toContain('125bf0b5da2b4da7bf60c9bff709d936');
   });
 

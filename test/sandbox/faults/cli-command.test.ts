@@ -60,6 +60,15 @@ describe('lakeprobe sandbox fault', () => {
     expect(faults.list()).toHaveLength(1);
   });
 
+  it("slows one auth method's login with --login", async () => {
+    const { printed, error } = await run(['fault', 'add', 'auth_slow', '--delay-ms', '5000', '--login', 'token', '--dir', dir]);
+    expect(error).toBeUndefined();
+    expect(printed).toMatch(/^added (f\d+) {2}auth_slow delayMs=5000 login=token\n$/);
+    expect(faults.catalogueFault('/auth/validate')).toEqual({ delayMs: 5000 });
+    expect(faults.catalogueFault('/auth/x509')).toBeUndefined();
+    faults.remove(faults.list().at(-1)?.id as string);
+  });
+
   it('lists, removes by --id, and clears', async () => {
     await run(['fault', 'add', 'catalogue_timeout', '--delay-ms', '2000', '--dir', dir]);
     const [first, second] = faults.list();

@@ -151,6 +151,16 @@ describe('FaultSet catalogue questions', () => {
     expect(faults.catalogueFault('/accounts/whoami')).toBeUndefined();
   });
 
+  it("slows only one auth method's login when auth_slow names it", () => {
+    const faults = newSet();
+    faults.add({ kind: 'auth_slow', delayMs: 400, login: 'token' });
+    expect(faults.catalogueFault('/auth/validate')).toEqual({ delayMs: 400 });
+    expect(faults.catalogueFault('/auth/x509')).toBeUndefined();
+    expect(faults.catalogueFault('/auth/userpass')).toBeUndefined();
+    faults.add({ kind: 'auth_slow', delayMs: 300, login: 'x509' });
+    expect(faults.catalogueFault('/auth/x509_proxy')).toEqual({ delayMs: 300 });
+  });
+
   it('fails or delays every path but /ping for catalogue faults', () => {
     const faults = newSet();
     const error = faults.add({ kind: 'catalogue_error', rate: 1, status: 503 });
