@@ -9,6 +9,8 @@ export interface TokenRefusal {
   scope: string;
   /** The token's `exp`, null when it has none. */
   exp: Date | null;
+  /** The token's `nbf`, null when it has none. */
+  nbf: Date | null;
   /** When the lake refused it: at or after `exp` the refusal is an expiry. */
   refusedAt: Date;
   /** Where the token came from (file path or variable name). */

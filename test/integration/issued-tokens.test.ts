@@ -112,7 +112,7 @@ experiments:
     expect(refused?.errorClass).toBe('auth_denied');
     // The storage's own words differ (builtin: 'Token audience "rucio" not accepted', XRootD:
     // 'permission denied'); the token's facts follow (the message is cut at 300 characters).
-    expect(refused?.errorMessage).toMatch(/^PUT https:\/\/localhost:\d+\/\S+: 403 .*\(token exp=\S+ iss=https:\/\/localhost:\d+ aud=r/);
+    expect(refused?.errorMessage).toMatch(/^PUT https:\/\/localhost:\d+\/\S+: 403 .*\(token exp=\S+ nbf=\S+ iss=https:\/\/localhost:\d+ aud=r/);
   }, 120_000);
 
   it("per-operation tokens carry the endpoint's audience and the least path scope, and are accepted", async () => {

@@ -1,6 +1,8 @@
 // When a lake refuses a bearer token, the admin needs to know which token it was (issuer,
 // audience, scope, expiry) without ever seeing the token itself, and whether it had
-// simply run out by then: a refusal after `exp` is an expiry, whatever the status says.
+// simply run out by then: a refusal after `exp` is an expiry, whatever the status says. A
+// refusal before `nbf` (lakeprobe uses a token up to NOT_BEFORE_LEEWAY_MS early, token.ts) is the clocks
+// of issuer and lake disagreeing: a lake that allows no skew refuses it.
 import { RucioApiError, StorageError, type TokenRefusal } from '../errors.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { BearerToken } from './types.js';
@@ -19,15 +21,36 @@ export function tokenFacts(token: BearerToken, refusedAt: Date): TokenRefusal {
   const c = token.claims ?? {};
   return {
     iss: claimText(c.iss), aud: claimText(c.aud), scope: claimText(c.scope),
-    exp: token.expiresAt, refusedAt, source: token.source,
+    exp: token.expiresAt, nbf: typeof c.nbf === 'number' ? new Date(c.nbf * 1000) : null, refusedAt, source: token.source,
   };
 }
 
-/** 'token exp=… (expired when refused) iss=… aud=… scope="…"': expiry first, the long scope last (messages are cut at 300). */
+/**
+ * A refusal of a token before its `nbf`: lakeprobe used it within its not-before leeway, the lake allows
+ * none. Only a refusal before `nbf` by this clock says so: a fresh token refused just after its `nbf` is
+ * far more often refused for what it is (audience, scope) than for a lake's clock running behind.
+ */
+export function refusedBeforeValid(r: TokenRefusal): boolean {
+  const expired = r.exp && r.refusedAt.getTime() >= r.exp.getTime();
+  return Boolean(r.nbf && !expired && r.refusedAt.getTime() < r.nbf.getTime());
+}
+
+function notBeforeText(r: TokenRefusal): string {
+  if (!r.nbf) return 'nbf=none';
+  if (!refusedBeforeValid(r)) return `nbf=${r.nbf.toISOString()}`;
+  const seconds = Math.round((r.nbf.getTime() - r.refusedAt.getTime()) / 1000);
+  return `nbf=${r.nbf.toISOString()} (clock skew: refused ${seconds} s before it)`;
+}
+
+/**
+ * 'token exp=… (expired when refused) nbf=… iss=… aud=… scope="…"': validity first, the long scope last
+ * (messages are cut at 300); a clock skew is said before the expiry.
+ */
 export function describeTokenRefusal(r: TokenRefusal): string {
   const exp = r.exp ? r.exp.toISOString() : 'none';
   const expired = r.exp && r.refusedAt.getTime() >= r.exp.getTime() ? ' (expired when refused)' : '';
-  return `token exp=${exp}${expired} iss=${r.iss} aud=${r.aud} scope="${r.scope}"`;
+  const validity = refusedBeforeValid(r) ? `${notBeforeText(r)} exp=${exp}${expired}` : `exp=${exp}${expired} ${notBeforeText(r)}`;
+  return `token ${validity} iss=${r.iss} aud=${r.aud} scope="${r.scope}"`;
 }
 
 /**
