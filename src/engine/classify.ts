@@ -142,7 +142,8 @@ function statusClass(status: number): ErrorClass | null {
 }
 
 const RUCIO_CLASSES: Record<string, ErrorClass> = {
-  AccessDenied: 'auth_denied',
+  // The catalogue's own permission policy, not the storage's nor the credential's.
+  AccessDenied: 'catalogue_denied',
   InsufficientAccountLimit: 'quota',
   RSEOverQuota: 'quota',
   DataIdentifierNotFound: 'not_found',

@@ -54,11 +54,12 @@ export function describeTokenRefusal(r: TokenRefusal): string {
 }
 
 /**
- * A refusal of the token by the catalogue (401, or the 500 CannotAuthenticate Rucio 41's /auth/validate
- * answers) or a storage (401/403).
+ * A refusal of the token by the catalogue (401 other than AccessDenied, or the 500 CannotAuthenticate
+ * Rucio 41's /auth/validate answers) or a storage (401/403).
  */
 export function isTokenRefusal(error: unknown): error is RucioApiError | StorageError {
-  if (error instanceof RucioApiError) return error.status === 401 || error.exceptionClass === 'CannotAuthenticate';
+  // AccessDenied is the catalogue's permission policy refusing the account, whatever the credential.
+  if (error instanceof RucioApiError) return error.exceptionClass !== 'AccessDenied' && (error.status === 401 || error.exceptionClass === 'CannotAuthenticate');
   if (error instanceof StorageError) return error.status === 401 || error.status === 403;
   return false;
 }
