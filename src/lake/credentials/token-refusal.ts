@@ -43,14 +43,14 @@ function notBeforeText(r: TokenRefusal): string {
 }
 
 /**
- * 'token exp=… (expired when refused) nbf=… iss=… aud=… scope="…"': validity first, the long scope last
- * (messages are cut at 300); a clock skew is said before the expiry.
+ * 'token exp=… (expired when refused) iss=… aud=… nbf=… scope="…"': what most often explains a refusal
+ * first, the long scope last (messages are cut at 300); a refusal before nbf (clock skew) leads with it.
  */
 export function describeTokenRefusal(r: TokenRefusal): string {
   const exp = r.exp ? r.exp.toISOString() : 'none';
   const expired = r.exp && r.refusedAt.getTime() >= r.exp.getTime() ? ' (expired when refused)' : '';
-  const validity = refusedBeforeValid(r) ? `${notBeforeText(r)} exp=${exp}${expired}` : `exp=${exp}${expired} ${notBeforeText(r)}`;
-  return `token ${validity} iss=${r.iss} aud=${r.aud} scope="${r.scope}"`;
+  if (refusedBeforeValid(r)) return `token ${notBeforeText(r)} exp=${exp} iss=${r.iss} aud=${r.aud} scope="${r.scope}"`;
+  return `token exp=${exp}${expired} iss=${r.iss} aud=${r.aud} ${notBeforeText(r)} scope="${r.scope}"`;
 }
 
 /**

@@ -24,8 +24,8 @@ describe('token refusals', () => {
     expect(classify(before).errorClass).toBe('auth_denied');
     expect(classify(xrootd403()).errorClass).toBe('auth_denied');
     expect(after.message).toBe('PUT https://se.example:1094/rucio/f: 403 Unable to create /rucio/f; permission denied '
-      + '(token exp=2026-12-01T12:00:00.000Z (expired when refused) nbf=none iss=https://iam.example '
-      + 'aud=rucio,https://wlcg.cern.ch/jwt/v1/any scope="storage.read:/ storage.create:/")');
+      + '(token exp=2026-12-01T12:00:00.000Z (expired when refused) iss=https://iam.example '
+      + 'aud=rucio,https://wlcg.cern.ch/jwt/v1/any nbf=none scope="storage.read:/ storage.create:/")');
     expect(before.message).not.toContain('expired when refused');
   });
 
@@ -33,7 +33,7 @@ describe('token refusals', () => {
     const e = annotateTokenRefusal(new RucioApiError(401, 'CannotAuthenticate', 'Cannot authenticate with given credentials', 'GET', '/auth/validate'), token, new Date(EXP.getTime() - 1));
     expect(e).toBeInstanceOf(RucioApiError);
     expect(e).toMatchObject({ status: 401, exceptionClass: 'CannotAuthenticate', tokenRefusal: { iss: 'https://iam.example', exp: EXP } });
-    expect(e.message).toContain('(token exp=2026-12-01T12:00:00.000Z nbf=none iss=https://iam.example');
+    expect(e.message).toContain('(token exp=2026-12-01T12:00:00.000Z iss=https://iam.example');
     const notFound = new StorageError(404, 'GET', 'https://se/f', 'not found');
     expect(annotateTokenRefusal(notFound, token).message).toBe('GET https://se/f: 404 not found');
     const quota = new RucioApiError(403, 'AccessDenied', 'no', 'POST', '/rules/');
@@ -60,7 +60,7 @@ describe('token refusals', () => {
     expect(justBefore.message).toContain('(clock skew: refused 0 s before it)');
     expect(classify(justBefore).errorClass).toBe('auth_expired');
     const later = at(1_000);
-    expect(later.message).toContain('(token exp=2026-12-01T12:00:00.000Z nbf=2026-12-01T11:00:00.000Z iss=');
+    expect(later.message).toContain('(token exp=2026-12-01T12:00:00.000Z iss=https://iam.example aud=rucio,https://wlcg.cern.ch/jwt/v1/any nbf=2026-12-01T11:00:00.000Z scope=');
     expect(later.message).not.toContain('clock skew');
     expect(classify(later).errorClass).toBe('auth_denied');
   });
@@ -68,7 +68,7 @@ describe('token refusals', () => {
   it('keeps claims one short line and never shows the token', () => {
     const odd: BearerToken = { ...token, claims: { iss: 'x\ny', scope: 's'.repeat(500) }, expiresAt: null };
     const e = annotateTokenRefusal(xrootd403(), odd);
-    expect(e.message).toContain('(token exp=none nbf=none iss=x y aud=- scope="');
+    expect(e.message).toContain('(token exp=none iss=x y aud=- nbf=none scope="');
     expect(e.message).toMatch(/s{79}…"\)$/);
     expect(e.message).not.toContain(token.token);
   });
