@@ -7,6 +7,7 @@ import {
   ChecksumMismatchError, CredentialError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RseSelectionError, RucioApiError,
   RuleStateError, ServerCertificateError, StorageError,
 } from '../lake/errors.js';
+import { refusedBeforeValid } from '../lake/credentials/token-refusal.js';
 import { redact } from './redact.js';
 import { ERROR_CLASSES, type ErrorClass } from './taxonomy.js';
 
@@ -141,7 +142,8 @@ function statusClass(status: number): ErrorClass | null {
 }
 
 const RUCIO_CLASSES: Record<string, ErrorClass> = {
-  AccessDenied: 'auth_denied',
+  // The catalogue's own permission policy, not the storage's nor the credential's.
+  AccessDenied: 'catalogue_denied',
   InsufficientAccountLimit: 'quota',
   RSEOverQuota: 'quota',
   DataIdentifierNotFound: 'not_found',
@@ -249,6 +251,11 @@ function refusedAfterExpiry(err: RucioApiError | StorageError): boolean {
   return Boolean(r?.exp && r.refusedAt.getTime() >= r.exp.getTime());
 }
 
+/** A bearer token refused before its `nbf` (lakeprobe allows some leeway, the lake none): clock skew. */
+function refusedBeforeNotBefore(err: RucioApiError | StorageError): boolean {
+  return err.tokenRefusal ? refusedBeforeValid(err.tokenRefusal) : false;
+}
+
 /** A token request the issuer refused (RFC 6749 §5.2 codes) or could not answer. */
 function issuerClass(err: TokenIssuerError): ErrorClass {
   if (err.status === 503) return 'service_unavailable';
@@ -258,7 +265,8 @@ function issuerClass(err: TokenIssuerError): ErrorClass {
 }
 
 function typedClass(err: unknown, depth: number): ErrorClass {
-  if ((err instanceof RucioApiError || err instanceof StorageError) && refusedAfterExpiry(err)) return 'auth_expired';
+  // A token refused after its exp, or before its nbf: expired or not yet valid, whatever the status.
+  if ((err instanceof RucioApiError || err instanceof StorageError) && (refusedAfterExpiry(err) || refusedBeforeNotBefore(err))) return 'auth_expired';
   if (err instanceof TokenIssuerError) return issuerClass(err);
   if (err instanceof CredentialError) {
     return err.problem === 'expired' || err.problem === 'not_yet_valid' ? 'auth_expired' : 'auth_invalid';

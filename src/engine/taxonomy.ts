@@ -12,8 +12,12 @@ export const ERROR_CLASSES = {
     remedy: 'check the username/password, that the DN or token subject is registered as an identity of the account',
   },
   auth_denied: {
-    meaning: 'authenticated, but not allowed to do this (missing scope, ACL, permission)',
-    remedy: 'ask for the missing permission or a token with the needed storage.* scope',
+    meaning: 'authenticated, but the storage (or token issuer) does not allow this (missing token scope, path ACL or authorization entry)',
+    remedy: "ask the site for rights on that path (its authdb/ACL, the VO group that grants it) or use a token with the needed storage.* scope",
+  },
+  catalogue_denied: {
+    meaning: "the catalogue (Rucio) refused this account the operation under its permission policy (AccessDenied): your credential and the storage are fine",
+    remedy: "ask the Rucio administrators for the permission the operation needs (e.g. deleting rules is root's or an admin account's; replicas on non-scratch RSEs need the RSE's rights), or run that step as an account that has it",
   },
   gridmap_unmapped: {
     meaning: "the storage could not map the client's DN to a local user",

@@ -1,6 +1,7 @@
 // Typed errors thrown by the lake clients (Rucio, storage, credentials).
 // The engine's taxonomy (src/engine/taxonomy.ts) turns them into error classes;
 // lake clients never decide classes themselves.
+import { catalogueOperation } from './rucio/operation-name.js';
 
 /** What a refused bearer token was (never the token itself), attached to the refusal. */
 export interface TokenRefusal {
@@ -9,6 +10,8 @@ export interface TokenRefusal {
   scope: string;
   /** The token's `exp`, null when it has none. */
   exp: Date | null;
+  /** The token's `nbf`, null when it has none. */
+  nbf: Date | null;
   /** When the lake refused it: at or after `exp` the refusal is an expiry. */
   refusedAt: Date;
   /** Where the token came from (file path or variable name). */
@@ -26,7 +29,9 @@ export class RucioApiError extends Error {
     readonly method: string,
     readonly path: string,
   ) {
-    super(`${method} ${path}: ${status} ${exceptionClass || 'HTTP error'}: ${exceptionMessage}`);
+    // A permission refusal names the service and the operation, so it is not read as the storage's or the credential's.
+    const refusal = exceptionClass === 'AccessDenied' ? `the catalogue refused this account "${catalogueOperation(method, path)}": ` : '';
+    super(`${method} ${path}: ${status} ${exceptionClass || 'HTTP error'}: ${refusal}${exceptionMessage}`);
   }
 
   /** Set when the refused credential was a bearer token (see annotateTokenRefusal). */

@@ -78,7 +78,7 @@ describe('classify: typed lake errors', () => {
 
   it.each([
     ['CannotAuthenticate', 401, 'Cannot authenticate with given credentials: token expired', 'auth_expired'],
-    ['AccessDenied', 401, 'Account root can not add rule', 'auth_denied'],
+    ['AccessDenied', 401, 'Account root can not add rule', 'catalogue_denied'],
     ['RSEProtocolNotSupported', 404, 'RSE does not support requested protocol.', 'protocol_unsupported'],
     ['RSEWriteBlocked', 400, 'RSE MOCK-A is blocked for write', 'service_unavailable'],
     ['ResourceTemporaryUnavailable', 500, 'try again later', 'service_unavailable'],

@@ -1,7 +1,7 @@
 // Bearer tokens against the sandbox lake (whose catalogue and storages verify tokens with
 // the issuer): a token the catalogue does not accept fails at `auth`, and every refusal
-// names the token's iss, aud, scope and exp — never the token; a refusal after `exp` is
-// auth_expired, on both storage kinds.
+// names the token's iss, aud, scope, exp and nbf — never the token; a refusal after `exp` is
+// auth_expired, and one before `nbf` says "clock skew", on both storage kinds.
 import { Readable } from 'node:stream';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -46,7 +46,19 @@ describe.each(STORAGE_KINDS)('bearer token refusals against the sandbox lake (%s
     const message = results[0]?.errorMessage ?? '';
     // Rucio 41's Validate view lets validate_auth_token's CannotAuthenticate through: 500 (flaskapi/v1/auth.py).
     expect(message).toContain('GET /auth/validate: 500 CannotAuthenticate: rucio.common.exception.CannotAuthenticate: Cannot authenticate.');
-    expect(message).toMatch(new RegExp(`\\(token exp=\\S+Z iss=${env.lake.issuer.issuer} aud=other-service scope="openid storage.read:/"\\)$`));
+    expect(message).toMatch(new RegExp(`\\(token exp=\\S+Z iss=${env.lake.issuer.issuer} aud=other-service nbf=\\S+Z scope="openid storage.read:/"\\)$`));
+    expect(message).not.toContain(token);
+  });
+
+  it('says "clock skew" when a token is refused before its nbf, which lakeprobe accepts within its 60 s leeway', async () => {
+    // The sandbox catalogue checks nbf with no leeway (jose's jwtVerify, src/sandbox/tokens/claims.ts); Rucio 41 validates
+    // a JWT in lib/rucio/core/oidc.py validate_jwt and answers the refusal at /auth/validate (flaskapi/v1/auth.py).
+    const nbf = Math.floor(Date.now() / 1000) + 40;
+    const token = await env.lake.issuer.mint({ sub: 'member', aud: TOKEN_AUDIENCE, scope: FULL_STORAGE_SCOPE, nbf });
+    const { results } = await runTestPlan(await loadTestPlan(env.lake, env.dir, tokenPlan(await tokenFile('early', token))));
+    expect(results.map((r) => [r.operation, r.outcome, r.errorClass])).toEqual([['auth', 'failed', 'auth_expired']]);
+    const message = results[0]?.errorMessage ?? '';
+    expect(message).toMatch(new RegExp(`\\(token nbf=${new Date(nbf * 1000).toISOString().replace(/\./g, '\\.')} \\(clock skew: refused \\d+ s before it\\) exp=\\S+Z iss=`));
     expect(message).not.toContain(token);
   });
 
@@ -66,7 +78,7 @@ describe.each(STORAGE_KINDS)('bearer token refusals against the sandbox lake (%s
     expect(results.filter((r) => r.outcome === 'failed')).toEqual([]);
   });
 
-  it('names the token (iss, aud, scope, exp) when a storage refuses it, never the token', async () => {
+  it('names the token (iss, aud, scope, exp, nbf) when a storage refuses it, never the token', async () => {
     // Read-only: the storage refuses its write.
     const token = (await readFile(env.lake.tokens.readOnly, 'utf8')).trim();
     const plan = await loadTestPlan(env.lake, env.dir, tokenPlan(env.lake.tokens.readOnly));
@@ -77,7 +89,7 @@ describe.each(STORAGE_KINDS)('bearer token refusals against the sandbox lake (%s
     expect([401, 403]).toContain((refused as { status?: number }).status);
     const classified = classify(refused, session.secrets);
     expect(classified.errorClass).toBe('auth_denied');
-    expect(classified.message).toMatch(new RegExp(`\\(token exp=\\S+Z iss=${env.lake.issuer.issuer} aud=rucio,https://wlcg.cern.ch/jwt/v1/any scope="${READ_ONLY_SCOPE}"`));
+    expect(classified.message).toMatch(new RegExp(`\\(token exp=\\S+Z iss=${env.lake.issuer.issuer} aud=rucio,https://wlcg.cern.ch/jwt/v1/any nbf=\\S+Z scope="${READ_ONLY_SCOPE.slice(0, 6)}`));
     expect(classified.message).not.toContain(token);
     session.rucio.close();
   });
@@ -104,7 +116,7 @@ describe('a token that expires mid-run (builtin storage)', () => {
     await session.storage('davs').put(url, body(), 5);
 
     // The run goes on past the token's exp (read from the token itself).
-    const exp = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number };
+    const { nbf, ...exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number; nbf: number };
     while (Date.now() < exp.exp * 1000 + 50) await delay(50);
     const refused: unknown = await session.storage('davs').put(url, body(), 5).catch((e: unknown) => e);
 
@@ -112,7 +124,7 @@ describe('a token that expires mid-run (builtin storage)', () => {
     const classified = classify(refused, session.secrets);
     expect(classified.errorClass).toBe('auth_expired');
     expect(classified.message).toContain(`(token exp=${new Date(exp.exp * 1000).toISOString()} (expired when refused) iss=${env.lake.issuer.issuer}`);
-    expect(classified.message).toContain('aud=rucio,https://wlcg.cern.ch/jwt/v1/any');
+    expect(classified.message).toContain(`aud=rucio,https://wlcg.cern.ch/jwt/v1/any nbf=${new Date(nbf * 1000).toISOString()}`);
     expect(classified.message).not.toContain(token);
     session.rucio.close();
   });

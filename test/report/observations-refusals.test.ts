@@ -1,5 +1,6 @@
-// A refused credential is reported with the service that refused it and the operation:
-// a plain account refused a rule deletion by Rucio is the catalogue's refusal, not the RSE's.
+// A refusal is reported with the service that refused it and the operation: a plain account
+// refused a rule deletion by Rucio is the catalogue's permission policy (catalogue_denied, with
+// the catalogue's remedy), not a refused credential nor the RSE's.
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/engine/classify.js';
 import { RucioApiError, StorageError } from '../../src/lake/errors.js';
@@ -16,11 +17,14 @@ describe('observations: credential refusals', () => {
     const byCatalogue = new RucioApiError(401, 'AccessDenied', 'Account probe can not delete rule 0a1b', 'DELETE', '/rules/0a1b');
     const byStorage = new StorageError(403, 'PUT', 'davs://se.example:443/rucio/f', 'Permission refused');
     const results = [failed('delete', byCatalogue), failed('delete', byCatalogue), failed('delete', byCatalogue), failed('upload', byStorage)];
-    const titles = observations({ results, groups: [], links: [], authFailures: [], runs: [] })
-      .filter((o) => o.kind === 'credential').map((o) => o.title);
-    expect(titles).toEqual([
-      'x509 credential refused 3× by the catalogue for delete (about SB-FAST_SCRATCHDISK) (auth_denied)',
+    const found = observations({ results, groups: [], links: [], authFailures: [], runs: [] });
+    expect(found.filter((o) => o.kind === 'credential').map((o) => o.title)).toEqual([
       'x509 credential refused 1× by the storage for upload (at SB-FAST_SCRATCHDISK) (auth_denied)',
     ]);
+    const byClass = found.filter((o) => o.kind === 'error_class');
+    expect(byClass.map((o) => o.title)).toEqual(['3× catalogue_denied (3× delete [x509] on SB-FAST_SCRATCHDISK)', '1× auth_denied (1× upload [x509] on SB-FAST_SCRATCHDISK)']);
+    expect(byClass[0]?.detail).toMatch(/the catalogue \(Rucio\) refused this account.*What to do: ask the Rucio administrators/);
+    expect(byClass[0]?.detail).toContain('DELETE /rules/0a1b: 401 AccessDenied: the catalogue refused this account "delete rule": Account probe can not delete rule 0a1b');
+    expect(byClass[1]?.detail).toMatch(/What to do: ask the site for rights on that path/);
   });
 });

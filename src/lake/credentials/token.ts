@@ -11,7 +11,7 @@ export interface TokenLoadOptions extends ReadOptions {
 }
 
 /** Issuers and lakes disagree by a few seconds; a token minted "now" must not look premature. */
-const NOT_BEFORE_LEEWAY_MS = 60_000;
+export const NOT_BEFORE_LEEWAY_MS = 60_000;
 
 export async function loadBearerToken(
   from: { file: string } | { value: string; source: string },

@@ -1,3 +1,5 @@
+import type { VomsAttributes } from './voms.js';
+
 /** An X.509 credential ready for TLS: a user certificate + key, or an RFC 3820 proxy file. */
 export interface X509Credential {
   /** PEM chain to present: proxy first, then the user certificate (or just the user certificate). */
@@ -8,8 +10,11 @@ export interface X509Credential {
   /** Subject in the OpenSSL "slash" form ('/O=lakeprobe/CN=alice'), as grid gridmaps use. */
   subjectSlash: string;
   notBefore: Date;
+  /** The earliest end of the chain in use and of its VOMS attribute certificates. */
   notAfter: Date;
   isProxy: boolean;
+  /** VOMS attribute certificates the proxy carries (VO, FQANs, validity); empty for none. */
+  voms?: VomsAttributes[];
   /** Where it came from (file path), for messages. */
   source: string;
 }

@@ -3,6 +3,7 @@
 // signature digests, key sizes, and that each certificate is issued by the next.
 import type { X509Certificate } from 'node:crypto';
 import { CredentialError } from '../errors.js';
+import { derContent, derNode, oidText } from './der.js';
 
 /** Signature algorithms OpenSSL refuses at its default security level (MD5 and SHA-1 digests). */
 const WEAK_SIGNATURES: Record<string, string> = {
@@ -15,45 +16,14 @@ const WEAK_SIGNATURES: Record<string, string> = {
 /** OpenSSL's default security level (2) needs RSA/DSA keys of at least 2048 bits. */
 export const MIN_RSA_BITS = 2048;
 
-/** One DER header: where the content starts and how long it is. */
-function header(der: Buffer, at: number): { tag: number; start: number; length: number } {
-  const tag = der[at] ?? -1;
-  let length = der[at + 1] ?? 0;
-  let start = at + 2;
-  if (length & 0x80) {
-    const bytes = length & 0x7f;
-    if (bytes < 1 || bytes > 4) throw new Error('bad DER length');
-    length = 0;
-    for (let i = 0; i < bytes; i++) length = length * 256 + (der[start + i] ?? 0);
-    start += bytes;
-  }
-  if (start + length > der.length) throw new Error('truncated DER');
-  return { tag, start, length };
-}
-
-function oidText(bytes: Buffer): string {
-  const parts: number[] = [];
-  let value = 0;
-  for (const b of bytes) {
-    value = value * 128 + (b & 0x7f);
-    if (!(b & 0x80)) {
-      parts.push(value);
-      value = 0;
-    }
-  }
-  const first = parts.shift() ?? 0;
-  const head = first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80];
-  return [...head, ...parts].join('.');
-}
-
 /** The certificate's signatureAlgorithm OID (Certificate ::= SEQUENCE { tbs, signatureAlgorithm, signature }). */
 export function signatureAlgorithmOid(der: Buffer): string {
-  const cert = header(der, 0);
-  const tbs = header(der, cert.start);
-  const alg = header(der, tbs.start + tbs.length);
-  const oid = header(der, alg.start);
+  const cert = derNode(der, 0);
+  const tbs = derNode(der, cert.start);
+  const alg = derNode(der, tbs.end);
+  const oid = derNode(der, alg.start);
   if (cert.tag !== 0x30 || tbs.tag !== 0x30 || alg.tag !== 0x30 || oid.tag !== 0x06) throw new Error('not an X.509 certificate');
-  return oidText(der.subarray(oid.start, oid.start + oid.length));
+  return oidText(derContent(der, oid));
 }
 
 function cn(cert: X509Certificate): string {

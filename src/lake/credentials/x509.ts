@@ -7,6 +7,7 @@ import { CERTIFICATE, PRIVATE_KEY_LABELS, pemBlocks, type PemBlock } from './pem
 import { checkChain } from './x509-checks.js';
 import { readCredentialFile, type ReadOptions } from './read.js';
 import type { X509Credential } from './types.js';
+import { describeVoms, vomsAttributes, type VomsAttributes } from './voms.js';
 
 export interface X509LoadOptions extends ReadOptions {
   /** The instant validity is checked against (default: now). */
@@ -68,16 +69,20 @@ function buildCredential(
   // Digests, key sizes and links of the chain presented (a CA the file may carry included).
   checkChain(certs, source);
   const notBefore = new Date(Math.max(...inUse.map((c) => Date.parse(c.validFrom))));
-  const notAfter = new Date(Math.min(...inUse.map((c) => Date.parse(c.validTo))));
+  const chainNotAfter = new Date(Math.min(...inUse.map((c) => Date.parse(c.validTo))));
   const isProxy = endIndex > 0;
   const kind = isProxy ? 'proxy' : 'certificate';
   const now = opts.now ?? new Date();
-  if (!opts.allowExpired && now.getTime() >= notAfter.getTime()) {
-    throw new CredentialError('expired', source, `${kind} expired at ${notAfter.toISOString()}`);
+  if (!opts.allowExpired && now.getTime() >= chainNotAfter.getTime()) {
+    throw new CredentialError('expired', source, `${kind} expired at ${chainNotAfter.toISOString()}`);
   }
   if (!opts.allowExpired && now.getTime() < notBefore.getTime()) {
     throw new CredentialError('not_yet_valid', source, `${kind} not valid before ${notBefore.toISOString()}`);
   }
+  const voms = proxyVoms(certs.slice(0, endIndex));
+  if (!opts.allowExpired) checkVoms(voms, now, chainNotAfter, source);
+  // The credential as servers that read the groups see it ends with its first AC.
+  const notAfter = new Date(Math.min(chainNotAfter.getTime(), ...voms.map((v) => v.notAfter.getTime())));
 
   const subject = subjectForms(certs[endIndex]!.subject);
   return {
@@ -88,8 +93,37 @@ function buildCredential(
     notBefore,
     notAfter,
     isProxy,
+    voms,
     source,
   };
+}
+
+/**
+ * The VOMS attribute certificates of the proxies in use. One that cannot be read is left out: servers
+ * that ignore VOMS still accept the proxy, and those that read it will say so.
+ */
+function proxyVoms(proxies: readonly X509Certificate[]): VomsAttributes[] {
+  return proxies.flatMap((cert) => {
+    try {
+      return vomsAttributes(cert.raw);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** An expired or not yet valid AC refuses the credential, naming the AC: its VO, groups and validity. */
+function checkVoms(voms: readonly VomsAttributes[], now: Date, proxyNotAfter: Date, source: string): void {
+  for (const v of voms) {
+    if (now.getTime() >= v.notAfter.getTime()) {
+      throw new CredentialError('expired', source, `VOMS attribute certificate of VO ${v.vo} expired at ${v.notAfter.toISOString()} `
+        + `though the proxy is valid until ${proxyNotAfter.toISOString()}: make a new VOMS proxy (voms-proxy-init -voms ${v.vo}); it granted ${describeVoms(v)}`);
+    }
+    if (now.getTime() < v.notBefore.getTime()) {
+      throw new CredentialError('not_yet_valid', source, `VOMS attribute certificate of VO ${v.vo} is not valid before ${v.notBefore.toISOString()}: `
+        + `check the clocks of this host and the VOMS server; it grants ${describeVoms(v)}`);
+    }
+  }
 }
 
 function privateKey(blocks: PemBlock[], source: string): { pem: string; object: KeyObject } {

@@ -7,14 +7,18 @@
 //   checksum  xrdfs <scheme>://<host> query checksum <path>[?cks.type=md5]
 // Identity: a proxy via X509_USER_PROXY (gsi) or a token via BEARER_TOKEN (ztn); see
 // tool-credentials.ts. xrdcp creates missing parent directories itself. `auth.insecure` has
-// no effect: XrdCl 5.5 has no switch to skip verifying the server's TLS certificate.
+// no effect: XrdCl 5.5 has no switch to skip verifying the server's TLS certificate. A bare
+// "TLS error" from the tools is followed by a look at the server's certificate, so an
+// expired or untrusted host certificate is named (server-certificate.ts).
 import type { Readable } from 'node:stream';
+import { loadTrustAnchors } from '../credentials/trust.js';
 import { StorageError } from '../errors.js';
 import type { PutBody } from './davs.js';
 import type { ChecksumAlgorithm, StatResult, StorageAuth, StorageDriver } from './driver.js';
+import { explainRootServerCertificate } from './server-certificate.js';
 import { ToolDriver } from './tool-driver.js';
 import {
-  readFromTool, redactUrl, runTool, toolChecksum, toolError, writeToTool, type ToolDriverOptions, type ToolResult,
+  readFromTool, redactUrl, runTool, toolChecksum, toolError, writeToTool, type ToolCall, type ToolDriverOptions, type ToolResult,
 } from './tool.js';
 
 interface RootUrl {
@@ -58,8 +62,18 @@ export class RootDriver extends ToolDriver implements StorageDriver {
         (result) => result.exitCode !== 0, creds.dispose);
     } catch (error) {
       await creds.dispose();
-      throw error;
+      throw await this.explained(error, 'GET', url);
     }
+  }
+
+  protected override withCall<T>(method: string, url: string, command: string, args: string[], run: (call: ToolCall) => Promise<T>): Promise<T> {
+    return super.withCall(method, url, command, args, run).catch(async (error: unknown) => Promise.reject(await this.explained(error, method, url)));
+  }
+
+  /** A bare TLS failure of the tools, explained by the server's certificate when that is what failed. */
+  private async explained(error: unknown, method: string, url: string): Promise<unknown> {
+    const ca = this.auth.ca.length > 0 || !this.options.certDir ? this.auth.ca : await loadTrustAnchors(this.options.certDir).catch(() => []);
+    return explainRootServerCertificate(error, method, url, this.redact(url), ca);
   }
 
   async stat(url: string): Promise<StatResult | null> {
@@ -106,8 +120,4 @@ export class RootDriver extends ToolDriver implements StorageDriver {
       return result;
     });
   }
-
-
-
-
 }

@@ -2,9 +2,11 @@
 // "certificate has expired" or "self-signed certificate in certificate chain". A second
 // handshake that does not verify (and sends no credential) reads the certificate the server
 // presented, so the error names the host and port, the subject, the issuer and the validity:
-// what the site admin must renew or the user must trust.
+// what the site admin must renew or the user must trust. xrdcp/xrdfs say only "TLS error":
+// for root:// the certificate and OpenSSL's verdict come from xrootd-tls.ts.
 import { connect, type PeerCertificate } from 'node:tls';
-import { ServerCertificateError, type ServerCertificateProblem } from '../errors.js';
+import { ServerCertificateError, StorageError, type ServerCertificateProblem } from '../errors.js';
+import { inspectXrootdTls } from './xrootd-tls.js';
 
 const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 const UNTRUSTED = new Set([
@@ -41,6 +43,10 @@ function peerCertificate(host: string, port: number): Promise<PeerCertificate | 
   });
 }
 
+const facts = (cert: PeerCertificate | null | undefined): ServerCertificateError['certificate'] => ({
+  subject: dn(cert?.subject), issuer: dn(cert?.issuer), validFrom: cert?.valid_from ?? '?', validTo: cert?.valid_to ?? '?',
+});
+
 /**
  * The error to report for `error`, a failed handshake with `url`'s server: a ServerCertificateError
  * naming the certificate when the failure was about it, else `error` itself.
@@ -50,7 +56,28 @@ export async function explainServerCertificate(error: unknown, method: string, u
   if (!problem) return error;
   const port = Number(url.port || 443);
   const cert = await peerCertificate(url.hostname, port);
-  return new ServerCertificateError(problem, method, redactedUrl, `${url.hostname}:${port}`, {
-    subject: dn(cert?.subject), issuer: dn(cert?.issuer), validFrom: cert?.valid_from ?? '?', validTo: cert?.valid_to ?? '?',
-  }, (error as Error).message, (error as { code: string }).code);
+  return new ServerCertificateError(problem, method, redactedUrl, `${url.hostname}:${port}`, facts(cert),
+    (error as Error).message, (error as { code: string }).code);
+}
+
+/** XRootD's default port, for a root:// URL that names none. */
+const XROOTD_PORT = 1094;
+/** How xrdcp/xrdfs word a failed TLS handshake. */
+const TOOL_TLS_FAILURE = /\bTLS\b|\bSSL\b/i;
+
+/**
+ * The error to report for `error`, a failed xrdcp/xrdfs call on root:// `url`: when the tool says
+ * only that TLS failed, the server's certificate is inspected (trusting `ca`) and a
+ * ServerCertificateError names it if it is what failed; else `error` itself.
+ */
+export async function explainRootServerCertificate(error: unknown, method: string, url: string, redactedUrl: string, ca: readonly string[]): Promise<unknown> {
+  if (!(error instanceof StorageError) || !TOOL_TLS_FAILURE.test(error.detail)) return error;
+  const server = /^roots?:\/\/(?:[^/@]*@)?(\[[^\]]+\]|[^/:?#]+)(?::(\d+))?/i.exec(url);
+  if (!server) return error;
+  const host = server[1]!.replace(/^\[|\]$/g, '');
+  const port = Number(server[2] ?? XROOTD_PORT);
+  const peer = await inspectXrootdTls(host, port, ca);
+  const problem = serverCertificateProblem(peer?.verifyError);
+  if (!peer || !problem) return error;
+  return new ServerCertificateError(problem, method, redactedUrl, `${host}:${port}`, facts(peer.certificate), error.detail, peer.verifyError ?? '');
 }

@@ -31,6 +31,11 @@ export interface VomsProxyOptions {
   /** Groups granted, e.g. '/lakeprobe/embargo'; a bare group gets `/Role=NULL/Capability=NULL`. */
   fqans: string[];
   lifetimeSeconds: number;
+  /**
+   * When the attribute certificate ends, in seconds from now (negative: it has already expired);
+   * default: with the proxy. A proxy outliving its AC is what voms-proxy-init -valid gives.
+   */
+  attributeLifetimeSeconds?: number;
   /** Where the proxy file (proxy cert + key + user cert) is written, mode 0600. */
   out: string;
 }
@@ -44,7 +49,8 @@ export function fullFqan(vo: string, fqan: string): string {
 
 /**
  * An RFC 3820 proxy of a sandbox user carrying a VOMS attribute certificate for `vo`
- * with exactly `fqans`, valid from now for `lifetimeSeconds`. Returns `out`.
+ * with exactly `fqans`, valid from now for `lifetimeSeconds` (the AC for `attributeLifetimeSeconds`
+ * when given). Returns `out`.
  */
 export async function makeVomsProxy(opts: VomsProxyOptions): Promise<string> {
   const vo = checkedVo(opts.vo);
@@ -56,6 +62,11 @@ export async function makeVomsProxy(opts: VomsProxyOptions): Promise<string> {
   // by the surplus makes both the proxy and its attributes end exactly when asked.
   const hours = Math.ceil(opts.lifetimeSeconds / HOUR_SECONDS);
   const past = String(hours * HOUR_SECONDS - opts.lifetimeSeconds);
+  const acLifetime = opts.attributeLifetimeSeconds ?? opts.lifetimeSeconds;
+  if (!Number.isInteger(acLifetime) || Math.abs(acLifetime) > 30 * 24 * HOUR_SECONDS) {
+    throw new RangeError(`attributeLifetimeSeconds must be an integer within 30 days, got ${acLifetime}`);
+  }
+  const acHours = Math.max(1, Math.ceil(acLifetime / HOUR_SECONDS));
   const user = opts.pki.users[opts.user];
   const args = [
     '-rfc',
@@ -69,9 +80,9 @@ export async function makeVomsProxy(opts: VomsProxyOptions): Promise<string> {
     '-uri', VOMS_SIGNER_URI,
     ...opts.fqans.flatMap((f) => ['-fqan', fullFqan(vo, f)]),
     '-hours', String(hours),
-    '-vomslife', String(hours),
+    '-vomslife', String(acHours),
     '-pastproxy', past,
-    '-pastac', past,
+    '-pastac', String(acHours * HOUR_SECONDS - acLifetime),
     '-out', opts.out,
   ];
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', X509_CERT_DIR: opts.pki.certDir };

@@ -25,7 +25,7 @@ describe('token refusals', () => {
     expect(classify(xrootd403()).errorClass).toBe('auth_denied');
     expect(after.message).toBe('PUT https://se.example:1094/rucio/f: 403 Unable to create /rucio/f; permission denied '
       + '(token exp=2026-12-01T12:00:00.000Z (expired when refused) iss=https://iam.example '
-      + 'aud=rucio,https://wlcg.cern.ch/jwt/v1/any scope="storage.read:/ storage.create:/")');
+      + 'aud=rucio,https://wlcg.cern.ch/jwt/v1/any nbf=none scope="storage.read:/ storage.create:/")');
     expect(before.message).not.toContain('expired when refused');
   });
 
@@ -49,10 +49,26 @@ describe('token refusals', () => {
     expect(annotateTokenRefusal(broken, token).tokenRefusal).toBeUndefined();
   });
 
+  it("names the token's nbf; a refusal before it (inside lakeprobe's 60 s leeway) is a clock skew, auth_expired", () => {
+    const NBF = new Date('2026-12-01T11:00:00Z');
+    const fresh: BearerToken = { ...token, claims: { ...token.claims, nbf: NBF.getTime() / 1000 } };
+    const at = (ms: number): StorageError => annotateTokenRefusal(xrootd403(), fresh, new Date(NBF.getTime() + ms));
+    const early = at(-20_000);
+    expect(early.message).toContain('(token nbf=2026-12-01T11:00:00.000Z (clock skew: refused 20 s before it) exp=2026-12-01T12:00:00.000Z iss=');
+    expect(classify(early).errorClass).toBe('auth_expired');
+    const justBefore = at(-400);
+    expect(justBefore.message).toContain('(clock skew: refused 0 s before it)');
+    expect(classify(justBefore).errorClass).toBe('auth_expired');
+    const later = at(1_000);
+    expect(later.message).toContain('(token exp=2026-12-01T12:00:00.000Z iss=https://iam.example aud=rucio,https://wlcg.cern.ch/jwt/v1/any nbf=2026-12-01T11:00:00.000Z scope=');
+    expect(later.message).not.toContain('clock skew');
+    expect(classify(later).errorClass).toBe('auth_denied');
+  });
+
   it('keeps claims one short line and never shows the token', () => {
     const odd: BearerToken = { ...token, claims: { iss: 'x\ny', scope: 's'.repeat(500) }, expiresAt: null };
     const e = annotateTokenRefusal(xrootd403(), odd);
-    expect(e.message).toContain('(token exp=none iss=x y aud=- scope="');
+    expect(e.message).toContain('(token exp=none iss=x y aud=- nbf=none scope="');
     expect(e.message).toMatch(/s{79}…"\)$/);
     expect(e.message).not.toContain(token.token);
   });

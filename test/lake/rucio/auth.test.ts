@@ -142,7 +142,7 @@ describe('bearer tokens', () => {
     const error: unknown = await c.whoami().catch((e: unknown) => e);
     expect((error as Error).message).toBe(
       'GET /accounts/whoami: 401 CannotAuthenticate: Cannot authenticate with given credentials '
-      + '(token exp=2026-11-25T01:04:23.000Z iss=https://iam.example aud=rucio,other scope="openid storage.read:/")',
+      + '(token exp=2026-11-25T01:04:23.000Z iss=https://iam.example aud=rucio,other nbf=none scope="openid storage.read:/")',
     );
     expect(classify(error).errorClass).toBe('auth_invalid');
   });

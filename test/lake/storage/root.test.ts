@@ -148,13 +148,15 @@ describe('RootDriver failures', () => {
     expect((error as Error).message).toContain('RFC 3820 proxy');
   });
 
-  it('reports a server certificate from an unknown CA as tls', async () => {
+  it('reports a server certificate from a CA it does not trust as server_ca_untrusted, naming the issuer (xrdcp says only "TLS error")', async () => {
     const emptyTrust = mkdtempSync(join(tmpdir(), 'lakeprobe-notrust-'));
     try {
       const untrusting = new RootDriver({ x509: alice, ca: [] }, { certDir: emptyTrust });
       const error = await failure(untrusting.mkdir(url('/rt/untrusted')));
-      expect((error as StorageError).detail).toContain('TLS error');
-      expect(classify(error).errorClass).toBe('tls');
+      expect((error as Error).message).toContain('TLS error');
+      const { errorClass, message } = classify(error);
+      expect(errorClass).toBe('server_ca_untrusted');
+      expect(message).toMatch(/host certificate at localhost:\d+ has an issuer this client does not trust \(subject O=lakeprobe-test, CN=localhost; issuer O=lakeprobe-test, CN=ca;/);
     } finally {
       rmSync(emptyTrust, { recursive: true, force: true });
     }

@@ -1,7 +1,8 @@
 // A TLS failure on the server's host certificate is the site's side, not the user's credential:
 // real XRootD serving an expired host certificate, and one from a CA the client does not
 // trust. davs names host:port, subject, issuer and validity (a second, unverified handshake
-// reads the certificate); gfal's davix text says which problem it was; neither is auth_*.
+// reads the certificate); gfal's davix text says which problem it was; root:// (xrdcp says
+// only "TLS error") reads the certificate after XRootD's opening; none is auth_*.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../../src/engine/classify.js';
 import { ERROR_CLASSES } from '../../../src/engine/taxonomy.js';
@@ -47,10 +48,21 @@ describe.each([
     expect(message).toMatch(/Server certificate verification failed/);
   });
 
-  it('root: xrdcp says only "TLS error", which stays tls and never blames the credential', async () => {
+  it(`root: xrdcp says only "TLS error"; the certificate read after XRootD's opening makes it ${errorClass}`, async () => {
     const driver = new RootDriver({ x509: await loadX509Proxy(server.proxies.alice), ca: [server.caPem] }, { timeoutMs: 30_000 });
-    const { errorClass: got, message } = classify(await failure(driver.stat(`${server.rootUrl}//any`)));
-    expect(got).toBe('tls');
-    expect(message).toMatch(/localhost:\d+/);
+    const error = await failure(driver.stat(`${server.rootUrl}//any`));
+    expect(error).toBeInstanceOf(ServerCertificateError);
+    const { errorClass: got, message } = classify(error);
+    expect(got).toBe(errorClass);
+    expect(message).toMatch(says);
+    expect(message).toMatch(/valid \w{3} +\d+ [\d:]+ \d{4} GMT to \w{3} +\d+ [\d:]+ \d{4} GMT\)/);
+  });
+
+  // With a foreign-CA host certificate the server's trust directory holds that CA too (xrootd-server.ts): only the expiry applies.
+  it.runIf(hostCertificate === 'expired')('root: the same through a hashed trust directory (X509_CERT_DIR) instead of CA files, and for xrdcp reads', async () => {
+    const driver = new RootDriver({ x509: await loadX509Proxy(server.proxies.alice), ca: [] }, { timeoutMs: 30_000, certDir: server.certDir });
+    const { errorClass: got, message } = classify(await failure(driver.get(`${server.rootUrl}//any`)));
+    expect(got).toBe(errorClass);
+    expect(message).toMatch(says);
   });
 });
