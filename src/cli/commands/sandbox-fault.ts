@@ -22,6 +22,7 @@ interface FaultArgs {
   user?: string;
   'lifetime-seconds'?: number;
   reason?: string;
+  attempts?: number;
   id?: string;
   'sandbox-dir'?: string;
   dir?: string;
@@ -33,7 +34,7 @@ type FaultAdminState = SandboxState & { faultAdminUrl?: string; faultSecretFile?
 /** Spec field → the option that sets it. */
 const OPTION_OF: Record<string, string> = {
   rse: '--rse', operation: '--operation', rate: '--rate', status: '--status',
-  delayMs: '--delay-ms', user: '--user', lifetimeSeconds: '--lifetime-seconds', reason: '--reason',
+  delayMs: '--delay-ms', user: '--user', lifetimeSeconds: '--lifetime-seconds', reason: '--reason', attempts: '--attempts',
 };
 
 /** 'delayMs: required' → '--delay-ms: required'. */
@@ -48,6 +49,7 @@ function specFrom(args: FaultArgs): Record<string, unknown> {
   const fields: Record<string, unknown> = {
     kind: args.kind, rse: args.rse, operation: args.operation, rate: args.rate, status: args.status,
     delayMs: args['delay-ms'], user: args.user, lifetimeSeconds: args['lifetime-seconds'], reason: args.reason,
+    attempts: args.attempts,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
@@ -108,6 +110,7 @@ export const sandboxFaultCommand: CommandModule<object, FaultArgs> = {
     .option('user', { choices: FAULT_USERS, describe: 'gridmap_missing: whose DN the storage forgets' })
     .option('lifetime-seconds', { type: 'number', describe: 'short_credentials: lifetime of the member proxy and token' })
     .option('reason', { choices: TRANSFER_FAILURE_REASONS, describe: 'transfer_failure: why transfers to the RSE fail' })
+    .option('attempts', { type: 'number', describe: 'transfer_failure: only the first N attempts of each transfer fail, the retry succeeds' })
     .option('id', { type: 'string', describe: 'remove: the fault id (see list)' })
     .options(sandboxDirOptions) as unknown as Argv<FaultArgs>,
   handler: async (args) => {

@@ -151,9 +151,10 @@ export class FaultSet implements StorageFaults, CatalogueFaults {
     return this.some('transfer_stuck', (f) => f.rse === rse);
   }
 
-  /** The reason transfers to `rse` fail, when a transfer_failure fault names it. */
-  transferFailure(rse: string): TransferFailureReason | undefined {
-    return this.specs('transfer_failure').find(({ spec }) => spec.rse === rse)?.spec.reason;
+  /** The reason attempt `attempt` (1 for the first) of a transfer to `rse` fails, when a transfer_failure fault names it. */
+  transferFailure(rse: string, attempt = 1): TransferFailureReason | undefined {
+    return this.specs('transfer_failure')
+      .find(({ spec }) => spec.rse === rse && (spec.attempts === undefined || attempt <= spec.attempts))?.spec.reason;
   }
 
   gridmapMissing(rse: string, dn: string): boolean {

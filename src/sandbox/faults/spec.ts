@@ -34,8 +34,13 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('checksum_missing'), rse }),
   /** Transfers to the RSE never finish, so rules to it stay REPLICATING. */
   z.strictObject({ kind: z.literal('transfer_stuck'), rse }),
-  /** Every transfer to the RSE fails for this reason, worded as FTS words it. */
-  z.strictObject({ kind: z.literal('transfer_failure'), rse, reason: z.enum(TRANSFER_FAILURE_REASONS) }),
+  /**
+   * Every transfer to the RSE fails for this reason, worded as FTS words it; with `attempts`, only the first
+   * `attempts` attempts of each transfer fail and the retry after them succeeds (a failure FTS recovers from).
+   */
+  z.strictObject({
+    kind: z.literal('transfer_failure'), rse, reason: z.enum(TRANSFER_FAILURE_REASONS), attempts: z.number().int().min(1).max(20).optional(),
+  }),
   /** The catalogue's /auth/* answers only after the delay. */
   z.strictObject({ kind: z.literal('auth_slow'), delayMs }),
   /** The catalogue's /auth/* refuses (401 CannotAuthenticate) or fails (500). */
