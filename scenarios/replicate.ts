@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineScenario } from '../src/engine/scenario.js';
 import type { RunContext } from '../src/engine/run-context.js';
-import { RuleStateError } from '../src/lake/errors.js';
+import { DeletionStuckError } from '../src/lake/errors.js';
 import { TransferWatch, transferProtocol, UNKNOWN_TRANSFER_PROTOCOL, waitForRule } from '../src/lake/rucio/index.js';
 import { holdingDataset } from './held-dataset.js';
 import {
@@ -123,7 +123,7 @@ async function moveOffSource(ctx: RunContext, params: ReplicateParams, did: Did,
       const [replica] = await ctx.rucio.listReplicas({ dids: [did], allStates: true });
       const state = replica?.states?.[source];
       if (!state) return;
-      if (Date.now() > deadline) throw new RuleStateError(ruleId, 'TIMEOUT', `origin replica on ${source} still ${state}`);
+      if (Date.now() > deadline) throw new DeletionStuckError(source, `origin replica still ${state} after ${params.timeout_seconds} s (rule ${ruleId} cut)`);
       await new Promise((r) => setTimeout(r, params.poll_seconds * 1000));
     }
   });

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
 import { isRseName } from '../src/engine/op-result.js';
-import { RucioApiError, RuleStateError } from '../src/lake/errors.js';
+import { DeletionStuckError, RucioApiError, RuleStateError } from '../src/lake/errors.js';
 import {
   describeCoverage, ruleCoverage, transferProtocol, TransferWatch, type LockInfo, type RequestInfo, type RuleCoverage, type RuleGrouping, type RuleInfo,
 } from '../src/lake/rucio/index.js';
@@ -173,7 +173,10 @@ export async function awaitGone(ctx: RunContext, files: readonly Did[], rse: str
       const replicas = await ctx.rucio.listReplicas({ dids: files.map(({ scope, name }) => ({ scope, name })), allStates: true });
       const left = replicas.filter((r) => r.states?.[rse]).length;
       if (left === 0) return;
-      if (Date.now() > deadline) throw new RuleStateError('', 'TIMEOUT', `${left} replica(s) still on ${rse} after ${timeoutSeconds} s`);
+      if (Date.now() > deadline) {
+        const detail = `${left} replica(s) still on ${rse} after ${timeoutSeconds} s`;
+        throw origin ? new DeletionStuckError(rse, detail) : new RuleStateError('', 'TIMEOUT', detail);
+      }
       await new Promise((r) => setTimeout(r, pollSeconds * 1000));
     }
   });
