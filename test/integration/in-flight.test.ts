@@ -11,6 +11,7 @@ import { DEFAULT_SANDBOX_CONFIG } from '../../src/sandbox/sandbox-config.js';
 import { buildChallengeReport } from '../../src/report/challenge.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { MetricsSink } from '../../src/metrics/registry.js';
+import { openLakeSession } from '../../src/engine/lake-session.js';
 import { loadTestPlan, runTestPlan, startTestLake, type TestLake } from './lake-fixture.js';
 
 const SRC = 'SANDBOX-FAST';
@@ -100,6 +101,25 @@ describe.each(['root', 'probe'] as const)('transfers in flight (%s account)', (a
     const md = renderMarkdown(report, report.experiments[0]!);
     expect(md).toContain('## Transfers in flight');
     expect(md).toMatch(new RegExp(`\\| ${SRC} \\| ${DST} \\| ${FILES} \\| ${queuedMost} \\| [0-9.]+ \\| ${activeMost} \\|`));
+  }, 180_000);
+
+  it(`what the ${account} account may read: the live request always; the history and a link's list only as root or admin`, async () => {
+    const { results } = await runTestPlan(await loadTestPlan(env.lake, env.dir, plan(1)));
+    const done = transfersOf(results)[0]!;
+    expect(done.outcome).toBe('ok');
+    const session = await openLakeSession(await loadTestPlan(env.lake, env.dir, plan(1)), 'token');
+    const outcome = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'read', (e: { status?: number; exceptionClass?: string }) => `${e.status} ${e.exceptionClass}`);
+    try {
+      // The transfer is over: no live request (404 for anyone, never a refusal), the history for admins only.
+      const did = await session.rucio.getRule(done.ruleId);
+      expect(await outcome(session.rucio.getLiveRequest(did.scope, did.name, DST))).toBe('404 RequestNotFound');
+      const admin = account === 'root';
+      // getRequest reads the history when no live request is left.
+      expect(await outcome(session.rucio.getRequest(did.scope, did.name, DST))).toBe(admin ? 'read' : '500 AccessDenied');
+      expect(await outcome(session.rucio.listRequests({ srcRse: SRC, dstRse: DST, states: ['Q', 'S'] }))).toBe(admin ? 'read' : '500 AccessDenied');
+    } finally {
+      session.close?.();
+    }
   }, 180_000);
 
   it('a transfer that fails its first attempt and succeeds on retry is one recovered failure', async () => {

@@ -23,7 +23,11 @@ export interface TransferTimeline {
   seenIn: 'history' | 'live';
 }
 
-interface Seen { queuedAt: number; startedAt: number | null; retries: number; okAt: number | null }
+interface Seen {
+  queuedAt: number; startedAt: number | null; retries: number;
+  /** When the lock was seen OK: the poll's time, until an OK rule's updated_at bounds it (`okBounded`). */
+  okAt: number | null; okBounded: boolean;
+}
 
 /** Live requests read per poll, at most: a large rule is sampled, never read in full each poll. */
 export const MAX_REQUESTS_PER_POLL = 200;
@@ -42,17 +46,20 @@ export class TransferWatch {
   /**
    * One poll of a rule and its locks: reads the live request of each lock still waiting, and marks when a
    * lock is first seen OK. An OK rule was last updated when its last lock went OK, so its updated_at (to
-   * the second, like the requests' times) bounds when the locks first seen OK now ended.
+   * the second, like the requests' times) bounds when its OK locks ended: a lock seen OK while the rule
+   * (read just before) was not yet keeps the poll's time until a later poll reads the rule OK.
    */
   async poll(locks: readonly LockInfo[], rule?: Pick<RuleInfo, 'state' | 'updated_at'>, now = Date.now()): Promise<void> {
     const ruleOkAt = rule?.state === 'OK' ? time(rule.updated_at) : null;
-    const endedBy = ruleOkAt === null ? now : Math.min(now, ruleOkAt);
     const waiting: LockInfo[] = [];
     for (const l of locks) {
       const s = this.seen.get(keyOf(l));
-      if (l.state === 'OK') {
-        if (s && s.okAt === null) s.okAt = Math.max(endedBy, s.startedAt ?? s.queuedAt);
-      } else waiting.push(l);
+      if (l.state !== 'OK') waiting.push(l);
+      else if (s && !s.okBounded) {
+        const seenAt = s.okAt ?? now;
+        s.okAt = Math.max(ruleOkAt === null ? seenAt : Math.min(seenAt, ruleOkAt), s.startedAt ?? s.queuedAt);
+        s.okBounded = ruleOkAt !== null;
+      }
     }
     if (this.refused) return;
     for (const l of waiting.slice(0, this.maxPerPoll)) {
@@ -83,7 +90,7 @@ export class TransferWatch {
     const queuedAt = time(r.created_at);
     if (queuedAt === null) return;
     const startedAt = time(r.started_at);
-    const s = this.seen.get(key) ?? { queuedAt, startedAt: null, retries: 0, okAt: null };
+    const s = this.seen.get(key) ?? { queuedAt, startedAt: null, retries: 0, okAt: null, okBounded: false };
     s.queuedAt = Math.min(s.queuedAt, queuedAt);
     if (startedAt !== null) s.startedAt = s.startedAt === null ? startedAt : Math.min(s.startedAt, startedAt);
     s.retries = Math.max(s.retries, r.retry_count ?? 0);
