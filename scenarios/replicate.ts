@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineScenario } from '../src/engine/scenario.js';
 import type { RunContext } from '../src/engine/run-context.js';
-import { RuleStateError } from '../src/lake/errors.js';
-import { transferProtocol, UNKNOWN_TRANSFER_PROTOCOL, waitForRule } from '../src/lake/rucio/index.js';
+import { DeletionStuckError } from '../src/lake/errors.js';
+import { TransferWatch, transferProtocol, UNKNOWN_TRANSFER_PROTOCOL, waitForRule } from '../src/lake/rucio/index.js';
 import { holdingDataset } from './held-dataset.js';
 import {
   addRule, deleteRule, releaseFiles, probeTag, rseInfo, scopeParam, sizeParam, uploadFile, verifyReplica, type Did,
@@ -77,14 +77,19 @@ async function replicateOne(ctx: RunContext, params: ReplicateParams, pair: { fr
     const placement = { kind: 'placement' as const, target: pair.to, copies: 1 };
     const replicated = await ctx.op({ operation: 'replicate', ...where, protocol: UNKNOWN_TRANSFER_PROTOCOL, bytes: file.sums.bytes, check: placement }, async (rec) => {
       rec.ruleId(rule.id);
+      // The file's transfer while the rule waits: queued, active, retried (README "Transfers in flight").
+      const watch = new TransferWatch(ctx.rucio);
       try {
         return await waitForRule(ctx.rucio, rule.id, {
           timeoutMs: params.timeout_seconds * 1000, pollMs: params.poll_seconds * 1000, signal: ctx.signal,
+          onPoll: (locks, polled) => watch.poll(locks, polled),
         });
       } finally {
         const request = await ctx.rucio.getRequest(did.scope, did.name, pair.to).catch(() => null);
         if (request?.id) rec.requestId(request.id);
         rec.protocol(transferProtocol(request));
+        const timeline = watch.timeline({ ...did, rse: pair.to }, request, Date.now());
+        if (timeline) rec.transfer(timeline);
       }
     });
     if (replicated.ok) await verifyReplica(ctx, did, pair.to, file.sums, rule.id);
@@ -118,7 +123,7 @@ async function moveOffSource(ctx: RunContext, params: ReplicateParams, did: Did,
       const [replica] = await ctx.rucio.listReplicas({ dids: [did], allStates: true });
       const state = replica?.states?.[source];
       if (!state) return;
-      if (Date.now() > deadline) throw new RuleStateError(ruleId, 'TIMEOUT', `origin replica on ${source} still ${state}`);
+      if (Date.now() > deadline) throw new DeletionStuckError(source, `origin replica still ${state} after ${params.timeout_seconds} s (rule ${ruleId} cut)`);
       await new Promise((r) => setTimeout(r, params.poll_seconds * 1000));
     }
   });

@@ -4,9 +4,9 @@
 import { z } from 'zod';
 import type { RunContext } from '../src/engine/run-context.js';
 import { isRseName } from '../src/engine/op-result.js';
-import { RucioApiError, RuleStateError } from '../src/lake/errors.js';
+import { DeletionStuckError, RucioApiError, RuleStateError } from '../src/lake/errors.js';
 import {
-  describeCoverage, ruleCoverage, transferProtocol, type LockInfo, type RequestInfo, type RuleCoverage, type RuleGrouping, type RuleInfo,
+  describeCoverage, ruleCoverage, transferProtocol, TransferWatch, type LockInfo, type RequestInfo, type RuleCoverage, type RuleGrouping, type RuleInfo,
 } from '../src/lake/rucio/index.js';
 import type { Did, ProbeFile, ProbeRule } from './steps.js';
 import { rseExpressionString } from '../src/plan/rse-expression.js';
@@ -44,7 +44,11 @@ export async function addDatasetRule(ctx: RunContext, dataset: Did, spec: RuleSp
 
 export interface WaitOptions { timeoutSeconds: number; pollSeconds: number; srcRse: string; files: readonly ProbeFile[] }
 
-interface Followed { info: RuleInfo | null; locks: LockInfo[]; coverage: RuleCoverage | null; okAt: Map<string, number>; error: unknown }
+interface Followed {
+  info: RuleInfo | null; locks: LockInfo[]; coverage: RuleCoverage | null; okAt: Map<string, number>; error: unknown;
+  /** The files' transfers as the polls saw them (README "Transfers in flight"). */
+  watch: TransferWatch;
+}
 
 /**
  * Polls the rule and its locks until the rule is OK with every file of its dataset locked OK (a rule
@@ -58,13 +62,15 @@ async function follow(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Pr
   let locks: LockInfo[] = [];
   let coverage: RuleCoverage | null = null;
   let files: Did[] | undefined;
+  const watch = new TransferWatch(ctx.rucio);
   for (;;) {
     try {
       info = await ctx.rucio.getRule(rule.id);
       files ??= await ctx.rucio.listFiles(info.scope, info.name);
       locks = await ctx.rucio.listRuleLocks(rule.id);
+      await watch.poll(locks, info);
     } catch (error) {
-      return { info, locks, coverage, okAt, error };
+      return { info, locks, coverage, okAt, error, watch };
     }
     const now = Date.now();
     coverage = ruleCoverage(info, locks, files);
@@ -74,7 +80,7 @@ async function follow(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Pr
       for (const [rse, ls] of byRse) if (!okAt.has(rse) && ls.every((l) => l.state === 'OK')) okAt.set(rse, now);
     }
     const done = coverage.done || info.state === 'STUCK' || info.state === 'SUSPENDED';
-    if (done || now + opts.pollSeconds * 1000 > deadline || ctx.signal.aborted) return { info, locks, coverage, okAt, error: null };
+    if (done || now + opts.pollSeconds * 1000 > deadline || ctx.signal.aborted) return { info, locks, coverage, okAt, error: null, watch };
     await new Promise((r) => setTimeout(r, opts.pollSeconds * 1000));
   }
 }
@@ -85,7 +91,7 @@ async function follow(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Pr
  * transfer from the requests API. Returns the RSEs where the rule's locks are OK.
  */
 export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Promise<string[]> {
-  const { info, locks, coverage, okAt, error } = await follow(ctx, rule, opts);
+  const { info, locks, coverage, okAt, error, watch } = await follow(ctx, rule, opts);
   const bytesOf = new Map(opts.files.map((f) => [`${f.scope}:${f.name}`, f.sums.bytes]));
   const rses = [...new Set(locks.map((l) => l.rse))].sort();
   const requests = new Map<string, RequestInfo>();
@@ -119,7 +125,7 @@ export async function awaitRule(ctx: RunContext, rule: DatasetRule, opts: WaitOp
     });
   }
   const createdAt = rucioTime(info?.created_at ?? null) ?? rule.createdAt;
-  for (const [key, request] of requests) await recordTransfer(ctx, { id: rule.id, createdAt }, key, request);
+  for (const [key, request] of requests) await recordTransfer(ctx, { id: rule.id, createdAt }, key, request, watch);
   return rses.filter((rse) => okAt.has(rse));
 }
 
@@ -129,12 +135,14 @@ const rucioTime = (value: string | null): number | null => (value ? Date.parse(v
  * One file's replication as the catalogue saw it: from the rule's creation to the transfer that
  * made its lock OK (Rucio's timestamps, to the second), with the transfer's bytes.
  */
-async function recordTransfer(ctx: RunContext, rule: { id: string; createdAt: number }, key: string, r: RequestInfo): Promise<void> {
+async function recordTransfer(ctx: RunContext, rule: { id: string; createdAt: number }, key: string, r: RequestInfo, watch: TransferWatch): Promise<void> {
   const dst = key.slice(key.lastIndexOf('@') + 1);
+  const timeline = watch.timeline({ scope: r.scope, name: r.name, rse: dst }, r, Date.now());
   const ruleId = rule.id;
   await ctx.op({ operation: 'replicate', srcRse: r.source_rse ?? '', dstRse: dst, protocol: transferProtocol(r), bytes: r.bytes ?? 0 }, async (rec) => {
     rec.ruleId(ruleId);
     rec.requestId(r.id);
+    if (timeline) rec.transfer(timeline);
     rec.start(rule.createdAt);
     rec.duration(Math.max(0, (rucioTime(r.transferred_at) ?? Date.now()) - rule.createdAt));
     if (r.state === 'DONE') return;
@@ -165,7 +173,10 @@ export async function awaitGone(ctx: RunContext, files: readonly Did[], rse: str
       const replicas = await ctx.rucio.listReplicas({ dids: files.map(({ scope, name }) => ({ scope, name })), allStates: true });
       const left = replicas.filter((r) => r.states?.[rse]).length;
       if (left === 0) return;
-      if (Date.now() > deadline) throw new RuleStateError('', 'TIMEOUT', `${left} replica(s) still on ${rse} after ${timeoutSeconds} s`);
+      if (Date.now() > deadline) {
+        const detail = `${left} replica(s) still on ${rse} after ${timeoutSeconds} s`;
+        throw origin ? new DeletionStuckError(rse, detail) : new RuleStateError('', 'TIMEOUT', detail);
+      }
       await new Promise((r) => setTimeout(r, pollSeconds * 1000));
     }
   });

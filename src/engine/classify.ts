@@ -4,7 +4,7 @@
 // (test/fixtures/dac21/).
 
 import {
-  ChecksumMismatchError, CredentialError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RseSelectionError, RucioApiError,
+  ChecksumMismatchError, CredentialError, DeletionStuckError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RseSelectionError, RucioApiError,
   RuleStateError, ServerCertificateError, StorageError,
 } from '../lake/errors.js';
 import { refusedBeforeValid } from '../lake/credentials/token-refusal.js';
@@ -107,7 +107,8 @@ const TRANSFER_RULES: [RegExp, ErrorClass][] = [
   [/COPY refused|third[- ]party copy (?:is )?(?:not (?:enabled|supported)|disabled|refused)|\bTPC\b[^.]*(?:not supported|disabled)/i, 'transfer_tpc_refused'],
   [/^\W*(?:TRANSFER \[\d+\] )?SOURCE\b[^.]*\b(?:HTTP\W*(?:401|403)|Authentication Error|Permission (?:denied|refused))/i, 'transfer_source_auth'],
   [/^\W*(?:TRANSFER \[\d+\] )?DESTINATION\b[^.]*\b(?:HTTP\W*(?:401|403)|Authentication Error|Permission (?:denied|refused))/i, 'transfer_destination_auth'],
-  [/^\W*(?:TRANSFER \[\d+\] )?SOURCE\b[^.]*\b(?:HTTP\W*5\d\d|server error)|rejected GET: 5\d\d/i, 'transfer_source_error'],
+  // XrdTpc's pull (the destination reads the source): "failure: Remote side failed with status code 500".
+  [/^\W*(?:TRANSFER \[\d+\] )?SOURCE\b[^.]*\b(?:HTTP\W*5\d\d|server error)|rejected GET: 5\d\d|Remote side failed with status code 5\d\d/i, 'transfer_source_error'],
   [/performance marker timeout|TRANSFER\b[^.]*\b(?:timed out|timeout)|\[110\]/i, 'transfer_timeout'],
 ];
 const REQUEST_PREFIX = /^RequestErrMsg\.\w+:/;
@@ -206,6 +207,8 @@ function storageClass(err: StorageError): ErrorClass {
   if (/embargo/i.test(detail)) return 'auth_denied';
   if (denied) return 'auth_denied';
   if (status === 404) return /checksum|digest/i.test(detail) ? 'destination_checksum_missing' : 'not_found';
+  // RFC 4918 507 Insufficient Storage: the server cannot store the representation.
+  if (status === 507) return 'no_space';
   // Non-error statuses (an HTTP-TPC COPY answers 201 and reports failure in the body) and
   // 5xx bodies that name a cause are read before the status.
   return withStatus(textClass(detail), status);
@@ -276,6 +279,7 @@ function typedClass(err: unknown, depth: number): ErrorClass {
   if (err instanceof EmbargoViolationError) return 'embargo_violation';
   if (err instanceof InconclusiveError) return 'inconclusive';
   if (err instanceof RseSelectionError) return 'rse_selection';
+  if (err instanceof DeletionStuckError) return 'deletion_stuck';
   if (err instanceof RuleStateError) return transferClass(err.detail) ?? (err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck');
   if (err instanceof RucioApiError) return rucioClass(err);
   if (err instanceof StorageError) return storageClass(err);

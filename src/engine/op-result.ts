@@ -33,6 +33,21 @@ export interface CheckFact {
 }
 
 /**
+ * A file's transfer as the catalogue's request showed it (README "Transfers in flight"): queued from
+ * `queuedAt` (the request's creation), active from `startedAt` (the copy began; absent when never seen
+ * started) until `endedAt`; `failedAttempts` failed and were retried. `seenIn`: `history` when the
+ * finished request was read from Rucio's request history, `live` when pieced together from polls of
+ * the live request (all an account without root or admin rights may read).
+ */
+export interface TransferFact {
+  queuedAt: string;
+  startedAt?: string;
+  endedAt: string;
+  failedAttempts: number;
+  seenIn: 'history' | 'live';
+}
+
+/**
  * How much a result matters, read alike by reports, metrics, alerts and exit codes:
  * `critical` (an embargo violation, a checksum mismatch), `error` (any other failure),
  * `warning` (succeeded, but something needs attention soon, e.g. a credential about to expire),
@@ -73,6 +88,8 @@ export interface OpResult {
   requestId: string;
   /** Set on a result that establishes a fact a criterion reads (its outcome says whether it held). */
   check?: CheckFact;
+  /** Set on a file's replicate result when its transfer request was seen. */
+  transfer?: TransferFact;
 }
 
 /** Receives results as they happen. Results are written to durable sinks before others see them. */

@@ -5,7 +5,7 @@ import type { RunProgress } from './run-progress.js';
 import { redact } from './redact.js';
 import { failureSeverity } from './taxonomy.js';
 import type { CleanupLedger } from './ledger.js';
-import type { AuthMethod, CheckFact, Operation, OpResult } from './op-result.js';
+import type { AuthMethod, CheckFact, Operation, OpResult, TransferFact } from './op-result.js';
 import { sizeClass } from './op-result.js';
 import type { RucioClient } from '../lake/rucio/index.js';
 import { collectRetryNotes } from '../lake/rucio/retry.js';
@@ -52,6 +52,8 @@ export interface OpRecorder {
   start(ms: number): void;
   /** The protocol the lake reports it used (e.g. a transfer request's destination URL scheme). */
   protocol(name: string): void;
+  /** The file's transfer as its request showed it: when it was queued, active, over, and its retried failures. */
+  transfer(fact: TransferFact): void;
 }
 
 export type OpOutcome<T> =
@@ -224,7 +226,10 @@ async function timedOp<T>(
   body: (rec: OpRecorder) => Promise<T>,
 ): Promise<OpOutcome<T>> {
   const now = deps.now ?? (() => performance.timeOrigin + performance.now());
-  const facts = { bytes: spec.bytes ?? 0, ruleId: '', requestId: '', warning: '', durationMs: -1, startMs: -1, protocol: spec.protocol ?? 'rucio' };
+  const facts = {
+    bytes: spec.bytes ?? 0, ruleId: '', requestId: '', warning: '', durationMs: -1, startMs: -1, protocol: spec.protocol ?? 'rucio',
+    transfer: undefined as TransferFact | undefined,
+  };
   const rec: OpRecorder = {
     bytes: (n) => { facts.bytes = n; },
     ruleId: (id) => { facts.ruleId = id; },
@@ -233,6 +238,7 @@ async function timedOp<T>(
     duration: (ms) => { facts.durationMs = ms; },
     start: (ms) => { facts.startMs = ms; },
     protocol: (name) => { facts.protocol = name; },
+    transfer: (fact) => { facts.transfer = fact; },
   };
   const started = now();
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
@@ -258,6 +264,7 @@ async function timedOp<T>(
     ruleId: facts.ruleId,
     requestId: facts.requestId,
     ...(spec.check ? { check: { ...spec.check, target: spec.check.target.slice(0, MAX_CHECK_TARGET) } } : {}),
+    ...(facts.transfer ? { transfer: facts.transfer } : {}),
   };
   try {
     await deps.emit(result);

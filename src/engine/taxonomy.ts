@@ -105,6 +105,10 @@ export const ERROR_CLASSES = {
     meaning: 'a replication rule did not reach OK within the allowed time',
     remedy: 'check the transfer tool queue and the link throughput; raise the timeout if the volume justifies it',
   },
+  deletion_stuck: {
+    meaning: 'data the lake was asked to remove (a rule cut at its origin) is still listed there: its reaper does not delete it',
+    remedy: "check the RSE's reaper: that it reaches the storage (network, firewall), that its credential may delete there and that the RSE allows deletion; the data stays at the origin until then",
+  },
   // Transfer failures, by the reason the transfer tool gave (the rule's or request's error).
   transfer_source_error: {
     meaning: 'the source storage failed serving the file to the transfer (a 5xx on the read)',

@@ -113,6 +113,14 @@ export class ChecksumMismatchError extends Error {
   }
 }
 
+/** Data lakeprobe asked the lake to remove (a rule cut at its origin) is still listed there after the wait. */
+export class DeletionStuckError extends Error {
+  override readonly name = 'DeletionStuckError';
+  constructor(readonly rse: string, readonly detail: string) {
+    super(`not deleted at ${rse}: ${detail}`);
+  }
+}
+
 /** A replication rule ended STUCK/SUSPENDED, or did not reach OK in time. */
 export class RuleStateError extends Error {
   override readonly name = 'RuleStateError';

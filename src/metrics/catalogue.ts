@@ -97,6 +97,24 @@ export const METRICS = {
     labels: LINK_LABELS,
     buckets: LINK_BUCKETS,
   },
+  linkInFlightMax: {
+    name: 'lakeprobe_link_transfers_in_flight_max',
+    type: 'gauge',
+    help: 'Most transfers queued (request created, copy not started) or active (copy started) at once on a link, in the latest run that replicated over it.',
+    labels: ['src_rse', 'dst_rse', 'state'],
+  },
+  linkInFlightMean: {
+    name: 'lakeprobe_link_transfers_in_flight_mean',
+    type: 'gauge',
+    help: 'Transfers queued or active on a link, time-weighted mean over its busy span in the latest run that replicated over it.',
+    labels: ['src_rse', 'dst_rse', 'state'],
+  },
+  linkRecoveredFailures: {
+    name: 'lakeprobe_link_recovered_transfer_failures_total',
+    type: 'counter',
+    help: 'Transfers that failed, were retried and arrived before their rule went OK, per link.',
+    labels: ['src_rse', 'dst_rse'],
+  },
   embargoViolations: {
     name: 'lakeprobe_embargo_violations_total',
     type: 'counter',

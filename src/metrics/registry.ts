@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import { performed, type OpResult, type RunInfo, type RunSummary, type Sink } from '../engine/op-result.js';
 import { DATA_OPERATIONS, METRICS, SKIP_REASONS, type MetricKey, type MetricSpec, type SkipReason } from './catalogue.js';
 import { LinkMetrics } from './link-metrics.js';
+import { InFlightMetrics } from './in-flight-metrics.js';
 import { isFileResult } from '../report/figures.js';
 
 /** Anything that renders a Prometheus text exposition. */
@@ -39,6 +40,7 @@ export class MetricsSink implements Sink, Exposition {
   private readonly gauges = new Map<MetricKey, Gauge>();
   private readonly histograms = new Map<MetricKey, Histogram>();
   private readonly runOfTest = new Map<string, { runId: string; failed: number; labels: Labels }>();
+  private readonly inFlight: InFlightMetrics;
 
   constructor(options: { daemon?: boolean } = {}) {
     for (const [key, spec] of Object.entries(METRICS) as [MetricKey, MetricSpec][]) {
@@ -48,6 +50,7 @@ export class MetricsSink implements Sink, Exposition {
       else if (spec.type === 'gauge') this.gauges.set(key, new Gauge(config));
       else this.histograms.set(key, new Histogram({ ...config, buckets: [...(spec.buckets ?? [])] }));
     }
+    this.inFlight = new InFlightMetrics(this.gauge('linkInFlightMax'), this.gauge('linkInFlightMean'), this.counter('linkRecoveredFailures'));
   }
 
   counter(key: MetricKey): Counter {
@@ -150,6 +153,7 @@ export class MetricsSink implements Sink, Exposition {
   /** Per-link series come from replicate results: rule time to OK, and the transfer when a request id is known. */
   private onReplication(r: OpResult, seconds: number): void {
     if (isFileResult(r)) this.links.replicated(r.srcRse, r.dstRse, r.sizeClass, r.outcome === 'ok' ? 'ok' : 'failed', r.bytes, seconds, Boolean(r.requestId));
+    if (isFileResult(r)) this.inFlight.add(r);
     if (r.outcome === 'ok') this.histogram('ruleTimeToOk').observe({ dst_rse: r.dstRse, size_class: r.sizeClass }, seconds);
   }
 
@@ -167,10 +171,12 @@ export class MetricsSink implements Sink, Exposition {
   }
 
   async metrics(): Promise<string> {
+    this.inFlight.refresh();
     return (await this.registry.metrics()) + this.links.render();
   }
 
   async metricsBuffer(): Promise<Buffer> {
+    this.inFlight.refresh();
     return Buffer.concat([Buffer.from(await this.registry.metrics()), this.links.renderBuffer()]);
   }
 }

@@ -7,6 +7,7 @@ import type { PlanSnapshot, TestSnapshot } from '../results/plan-snapshot.js';
 import { availabilityByRse, availabilityByTest, dailyByRse, slotSecondsFor, successOverTime } from './availability.js';
 import { failureGroups } from './failures.js';
 import { endOf, minMax, operationRows } from './model.js';
+import { linkInFlight } from './figures.js';
 import { mbps } from './format.js';
 import { observations } from './observations.js';
 import type { ChallengeReport, ExperimentReport, RunRef, SummaryRow, TestReport } from './schema.js';
@@ -77,7 +78,8 @@ function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: nu
     scale: scaleText(input.runs.filter((r) => runIds.has(r.runId))), tests,
     observations: observations({ results, groups, links, authFailures: logins, runs: input.runs.filter((r) => runIds.has(r.runId)) }),
     failures: groups, rows: operationRows(results), links, linkSizes: linkSizes(results),
-    replication: replicationPercentiles(results), replicationPerRule: ruleReplicationPercentiles(results), successOverTime: successOverTime(results, slotSeconds),
+    replication: replicationPercentiles(results), replicationPerRule: ruleReplicationPercentiles(results),
+    inFlight: linkInFlight(results), successOverTime: successOverTime(results, slotSeconds),
     availabilityByRse: availabilityByRse(results, slotSeconds), availabilityByTest: availabilityByTest(results, slotSeconds),
     daily: dailyByRse(results),
     authMatrix: authMatrix(results), authFailures: logins, embargo: embargoMatrix(results),

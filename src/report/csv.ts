@@ -37,6 +37,8 @@ export function renderCsvTables(e: ExperimentReport): Record<string, string> {
       e.linkSizes.map((s) => [s.src, s.dst, s.sizeClass, s.attempts, s.successes, s.mbPerS.toFixed(3), String(s.best)])),
     'time-to-replicate': ttr(e.replication),
     'time-to-replicate-per-rule': ttr(e.replicationPerRule),
+    'in-flight': csv(['src_rse', 'dst_rse', 'transfers', 'queued_max', 'queued_mean', 'active_max', 'active_mean', 'seconds', 'recovered', 'recovered_attempts'],
+      e.inFlight.map((r) => [r.src, r.dst, r.transfers, r.queuedMax, r.queuedMean.toFixed(3), r.activeMax, r.activeMean.toFixed(3), r.seconds.toFixed(3), r.recovered, r.recoveredAttempts])),
     'success-over-time': csv(['slot_start', 'operations', 'successes', 'success_rate'],
       e.successOverTime.map((b) => [b.start, b.attempts, b.successes, b.successRate.toFixed(4)])),
     'availability-rse': csv(['rse', 'slots', 'up_slots', 'availability'],

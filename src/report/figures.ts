@@ -93,3 +93,77 @@ export const fileReplicationTimes = (rs: OpResult[]): OpResult[] =>
 
 /** Per rule and destination: rule creation until every lock on it is OK. */
 export const ruleResults = (rs: OpResult[]): OpResult[] => rs.filter(isRuleResult);
+
+/** Transfers in flight on one link (source → destination RSE), from the file transfers' timelines. */
+export interface LinkInFlight {
+  src: string;
+  dst: string;
+  /** File transfers whose request was seen. */
+  transfers: number;
+  queuedMax: number;
+  /** Time-weighted over `seconds`. */
+  queuedMean: number;
+  activeMax: number;
+  activeMean: number;
+  /** From the link's first queued transfer to its last end: the span the means are taken over. */
+  seconds: number;
+  /** Transfers that failed, were retried and reached their place before the rule went OK. */
+  recovered: number;
+  /** The failed attempts of those recovered transfers. */
+  recoveredAttempts: number;
+}
+
+/**
+ * Per link: how many transfers were queued (request created, copy not started) and active (copy
+ * started, not ended) at once — the most, and the time-weighted mean over the link's busy span —
+ * and the failures the transfer tool recovered from. Intervals are half-open: one ending as another
+ * starts are never both counted.
+ */
+export function linkInFlight(rs: OpResult[]): LinkInFlight[] {
+  const byLink = new Map<string, OpResult[]>();
+  for (const r of fileCopies(rs, REPLICATE)) {
+    if (!r.transfer || !r.srcRse || !r.dstRse) continue;
+    const key = `${r.srcRse}\u0000${r.dstRse}`;
+    byLink.set(key, [...(byLink.get(key) ?? []), r]);
+  }
+  return [...byLink.values()].map((copies) => {
+    const first = copies[0] as OpResult;
+    const spans = copies.map((r) => {
+      const t = r.transfer as NonNullable<OpResult['transfer']>;
+      const queued = Date.parse(t.queuedAt);
+      const ended = Math.max(queued, Date.parse(t.endedAt));
+      const started = t.startedAt === undefined ? ended : Math.min(Math.max(queued, Date.parse(t.startedAt)), ended);
+      return { queued: [queued, started] as const, active: [started, ended] as const };
+    });
+    const queued = concurrency(spans.map((s) => s.queued));
+    const active = concurrency(spans.map((s) => s.active));
+    const start = Math.min(...spans.map((s) => s.queued[0]));
+    const end = Math.max(...spans.map((s) => s.active[1]));
+    const ms = end - start;
+    const recovered = copies.filter((r) => r.outcome === 'ok' && (r.transfer?.failedAttempts ?? 0) > 0);
+    return {
+      src: first.srcRse, dst: first.dstRse, transfers: copies.length,
+      queuedMax: queued.max, queuedMean: ms > 0 ? queued.area / ms : queued.max,
+      activeMax: active.max, activeMean: ms > 0 ? active.area / ms : active.max,
+      seconds: ms / 1000, recovered: recovered.length,
+      recoveredAttempts: recovered.reduce((n, r) => n + (r.transfer?.failedAttempts ?? 0), 0),
+    };
+  }).sort((a, b) => a.src.localeCompare(b.src) || a.dst.localeCompare(b.dst));
+}
+
+/** The most intervals open at once, and the sum of their lengths (count × time), for half-open [from, to). */
+function concurrency(spans: (readonly [number, number])[]): { max: number; area: number } {
+  const events = spans.filter(([a, b]) => b > a).flatMap(([a, b]) => [[a, 1], [b, -1]] as const)
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let open = 0;
+  let max = 0;
+  let area = 0;
+  let last = 0;
+  for (const [at, step] of events) {
+    area += open * (at - last);
+    last = at;
+    open += step;
+    max = Math.max(max, open);
+  }
+  return { max, area };
+}

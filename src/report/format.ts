@@ -2,7 +2,7 @@
 // summaries), and the tables the writers share. CSV and JSON keep the raw numbers.
 import { formatBytes } from '../engine/sizes.js';
 import { CATALOGUE_RESOLUTION_MS } from './figures.js';
-import type { AuthCell, AuthFailure, ExperimentReport, OperationRow, ReplicationPercentiles } from './schema.js';
+import type { AuthCell, AuthFailure, ExperimentReport, InFlight, OperationRow, ReplicationPercentiles } from './schema.js';
 
 export { formatBytes };
 
@@ -53,6 +53,16 @@ export const TIME_TO_REPLICATE = {
     + '(exact to one poll interval). Rules are not files: they add nothing to the file counts and volumes.',
   rows: (rs: ReplicationPercentiles[]): (string | number)[][] => rs.map((r) => [r.src, r.dst, r.attempts, r.count,
     replicationTime(r.p50Ms), replicationTime(r.p90Ms), replicationTime(r.p95Ms), replicationTime(r.p99Ms), replicationTime(r.maxMs)]),
+};
+
+/** Transfers in flight per link: one formatter for the report's table. */
+export const IN_FLIGHT = {
+  header: ['source', 'destination', 'transfers', 'queued max', 'queued mean', 'active max', 'active mean', 'over', 'recovered failures'],
+  about: 'Per link, from the file transfers\' requests: queued from the request\'s creation until its copy started, active until it ended; '
+    + 'the most at once and the time-weighted mean over the link\'s busy span. Recovered failures: transfers that failed, were retried '
+    + 'and arrived (failed attempts in brackets).',
+  rows: (rs: InFlight[]): (string | number)[][] => rs.map((r) => [r.src, r.dst, r.transfers, r.queuedMax, r.queuedMean.toFixed(1),
+    r.activeMax, r.activeMean.toFixed(1), formatDuration(r.seconds * 1000), r.recovered ? `${r.recovered} (${r.recoveredAttempts})` : '0']),
 };
 
 /** The per RSE × operation table: one formatter for its durations and rates. */

@@ -3,7 +3,7 @@
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { placesText } from './failures.js';
 import {
-  authGrids, dailyPivot, formatBytes, linkGrid, mbps, OPERATION_ROWS, percent, replicationTime, TIME_TO_REPLICATE,
+  authGrids, dailyPivot, formatBytes, IN_FLIGHT, linkGrid, mbps, OPERATION_ROWS, percent, replicationTime, TIME_TO_REPLICATE,
 } from './format.js';
 import { escapeXml } from './junit.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
@@ -88,6 +88,7 @@ function sections(e: ExperimentReport): string {
   if (e.replicationPerRule.length) {
     parts.push('<h2>Time to replicate, per rule</h2>', `<p>${h(TIME_TO_REPLICATE.perRule)}</p>`, table(TIME_TO_REPLICATE.header, TIME_TO_REPLICATE.rows(e.replicationPerRule)));
   }
+  if (e.inFlight.length) parts.push('<h2>Transfers in flight</h2>', `<p>${h(IN_FLIGHT.about)}</p>`, table(IN_FLIGHT.header, IN_FLIGHT.rows(e.inFlight)));
   if (e.availabilityByRse.length) {
     parts.push('<h2>Availability per RSE</h2>', table(['RSE', 'slots exercised', 'slots up', 'availability'],
       e.availabilityByRse.map((a) => [a.key, a.slots, a.upSlots, { text: percent(a.availability), cls: a.availability < 1 ? 'bad' : 'ok' }])));

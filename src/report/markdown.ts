@@ -1,7 +1,7 @@
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { placesText } from './failures.js';
 import {
-  authGrids, dailyPivot, formatBytes, linkGrid, mbps, OPERATION_ROWS, percent, replicationTime, TIME_TO_REPLICATE,
+  authGrids, dailyPivot, formatBytes, IN_FLIGHT, linkGrid, mbps, OPERATION_ROWS, percent, replicationTime, TIME_TO_REPLICATE,
 } from './format.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
 import { criterionLine } from './criteria.js';
@@ -54,6 +54,7 @@ function figures(e: ExperimentReport, slotSeconds: number): string[] {
   }
   if (e.replication.length) out.push('', '## Time to replicate, per file', '', TIME_TO_REPLICATE.perFile, '', ...table(TIME_TO_REPLICATE.header, TIME_TO_REPLICATE.rows(e.replication)));
   if (e.replicationPerRule.length) out.push('', '## Time to replicate, per rule', '', TIME_TO_REPLICATE.perRule, '', ...table(TIME_TO_REPLICATE.header, TIME_TO_REPLICATE.rows(e.replicationPerRule)));
+  if (e.inFlight.length) out.push('', '## Transfers in flight', '', IN_FLIGHT.about, '', ...table(IN_FLIGHT.header, IN_FLIGHT.rows(e.inFlight)));
   const avail = (title: string, key: string, rows: ExperimentReport['availabilityByRse']): string[] => (rows.length
     ? ['', title, '', ...table([key, 'slots exercised', 'slots up', 'availability'], rows.map((a) => [a.key, a.slots, a.upSlots, percent(a.availability)]))]
     : []);

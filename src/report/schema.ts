@@ -84,6 +84,17 @@ export const replicationSchema = z.object({
   count: count.describe('those that reached OK: the percentiles are over them'), p50Ms: z.number(), p90Ms: z.number(), p95Ms: z.number(), p99Ms: z.number(), maxMs: z.number(),
 });
 
+export const inFlightSchema = z.object({
+  src: z.string(), dst: z.string(), transfers: count.describe('file transfers whose request was seen on the link'),
+  queuedMax: count.describe('most transfers queued at once (request created, copy not started)'),
+  queuedMean: z.number().min(0).describe('transfers queued, time-weighted mean over `seconds`'),
+  activeMax: count.describe('most transfers active at once (copy started, not ended)'),
+  activeMean: z.number().min(0).describe('transfers active, time-weighted mean over `seconds`'),
+  seconds: z.number().min(0).describe('from the link\'s first queued transfer to its last end'),
+  recovered: count.describe('transfers that failed, were retried and reached their place'),
+  recoveredAttempts: count.describe('the failed attempts of the recovered transfers'),
+});
+
 export const timeBucketSchema = z.object({ start: time, attempts: count, successes: count, successRate: share });
 
 export const dailySchema = z.object({
@@ -117,6 +128,7 @@ export const experimentReportSchema = z.object({
   rows: z.array(operationRowSchema).describe('one row per RSE × operation × auth method × protocol'), links: z.array(linkCellSchema), linkSizes: z.array(linkSizeSchema),
   replication: z.array(replicationSchema).describe('time to replicate per file: rule creation → the file\'s lock OK, from the catalogue\'s timestamps (1 s resolution) where the scenario reads them'),
   replicationPerRule: z.array(replicationSchema).describe('time to replicate per rule: rule creation → every lock on the destination OK, as lakeprobe polled it'),
+  inFlight: z.array(inFlightSchema).describe('transfers queued and active at once per link, and the failures retried to success (README "Transfers in flight")'),
   successOverTime: z.array(timeBucketSchema),
   availabilityByRse: z.array(availabilitySchema), availabilityByTest: z.array(availabilitySchema),
   daily: z.array(dailySchema).describe('storage operations per RSE and UTC day: the daily table sites post'),
@@ -155,6 +167,7 @@ export type OperationRow = z.output<typeof operationRowSchema>;
 export type LinkCell = z.output<typeof linkCellSchema>;
 export type LinkSize = z.output<typeof linkSizeSchema>;
 export type ReplicationPercentiles = z.output<typeof replicationSchema>;
+export type InFlight = z.output<typeof inFlightSchema>;
 export type TimeBucket = z.output<typeof timeBucketSchema>;
 export type Availability = z.output<typeof availabilitySchema>;
 export type DailyCell = z.output<typeof dailySchema>;

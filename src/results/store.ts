@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { planHash, planSnapshotSchema, type PlanSnapshot } from './plan-snapshot.js';
 import type { LedgerEntry, NewLedgerEntry, CleanupLedger } from '../engine/ledger.js';
-import type { CheckFact, OpResult, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
+import type { CheckFact, OpResult, TransferFact, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
 import type { LoadSummary } from '../load/k6-summary.js';
 
 const SCHEMA = `
@@ -58,6 +58,8 @@ const ADDED_COLUMNS: { table: string; column: string; ddl: string; backfill?: st
   { table: 'runs', column: 'host', ddl: "host TEXT NOT NULL DEFAULT ''" },
   // The catalogue file ('scope:name') a storage file is, so cleanup can ask whether the catalogue lists it.
   { table: 'ledger', column: 'did', ddl: "did TEXT NOT NULL DEFAULT ''" },
+  // A file transfer's timeline (queued, active, ended, retried failures) as JSON; '' when none was seen.
+  { table: 'op_results', column: 'transfer', ddl: "transfer TEXT NOT NULL DEFAULT ''" },
   // The fact a result checked (deleted at origin, discoverable, placement…), as JSON; '' for none.
   { table: 'op_results', column: 'check_fact', ddl: "check_fact TEXT NOT NULL DEFAULT ''" },
 ];
@@ -86,6 +88,7 @@ function opResultOf(row: Row): OpResult {
   const result: Record<string, unknown> = {};
   for (const [key, column] of COLUMNS) result[key] = row[column];
   if (typeof row.check_fact === 'string' && row.check_fact) result.check = JSON.parse(row.check_fact) as CheckFact;
+  if (typeof row.transfer === 'string' && row.transfer) result.transfer = JSON.parse(row.transfer) as TransferFact;
   return result as unknown as OpResult;
 }
 
@@ -114,8 +117,8 @@ export class ResultsStore implements Sink, CleanupLedger {
     this.db.exec(SCHEMA);
     this.migrate();
     this.insertResult = this.db.prepare(
-      `INSERT INTO op_results (${COLUMNS.map(([, c]) => c).join(', ')}, check_fact)
-       VALUES (${COLUMNS.map(([, c]) => `@${c}`).join(', ')}, @check_fact)`,
+      `INSERT INTO op_results (${COLUMNS.map(([, c]) => c).join(', ')}, check_fact, transfer)
+       VALUES (${COLUMNS.map(([, c]) => `@${c}`).join(', ')}, @check_fact, @transfer)`,
     );
   }
 
@@ -139,6 +142,7 @@ export class ResultsStore implements Sink, CleanupLedger {
     const row: Row = {};
     for (const [key, column] of COLUMNS) row[column] = result[key];
     row.check_fact = result.check ? JSON.stringify(result.check) : '';
+    row.transfer = result.transfer ? JSON.stringify(result.transfer) : '';
     this.insertResult.run(row);
   }
 

@@ -148,6 +148,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
       sourceUrl: (src, dst, url) => links.sourceUrl(src, dst, url),
       pollMs: config.transfers.poll_ms, maxAttempts: config.transfers.max_attempts,
       transferTimeoutMs: config.transfers.timeout_seconds * 1000,
+      linkMaxActive: (src, dst) => config.links.find((l) => l.from === src && l.to === dst)?.max_active,
     });
     closers.push(() => transfers.stop());
 

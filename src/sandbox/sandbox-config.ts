@@ -24,6 +24,8 @@ const link = z.strictObject({
   to: z.string().regex(RSE_NAME),
   rtt_ms: z.number().nonnegative().max(10_000),
   bandwidth_mbit: z.number().positive().max(100_000).optional(),
+  /** FTS's link limit: at most this many transfers from `from` to `to` are active at once; the rest wait queued. */
+  max_active: z.number().int().min(1).max(10_000).optional(),
 });
 
 export const sandboxConfigSchema = z.strictObject({

@@ -147,7 +147,7 @@ describe('CSV', () => {
 
   it('has a CSV for every table, quoting fields with commas and quotes', () => {
     const t = renderCsvTables(ska);
-    expect(Object.keys(t).sort()).toEqual(['auth', 'availability-rse', 'availability-test', 'daily', 'embargo', 'failures', 'link-sizes', 'links', 'observations', 'success-over-time', 'tests', 'time-to-replicate', 'time-to-replicate-per-rule']);
+    expect(Object.keys(t).sort()).toEqual(['auth', 'availability-rse', 'availability-test', 'daily', 'embargo', 'failures', 'in-flight', 'link-sizes', 'links', 'observations', 'success-over-time', 'tests', 'time-to-replicate', 'time-to-replicate-per-rule']);
     expect(t.links).toBe(`src_rse,dst_rse,attempts,successes,success_rate,p50_ms,p95_ms,bytes,mb_per_s\nSITE_A,SITE_B,4,3,0.7500,4000,8000,${18 * MiB},1.348\nSITE_A,SITE_C,2,2,1.0000,1000,1000,${2 * MiB},1.049\n`);
     expect(t.auth).toContain('upload,token,,auth,1,1,auth_invalid\n');
     expect(t['link-sizes']).toContain('SITE_A,SITE_B,16MiB,1,1,2.097,true\n');

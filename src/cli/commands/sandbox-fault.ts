@@ -23,6 +23,7 @@ interface FaultArgs {
   'lifetime-seconds'?: number;
   reason?: string;
   login?: string;
+  attempts?: number;
   id?: string;
   'sandbox-dir'?: string;
   dir?: string;
@@ -34,7 +35,7 @@ type FaultAdminState = SandboxState & { faultAdminUrl?: string; faultSecretFile?
 /** Spec field → the option that sets it. */
 const OPTION_OF: Record<string, string> = {
   rse: '--rse', operation: '--operation', rate: '--rate', status: '--status',
-  delayMs: '--delay-ms', user: '--user', lifetimeSeconds: '--lifetime-seconds', reason: '--reason', login: '--login',
+  delayMs: '--delay-ms', user: '--user', lifetimeSeconds: '--lifetime-seconds', reason: '--reason', login: '--login', attempts: '--attempts',
 };
 
 /** 'delayMs: required' → '--delay-ms: required'. */
@@ -49,6 +50,7 @@ function specFrom(args: FaultArgs): Record<string, unknown> {
   const fields: Record<string, unknown> = {
     kind: args.kind, rse: args.rse, operation: args.operation, rate: args.rate, status: args.status,
     delayMs: args['delay-ms'], user: args.user, lifetimeSeconds: args['lifetime-seconds'], reason: args.reason, login: args.login,
+    attempts: args.attempts,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
@@ -110,6 +112,7 @@ export const sandboxFaultCommand: CommandModule<object, FaultArgs> = {
     .option('user', { choices: FAULT_USERS, describe: 'gridmap_missing: whose DN the storage forgets' })
     .option('lifetime-seconds', { type: 'number', describe: 'short_credentials: lifetime of the member proxy and token' })
     .option('reason', { choices: TRANSFER_FAILURE_REASONS, describe: 'transfer_failure: why transfers to the RSE fail' })
+    .option('attempts', { type: 'number', describe: 'transfer_failure: only the first N attempts of each transfer fail, the retry succeeds' })
     .option('id', { type: 'string', describe: 'remove: the fault id (see list)' })
     .options(sandboxDirOptions) as unknown as Argv<FaultArgs>,
   handler: async (args) => {

@@ -311,6 +311,11 @@ export class RucioClient {
     return this.stream('GET', `${didPath(scope, name)}/rules`);
   }
 
+  /** The live (queued or submitted) request for a file towards an RSE: every account may read it (perm_get_request_by_did). */
+  async getLiveRequest(scope: string, name: string, rse: string): Promise<RequestInfo> {
+    return this.json('GET', `/requests/${seg(scope)}/${seg(name)}/${seg(rse)}`);
+  }
+
   /**
    * The transfer request for a file towards an RSE. Rucio's finisher moves a request to the
    * history as the replica becomes available, so a finished one is read from there.

@@ -4,4 +4,5 @@ export { buildPfn, isLocalLfn2PfnAlgorithm, lfn2pfnPath, type Lfn2PfnAlgorithm }
 export { NoProtocolError, selectProtocol, type ProtocolOperation } from './select-protocol.js';
 export type * from './types.js';
 export { describeCoverage, ruleCoverage, waitForRule, type RuleCoverage, type RuleWait, type WaitForRuleOptions } from './wait-rule.js';
+export { MAX_REQUESTS_PER_POLL, TransferWatch, type TransferTimeline } from './transfer-watch.js';
 export { transferProtocol, UNKNOWN_TRANSFER_PROTOCOL } from './transfer-protocol.js';

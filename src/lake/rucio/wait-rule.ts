@@ -42,6 +42,8 @@ export interface WaitForRuleOptions {
   timeoutMs: number;
   pollMs?: number;
   signal?: AbortSignal;
+  /** Called with the locks of each poll (e.g. to follow their transfers). */
+  onPoll?(locks: LockInfo[], rule: RuleInfo): Promise<void>;
 }
 
 export interface RuleWait {
@@ -67,6 +69,7 @@ export async function waitForRule(rucio: RucioClient, ruleId: string, opts: Wait
     files ??= await rucio.listFiles(rule.scope, rule.name);
     const locks = await rucio.listRuleLocks(ruleId);
     const coverage = ruleCoverage(rule, locks, files);
+    await opts.onPoll?.(locks, rule);
     if (coverage.done) return { rule, locks, coverage };
     if (Date.now() + pollMs > deadline || opts.signal?.aborted) {
       // The time it really waited: a stopped run waits less than the limit.

@@ -1,6 +1,7 @@
 // Direct access for the sandbox orchestrator and tests: seeding (accounts,
 // identities, RSEs, limits, scopes), the transfer engine's request queue,
 // the reaper's candidates, and the cleaner/undertaker pass.
+import { randomUUID } from 'node:crypto';
 import { runAbacus } from './account-counters.js';
 import { insertAccount, insertScope, requireAccount, upsertAccountLimit } from './accounts.js';
 import type { IdentityKind } from './auth.js';
@@ -75,6 +76,15 @@ export interface CatalogueAdmin {
   markRequestSubmitted(id: string, info: {
     sourceRse?: string; transfertool?: string; externalId?: string; externalHost?: string; destUrl?: string;
   }): void;
+  /** The copy itself began (an attempt left the transfer tool's queue): the request's started_at. */
+  markRequestStarted(id: string, at: Date): void;
+  /**
+   * An attempt failed and the transfer tool retries it: the failed attempt goes to the history as its own FAILED
+   * row, and the request counts one more retry (retry_count, previous_attempt_id) and waits for its next start.
+   * Rucio's finisher does this as requeue_and_archive (lib/rucio/core/request.py), giving the retry a new id; here
+   * the request keeps its id so the transfer tool keeps following it. Returns the history row's id.
+   */
+  recordFailedAttempt(id: string, error: string): string;
   /** A transfer finished: success makes the destination replica AVAILABLE, failure makes its locks STUCK. */
   completeRequest(id: string, outcome: { ok: true; sourceRse?: string } | { ok: false; error: string }, report?: TransferReport): void;
   /** Replicas whose tombstone has passed and that no lock holds: what a reaper may delete. */
@@ -180,10 +190,29 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
       const source = info.sourceRse ? requireRse(db, info.sourceRse, cat.vo).id : null;
       const now = cat.now();
       db.prepare(`UPDATE requests SET state = 'SUBMITTED', source_rse_id = COALESCE(?, source_rse_id), transfertool = ?,
-                  external_id = ?, external_host = ?, dest_url = COALESCE(?, dest_url), submitted_at = ?, started_at = ?,
+                  external_id = ?, external_host = ?, dest_url = COALESCE(?, dest_url), submitted_at = ?,
                   updated_at = ? WHERE id = ?`)
         .run(source, info.transfertool ?? null, info.externalId ?? null, info.externalHost ?? null, info.destUrl ?? null,
-          now, now, now, id);
+          now, now, id);
+    }),
+    markRequestStarted: (id, at) => tx(() => {
+      liveRequest(id);
+      db.prepare('UPDATE requests SET started_at = ?, updated_at = ? WHERE id = ?').run(at.getTime(), cat.now(), id);
+    }),
+    recordFailedAttempt: (id, error) => tx(() => {
+      const q = liveRequest(id);
+      const now = cat.now();
+      const historyId = randomUUID().replace(/-/g, '');
+      db.prepare(`INSERT INTO requests (id, rule_id, scope, name, dest_rse_id, source_rse_id, state, bytes, md5, adler32, account, activity,
+                  priority, attributes, err_msg, external_id, external_host, transfertool, dest_url, retry_count, previous_attempt_id,
+                  submitted_at, started_at, transferred_at, archived_at, created_at, updated_at)
+                  VALUES (?, ?, ?, ?, ?, ?, 'FAILED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(historyId, q.rule_id, q.scope, q.name, q.dest_rse_id, q.source_rse_id, q.bytes, q.md5, q.adler32, q.account, q.activity,
+          q.priority, q.attributes, error, q.external_id, q.external_host, q.transfertool, q.dest_url, q.retry_count,
+          q.previous_attempt_id, q.submitted_at, q.started_at, now, now, q.created_at, now);
+      db.prepare('UPDATE requests SET retry_count = retry_count + 1, previous_attempt_id = ?, started_at = NULL, updated_at = ? WHERE id = ?')
+        .run(historyId, now, id);
+      return historyId;
     }),
     completeRequest: (id, outcome, report = {}) => tx(() => {
       const q = liveRequest(id);

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS requests (
   id TEXT PRIMARY KEY, rule_id TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, dest_rse_id TEXT NOT NULL,
   source_rse_id TEXT, state TEXT NOT NULL, bytes INTEGER NOT NULL, md5 TEXT, adler32 TEXT, account TEXT NOT NULL,
   activity TEXT NOT NULL, priority INTEGER NOT NULL, attributes TEXT NOT NULL, err_msg TEXT, external_id TEXT,
-  external_host TEXT, transfertool TEXT, dest_url TEXT, retry_count INTEGER NOT NULL DEFAULT 0,
+  external_host TEXT, transfertool TEXT, dest_url TEXT, retry_count INTEGER NOT NULL DEFAULT 0, previous_attempt_id TEXT,
   submitted_at INTEGER, started_at INTEGER, transferred_at INTEGER, archived_at INTEGER,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS requests_did ON requests (scope, name, dest_rse_id);
@@ -84,5 +84,6 @@ export function openDatabase(path: string): Db {
   if (!columns.some((c) => c.name === 'length')) db.exec('ALTER TABLE dids ADD COLUMN length INTEGER');
   const requestColumns = db.prepare("SELECT name FROM pragma_table_info('requests')").all() as { name: string }[];
   if (!requestColumns.some((c) => c.name === 'archived_at')) db.exec('ALTER TABLE requests ADD COLUMN archived_at INTEGER');
+  if (!requestColumns.some((c) => c.name === 'previous_attempt_id')) db.exec('ALTER TABLE requests ADD COLUMN previous_attempt_id TEXT');
   return db;
 }

@@ -35,6 +35,8 @@ export interface RequestRow {
   transfertool: string | null;
   dest_url: string | null;
   retry_count: number;
+  /** The history row of the attempt that failed before this one (request.py requeue_and_archive). */
+  previous_attempt_id: string | null;
   submitted_at: number | null;
   started_at: number | null;
   transferred_at: number | null;
@@ -98,7 +100,7 @@ export function requestObject(db: Db, r: RequestRow): Record<string, unknown> {
     external_host: r.external_host, adler32: r.adler32, estimated_started_at: null, transfertool: r.transfertool,
     name: r.name, retry_count: r.retry_count, dest_url: r.dest_url, estimated_transferred_at: null,
     created_at: rucioDate(r.created_at), did_type: 'FILE', err_msg: r.err_msg, submitted_at: rucioDate(r.submitted_at),
-    staging_started_at: null, updated_at: rucioDate(r.updated_at), dest_rse_id: r.dest_rse_id, previous_attempt_id: null,
+    staging_started_at: null, updated_at: rucioDate(r.updated_at), dest_rse_id: r.dest_rse_id, previous_attempt_id: r.previous_attempt_id,
     started_at: rucioDate(r.started_at), staging_finished_at: null, source_rse_id: r.source_rse_id, rule_id: r.rule_id,
     transferred_at: rucioDate(r.transferred_at), account: r.account, attributes: JSON.parse(r.attributes) as unknown,
     activity: r.activity, estimated_at: null, requested_at: null, request_type: 'TRANSFER', state: r.state,
@@ -139,8 +141,9 @@ function getRequestBy(history: boolean) {
       throw accessDenied(`${ctx.caller.account} cannot retrieve the request DID ${scope}:${name} to RSE ${rse.name}. `, 500);
     }
     const row = ctx.cat.db
+      // The latest attempt: a failed one the transfer tool retried is archived before the attempt that followed it.
       .prepare(`SELECT * FROM requests WHERE scope = ? AND name = ? AND dest_rse_id = ? AND archived_at IS ${history ? 'NOT NULL' : 'NULL'}
-                ORDER BY created_at DESC, rowid DESC LIMIT 1`)
+                ORDER BY created_at DESC, archived_at DESC, retry_count DESC, rowid DESC LIMIT 1`)
       .get(scope, name, rse.id) as RequestRow | undefined;
     // core/request.py get_request(_history)_by_did names the RSE by its id.
     if (!row) throw new RucioError(404, 'RequestNotFound', `No request found for DID ${scope}:${name} at RSE ${rse.id}`);

@@ -13,6 +13,8 @@ export interface StorageFaultQuery {
   wantDigest: boolean;
   /** The client's DN when it authenticated with x509. */
   dn?: string;
+  /** The client authenticated with a bearer token. */
+  bearer?: boolean;
 }
 
 /** The error answer a fault imposes instead of the real one. */
@@ -151,9 +153,10 @@ export class FaultSet implements StorageFaults, CatalogueFaults {
     return this.some('transfer_stuck', (f) => f.rse === rse);
   }
 
-  /** The reason transfers to `rse` fail, when a transfer_failure fault names it. */
-  transferFailure(rse: string): TransferFailureReason | undefined {
-    return this.specs('transfer_failure').find(({ spec }) => spec.rse === rse)?.spec.reason;
+  /** The reason attempt `attempt` (1 for the first) of a transfer to `rse` fails, when a transfer_failure fault names it. */
+  transferFailure(rse: string, attempt = 1): TransferFailureReason | undefined {
+    return this.specs('transfer_failure')
+      .find(({ spec }) => spec.rse === rse && (spec.attempts === undefined || attempt <= spec.attempts))?.spec.reason;
   }
 
   gridmapMissing(rse: string, dn: string): boolean {
@@ -168,6 +171,9 @@ export class FaultSet implements StorageFaults, CatalogueFaults {
 
   /** Gridmap first (it fails the login), then error rates, then missing checksums. */
   storageFault(rse: string, query: StorageFaultQuery): FaultReply | undefined {
+    if (query.bearer && this.some('token_refused', (f) => f.rse === rse)) {
+      return { status: 401, message: 'Unauthorized: bearer token not accepted' };
+    }
     if (query.dn !== undefined && this.gridmapMissing(rse, query.dn)) {
       return { status: 403, message: `Gridmap lookup failure: Could not map ${query.dn.replace(/[^\x20-\x7e]/g, '?')}` };
     }

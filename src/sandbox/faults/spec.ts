@@ -43,14 +43,21 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('checksum_missing'), rse }),
   /** Transfers to the RSE never finish, so rules to it stay REPLICATING. */
   z.strictObject({ kind: z.literal('transfer_stuck'), rse }),
-  /** Every transfer to the RSE fails for this reason, worded as FTS words it. */
-  z.strictObject({ kind: z.literal('transfer_failure'), rse, reason: z.enum(TRANSFER_FAILURE_REASONS) }),
+  /**
+   * Every transfer to the RSE fails for this reason, worded as FTS words it; with `attempts`, only the first
+   * `attempts` attempts of each transfer fail and the retry after them succeeds (a failure FTS recovers from).
+   */
+  z.strictObject({
+    kind: z.literal('transfer_failure'), rse, reason: z.enum(TRANSFER_FAILURE_REASONS), attempts: z.number().int().min(1).max(20).optional(),
+  }),
   /** The catalogue's /auth/* (or only one auth method's login) answers only after the delay. */
   z.strictObject({ kind: z.literal('auth_slow'), delayMs, login: z.enum(LOGIN_METHODS).optional() }),
   /** The catalogue's /auth/* refuses (401 CannotAuthenticate) or fails (500). */
   z.strictObject({ kind: z.literal('auth_fail'), status: z.literal([401, 500]).default(401) }),
   /** The member's proxy and token are rewritten with this lifetime, so they expire mid-run. */
   z.strictObject({ kind: z.literal('short_credentials'), lifetimeSeconds: z.number().int().min(1).max(86_400) }),
+  /** The storage refuses bearer tokens (401) while x509 works: OIDC access failing where x509 works, as at DAC21. */
+  z.strictObject({ kind: z.literal('token_refused'), rse }),
   /** The storage's gridmap lacks the user's DN. */
   z.strictObject({ kind: z.literal('gridmap_missing'), rse, user: z.enum(FAULT_USERS) }),
   /** A share of catalogue requests fail: 500 with Rucio's error shape, or a bare 502/503 from a proxy. */
@@ -71,7 +78,7 @@ export const FAULT_KINDS = faultSpecSchema.options.map((o) => o.shape.kind.value
 export type StorageKind = 'builtin' | 'xrootd';
 
 /** Faults decided request by request inside lakeprobe's own storage: an XRootD server has no such hook. */
-const BUILTIN_ONLY: readonly FaultKind[] = ['error_rate', 'checksum_missing'];
+const BUILTIN_ONLY: readonly FaultKind[] = ['error_rate', 'checksum_missing', 'token_refused'];
 
 /** Why a fault kind cannot act on RSEs of this storage kind, or undefined when it can. */
 export function unsupportedFault(kind: FaultKind, storage: StorageKind): string | undefined {

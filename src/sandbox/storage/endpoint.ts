@@ -58,7 +58,7 @@ export async function startStorageEndpoint(opts: StorageEndpointOptions): Promis
     if (!('kind' in identity)) return sendText(res, identity.status, identity.message);
     who.identity = identity;
     const fault = opts.faults?.storageFault(opts.name, {
-      method, wantDigest: req.headers['want-digest'] !== undefined, ...(identity.kind === 'x509' ? { dn: identity.dn } : {}),
+      method, wantDigest: req.headers['want-digest'] !== undefined, ...(identity.kind === 'x509' ? { dn: identity.dn } : { bearer: true }),
     });
     if (fault) {
       // A HEAD answer has no body: the reason phrase carries the cause.

@@ -35,7 +35,10 @@ export interface TransferEngineOptions {
   credentials: () => Promise<TransferCredentials>;
   /** Rewrites the URL the destination pulls from (e.g. through a shaping proxy); gets the https form of the PFN. */
   sourceUrl?: (srcRse: string, dstRse: string, url: string) => string;
-  faults?: { transferStuck?(dstRse: string): boolean; transferFailure?(dstRse: string): TransferFailureReason | undefined };
+  /** `attempt`: the attempt of the transfer about to run (1 for the first). */
+  faults?: { transferStuck?(dstRse: string): boolean; transferFailure?(dstRse: string, attempt: number): TransferFailureReason | undefined };
+  /** FTS's per-link limit: at most this many copies from `srcRse` to `dstRse` run at once (undefined: no limit but `concurrency`). */
+  linkMaxActive?(srcRse: string, dstRse: string): number | undefined;
   pollMs?: number;
   maxAttempts?: number;
   /** Per attempt; an attempt running longer fails with a timeout. */
@@ -80,7 +83,7 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
   const retryDelayMs = opts.retryDelayMs ?? 1000;
   const emit = (e: TransferEvent): void => opts.onEvent?.(e);
   const isStuck = (job: Job): boolean => opts.faults?.transferStuck?.(job.request.destRse) ?? false;
-  const failureReason = (dstRse: string): TransferFailureReason | undefined => opts.faults?.transferFailure?.(dstRse);
+  const failureReason = (dstRse: string, attempt: number): TransferFailureReason | undefined => opts.faults?.transferFailure?.(dstRse, attempt);
   const pending: Job[] = [];
   const held = new Map<string, Job>();
   const running = new Map<string, { done: Promise<void>; abort: AbortController }>();
@@ -108,7 +111,7 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
 
   const claim = (q: TransferRequest): void => {
     const source = q.sources.map((s) => ({ rse: s.rse, pfn: s.pfns.find(isHttpsPfn) })).find((s) => s.pfn !== undefined);
-    const noRoute = failureReason(q.destRse) === 'no_route';
+    const noRoute = failureReason(q.destRse, 1) === 'no_route';
     if (!source?.pfn || noRoute) {
       const error = noRoute ? noRouteMessage(q.destRse) : NO_SOURCES_ERROR;
       counts.failed += 1;
@@ -136,7 +139,7 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
 
   /** One copy, or the failure a transfer_failure fault imposes in FTS's words. */
   const attemptOnce = async (job: Job, signal: AbortSignal): Promise<AttemptResult> => {
-    const reason = failureReason(job.request.destRse);
+    const reason = failureReason(job.request.destRse, job.attempts);
     if (reason && reason !== 'no_route') return { ok: false, bytes: 0, error: transferFailureMessage(reason, job.request.destRse) };
     return opts.credentials().then(
       (tokens) => runAttempt({
@@ -159,7 +162,8 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
         return;
       }
       job.attempts += 1;
-      job.startedAt ??= new Date();
+      job.startedAt = new Date();
+      record(job.request.id, () => admin.markRequestStarted(job.request.id, job.startedAt as Date));
       const timeout = opts.transferTimeoutMs === undefined ? undefined : AbortSignal.timeout(opts.transferTimeoutMs);
       const attemptSignal = timeout ? AbortSignal.any([signal, timeout]) : signal;
       const result = await attemptOnce(job, attemptSignal);
@@ -179,6 +183,8 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
       lastError = timeout?.aborted ? `TRANSFER timed out after ${(opts.transferTimeoutMs ?? 0) / 1000} s` : result.error;
       bytes = result.bytes;
       emit({ type: 'attempt-failed', requestId: job.request.id, attempt: job.attempts, error: lastError });
+      // A failed attempt that will be retried goes to the request's history; the retry waits for its start.
+      if (job.attempts < maxAttempts) record(job.request.id, () => admin.recordFailedAttempt(job.request.id, `${TRANSFER_FAILED}${lastError}`));
     }
     await removeLeftover(job);
     if (stopped) return;
@@ -214,14 +220,27 @@ export function startTransferEngine(opts: TransferEngineOptions): TransferEngine
     }
   };
 
+  /** Copies running per link, for FTS's per-link limit. */
+  const activeOnLink = new Map<string, number>();
+  const linkOf = (job: Job): string => `${job.sourceRse}\u0000${job.request.destRse}`;
+  const linkHasRoom = (job: Job): boolean => {
+    const limit = opts.linkMaxActive?.(job.sourceRse, job.request.destRse);
+    return limit === undefined || (activeOnLink.get(linkOf(job)) ?? 0) < limit;
+  };
+
   const pump = (): void => {
-    while (!stopped && running.size < concurrency && pending.length > 0) {
-      const job = pending.shift() as Job;
+    while (!stopped && running.size < concurrency) {
+      const next = pending.findIndex(linkHasRoom);
+      if (next < 0) return;
+      const [job] = pending.splice(next, 1) as [Job];
+      const link = linkOf(job);
+      activeOnLink.set(link, (activeOnLink.get(link) ?? 0) + 1);
       const abort = new AbortController();
       const done = execute(job, abort.signal)
         .catch((err: unknown) => emit({ type: 'error', requestId: job.request.id, error: (err as Error).message }))
         .finally(() => {
           running.delete(job.request.id);
+          activeOnLink.set(link, (activeOnLink.get(link) ?? 1) - 1);
           pump();
         });
       running.set(job.request.id, { done, abort });

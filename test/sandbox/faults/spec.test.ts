@@ -24,13 +24,16 @@ describe('fault specs', () => {
   it('accepts every kind it lists', () => {
     expect(FAULT_KINDS).toEqual([
       'rse_down', 'error_rate', 'checksum_missing', 'transfer_stuck', 'transfer_failure', 'auth_slow', 'auth_fail',
-      'short_credentials', 'gridmap_missing', 'catalogue_error', 'catalogue_timeout', 'embargo_open',
+      'short_credentials', 'token_refused', 'gridmap_missing', 'catalogue_error', 'catalogue_timeout', 'embargo_open',
     ]);
   });
 
   it('transfer_failure names a reason from its list', () => {
     expect(parseFaultSpec({ kind: 'transfer_failure', rse: 'B', reason: 'no_space' })).toEqual({ kind: 'transfer_failure', rse: 'B', reason: 'no_space' });
     expect(problemsOf({ kind: 'transfer_failure', rse: 'B', reason: 'gremlins' })[0]).toMatch(/^reason: /);
+    // Only the first N attempts fail: the retry after them succeeds.
+    expect(parseFaultSpec({ kind: 'transfer_failure', rse: 'B', reason: 'source_error', attempts: 1 })).toMatchObject({ attempts: 1 });
+    expect(problemsOf({ kind: 'transfer_failure', rse: 'B', reason: 'source_error', attempts: 0 })[0]).toMatch(/^attempts: /);
   });
 
   it('names the missing field', () => {

@@ -19,6 +19,8 @@ describe('sandbox transfer engine (HTTP-TPC pull between sandbox RSEs)', () => {
   let hangingUrl = '';
   const events: TransferEvent[] = [];
   const stuckRses = new Set<string>();
+  /** Destinations whose transfers fail their first attempt only (transfer_failure --attempts 1). */
+  const failFirstAttempt = new Set<string>();
   const sourceCalls: [string, string, string][] = [];
 
   const rule = (id: string): Promise<Record<string, unknown>> => fx.json(`/rules/${id}`);
@@ -45,7 +47,10 @@ describe('sandbox transfer engine (HTTP-TPC pull between sandbox RSEs)', () => {
         sourceCalls.push([src, dst, url]);
         return /\/slow[^/]*\.dat$/.test(url) ? `${hangingUrl}/slow.dat` : url;
       },
-      faults: { transferStuck: (rse) => stuckRses.has(rse) },
+      faults: {
+        transferStuck: (rse) => stuckRses.has(rse),
+        transferFailure: (rse, attempt) => (failFirstAttempt.has(rse) && attempt === 1 ? 'source_error' : undefined),
+      },
       maxAttempts: 2,
       retryDelayMs: 20,
       transferTimeoutMs: TIMEOUT_MS,
@@ -113,6 +118,25 @@ describe('sandbox transfer engine (HTTP-TPC pull between sandbox RSEs)', () => {
     expect(existsSync(fx.diskFile(SAFE, 'vanished.dat'))).toBe(false);
   });
 
+  // Rucio 41 lib/rucio/core/request.py requeue_and_archive: the failed attempt goes to the history,
+  // the retry counts it (retry_count, previous_attempt_id); only root/admin read the history.
+  it('keeps a failed attempt that was retried in the request history, and the request that arrived counts it', async () => {
+    await fx.addFile(FAST, 'retried.dat', randomData(1000));
+    const id = await fx.addRule('retried.dat', SAFE);
+    failFirstAttempt.add(SAFE);
+    try {
+      await engine.runOnce();
+    } finally {
+      failFirstAttempt.delete(SAFE);
+    }
+    expect(await rule(id)).toMatchObject({ state: 'OK', locks_ok_cnt: 1 });
+    const done = await finishedRequestOf('retried.dat', SAFE);
+    expect(done).toMatchObject({ state: 'DONE', retry_count: 1, err_msg: null });
+    const failed = fx.catalogue.admin.listRequests().filter((q) => q.name === 'retried.dat' && q.state === 'FAILED');
+    expect(failed.map((q) => q.id)).toEqual([done.previous_attempt_id]);
+    expect(eventsFor('retried.dat', 'attempt-failed')).toEqual([expect.objectContaining({ attempt: 1, error: expect.stringMatching(/^SOURCE \[5\] Result HTTP 500/) })]);
+  });
+
   it('fails a copy whose destination adler32 differs from the catalogue', async () => {
     await fx.addFile(FAST, 'corrupt.dat', randomData(5000), { adler32: '00000001' });
     const id = await fx.addRule('corrupt.dat', SAFE);
@@ -152,7 +176,7 @@ describe('sandbox transfer engine (HTTP-TPC pull between sandbox RSEs)', () => {
   });
 
   it('counts finished and failed transfers in its stats', () => {
-    expect(engine.stats()).toMatchObject({ done: 2, failed: 4, bytes: 2 * 1024 * 1024 + 3 + 4096 });
+    expect(engine.stats()).toMatchObject({ done: 3, failed: 4, bytes: 2 * 1024 * 1024 + 3 + 1000 + 4096 });
   });
 
   it('stops promptly: a running copy is aborted and its request stays SUBMITTED', async () => {
