@@ -6,6 +6,8 @@ import { catalogueOperation } from './rucio/operation-name.js';
 /** What a refused bearer token was (never the token itself), attached to the refusal. */
 export interface TokenRefusal {
   iss: string;
+  /** The token's subject: with `iss`, the identity the lake must map to an account. */
+  sub: string;
   aud: string;
   scope: string;
   /** The token's `exp`, null when it has none. */

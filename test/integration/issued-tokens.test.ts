@@ -135,7 +135,7 @@ experiments:
     try {
       const err = await driver.stat(url).then(() => undefined, (e: unknown) => e);
       expect((err as { status?: number }).status).toBe(403);
-      expect((err as Error).message).toContain('aud=rucio nbf=');
+      expect((err as Error).message).toContain('aud=rucio sub=member nbf=');
       expect((err as Error).message).toContain('scope="storage.read:/rucio"');
       expect((err as Error).message).not.toContain(wrong.token);
     } finally {

@@ -46,8 +46,18 @@ describe.each(STORAGE_KINDS)('bearer token refusals against the sandbox lake (%s
     const message = results[0]?.errorMessage ?? '';
     // Rucio 41's Validate view lets validate_auth_token's CannotAuthenticate through: 500 (flaskapi/v1/auth.py).
     expect(message).toContain('GET /auth/validate: 500 CannotAuthenticate: rucio.common.exception.CannotAuthenticate: Cannot authenticate.');
-    expect(message).toMatch(new RegExp(`\\(token exp=\\S+Z iss=${env.lake.issuer.issuer} aud=other-service nbf=\\S+Z scope="openid storage.read:/"\\)$`));
+    expect(message).toMatch(new RegExp(`\\(token exp=\\S+Z iss=${env.lake.issuer.issuer} aud=other-service sub=\\S+ nbf=\\S+Z scope="openid storage.read:/"\\)$`));
     expect(message).not.toContain(token);
+  });
+
+  it('names the subject of a token whose identity no account has, so the admin knows what to map', async () => {
+    // Rucio 41 maps 'SUB=<sub>, ISS=<iss>' to an account (core/authentication.py validate_jwt, core/identity.py);
+    // a subject no account holds is refused like any invalid token, without saying whose it was.
+    const token = await env.lake.issuer.mint({ sub: 'robot-unmapped-7', aud: TOKEN_AUDIENCE, scope: FULL_STORAGE_SCOPE });
+    const { results } = await runTestPlan(await loadTestPlan(env.lake, env.dir, tokenPlan(await tokenFile('unmapped', token))));
+    expect(results.map((r) => [r.operation, r.outcome, r.errorClass])).toEqual([['auth', 'failed', 'auth_invalid']]);
+    expect(results[0]?.errorMessage).toMatch(new RegExp(`iss=${env.lake.issuer.issuer} aud=\\S+ sub=robot-unmapped-7 nbf=`));
+    expect(results[0]?.errorMessage).not.toContain(token);
   });
 
   it('says "clock skew" when a token is refused before its nbf, which lakeprobe accepts within its 60 s leeway', async () => {
@@ -89,7 +99,7 @@ describe.each(STORAGE_KINDS)('bearer token refusals against the sandbox lake (%s
     expect([401, 403]).toContain((refused as { status?: number }).status);
     const classified = classify(refused, session.secrets);
     expect(classified.errorClass).toBe('auth_denied');
-    expect(classified.message).toMatch(new RegExp(`\\(token exp=\\S+Z iss=${env.lake.issuer.issuer} aud=rucio,https://wlcg.cern.ch/jwt/v1/any nbf=\\S+Z scope="${READ_ONLY_SCOPE.slice(0, 6)}`));
+    expect(classified.message).toMatch(new RegExp(`\\(token exp=\\S+Z iss=${env.lake.issuer.issuer} aud=rucio,https://wlcg.cern.ch/jwt/v1/any sub=\\S+ nbf=\\S+Z scope="${READ_ONLY_SCOPE.slice(0, 6)}`));
     expect(classified.message).not.toContain(token);
     session.rucio.close();
   });
@@ -116,7 +126,7 @@ describe('a token that expires mid-run (builtin storage)', () => {
     await session.storage('davs').put(url, body(), 5);
 
     // The run goes on past the token's exp (read from the token itself).
-    const { nbf, ...exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number; nbf: number };
+    const { nbf, ...exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number; nbf: number; sub: string };
     while (Date.now() < exp.exp * 1000 + 50) await delay(50);
     const refused: unknown = await session.storage('davs').put(url, body(), 5).catch((e: unknown) => e);
 
@@ -124,7 +134,7 @@ describe('a token that expires mid-run (builtin storage)', () => {
     const classified = classify(refused, session.secrets);
     expect(classified.errorClass).toBe('auth_expired');
     expect(classified.message).toContain(`(token exp=${new Date(exp.exp * 1000).toISOString()} (expired when refused) iss=${env.lake.issuer.issuer}`);
-    expect(classified.message).toContain(`aud=rucio,https://wlcg.cern.ch/jwt/v1/any nbf=${new Date(nbf * 1000).toISOString()}`);
+    expect(classified.message).toContain(`aud=rucio,https://wlcg.cern.ch/jwt/v1/any sub=${String(exp.sub)} nbf=${new Date(nbf * 1000).toISOString()}`);
     expect(classified.message).not.toContain(token);
     session.rucio.close();
   });

@@ -20,7 +20,7 @@ function claimText(value: unknown): string {
 export function tokenFacts(token: BearerToken, refusedAt: Date): TokenRefusal {
   const c = token.claims ?? {};
   return {
-    iss: claimText(c.iss), aud: claimText(c.aud), scope: claimText(c.scope),
+    iss: claimText(c.iss), sub: claimText(c.sub), aud: claimText(c.aud), scope: claimText(c.scope),
     exp: token.expiresAt, nbf: typeof c.nbf === 'number' ? new Date(c.nbf * 1000) : null, refusedAt, source: token.source,
   };
 }
@@ -43,14 +43,14 @@ function notBeforeText(r: TokenRefusal): string {
 }
 
 /**
- * 'token exp=… (expired when refused) iss=… aud=… nbf=… scope="…"': what most often explains a refusal
- * first, the long scope last (messages are cut at 300); a refusal before nbf (clock skew) leads with it.
+ * 'token exp=… (expired when refused) iss=… aud=… sub=… nbf=… scope="…"': what most often explains a refusal
+ * first (iss and sub are the identity a catalogue maps to an account), the long scope last (messages are cut at 300); a refusal before nbf (clock skew) leads with it.
  */
 export function describeTokenRefusal(r: TokenRefusal): string {
   const exp = r.exp ? r.exp.toISOString() : 'none';
   const expired = r.exp && r.refusedAt.getTime() >= r.exp.getTime() ? ' (expired when refused)' : '';
-  if (refusedBeforeValid(r)) return `token ${notBeforeText(r)} exp=${exp} iss=${r.iss} aud=${r.aud} scope="${r.scope}"`;
-  return `token exp=${exp}${expired} iss=${r.iss} aud=${r.aud} ${notBeforeText(r)} scope="${r.scope}"`;
+  if (refusedBeforeValid(r)) return `token ${notBeforeText(r)} exp=${exp} iss=${r.iss} aud=${r.aud} sub=${r.sub} scope="${r.scope}"`;
+  return `token exp=${exp}${expired} iss=${r.iss} aud=${r.aud} sub=${r.sub} ${notBeforeText(r)} scope="${r.scope}"`;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { StorageDriver } from '../../../src/lake/storage/driver.js';
 const EXP = new Date('2026-12-01T12:00:00Z');
 const token: BearerToken = {
   token: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJtZW1iZXIifQ.c2lnbmF0dXJl',
-  claims: { iss: 'https://iam.example', aud: ['rucio', 'https://wlcg.cern.ch/jwt/v1/any'], scope: 'storage.read:/ storage.create:/' },
+  claims: { iss: 'https://iam.example', sub: 'member', aud: ['rucio', 'https://wlcg.cern.ch/jwt/v1/any'], scope: 'storage.read:/ storage.create:/' },
   expiresAt: EXP,
   source: '/tmp/bt_u1000',
 };
@@ -25,7 +25,7 @@ describe('token refusals', () => {
     expect(classify(xrootd403()).errorClass).toBe('auth_denied');
     expect(after.message).toBe('PUT https://se.example:1094/rucio/f: 403 Unable to create /rucio/f; permission denied '
       + '(token exp=2026-12-01T12:00:00.000Z (expired when refused) iss=https://iam.example '
-      + 'aud=rucio,https://wlcg.cern.ch/jwt/v1/any nbf=none scope="storage.read:/ storage.create:/")');
+      + 'aud=rucio,https://wlcg.cern.ch/jwt/v1/any sub=member nbf=none scope="storage.read:/ storage.create:/")');
     expect(before.message).not.toContain('expired when refused');
   });
 
@@ -60,7 +60,7 @@ describe('token refusals', () => {
     expect(justBefore.message).toContain('(clock skew: refused 0 s before it)');
     expect(classify(justBefore).errorClass).toBe('auth_expired');
     const later = at(1_000);
-    expect(later.message).toContain('(token exp=2026-12-01T12:00:00.000Z iss=https://iam.example aud=rucio,https://wlcg.cern.ch/jwt/v1/any nbf=2026-12-01T11:00:00.000Z scope=');
+    expect(later.message).toContain('(token exp=2026-12-01T12:00:00.000Z iss=https://iam.example aud=rucio,https://wlcg.cern.ch/jwt/v1/any sub=member nbf=2026-12-01T11:00:00.000Z scope=');
     expect(later.message).not.toContain('clock skew');
     expect(classify(later).errorClass).toBe('auth_denied');
   });
@@ -68,7 +68,7 @@ describe('token refusals', () => {
   it('keeps claims one short line and never shows the token', () => {
     const odd: BearerToken = { ...token, claims: { iss: 'x\ny', scope: 's'.repeat(500) }, expiresAt: null };
     const e = annotateTokenRefusal(xrootd403(), odd);
-    expect(e.message).toContain('(token exp=none iss=x y aud=- nbf=none scope="');
+    expect(e.message).toContain('(token exp=none iss=x y aud=- sub=- nbf=none scope="');
     expect(e.message).toMatch(/s{79}…"\)$/);
     expect(e.message).not.toContain(token.token);
   });

@@ -132,7 +132,7 @@ describe('bearer tokens', () => {
     expect(validatedLifetime('{}')).toBeNull();
   });
 
-  it('names the token\'s iss, aud, scope and exp (never the token) when the catalogue refuses it', async () => {
+  it('names the token\'s iss, sub, aud, scope and exp (never the token) when the catalogue refuses it', async () => {
     const token = jwt({ sub: 'alice', iss: 'https://iam.example', aud: ['rucio', 'other'], scope: 'openid storage.read:/', exp: 1795568663 });
     replay('auth-validate', { token });
     replay('error-bad-token', { token });
@@ -142,7 +142,7 @@ describe('bearer tokens', () => {
     const error: unknown = await c.whoami().catch((e: unknown) => e);
     expect((error as Error).message).toBe(
       'GET /accounts/whoami: 401 CannotAuthenticate: Cannot authenticate with given credentials '
-      + '(token exp=2026-11-25T01:04:23.000Z iss=https://iam.example aud=rucio,other nbf=none scope="openid storage.read:/")',
+      + '(token exp=2026-11-25T01:04:23.000Z iss=https://iam.example aud=rucio,other sub=alice nbf=none scope="openid storage.read:/")',
     );
     expect(classify(error).errorClass).toBe('auth_invalid');
   });
