@@ -108,9 +108,12 @@ describe.each(STORAGE_KINDS)('the status page says what is wrong now (%s storage
     const faultAt = Date.now();
     const fault = env.lake.faults.add({ kind: 'rse_down', rse: DOWN });
     await env.lake.faults.settled();
-    const failingHtml = await until(`${DOWN} failing`, async () => {
+    // An operation in flight when the storage went away may see the connection drop (connection_reset);
+    // the page shows the latest failure's class, and the streak keeps its first failure's time.
+    const failingHtml = await until(`${DOWN} failing with connection_refused`, async () => {
       const html = await page();
-      return stateRows(html, 'now-rses').get(DOWN)?.state === 'failing' ? html : undefined;
+      const row = stateRows(html, 'now-rses').get(DOWN);
+      return row?.state === 'failing' && row.cells[3] === 'connection_refused' ? html : undefined;
     }, 90_000);
 
     // Recount: the first failure on the RSE ended the healthy streak.
