@@ -41,7 +41,7 @@ const NOW_HEAD = ['state', 'since', 'class', 'service', 'remedy', 'failing opera
 function stateTable(id: string, subject: string, rows: readonly SubjectState[], now: Date, empty: string): string {
   if (!rows.length) return `<p id="${id}" class="empty">${esc(empty)}</p>`;
   const cells = (r: SubjectState): string[] => [
-    r.subject, r.state === 'failing' ? 'FAILING' : 'OK', `${r.since} (${span(now.getTime() - Date.parse(r.since))})`,
+    r.subject, r.state === 'failing' ? 'FAILING' : 'OK', `${r.since} (${span(now.getTime() - Date.parse(r.since))} ago)`,
     r.errorClass ?? '', r.service ?? '', r.remedy ?? '',
     r.failing.map((f) => `${f.what}: ${f.errorClass}`).join('; '), r.message ?? '', r.lastSeen,
   ];

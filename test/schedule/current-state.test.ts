@@ -102,7 +102,7 @@ describe('what is failing now', () => {
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(html).toContain(`Failing now: SITE_A (connection_refused since ${iso(10)})`);
     expect(html).toContain(`<tr class="failed" data-subject="SITE_A" data-state="failing" data-since="${iso(10)}">`);
-    expect(html).toContain(`<td>${iso(10)} (1 min)</td>`);
+    expect(html).toContain(`<td>${iso(10)} (1 min ago)</td>`);
     expect(html).toContain(`<tr class="passed" data-subject="SITE_B" data-state="ok" data-since="${iso(1)}">`);
   });
 });
