@@ -75,6 +75,8 @@ function awaitGotoTls(socket: Socket): Promise<boolean> {
  */
 export async function inspectXrootdTls(host: string, port: number, ca: readonly string[]): Promise<XrootdTlsPeer | null> {
   const socket = tcpConnect({ host, port });
+  // Failures are answered by the promises below; a late second error must not go unhandled.
+  socket.on('error', () => {});
   const timer = setTimeout(() => socket.destroy(new Error('timed out')), INSPECT_TIMEOUT_MS);
   try {
     await new Promise<void>((resolve, reject) => {
