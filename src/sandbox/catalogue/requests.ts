@@ -145,8 +145,9 @@ function getRequestBy(history: boolean) {
       .prepare(`SELECT * FROM requests WHERE scope = ? AND name = ? AND dest_rse_id = ? AND archived_at IS ${history ? 'NOT NULL' : 'NULL'}
                 ORDER BY created_at DESC, archived_at DESC, retry_count DESC, rowid DESC LIMIT 1`)
       .get(scope, name, rse.id) as RequestRow | undefined;
-    // core/request.py get_request(_history)_by_did names the RSE by its id.
-    if (!row) throw new RucioError(404, 'RequestNotFound', `No request found for DID ${scope}:${name} at RSE ${rse.id}`);
+    // The view catches core's RequestNotFound (which names the RSE id) and answers with the RSE as the URL gave it
+    // (flaskapi/v1/requests.py RequestGet.get / RequestHistoryGet.get).
+    if (!row) throw new RucioError(404, 'RequestNotFound', `No request found for DID ${scope}:${name} at RSE ${String(ctx.params.rse)}`);
     return jsonReply(history ? historyObject(ctx.cat.db, row) : requestObject(ctx.cat.db, row));
   };
 }
