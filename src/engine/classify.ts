@@ -9,6 +9,7 @@ import {
 } from '../lake/errors.js';
 import { redact } from './redact.js';
 import { ERROR_CLASSES, type ErrorClass } from './taxonomy.js';
+import { StarvedError } from './outputs.js';
 
 export interface Classified {
   errorClass: ErrorClass;
@@ -268,6 +269,7 @@ function typedClass(err: unknown, depth: number): ErrorClass {
   if (err instanceof EmbargoViolationError) return 'embargo_violation';
   if (err instanceof InconclusiveError) return 'inconclusive';
   if (err instanceof RseSelectionError) return 'rse_selection';
+  if (err instanceof StarvedError) return 'upstream_starved';
   if (err instanceof RuleStateError) return transferClass(err.detail) ?? (err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck');
   if (err instanceof RucioApiError) return rucioClass(err);
   if (err instanceof StorageError) return storageClass(err);
