@@ -92,7 +92,10 @@ export class OutputBoard {
     }
   }
 
+  /** Recorded only for a test some test of the plan consumes: others publish into nothing. */
   publish(output: OutputRecord): void {
+    const consumers = this.consumers.get(keyOf(output.experiment, output.test));
+    if (!consumers || consumers.inRun + consumers.outside === 0) return;
     this.live.set(`${keyOf(output.experiment, output.test)}#${output.kind}#${output.authMethod}`, output);
     this.store?.recordOutput(output);
     this.wake();
