@@ -161,12 +161,13 @@ export class OutputBoard {
     const up = keyOf(c.experiment, c.test);
     const last = this.find(up, c.output, false, inRun);
     const state = last ? last.state : 'never published';
+    // Within the message bound (300 characters) what matters comes first: who, its state, what it saw; the DID last.
     const seen = last
-      ? `its ${c.output} ${last.scope}:${last.name} was ${last.state}${last.detail ? ` (${last.detail})` : ''} at ${last.at}${inRun ? '' : ` in run ${last.runId}`}`
+      ? `${last.detail || last.state} at ${last.at}${inRun ? '' : ` in run ${last.runId}`}; ${c.output} ${last.scope}:${last.name}`
       : inRun ? `it published no ${c.output}` : `no ${c.output} of it is recorded in the results store`;
-    const why = ended ? `upstream test ${up} ended without a complete ${c.output}`
-      : `upstream test ${up} had no complete ${c.output} after ${Math.round(waitedMs / 1000)} s (wait_seconds ${c.waitSeconds})`;
-    return new StarvedError(up, state, `starved by ${up}: ${why}; ${seen}`);
+    const why = ended ? `ended without a complete ${c.output}`
+      : `no complete ${c.output} after ${Math.round(waitedMs / 1000)} s (wait_seconds ${c.waitSeconds})`;
+    return new StarvedError(up, state, `starved by ${up} (${state}): ${why}; ${seen}`);
   }
 
   private wake(): void {

@@ -43,7 +43,7 @@ describe('output board', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(e.upstream).toBe('E/up');
     expect(e.upstreamState).toBe('REPLICATING');
-    expect(e.message).toMatch(/^starved by E\/up: upstream test E\/up had no complete dataset after 1 s \(wait_seconds 1\); its dataset user\.probe:ds was REPLICATING \(rule rule1 REPLICATING, 0 of 2 files locked OK\) at /);
+    expect(e.message).toMatch(/^starved by E\/up \(REPLICATING\): no complete dataset after 1 s \(wait_seconds 1\); rule rule1 REPLICATING, 0 of 2 files locked OK at \S+; dataset user\.probe:ds$/);
     expect(classify(e).errorClass).toBe('upstream_starved');
     expect(ERROR_CLASSES.upstream_starved.remedy).toContain('upstream test');
   });
@@ -56,7 +56,7 @@ describe('output board', () => {
     board.producerDone('E', 'up');
     const e = await starvation(waiting);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(e.message).toBe('starved by E/up: upstream test E/up ended without a complete dataset; it published no dataset');
+    expect(e.message).toBe('starved by E/up (never published): ended without a complete dataset; it published no dataset');
   });
 
   it('outside the run, reads the latest complete output from the store and never a newer incomplete one', async () => {
@@ -74,8 +74,7 @@ describe('output board', () => {
     const lonely = new OutputBoard(empty, 50);
     lonely.plan([chain[1]!]);
     const e = await starvation(lonely.awaitOutput(wants(1), never));
-    expect(e.message).toContain('its dataset user.probe:stuck was STUCK');
-    expect(e.message).toContain('in run r9');
+    expect(e.message).toMatch(/^starved by E\/up \(STUCK\): no complete dataset after 1 s \(wait_seconds 1\); STUCK at \S+ in run r9; dataset user\.probe:stuck$/);
     store.close();
     empty.close();
   });

@@ -33,7 +33,7 @@ experiments:
         params: { runs: ${down.runs}, output_size: 2048, poll_seconds: 0.5 }
 `;
 
-/** Runs the plan (or one test of it) into `store`, recording every storage GET's path (the reads, at the storage). */
+/** Runs the plan (or one test of it) into `store`, recording every storage GET as `method:path` (the reads, at the storage). */
 async function run(plan: ResolvedPlan, store: ResultsStore, test?: string): Promise<{ runId: string; results: OpResult[]; reads: string[] }> {
   const reads: string[] = [];
   const { run: info } = await runPlan({
@@ -47,7 +47,7 @@ async function run(plan: ResolvedPlan, store: ResultsStore, test?: string): Prom
           const driver = session.storage(protocol);
           return new Proxy(driver, {
             get(target, key) {
-              if (key === 'get') return (url: string) => { reads.push(new URL(url).pathname); return target.get(url); };
+              if (key === 'get') return (url: string) => { reads.push(`${method}:${new URL(url).pathname}`); return target.get(url); };
               const value = Reflect.get(target, key) as unknown;
               return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
             },
@@ -78,7 +78,7 @@ describe('tests that consume another test\'s output', () => {
       const [consume, ...otherWaits] = waitOf(results);
       expect(consume?.outcome).toBe('failed');
       expect(consume?.errorClass).toBe('upstream_starved');
-      expect(consume?.errorMessage).toMatch(/^starved by E\/up: upstream test E\/up had no complete dataset after \d+ s \(wait_seconds 6\); its dataset user\.\S+\.ds was REPLICATING \(rule [0-9a-f]+ REPLICATING, 0 of 2 files locked OK/);
+      expect(consume?.errorMessage).toMatch(/^starved by E\/up \(REPLICATING\): no complete dataset after \d+ s \(wait_seconds 6\); rule [0-9a-f]+ REPLICATING, 0 of 2 files locked OK \(2 still replicating or stuck\) at \S+; dataset user\.\S+\.up\.userpass\.ds$/);
       // Starved at its own bound, well before the upstream gave up on its rule (30 s).
       expect(consume!.durationMs).toBeGreaterThanOrEqual(6000);
       expect(consume!.durationMs).toBeLessThan(25_000);
@@ -114,6 +114,41 @@ describe('tests that consume another test\'s output', () => {
     const lastRead = Math.max(...of(results, 'down', 'download').map((r) => Date.parse(r.start) + r.durationMs));
     const firstDelete = Math.min(...of(results, 'up', 'delete').map((r) => Date.parse(r.start)));
     expect(firstDelete).toBeGreaterThanOrEqual(lastRead - 1);
+    store.close();
+  }, 180_000);
+
+  it('a consumed container is read file by file and gets the consumer\'s output dataset attached (LOFAR UC2)', async () => {
+    const store = new ResultsStore(':memory:');
+    const yaml = `name: lofar
+lake: { sandbox: true }
+experiments:
+  - name: L
+    tests:
+      - name: hierarchy
+        scenario: ingestion
+        auth: [x509]
+        params: { rse: SANDBOX-NONDET, files: 3, size: 4096, datasets: 2, rule: { expression: SANDBOX-FAST }, poll_seconds: 0.5 }
+      - name: process
+        scenario: reprocess
+        auth: [userpass]
+        rses: { names: [SANDBOX-FAST] }
+        consumes: { test: hierarchy, output: container, wait_seconds: 60 }
+        params: { runs: 1, output_size: 2048, poll_seconds: 0.5 }
+`;
+    const { runId, results, reads } = await run(await loadTestPlan(env.lake, env.dir, yaml), store);
+    expect(results.filter((r) => r.outcome === 'failed')).toEqual([]);
+    const tag = `lakeprobe.${runId}`;
+    const raw = Array.from({ length: 3 }, (_, i) => `${tag}.hierarchy.x509.raw.${i}`).sort();
+    // The consumer's reads: its session's (userpass); the ingestion reads its files too, as x509.
+    const mine = of(results, 'process', 'download');
+    expect(mine.map((r) => r.rse)).toEqual(['SANDBOX-FAST', 'SANDBOX-FAST', 'SANDBOX-FAST']); // one run reads all 3 inputs
+    expect(reads.filter((r) => r.startsWith('userpass:')).map((r) => basename(r)).sort()).toEqual(raw);
+    // The container now holds the consumer's output dataset beside the ingestion's datasets (asked of the catalogue itself).
+    const session = await openLakeSession(await loadTestPlan(env.lake, env.dir, yaml), 'userpass');
+    const container = `${tag}.hierarchy.x509.container`;
+    const content = await session.rucio.listContent(`user.${session.account}`, container);
+    session.close?.();
+    expect(content.map((c) => c.name).sort()).toEqual([`${tag}.hierarchy.x509.ds0`, `${tag}.hierarchy.x509.ds1`, `${tag}.process.userpass.derived`]);
     store.close();
   }, 180_000);
 
