@@ -15,23 +15,7 @@ import { ResultsStore } from '../../src/results/store.js';
 import { builtinScenarios } from '../../src/scenarios.js';
 import type { ResolvedPlan } from '../../src/plan/index.js';
 import type { OpResult } from '../../src/engine/op-result.js';
-
-const plan = (up: { files: number; timeout: number }, down: { runs: number; wait: number }): string => `name: chain
-lake: { sandbox: true }
-experiments:
-  - name: E
-    tests:
-      - name: up
-        scenario: replication
-        auth: [userpass]
-        params: { source: SANDBOX-FAST, files: ${up.files}, size: 4096, rules: [{ expression: SANDBOX-SAFE }], timeout_seconds: ${up.timeout}, poll_seconds: 0.5 }
-      - name: down
-        scenario: reprocess
-        auth: [userpass]
-        rses: { names: [SANDBOX-FAST] }
-        consumes: { test: up, output: dataset, wait_seconds: ${down.wait} }
-        params: { runs: ${down.runs}, output_size: 2048, poll_seconds: 0.5 }
-`;
+import { chainPlan } from '../helpers/chain-plan.js';
 
 /** Runs the plan (or one test of it) into `store`, recording every storage GET as `method:path` (the reads, at the storage). */
 async function run(plan: ResolvedPlan, store: ResultsStore, test?: string): Promise<{ runId: string; results: OpResult[]; reads: string[] }> {
@@ -74,7 +58,7 @@ describe('tests that consume another test\'s output', () => {
     env.lake.faults.add({ kind: 'transfer_stuck', rse: 'SANDBOX-SAFE' });
     try {
       const store = new ResultsStore(':memory:');
-      const { results } = await run(await loadTestPlan(env.lake, env.dir, plan({ files: 2, timeout: 30 }, { runs: 2, wait: 6 })), store);
+      const { results } = await run(await loadTestPlan(env.lake, env.dir, chainPlan({ files: 2, timeout: 30, runs: 2, wait: 6 })), store);
       const [consume, ...otherWaits] = waitOf(results);
       expect(consume?.outcome).toBe('failed');
       expect(consume?.errorClass).toBe('upstream_starved');
@@ -98,7 +82,7 @@ describe('tests that consume another test\'s output', () => {
 
   it('a complete upstream is read file by file: the files the consumer read are the upstream\'s', async () => {
     const store = new ResultsStore(':memory:');
-    const { runId, results, reads } = await run(await loadTestPlan(env.lake, env.dir, plan({ files: 3, timeout: 120 }, { runs: 3, wait: 60 })), store);
+    const { runId, results, reads } = await run(await loadTestPlan(env.lake, env.dir, chainPlan({ files: 3, timeout: 120, runs: 3, wait: 60 })), store);
     expect(results.filter((r) => r.outcome === 'failed')).toEqual([]);
     // Independent recount: the storage GETs (the replication itself reads nothing back) name exactly the upstream's files.
     expect([...new Set(reads.map((p) => basename(p)))].sort()).toEqual(upstreamFiles(runId, 3));
@@ -154,7 +138,7 @@ experiments:
 
   it('across runs, the consumer reads the upstream\'s latest complete output from the store', async () => {
     const store = new ResultsStore(':memory:');
-    const chain = await loadTestPlan(env.lake, env.dir, plan({ files: 2, timeout: 8 }, { runs: 2, wait: 5 }));
+    const chain = await loadTestPlan(env.lake, env.dir, chainPlan({ files: 2, timeout: 8, runs: 2, wait: 5 }));
     const first = await run(chain, store, 'up');
     const second = await run(chain, store, 'up');
     // A third fire whose rule stays REPLICATING: not complete, so not what the consumer reads.

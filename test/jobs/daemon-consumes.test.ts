@@ -10,25 +10,11 @@ import { startDaemon, type Daemon } from '../../src/jobs/daemon.js';
 import { builtinScenarios } from '../../src/scenarios.js';
 import { ResultsStore } from '../../src/results/store.js';
 import { startTestLake } from '../integration/lake-fixture.js';
+import { chainPlan } from '../helpers/chain-plan.js';
 
-const PLAN = `name: daemon-chain
-lake: { sandbox: true }
-experiments:
-  - name: E
-    tests:
-      - name: up
-        scenario: replication
-        auth: [userpass]
-        params: { source: SANDBOX-FAST, files: 2, size: 4096, rules: [{ expression: SANDBOX-SAFE }], poll_seconds: 0.5 }
-        schedule: { cron: "0,10,20,30,40,50 * * * * *" }
-      - name: down
-        scenario: reprocess
-        auth: [userpass]
-        rses: { names: [SANDBOX-FAST] }
-        consumes: { test: up, output: dataset, wait_seconds: 30 }
-        params: { runs: 2, output_size: 2048, poll_seconds: 0.5 }
-        schedule: { cron: "5,15,25,35,45,55 * * * * *" }
-`;
+const PLAN = chainPlan({
+  files: 2, runs: 2, wait: 30, schedules: { up: '0,10,20,30,40,50 * * * * *', down: '5,15,25,35,45,55 * * * * *' },
+});
 
 async function until(what: string, probe: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
