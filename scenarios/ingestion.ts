@@ -6,6 +6,7 @@ import { ChecksumMismatchError } from '../src/lake/errors.js';
 import { checksumStream, syntheticStream, type Checksums } from '../src/lake/data/index.js';
 import { buildPfn, lfn2pfnPath, selectProtocol, type RseInfo } from '../src/lake/rucio/index.js';
 import { forEachLimit } from './parallel.js';
+import { outputPublisher } from './published-output.js';
 import { addDatasetRule, awaitRule, ruleSpecParam, type DatasetRule } from './rules.js';
 import {
   createDataset, deleteRule, releaseFiles, type Did, driverFor, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam,
@@ -52,6 +53,8 @@ export default defineScenario({
   checks: (p) => [...(p.download_by_container || p.metadata ? ['discoverable' as const] : []), ...(p.metadata ? ['metadata' as const] : []), 'placement'],
   work: (p) => ({ files: p.files, bytes: p.files * p.size }),
   usesRses: (params) => params.rse === undefined,
+  // The container (LOFAR UC2's observations) is complete once every file is registered and its rule OK.
+  publishes: () => ['container'],
   async run(ctx, params) {
     const name = params.rse ?? ctx.rses[0];
     const rse = name ? await rseInfo(ctx, name) : null;
@@ -79,6 +82,8 @@ export default defineScenario({
       ? await addDatasetRule(ctx, container, params.rule, { srcRse: rse.rse })
       : await addDatasetRule(ctx, container, { expression: rse.rse, copies: 1, lifetime: params.lifetime, grouping: 'NONE' }, { rse: rse.rse });
     if (!keep) return; // nothing could hold a registered file: none is placed
+    const published = outputPublisher(ctx, container, ['container'], rse.rse);
+    published.update('registering', `${params.files} file(s) on ${rse.rse}`, false, keep.id);
     const files: ProbeFile[] = [];
     await forEachLimit(Array.from({ length: params.files }, (_, i) => i), params.parallel, async (i) => {
       const file = await placeFile(ctx, rse, { scope, name: `${tag}.raw.${i}` }, params.size);
@@ -92,9 +97,17 @@ export default defineScenario({
       // The plan's rule at the RSE was made first: its time to OK counts from the end of registration, as if made then.
       const rule = inPlace ? { ...keep, createdAt: Date.now() } : await addDatasetRule(ctx, container, params.rule, { srcRse: rse.rse });
       if (rule && !inPlace) rules.push(rule);
-      if (rule) await awaitRule(ctx, rule, { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: rse.rse, files });
+      const reached = rule
+        ? await awaitRule(ctx, rule, { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: rse.rse, files, onPoll: published.onPoll })
+        : [];
+      if (rule && reached.length > 0 && files.length === params.files) published.update('OK', `${files.length} file(s) in ${datasets.length} dataset(s), rule OK`, true, rule.id);
+    } else if (files.length === params.files) {
+      published.update('OK', `${files.length} file(s) in ${datasets.length} dataset(s)`, true, keep.id);
     }
+    if (files.length < params.files) published.update('registration failed', `${files.length} of ${params.files} file(s) registered`, false);
     if (params.download_by_container) await downloadContainer(ctx, container, files);
+    // Consumers in this run read it first; one outside the run (a daemon's later fire) finds it under its lifetimes.
+    if ((await ctx.releaseOutputs()).keep) return ctx.log(`${ctx.test}: ${scope}:${container.name} kept for the tests that consume it (its rules' lifetimes remove it; \`lakeprobe cleanup\` sooner)`);
     for (const rule of rules.reverse()) await deleteRule(ctx, rule.spec.expression, rule);
     await releaseFiles(ctx, files, params.parallel);
   },

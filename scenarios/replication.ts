@@ -7,6 +7,8 @@ import {
   createDataset, parallelParam, pollParam, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, verifyReplica,
 } from './steps.js';
 import { scaleCount, scaleSize } from '../src/engine/scale.js';
+import { consumeInput, readConsumed } from './consumed-input.js';
+import { outputPublisher } from './published-output.js';
 
 export const replicationParams = z.object({
   /** Where the files are written; default: the first selected RSE. */
@@ -42,6 +44,10 @@ export default defineScenario({
   checks: () => ['placement'],
   work: (p) => ({ files: p.files, bytes: p.files * p.size }),
   usesRses: (params) => params.source === undefined,
+  // Its dataset (and the last of its rules) is complete once every file is written and every rule OK.
+  publishes: () => ['dataset', 'rule'],
+  // With `consumes`, the upstream's files are read first (ATLAS analysis reads multiplication's output).
+  consumes: ['dataset', 'container'],
   // Every rule moves the whole dataset over a link; the source copy must outlive the wait.
   transferNeeds: (params) => [
     { bytes: params.files * params.size, param: 'timeout_seconds', seconds: params.timeout_seconds },
@@ -52,8 +58,15 @@ export default defineScenario({
     if (!sourceName) return ctx.log(`${ctx.test}: replication needs a source RSE`);
     const source = await rseInfo(ctx, sourceName);
     if (!source) return;
+    if (ctx.consumes) {
+      const input = await consumeInput(ctx, [source.rse]);
+      if (!input) return;
+      await readConsumed(ctx, input);
+    }
     const dataset = { scope: params.scope ?? `user.${ctx.account}`, name: `${probeTag(ctx)}.ds` };
+    const published = outputPublisher(ctx, dataset, ['dataset', 'rule'], source.rse);
     if (!(await createDataset(ctx, dataset, params.lifetime))) return;
+    published.update('uploading', `${params.files} file(s) to ${source.rse}`, false);
     const rules: DatasetRule[] = [];
     const addRules = async (): Promise<void> => {
       for (const spec of params.rules) {
@@ -66,12 +79,19 @@ export default defineScenario({
       beforeUpload: params.rules_first ? addRules : undefined,
     });
     if (!params.rules_first && data.files.length > 0) await addRules();
-    const wait = { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: source.rse, files: data.files };
+    if (data.files.length < params.files) published.update('upload failed', `${data.files.length} of ${params.files} file(s) written to ${source.rse}`, false);
+    else if (rules.length < params.rules.length) published.update('rule refused', `${rules.length} of ${params.rules.length} rule(s) made`, false);
+    const wait = {
+      timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: source.rse, files: data.files, onPoll: published.onPoll,
+    };
     // Rules made before the data (rules_first) wait for files that never landed: a follow-on of that failure.
     const upstream = data.files.length === 0 ? ctx.failure : undefined;
     const reached = upstream
       ? await Promise.all(rules.map(async (r) => { await ctx.skip({ operation: 'replicate', srcRse: source.rse, dstRse: r.spec.expression }, upstream); return []; }))
       : await Promise.all(rules.map((r) => awaitRule(ctx, r, wait)));
+    if (data.files.length === params.files && rules.length === params.rules.length && reached.every((r) => r.length > 0)) {
+      published.update('OK', `${data.files.length} file(s), ${rules.length} rule(s) OK`, true, rules.at(-1)?.id);
+    }
     if (params.verify) {
       for (const [i, rses] of reached.entries()) {
         for (const rse of rses.filter((r) => r !== source.rse)) {
@@ -89,7 +109,11 @@ export default defineScenario({
       current = moved.rule;
       currentRses = moved.rses;
     }
-    if (params.cleanup) await removeProbeData(ctx, data, rules, params.parallel);
+    if (!params.cleanup) return;
+    // Consumers in this run read it first; one outside the run (a daemon's later fire) finds it under its lifetimes.
+    const { keep } = await ctx.releaseOutputs();
+    if (keep) ctx.log(`${ctx.test}: ${dataset.scope}:${dataset.name} kept for the tests that consume it (its rules' lifetimes remove it; \`lakeprobe cleanup\` sooner)`);
+    else await removeProbeData(ctx, data, rules, params.parallel);
   },
 });
 

@@ -5,8 +5,9 @@ import { scaleCount, scaleSeconds, scaleSize } from '../src/engine/scale.js';
 import { removeProbeData, uploadProbeData } from './probe-data.js';
 import { registerBatch } from './upload-batch.js';
 import { addDatasetRule, awaitRule, ruleSpecParam, type DatasetRule } from './rules.js';
+import { consumeInput, type ConsumedFile } from './consumed-input.js';
 import {
-  createDataset, downloadAndCompare, releaseFiles, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, uploadFile,
+  createDataset, deleteRule, downloadAndCompare, releaseFiles, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, uploadFile,
 } from './steps.js';
 
 export const reprocessParams = z.object({
@@ -41,18 +42,25 @@ export default defineScenario({
     compute_seconds: scaleSeconds(p.compute_seconds, f), output_size: scaleSize(p.output_size, f),
   }),
   checks: () => ['placement'],
+  // With `consumes`, the input is the upstream's dataset or container (input_files and input_size are not used); a
+  // consumed container gets the output dataset attached (LOFAR UC2 archives its image with the observations).
+  consumes: ['dataset', 'container'],
   // What it moves to its output rule: one output per run.
   work: (p) => ({ files: p.runs, bytes: p.runs * p.output_size }),
   async run(ctx, params) {
     const source = ctx.rses[0] ? await rseInfo(ctx, ctx.rses[0]) : null;
     if (!source) return;
+    const consumed = ctx.consumes ? await consumeInput(ctx, [source.rse]) : null;
+    if (ctx.consumes && !consumed) return;
     const scope = params.scope ?? `user.${ctx.account}`;
     const tag = probeTag(ctx);
     const input = { scope, name: `${tag}.raw` };
     const output = { scope, name: `${tag}.derived` };
-    if (!(await createDataset(ctx, input, params.lifetime)) || !(await createDataset(ctx, output, params.lifetime))) return;
-    const data = await uploadProbeData(ctx, source, input, { count: params.input_files, size: params.input_size, lifetime: params.lifetime, parallel: params.parallel });
-    if (data.files.length === 0) return;
+    if ((!consumed && !(await createDataset(ctx, input, params.lifetime))) || !(await createDataset(ctx, output, params.lifetime))) return;
+    const data = consumed ? null
+      : await uploadProbeData(ctx, source, input, { count: params.input_files, size: params.input_size, lifetime: params.lifetime, parallel: params.parallel });
+    const inputs: readonly ConsumedFile[] = consumed?.files ?? data?.files ?? [];
+    if (inputs.length === 0) return;
     const spec = params.output_rule ?? { expression: source.rse, copies: 1, lifetime: params.lifetime, grouping: 'DATASET' as const };
     // The outputs are kept where they are written until the output rule has its copies.
     const keep = spec.expression === source.rse ? null
@@ -62,8 +70,9 @@ export default defineScenario({
     const holder = keep ?? (spec.expression === source.rse ? outputRule : null);
     const outputs: ProbeFile[] = [];
     for (let run = 0; holder && run < params.runs && !ctx.signal.aborted; run++) {
-      const raw = data.files[run % data.files.length] as ProbeFile;
-      await downloadAndCompare(ctx, source.rse, raw);
+      // A consumer reads all of its input over its runs (PANDA: 500 input files over 84 runs); its own input, one file a run.
+      const share = consumed && params.runs < inputs.length ? inputs.filter((_, i) => i % params.runs === run) : [inputs[run % inputs.length] as ConsumedFile];
+      for (const raw of share) await downloadAndCompare(ctx, raw.rse, raw);
       if (params.compute_seconds > 0) await sleep(params.compute_seconds * 1000, undefined, { signal: ctx.signal }).catch(() => undefined);
       const derived = await uploadFile(ctx, source, { scope, name: `${output.name}.${run}` }, params.output_size, ['davs', 'https', 'root']);
       if (!derived) continue;
@@ -73,7 +82,12 @@ export default defineScenario({
     if (outputRule && outputs.length) {
       await awaitRule(ctx, outputRule, { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: source.rse, files: outputs });
     }
-    await removeProbeData(ctx, data, [outputRule, keep].filter((r): r is DatasetRule => r !== null), params.parallel);
+    if (consumed?.output.kind === 'container' && outputs.length) {
+      await ctx.op({ operation: 'register' }, () => ctx.rucio.attachDids(consumed.output.scope, consumed.output.name, [output]));
+    }
+    const rules = [outputRule, keep].filter((r): r is DatasetRule => r !== null);
+    if (data) await removeProbeData(ctx, data, rules, params.parallel);
+    else for (const rule of rules) await deleteRule(ctx, rule.spec.expression, rule);
     await releaseFiles(ctx, outputs);
   },
 });

@@ -42,7 +42,14 @@ export async function addDatasetRule(ctx: RunContext, dataset: Did, spec: RuleSp
   return rule.ok ? rule.value : null;
 }
 
-export interface WaitOptions { timeoutSeconds: number; pollSeconds: number; srcRse: string; files: readonly ProbeFile[] }
+export interface WaitOptions {
+  timeoutSeconds: number;
+  pollSeconds: number;
+  srcRse: string;
+  files: readonly ProbeFile[];
+  /** Sees the rule at each poll (e.g. to publish how far an output is for the tests that consume it). */
+  onPoll?: (rule: RuleInfo, coverage: RuleCoverage) => void;
+}
 
 interface Followed {
   info: RuleInfo | null; locks: LockInfo[]; coverage: RuleCoverage | null; okAt: Map<string, number>; error: unknown;
@@ -74,6 +81,7 @@ async function follow(ctx: RunContext, rule: DatasetRule, opts: WaitOptions): Pr
     }
     const now = Date.now();
     coverage = ruleCoverage(info, locks, files);
+    opts.onPoll?.(info, coverage);
     const byRse = new Map<string, LockInfo[]>();
     for (const l of locks) byRse.set(l.rse, [...(byRse.get(l.rse) ?? []), l]);
     if (coverage.locked === coverage.files) {

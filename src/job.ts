@@ -114,7 +114,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     // The plan is stored with the run, so its report can be regenerated with the same verdicts later.
     const planSink = planSnapshotSink(store, plan, registry, () => secrets.values());
     const { run, summary } = await runPlan({
-      plan, registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store,
+      plan, registry, sinks: [store, planSink, metrics, ...options.reporters], ledger: store, outputs: store,
       only: options.only, signal: options.signal, log, secrets, debug: options.debug,
     }).catch((e: unknown) => {
       // The job failed mid-run: the run did not finish, whatever it recorded stays, marked as such.

@@ -10,6 +10,7 @@ import {
 import { refusedBeforeValid } from '../lake/credentials/token-refusal.js';
 import { redact } from './redact.js';
 import { ERROR_CLASSES, type ErrorClass } from './taxonomy.js';
+import { StarvedError } from './outputs.js';
 
 export interface Classified {
   errorClass: ErrorClass;
@@ -280,6 +281,7 @@ function typedClass(err: unknown, depth: number): ErrorClass {
   if (err instanceof InconclusiveError) return 'inconclusive';
   if (err instanceof RseSelectionError) return 'rse_selection';
   if (err instanceof DeletionStuckError) return 'deletion_stuck';
+  if (err instanceof StarvedError) return 'upstream_starved';
   if (err instanceof RuleStateError) return transferClass(err.detail) ?? (err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck');
   if (err instanceof RucioApiError) return rucioClass(err);
   if (err instanceof StorageError) return storageClass(err);

@@ -12,6 +12,7 @@ import { collectRetryNotes } from '../lake/rucio/retry.js';
 import type { StorageDriver, StorageProtocol } from '../lake/storage/driver.js';
 import type { IdentityFiles, IdentityRole } from '../plan/identities.js';
 import type { ResolvedPlan } from '../plan/resolved.js';
+import type { Consumption, OutputBoard, OutputKind, OutputRecord } from './outputs.js';
 
 /** Credential files of another identity. */
 export interface OtherIdentity {
@@ -92,6 +93,21 @@ export interface RunContextDeps {
   limiters?: Limiter[];
   /** Live counters for progress displays. */
   progress?: RunProgress;
+  /** Where the run's tests publish outputs and wait for their upstream's. */
+  board?: OutputBoard;
+  /** The upstream output this test reads (`consumes`). */
+  consumes?: Consumption;
+}
+
+/** What a scenario publishes: its DID, the rule that holds it, and how far it got. */
+export interface PublishedOutput {
+  kind: OutputKind;
+  did: { scope: string; name: string };
+  ruleId?: string;
+  rse?: string;
+  state: string;
+  complete: boolean;
+  detail?: string;
 }
 
 /** Set while an operation body runs, so an operation nested in another never waits for a second slot. */
@@ -118,6 +134,7 @@ export class RunContext {
   private readonly deps: RunContextDeps;
   private declaredOps = false;
   private lastFailure: OpResult | undefined;
+  private producing = true;
 
   constructor(deps: RunContextDeps) {
     this.deps = deps;
@@ -179,6 +196,53 @@ export class RunContext {
     const outcome = await recordOp(this.deps, spec, body);
     if (!outcome.ok) this.lastFailure = outcome.result;
     return outcome;
+  }
+
+  /** The upstream output this test reads instead of writing its own input, when the plan says `consumes`. */
+  get consumes(): Consumption | undefined {
+    return this.deps.consumes;
+  }
+
+  /**
+   * Waits (one `list` operation, up to the plan's `wait_seconds`) for the upstream's complete output.
+   * A late, failed or stuck upstream fails it as `upstream_starved` naming the upstream and its state; null then.
+   */
+  async awaitInput(): Promise<OutputRecord | null> {
+    const { consumes, board } = this.deps;
+    if (!consumes || !board) return null;
+    const got = await this.op({ operation: 'list' }, async (rec) => {
+      const output = await board.awaitOutput(consumes, this.signal);
+      if (output.ruleId) rec.ruleId(output.ruleId);
+      return output;
+    });
+    return got.ok ? got.value : null;
+  }
+
+  /** Records how far an output of this test is, for the tests that consume it (in this run and, through the store, later). */
+  publish(output: PublishedOutput): void {
+    this.deps.board?.publish({
+      runId: this.runId, experiment: this.experiment, test: this.test, authMethod: this.authMethod, kind: output.kind,
+      scope: output.did.scope, name: output.did.name, ruleId: output.ruleId ?? '', rse: output.rse ?? '',
+      state: output.state, complete: output.complete, detail: redact(output.detail ?? '', this.deps.secrets).slice(0, MAX_MESSAGE),
+      at: new Date().toISOString(),
+    });
+  }
+
+  /**
+   * Call before removing what this test published: waits until the tests consuming it in this run
+   * are done. `keep`: a consumer runs outside this run (a daemon's later fire), so leave the output
+   * to its lifetimes (and the ledger, for `lakeprobe cleanup`).
+   */
+  async releaseOutputs(): Promise<{ keep: boolean }> {
+    if (!this.deps.board) return { keep: false };
+    this.finishProducing();
+    return this.deps.board.consumersDone(this.experiment, this.test, this.signal);
+  }
+
+  /** This test will publish nothing more (the runner calls it at the end if the scenario did not). */
+  finishProducing(): void {
+    if (this.producing) this.deps.board?.producerDone(this.experiment, this.test);
+    this.producing = false;
   }
 
   /** The last operation of this context that failed, if any: what a follow-on step names when it is skipped. */

@@ -11,6 +11,7 @@ import type { Scenario, ScenarioRegistry } from './scenario.js';
 import { describeCrash } from './crash.js';
 import { planSecretSet, type SecretSet } from './secrets.js';
 import { resolveRseExpression } from '../lake/rse-selection.js';
+import { OutputBoard, type OutputStore } from './outputs.js';
 
 export interface RunOptions {
   plan: ResolvedPlan;
@@ -29,6 +30,10 @@ export interface RunOptions {
   debug?: boolean;
   /** Builds the lake session; replaceable in tests of the runner itself. */
   openSession?: (plan: ResolvedPlan, method: AuthMethod) => Promise<LakeSession>;
+  /** Where outputs outlive the run (the results store): a consumer of a test outside the run reads the latest complete one there. */
+  outputs?: OutputStore;
+  /** How often such a consumer reads the store again (ms). */
+  outputPollMs?: number;
 }
 
 export function newRunId(now = new Date()): string {
@@ -71,9 +76,16 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
     for (const sink of sinks) sink.onProgress?.(snapshot);
   });
   const planLimiter = new Limiter(limits.concurrency);
+  const board = new OutputBoard(options.outputs, options.outputPollMs);
+  board.plan(selected.map(({ experiment, test }) => ({
+    experiment: experiment.name, test: test.name, units: (test.auth ?? configuredAuthMethods(plan)).length,
+    consumes: test.consumes, consumedBy: test.consumedBy,
+  })));
   for (const sink of sinks) await sink.onBegin?.(run);
 
-  await forEachPool(selected, limits.testsInParallel, async ({ experiment, test }) => {
+  // Tests chained by `consumes` run side by side (one slot of tests_in_parallel): a consumer waits
+  // for its upstream's output while the upstream holds that output until its consumers are done.
+  await forEachPool(chainGroups(selected), limits.testsInParallel, (group) => forEachPool(group, group.length, async ({ experiment, test }) => {
     const scenario = registry.get(test.scenario) as Scenario<unknown>;
     const methods = test.auth ?? configuredAuthMethods(plan);
     // The test's limit holds across its auth methods: `concurrency` is the test's operations in flight.
@@ -87,6 +99,7 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
       const deps = { identity, emit, limiters, progress, signal, secrets };
       let declared = false;
       let session: LakeSession | null = null;
+      let context: RunContext | undefined;
       try {
         log(`${experiment.name}/${test.name} [${method}] starting`);
         // One login and at most one listing per test and method: the scenario reuses them. The login holds
@@ -97,9 +110,10 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
         const resolved = await resolveRses(session, test, plan, deps);
         if (!resolved) return;
         const open = session;
-        const ctx = new RunContext({
+        const ctx = context = new RunContext({
           identity, rucio: open.rucio, storage: (p) => open.storage(p), storageAs: (p, o) => open.storageAs(p, o),
           rses: resolved.rses, listedRses: resolved.listed, identities: plan.identities, ledger, emit, limiters, progress, signal, log,
+          board, consumes: test.consumes,
           get secrets() { return secrets.values(); },
         });
         const started = performance.timeOrigin + performance.now();
@@ -119,9 +133,12 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
         // Kept-alive connections go with the session: repeated runs must not pile them up on the lake.
         session?.close?.();
         progress.unitFinished(declared);
+        if (context) context.finishProducing();
+        else board.producerDone(experiment.name, test.name);
+        board.consumerDone(test.consumes);
       }
     }, signal);
-  }, signal);
+  }, signal), signal);
   await delivery;
   const summary: RunSummary = { total, failed, finishedAt: new Date().toISOString(), scenarioCrashes };
   for (const sink of sinks) await sink.onEnd?.(run, summary);
@@ -134,6 +151,29 @@ function selectTests(plan: ResolvedPlan, only: RunOptions['only']): { experiment
     .flatMap((experiment) => experiment.tests
       .filter((test) => !only?.test || test.name === only.test)
       .map((test) => ({ experiment, test })));
+}
+
+type Selected = { experiment: ResolvedExperiment; test: ResolvedTest };
+
+/** The selected tests in groups connected by `consumes` (each group in plan order; unchained tests alone). */
+function chainGroups(selected: readonly Selected[]): Selected[][] {
+  const keyOf = (experiment: string, test: string): string => `${experiment}/${test}`;
+  const parent = new Map(selected.map(({ experiment, test }) => [keyOf(experiment.name, test.name), keyOf(experiment.name, test.name)]));
+  const root = (k: string): string => {
+    let r = k;
+    while (parent.get(r) !== r) r = parent.get(r) as string;
+    return r;
+  };
+  for (const { experiment, test } of selected) {
+    const up = test.consumes && keyOf(test.consumes.experiment, test.consumes.test);
+    if (up && parent.has(up)) parent.set(root(keyOf(experiment.name, test.name)), root(up));
+  }
+  const groups = new Map<string, Selected[]>();
+  for (const s of selected) {
+    const r = root(keyOf(s.experiment.name, s.test.name));
+    groups.set(r, [...(groups.get(r) ?? []), s]);
+  }
+  return [...groups.values()];
 }
 
 type OpDeps = Pick<RunContextDeps, 'identity' | 'emit' | 'limiters' | 'progress' | 'signal'> & { secrets: SecretSet };

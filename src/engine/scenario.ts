@@ -1,6 +1,7 @@
 import type { ZodType } from 'zod';
 import type { CheckKind } from './op-result.js';
 import type { RunContext } from './run-context.js';
+import type { OutputKind } from './outputs.js';
 
 /** A scenario kind: parameters are data (validated before the run), run() drives the lake through ctx. */
 export interface Scenario<P = unknown> {
@@ -31,6 +32,10 @@ export interface Scenario<P = unknown> {
    * `validate` refuses a bound shorter than the volume needs at the plan's link rate.
    */
   transferNeeds?(params: P): TransferNeed[];
+  /** The outputs a run with these params publishes (ctx.publish) for tests that `consume` them. */
+  publishes?(params: P): readonly OutputKind[];
+  /** The kinds of another test's output this scenario reads instead of writing its own input (`consumes`). */
+  consumes?: readonly OutputKind[];
 }
 
 export interface TransferNeed {

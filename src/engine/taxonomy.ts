@@ -155,6 +155,10 @@ export const ERROR_CLASSES = {
     meaning: 'an RSE expression resolves to no RSE, or a QoS expression (QOS=…) to an RSE whose QOS attribute is missing or null',
     remedy: "fix the expression, or set the QOS attribute of the RSEs named (rucio-admin rse set-attribute --key QOS) before the challenge",
   },
+  upstream_starved: {
+    meaning: "the test's input is another test's output (`consumes`), and that upstream test had no complete output within the wait: it was late, failed or stuck (e.g. its rule stayed REPLICATING)",
+    remedy: 'look at the upstream test the message names (its rule state, its failures) and fix that first; this test was not judged on its own work',
+  },
   scenario_crash: {
     meaning: "the scenario's own code threw: a bug in the scenario module, not a failure of the lake",
     remedy: 'fix the scenario at the file:line given (run with --debug for the stack); the lake was not judged by this test',

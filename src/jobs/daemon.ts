@@ -97,7 +97,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let lastTick = clock.now();
 
   const runTest: RunTest = options.runTest ?? (async ({ plan, experiment, test, runId, sinks, signal }) =>
-    (await runPlan({ plan, registry, sinks, ledger: store, only: { experiment, test }, runId, signal, log, secrets: await known(plan) })).summary);
+    (await runPlan({
+      plan, registry, sinks, ledger: store, outputs: store, only: { experiment, test }, runId, signal, log, secrets: await known(plan),
+    })).summary);
 
   const scheduler = new Scheduler({
     clock, toleranceMs: options.toleranceMs,

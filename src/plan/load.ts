@@ -9,13 +9,14 @@ import { resolveConventions, type Conventions } from './conventions.js';
 import { formatPath, hasErrors, type Diagnostic } from './diagnostics.js';
 import { fileProblem } from './files.js';
 import { reportSuccess } from './report-schema.js';
-import type { PlanContext, PlanLoadResult, ResolvedPlan, RseSelection } from './resolved.js';
+import type { PlanContext, PlanLoadResult, ResolvedPlan, ResolvedTest, RseSelection } from './resolved.js';
 import { credentialsSchema, lakeSchema, planSchema, type PlanFile } from './schema.js';
 import { validate, type PlanIssue } from './validate.js';
 import { MAX_ALIAS_COUNT, tooDeep, yamlErrorMessage } from './yaml-errors.js';
 import { positionOf } from './yaml-positions.js';
 import { scheduleIssues } from './schedule-checks.js';
 import { checkUserScenarios } from './user-scenario-check.js';
+import { consumesIssues, resolveConsumes } from './consumes.js';
 import { identitiesFromEnv } from './identities.js';
 
 /** YAML errors after which the rest of the file cannot be read as intended. */
@@ -74,6 +75,7 @@ export async function loadPlanText(text: string, file: string, ctx: PlanContext)
   const scenarios = checkScenarios(data, scenarioCtx);
   const issues: PlanIssue[] = [
     ...parsed.issues, ...duplicateNames(data), ...(user?.issues ?? []), ...scenarios.issues, ...scheduleIssues(data, scenarioCtx),
+    ...consumesIssues(data, scenarioCtx, scenarios.params),
   ];
 
   // Conventions need only lake and credentials, so they run even when other parts are wrong.
@@ -105,6 +107,7 @@ function withIdentities(plan: ResolvedPlan, env: PlanContext['env']): ResolvedPl
 }
 
 function buildPlan(plan: PlanFile, file: string, conventions: Conventions, params: ParsedParams): ResolvedPlan {
+  const chains = resolveConsumes(plan);
   return {
     name: plan.name ?? basename(file, extname(file)),
     file,
@@ -135,6 +138,7 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
         },
         thresholds: test.thresholds,
         concurrency: test.concurrency,
+        ...chainOf(chains, experiment.name, test.name),
       })),
     })),
     thresholds: plan.thresholds,
@@ -151,6 +155,14 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
     },
     sources: conventions.sources,
   };
+}
+
+/** A test's place in the plan's consumes chains, only where it has one (plans without chains resolve as before). */
+function chainOf(chains: ReturnType<typeof resolveConsumes>, experiment: string, test: string): Pick<ResolvedTest, 'consumes' | 'consumedBy'> {
+  const key = `${experiment}/${test}`;
+  const consumes = chains.consumes.get(key);
+  const consumedBy = chains.consumedBy.get(key);
+  return { ...(consumes ? { consumes } : {}), ...(consumedBy ? { consumedBy } : {}) };
 }
 
 function selection(rses: RseSelection | undefined): RseSelection | undefined {

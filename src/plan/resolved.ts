@@ -8,6 +8,7 @@ import type { RegressionRules } from '../probe/baseline.js';
 import type { Threshold } from '../probe/threshold.js';
 import type { ReportSuccess } from './report-schema.js';
 import type { StorageTimeouts } from '../lake/storage/timeouts.js';
+import type { ResolvedConsumes } from './consumes.js';
 
 /** What the loader may look at besides the plan file itself. Injected so tests control it. */
 export interface PlanContext {
@@ -17,7 +18,7 @@ export interface PlanContext {
   scenarioParams: (scenario: string) => ZodType | undefined;
   knownScenarios: string[];
   /** The plan-time hooks of a registered scenario (usesRses, transferNeeds). */
-  scenarioHooks?: (scenario: string) => Pick<Scenario<unknown>, 'usesRses' | 'transferNeeds'> | undefined;
+  scenarioHooks?: (scenario: string) => Pick<Scenario<unknown>, 'usesRses' | 'transferNeeds' | 'publishes' | 'consumes'> | undefined;
   /**
    * Registers a user scenario the plan names (`scenario: ./mine.ts`) once it is checked and
    * loaded; without it the loader loads none and such a reference is an unknown scenario.
@@ -95,6 +96,10 @@ export interface ResolvedTest {
   thresholds?: Threshold[];
   /** Operations in flight for this test (default 1). */
   concurrency?: number;
+  /** The upstream output this test reads (`consumes`). */
+  consumes?: ResolvedConsumes;
+  /** The plan's tests that consume this test's output. */
+  consumedBy?: { experiment: string; test: string }[];
 }
 
 /** Plan-wide concurrency bounds (defaults in limits-schema.ts when absent). */

@@ -13,6 +13,7 @@ import {
 } from './bounds.js';
 import { rseExpressionString } from './rse-expression.js';
 import { limitsSchema, testConcurrencySchema } from './limits-schema.js';
+import { consumesSchema } from './consumes.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -165,6 +166,8 @@ export const testSchema = z.strictObject({
   success: successSchema.optional(),
   thresholds: thresholdsSchema.optional(),
   concurrency: testConcurrencySchema.optional(),
+  /** Another test's output this test reads instead of writing its own input (src/plan/consumes.ts). */
+  consumes: consumesSchema.optional(),
 });
 
 export const experimentSchema = z.strictObject({

@@ -6,6 +6,8 @@ import { planHash, planSnapshotSchema, type PlanSnapshot } from './plan-snapshot
 import type { LedgerEntry, NewLedgerEntry, CleanupLedger } from '../engine/ledger.js';
 import type { CheckFact, OpResult, TransferFact, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
 import type { LoadSummary } from '../load/k6-summary.js';
+import type { OutputKind, OutputRecord, OutputStore } from '../engine/outputs.js';
+import { insertOutput, latestOutput, OUTPUTS_SCHEMA } from './output-table.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -105,7 +107,7 @@ function processAlive(pid: number): boolean {
  * The results store (SQLite, WAL). Inserts are synchronous, so an OpResult is
  * on disk before any other sink reports it. Also holds the cleanup ledger.
  */
-export class ResultsStore implements Sink, CleanupLedger {
+export class ResultsStore implements Sink, CleanupLedger, OutputStore {
   private readonly db: Database.Database;
   private readonly insertResult: Database.Statement;
 
@@ -115,6 +117,7 @@ export class ResultsStore implements Sink, CleanupLedger {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    this.db.exec(OUTPUTS_SCHEMA);
     this.migrate();
     this.insertResult = this.db.prepare(
       `INSERT INTO op_results (${COLUMNS.map(([, c]) => c).join(', ')}, check_fact, transfer)
@@ -249,6 +252,14 @@ export class ResultsStore implements Sink, CleanupLedger {
       target: String(r.target), authMethod: String(r.auth_method), createdAt: String(r.created_at),
       state: r.state as LedgerEntry['state'], ...(r.did ? { did: String(r.did) } : {}),
     }));
+  }
+
+  recordOutput(output: OutputRecord): void {
+    insertOutput(this.db, output);
+  }
+
+  latestOutput(experiment: string, test: string, kind: OutputKind, complete: boolean): OutputRecord | undefined {
+    return latestOutput(this.db, experiment, test, kind, complete);
   }
 
   /** False once closed (a daemon's late runs may end after it). */
