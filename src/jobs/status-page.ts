@@ -13,6 +13,8 @@ export interface StatusView {
   credentials: readonly CredentialLifetime[];
   stopping: boolean;
   refreshSeconds: number;
+  /** The agents of the shared store, when the daemon is one (pre-rendered HTML). */
+  agentsHtml?: string;
 }
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -51,7 +53,7 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}.failed,.abandone
 <p id="summary">plan ${esc(v.planFile)} · up since ${esc(v.startedAt.toISOString())} · page generated ${esc(v.now.toISOString())}${v.stopping ? ' · <strong>stopping</strong>' : ''}</p>
 <p id="reload" class="${v.reload.ok ? 'passed' : 'failed'}">last plan load: ${v.reload.ok ? 'ok' : 'FAILED (the previous plan keeps running)'}${
   v.reload.at ? ` at ${esc(v.reload.at.toISOString())}` : ''}${v.reload.message ? ` — ${esc(v.reload.message)}` : ''}</p>
-<h2>Credentials</h2>
+${v.agentsHtml ?? ''}<h2>Credentials</h2>
 ${table('credentials', ['method', 'source', 'audience', 'scope', 'expires', 'remaining', 'last renewal'], credentialRows, 'no x509 or token credentials configured')}
 <h2>Next runs</h2>
 ${table('next', ['test', 'at', 'cycle'], v.next.map((n) => [n.test, n.at.toISOString(), n.cycle ?? '']), 'no scheduled tests')}

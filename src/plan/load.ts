@@ -135,6 +135,7 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
         },
         thresholds: test.thresholds,
         concurrency: test.concurrency,
+        ...((test.agent ?? experiment.agent) ? { agents: test.agent ?? experiment.agent } : {}),
       })),
     })),
     thresholds: plan.thresholds,

@@ -95,6 +95,8 @@ export interface ResolvedTest {
   thresholds?: Threshold[];
   /** Operations in flight for this test (default 1). */
   concurrency?: number;
+  /** The agents that run this test (the test's `agent:`, else its experiment's); absent: no agent is named. */
+  agents?: string[];
 }
 
 /** Plan-wide concurrency bounds (defaults in limits-schema.ts when absent). */

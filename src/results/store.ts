@@ -60,6 +60,9 @@ const ADDED_COLUMNS: { table: string; column: string; ddl: string; backfill?: st
   { table: 'ledger', column: 'did', ddl: "did TEXT NOT NULL DEFAULT ''" },
   // The fact a result checked (deleted at origin, discoverable, placement…), as JSON; '' for none.
   { table: 'op_results', column: 'check_fact', ddl: "check_fact TEXT NOT NULL DEFAULT ''" },
+  // The agent that ran it ('' for a process started without --agent).
+  { table: 'runs', column: 'agent', ddl: "agent TEXT NOT NULL DEFAULT ''" },
+  { table: 'op_results', column: 'agent', ddl: "agent TEXT NOT NULL DEFAULT ''" },
 ];
 
 type Row = Record<string, unknown>;
@@ -71,6 +74,8 @@ export interface StoredRun extends RunInfo {
   total: number | null;
   failed: number | null;
   state: RunState;
+  /** The agent that ran it ('' when none was named). */
+  agent: string;
 }
 
 function storedRun(r: Row): StoredRun {
@@ -79,6 +84,7 @@ function storedRun(r: Row): StoredRun {
     startedAt: String(r.started_at), finishedAt: (r.finished_at as string | null) ?? null,
     total: (r.total as number | null) ?? null, failed: (r.failed as number | null) ?? null,
     state: (r.state as RunState | undefined) ?? (r.finished_at ? 'finished' : 'running'),
+    agent: String(r.agent ?? ''),
   };
 }
 
@@ -106,7 +112,8 @@ export class ResultsStore implements Sink, CleanupLedger {
   private readonly db: Database.Database;
   private readonly insertResult: Database.Statement;
 
-  constructor(readonly path: string) {
+  /** `agent`: recorded on every run and result this store writes. */
+  constructor(readonly path: string, private readonly options: { agent?: string } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -114,8 +121,8 @@ export class ResultsStore implements Sink, CleanupLedger {
     this.db.exec(SCHEMA);
     this.migrate();
     this.insertResult = this.db.prepare(
-      `INSERT INTO op_results (${COLUMNS.map(([, c]) => c).join(', ')}, check_fact)
-       VALUES (${COLUMNS.map(([, c]) => `@${c}`).join(', ')}, @check_fact)`,
+      `INSERT INTO op_results (${COLUMNS.map(([, c]) => c).join(', ')}, check_fact, agent)
+       VALUES (${COLUMNS.map(([, c]) => `@${c}`).join(', ')}, @check_fact, @agent)`,
     );
   }
 
@@ -131,14 +138,15 @@ export class ResultsStore implements Sink, CleanupLedger {
   }
 
   onBegin(run: RunInfo): void {
-    this.db.prepare("INSERT INTO runs (run_id, plan_name, plan_file, started_at, state, pid, host) VALUES (?, ?, ?, ?, 'running', ?, ?)")
-      .run(run.runId, run.planName, run.planFile, run.startedAt, process.pid, hostname());
+    this.db.prepare("INSERT INTO runs (run_id, plan_name, plan_file, started_at, state, pid, host, agent) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)")
+      .run(run.runId, run.planName, run.planFile, run.startedAt, process.pid, hostname(), this.options.agent ?? '');
   }
 
   onResult(result: OpResult): void {
     const row: Row = {};
     for (const [key, column] of COLUMNS) row[column] = result[key];
     row.check_fact = result.check ? JSON.stringify(result.check) : '';
+    row.agent = this.options.agent ?? '';
     this.insertResult.run(row);
   }
 
