@@ -14,11 +14,12 @@ export const agentNameSchema = z.string()
   .regex(AGENT_NAME_PATTERN, { error: 'an agent name starts with a letter or digit and holds only letters, digits, "_", "." and "-"' });
 
 /** `agent: site-a` or `agent: [site-a, site-b]`, resolved to a list of distinct names. */
-export const agentsSchema = z.union([
-  agentNameSchema.transform((n) => [n]),
+export const agentsSchema = z.preprocess(
+  // One name is a list of one, so a bad name gets the name's own message.
+  (v) => (typeof v === 'string' ? [v] : v),
   z.array(agentNameSchema).min(1).max(MAX_AGENTS_PER_TEST, { error: `at most ${MAX_AGENTS_PER_TEST} agents` })
     .refine((list) => new Set(list).size === list.length, { error: 'lists an agent twice' }),
-]);
+);
 
 /** The problem with an agent name given on the command line, or null. */
 export function agentNameProblem(name: string): string | null {
