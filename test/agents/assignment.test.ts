@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, loadPlanText } from '../../src/plan/index.js';
 import { assignmentsFromSource, nothingAssigned, planForAgent } from '../../src/agents/assignment.js';
 import { planContext } from '../plan/context.js';
+import { agentPlanOrThrow } from '../../src/job.js';
+import { EXIT, JobError } from '../../src/jobs/errors.js';
 
 const PLAN = (experimentAgent: string, testAgent: string): string => [
   'lake: { sandbox: true }',
@@ -59,6 +61,18 @@ describe('agents in the plan', () => {
     expect(lines).toMatch(/p\.yaml:8:\d+: error: experiments\[0\]\.tests\[0\]\.agent/);
     expect(lines).toContain('at most 63 characters');
     expect(lines).toContain('lists an agent twice');
+  });
+
+  it('run and probe refuse an --agent that is malformed or assigned nothing (exit 2), and keep its tests otherwise', async () => {
+    const plan = await load(PLAN('site-a', 'site-b'));
+    expect(keys(agentPlanOrThrow(plan, 'site-b'))).toEqual(['e/t1']);
+    for (const [agent, message] of [['site-x', 'no test of plan p is assigned to agent site-x'], ['bad name', '--agent "bad name": an agent name starts with']]) {
+      let error: unknown;
+      try { agentPlanOrThrow(plan, agent as string); } catch (e) { error = e; }
+      expect(error).toBeInstanceOf(JobError);
+      expect((error as JobError).message).toContain(message);
+      expect((error as JobError).exitCode).toBe(EXIT.invalidInput);
+    }
   });
 
   it('reads assignments from a published plan without resolving it', () => {
