@@ -3,7 +3,9 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { AGENT_STALE_AFTER_MS, HEARTBEAT_INTERVAL_MS, type AgentRow, type Coordination } from './coordination.js';
+import { AGENT_STALE_AFTER_MS, claimAgentName, Coordination, HEARTBEAT_INTERVAL_MS, type AgentRow } from './coordination.js';
+import type { SharedLocks } from '../schedule/scheduler.js';
+import { EXIT, JobError } from '../jobs/errors.js';
 
 export const sourceHash = (source: string): string => createHash('sha256').update(source).digest('hex');
 
@@ -94,4 +96,29 @@ export class AgentLoop {
     await this.beating;
     await this.options.coordination.stopped(this.options.name).catch(() => {});
   }
+}
+
+/** Connects to the shared store and, for an agent, claims its name for this process's lifetime. */
+export async function openCoordination(url: string, agent: string | undefined): Promise<Coordination> {
+  const coordination = new Coordination(url);
+  try {
+    await coordination.ensureSchema();
+    if (agent && !(await claimAgentName(coordination, agent))) {
+      throw new Error(`agent ${agent} already runs (another process holds its name in the store)`);
+    }
+    return coordination;
+  } catch (e) {
+    await coordination.close();
+    throw new JobError(`shared store ${coordination.description}: ${(e as Error).message}`, EXIT.setupFailed);
+  }
+}
+
+/** The store's locks for the scheduler: a lock the store cannot give (it is away) is a busy link, said, never run unguarded. */
+export function guardedLocks(coordination: Coordination, log: (line: string) => void): SharedLocks {
+  return {
+    tryAcquire: (names) => coordination.tryAcquire(names).catch((e: Error) => {
+      log(`warning: cannot take ${names.join(', ')} in ${coordination.description}: ${e.message}`);
+      return null;
+    }),
+  };
 }

@@ -23,8 +23,7 @@ import { serveDaemon, type DaemonServer } from './daemon-server.js';
 import { renderStatusPage } from './status-page.js';
 import { JobError, EXIT } from './errors.js';
 import { nothingAssigned, planForAgent } from '../agents/assignment.js';
-import { claimAgentName, Coordination } from '../agents/coordination.js';
-import { AgentLoop, sourceHash, startingPlanFile } from '../agents/agent-loop.js';
+import { AgentLoop, guardedLocks, openCoordination, sourceHash, startingPlanFile } from '../agents/agent-loop.js';
 import { renderAgentsSection } from '../agents/view.js';
 import { readFile } from 'node:fs/promises';
 
@@ -125,7 +124,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     (await runPlan({ plan, registry, sinks, ledger: store, only: { experiment, test }, runId, signal, log, secrets: await known(plan) })).summary);
 
   const scheduler = new Scheduler({
-    clock, toleranceMs: options.toleranceMs, sharedLocks: coordination,
+    clock, toleranceMs: options.toleranceMs,
+    sharedLocks: coordination && guardedLocks(coordination, log),
     hooks: {
       run: (fire) => runFire(fire),
       skipped: (fire, reason) => {
@@ -331,21 +331,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   })());
 
   return { url: server.url, metrics, history, scheduler, plan: () => current, reload: reloadOnce, stop };
-}
-
-/** Connects to the shared store and, for an agent, claims its name for this process's lifetime. */
-async function openCoordination(url: string, agent: string | undefined): Promise<Coordination> {
-  const coordination = new Coordination(url);
-  try {
-    await coordination.ensureSchema();
-    if (agent && !(await claimAgentName(coordination, agent))) {
-      throw new Error(`agent ${agent} already runs (another process holds its name in the store)`);
-    }
-    return coordination;
-  } catch (e) {
-    await coordination.close();
-    throw new JobError(`shared store ${coordination.description}: ${(e as Error).message}`, EXIT.setupFailed);
-  }
 }
 
 function countScheduled(plan: ResolvedPlan): number {
