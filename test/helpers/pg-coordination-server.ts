@@ -31,7 +31,7 @@ async function freePort(): Promise<number> {
 }
 
 export async function startPostgres(): Promise<TestPostgres> {
-  const dir = await mkdtemp(join(tmpdir(), 'lakeprobe-pg-'));
+  const dir = await mkdtemp(join(tmpdir(), 'lakeprobe-pgcoord-'));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     const { stdout } = await run('id', ['-u', 'postgres']);
