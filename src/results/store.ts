@@ -74,8 +74,8 @@ export interface StoredRun extends RunInfo {
   total: number | null;
   failed: number | null;
   state: RunState;
-  /** The agent that ran it ('' when none was named). */
-  agent: string;
+  /** The agent that ran it (absent when none was named). */
+  agent?: string;
 }
 
 function storedRun(r: Row): StoredRun {
@@ -84,7 +84,7 @@ function storedRun(r: Row): StoredRun {
     startedAt: String(r.started_at), finishedAt: (r.finished_at as string | null) ?? null,
     total: (r.total as number | null) ?? null, failed: (r.failed as number | null) ?? null,
     state: (r.state as RunState | undefined) ?? (r.finished_at ? 'finished' : 'running'),
-    agent: String(r.agent ?? ''),
+    ...(r.agent ? { agent: String(r.agent) } : {}),
   };
 }
 
