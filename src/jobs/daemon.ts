@@ -101,7 +101,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // The plan's secrets, read again at each reload: no daemon line or page shows one.
   // Read again for each run too: a token file may have been renewed since.
   const known = async (plan: ResolvedPlan): Promise<SecretSet> =>
-    (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)));
+    (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), ...storePassword(options.coordinationUrl));
   let secrets = await known(current);
   const log = (line: string): void => options.log(secrets.redact(`${new Date(clock.now()).toISOString()} ${line}`));
   let store: ResultsStore;
@@ -331,6 +331,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   })());
 
   return { url: server.url, metrics, history, scheduler, plan: () => current, reload: reloadOnce, stop };
+}
+
+/** A password written into the store's URL: redacted from every line like the plan's secrets. */
+function storePassword(url: string | undefined): string[] {
+  try {
+    const password = url ? decodeURIComponent(new URL(url).password) : '';
+    return password ? [password] : [];
+  } catch {
+    return [];
+  }
 }
 
 function countScheduled(plan: ResolvedPlan): number {
