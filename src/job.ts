@@ -17,6 +17,8 @@ import type { ChallengeReport } from './report/schema.js';
 import { planSnapshotSink } from './results/plan-snapshot.js';
 import { planForRun } from './schedule/run-params.js';
 import { JobError, EXIT } from './jobs/errors.js';
+import { nothingAssigned, planForAgent } from './agents/assignment.js';
+import { agentNameProblem } from './plan/agent-schema.js';
 
 export interface PlanInput {
   planFile: string;
@@ -51,7 +53,11 @@ export interface JobOptions extends PlanInput {
   outDir: string;
   metricsPort?: number;
   pushgateway?: string;
-  /** This agent's name in the Pushgateway grouping key (default: the host name). */
+  /**
+   * This agent: runs only the tests the plan assigns to it (when the plan names agents), is
+   * recorded on the run and its results, labels every metric, and names the Pushgateway
+   * grouping key (default there: the host name).
+   */
   agent?: string;
   only?: { experiment?: string; test?: string };
   reporters: Sink[];
@@ -86,7 +92,8 @@ export interface JobResult {
 
 /** The main job: validate the plan, run it, record every result, write the reports, push metrics. */
 export async function runJob(options: JobOptions): Promise<JobResult> {
-  const { plan: loaded, registry } = await loadPlanOrThrow(options);
+  const { plan: whole, registry } = await loadPlanOrThrow(options);
+  const loaded = agentPlanOrThrow(whole, options.agent);
   const scaleProblem = options.scale === undefined ? null : checkScale(options.scale);
   if (scaleProblem) throw new JobError(scaleProblem, EXIT.invalidInput);
   // A test whose schedule cycles a parameter runs with the value the daemon would give it next.
@@ -96,11 +103,11 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   const log = secrets.logger(options.log);
   let store: ResultsStore;
   try {
-    store = new ResultsStore(options.dbPath);
+    store = new ResultsStore(options.dbPath, { agent: options.agent });
   } catch (e) {
     throw new JobError(`cannot open results store ${options.dbPath}: ${(e as Error).message}`, EXIT.setupFailed);
   }
-  const metrics = new MetricsSink();
+  const metrics = new MetricsSink({ agent: options.agent });
   metrics.declareTests(knownTests(plan));
   let server: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   try {
@@ -147,6 +154,14 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     await server?.close();
     store.close();
   }
+}
+
+/** The plan reduced to `agent`'s tests; an agent name that is malformed or assigned nothing is refused. */
+export function agentPlanOrThrow(plan: ResolvedPlan, agent: string | undefined): ResolvedPlan {
+  if (agent === undefined) return plan;
+  const problem = agentNameProblem(agent) ?? nothingAssigned(plan, agent);
+  if (problem) throw new JobError(problem, EXIT.invalidInput);
+  return planForAgent(plan, agent);
 }
 
 /** Runs an earlier process left unfinished (killed) are marked interrupted and get their report now. */

@@ -10,6 +10,7 @@ import { cleanupCommand } from './commands/cleanup.js';
 import { probeCommand } from './commands/probe.js';
 import { k6Command } from './commands/k6.js';
 import { daemonCommand } from './commands/daemon.js';
+import { coordinatorCommand, publishPlanCommand } from './commands/coordinator.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { dashboardsCommand } from './commands/dashboards.js';
 
@@ -48,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
       .command(probeCommand(setExit))
       .command(k6Command(setExit))
       .command(daemonCommand(setExit))
+      .command(coordinatorCommand(setExit))
+      .command(publishPlanCommand(setExit))
       .command(scheduleCommand(setExit))
       .command(dashboardsCommand(setExit))
       .demandCommand(1, 'name a command (see --help)')

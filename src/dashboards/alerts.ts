@@ -109,6 +109,12 @@ export const ALERT_RULES: readonly AlertRule[] = [
     annotations: { summary: 'The edited plan does not load; the previous plan keeps running', description: 'Run lakeprobe validate on the plan file to see every problem with its line.' },
   },
   {
+    alert: 'LakeprobeAgentDown',
+    expr: `${m('agentUp')} == 0`,
+    labels: { severity: 'critical' },
+    annotations: { summary: 'lakeprobe agent {{ $labels.agent }} is down (no heartbeat into the shared store)', description: 'Its unfinished runs are marked interrupted and its tests run nowhere: restart the agent at its site (systemctl status lakeprobe-agent@{{ $labels.agent }}) or assign its tests to another agent and publish the plan.' },
+  },
+  {
     alert: 'LakeprobePushStale',
     expr: `time() - ${PUSH_TIME_METRIC}{job="${JOB_NAME}"} > 93600`,
     labels: { severity: 'warning' },

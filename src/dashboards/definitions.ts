@@ -13,6 +13,8 @@ const experimentVar = v('experiment', 'Experiment', `label_values(${m('operation
 const rseVar = v('rse', 'RSE', `label_values(${m('operations')}, rse)`);
 const srcVar = v('src_rse', 'Source RSE', `label_values(${m('linkTransfers')}, src_rse)`);
 const dstVar = v('dst_rse', 'Destination RSE', `label_values(${m('linkTransfers')}, dst_rse)`);
+// Every series of a process run with --agent carries its name; "All" also matches a process without one.
+const agentVar = v('agent', 'Agent', `label_values(${m('operations')}, agent)`);
 const methodVar = v('auth_method', 'Auth method', `label_values(${m('operations')}, auth_method)`);
 
 const ts = (title: string, unit: string, queries: PanelSpec['queries'], description?: string): PanelSpec =>
@@ -24,14 +26,14 @@ const table = (title: string, unit: string, queries: PanelSpec['queries'], descr
 const matrix = (title: string, unit: string, expr: string): PanelSpec =>
   ({ title, kind: 'table', unit, queries: [{ expr, instant: true }], matrix: true, w: 12, h: 8 });
 
-const ops = (extra: Record<string, string> = {}): Record<string, string> => ({ experiment: any('experiment'), ...extra });
+const ops = (extra: Record<string, string> = {}): Record<string, string> => ({ experiment: any('experiment'), agent: any('agent'), ...extra });
 const quantile = (q: number, key: 'operationDuration' | 'ruleTimeToOk' | 'transferDuration', by: string, matchers: Record<string, string>, window = R): string =>
   `histogram_quantile(${q}, sum by (${by}, le) (rate(${sel(key, matchers, '_bucket')}[${window}])))`;
 
 const overview: DashboardSpec = {
   uid: 'lakeprobe-overview', file: 'lakeprobe-overview', title: 'lakeprobe / Overview',
   description: 'Is the lake healthy: tests passing, operations and failures, data moved, the daemon itself.',
-  tags: ['lakeprobe'], variables: [experimentVar],
+  tags: ['lakeprobe'], variables: [experimentVar, agentVar],
   panels: [
     stat('Tests passing', 'none', `sum(${sel('testSuccess', ops())})`),
     stat('Tests failing', 'none', `sum(1 - ${sel('testSuccess', ops())})`),
@@ -51,13 +53,18 @@ const overview: DashboardSpec = {
       { expr: `sum by (test) (increase(${sel('missedRuns', ops())}[${R}]))`, legend: '{{test}} missed' },
     ]),
     ts('Daemon heartbeat age', 's', [{ expr: `time() - ${m('heartbeat')}`, legend: 'heartbeat age' }]),
+    table('Agents (from the coordinator)', 's', [
+      { expr: sel('agentUp', { agent: any('agent') }), legend: 'up' },
+      { expr: `time() - ${sel('agentHeartbeat', { agent: any('agent') })}`, legend: 'seconds since heartbeat' },
+      { expr: sel('agentClockOffset', { agent: any('agent') }), legend: 'clock offset' },
+    ], 'Every agent of the shared store: up (0: its heartbeat is stale), the age of its last heartbeat, and its clock offset to the database.'),
   ],
 };
 
 const perRse: DashboardSpec = {
   uid: 'lakeprobe-rse', file: 'lakeprobe-rse', title: 'lakeprobe / RSE',
   description: 'One storage element: success, latency, throughput and why things failed.',
-  tags: ['lakeprobe', 'rse'], variables: [experimentVar, rseVar],
+  tags: ['lakeprobe', 'rse'], variables: [experimentVar, rseVar, agentVar],
   panels: [
     ts('Success ratio by operation', 'percentunit', [{
       expr: `sum by (operation) (rate(${sel('operations', ops({ rse: any('rse'), outcome: 'ok' }))}[${R}])) / sum by (operation) (rate(${sel('operations', ops({ rse: any('rse') }))}[${R}]))`,
@@ -73,11 +80,11 @@ const perRse: DashboardSpec = {
   ],
 };
 
-const link = { src_rse: any('src_rse'), dst_rse: any('dst_rse') };
+const link = { src_rse: any('src_rse'), dst_rse: any('dst_rse'), agent: any('agent') };
 const linkMatrix: DashboardSpec = {
   uid: 'lakeprobe-links', file: 'lakeprobe-links', title: 'lakeprobe / Link matrix',
   description: 'Source × destination: replication success, time to OK and throughput over the dashboard range.',
-  tags: ['lakeprobe', 'links'], variables: [srcVar, dstVar],
+  tags: ['lakeprobe', 'links'], variables: [srcVar, dstVar, agentVar],
   panels: [
     matrix('Success % (source × destination)', 'percentunit',
       `sum by (src_rse, dst_rse) (increase(${sel('linkTransfers', { ...link, outcome: 'ok' })}[${RANGE}])) / sum by (src_rse, dst_rse) (increase(${sel('linkTransfers', link)}[${RANGE}]))`),
@@ -90,7 +97,7 @@ const linkMatrix: DashboardSpec = {
 const longHaul: DashboardSpec = {
   uid: 'lakeprobe-long-haul', file: 'lakeprobe-long-haul', title: 'lakeprobe / Long-haul sweep',
   description: 'File-size sweeps over long links: throughput and rule time to OK by size class over time.',
-  tags: ['lakeprobe', 'long-haul'], variables: [srcVar, dstVar],
+  tags: ['lakeprobe', 'long-haul'], variables: [srcVar, dstVar, agentVar],
   panels: [
     ts('Throughput by size class', 'Bps', [{ expr: `max by (src_rse, dst_rse, size_class) (${sel('linkThroughput', link)})`, legend: '{{src_rse}} → {{dst_rse}} {{size_class}}' }]),
     ts('Rule time to OK p95 by size class', 's', [{ expr: quantile(0.95, 'ruleTimeToOk', 'dst_rse, size_class', { dst_rse: any('dst_rse') }), legend: '{{dst_rse}} {{size_class}}' }]),
@@ -102,7 +109,7 @@ const longHaul: DashboardSpec = {
 const auth: DashboardSpec = {
   uid: 'lakeprobe-auth', file: 'lakeprobe-auth', title: 'lakeprobe / Authentication',
   description: 'Logins per method and how long the credentials remain valid.',
-  tags: ['lakeprobe', 'auth'], variables: [experimentVar, methodVar],
+  tags: ['lakeprobe', 'auth'], variables: [experimentVar, methodVar, agentVar],
   panels: [
     ts('Credential remaining lifetime', 's', [{ expr: `${sel('credentialExpiry', { auth_method: any('auth_method') })} - time()`, legend: '{{auth_method}}' }]),
     ts('Logins by method and outcome', 'ops', [{ expr: `sum by (auth_method, outcome) (rate(${sel('operations', ops({ operation: 'auth', auth_method: any('auth_method') }))}[${R}]))`, legend: '{{auth_method}} {{outcome}}' }]),
@@ -114,7 +121,7 @@ const auth: DashboardSpec = {
 const embargo: DashboardSpec = {
   uid: 'lakeprobe-embargo', file: 'lakeprobe-embargo', title: 'lakeprobe / Embargo',
   description: 'Embargoed areas must refuse outsiders: any violation is critical.',
-  tags: ['lakeprobe', 'embargo'], variables: [experimentVar],
+  tags: ['lakeprobe', 'embargo'], variables: [experimentVar, agentVar],
   panels: [
     stat('Violations (range)', 'none', `sum(increase(${sel('embargoViolations', ops())}[${RANGE}])) or vector(0)`),
     table('Violations per test and RSE', 'none', [{ expr: `sum by (experiment, test, rse) (${sel('embargoViolations', ops())})` }]),
@@ -125,7 +132,7 @@ const embargo: DashboardSpec = {
 const experiment: DashboardSpec = {
   uid: 'lakeprobe-experiment', file: 'lakeprobe-experiment', title: 'lakeprobe / Experiment',
   description: 'One experiment: its tests, their last runs, failures and latency.',
-  tags: ['lakeprobe', 'experiment'], variables: [experimentVar],
+  tags: ['lakeprobe', 'experiment'], variables: [experimentVar, agentVar],
   panels: [
     table('Tests', 'none', [
       { expr: sel('testSuccess', ops()), legend: 'success' },

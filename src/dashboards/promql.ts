@@ -1,4 +1,4 @@
-import { METRICS, type MetricKey, type MetricSpec } from '../metrics/catalogue.js';
+import { AGENT_LABEL, METRICS, type MetricKey, type MetricSpec } from '../metrics/catalogue.js';
 
 // Panels and alert rules name metrics only through these helpers, so a query
 // can only use a metric (and a label) the catalogue declares.
@@ -16,7 +16,8 @@ export function m(key: MetricKey, suffix: Suffix = ''): string {
 export function sel(key: MetricKey, matchers: Record<string, string> = {}, suffix: Suffix = ''): string {
   const spec: MetricSpec = METRICS[key];
   const parts = Object.entries(matchers).map(([label, matcher]) => {
-    if (label !== 'le' && label !== 'job' && !spec.labels.includes(label)) throw new Error(`${spec.name} has no label ${label}`);
+    // `agent` is on every series an agent exports (a registry default label).
+    if (label !== 'le' && label !== 'job' && label !== AGENT_LABEL && !spec.labels.includes(label)) throw new Error(`${spec.name} has no label ${label}`);
     return matcher.startsWith('=~') || matcher.startsWith('!=') || matcher.startsWith('!~') ? `${label}${matcher.slice(0, 2)}"${matcher.slice(2)}"` : `${label}="${matcher}"`;
   });
   return `${m(key, suffix)}${parts.length ? `{${parts.join(',')}}` : ''}`;

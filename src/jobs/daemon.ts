@@ -22,6 +22,10 @@ import { credentialLifetimes, type CredentialLifetime } from '../schedule/creden
 import { serveDaemon, type DaemonServer } from './daemon-server.js';
 import { renderStatusPage } from './status-page.js';
 import { JobError, EXIT } from './errors.js';
+import { nothingAssigned, planForAgent } from '../agents/assignment.js';
+import { AgentLoop, guardedLocks, openCoordination, sourceHash, startingPlanFile } from '../agents/agent-loop.js';
+import { renderAgentsSection } from '../agents/view.js';
+import { readFile } from 'node:fs/promises';
 
 /** Runs one test of the plan; the default goes through the engine's runPlan. */
 export type RunTest = (input: {
@@ -52,6 +56,15 @@ export interface DaemonOptions extends PlanInput {
   runTest?: RunTest;
   /** Extra sinks every run reports to (e.g. progress). */
   reporters?: Sink[];
+  /** Run as this agent: only the tests the plan assigns to it; recorded on runs, results and metrics. */
+  agent?: string;
+  /**
+   * The shared PostgreSQL store: exclusive resources become advisory locks there; with
+   * `agent`, the daemon heartbeats into it and runs the latest published plan.
+   */
+  coordinationUrl?: string;
+  heartbeatMs?: number;
+  staleAfterMs?: number;
 }
 
 export interface StopReport {
@@ -73,21 +86,31 @@ const MAX_LIMIT_MS = 10 * 60_000;
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const clock = options.clock ?? systemClock;
+  const { agent } = options;
+  const coordination = options.coordinationUrl ? await openCoordination(options.coordinationUrl, agent) : undefined;
+  // With a shared store, the latest plan a coordinator published is the plan.
+  let planFile = options.planFile;
+  let planVersion = 0;
+  if (coordination && agent) ({ file: planFile, version: planVersion } = await startingPlanFile(coordination, options.planFile));
+  const loadPlan = async (): Promise<Awaited<ReturnType<typeof loadPlanOrThrow>> & { hash: string }> => {
+    const loaded = await loadPlanOrThrow({ ...options, planFile });
+    return { ...loaded, plan: planForAgent(loaded.plan, agent), hash: sourceHash(await readFile(planFile, 'utf8')) };
+  };
   // The plan and the scenarios it names (user scenarios included) are reloaded together.
-  let { plan: current, registry } = await loadPlanOrThrow(options);
+  let { plan: current, registry, hash: currentHash } = await loadPlan();
   // The plan's secrets, read again at each reload: no daemon line or page shows one.
   // Read again for each run too: a token file may have been renewed since.
   const known = async (plan: ResolvedPlan): Promise<SecretSet> =>
-    (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)));
+    (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), ...storePassword(options.coordinationUrl));
   let secrets = await known(current);
   const log = (line: string): void => options.log(secrets.redact(`${new Date(clock.now()).toISOString()} ${line}`));
   let store: ResultsStore;
   try {
-    store = new ResultsStore(options.dbPath);
+    store = new ResultsStore(options.dbPath, { agent });
   } catch (e) {
     throw new JobError(`cannot open results store ${options.dbPath}: ${(e as Error).message}`, EXIT.setupFailed);
   }
-  const metrics = new MetricsSink({ daemon: true });
+  const metrics = new MetricsSink({ daemon: true, agent });
   const history = new RecentHistory(options.historyLimit ?? 50);
   const inFlight = new Map<string, { controller: AbortController; runId: string }>();
   const startedAt = new Date(clock.now());
@@ -95,6 +118,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let credentials: CredentialLifetime[] = [];
   let stopping = false;
   let lastTick = clock.now();
+  let agentLoop: AgentLoop | undefined;
 
   const runTest: RunTest = options.runTest ?? (async ({ plan, experiment, test, runId, sinks, signal }) =>
     (await runPlan({
@@ -103,6 +127,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const scheduler = new Scheduler({
     clock, toleranceMs: options.toleranceMs,
+    sharedLocks: coordination && guardedLocks(coordination, log),
     hooks: {
       run: (fire) => runFire(fire),
       skipped: (fire, reason) => {
@@ -130,6 +155,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     metrics.gauge('runsInProgress').set(labels, 1);
     log(`${fire.test.key}: run ${runId} starting${cycle ? ` (${cycle})` : ''}`);
     let summary: RunSummary | null = null;
+    let verdict = '';
+    if (agentLoop) await shared(() => coordination?.runStarted({ runId, agent: agent ?? '', experiment, test, startedAt: new Date(clock.now()) }));
     try {
       const plan = onlyTest(planForRun(current, registry, new Date(clock.now()), fire), experiment, test);
       // The run's own plan goes with it, so its report (now or later) judges it by that plan.
@@ -137,11 +164,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       summary = await runTest({ plan, experiment, test, runId, sinks, signal: controller.signal });
       // Abandoned at shutdown: the run did not finish, whatever it recorded stays, marked as such.
       if (controller.signal.aborted) interrupt(runId);
-      const verdict = await judge(fire.test.key, runId);
+      verdict = await judge(fire.test.key, runId);
       log(`${fire.test.key}: run ${runId} ${controller.signal.aborted ? 'abandoned' : 'finished'}: ${summary.total} operations, ${summary.failed} failed${verdict}`);
     } catch (e) {
       log(`${fire.test.key}: run ${runId} could not run: ${(e as Error).message}`);
     } finally {
+      const state = controller.signal.aborted || !summary ? 'interrupted' : 'finished';
+      if (agentLoop) await shared(() => coordination?.runEnded(runId, state, verdict.replace(/^ — /, ''), new Date(clock.now())));
       history.end(runId, summary, controller.signal.aborted);
       metrics.gauge('runsInProgress').set(labels, 0);
       inFlight.delete(fire.test.key);
@@ -194,13 +223,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     Object.assign(reload, { ok: true, at: new Date(clock.now()), message: '' });
   }
 
+  /** A write to the shared store that fails is logged; the run goes on. */
+  async function shared(write: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await write();
+    } catch (e) {
+      log(`warning: shared store ${coordination?.description ?? ''}: ${(e as Error).message}`);
+    }
+  }
+
   async function doReload(): Promise<boolean> {
     if (stopping) return false;
     try {
-      const loaded = await loadPlanOrThrow(options);
+      const loaded = await loadPlan();
       const nextSecrets = await known(loaded.plan);
       const previous = current;
-      ({ plan: current, registry } = loaded);
+      ({ plan: current, registry, hash: currentHash } = loaded);
       secrets = nextSecrets;
       adopt(current, previous);
       await refreshCredentials();
@@ -215,6 +253,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   adopt(current);
+  if (agent) {
+    const problem = nothingAssigned(current, agent);
+    if (problem) log(`warning: ${problem}; the agent heartbeats and waits for a plan that assigns it tests`);
+  }
+  if (coordination && agent) {
+    agentLoop = new AgentLoop({
+      coordination, name: agent, planFile: options.planFile, log, heartbeatMs: options.heartbeatMs, staleAfterMs: options.staleAfterMs,
+      current: () => ({ planHash: currentHash, tests: current.experiments.flatMap((e) => e.tests.map((t) => `${e.name}/${t.name}`)) }),
+      onPublished: (file, version) => { planFile = file; planVersion = version; void reloadOnce(); },
+    }, planVersion);
+    await agentLoop.start();
+    log(`agent ${agent}: heartbeating into ${coordination.description}${planVersion ? ` (published plan version ${planVersion})` : ''}`);
+  }
   await refreshCredentials();
   metrics.gauge('heartbeat').set(clock.now() / 1000);
   const credentialTimer = setInterval(() => { void refreshCredentials(); }, options.credentialRefreshMs ?? 60_000);
@@ -237,11 +288,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         })),
         runs: history.runs, failures: history.failures, credentials, refreshSeconds: options.statusRefreshSeconds ?? 10,
         current: history.current.view(),
+        agentsHtml: agentLoop && renderAgentsSection(agentLoop.agents, new Date(clock.now())),
       }),
     }, options.port, options.host);
   } catch (e) {
     scheduler.stop();
     clearInterval(credentialTimer);
+    await agentLoop?.stop();
+    await coordination?.close();
     store.close();
     throw new JobError(`cannot serve on port ${options.port}: ${(e as Error).message}`, EXIT.setupFailed);
   }
@@ -272,12 +326,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       for (const f of inFlight.values()) interrupt(f.runId);
     }
     await server.close();
+    await agentLoop?.stop();
+    await coordination?.close();
     store.close();
     log('stopped');
     return { finished: pending.length - abandoned.length, abandoned };
   })());
 
   return { url: server.url, metrics, history, scheduler, plan: () => current, reload: reloadOnce, stop };
+}
+
+/** A password written into the store's URL: redacted from every line like the plan's secrets. */
+function storePassword(url: string | undefined): string[] {
+  try {
+    const password = url ? decodeURIComponent(new URL(url).password) : '';
+    return password ? [password] : [];
+  } catch {
+    return [];
+  }
 }
 
 function countScheduled(plan: ResolvedPlan): number {

@@ -16,6 +16,8 @@ export interface StatusView {
   refreshSeconds: number;
   /** What is failing now per RSE and auth method; the page opens with it. */
   current?: CurrentStatus;
+  /** The agents of the shared store, when the daemon is one (pre-rendered HTML). */
+  agentsHtml?: string;
 }
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -86,7 +88,7 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}.failed,.abandone
 <p id="reload" class="${v.reload.ok ? 'passed' : 'failed'}">last plan load: ${v.reload.ok ? 'ok' : 'FAILED (the previous plan keeps running)'}${
   v.reload.at ? ` at ${esc(v.reload.at.toISOString())}` : ''}${v.reload.message ? ` — ${esc(v.reload.message)}` : ''}</p>
 ${nowSection(v.current ?? { rses: [], authMethods: [] }, v.now)}
-<h2>Credentials</h2>
+${v.agentsHtml ?? ''}<h2>Credentials</h2>
 ${table('credentials', ['method', 'source', 'audience', 'scope', 'expires', 'remaining', 'last renewal'], credentialRows, 'no x509 or token credentials configured')}
 <h2>Next runs</h2>
 ${table('next', ['test', 'at', 'cycle'], v.next.map((n) => [n.test, n.at.toISOString(), n.cycle ?? '']), 'no scheduled tests')}

@@ -6,7 +6,7 @@ export const CATALOGUE_END = '<!-- metric-catalogue:end -->';
 /** The catalogue as a Markdown table, as the README shows it. */
 export function catalogueMarkdown(): string {
   const rows = (Object.values(METRICS) as MetricSpec[]).map((m) =>
-    `| \`${m.name}\` | ${m.type} | ${m.labels.length ? m.labels.map((l) => `\`${l}\``).join(', ') : '—'} | ${m.source === 'daemon' ? 'daemon' : 'every run'} | ${m.help.replace(/\|/g, '\\|')} |`);
+    `| \`${m.name}\` | ${m.type} | ${m.labels.length ? m.labels.map((l) => `\`${l}\``).join(', ') : '—'} | ${m.source === undefined || m.source === 'run' ? 'every run' : m.source} | ${m.help.replace(/\|/g, '\\|')} |`);
   return ['| metric | type | labels | set by | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -12,8 +12,8 @@ export interface MetricSpec {
   help: string;
   labels: readonly string[];
   buckets?: readonly number[];
-  /** Who sets it: every run (`run`), or only the long-lived daemon (`daemon`). */
-  source?: 'run' | 'daemon';
+  /** Who sets it: every run (`run`), only the long-lived daemon (`daemon`), or the coordinator of agents (`coordinator`). */
+  source?: 'run' | 'daemon' | 'coordinator';
 }
 
 const OP_LABELS = ['experiment', 'test', 'operation', 'rse', 'protocol', 'auth_method'] as const;
@@ -22,6 +22,14 @@ const LINK_LABELS = ['src_rse', 'dst_rse', 'size_class'] as const;
 const SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600] as const;
 // Coarser for per-link series: 2,450 links × size classes must stay cheap to render.
 const LINK_BUCKETS = [5, 30, 120, 600, 3600, 14400] as const;
+
+/**
+ * Every series a process started with --agent exports carries this label with the agent's
+ * name (a registry default label; the Pushgateway grouping key carries the same name).
+ * The agent-health series below are the coordinator's, where `agent` names the agent watched.
+ */
+export const AGENT_LABEL = 'agent';
+const AGENT_LABELS = [AGENT_LABEL] as const;
 
 /** Why a scheduled run did not start (closed set). */
 export const SKIP_REASONS = ['overlap', 'link_busy', 'stopping'] as const;
@@ -218,6 +226,41 @@ export const METRICS = {
     help: 'Unix time of the daemon scheduler loop last tick (stops moving when the loop is stuck).',
     labels: [],
     source: 'daemon',
+  },
+  agentUp: {
+    name: 'lakeprobe_agent_up',
+    type: 'gauge',
+    help: '1 while the agent heartbeats into the shared store; 0 once its heartbeat is stale (agent down).',
+    labels: AGENT_LABELS,
+    source: 'coordinator',
+  },
+  agentDownSince: {
+    name: 'lakeprobe_agent_down_since_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last heartbeat of an agent seen down (0 while it is up).',
+    labels: AGENT_LABELS,
+    source: 'coordinator',
+  },
+  agentHeartbeat: {
+    name: 'lakeprobe_agent_last_heartbeat_timestamp_seconds',
+    type: 'gauge',
+    help: "Unix time (the database's clock) of the agent's last heartbeat into the shared store.",
+    labels: AGENT_LABELS,
+    source: 'coordinator',
+  },
+  agentClockOffset: {
+    name: 'lakeprobe_agent_clock_offset_seconds',
+    type: 'gauge',
+    help: "The database's clock minus the agent's clock, measured at its last heartbeat (mid-point of the query round trip).",
+    labels: AGENT_LABELS,
+    source: 'coordinator',
+  },
+  testWithoutAgent: {
+    name: 'lakeprobe_test_without_running_agent',
+    type: 'gauge',
+    help: '1 when every agent a test is assigned to is down or never started, or it names no agent; 0 while a live agent runs it.',
+    labels: TEST_LABELS,
+    source: 'coordinator',
   },
 } as const satisfies Record<string, MetricSpec>;
 

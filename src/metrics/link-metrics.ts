@@ -41,13 +41,19 @@ function num(v: number): string {
 
 export class LinkMetrics {
   private readonly links = new Map<string, LinkRecord>();
+  private readonly fixed: string;
+
+  /** `fixed`: labels every series carries (the agent's name), as the registry's default labels. */
+  constructor(fixed: Record<string, string> = {}) {
+    this.fixed = Object.entries(fixed).map(([k, v]) => `${k}="${escape(v)}",`).join('');
+  }
 
   private record(src: string, dst: string, sizeClass: string): LinkRecord {
     const key = `${src}\u0000${dst}\u0000${sizeClass}`;
     let r = this.links.get(key);
     if (!r) {
       r = {
-        labels: `src_rse="${escape(src)}",dst_rse="${escape(dst)}",size_class="${escape(sizeClass)}"`, text: null,
+        labels: `${this.fixed}src_rse="${escape(src)}",dst_rse="${escape(dst)}",size_class="${escape(sizeClass)}"`, text: null,
         ok: 0, failed: 0, bytes: 0, throughput: null, transfer: histogram(),
       };
       this.links.set(key, r);

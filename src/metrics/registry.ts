@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import { performed, type OpResult, type RunInfo, type RunSummary, type Sink } from '../engine/op-result.js';
-import { DATA_OPERATIONS, METRICS, SKIP_REASONS, type MetricKey, type MetricSpec, type SkipReason } from './catalogue.js';
+import { AGENT_LABEL, DATA_OPERATIONS, METRICS, SKIP_REASONS, type MetricKey, type MetricSpec, type SkipReason } from './catalogue.js';
 import { LinkMetrics } from './link-metrics.js';
 import { InFlightMetrics } from './in-flight-metrics.js';
 import { isFileResult } from '../report/figures.js';
@@ -35,15 +35,19 @@ type Labels = Record<string, string>;
 export class MetricsSink implements Sink, Exposition {
   readonly registry = new Registry();
   readonly contentType = this.registry.contentType;
-  private readonly links = new LinkMetrics();
+  private readonly links: LinkMetrics;
   private readonly counters = new Map<MetricKey, Counter>();
   private readonly gauges = new Map<MetricKey, Gauge>();
   private readonly histograms = new Map<MetricKey, Histogram>();
   private readonly runOfTest = new Map<string, { runId: string; failed: number; labels: Labels }>();
   private readonly inFlight: InFlightMetrics;
 
-  constructor(options: { daemon?: boolean } = {}) {
+  /** `agent`: every series carries it as its `agent` label; `coordinator`: only the agent-health series. */
+  constructor(options: { daemon?: boolean; agent?: string; coordinator?: boolean } = {}) {
+    if (options.agent !== undefined) this.registry.setDefaultLabels({ [AGENT_LABEL]: options.agent });
+    this.links = new LinkMetrics(options.agent === undefined ? {} : { [AGENT_LABEL]: options.agent });
     for (const [key, spec] of Object.entries(METRICS) as [MetricKey, MetricSpec][]) {
+      if (options.coordinator ? spec.source !== 'coordinator' : spec.source === 'coordinator') continue;
       if ((spec.source === 'daemon' && !options.daemon) || LINK_KEYS.has(key)) continue;
       const config = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [this.registry] };
       if (spec.type === 'counter') this.counters.set(key, new Counter(config));

@@ -139,6 +139,7 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
         thresholds: test.thresholds,
         concurrency: test.concurrency,
         ...chainOf(chains, experiment.name, test.name),
+        ...((test.agent ?? experiment.agent) ? { agents: test.agent ?? experiment.agent } : {}),
       })),
     })),
     thresholds: plan.thresholds,

@@ -100,6 +100,8 @@ export interface ResolvedTest {
   consumes?: ResolvedConsumes;
   /** The plan's tests that consume this test's output. */
   consumedBy?: { experiment: string; test: string }[];
+  /** The agents that run this test (the test's `agent:`, else its experiment's); absent: no agent is named. */
+  agents?: string[];
 }
 
 /** Plan-wide concurrency bounds (defaults in limits-schema.ts when absent). */

@@ -14,6 +14,7 @@ import {
 import { rseExpressionString } from './rse-expression.js';
 import { limitsSchema, testConcurrencySchema } from './limits-schema.js';
 import { consumesSchema } from './consumes.js';
+import { agentsSchema } from './agent-schema.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -168,11 +169,15 @@ export const testSchema = z.strictObject({
   concurrency: testConcurrencySchema.optional(),
   /** Another test's output this test reads instead of writing its own input (src/plan/consumes.ts). */
   consumes: consumesSchema.optional(),
+  /** The agent(s) that run this test (default: the experiment's). */
+  agent: agentsSchema.optional(),
 });
 
 export const experimentSchema = z.strictObject({
   name,
   description: z.string().max(MAX_DESCRIPTION_LENGTH, { error: `at most ${MAX_DESCRIPTION_LENGTH} characters` }).optional(),
+  /** The agent(s) that run the experiment's tests that name none. */
+  agent: agentsSchema.optional(),
   tests: z.array(testSchema).min(1).max(MAX_TESTS_PER_EXPERIMENT, { error: `at most ${MAX_TESTS_PER_EXPERIMENT} tests` }),
 });
 

@@ -64,6 +64,9 @@ const ADDED_COLUMNS: { table: string; column: string; ddl: string; backfill?: st
   { table: 'op_results', column: 'transfer', ddl: "transfer TEXT NOT NULL DEFAULT ''" },
   // The fact a result checked (deleted at origin, discoverable, placement…), as JSON; '' for none.
   { table: 'op_results', column: 'check_fact', ddl: "check_fact TEXT NOT NULL DEFAULT ''" },
+  // The agent that ran it ('' for a process started without --agent).
+  { table: 'runs', column: 'agent', ddl: "agent TEXT NOT NULL DEFAULT ''" },
+  { table: 'op_results', column: 'agent', ddl: "agent TEXT NOT NULL DEFAULT ''" },
 ];
 
 type Row = Record<string, unknown>;
@@ -75,6 +78,8 @@ export interface StoredRun extends RunInfo {
   total: number | null;
   failed: number | null;
   state: RunState;
+  /** The agent that ran it (absent when none was named). */
+  agent?: string;
 }
 
 function storedRun(r: Row): StoredRun {
@@ -83,6 +88,7 @@ function storedRun(r: Row): StoredRun {
     startedAt: String(r.started_at), finishedAt: (r.finished_at as string | null) ?? null,
     total: (r.total as number | null) ?? null, failed: (r.failed as number | null) ?? null,
     state: (r.state as RunState | undefined) ?? (r.finished_at ? 'finished' : 'running'),
+    ...(r.agent ? { agent: String(r.agent) } : {}),
   };
 }
 
@@ -111,7 +117,8 @@ export class ResultsStore implements Sink, CleanupLedger, OutputStore {
   private readonly db: Database.Database;
   private readonly insertResult: Database.Statement;
 
-  constructor(readonly path: string) {
+  /** `agent`: recorded on every run and result this store writes. */
+  constructor(readonly path: string, private readonly options: { agent?: string } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -120,8 +127,8 @@ export class ResultsStore implements Sink, CleanupLedger, OutputStore {
     this.db.exec(OUTPUTS_SCHEMA);
     this.migrate();
     this.insertResult = this.db.prepare(
-      `INSERT INTO op_results (${COLUMNS.map(([, c]) => c).join(', ')}, check_fact, transfer)
-       VALUES (${COLUMNS.map(([, c]) => `@${c}`).join(', ')}, @check_fact, @transfer)`,
+      `INSERT INTO op_results (${COLUMNS.map(([, c]) => c).join(', ')}, check_fact, transfer, agent)
+       VALUES (${COLUMNS.map(([, c]) => `@${c}`).join(', ')}, @check_fact, @transfer, @agent)`,
     );
   }
 
@@ -137,8 +144,8 @@ export class ResultsStore implements Sink, CleanupLedger, OutputStore {
   }
 
   onBegin(run: RunInfo): void {
-    this.db.prepare("INSERT INTO runs (run_id, plan_name, plan_file, started_at, state, pid, host) VALUES (?, ?, ?, ?, 'running', ?, ?)")
-      .run(run.runId, run.planName, run.planFile, run.startedAt, process.pid, hostname());
+    this.db.prepare("INSERT INTO runs (run_id, plan_name, plan_file, started_at, state, pid, host, agent) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)")
+      .run(run.runId, run.planName, run.planFile, run.startedAt, process.pid, hostname(), this.options.agent ?? '');
   }
 
   onResult(result: OpResult): void {
@@ -146,6 +153,7 @@ export class ResultsStore implements Sink, CleanupLedger, OutputStore {
     for (const [key, column] of COLUMNS) row[column] = result[key];
     row.check_fact = result.check ? JSON.stringify(result.check) : '';
     row.transfer = result.transfer ? JSON.stringify(result.transfer) : '';
+    row.agent = this.options.agent ?? '';
     this.insertResult.run(row);
   }
 

@@ -34,12 +34,21 @@ export function scheduledTests(plan: ResolvedPlan): ScheduledTest[] {
       if (!t.schedule) continue;
       out.push({
         key: `${e.name}/${t.name}`, experiment: e.name, test: t.name, schedule: t.schedule,
-        locks: t.schedule.cycle || hasLinks(t.params) ? sweepLocks(t.params, (t.rses ?? plan.rses)) : [],
+        locks: exclusiveLocks(t.scenario, t.params, t.rses ?? plan.rses, Boolean(t.schedule.cycle)),
         matcher: new CronMatcher(t.schedule.cron, t.schedule.timezone ?? 'UTC'),
       });
     }
   }
   return out;
+}
+
+/** What a run holds exclusively: a sweep its links; a burst its RSE (two bursts on one RSE would measure each other). */
+function exclusiveLocks(scenario: string, params: unknown, rses: { names?: readonly string[]; expression?: string }, cycles: boolean): string[] {
+  if (scenario === 'burst') {
+    const rse = (params as { rse?: string } | undefined)?.rse ?? rses.names?.[0];
+    return [rse !== undefined ? `rse:${rse}` : `rses:${rses.expression ?? '*'}`];
+  }
+  return cycles || hasLinks(params) ? sweepLocks(params, rses) : [];
 }
 
 const hasLinks = (params: unknown): boolean => Array.isArray((params as { links?: unknown } | undefined)?.links);

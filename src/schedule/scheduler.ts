@@ -13,7 +13,17 @@ export interface SchedulerHooks {
   tick?(now: number): void;
 }
 
+/**
+ * Locks shared with other processes (other agents): all of `names` or none. Resolves to
+ * the release, or null when another holder has one of them.
+ */
+export interface SharedLocks {
+  tryAcquire(names: readonly string[]): Promise<(() => Promise<void>) | null>;
+}
+
 export interface SchedulerOptions {
+  /** Locks held across agents besides this process's own (e.g. PostgreSQL advisory locks). */
+  sharedLocks?: SharedLocks;
   clock: Clock;
   hooks: SchedulerHooks;
   /** A fire woken later than this after its due time counts as missed (default 60 s). */
@@ -27,7 +37,8 @@ const MAX_MISSED_PER_WAKE = 1000;
 
 /**
  * Fires scheduled tests on time. A test never runs twice at once (overlap),
- * a sweep never shares a link with another sweep (link_busy), and nothing
+ * a sweep never shares a link with another sweep (link_busy; across agents too, through
+ * the shared locks), and nothing
  * starts once stopping began; every such fire is reported with its reason.
  */
 export class Scheduler {
@@ -141,8 +152,17 @@ export class Scheduler {
     if (this.running.has(test.key)) return this.options.hooks.skipped(fire, 'overlap');
     if (test.locks.some((l) => this.heldLocks.has(l))) return this.options.hooks.skipped(fire, 'link_busy');
     for (const l of test.locks) this.heldLocks.add(l);
+    const shared = test.locks.length ? this.options.sharedLocks : undefined;
     const done = Promise.resolve()
-      .then(() => this.options.hooks.run(fire))
+      .then(async () => {
+        const release = shared ? await shared.tryAcquire(test.locks) : null;
+        if (shared && !release) return this.options.hooks.skipped(fire, 'link_busy');
+        try {
+          await this.options.hooks.run(fire);
+        } finally {
+          await release?.();
+        }
+      })
       .catch(() => { /* the run reports its own failures */ })
       .finally(() => {
         this.running.delete(test.key);

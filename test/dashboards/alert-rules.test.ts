@@ -81,6 +81,12 @@ const CASES: Case[] = [
     good: [{ series: 'lakeprobe_config_last_reload_successful', values: '1+0x30' }],
   },
   {
+    // The coordinator exports 0 once the agent's heartbeat is stale; a live agent stays at 1.
+    alert: 'LakeprobeAgentDown', at: '10m', labels: { agent: 'site-c' },
+    bad: [{ series: 'lakeprobe_agent_up{agent="site-c"}', values: '1 1 1 0+0x20' }],
+    good: [{ series: 'lakeprobe_agent_up{agent="site-c"}', values: '1+0x20' }],
+  },
+  {
     alert: 'LakeprobePushStale', at: '1d3h', labels: { job: 'lakeprobe', plan: 'p', experiment: 'E', test: 't', agent: 'a' },
     bad: [{ series: 'push_time_seconds{job="lakeprobe",plan="p",experiment="E",test="t",agent="a"}', values: '60+0x1700' }],
     // Healthy: a push every minute.

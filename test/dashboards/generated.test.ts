@@ -47,6 +47,20 @@ describe('generated dashboards and alert rules', () => {
     expect(ALERT_RULES.some((r) => r.expr.includes(PUSH_TIME_METRIC))).toBe(true);
   });
 
+  it('let every dashboard pick agents: an $agent variable from the series, and every operations query filtered by it', () => {
+    for (const spec of DASHBOARDS) {
+      const d = buildDashboard(spec) as unknown as { templating: { list: { name: string; query?: unknown }[] } };
+      const agent = d.templating.list.find((v) => v.name === 'agent');
+      expect(agent, spec.uid).toBeDefined();
+      expect(JSON.stringify(agent?.query)).toContain('label_values(lakeprobe_operations_total, agent)');
+      for (const p of spec.panels) {
+        for (const q of p.queries) {
+          for (const use of q.expr.match(/lakeprobe_(?:operations_total|link_transfers_total)\{[^}]*\}/g) ?? []) expect(use, p.title).toContain('agent=~"$agent"');
+        }
+      }
+    }
+  });
+
   it('refuse at build time a label a metric does not have', () => {
     expect(() => sel('testSuccess', { rse: 'X' })).toThrow(/lakeprobe_test_success has no label rse/);
   });

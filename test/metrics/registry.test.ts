@@ -121,7 +121,13 @@ describe('MetricsSink', () => {
 
   it('declares every metric of the catalogue with its help and type, even before any result', async () => {
     const text = await new MetricsSink({ daemon: true }).metrics();
-    for (const m of Object.values(METRICS)) {
+    const coordinator = await new MetricsSink({ coordinator: true }).metrics();
+    for (const m of Object.values(METRICS) as MetricSpec[]) {
+      if (m.source === 'coordinator') {
+        expect(coordinator).toContain(`# HELP ${m.name} ${m.help}\n`);
+        expect(text).not.toContain(`# TYPE ${m.name} `);
+        continue;
+      }
       expect(text).toContain(`# HELP ${m.name} ${m.help}\n`);
       expect(text).toContain(`# TYPE ${m.name} ${m.type}\n`);
     }
@@ -132,7 +138,7 @@ describe('MetricsSink', () => {
   it('leaves the daemon-only metrics out of a one-shot run', async () => {
     const text = await new MetricsSink().metrics();
     for (const m of Object.values(METRICS) as MetricSpec[]) {
-      expect(text.includes(`# TYPE ${m.name} `), m.name).toBe(m.source !== 'daemon');
+      expect(text.includes(`# TYPE ${m.name} `), m.name).toBe(m.source !== 'daemon' && m.source !== 'coordinator');
     }
   });
 
@@ -148,7 +154,7 @@ describe('MetricsSink', () => {
     sink.gauge('nextRun').set({ experiment: 'ska', test: 'upload' }, 1);
     for (const key of ['reloadOk', 'reloadTime', 'heartbeat'] as const) sink.gauge(key).set(1);
     const text = await sink.metrics();
-    for (const m of Object.values(METRICS)) {
+    for (const m of (Object.values(METRICS) as MetricSpec[]).filter((x) => x.source !== 'coordinator')) {
       const mine = samples(text).filter((s) => s.name === m.name || s.name.startsWith(`${m.name}_`));
       expect(mine.length, m.name).toBeGreaterThan(0);
       for (const s of mine) {
@@ -156,6 +162,20 @@ describe('MetricsSink', () => {
         expect(names.sort(), s.name).toEqual([...m.labels].sort());
       }
     }
+  });
+
+  it("labels every series of an agent with its name, link series included, and the coordinator's by the agent watched", async () => {
+    const sink = new MetricsSink({ daemon: true, agent: 'site-a' });
+    for (const r of [...uploads, replication({})]) sink.onResult(r);
+    sink.gauge('heartbeat').set(1);
+    const all = samples(await sink.metrics());
+    expect(all.some((x) => x.name.startsWith('lakeprobe_link_'))).toBe(true);
+    expect(all.length).toBeGreaterThan(5);
+    for (const x of all) expect(x.labels.agent, x.name).toBe('site-a');
+    const coordinator = new MetricsSink({ coordinator: true });
+    coordinator.gauge('agentUp').set({ agent: 'site-c' }, 0);
+    const watched = samples(await coordinator.metrics());
+    expect(watched).toEqual([expect.objectContaining({ name: 'lakeprobe_agent_up', labels: { agent: 'site-c' } })]);
   });
 
   it('exports a credential lifetime only when its start is known, so expiry alerts can scale to it', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ResolvedSchedule } from '../../src/plan/index.js';
+import type { ResolvedPlan, ResolvedSchedule } from '../../src/plan/index.js';
 import { FakeClock } from '../../src/schedule/clock.js';
 import { CronMatcher } from '../../src/schedule/cron-matcher.js';
-import { fireIndexOfDay, jitterSeconds, nextFire, upcomingFires, type Fire, type ScheduledTest } from '../../src/schedule/fire-plan.js';
+import { fireIndexOfDay, jitterSeconds, nextFire, scheduledTests, upcomingFires, type Fire, type ScheduledTest } from '../../src/schedule/fire-plan.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 
 const T0 = Date.parse('2026-03-02T00:00:00Z');
@@ -140,5 +140,27 @@ describe('Scheduler on a fake clock', () => {
     await clock.advance(60_000);
     expect(log.runs).toEqual([]);
     expect(clock.pending()).toBe(0);
+  });
+});
+
+describe('exclusive resources of a scheduled test', () => {
+  const plan = (tests: { name: string; scenario: string; params?: unknown; rses?: { names?: string[]; expression?: string } }[]) => ({
+    name: 'p', file: 'p.yaml', sandbox: true, lake: { vo: 'def', insecure: false }, credentials: {}, sources: [],
+    rses: { names: ['R1', 'R2', 'R3'] },
+    experiments: [{ name: 'E', tests: tests.map((t) => ({ ...t, auth: null, params: t.params ?? {}, schedule: { cron: '* * * * *', offsetSeconds: 0, jitterSeconds: 0 } })) }],
+  }) as unknown as ResolvedPlan;
+
+  it('holds a burst\'s RSE (its rse param, else the first selected), so two bursts never share one; a sweep holds its links', () => {
+    const tests = scheduledTests(plan([
+      { name: 'b1', scenario: 'burst', params: { rse: 'R2' } },
+      { name: 'b2', scenario: 'burst' },
+      { name: 'b3', scenario: 'burst', rses: { expression: 'tier=1' } },
+      { name: 's', scenario: 'longhaul-sweep', params: { links: [{ from: 'R1', to: 'R3' }] } },
+      { name: 'u', scenario: 'upload' },
+    ]));
+    expect(Object.fromEntries(tests.map((t) => [t.test, t.locks]))).toEqual({
+      b1: ['rse:R2'], b2: ['rse:R1'], b3: ['rses:tier=1'], s: ['link:R1->R3'], u: [],
+    });
+    for (const t of tests) t.matcher.dispose();
   });
 });

@@ -1,10 +1,14 @@
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { builtinScenarios } from '../../scenarios.js';
 import { loadPlanOrThrow } from '../../job.js';
 import { startDaemon } from '../../jobs/daemon.js';
 import { sandboxForRun } from '../sandbox-env.js';
 import { abs, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
-import { EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { agentNameProblem } from '../../plan/agent-schema.js';
+import { isPostgresUrl } from '../../agents/coordination.js';
+import { staleAfterMs } from './coordinator.js';
 import { REPORT_FORMATS } from '../../report/write.js';
 import { parseFormats } from './report.js';
 
@@ -18,6 +22,9 @@ interface DaemonArgs {
   'sandbox-dir': string;
   report?: boolean;
   format?: string;
+  agent?: string;
+  'heartbeat-seconds'?: number;
+  'stale-after-seconds'?: number;
 }
 
 /** Runs the plan's scheduled tests until SIGTERM or SIGINT; SIGHUP (or editing the plan) reloads it. */
@@ -33,8 +40,13 @@ export function daemonCommand(setExit: (code: number) => void): CommandModule<ob
       .option('stop-grace-seconds', { type: 'number', default: 30, describe: 'on SIGTERM, wait this long for runs in flight before abandoning them' })
       .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' })
       .option('report', { type: 'boolean', default: true, describe: 'write each run\'s report to <out>/<run id>/ (--no-report: only judge it)' })
+      .option('agent', { type: 'string', describe: 'run as this agent: only the tests the plan assigns to it; with a PostgreSQL --db it heartbeats there and runs the published plan' })
+      .option('heartbeat-seconds', { type: 'number', describe: 'how often an agent heartbeats into the shared store (default 10)' })
+      .option('stale-after-seconds', { type: 'number', describe: 'an agent whose heartbeat is older is down (default 60)' })
       .option('format', { type: 'string', default: REPORT_FORMATS.join(','), describe: `report formats, comma-separated (${REPORT_FORMATS.join(', ')})` }) as unknown as Argv<DaemonArgs>,
     handler: async (args) => {
+      const problem = args.agent === undefined ? null : agentNameProblem(args.agent);
+      if (problem) throw new CliError(problem, EXIT.invalidInput);
       const registry = builtinScenarios();
       const env = processEnv();
       const { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
@@ -43,7 +55,8 @@ export function daemonCommand(setExit: (code: number) => void): CommandModule<ob
       try {
         const daemon = await startDaemon({
           planFile: abs(args.plan), env: { ...env, ...sandbox?.env }, uid: uid(), registry,
-          dbPath: abs(args.db), port: args.port, host: args.host, log: out,
+          ...storeTarget(args.db, args.out, args.agent), agent: args.agent, port: args.port,
+          heartbeatMs: heartbeatMs(args['heartbeat-seconds']), staleAfterMs: staleAfterMs(args['stale-after-seconds']), host: args.host, log: out,
           outDir: args.report === false ? undefined : abs(args.out), reportFormats: parseFormats(args.format),
           stopGraceMs: Math.max(0, args['stop-grace-seconds']) * 1000,
         });
@@ -70,4 +83,18 @@ export function daemonCommand(setExit: (code: number) => void): CommandModule<ob
       }
     },
   };
+}
+
+/**
+ * `--db`: a SQLite file, or the shared PostgreSQL store, which the daemon coordinates through
+ * (advisory locks, heartbeats, the published plan) while its results go to the local file.
+ */
+function storeTarget(db: string, outDir: string, agent: string | undefined): { dbPath: string; coordinationUrl?: string } {
+  return isPostgresUrl(db) ? { dbPath: join(abs(outDir), `${agent ?? 'lakeprobe'}.db`), coordinationUrl: db } : { dbPath: abs(db) };
+}
+
+function heartbeatMs(seconds: number | undefined): number | undefined {
+  if (seconds === undefined) return undefined;
+  if (!(seconds >= 1 && seconds <= 3600)) throw new CliError('--heartbeat-seconds must be within 1..3600', EXIT.invalidInput);
+  return seconds * 1000;
 }

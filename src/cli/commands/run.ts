@@ -30,7 +30,7 @@ export function runOptions<T>(y: Argv<T>) {
     .options(storeOptions)
     .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics on this loopback port during the run (0: any)' })
     .option('pushgateway', { type: 'string', describe: 'push the metrics to this Pushgateway URL at the end' })
-    .option('agent', { type: 'string', describe: 'this agent in the Pushgateway grouping key (default: the host name)' })
+    .option('agent', { type: 'string', describe: 'run as this agent: only the tests the plan assigns to it; recorded on the run, its results and metrics (Pushgateway grouping key default: the host name)' })
     .option('experiment', { type: 'string', describe: 'run only this experiment' })
     .option('test', { type: 'string', describe: 'run only this test' })
     .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir, describe: 'sandbox runtime folder' })
