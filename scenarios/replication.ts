@@ -4,7 +4,7 @@ import type { RunContext } from '../src/engine/run-context.js';
 import { uploadProbeData, removeProbeData, type ProbeData } from './probe-data.js';
 import { addDatasetRule, awaitGone, awaitRule, expireRule, ruleSpecParam, type DatasetRule, type RuleSpec } from './rules.js';
 import {
-  createDataset, parallelParam, pollParam, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, verifyReplica,
+  createDataset, metadataParam, parallelParam, pollParam, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, tagAndSearch, verifyReplica,
 } from './steps.js';
 import { scaleCount, scaleSize } from '../src/engine/scale.js';
 
@@ -24,6 +24,8 @@ export const replicationParams = z.object({
   lifetime: z.number().int().positive().max(90 * 86_400).default(3600),
   timeout_seconds: ruleTimeoutParam,
   poll_seconds: pollParam,
+  /** Metadata set on the dataset once its files landed, read back, and found by the client's metadata search (R3B). */
+  metadata: metadataParam.optional(),
   verify: z.boolean().default(true),
   cleanup: z.boolean().default(true),
 }).strict();
@@ -39,7 +41,7 @@ export default defineScenario({
   description: 'Replicate a dataset with rules to RSE expressions or QoS classes; time per link and per transfer; QoS transitions',
   params: replicationParams,
   scale: (p, f) => ({ ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f) }),
-  checks: () => ['placement'],
+  checks: (p) => (p.metadata ? ['placement', 'metadata', 'discoverable'] : ['placement']),
   work: (p) => ({ files: p.files, bytes: p.files * p.size }),
   usesRses: (params) => params.source === undefined,
   // Every rule moves the whole dataset over a link; the source copy must outlive the wait.
@@ -66,6 +68,7 @@ export default defineScenario({
       beforeUpload: params.rules_first ? addRules : undefined,
     });
     if (!params.rules_first && data.files.length > 0) await addRules();
+    if (params.metadata && data.files.length > 0) await tagAndSearch(ctx, [dataset], params.metadata, probeTag(ctx));
     const wait = { timeoutSeconds: params.timeout_seconds, pollSeconds: params.poll_seconds, srcRse: source.rse, files: data.files };
     // Rules made before the data (rules_first) wait for files that never landed: a follow-on of that failure.
     const upstream = data.files.length === 0 ? ctx.failure : undefined;
