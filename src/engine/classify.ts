@@ -4,7 +4,7 @@
 // (test/fixtures/dac21/).
 
 import {
-  ChecksumMismatchError, CredentialError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RseSelectionError, RucioApiError,
+  ChecksumMismatchError, CredentialError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RseConfigError, RseSelectionError, RucioApiError,
   RuleStateError, ServerCertificateError, StorageError,
 } from '../lake/errors.js';
 import { redact } from './redact.js';
@@ -268,6 +268,7 @@ function typedClass(err: unknown, depth: number): ErrorClass {
   if (err instanceof EmbargoViolationError) return 'embargo_violation';
   if (err instanceof InconclusiveError) return 'inconclusive';
   if (err instanceof RseSelectionError) return 'rse_selection';
+  if (err instanceof RseConfigError) return 'rse_config';
   if (err instanceof RuleStateError) return transferClass(err.detail) ?? (err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck');
   if (err instanceof RucioApiError) return rucioClass(err);
   if (err instanceof StorageError) return storageClass(err);

@@ -147,6 +147,10 @@ export const ERROR_CLASSES = {
     meaning: 'an RSE expression resolves to no RSE, or a QoS expression (QOS=…) to an RSE whose QOS attribute is missing or null',
     remedy: "fix the expression, or set the QOS attribute of the RSEs named (rucio-admin rse set-attribute --key QOS) before the challenge",
   },
+  rse_config: {
+    meaning: "an RSE setting the plan depends on is off or missing: an availability flag (read/write/delete), a protocol for an operation, a distance between RSEs the plan moves data over",
+    remedy: 'ask the lake admins to fix the setting named before the challenge (rucio-admin rse update --setting availability_write, rse add-protocol, rse add-distance)',
+  },
   scenario_crash: {
     meaning: "the scenario's own code threw: a bug in the scenario module, not a failure of the lake",
     remedy: 'fix the scenario at the file:line given (run with --debug for the stack); the lake was not judged by this test',

@@ -257,9 +257,12 @@ function seedCatalogue(
       });
     }
     for (const [key, value] of Object.entries(spec.attributes)) admin.setRseAttribute(spec.name, key, value);
+    if (spec.availability) admin.setRseAvailability(spec.name, spec.availability);
     admin.setAccountLimit(account, spec.name, ACCOUNT_LIMIT_BYTES);
     admin.setAccountLimit(OUTSIDER_ACCOUNT, spec.name, ACCOUNT_LIMIT_BYTES);
   });
+  // Each configured link has a distance in the catalogue, growing with its round-trip time; other pairs have none.
+  for (const link of config.links) admin.addDistance(link.from, link.to, 1 + Math.round(link.rtt_ms / 100));
 }
 
 /** Token files for the other identities; the member's is written with its proxy (short_credentials). */

@@ -14,7 +14,10 @@ const RSE_NAME = /^([A-Z0-9]+([_-][A-Z0-9]+)*)$/;
 const rse = z.strictObject({
   name: z.string().regex(RSE_NAME, { error: 'must be an RSE name like SITE-DISK (upper case, digits, - and _)' }),
   deterministic: z.boolean().default(true),
-  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** RSE attributes; `QOS: null` is an RSE whose QoS class was taken away (DAC21), left out of every QOS=… expression. */
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
+  /** Availability flags (rucio-admin rse update --setting availability_*); all on unless set false. */
+  availability: z.strictObject({ read: z.boolean().optional(), write: z.boolean().optional(), delete: z.boolean().optional() }).optional(),
   /** Accept tokens only for the endpoint's own URL as `aud` (and WLCG's any audience); XRootD through its SciTokens audience. */
   own_token_audience: z.boolean().optional(),
 });
