@@ -11,6 +11,7 @@ import replicate from '../scenarios/replicate.js';
 import replication from '../scenarios/replication.js';
 import reprocess from '../scenarios/reprocess.js';
 import rseAudit from '../scenarios/rse-audit.js';
+import stage from '../scenarios/stage.js';
 import upload from '../scenarios/upload.js';
 
 /** The scenarios shipped with lakeprobe. */
@@ -21,5 +22,5 @@ export function builtinScenarios(): ScenarioRegistry {
     .register({ ...replicate, scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }), work: (p) => ({ files: p.files, bytes: p.files * p.size }) })
     .register(embargo)
     .register(replication).register(longhaulSweep).register(authMatrix).register(downloadVerify)
-    .register(reprocess).register(lifecycle).register(ingestion).register(burst).register(rseAudit);
+    .register(reprocess).register(lifecycle).register(ingestion).register(burst).register(rseAudit).register(stage);
 }
