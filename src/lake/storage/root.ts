@@ -5,6 +5,7 @@
 //   delete    xrdfs <scheme>://<host> rm <path>
 //   mkdir     xrdfs <scheme>://<host> mkdir -p <path>
 //   checksum  xrdfs <scheme>://<host> query checksum <path>[?cks.type=md5]
+//   stats     xrdfs <scheme>://<host> query stats a              (the server's own summary, XML)
 // Identity: a proxy via X509_USER_PROXY (gsi) or a token via BEARER_TOKEN (ztn); see
 // tool-credentials.ts. xrdcp creates missing parent directories itself. `auth.insecure` has
 // no effect: XrdCl 5.5 has no switch to skip verifying the server's TLS certificate.
@@ -98,6 +99,12 @@ export class RootDriver extends ToolDriver implements StorageDriver {
     return toolChecksum(name?.toLowerCase() === algorithm ? value : undefined, algorithm, this.redact(url), result.stdout);
   }
 
+  /** The server's own summary statistics (kXR_query stats, all sections) as the XML it sends. */
+  async serverStats(url: string): Promise<string> {
+    const { server } = parseRootUrl(url, 'STATS');
+    return (await this.query('STATS', url, [server, 'query', 'stats', 'a'])).stdout;
+  }
+
   /** Runs an xrdfs command that must succeed. */
   private query(method: string, url: string, args: string[]): Promise<ToolResult> {
     return this.withCall(method, url, 'xrdfs', args, async (call) => {
@@ -106,8 +113,4 @@ export class RootDriver extends ToolDriver implements StorageDriver {
       return result;
     });
   }
-
-
-
-
 }
