@@ -140,7 +140,7 @@ describe('MetricsSink', () => {
     const sink = new MetricsSink({ daemon: true });
     sink.declareTests([{ experiment: 'ska', test: 'embargo', embargo: true, rses: ['SITE_A'] }]);
     const run = { runId: 'run-1', planName: 'p', planFile: 'p.yaml', startedAt: '2024-03-01T10:00:00.000Z' };
-    for (const r of [...uploads, result({ test: 'rules', outcome: 'failed', errorClass: 'quota' }), replication({})]) sink.onResult(r);
+    for (const r of [...uploads, result({ test: 'rules', outcome: 'failed', errorClass: 'quota' }), replication({}), result({ test: 'cache', operation: 'access', check: { kind: 'cache', target: 'user.probe:f', cache: 'hit' } })]) sink.onResult(r);
     sink.onEnd(run, { total: 5, failed: 1, finishedAt: '2024-03-01T10:01:00.000Z' });
     sink.setCredentialExpiry('x509', new Date('2024-03-02T00:00:00Z'), new Date('2024-03-01T12:00:00Z'));
     sink.setCredentialRenewals([{ authMethod: 'token', audience: 'rucio', at: new Date('2024-03-01T09:00:00Z') }]);
