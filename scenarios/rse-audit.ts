@@ -26,7 +26,8 @@ export type RseAuditParams = z.output<typeof rseAuditParams>;
  * attributes, protocols per operation and distances as the catalogue answers them, each
  * problem one failed result naming what to fix — an availability flag off, an operation no
  * protocol offers, a missing distance (`rse_config`), a QoS class missing or null, an
- * expression resolving to nothing (`rse_selection`). It writes nothing to the lake.
+ * expression resolving to nothing (`rse_selection`). What it reads is a `list`, each judgement a
+ * `verify`. It writes nothing to the lake.
  */
 export default defineScenario({
   name: 'rse-audit',
@@ -45,12 +46,12 @@ export default defineScenario({
       if (read.ok) await auditRse(ctx, params, read.value.info, read.value.attributes);
     }
     for (const expression of params.expressions) {
-      await ctx.op({ operation: 'list' }, async () => {
+      await ctx.op({ operation: 'verify' }, async () => {
         ctx.log(`${ctx.test}: ${expression} → ${(await resolveRseExpression(ctx.rucio, expression)).join(', ')}`);
       });
     }
     for (const { from, to } of params.links) {
-      await ctx.op({ operation: 'list', srcRse: from, dstRse: to }, async () => {
+      await ctx.op({ operation: 'verify', srcRse: from, dstRse: to }, async () => {
         const rows = await ctx.rucio.getDistances(from, to);
         const distance = rows.map((r) => r.distance ?? r.ranking).find((d) => typeof d === 'number');
         if (distance === undefined) {
@@ -65,19 +66,19 @@ export default defineScenario({
 async function auditRse(ctx: RunContext, params: RseAuditParams, info: RseInfo, attributes: RseAttributes): Promise<void> {
   const rse = info.rse;
   ctx.log(`${ctx.test}: ${describeRse(info, attributes)}`);
-  await ctx.op({ operation: 'list', rse }, async () => {
+  await ctx.op({ operation: 'verify', rse }, async () => {
     const off = disabledFlags(info);
     if (off.length) {
       throw new RseConfigError(`${rse}: ${off.map((f) => `${f} is false`).join(', ')}: Rucio ${off.includes('availability_write') ? 'places no upload or rule there (RSEWriteBlocked)' : 'skips it for those operations'}; set it back (rucio-admin rse update --rse ${rse} --setting ${off[0]} --value True)`);
     }
   });
-  await ctx.op({ operation: 'list', rse }, async () => {
+  await ctx.op({ operation: 'verify', rse }, async () => {
     const missing = missingOperations(info.protocols ?? [], params.operations);
     if (missing.length) throw new RseConfigError(`${rse}: no WAN protocol offers ${missing.join(', ')}; add or fix its protocols (rucio-admin rse add-protocol)`);
   });
   const expected = params.qos[rse];
   if (expected !== undefined) {
-    await ctx.op({ operation: 'list', rse }, async () => {
+    await ctx.op({ operation: 'verify', rse }, async () => {
       const problem = qosProblem(rse, attributes, expected);
       if (problem) throw new RseSelectionError(`${problem}; set it (rucio-admin rse set-attribute --rse ${rse} --key QOS --value ${expected})`);
     });

@@ -76,7 +76,7 @@ describe('the RSE audit names what a coordinator must fix before the challenge',
   });
 
   it('passes the RSEs and the link that are as the plan needs them', () => {
-    const ok = results.filter((r) => r.outcome === 'ok' && r.operation === 'list');
+    const ok = results.filter((r) => r.outcome === 'ok' && (r.operation === 'list' || r.operation === 'verify'));
     const onRse = (rse: string): OpResult[] => ok.filter((r) => r.rse === rse && !r.srcRse);
     // Per RSE: the settings read, the flags, the protocols; a QoS check where the plan names a class.
     for (const rse of ['SITE-FAST', 'SITE-SAFE']) expect(onRse(rse)).toHaveLength(4);
@@ -98,7 +98,9 @@ describe('the RSE audit names what a coordinator must fix before the challenge',
 
   it('fails the test in the report, the problems under their classes with the remedy', () => {
     const t = job.report.experiments[0]?.tests.find((x) => x.test === 'rse-audit');
-    expect(t?.verdict).toBe('Failed');
+    // Some checks held, four did not: the lake is partly ready, and the reason says how much is not.
+    expect(t?.verdict).toBe('Partially');
+    expect(t?.reasons.join('; ')).toMatch(/no operation failed: 4 of \d+ failed/);
     const observations = job.report.experiments[0]?.observations ?? [];
     const classes = observations.filter((o) => o.kind === 'error_class').map((o) => o.errorClass).sort();
     expect(classes).toEqual(['rse_config', 'rse_selection']);
