@@ -9,7 +9,7 @@ import { forEachLimit } from './parallel.js';
 import { outputPublisher } from './published-output.js';
 import { addDatasetRule, awaitRule, ruleSpecParam, type DatasetRule } from './rules.js';
 import {
-  createDataset, deleteRule, releaseFiles, type Did, driverFor, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam,
+  createDataset, deleteRule, metadataParam, tagAndSearch, releaseFiles, type Did, driverFor, lifetimeParam, parallelParam, pollParam, type ProbeFile, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam,
 } from './steps.js';
 
 export const ingestionParams = z.object({
@@ -27,8 +27,7 @@ export const ingestionParams = z.object({
    * e.g. { datatype: RAW, run_number: 42 }. Keys: the DID columns (datatype, project, run_number, …) or
    * only custom ones (Rucio's search reads one metadata plugin at a time).
    */
-  metadata: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'lower-case letters, digits and "_"' }).max(64), z.union([z.string().min(1).max(200), z.number()]))
-    .refine((m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 20, { error: 'between 1 and 20 keys' }).optional(),
+  metadata: metadataParam.optional(),
   scope: scopeParam.optional(),
   lifetime: lifetimeParam,
   timeout_seconds: ruleTimeoutParam,
@@ -112,29 +111,6 @@ export default defineScenario({
     await releaseFiles(ctx, files, params.parallel);
   },
 });
-
-/**
- * Metadata assigned and discoverable (R3B): set on every dataset and read back, then the client's
- * search by name and metadata must find every dataset.
- */
-async function tagAndSearch(ctx: RunContext, datasets: readonly Did[], meta: Record<string, string | number>, tag: string): Promise<void> {
-  const scope = (datasets[0] as Did).scope;
-  const target = `${scope}:${tag}.ds*`;
-  const set = await ctx.op({ operation: 'register', check: { kind: 'metadata', target } }, async () => {
-    for (const ds of datasets) {
-      await ctx.rucio.setDidMeta(ds.scope, ds.name, meta);
-      const got = await ctx.rucio.getDidMeta(ds.scope, ds.name);
-      const wrong = Object.entries(meta).filter(([k, v]) => String(got[k]) !== String(v));
-      if (wrong.length) throw new Error(`metadata of ${ds.scope}:${ds.name} reads back ${wrong.map(([k]) => `${k}=${String(got[k])}`).join(', ')}, not what was set`);
-    }
-  });
-  if (!set.ok) return;
-  await ctx.op({ operation: 'list', check: { kind: 'discoverable', target } }, async () => {
-    const found = new Set(await ctx.rucio.searchDids(scope, { name: `${tag}.ds*`, ...meta }, 'dataset'));
-    const missing = datasets.filter((d) => !found.has(d.name));
-    if (missing.length) throw new Error(`the search by name and metadata does not find ${missing.length} of ${datasets.length} dataset(s), e.g. ${(missing[0] as Did).name}`);
-  });
-}
 
 /** The file as the detector wrote it: on the RSE's storage, outside Rucio (not yet registered). */
 async function placeFile(ctx: RunContext, rse: RseInfo, did: Did, size: number): Promise<ProbeFile | null> {

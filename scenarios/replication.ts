@@ -4,7 +4,7 @@ import type { RunContext } from '../src/engine/run-context.js';
 import { uploadProbeData, removeProbeData, type ProbeData } from './probe-data.js';
 import { addDatasetRule, awaitGone, awaitRule, expireRule, ruleSpecParam, type DatasetRule, type RuleSpec } from './rules.js';
 import {
-  createDataset, parallelParam, pollParam, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, verifyReplica,
+  createDataset, metadataParam, parallelParam, pollParam, probeTag, rseInfo, ruleTimeoutParam, scopeParam, sizeParam, tagAndSearch, verifyReplica,
 } from './steps.js';
 import { scaleCount, scaleSize } from '../src/engine/scale.js';
 import { consumeInput, readConsumed } from './consumed-input.js';
@@ -26,6 +26,8 @@ export const replicationParams = z.object({
   lifetime: z.number().int().positive().max(90 * 86_400).default(3600),
   timeout_seconds: ruleTimeoutParam,
   poll_seconds: pollParam,
+  /** Metadata set on the dataset once its files landed, read back, and found by the client's metadata search (R3B). */
+  metadata: metadataParam.optional(),
   verify: z.boolean().default(true),
   cleanup: z.boolean().default(true),
 }).strict();
@@ -41,7 +43,7 @@ export default defineScenario({
   description: 'Replicate a dataset with rules to RSE expressions or QoS classes; time per link and per transfer; QoS transitions',
   params: replicationParams,
   scale: (p, f) => ({ ...p, files: scaleCount(p.files, f), size: scaleSize(p.size, f) }),
-  checks: () => ['placement'],
+  checks: (p) => (p.metadata ? ['placement', 'metadata', 'discoverable'] : ['placement']),
   work: (p) => ({ files: p.files, bytes: p.files * p.size }),
   usesRses: (params) => params.source === undefined,
   // Its dataset (and the last of its rules) is complete once every file is written and every rule OK.
@@ -79,6 +81,7 @@ export default defineScenario({
       beforeUpload: params.rules_first ? addRules : undefined,
     });
     if (!params.rules_first && data.files.length > 0) await addRules();
+    if (params.metadata && data.files.length > 0) await tagAndSearch(ctx, [dataset], params.metadata, probeTag(ctx));
     if (data.files.length < params.files) published.update('upload failed', `${data.files.length} of ${params.files} file(s) written to ${source.rse}`, false);
     else if (rules.length < params.rules.length) published.update('rule refused', `${rules.length} of ${params.rules.length} rule(s) made`, false);
     const wait = {

@@ -54,6 +54,13 @@ export const parallelParam = z.number().int().min(1).max(64).default(4);
 
 export interface Did { scope: string; name: string }
 
+/**
+ * Metadata a test sets on its datasets, e.g. { datatype: RAW, run_number: 42 }. Keys: the DID columns
+ * (datatype, project, run_number, …) or only custom ones (Rucio's search reads one metadata plugin at a time).
+ */
+export const metadataParam = z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'lower-case letters, digits and "_"' }).max(64), z.union([z.string().min(1).max(200), z.number()]))
+  .refine((m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 20, { error: 'between 1 and 20 keys' });
+
 /** A file this run wrote to storage. */
 export interface ProbeFile extends Did {
   rse: string;
@@ -271,5 +278,28 @@ async function deleteUnlisted(ctx: RunContext, file: ProbeFile): Promise<void> {
       if (classify(e).errorClass !== 'not_found') throw e;
     }
     ctx.ledger.done(file.ledgerId);
+  });
+}
+
+/**
+ * Metadata assigned and discoverable (R3B): set on every dataset and read back, then the client's
+ * search by name and metadata must find every dataset.
+ */
+export async function tagAndSearch(ctx: RunContext, datasets: readonly Did[], meta: Record<string, string | number>, tag: string): Promise<void> {
+  const scope = (datasets[0] as Did).scope;
+  const target = `${scope}:${tag}.ds*`;
+  const set = await ctx.op({ operation: 'register', check: { kind: 'metadata', target } }, async () => {
+    for (const ds of datasets) {
+      await ctx.rucio.setDidMeta(ds.scope, ds.name, meta);
+      const got = await ctx.rucio.getDidMeta(ds.scope, ds.name);
+      const wrong = Object.entries(meta).filter(([k, v]) => String(got[k]) !== String(v));
+      if (wrong.length) throw new Error(`metadata of ${ds.scope}:${ds.name} reads back ${wrong.map(([k]) => `${k}=${String(got[k])}`).join(', ')}, not what was set`);
+    }
+  });
+  if (!set.ok) return;
+  await ctx.op({ operation: 'list', check: { kind: 'discoverable', target } }, async () => {
+    const found = new Set(await ctx.rucio.searchDids(scope, { name: `${tag}.ds*`, ...meta }, 'dataset'));
+    const missing = datasets.filter((d) => !found.has(d.name));
+    if (missing.length) throw new Error(`the search by name and metadata does not find ${missing.length} of ${datasets.length} dataset(s), e.g. ${(missing[0] as Did).name}`);
   });
 }

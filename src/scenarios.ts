@@ -10,6 +10,9 @@ import longhaulSweep from '../scenarios/longhaul-sweep.js';
 import replicate from '../scenarios/replicate.js';
 import replication from '../scenarios/replication.js';
 import reprocess from '../scenarios/reprocess.js';
+import cacheRead from '../scenarios/cache-read.js';
+import rseAudit from '../scenarios/rse-audit.js';
+import stage from '../scenarios/stage.js';
 import upload from '../scenarios/upload.js';
 
 /** The scenarios shipped with lakeprobe. */
@@ -20,5 +23,5 @@ export function builtinScenarios(): ScenarioRegistry {
     .register({ ...replicate, scale: (p, f) => ({ ...p, size: scaleSize(p.size, f) }), work: (p) => ({ files: p.files, bytes: p.files * p.size }) })
     .register(embargo)
     .register(replication).register(longhaulSweep).register(authMatrix).register(downloadVerify)
-    .register(reprocess).register(lifecycle).register(ingestion).register(burst);
+    .register(reprocess).register(lifecycle).register(ingestion).register(burst).register(rseAudit).register(stage).register(cacheRead);
 }

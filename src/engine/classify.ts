@@ -4,7 +4,7 @@
 // (test/fixtures/dac21/).
 
 import {
-  ChecksumMismatchError, CredentialError, DeletionStuckError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RseSelectionError, RucioApiError,
+  ChecksumMismatchError, CredentialError, DeletionStuckError, EmbargoViolationError, TokenIssuerError, InconclusiveError, RseConfigError, RseSelectionError, RucioApiError,
   RuleStateError, ServerCertificateError, StorageError,
 } from '../lake/errors.js';
 import { refusedBeforeValid } from '../lake/credentials/token-refusal.js';
@@ -282,6 +282,7 @@ function typedClass(err: unknown, depth: number): ErrorClass {
   if (err instanceof RseSelectionError) return 'rse_selection';
   if (err instanceof DeletionStuckError) return 'deletion_stuck';
   if (err instanceof StarvedError) return 'upstream_starved';
+  if (err instanceof RseConfigError) return 'rse_config';
   if (err instanceof RuleStateError) return transferClass(err.detail) ?? (err.state === 'TIMEOUT' ? 'rule_timeout' : 'rule_stuck');
   if (err instanceof RucioApiError) return rucioClass(err);
   if (err instanceof StorageError) return storageClass(err);

@@ -20,9 +20,10 @@ export const performed = (r: Pick<OpResult, 'outcome'>): boolean => r.outcome !=
 /**
  * Facts a success criterion needs that counts and times do not carry: the data left its origin
  * (`deleted_at_origin`), the client's listing or search finds it (`discoverable`), its metadata
- * was set and read back (`metadata`), a rule's replicas are where and as many as it asked (`placement`).
+ * was set and read back (`metadata`), a rule's replicas are where and as many as it asked (`placement`),
+ * a read through a cache RSE was served from its disk or fetched from the origin (`cache`).
  */
-export const CHECK_KINDS = ['deleted_at_origin', 'discoverable', 'metadata', 'placement'] as const;
+export const CHECK_KINDS = ['deleted_at_origin', 'discoverable', 'metadata', 'placement', 'cache'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 /** What a result checked: its kind, what it was checked on (an RSE, a DID, an RSE expression) and, for placement, the copies asked. */
@@ -30,6 +31,8 @@ export interface CheckFact {
   kind: CheckKind;
   target: string;
   copies?: number;
+  /** For `cache`: whether the cache served the read from its disk (hit) or fetched it from its origin (miss). */
+  cache?: 'hit' | 'miss';
 }
 
 /**

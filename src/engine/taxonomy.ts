@@ -159,6 +159,10 @@ export const ERROR_CLASSES = {
     meaning: "the test's input is another test's output (`consumes`), and that upstream test had no complete output within the wait: it was late, failed or stuck (e.g. its rule stayed REPLICATING)",
     remedy: 'look at the upstream test the message names (its rule state, its failures) and fix that first; this test was not judged on its own work',
   },
+  rse_config: {
+    meaning: "an RSE setting the plan depends on is off or missing: an availability flag (read/write/delete), a protocol for an operation, a distance between RSEs the plan moves data over",
+    remedy: 'ask the lake admins to fix the setting named before the challenge (rucio-admin rse update --setting availability_write, rse add-protocol, rse add-distance)',
+  },
   scenario_crash: {
     meaning: "the scenario's own code threw: a bug in the scenario module, not a failure of the lake",
     remedy: 'fix the scenario at the file:line given (run with --debug for the stack); the lake was not judged by this test',

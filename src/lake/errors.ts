@@ -149,6 +149,11 @@ export class RseSelectionError extends Error {
   override readonly name = 'RseSelectionError';
 }
 
+/** An RSE setting a plan depends on is off or missing: an availability flag, a protocol for an operation, a distance. */
+export class RseConfigError extends Error {
+  override readonly name = 'RseConfigError';
+}
+
 /** A check could not decide, e.g. the identity that must be refused was not shown to work at all. */
 export class InconclusiveError extends Error {
   override readonly name = 'InconclusiveError';

@@ -10,6 +10,13 @@ const QOS_TERM = /\bQOS\s*=/i;
 /** Attribute values that say "no class": Rucio keeps a null, admins sometimes write these. */
 const NO_CLASS = new Set(['', 'none', 'null']);
 
+/** The RSE's QoS class, or null when its QOS attribute is missing or null (or says "none"). */
+export function qosClassOf(attributes: Record<string, unknown>): string | null {
+  const value = attributes.QOS;
+  if (value === undefined || value === null || NO_CLASS.has(String(value).trim().toLowerCase())) return null;
+  return String(value);
+}
+
 export function asksForQos(expression: string): boolean {
   return QOS_TERM.test(expression);
 }
@@ -29,8 +36,7 @@ export async function resolveRseExpression(rucio: Pick<RucioClient, 'listRses' |
   if (!asksForQos(expression)) return [...rses].sort();
   const classless: string[] = [];
   for (const rse of rses) {
-    const value = (await rucio.listRseAttributes(rse)).QOS;
-    if (value === undefined || value === null || NO_CLASS.has(String(value).trim().toLowerCase())) classless.push(rse);
+    if (qosClassOf(await rucio.listRseAttributes(rse)) === null) classless.push(rse);
   }
   if (classless.length) {
     throw new RseSelectionError(

@@ -129,6 +129,12 @@ export const METRICS = {
     help: 'Reads of embargoed data by an identity outside the embargo group (must stay 0).',
     labels: [...TEST_LABELS, 'rse'],
   },
+  cacheReads: {
+    name: 'lakeprobe_cache_reads_total',
+    type: 'counter',
+    help: 'Reads through a cache RSE (XCache), by result: hit (served from its disk) or miss (fetched from its origin), as the cache counts its origin opens.',
+    labels: [...TEST_LABELS, 'rse', 'result'],
+  },
   testSuccess: {
     name: 'lakeprobe_test_success',
     type: 'gauge',

@@ -144,6 +144,7 @@ export class MetricsSink implements Sink, Exposition {
       });
       if (r.errorClass === 'embargo_violation') this.counter('embargoViolations').inc({ ...testLabels, rse: base.rse });
     }
+    if (r.check?.kind === 'cache' && r.check.cache && r.outcome === 'ok') this.counter('cacheReads').inc({ ...testLabels, rse: base.rse, result: r.check.cache });
     if (r.operation === 'replicate' && r.srcRse && r.dstRse) this.onReplication(r, seconds);
     const key = `${r.experiment}\u0000${r.test}`;
     let entry = this.runOfTest.get(key);

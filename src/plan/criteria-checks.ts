@@ -8,8 +8,8 @@ import type { PathSegment } from './diagnostics.js';
 
 const WHO_RECORDS: Record<string, string> = {
   deleted_at_origin: 'lifecycle, or replicate with move: true',
-  discoverable: 'ingestion (download_by_container or metadata), download-verify',
-  metadata: 'ingestion with metadata',
+  discoverable: 'ingestion (download_by_container or metadata), replication with metadata, download-verify',
+  metadata: 'ingestion or replication with metadata',
   placement: 'the scenarios that make rules: replicate, replication, lifecycle with a destination, ingestion, reprocess, longhaul-sweep, download-verify (spread), auth-matrix (third_party_copy)',
 };
 

@@ -11,7 +11,7 @@ import { linkInFlight } from './figures.js';
 import { mbps } from './format.js';
 import { observations } from './observations.js';
 import type { ChallengeReport, ExperimentReport, RunRef, SummaryRow, TestReport } from './schema.js';
-import { authFailures, authMatrix, embargoMatrix, linkMatrix, linkSizes, replicationPercentiles, ruleReplicationPercentiles } from './tables.js';
+import { authFailures, authMatrix, cacheTable, embargoMatrix, linkMatrix, linkSizes, replicationPercentiles, ruleReplicationPercentiles } from './tables.js';
 import { overallVerdict, testReport } from './verdicts.js';
 
 export interface ReportInput {
@@ -82,7 +82,7 @@ function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: nu
     inFlight: linkInFlight(results), successOverTime: successOverTime(results, slotSeconds),
     availabilityByRse: availabilityByRse(results, slotSeconds), availabilityByTest: availabilityByTest(results, slotSeconds),
     daily: dailyByRse(results),
-    authMatrix: authMatrix(results), authFailures: logins, embargo: embargoMatrix(results),
+    authMatrix: authMatrix(results), authFailures: logins, embargo: embargoMatrix(results), cache: cacheTable(results),
   };
 }
 

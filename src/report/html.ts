@@ -115,6 +115,10 @@ function sections(e: ExperimentReport): string {
     parts.push('<h2>Embargo (identity × operation × access path)</h2>', table(['identity', 'operation', 'access path', 'RSE', 'attempts', 'ok', 'violations', 'other failures'],
       e.embargo.map((c) => [c.identity, c.operation, c.accessPath, c.rse, c.attempts, c.ok, { text: String(c.violations), cls: c.violations ? 'bad' : 'ok' }, c.otherFailures])));
   }
+  if (e.cache.length) {
+    parts.push('<h2>Reads through caches (hits and misses as the cache counts them)</h2>', table(['test', 'cache RSE', 'reads', 'hits', 'misses'],
+      e.cache.map((c) => [c.test, c.rse, c.reads, c.hits, c.misses])));
+  }
   parts.push('<h2>Per RSE and operation</h2>', table(OPERATION_ROWS.header, OPERATION_ROWS.rows(e.rows)));
   if (e.failures.length) {
     parts.push('<h2>Why things failed</h2>');

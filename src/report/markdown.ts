@@ -93,6 +93,12 @@ function embargo(e: ExperimentReport): string[] {
     e.embargo.map((c) => [c.identity, c.operation, c.accessPath, c.rse, c.attempts, c.ok, c.violations ? `**${c.violations}**` : 0, c.otherFailures]))];
 }
 
+function cache(e: ExperimentReport): string[] {
+  if (!e.cache.length) return [];
+  return ['', '## Reads through caches (hits and misses as the cache counts them)', '', ...table(['test', 'cache RSE', 'reads', 'hits', 'misses'],
+    e.cache.map((c) => [c.test, c.rse, c.reads, c.hits, c.misses]))];
+}
+
 function rows(e: ExperimentReport): string[] {
   return ['', '## Per RSE and operation', '', ...table(OPERATION_ROWS.header, OPERATION_ROWS.rows(e.rows),
     ['---', '---', '---', '---', '---:', '---:', '---', '---:', '---:', '---:'])];
@@ -116,7 +122,7 @@ export function renderMarkdown(report: ChallengeReport, e: ExperimentReport): st
   if (report.scale) lines.push(`> **${report.scale}**`, '');
   if (e.description) lines.push(e.description, '');
   for (const n of report.notes) lines.push(`> ${n}`, '');
-  lines.push(...tests(e), ...observations(e), ...figures(e, report.slotSeconds), ...auth(e), ...embargo(e), ...rows(e), ...why(e));
+  lines.push(...tests(e), ...observations(e), ...figures(e, report.slotSeconds), ...auth(e), ...embargo(e), ...cache(e), ...rows(e), ...why(e));
   return `${lines.join('\n').trimEnd()}\n`;
 }
 

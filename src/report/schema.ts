@@ -121,6 +121,12 @@ export const embargoCellSchema = z.object({
   attempts: count, ok: count, violations: count, otherFailures: count,
 });
 
+export const cacheCellSchema = z.object({
+  test: z.string(), rse: z.string().describe('the cache RSE read through'),
+  reads: count, hits: count.describe('reads the cache served from its disk (it opened nothing at its origin)'),
+  misses: count.describe('reads the cache fetched from its origin (it opened the file there)'),
+});
+
 export const experimentReportSchema = z.object({
   name: z.string(), description: z.string(), verdict: verdictSchema, runs: z.array(z.string()),
   scale: z.string().describe('how this experiment\'s runs were scaled (see the report\'s scale); "" at full scale'),
@@ -133,6 +139,7 @@ export const experimentReportSchema = z.object({
   availabilityByRse: z.array(availabilitySchema), availabilityByTest: z.array(availabilitySchema),
   daily: z.array(dailySchema).describe('storage operations per RSE and UTC day: the daily table sites post'),
   authMatrix: z.array(authCellSchema), authFailures: z.array(authFailureSchema), embargo: z.array(embargoCellSchema),
+  cache: z.array(cacheCellSchema).describe('reads through cache RSEs (XCache) per test and cache: hits and misses as the cache counts them'),
 });
 
 export const summaryRowSchema = z.object({
@@ -174,6 +181,7 @@ export type DailyCell = z.output<typeof dailySchema>;
 export type AuthCell = z.output<typeof authCellSchema>;
 export type AuthFailure = z.output<typeof authFailureSchema>;
 export type EmbargoCell = z.output<typeof embargoCellSchema>;
+export type CacheCell = z.output<typeof cacheCellSchema>;
 export type ExperimentReport = z.output<typeof experimentReportSchema>;
 export type SummaryRow = z.output<typeof summaryRowSchema>;
 export type RunRef = z.output<typeof runRefSchema>;

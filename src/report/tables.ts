@@ -1,8 +1,8 @@
-// The tables of a report: links, sizes per link, time to replicate, auth and embargo matrices.
+// The tables of a report: links, sizes per link, time to replicate, auth and embargo matrices, cache reads.
 import type { OpResult } from '../engine/op-result.js';
 import { fileCopies, fileReplicationTimes, moved, percentile, ruleResults } from './figures.js';
 import { groupBy } from './model.js';
-import type { AuthCell, AuthFailure, EmbargoCell, LinkCell, LinkSize, ReplicationPercentiles } from './schema.js';
+import type { AuthCell, AuthFailure, CacheCell, EmbargoCell, LinkCell, LinkSize, ReplicationPercentiles } from './schema.js';
 
 const REPLICATE: ReadonlySet<string> = new Set(['replicate']);
 const onLink = (r: OpResult): boolean => !!(r.srcRse && r.dstRse);
@@ -100,4 +100,13 @@ export function embargoMatrix(results: OpResult[]): EmbargoCell[] {
     };
   }).sort((a, b) => a.identity.localeCompare(b.identity) || a.operation.localeCompare(b.operation)
     || a.accessPath.localeCompare(b.accessPath) || a.rse.localeCompare(b.rse));
+}
+
+/** Reads through each cache RSE per test, hits and misses as the cache's own count decided them (the `cache` facts). */
+export function cacheTable(results: OpResult[]): CacheCell[] {
+  const reads = results.filter((r) => r.outcome === 'ok' && r.check?.kind === 'cache' && r.check.cache);
+  return [...groupBy(reads, (r) => `${r.test}\u0000${r.rse}`).values()].map((rs) => {
+    const hits = rs.filter((r) => r.check?.cache === 'hit').length;
+    return { test: (rs[0] as OpResult).test, rse: (rs[0] as OpResult).rse, reads: rs.length, hits, misses: rs.length - hits };
+  }).sort((a, b) => a.test.localeCompare(b.test) || a.rse.localeCompare(b.rse));
 }

@@ -105,14 +105,19 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
 
     await rm(join(dir, 'storage'), { recursive: true, force: true });
     const endpoints: RseEndpoint[] = [];
-    for (const spec of config.rses) {
+    // Storage RSEs first, then the caches in front of them (each needs its origin's root:// port).
+    const order = [...config.rses.keys()].sort((a, b) => Number(!!config.rses[a]?.cache_of) - Number(!!config.rses[b]?.cache_of));
+    for (const i of order) {
+      const spec = config.rses[i] as SandboxConfig['rses'][number];
+      const origin = spec.cache_of ? endpoints[config.rses.findIndex((r) => r.name === spec.cache_of)] : undefined;
       const endpoint = await startRseEndpoint({
         kind: config.storage, spec, dir, pki, issuer, faults,
         gridmap: { [member.dn]: 'member', [nonmember.dn]: 'nonmember' },
         embargo: { path: EMBARGO_PATH, members: [member.dn], group: EMBARGO_GROUP },
+        ...(origin?.rootPort ? { cacheOf: { originRootPort: origin.rootPort, proxy: member.proxyPath } } : {}),
       });
       closers.push(() => endpoint.close());
-      endpoints.push(endpoint);
+      endpoints[i] = endpoint;
     }
 
     const dbPath = join(dir, 'catalogue.db');
@@ -244,6 +249,18 @@ function seedCatalogue(
     const endpoint = endpoints[i] as RseEndpoint;
     admin.addRse(spec.name, { deterministic: spec.deterministic, rseType: 'DISK', volatile: false });
     const rw = { read: 1, write: 1, delete: 1 };
+    if (spec.cache_of && endpoint.rootPort) {
+      // A cache is read through only: root:// for reads, nothing may write or delete there.
+      const readOnly = { read: 1, write: 0, delete: 0 };
+      admin.addProtocol(spec.name, {
+        scheme: 'root', hostname: 'localhost', port: endpoint.rootPort, prefix: `/${DATA_PREFIX}`,
+        impl: 'rucio.rse.protocols.xrootd.Default', extended_attributes: null,
+        domains: { lan: readOnly, wan: { ...readOnly, third_party_copy_read: null, third_party_copy_write: null } },
+      });
+      for (const [key, value] of Object.entries(spec.attributes)) admin.setRseAttribute(spec.name, key, value);
+      admin.setRseAvailability(spec.name, { write: false, delete: false, ...spec.availability });
+      return;
+    }
     admin.addProtocol(spec.name, {
       scheme: 'davs', hostname: 'localhost', port: endpoint.port, prefix: DATA_PREFIX,
       impl: 'rucio.rse.protocols.webdav.Default', extended_attributes: null,
@@ -258,9 +275,12 @@ function seedCatalogue(
       });
     }
     for (const [key, value] of Object.entries(spec.attributes)) admin.setRseAttribute(spec.name, key, value);
+    if (spec.availability) admin.setRseAvailability(spec.name, spec.availability);
     admin.setAccountLimit(account, spec.name, ACCOUNT_LIMIT_BYTES);
     admin.setAccountLimit(OUTSIDER_ACCOUNT, spec.name, ACCOUNT_LIMIT_BYTES);
   });
+  // Each configured link has a distance in the catalogue, growing with its round-trip time; other pairs have none.
+  for (const link of config.links) admin.addDistance(link.from, link.to, 1 + Math.round(link.rtt_ms / 100));
 }
 
 /** Token files for the other identities; the member's is written with its proxy (short_credentials). */

@@ -32,6 +32,8 @@ export interface RseEndpointOptions {
   faults: FaultSet;
   gridmap: Record<string, string>;
   embargo: EmbargoPolicy;
+  /** For a cache RSE (`cache_of`): its origin's root:// port and the proxy it reads the origin with. */
+  cacheOf?: { originRootPort: number; proxy: string };
 }
 
 export async function startRseEndpoint(o: RseEndpointOptions): Promise<RseEndpoint> {
@@ -61,6 +63,7 @@ export async function startRseEndpoint(o: RseEndpointOptions): Promise<RseEndpoi
     name: o.spec.name, root, runDir: join(base, 'run'), pki: o.pki, gridmap: o.gridmap, embargo: o.embargo,
     issuer: { url: o.issuer.issuer, jwks: o.issuer.jwks },
     ...(o.spec.own_token_audience ? { ownAudience: true } : {}),
+    ...(o.cacheOf ? { cacheOf: o.cacheOf } : {}),
   }).catch(async (e: unknown) => {
     await rm(base, { recursive: true, force: true });
     throw e;

@@ -14,7 +14,15 @@ const RSE_NAME = /^([A-Z0-9]+([_-][A-Z0-9]+)*)$/;
 const rse = z.strictObject({
   name: z.string().regex(RSE_NAME, { error: 'must be an RSE name like SITE-DISK (upper case, digits, - and _)' }),
   deterministic: z.boolean().default(true),
-  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** RSE attributes; `QOS: null` is an RSE whose QoS class was taken away (DAC21), left out of every QOS=… expression. */
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
+  /** Availability flags (rucio-admin rse update --setting availability_*); all on unless set false. */
+  availability: z.strictObject({ read: z.boolean().optional(), write: z.boolean().optional(), delete: z.boolean().optional() }).optional(),
+  /**
+   * A cache RSE: XRootD's proxy file cache (XCache) in front of this RSE of the config, serving its
+   * namespace over root:// from its own disk, fetching from the origin on a miss. Needs `storage: xrootd`.
+   */
+  cache_of: z.string().regex(RSE_NAME).optional(),
   /** Accept tokens only for the endpoint's own URL as `aud` (and WLCG's any audience); XRootD through its SciTokens audience. */
   own_token_audience: z.boolean().optional(),
 });
@@ -73,6 +81,14 @@ export const sandboxConfigSchema = z.strictObject({
       if (!(e instanceof FaultSpecError)) throw e;
       ctx.addIssue({ code: 'custom', path: ['faults', i], message: e.problems.join('; ') });
     }
+  });
+  const caches = new Set(cfg.rses.filter((r) => r.cache_of).map((r) => r.name));
+  cfg.rses.forEach((r, i) => {
+    if (!r.cache_of) return;
+    const at = ['rses', i, 'cache_of'];
+    if (cfg.storage !== 'xrootd') ctx.addIssue({ code: 'custom', path: at, message: 'a cache RSE is an XRootD proxy file cache: set storage: xrootd' });
+    if (!names.has(r.cache_of)) ctx.addIssue({ code: 'custom', path: at, message: `unknown RSE "${r.cache_of}"` });
+    else if (caches.has(r.cache_of)) ctx.addIssue({ code: 'custom', path: at, message: `"${r.cache_of}" is a cache itself: a cache sits in front of a storage RSE` });
   });
   cfg.links.forEach((l, i) => {
     for (const end of ['from', 'to'] as const) {

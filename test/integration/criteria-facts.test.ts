@@ -35,6 +35,11 @@ experiments:
         rses: { names: [SANDBOX-NONDET] }
         params: { files: 4, size: 7000, datasets: 2, metadata: { datatype: RAW, run_number: 42 }, rule: { expression: SANDBOX-SAFE }, ${FAST} }
         success: { max_failure_rate: 0, metadata: true, discoverable: true, replicas: [{ expression: SANDBOX-SAFE }], min_files: 4 }
+      - name: rep
+        scenario: replication
+        auth: [token]
+        params: { source: SANDBOX-FAST, files: 2, size: 5000, metadata: { project: r3b, datatype: SIM }, rules: [{ expression: SANDBOX-SAFE }], ${FAST} }
+        success: { max_failure_rate: 0, metadata: true, discoverable: true, replicas: [{ expression: SANDBOX-SAFE }] }
       - name: lc
         scenario: lifecycle
         auth: [token]
@@ -62,6 +67,14 @@ experiments:
     expect(byText['1 copy on SANDBOX-SAFE']).toMatchObject({ status: 'met' });
     // --scale 0.5: 4 files become 2, and so does the criterion, with the full-scale target beside it.
     expect(byText['2 files replicated']).toMatchObject({ status: 'met', fullScale: '4 files replicated' });
+    expect(t?.verdict).toBe('Completed');
+  });
+
+  it('sets metadata on the replicated dataset and finds it by the client\'s metadata search (R3B)', () => {
+    const t = test('rep');
+    const byText = Object.fromEntries((t?.criteria ?? []).map((c) => [c.text, c]));
+    expect(byText['metadata set and read back']).toMatchObject({ status: 'met', actual: '1 of 1 checks held' });
+    expect(byText['discoverable by the client\'s listing']).toMatchObject({ status: 'met', actual: '1 of 1 checks held' });
     expect(t?.verdict).toBe('Completed');
   });
 

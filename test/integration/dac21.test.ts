@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, runCli, type CliOutcome } from '../helpers/cli-process.js';
 
 const PLAN = resolve('probes/dac21.yaml');
-const EXPERIMENTS = ['FAIR', 'KM3NeT', 'CTA', 'MAGIC', 'SKAO', 'CMS', 'LSST', 'ATLAS', 'LOFAR', 'EGO-VIRGO'];
+const EXPERIMENTS = ['LAKE', 'FAIR', 'KM3NeT', 'CTA', 'MAGIC', 'SKAO', 'CMS', 'LSST', 'ATLAS', 'LOFAR', 'EGO-VIRGO'];
 
 const run = (args: string[], cwd: string): Promise<CliOutcome> => runCli(args, { cwd });
 
@@ -43,7 +43,7 @@ describe('the DAC21 plan, scaled', () => {
       const byExperiment = db.prepare('SELECT experiment, COUNT(*) AS n FROM op_results GROUP BY experiment').all() as { experiment: string; n: number }[];
       expect(byExperiment.map((r) => r.experiment).sort()).toEqual([...EXPERIMENTS].sort());
       const tests = db.prepare('SELECT COUNT(DISTINCT experiment || \'/\' || test) AS n FROM op_results').get() as { n: number };
-      expect(tests.n).toBe(33);
+      expect(tests.n).toBe(38);
       const failures = db.prepare('SELECT test, operation, error_class, error_message FROM op_results WHERE outcome = \'failed\'').all();
       expect(failures).toEqual([]);
       // The embargo checks were decided: the outsider logged in and was refused, with x509 and with a token.
@@ -72,12 +72,31 @@ describe('the DAC21 plan, scaled', () => {
       expect(used('cta004-analysis', '\'download\'')).toEqual(['LAPP-DCACHE']);
       expect(replicatedTo('multiplication')).toContain('LAPP-DCACHE');
       expect(used('uc1-ingest-replicate', '\'delete\'')).toContain('LOFAR-ND');
+      // The logbook tests added with their own metrics: each measured where the logbook ran it.
+      // PANDA simulation: FAIR-ROOT + one QOS=SAFE + one QOS=FAST other than FAIR-ROOT (3 replicas).
+      const panda = replicatedTo('panda-simulation');
+      expect(panda.filter((r) => ['EULAKE-1', 'SARA-DCACHE', 'IN2P3-CC-DCACHE'].includes(r))).toHaveLength(1);
+      expect(panda.filter((r) => ['CNAF-STORM', 'MANCHESTER'].includes(r))).toHaveLength(1);
+      expect(panda).toHaveLength(2);
+      expect(used('panda-simulation', '\'upload\'')).toEqual(['FAIR-ROOT']);
+      expect(replicatedTo('dlaas')).toEqual(['EULAKE-1']);
+      expect(used('dlaas', '\'download\'')).toEqual(['EULAKE-1']);
+      expect(used('dlaas', '\'upload\'')).toEqual(['CNAF-STORM', 'DESY-DCACHE']);
+      expect(used('km3net003-upload', '\'upload\'')).toEqual(['SARA-DCACHE']);
+      const r3b = db.prepare('SELECT check_fact AS v FROM op_results WHERE test = ? AND check_fact LIKE ? AND outcome = \'ok\'').all('r3b-ingestion', '%"kind":"metadata"%');
+      expect(r3b).toHaveLength(1);
+      const cache = db.prepare('SELECT check_fact AS v FROM op_results WHERE test = \'cache\' AND rse = \'CNAF-XCACHE\' AND check_fact LIKE \'%"kind":"cache"%\'').all() as { v: string }[];
+      const outcomes = cache.map((r) => (JSON.parse(r.v) as { cache: string }).cache);
+      process.stdout.write(`DAC21 cache: ${outcomes.filter((o) => o === 'hit').length} hits, ${outcomes.filter((o) => o === 'miss').length} misses\n`);
+      expect(outcomes.filter((o) => o === 'miss').length).toBe(outcomes.length / 2);
+      const audit = db.prepare('SELECT COUNT(*) AS n FROM op_results WHERE test = \'rse-audit\' AND outcome = \'ok\'').get() as { n: number };
+      expect(audit.n).toBeGreaterThan(15 * 3);
       const pending = db.prepare('SELECT COUNT(*) AS n FROM ledger WHERE state != \'done\'').get() as { n: number };
-      expect(pending.n).toBe(0);
+      expect(pending.n, JSON.stringify(db.prepare('SELECT * FROM ledger WHERE state != \'done\'').all())).toBe(0);
     } finally {
       db.close();
     }
-    expect(code).toBe(0);
+    expect(code, stdout.split('\n').filter((l) => !/^(ok|progress)\b/.test(l)).slice(-40).join('\n')).toBe(0);
     expect((await readdir(join(dir, 'reports'))).length).toBe(1);
   }, 600_000);
 });

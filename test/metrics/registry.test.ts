@@ -147,7 +147,7 @@ describe('MetricsSink', () => {
     sink.declareTests([{ experiment: 'ska', test: 'embargo', embargo: true, rses: ['SITE_A'] }]);
     const run = { runId: 'run-1', planName: 'p', planFile: 'p.yaml', startedAt: '2024-03-01T10:00:00.000Z' };
     const transfer = { queuedAt: '2024-03-01T10:00:00.000Z', startedAt: '2024-03-01T10:00:01.000Z', endedAt: '2024-03-01T10:00:03.000Z', failedAttempts: 1, seenIn: 'history' as const };
-    for (const r of [...uploads, result({ test: 'rules', outcome: 'failed', errorClass: 'quota' }), replication({ transfer })]) sink.onResult(r);
+    for (const r of [...uploads, result({ test: 'rules', outcome: 'failed', errorClass: 'quota' }), replication({ transfer }), result({ test: 'cache', operation: 'access', check: { kind: 'cache', target: 'user.probe:f', cache: 'hit' } })]) sink.onResult(r);
     sink.onEnd(run, { total: 5, failed: 1, finishedAt: '2024-03-01T10:01:00.000Z' });
     sink.setCredentialExpiry('x509', new Date('2024-03-02T00:00:00Z'), new Date('2024-03-01T12:00:00Z'));
     sink.setCredentialRenewals([{ authMethod: 'token', audience: 'rucio', at: new Date('2024-03-01T09:00:00Z') }]);

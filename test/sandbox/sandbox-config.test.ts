@@ -77,4 +77,31 @@ links:
     expect(parseSandboxConfig(builtin, 'sbx.yaml').faults).toHaveLength(1);
     expect(() => parseSandboxConfig(builtin, 'sbx.yaml', { storage: 'xrootd' })).toThrow(/^sbx\.yaml:2:\d+: faults\[0\]\.kind: error_rate acts inside/);
   });
+
+  it('takes a cache RSE in front of a storage RSE on XRootD, availability flags and a null attribute, and refuses a bad cache at its line', () => {
+    const ok = parseSandboxConfig([
+      'storage: xrootd',
+      'rses:',
+      '  - { name: SITE-A, attributes: { QOS: null }, availability: { write: false } }',
+      '  - { name: SITE-CACHE, cache_of: SITE-A }',
+    ].join('\n'), 'sbx.yaml');
+    expect(ok.rses[0]).toMatchObject({ attributes: { QOS: null }, availability: { write: false } });
+    expect(ok.rses[1]?.cache_of).toBe('SITE-A');
+    const bad = [
+      'rses:',
+      '  - { name: SITE-A }',
+      '  - { name: SITE-C1, cache_of: SITE-B }',
+      '  - { name: SITE-C2, cache_of: SITE-C3 }',
+      '  - { name: SITE-C3, cache_of: SITE-A }',
+    ].join('\n');
+    let message = '';
+    try {
+      parseSandboxConfig(bad, 'sbx.yaml');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^sbx\.yaml:3:\d+: rses\[1\]\.cache_of: a cache RSE is an XRootD proxy file cache: set storage: xrootd$/m);
+    expect(message).toMatch(/^sbx\.yaml:3:\d+: rses\[1\]\.cache_of: unknown RSE "SITE-B"$/m);
+    expect(message).toMatch(/^sbx\.yaml:4:\d+: rses\[2\]\.cache_of: "SITE-C3" is a cache itself/m);
+  });
 });

@@ -6,7 +6,7 @@ import { TokenSession } from './auth.js';
 import { apiError, HttpTransport, parseJson, parseJsonStream, type HttpResponse } from './http.js';
 import type {
   AccountInfo, AddDidOptions, AddRuleOptions, ContentEntry, Did, DidInfo, DidMeta, ListReplicasOptions,
-  LockInfo, PingInfo, ReplicaFile, ReplicaRecord, ReplicaStateUpdate, RequestInfo, RseAttributes, RseInfo,
+  LockInfo, PingInfo, ReplicaFile, ReplicaRecord, ReplicaStateUpdate, RequestInfo, RseAttributes, RseDistance, RseInfo,
   RseProtocol, RucioClientOptions, RuleInfo, UpdateRuleOptions,
 } from './types.js';
 
@@ -147,6 +147,14 @@ export class RucioClient {
 
   async listRseAttributes(rse: string): Promise<RseAttributes> {
     return this.json('GET', `/rses/${seg(rse)}/attr/`);
+  }
+
+  /**
+   * The distance rows from one RSE to another (GET /rses/<src>/distances/<dst>, core/distance.py get_distances):
+   * an empty list when Rucio knows no distance, so it finds no path between them for a transfer.
+   */
+  async getDistances(source: string, destination: string): Promise<RseDistance[]> {
+    return this.json('GET', `/rses/${seg(source)}/distances/${seg(destination)}`);
   }
 
   /** Server-side lfn2pfn, for algorithms only the server's policy package knows. Keyed 'scope:name'. */

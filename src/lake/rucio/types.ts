@@ -98,6 +98,9 @@ export interface RseInfo {
 
 export type RseAttributes = Record<string, string | number | boolean | null>;
 
+/** One row of GET /rses/<src>/distances/<dst>; `ranking` is the old name of `distance`. */
+export interface RseDistance { src_rse_id: string; dest_rse_id: string; distance: number | null; ranking?: number | null }
+
 export interface DidInfo {
   scope: string;
   name: string;

@@ -5,6 +5,7 @@
 //   delete    xrdfs <scheme>://<host> rm <path>
 //   mkdir     xrdfs <scheme>://<host> mkdir -p <path>
 //   checksum  xrdfs <scheme>://<host> query checksum <path>[?cks.type=md5]
+//   stats     xrdfs <scheme>://<host> query stats a              (the server's own summary, XML)
 // Identity: a proxy via X509_USER_PROXY (gsi) or a token via BEARER_TOKEN (ztn); see
 // tool-credentials.ts. xrdcp creates missing parent directories itself. `auth.insecure` has
 // no effect: XrdCl 5.5 has no switch to skip verifying the server's TLS certificate. A bare
@@ -110,6 +111,12 @@ export class RootDriver extends ToolDriver implements StorageDriver {
     const [name, value] = result.stdout.trim().split(/\s+/);
     // A server without the algorithm configured may answer with another one.
     return toolChecksum(name?.toLowerCase() === algorithm ? value : undefined, algorithm, this.redact(url), result.stdout);
+  }
+
+  /** The server's own summary statistics (kXR_query stats, all sections) as the XML it sends. */
+  async serverStats(url: string): Promise<string> {
+    const { server } = parseRootUrl(url, 'STATS');
+    return (await this.query('STATS', url, [server, 'query', 'stats', 'a'])).stdout;
   }
 
   /** Runs an xrdfs command that must succeed. */

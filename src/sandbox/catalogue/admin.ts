@@ -65,7 +65,9 @@ export interface CatalogueAdmin {
   /** Returns the RSE id. */
   addRse(name: string, opts: { deterministic: boolean; rseType: 'DISK' | 'TAPE'; volatile: boolean; stagingArea?: boolean; qosClass?: string }): string;
   addProtocol(rse: string, protocol: Record<string, unknown>): void;
-  setRseAttribute(rse: string, key: string, value: string | number | boolean): void;
+  setRseAttribute(rse: string, key: string, value: string | number | boolean | null): void;
+  /** A distance from one RSE to another (rucio-admin rse add-distance), as POST /rses/<src>/distances/<dst> stores it. */
+  addDistance(source: string, destination: string, distance: number): void;
   setRseAvailability(rse: string, flags: { read?: boolean; write?: boolean; delete?: boolean }): void;
   setAccountLimit(account: string, rse: string, bytes: number): void;
   addScope(account: string, scope: string): void;
@@ -151,6 +153,11 @@ export function createAdmin(cat: Catalogue): CatalogueAdmin {
     addRse: (name, opts) => tx(() => insertRse(cat, name, opts)),
     addProtocol: (rse, protocol) => tx(() => insertProtocol(cat, rse, protocol)),
     setRseAttribute: (rse, key, value) => tx(() => setRseAttribute(db, requireRse(db, rse, cat.vo).id, key, value)),
+    addDistance: (source, destination, distance) => tx(() => {
+      const now = cat.now();
+      db.prepare('INSERT INTO distances (src_rse_id, dest_rse_id, distance, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+        .run(requireRse(db, source, cat.vo).id, requireRse(db, destination, cat.vo).id, distance, now, now);
+    }),
     setRseAvailability: (rse, flags) => tx(() => {
       const row = requireRse(db, rse, cat.vo);
       const bit = (v: boolean | undefined, old: number): number => (v === undefined ? old : v ? 1 : 0);

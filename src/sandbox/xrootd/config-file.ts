@@ -10,6 +10,23 @@ export interface XrootdConfigInput {
   httpsPort: number;
   /** VO whose VOMS groups HTTPS clients' proxies carry into authorization (vomsdir in the layout). */
   vo?: string;
+  /** A cache in front of the xrootd at this root:// port on localhost: `root` holds the cached files. */
+  cacheOfPort?: number;
+}
+
+/**
+ * XCache: the storage layer is the proxy (XrdPss) to the origin with the proxy file cache (XrdPfc)
+ * on the local root; pfc.ram may not be below 1 GiB in 5.5 (it is a ceiling, not an allocation).
+ */
+function cacheLines(originPort: number): string[] {
+  return [
+    '# proxy file cache (XCache) in front of the origin',
+    'ofs.osslib libXrdPss.so',
+    `pss.origin localhost:${originPort}`,
+    'pss.cachelib libXrdPfc.so',
+    'pfc.ram 1g',
+    'pfc.diskusage 0.90 0.95',
+  ];
 }
 
 function word(path: string): string {
@@ -55,6 +72,15 @@ export function renderXrootdConfig(input: XrootdConfigInput): string {
     `acc.authdb ${word(l.authdb)}`,
     `ofs.authlib ++ libXrdAccSciTokens.so config=${word(l.scitokens)}`,
     '',
+    ...(input.cacheOfPort === undefined ? httpLines(input) : cacheLines(input.cacheOfPort)),
+    '',
+  ].join('\n');
+}
+
+function httpLines(input: XrootdConfigInput): string[] {
+  const l = input.layout;
+  const [cert, key, certDir, gridmap] = [l.hostCert, l.hostKey, l.certDir, l.gridmap].map(word);
+  return [
     '# HTTPS / WebDAV',
     `xrd.protocol XrdHttp:${input.httpsPort} libXrdHttp.so`,
     `http.cert ${cert}`,
@@ -66,6 +92,5 @@ export function renderXrootdConfig(input: XrootdConfigInput): string {
     'http.header2cgi Authorization authz',
     'http.exthandler xrdtpc libXrdHttpTPC.so',
     ...vomsLines(input.vo),
-    '',
-  ].join('\n');
+  ];
 }

@@ -1,5 +1,5 @@
-import { chmod, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { chmod, chown, copyFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { renderAuthdb, renderGridmap, renderScitokensConfig } from './access-files.js';
 import { renderXrootdConfig } from './config-file.js';
 import { writeVomsDir } from '../pki/voms.js';
@@ -44,7 +44,14 @@ export async function startXrootdEndpoint(opts: XrootdEndpointOptions): Promise<
   await writePublic(layout.authdb, authdb());
   await writePublic(layout.scitokens, renderScitokensConfig(opts.issuer.url, opts.ownAudience ? `https://localhost:${httpsPort}` : undefined));
   await writeVomsDir(layout.vomsDir, opts.pki, vo);
-  await writePublic(layout.config, renderXrootdConfig({ name: opts.name, root, layout, rootPort, httpsPort, vo }));
+  await writePublic(layout.config, renderXrootdConfig({ name: opts.name, root, layout, rootPort, httpsPort, vo, cacheOfPort: opts.cacheOf?.originRootPort }));
+  // A cache reads its origin as a grid client: its own copy of the proxy, private to the service user.
+  const originProxy = join(layout.runDir, 'origin-proxy.pem');
+  if (opts.cacheOf) {
+    await copyFile(opts.cacheOf.proxy, originProxy);
+    await chown(originProxy, user.uid, user.gid);
+    await chmod(originProxy, 0o600);
+  }
 
   const proc = superviseXrootd({
     name: opts.name,
@@ -57,6 +64,7 @@ export async function startXrootdEndpoint(opts: XrootdEndpointOptions): Promise<
       X509_CERT_DIR: layout.certDir,
       // The VOMS extractor finds the trusted attribute signers here.
       X509_VOMS_DIR: layout.vomsDir,
+      ...(opts.cacheOf ? { X509_USER_PROXY: originProxy } : {}),
     },
   });
   const start = async (): Promise<void> => {

@@ -25,6 +25,12 @@ export interface XrootdEndpointOptions {
   issuer: { url: string; jwks: object };
   /** Accept only tokens for this endpoint's own URL (and WLCG's any audience). */
   ownAudience?: boolean;
+  /**
+   * A proxy file cache (XCache: XrdPss + XrdPfc) in front of another sandbox RSE instead of a storage:
+   * reads of its namespace are served from its disk, or fetched from the origin's root:// port with
+   * `proxy` (an x509 proxy the origin maps) and kept. Only root:// is served.
+   */
+  cacheOf?: { originRootPort: number; proxy: string };
   /** 0 or undefined: a free port on 127.0.0.1. */
   httpsPort?: number;
   rootPort?: number;
