@@ -42,7 +42,7 @@ const COLUMNS: [keyof OpResult, string][] = [
   ['protocol', 'protocol'], ['authMethod', 'auth_method'], ['identityRole', 'identity_role'],
   ['bytes', 'bytes'], ['sizeClass', 'size_class'], ['start', 'start'], ['durationMs', 'duration_ms'],
   ['outcome', 'outcome'], ['errorClass', 'error_class'], ['errorMessage', 'error_message'],
-  ['ruleId', 'rule_id'], ['requestId', 'request_id'], ['severity', 'severity'],
+  ['ruleId', 'rule_id'], ['requestId', 'request_id'], ['severity', 'severity'], ['tokenUse', 'token_use'],
 ];
 
 /** Columns added after the first release, with what earlier rows mean: added in place on open. */
@@ -60,6 +60,8 @@ const ADDED_COLUMNS: { table: string; column: string; ddl: string; backfill?: st
   { table: 'ledger', column: 'did', ddl: "did TEXT NOT NULL DEFAULT ''" },
   // The fact a result checked (deleted at origin, discoverable, placement…), as JSON; '' for none.
   { table: 'op_results', column: 'check_fact', ddl: "check_fact TEXT NOT NULL DEFAULT ''" },
+  // The token audiences and scopes a result used ('' for none or recorded before).
+  { table: 'op_results', column: 'token_use', ddl: "token_use TEXT NOT NULL DEFAULT ''" },
 ];
 
 type Row = Record<string, unknown>;
@@ -85,6 +87,7 @@ function storedRun(r: Row): StoredRun {
 function opResultOf(row: Row): OpResult {
   const result: Record<string, unknown> = {};
   for (const [key, column] of COLUMNS) result[key] = row[column];
+  if (!result.tokenUse) delete result.tokenUse;
   if (typeof row.check_fact === 'string' && row.check_fact) result.check = JSON.parse(row.check_fact) as CheckFact;
   return result as unknown as OpResult;
 }
@@ -138,6 +141,7 @@ export class ResultsStore implements Sink, CleanupLedger {
   onResult(result: OpResult): void {
     const row: Row = {};
     for (const [key, column] of COLUMNS) row[column] = result[key];
+    row.token_use ??= '';
     row.check_fact = result.check ? JSON.stringify(result.check) : '';
     this.insertResult.run(row);
   }

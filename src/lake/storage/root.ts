@@ -52,13 +52,13 @@ export class RootDriver extends ToolDriver implements StorageDriver {
   }
 
   async get(url: string): Promise<Readable> {
-    const creds = await this.credentials();
+    const creds = await this.credentials('GET', url);
     try {
       return await readFromTool(this.call('GET', url, 'xrdcp', ['--silent', url, '-'], creds),
         (result) => result.exitCode !== 0, creds.dispose);
     } catch (error) {
       await creds.dispose();
-      throw error;
+      throw this.refusal(error, creds);
     }
   }
 
