@@ -3,6 +3,7 @@ import type { ResolvedExperiment, ResolvedPlan, ResolvedTest } from '../plan/ind
 import { DEFAULT_LIMITS } from '../plan/limits-schema.js';
 import type { CleanupLedger } from './ledger.js';
 import { configuredAuthMethods, openLakeSession, type LakeSession } from './lake-session.js';
+import { renewPlanProxy } from './proxy-renewal.js';
 import { performed, type AuthMethod, type OpResult, type RunInfo, type RunSummary, type Sink } from './op-result.js';
 import { forEachPool, Limiter } from './pool.js';
 import { RunContext, recordCrash, recordOp, type OpRecorder, type RunContextDeps, type RunIdentity } from './run-context.js';
@@ -72,6 +73,7 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
   });
   const planLimiter = new Limiter(limits.concurrency);
   for (const sink of sinks) await sink.onBegin?.(run);
+  await renewPlanProxy(plan, secrets, log);
 
   await forEachPool(selected, limits.testsInParallel, async ({ experiment, test }) => {
     const scenario = registry.get(test.scenario) as Scenario<unknown>;
