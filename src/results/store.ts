@@ -155,8 +155,10 @@ export class ResultsStore implements Sink, CleanupLedger {
     return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC').all() as Row[]).map(storedRun);
   }
 
+  /** One run by its id: a daemon asks after every run, so never by reading them all. */
   run(runId: string): StoredRun | undefined {
-    return this.runs().find((r) => r.runId === runId);
+    const row = this.db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as Row | undefined;
+    return row && storedRun(row);
   }
 
   results(runId: string): OpResult[] {
