@@ -76,6 +76,7 @@ experiments:
     const seen = new Set<string>();
     const started = Date.now();
     let renewalOk = '';
+    let page = '';
     try {
       while (Date.now() - started < RUN_SECONDS * 1000) {
         const t = ((Date.now() - started) / 1000).toFixed(0).padStart(3);
@@ -96,6 +97,7 @@ experiments:
         await new Promise((r) => setTimeout(r, 1000));
       }
       renewalOk = await (await fetch(`${daemon.url}/metrics`)).text();
+      page = await (await fetch(`${daemon.url}/`)).text();
     } finally {
       await daemon.stop();
     }
@@ -129,5 +131,7 @@ experiments:
     expect(renewalOk).toMatch(/^lakeprobe_credential_renewal_ok\{auth_method="x509"\} 1$/m);
     expect(renewalOk).toMatch(/^lakeprobe_credential_renewal_ok\{auth_method="token"\} 1$/m);
     expect(lines.filter((l) => /proxy renewal failed/.test(l))).toEqual([]);
+    // The status page's credential row of the proxy shows its last renewal.
+    expect(page).toMatch(new RegExp(`<tr><td>x509</td><td>${proxy}</td><td>-</td><td>-</td><td>[^<]+</td><td>[^<]+</td><td>\\d{4}-\\d\\d-\\d\\dT[^<]+</td></tr>`));
   }, 300_000);
 });
