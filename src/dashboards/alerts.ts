@@ -67,8 +67,10 @@ export const ALERT_RULES: readonly AlertRule[] = [
     alert: 'LakeprobeCredentialExpiring',
     // Within the renewal margin, unless the credential is known to have a quarter of its own
     // lifetime left: a 12 h proxy warns at 2 h, a 1 h token renewed at half-life never does.
+    // Quiet while lakeprobe's own renewal of it works: it fires when renewal failed or none is configured.
     expr: `(${m('credentialExpiry')} - time() < ${CREDENTIAL_RENEW_BEFORE_SECONDS})`
-      + ` unless on (auth_method) (${m('credentialExpiry')} - time() >= ${CREDENTIAL_RENEW_FRACTION} * ${m('credentialLifetime')})`,
+      + ` unless on (auth_method) (${m('credentialExpiry')} - time() >= ${CREDENTIAL_RENEW_FRACTION} * ${m('credentialLifetime')})`
+      + ` unless on (auth_method) (${m('credentialRenewalOk')} == 1)`,
     labels: { severity: 'warning' },
     annotations: { summary: 'The {{ $labels.auth_method }} credential is about to expire and has not been renewed', description: 'Renew the proxy (voms-proxy-init) or the token before the probes start failing with auth_expired.' },
   },

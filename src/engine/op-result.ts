@@ -89,6 +89,11 @@ export interface OpResult {
   errorMessage: string;
   ruleId: string;
   requestId: string;
+  /**
+   * The audiences and scopes of the bearer tokens the operation presented, `aud=… scope="…"`
+   * joined by '; ' ('' or absent when it used none); never a token.
+   */
+  tokenUse?: string;
   /** Set on a result that establishes a fact a criterion reads (its outcome says whether it held). */
   check?: CheckFact;
   /** Set on a file's replicate result when its transfer request was seen. */

@@ -9,6 +9,7 @@ import type { AuthMethod, CheckFact, Operation, OpResult, TransferFact } from '.
 import { sizeClass } from './op-result.js';
 import type { RucioClient } from '../lake/rucio/index.js';
 import { collectRetryNotes } from '../lake/rucio/retry.js';
+import { collectTokenUses, describeTokenUses } from '../lake/credentials/token-use.js';
 import type { StorageDriver, StorageProtocol } from '../lake/storage/driver.js';
 import type { IdentityFiles, IdentityRole } from '../plan/identities.js';
 import type { ResolvedPlan } from '../plan/resolved.js';
@@ -305,10 +306,15 @@ async function timedOp<T>(
     transfer: (fact) => { facts.transfer = fact; },
   };
   const started = now();
+  // The audiences and scopes of the tokens the operation presented (never the tokens).
+  const tokens = new Set<string>();
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
     // Catalogue calls retried after a transient failure are noted on the result (a warning).
-    outcome = { ok: true, value: await collectRetryNotes((note) => { facts.warning ||= `succeeded after retries: ${note}`; }, () => body(rec)) };
+    outcome = {
+      ok: true,
+      value: await collectTokenUses(tokens, () => collectRetryNotes((note) => { facts.warning ||= `succeeded after retries: ${note}`; }, () => body(rec))),
+    };
   } catch (error) {
     outcome = { ok: false, error };
   }
@@ -327,6 +333,7 @@ async function timedOp<T>(
     errorMessage: failure?.message ?? (facts.warning ? redact(facts.warning, deps.secrets) : ''),
     ruleId: facts.ruleId,
     requestId: facts.requestId,
+    tokenUse: describeTokenUses(tokens),
     ...(spec.check ? { check: { ...spec.check, target: spec.check.target.slice(0, MAX_CHECK_TARGET) } } : {}),
     ...(facts.transfer ? { transfer: facts.transfer } : {}),
   };

@@ -3,6 +3,7 @@ import type { ResolvedExperiment, ResolvedPlan, ResolvedTest } from '../plan/ind
 import { DEFAULT_LIMITS } from '../plan/limits-schema.js';
 import type { CleanupLedger } from './ledger.js';
 import { configuredAuthMethods, openLakeSession, type LakeSession } from './lake-session.js';
+import { renewPlanProxy } from './proxy-renewal.js';
 import { performed, type AuthMethod, type OpResult, type RunInfo, type RunSummary, type Sink } from './op-result.js';
 import { forEachPool, Limiter } from './pool.js';
 import { RunContext, recordCrash, recordOp, type OpRecorder, type RunContextDeps, type RunIdentity } from './run-context.js';
@@ -82,6 +83,7 @@ export async function runPlan(options: RunOptions): Promise<{ run: RunInfo; summ
     consumes: test.consumes, consumedBy: test.consumedBy,
   })));
   for (const sink of sinks) await sink.onBegin?.(run);
+  await renewPlanProxy(plan, secrets, log);
 
   // Tests chained by `consumes` run side by side (one slot of tests_in_parallel): a consumer waits
   // for its upstream's output while the upstream holds that output until its consumers are done.

@@ -20,6 +20,8 @@ import { reportJob } from './report.js';
 import { RecentHistory } from '../schedule/history.js';
 import { credentialLifetimes, type CredentialLifetime } from '../schedule/credential-lifetimes.js';
 import { serveDaemon, type DaemonServer } from './daemon-server.js';
+import { renewPlanProxy } from '../engine/proxy-renewal.js';
+import { proxyRenewalStates } from '../lake/credentials/proxy-renewal.js';
 import { renderStatusPage } from './status-page.js';
 import { JobError, EXIT } from './errors.js';
 import { nothingAssigned, planForAgent } from '../agents/assignment.js';
@@ -116,6 +118,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAt = new Date(clock.now());
   const reload = { ok: true, at: new Date(clock.now()) as Date | null, message: '' };
   let credentials: CredentialLifetime[] = [];
+  let countedRenewalFailures = proxyRenewalStates().reduce((n, r) => n + r.failures, 0);
   let stopping = false;
   let lastTick = clock.now();
   let agentLoop: AgentLoop | undefined;
@@ -198,11 +201,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   async function refreshCredentials(): Promise<void> {
+    await renewPlanProxy(current, secrets, log);
+    // Failures of the renewals runs made too, not only the timer's.
+    const failures = proxyRenewalStates().reduce((n, r) => n + r.failures, 0);
+    if (failures > countedRenewalFailures) metrics.counter('credentialRenewalFailures').inc({ auth_method: 'x509' }, failures - countedRenewalFailures);
+    countedRenewalFailures = failures;
     credentials = await credentialLifetimes(current.credentials);
     for (const method of ['x509', 'token']) {
-      // A token lakeprobe renews counts only once its renewal fails.
+      // A credential lakeprobe renews counts only once its renewal fails.
       const c = credentials.find((x) => x.authMethod === method && !x.renewed);
       metrics.setCredentialExpiry(method, c?.expiresAt ?? null, c?.issuedAt ?? null);
+      const renewedHere = credentials.filter((x) => x.authMethod === method && x.renewed !== undefined);
+      metrics.setCredentialRenewalOk(method, renewedHere.length ? renewedHere.every((x) => x.renewed) : null);
     }
     metrics.setCredentialRenewals(credentials.filter((c) => c.lastRenewal).map((c) => ({
       authMethod: c.authMethod, audience: c.audience ?? 'none', at: c.lastRenewal as Date,

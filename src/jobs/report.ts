@@ -78,9 +78,11 @@ function select(o: ReportJobOptions): Selection {
   }
   const asked = o.runs?.length ? o.runs : ['latest'];
   if (asked.length > MAX_REPORT_RUNS) throw new ReportInputError(`at most ${MAX_REPORT_RUNS} runs per report (got ${asked.length})`);
-  const all = store.runs();
+  // Runs named by id are looked up one by one: the daemon judges each run as it ends, and
+  // reading every run ever stored each time would grow its work and memory with the store.
+  const all = asked.includes('latest') ? store.runs() : [];
   const runs = asked.map((id) => {
-    const run = id === 'latest' ? all.find((r) => !o.plan || r.planName === o.plan.name) : all.find((r) => r.runId === id);
+    const run = id === 'latest' ? all.find((r) => !o.plan || r.planName === o.plan.name) : store.run(id);
     if (!run) throw new ReportInputError(`no run "${id}" in the results store ${store.path}`);
     return run;
   }).filter((r, i, list) => list.findIndex((x) => x.runId === r.runId) === i)

@@ -177,6 +177,20 @@ export const METRICS = {
     help: 'Unix time lakeprobe last obtained a token from the issuer, per audience (at most 64 live tokens).',
     labels: ['auth_method', 'audience'],
   },
+  credentialRenewalOk: {
+    name: 'lakeprobe_credential_renewal_ok',
+    type: 'gauge',
+    help: 'For a credential lakeprobe renews itself (tokens from an issuer, a proxy with renew_command): 1 while its renewal works, 0 after a failed one; absent when nothing renews it. The expiry alert is quiet while it is 1.',
+    labels: ['auth_method'],
+    source: 'daemon',
+  },
+  credentialRenewalFailures: {
+    name: 'lakeprobe_credential_renewal_failures_total',
+    type: 'counter',
+    help: 'Failed renewals of a credential lakeprobe renews itself (proxy renew_command runs that failed or timed out).',
+    labels: ['auth_method'],
+    source: 'daemon',
+  },
   scheduledRuns: {
     name: 'lakeprobe_schedule_runs_total',
     type: 'counter',

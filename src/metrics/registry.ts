@@ -106,6 +106,13 @@ export class MetricsSink implements Sink, Exposition {
     else this.gauge('credentialLifetime').remove(labels);
   }
 
+  /** Whether lakeprobe's own renewal of the credential works (null: nothing renews it). */
+  setCredentialRenewalOk(authMethod: string, ok: boolean | null): void {
+    const labels = { auth_method: authMethod };
+    if (ok === null) this.gauge('credentialRenewalOk').remove(labels);
+    else this.gauge('credentialRenewalOk').set(labels, ok ? 1 : 0);
+  }
+
   /** The last renewal per audience (the latest when several tokens share one); stale audiences go. */
   setCredentialRenewals(renewals: { authMethod: string; audience: string; at: Date }[]): void {
     const gauge = this.gauge('credentialLastRenewal');

@@ -8,6 +8,7 @@ import { fileProblem, unreadableReason } from './files.js';
 import type { Findings } from './findings.js';
 import type { ResolvedCredentials } from './resolved.js';
 import { expandPath, type RucioCfg } from './rucio-cfg.js';
+import { DEFAULT_PROXY_RENEW_MARGIN_SECONDS, DEFAULT_PROXY_RENEW_TIMEOUT_SECONDS } from '../lake/credentials/proxy-renewal.js';
 import { DEFAULT_RENEW_MARGIN_SECONDS, type CredentialsSection } from './schema.js';
 
 export interface CredentialScope {
@@ -86,11 +87,20 @@ async function resolveX509(
     const cert = plan.cert === undefined ? undefined : resolve(planDir, plan.cert);
     const key = plan.key === undefined ? undefined : resolve(planDir, plan.key);
     const checks = await Promise.all([
-      requireReadable(proxy, [...at, 'proxy'], findings),
+      // A proxy the plan renews may not exist yet: its command makes it before the first run.
+      plan.renew_command ? true : requireReadable(proxy, [...at, 'proxy'], findings),
       requireReadable(cert, [...at, 'cert'], findings),
       requireReadable(key, [...at, 'key'], findings),
     ]);
     if (!checks.every(Boolean)) return undefined;
+    if (proxy && plan.renew_command) {
+      const renew = {
+        command: plan.renew_command,
+        marginSeconds: plan.renew_margin_seconds ?? DEFAULT_PROXY_RENEW_MARGIN_SECONDS,
+        timeoutSeconds: plan.renew_timeout_seconds ?? DEFAULT_PROXY_RENEW_TIMEOUT_SECONDS,
+      };
+      return { proxy, renew };
+    }
     if (proxy) return { proxy };
     return cert && key ? { cert, key } : undefined;
   }

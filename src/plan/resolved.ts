@@ -1,3 +1,4 @@
+import type { ProxyRenewalSpec } from '../lake/credentials/proxy-renewal.js';
 import type { IssuedTokenSpec } from '../lake/credentials/token-renewal.js';
 import type { IdentityFiles, IdentityRole } from './identities.js';
 import type { ZodType } from 'zod';
@@ -54,7 +55,8 @@ export interface ResolvedLake {
 export interface ResolvedCredentials {
   /** `password` is a resolved secret: never print it. */
   userpass?: { username: string; password: string };
-  x509?: { proxy: string } | { cert: string; key: string };
+  /** `renew`: the command that renews the proxy ahead of its expiry. */
+  x509?: { proxy: string; renew?: ProxyRenewalSpec } | { cert: string; key: string };
   /**
    * A token file, a token value taken from the environment (`source` names the variable),
    * or an issuer lakeprobe obtains tokens from (`clientSecret` is a resolved secret: never print it).

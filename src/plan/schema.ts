@@ -57,9 +57,27 @@ const userpassSchema = z
     }
   });
 
+/** Renewal ahead of expiry: IAM tokens live about an hour, so a few minutes is usual. */
+export const DEFAULT_RENEW_MARGIN_SECONDS = 300;
+const MAX_RENEW_MARGIN_SECONDS = 86_400;
+const MAX_RENEW_ARGS = 64;
+const MAX_RENEW_TIMEOUT_SECONDS = 3600;
 const x509Schema = z
-  .strictObject({ proxy: nonEmpty.optional(), cert: nonEmpty.optional(), key: nonEmpty.optional() })
+  .strictObject({
+    proxy: nonEmpty.optional(), cert: nonEmpty.optional(), key: nonEmpty.optional(),
+    /** argv (no shell) of a command that renews the proxy file, e.g. [voms-proxy-init, --rfc, --voms, vo]. */
+    renew_command: z.array(nonEmpty.max(4096)).min(1).max(MAX_RENEW_ARGS, { error: `at most ${MAX_RENEW_ARGS} arguments` }).optional(),
+    renew_margin_seconds: z.number().int().min(1).max(MAX_RENEW_MARGIN_SECONDS, { error: `at most ${MAX_RENEW_MARGIN_SECONDS} (a day)` }).optional(),
+    renew_timeout_seconds: z.number().int().min(1).max(MAX_RENEW_TIMEOUT_SECONDS, { error: `at most ${MAX_RENEW_TIMEOUT_SECONDS} (an hour)` }).optional(),
+  })
   .superRefine((v, ctx) => {
+    if (v.proxy === undefined || v.renew_command === undefined) {
+      for (const key of ['renew_command', 'renew_margin_seconds', 'renew_timeout_seconds'] as const) {
+        if (v[key] !== undefined && !(key === 'renew_command' && v.proxy !== undefined)) {
+          ctx.addIssue({ code: 'custom', path: [key], message: v.proxy === undefined ? 'applies only to a proxy' : 'applies only with renew_command' });
+        }
+      }
+    }
     if (v.proxy !== undefined && (v.cert !== undefined || v.key !== undefined)) {
       ctx.addIssue({ code: 'custom', message: 'set either proxy, or cert and key, not both' });
     } else if (v.proxy === undefined && (v.cert === undefined || v.key === undefined)) {
@@ -67,9 +85,6 @@ const x509Schema = z
     }
   });
 
-/** Renewal ahead of expiry: IAM tokens live about an hour, so a few minutes is usual. */
-export const DEFAULT_RENEW_MARGIN_SECONDS = 300;
-const MAX_RENEW_MARGIN_SECONDS = 86_400;
 export const TOKEN_GRANTS = ['client_credentials', 'refresh_token', 'token_exchange'] as const;
 const ISSUER_KEYS = [
   'client_id', 'client_secret_file', 'client_secret_env', 'grant', 'refresh_token_file', 'subject_token_file',

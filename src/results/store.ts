@@ -44,7 +44,7 @@ const COLUMNS: [keyof OpResult, string][] = [
   ['protocol', 'protocol'], ['authMethod', 'auth_method'], ['identityRole', 'identity_role'],
   ['bytes', 'bytes'], ['sizeClass', 'size_class'], ['start', 'start'], ['durationMs', 'duration_ms'],
   ['outcome', 'outcome'], ['errorClass', 'error_class'], ['errorMessage', 'error_message'],
-  ['ruleId', 'rule_id'], ['requestId', 'request_id'], ['severity', 'severity'],
+  ['ruleId', 'rule_id'], ['requestId', 'request_id'], ['severity', 'severity'], ['tokenUse', 'token_use'],
 ];
 
 /** Columns added after the first release, with what earlier rows mean: added in place on open. */
@@ -67,6 +67,8 @@ const ADDED_COLUMNS: { table: string; column: string; ddl: string; backfill?: st
   // The agent that ran it ('' for a process started without --agent).
   { table: 'runs', column: 'agent', ddl: "agent TEXT NOT NULL DEFAULT ''" },
   { table: 'op_results', column: 'agent', ddl: "agent TEXT NOT NULL DEFAULT ''" },
+  // The token audiences and scopes a result used ('' for none or recorded before).
+  { table: 'op_results', column: 'token_use', ddl: "token_use TEXT NOT NULL DEFAULT ''" },
 ];
 
 type Row = Record<string, unknown>;
@@ -95,6 +97,7 @@ function storedRun(r: Row): StoredRun {
 function opResultOf(row: Row): OpResult {
   const result: Record<string, unknown> = {};
   for (const [key, column] of COLUMNS) result[key] = row[column];
+  if (!result.tokenUse) delete result.tokenUse;
   if (typeof row.check_fact === 'string' && row.check_fact) result.check = JSON.parse(row.check_fact) as CheckFact;
   if (typeof row.transfer === 'string' && row.transfer) result.transfer = JSON.parse(row.transfer) as TransferFact;
   return result as unknown as OpResult;
@@ -151,6 +154,7 @@ export class ResultsStore implements Sink, CleanupLedger, OutputStore {
   onResult(result: OpResult): void {
     const row: Row = {};
     for (const [key, column] of COLUMNS) row[column] = result[key];
+    row.token_use ??= '';
     row.check_fact = result.check ? JSON.stringify(result.check) : '';
     row.transfer = result.transfer ? JSON.stringify(result.transfer) : '';
     row.agent = this.options.agent ?? '';
@@ -166,8 +170,10 @@ export class ResultsStore implements Sink, CleanupLedger, OutputStore {
     return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC').all() as Row[]).map(storedRun);
   }
 
+  /** One run by its id: a daemon asks after every run, so never by reading them all. */
   run(runId: string): StoredRun | undefined {
-    return this.runs().find((r) => r.runId === runId);
+    const row = this.db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as Row | undefined;
+    return row && storedRun(row);
   }
 
   results(runId: string): OpResult[] {

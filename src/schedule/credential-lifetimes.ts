@@ -1,5 +1,6 @@
 import type { ResolvedCredentials } from '../plan/index.js';
 import { issuedTokenStates, loadBearerToken, loadX509CertKey, loadX509Proxy } from '../lake/credentials/index.js';
+import { proxyRenewalStates } from '../lake/credentials/proxy-renewal.js';
 
 export interface CredentialLifetime {
   authMethod: 'x509' | 'token';
@@ -29,9 +30,9 @@ export async function credentialLifetimes(credentials: ResolvedCredentials): Pro
     const x = credentials.x509;
     try {
       const cred = 'proxy' in x ? await loadX509Proxy(x.proxy, { allowExpired: true }) : await loadX509CertKey(x.cert, x.key, { allowExpired: true });
-      out.push({ authMethod: 'x509', expiresAt: cred.notAfter, issuedAt: cred.notBefore, source: cred.source });
+      out.push({ authMethod: 'x509', expiresAt: cred.notAfter, issuedAt: cred.notBefore, source: cred.source, ...proxyRenewal(x) });
     } catch (e) {
-      out.push({ authMethod: 'x509', expiresAt: null, problem: (e as Error).message, source: 'proxy' in x ? x.proxy : x.cert });
+      out.push({ authMethod: 'x509', expiresAt: null, problem: (e as Error).message, source: 'proxy' in x ? x.proxy : x.cert, ...proxyRenewal(x) });
     }
   }
   if (credentials.token && 'issued' in credentials.token) {
@@ -58,6 +59,16 @@ export async function credentialLifetimes(credentials: ResolvedCredentials): Pro
     }
   }
   return out;
+}
+
+/** A proxy the plan renews with its command: when it last did, and whether the last attempt failed. */
+function proxyRenewal(x: NonNullable<ResolvedCredentials['x509']>): Partial<CredentialLifetime> {
+  if (!('proxy' in x) || !x.renew) return {};
+  const state = proxyRenewalStates().find((s) => s.proxy === x.proxy);
+  return {
+    renewed: !state?.lastError, lastRenewal: state?.lastSuccess ?? null,
+    ...(state?.lastError ? { problem: `renewal failed: ${state.lastError}` } : {}),
+  };
 }
 
 function issuedAt(claims: unknown): Date | null {

@@ -98,6 +98,7 @@ const CASES: Case[] = [
 // (fires: labels of every alert) or must not (fires: []) fire.
 interface Misfire { why: string; alert: string; series: { series: string; values: string }[]; checks: { at: string; fires: Record<string, string>[] }[] }
 const CRED = (method: string): string => `lakeprobe_credential_expiry_timestamp_seconds{auth_method="${method}"}`;
+const RENEWAL_OK = (method: string): string => `lakeprobe_credential_renewal_ok{auth_method="${method}"}`;
 const LIFE = (method: string): string => `lakeprobe_credential_lifetime_seconds{auth_method="${method}"}`;
 const OPS = (op: string, method: string, outcome: string): string =>
   `lakeprobe_operations_total{${T},rse="A",operation="${op}",protocol="davs",auth_method="${method}",outcome="${outcome}",error_class="${outcome === 'ok' ? 'none' : 'auth_denied'}"}`;
@@ -121,6 +122,20 @@ const MISFIRES: Misfire[] = [
     alert: 'LakeprobeCredentialExpiring',
     series: [{ series: CRED('token'), values: '3600+0x60' }, { series: LIFE('token'), values: '3600+0x60' }],
     checks: [{ at: '30m', fires: [] }, { at: '50m', fires: [{ auth_method: 'token' }] }],
+  },
+  {
+    why: 'a 15 min proxy that lakeprobe renews with its command is quiet while renewal works, and fires once it fails',
+    alert: 'LakeprobeCredentialExpiring',
+    series: [{ series: CRED('x509'), values: '900+0x30' }, { series: LIFE('x509'), values: '900+0x30' },
+      { series: RENEWAL_OK('x509'), values: '1+0x13 0+0x16' }],
+    // Two minutes left at 13 m (under a quarter of 15 min): quiet, renewal works; at 14 m it has failed.
+    checks: [{ at: '5m', fires: [] }, { at: '13m', fires: [] }, { at: '14m', fires: [{ auth_method: 'x509' }] }],
+  },
+  {
+    why: 'the same proxy with no renewal configured fires in its last quarter',
+    alert: 'LakeprobeCredentialExpiring',
+    series: [{ series: CRED('x509'), values: '900+0x30' }, { series: LIFE('x509'), values: '900+0x30' }],
+    checks: [{ at: '5m', fires: [] }, { at: '13m', fires: [{ auth_method: 'x509' }] }],
   },
   {
     why: 'the first stuck rule fires although its failure counter is born at 1, and fires once',

@@ -10,3 +10,4 @@ export {
 } from './token-renewal.js';
 export { OAuthClient, describeRequest, type OAuthGrant, type TokenRequest } from './oauth.js';
 export { endpointAudience, leastStorageScope } from './operation-scope.js';
+export { collectTokenUses, describeTokenUses, noteTokenUse, tokenUse, MAX_TOKEN_USES } from './token-use.js';

@@ -2,6 +2,7 @@
 // as is), cached with its expiry and renewed shortly before it runs out.
 import { decodeJwt } from 'jose';
 import { annotateTokenRefusal } from '../credentials/token-refusal.js';
+import { noteTokenUse } from '../credentials/token-use.js';
 import { CredentialError, RucioApiError } from '../errors.js';
 import { apiError, type HttpTransport } from './http.js';
 import type { RucioAuth } from './types.js';
@@ -78,6 +79,7 @@ export class TokenSession {
   /** A token that stays valid beyond the renewal margin, logging in first when needed. */
   async token(): Promise<string> {
     const { auth } = this.options;
+    if (auth.method === 'token') noteTokenUse(auth.token);
     if (auth.method === 'token' && auth.token.renew) {
       // The live token decides when to renew; a new value is validated once, as a login.
       await auth.token.renew();

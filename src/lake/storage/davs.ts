@@ -20,6 +20,7 @@ import { diagnoseDroppedRequest, diagnosePutFailure, isAmbiguousFailure, type Di
 import { EARLY_RESPONSE_BYTES, parseEarlyResponse } from './early-response.js';
 import { explainServerCertificate } from './server-certificate.js';
 import { RequestWatchdog, resolveTimeouts, type StorageTimeouts } from './timeouts.js';
+import { noteTokenUse } from '../credentials/token-use.js';
 
 /** An upload body: a stream (sent at most once), or a factory that opens it again for a retry. */
 export type PutBody = Readable | (() => Readable);
@@ -313,6 +314,7 @@ export class DavsDriver implements StorageDriver {
     // A token lakeprobe obtains itself is renewed ahead of expiry before it goes out.
     const token = this.auth.tokenFor ? await this.auth.tokenFor(target, method) : this.auth.token;
     await token?.renew?.();
+    noteTokenUse(token);
     for (let hop = 0; ; ) {
       // The token goes only to the host it was meant for, not to redirect targets elsewhere.
       const res = await this.exchange(method, url, outgoing, url.hostname === target.hostname ? token : undefined)

@@ -65,14 +65,14 @@ export class GfalDriver extends ToolDriver implements StorageDriver {
   }
 
   async get(url: string): Promise<Readable> {
-    const creds = await this.credentials();
+    const creds = await this.credentials('GET', url);
     try {
       // gfal-cat exits 0 even when it fails: its stderr tells.
       const failed = (result: ToolResult): boolean => result.exitCode !== 0 || GFAL_ERROR.test(result.stderr);
       return await readFromTool(this.call('GET', url, 'gfal-cat', [...this.common(), '-b', url], creds), failed, creds.dispose);
     } catch (error) {
       await creds.dispose();
-      throw error;
+      throw this.refusal(error, creds);
     }
   }
 

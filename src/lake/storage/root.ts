@@ -57,13 +57,13 @@ export class RootDriver extends ToolDriver implements StorageDriver {
   }
 
   async get(url: string): Promise<Readable> {
-    const creds = await this.credentials();
+    const creds = await this.credentials('GET', url);
     try {
       return await readFromTool(this.call('GET', url, 'xrdcp', ['--silent', url, '-'], creds),
         (result) => result.exitCode !== 0, creds.dispose);
     } catch (error) {
       await creds.dispose();
-      throw await this.explained(error, 'GET', url);
+      throw this.refusal(await this.explained(error, 'GET', url), creds);
     }
   }
 

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CERTIFICATE, pemBlocks } from '../credentials/pem.js';
-import type { X509Credential } from '../credentials/types.js';
+import type { BearerToken, X509Credential } from '../credentials/types.js';
+import { noteTokenUse } from '../credentials/token-use.js';
 import { CredentialError } from '../errors.js';
 import type { StorageAuth } from './driver.js';
 
@@ -20,6 +21,8 @@ export interface ToolCredentialOptions {
   /** XRootD gsi authenticates with an RFC 3820 proxy only, never with a plain certificate. */
   proxyOnly?: boolean;
   now?: Date;
+  /** The call's URL and method: with `auth.tokenFor`, its token is the endpoint's audience and the least path scope. */
+  target?: { url: string; method: string };
 }
 
 export interface ToolCredentials {
@@ -28,6 +31,8 @@ export interface ToolCredentials {
   secrets: string[];
   /** Which identity is presented. */
   kind: 'token' | 'x509' | 'none';
+  /** The token presented, when one is: a refusal names it (audience, scope, expiry). */
+  token?: BearerToken;
   dispose(): Promise<void>;
 }
 
@@ -68,9 +73,11 @@ async function writeTrustDir(dir: string, anchors: readonly string[]): Promise<v
  * because the tools' own messages do not say why authentication failed.
  */
 export async function prepareToolCredentials(auth: StorageAuth, options: ToolCredentialOptions = {}): Promise<ToolCredentials> {
-  await auth.token?.renew?.();
+  const token = await callToken(auth, options.target);
+  await token?.renew?.();
+  noteTokenUse(token);
   const now = options.now ?? new Date();
-  const { token, x509 } = auth;
+  const { x509 } = auth;
   if (token?.expiresAt && now.getTime() >= token.expiresAt.getTime()) {
     throw new CredentialError('expired', token.source, `token expired at ${token.expiresAt.toISOString()}`);
   }
@@ -106,10 +113,26 @@ export async function prepareToolCredentials(auth: StorageAuth, options: ToolCre
       env.X509_CERT_DIR = join(dir, 'certificates');
       await writeTrustDir(env.X509_CERT_DIR, auth.ca);
     }
-    return { env, secrets, kind, dispose };
+    return { env, secrets, kind, dispose, ...(token ? { token } : {}) };
   } catch (error) {
     await dispose();
     throw error;
+  }
+}
+
+/** The token one call presents: per operation when the session asks so, else the session's one token. */
+async function callToken(auth: StorageAuth, target: ToolCredentialOptions['target']): Promise<BearerToken | undefined> {
+  if (!auth.tokenFor || !target) return auth.token;
+  const url = toolTarget(target.url);
+  return url ? auth.tokenFor(url, target.method) : auth.token;
+}
+
+/** A tool URL as the token profile sees it: root(s)://, davs:// and https:// all name host, port and path. */
+function toolTarget(raw: string): URL | null {
+  try {
+    return new URL(raw.replace(/^davs:/i, 'https:'));
+  } catch {
+    return null;
   }
 }
 

@@ -60,11 +60,11 @@ export function renderAuthdb(
 
 /**
  * Trust one issuer for the whole namespace; requests without a token fall through to the
- * authdb. `ownAudience` replaces the sandbox's audiences by the endpoint's own URL (WLCG's
+ * authdb. `ownAudiences` replace the sandbox's audiences by the endpoint's own URLs (WLCG's
  * any audience stays), as a site that sets `aud` to its endpoint.
  */
-export function renderScitokensConfig(issuerUrl: string, ownAudience?: string): string {
-  const audiences = ownAudience ? [ownAudience, WLCG_ANY_AUDIENCE] : TOKEN_AUDIENCES;
+export function renderScitokensConfig(issuerUrl: string, ownAudiences?: readonly string[]): string {
+  const audiences = ownAudiences ? [...ownAudiences, WLCG_ANY_AUDIENCE] : TOKEN_AUDIENCES;
   return [
     '[Global]',
     `audience = ${audiences.join(', ')}`,

@@ -42,7 +42,9 @@ export async function startXrootdEndpoint(opts: XrootdEndpointOptions): Promise<
 
   await writePublic(layout.gridmap, renderGridmap(gridmap));
   await writePublic(layout.authdb, authdb());
-  await writePublic(layout.scitokens, renderScitokensConfig(opts.issuer.url, opts.ownAudience ? `https://localhost:${httpsPort}` : undefined));
+  await writePublic(layout.scitokens, renderScitokensConfig(opts.issuer.url,
+    // Its own names, as a site sets `aud` to its endpoint: the HTTPS one and the root:// one.
+    opts.ownAudience ? [`https://localhost:${httpsPort}`, `root://localhost:${rootPort}`] : undefined));
   await writeVomsDir(layout.vomsDir, opts.pki, vo);
   await writePublic(layout.config, renderXrootdConfig({ name: opts.name, root, layout, rootPort, httpsPort, vo, cacheOfPort: opts.cacheOf?.originRootPort }));
   // A cache reads its origin as a grid client: its own copy of the proxy, private to the service user.
