@@ -5,6 +5,7 @@
 // checks the chain against sslrootcert and the host name). A password in the URL never
 // leaves this module in a message: `storeLabel` is what gets printed.
 import pg from 'pg';
+import { passTarget, pgpassPassword } from './pgpass.js';
 
 /** `--db` values naming a PostgreSQL store rather than a SQLite file. */
 export function isPostgresUrl(db: string): boolean {
@@ -63,8 +64,13 @@ export interface PoolOptions {
  * an event, not a crash: the pool discards it and the next query reconnects.
  */
 export function openPool(url: string, o: PoolOptions = {}): pg.Pool {
+  const env = o.env ?? process.env;
+  const u = new URL(connectionString(url, env));
+  // No password in the URL: PGPASSWORD, then the password file, as libpq looks.
+  const password = u.password || u.searchParams.has('password') ? '' : env.PGPASSWORD ?? pgpassPassword(passTarget(url, env), env);
+  if (password) u.password = encodeURIComponent(password);
   const pool = new pg.Pool({
-    connectionString: connectionString(url, o.env),
+    connectionString: u.toString(),
     max: o.max ?? 4,
     connectionTimeoutMillis: o.connectTimeoutMs ?? 5_000,
     statement_timeout: o.statementTimeoutMs ?? 60_000,

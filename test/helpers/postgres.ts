@@ -33,7 +33,7 @@ export interface TestPostgres {
   createDatabase(name: string): Promise<string>;
   /** Fast shutdown (the server's own, clean); the data stays. */
   stop(): Promise<void>;
-  /** Starts the stopped server again on the same port. */
+  /** Starts the stopped server again on the same port (nothing when it runs). */
   start(): Promise<void>;
   /** Stops the server and removes its folder. */
   close(): Promise<void>;
@@ -84,6 +84,8 @@ function exited(child: ChildProcess): Promise<void> {
 export interface StartOptions {
   /** false: keep fsync on (a benchmark's realistic server). Default: off. */
   fsyncOff?: boolean;
+  /** Serve TLS with this certificate and key (PEM) as well as plain connections. */
+  ssl?: { certPem: string; keyPem: string };
 }
 
 export async function startPostgres(o: StartOptions = {}): Promise<TestPostgres> {
@@ -102,13 +104,23 @@ export async function startPostgres(o: StartOptions = {}): Promise<TestPostgres>
     stdio: ['ignore', 'ignore', 'pipe'], ...as, timeout: START_TIMEOUT_MS,
   });
   rmSync(pwfile);
+  const tls: string[] = [];
+  if (o.ssl) {
+    const cert = join(dir, 'server.crt');
+    const key = join(dir, 'server.key');
+    writeFileSync(cert, o.ssl.certPem);
+    writeFileSync(key, o.ssl.keyPem, { mode: 0o600 });
+    if (as) for (const f of [cert, key]) chownSync(f, as.uid, as.gid);
+    tls.push('-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`);
+  }
   const port = await freePort();
   const url = (database = 'postgres'): string => `postgresql://${PG_USER}:${password}@127.0.0.1:${port}/${database}`;
   let child: ChildProcess | undefined;
   let log = '';
   const start = async (): Promise<void> => {
+    if (child) return;
     log = '';
-    const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'max_connections=200'];
+    const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'max_connections=200', ...tls];
     if (o.fsyncOff !== false) settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
     const c = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings], { stdio: ['ignore', 'ignore', 'pipe'], ...as });
     child = c;
@@ -119,6 +131,7 @@ export async function startPostgres(o: StartOptions = {}): Promise<TestPostgres>
     } catch (e) {
       c.kill('SIGKILL');
       await exited(c);
+      child = undefined;
       throw e;
     }
   };
