@@ -1,5 +1,6 @@
 import type { CredentialLifetime } from '../schedule/credential-lifetimes.js';
 import type { FailureRecord, RunRecord } from '../schedule/history.js';
+import type { ReplicaState } from '../results/replicator.js';
 
 export interface StatusView {
   plan: string;
@@ -13,6 +14,8 @@ export interface StatusView {
   credentials: readonly CredentialLifetime[];
   stopping: boolean;
   refreshSeconds: number;
+  /** The shared results store (PostgreSQL); absent for a SQLite store. */
+  store?: ReplicaState;
 }
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -34,6 +37,15 @@ function table(id: string, head: string[], rows: string[][], empty: string): str
     rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
+/** Where the results go: reachable, or away since when with how much kept locally. */
+function storeLine(s: ReplicaState, now: Date): string {
+  if (!s.unreachableSince) return `<p id="store" class="passed">results store ${esc(s.target)}: reachable, ${s.backlog} journal entries to ship</p>`;
+  const since = new Date(s.unreachableSince);
+  const away = Math.max(0, Math.round((now.getTime() - since.getTime()) / 1000));
+  return `<p id="store" class="failed">results store ${esc(s.target)}: UNREACHABLE since ${esc(s.unreachableSince)} (${away} s); ${
+    s.backlog} journal entries kept locally, shipped when it returns — ${esc(s.lastError)}</p>`;
+}
+
 /** The daemon's status page: a site admin can leave it open, it reloads itself. */
 export function renderStatusPage(v: StatusView): string {
   const credentialRows = v.credentials.map((c) => [
@@ -51,6 +63,7 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}.failed,.abandone
 <p id="summary">plan ${esc(v.planFile)} · up since ${esc(v.startedAt.toISOString())} · page generated ${esc(v.now.toISOString())}${v.stopping ? ' · <strong>stopping</strong>' : ''}</p>
 <p id="reload" class="${v.reload.ok ? 'passed' : 'failed'}">last plan load: ${v.reload.ok ? 'ok' : 'FAILED (the previous plan keeps running)'}${
   v.reload.at ? ` at ${esc(v.reload.at.toISOString())}` : ''}${v.reload.message ? ` — ${esc(v.reload.message)}` : ''}</p>
+${v.store ? storeLine(v.store, v.now) : ''}
 <h2>Credentials</h2>
 ${table('credentials', ['method', 'source', 'audience', 'scope', 'expires', 'remaining', 'last renewal'], credentialRows, 'no x509 or token credentials configured')}
 <h2>Next runs</h2>

@@ -118,6 +118,12 @@ export class PgReader implements StoreReader {
   }
 }
 
+/** The selection names a run the store does not hold. */
+export class StoreSelectionError extends Error {}
+
+/** An ISO-8601 time normalised as the report job compares it; anything else as given (the report job rejects it). */
+const isoOrAsIs = (t: string): string => (Number.isNaN(Date.parse(t)) ? t : new Date(Date.parse(t)).toISOString());
+
 export interface ReportSelection {
   /** Run ids, or "latest"; empty: the latest run. */
   runs?: string[];
@@ -138,13 +144,15 @@ export async function loadForReport(reader: StoreReader, sel: ReportSelection): 
     let results: OpResult[];
     let chosen: StoredRun[];
     if (sel.from !== undefined || sel.to !== undefined) {
-      results = await reader.resultsBetween(sel.from ?? '1970-01-01T00:00:00.000Z', sel.to ?? new Date().toISOString());
+      results = await reader.resultsBetween(isoOrAsIs(sel.from ?? '1970-01-01'), isoOrAsIs(sel.to ?? new Date().toISOString()));
       const ids = new Set(results.map((r) => r.runId));
       chosen = runs.filter((r) => ids.has(r.runId));
     } else {
       const asked = sel.runs?.length ? sel.runs : ['latest'];
       const latest = runs.find((r) => !sel.planName || r.planName === sel.planName);
       chosen = runs.filter((r) => asked.includes(r.runId) || (asked.includes('latest') && r === latest));
+      const missing = asked.filter((id) => (id === 'latest' ? !latest : !runs.some((r) => r.runId === id)));
+      if (missing.length) throw new StoreSelectionError(`no run ${missing.map((id) => `"${id}"`).join(', ')} in the results store ${reader.label}`);
       results = (await Promise.all(chosen.map((r) => reader.results(r.runId)))).flat();
     }
     // pid 0 on no host: a run that is open in the shared store is not this process's to mark interrupted.

@@ -3,7 +3,7 @@ import { builtinScenarios } from '../../scenarios.js';
 import { loadPlanOrThrow } from '../../job.js';
 import { startDaemon } from '../../jobs/daemon.js';
 import { sandboxForRun } from '../sandbox-env.js';
-import { abs, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
+import { abs, dbArg, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
 import { EXIT } from '../exit-codes.js';
 import { REPORT_FORMATS } from '../../report/write.js';
 import { parseFormats } from './report.js';
@@ -43,7 +43,7 @@ export function daemonCommand(setExit: (code: number) => void): CommandModule<ob
       try {
         const daemon = await startDaemon({
           planFile: abs(args.plan), env: { ...env, ...sandbox?.env }, uid: uid(), registry,
-          dbPath: abs(args.db), port: args.port, host: args.host, log: out,
+          dbPath: dbArg(args.db), port: args.port, host: args.host, log: out,
           outDir: args.report === false ? undefined : abs(args.out), reportFormats: parseFormats(args.format),
           stopGraceMs: Math.max(0, args['stop-grace-seconds']) * 1000,
         });
