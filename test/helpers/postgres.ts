@@ -89,10 +89,11 @@ export interface StartOptions {
 }
 
 export async function startPostgres(o: StartOptions = {}): Promise<TestPostgres> {
-  const dir = mkdtempSync(join(tmpdir(), 'lakeprobe-pg-'));
+  const as = runAs();
+  // Under root the server's user must reach its folder: /tmp is open to all, a private TMPDIR may not be.
+  const dir = mkdtempSync(join(as ? '/tmp' : tmpdir(), 'lakeprobe-pg-'));
   const data = join(dir, 'data');
   const password = randomBytes(12).toString('hex');
-  const as = runAs();
   const pwfile = join(dir, 'pw');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   if (as) {
