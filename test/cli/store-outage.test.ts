@@ -4,13 +4,14 @@
 // own totals), with the password of the --db URL in no line the daemon printed.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describeWithTools } from '../helpers/tools.js';
+import { runCli } from '../helpers/cli-process.js';
 import { POSTGRES, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const BIN = resolve('dist/src/cli/bin.js');
@@ -120,5 +121,16 @@ describeWithTools([POSTGRES], 'lakeprobe daemon --db postgresql://… through a 
     } finally {
       await client.end();
     }
+
+    // The coordinator's report, read from PostgreSQL, counts what the runs counted.
+    const report = await runCli(['report', '--db', url, '--from', '2000-01-01', '--format', 'json', '--out', join(dir, 'challenge'), '--name', 'all'],
+      { cwd: dir });
+    expect(report.code, report.stdout + report.stderr).toBe(0);
+    expect(report.stdout + report.stderr).not.toContain(server.password);
+    const json = JSON.parse(await readFile(join(dir, 'challenge', 'all', 'report.json'), 'utf8')) as {
+      selection: { runs: unknown[] }; experiments: { tests: { operations: number }[] }[];
+    };
+    expect(json.selection.runs).toHaveLength(totals.size);
+    expect(json.experiments.flatMap((e) => e.tests).reduce((n, t) => n + t.operations, 0)).toBe([...totals.values()].reduce((a, b) => a + b, 0));
   }, 300_000);
 });
