@@ -1,7 +1,7 @@
 import { loadPlanFile, formatDiagnostic, type ResolvedPlan } from './plan/index.js';
 import type { ResultsStore } from './results/store.js';
 import { openResultsStore, type OpenedStore } from './results/open.js';
-import { storeLabel, urlPassword } from './results/postgres.js';
+import { storeLabel, urlSecrets } from './results/postgres.js';
 import { MetricsSink } from './metrics/registry.js';
 import { serveMetrics } from './metrics/server.js';
 import { knownTests } from './metrics/known-tests.js';
@@ -98,7 +98,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   // A test whose schedule cycles a parameter runs with the value the daemon would give it next.
   const plan = scalePlan(planForRun(loaded, registry, new Date()), registry, options.scale);
   // One set of every secret the plan knows: each line and each stored message is redacted with all of them.
-  const secrets = (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), urlPassword(options.dbPath));
+  const secrets = (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), ...urlSecrets(options.dbPath));
   const log = secrets.logger(options.log);
   const opened = openStoreOrThrow(options, log);
   const { store } = opened;

@@ -4,7 +4,7 @@
 import { watchFile, unwatchFile } from 'node:fs';
 import { loadPlanOrThrow, openStoreOrThrow, type PlanInput } from '../job.js';
 import type { ResolvedPlan } from '../plan/index.js';
-import { urlPassword } from '../results/postgres.js';
+import { urlSecrets } from '../results/postgres.js';
 import type { ReplicaState } from '../results/replicator.js';
 import { MetricsSink } from '../metrics/registry.js';
 import { knownTests } from '../metrics/known-tests.js';
@@ -79,7 +79,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // The plan's secrets, read again at each reload: no daemon line or page shows one.
   // Read again for each run too: a token file may have been renewed since.
   const known = async (plan: ResolvedPlan): Promise<SecretSet> =>
-    (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), urlPassword(options.dbPath));
+    (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), ...urlSecrets(options.dbPath));
   let secrets = await known(current);
   const log = (line: string): void => options.log(secrets.redact(`${new Date(clock.now()).toISOString()} ${line}`));
   const opened = openStoreOrThrow(options, log);

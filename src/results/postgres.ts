@@ -24,7 +24,7 @@ export function storeLabel(url: string): string {
   }
 }
 
-/** The password a URL carries ('' for none): added to a run's secrets so no message can quote it. */
+/** The password a URL carries ('' for none). */
 export function urlPassword(url: string): string {
   try {
     const u = new URL(url);
@@ -32,6 +32,17 @@ export function urlPassword(url: string): string {
   } catch {
     return '';
   }
+}
+
+/** The password as it may appear in a message (decoded, and as the URL spells it): a run's secrets. */
+export function urlSecrets(url: string): string[] {
+  const plain = urlPassword(url);
+  if (!plain) return [];
+  let raw = plain;
+  try {
+    raw = new URL(url).password || plain;
+  } catch { /* the plain form only */ }
+  return [...new Set([plain, raw])];
 }
 
 /**
@@ -84,7 +95,6 @@ export function openPool(url: string, o: PoolOptions = {}): pg.Pool {
 /** An error from pg, with any password of `url` removed, for a message. */
 export function pgErrorText(e: unknown, url: string): string {
   const text = e instanceof Error ? e.message : String(e);
-  const secret = urlPassword(url);
-  const clean = secret ? text.split(secret).join('***') : text;
-  return clean.replace(url, storeLabel(url));
+  const clean = text.split(url).join(storeLabel(url));
+  return urlSecrets(url).reduce((t, secret) => t.split(secret).join('***'), clean);
 }

@@ -78,8 +78,8 @@ function processAlive(pid: number): boolean {
  * With a PostgreSQL store (`--db postgresql://…`) this file is the agent's local durable
  * journal: every write still lands here first, synchronously, and triggers list it in an
  * outbox that the replicator (replicator.ts) ships to PostgreSQL in order, idempotently,
- * whenever the database is reachable. Reads for a report over all agents come from
- * PostgreSQL through the StoreReader interface (reader.ts), which this store implements too.
+ * whenever the database is reachable. Reads go through the StoreReader interface
+ * (reader.ts), over this file or over PostgreSQL. Design: docs/results-store.md.
  */
 export class ResultsStore implements Sink, CleanupLedger {
   /** The SQLite connection, for the journal's outbox and the readers. */

@@ -2,11 +2,11 @@ import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { builtinScenarios } from '../../scenarios.js';
 import { loadPlanOrThrow, openStoreOrThrow } from '../../job.js';
-import { isPostgresUrl, urlPassword } from '../../results/postgres.js';
+import { isPostgresUrl, urlSecrets } from '../../results/postgres.js';
 import { cleanupLedger, type CleanupOutcome, type CleanupStatus } from '../../engine/cleanup.js';
 import { catalogueAuthMethods, openLakeSession, type LakeSession } from '../../engine/lake-session.js';
 import type { AuthMethod } from '../../engine/op-result.js';
-import { planSecretSet } from '../../engine/secrets.js';
+import { planSecretSet, SecretSet } from '../../engine/secrets.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { sandboxForRun } from '../sandbox-env.js';
 import { dbArg, DEFAULTS, out, processEnv, uid } from '../common.js';
@@ -48,7 +48,7 @@ export function cleanupCommand(setExit: (code: number) => void): CommandModule<o
       const env = processEnv();
       let { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
       const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;
-      const opened = openStoreOrThrow({ dbPath, env }, (line) => out(line.split(urlPassword(dbPath) || '\0').join('***')));
+      const opened = openStoreOrThrow({ dbPath, env }, (line) => out(new SecretSet(urlSecrets(dbPath)).redact(line)));
       const { store } = opened;
       try {
         if (sandbox) ({ plan } = await loadPlanOrThrow({ planFile: args.plan, env: { ...env, ...sandbox.env }, uid: uid(), registry }));
