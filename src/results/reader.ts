@@ -153,12 +153,15 @@ export async function loadForReport(reader: StoreReader, sel: ReportSelection): 
       chosen = runs.filter((r) => asked.includes(r.runId) || (asked.includes('latest') && r === latest));
       const missing = asked.filter((id) => (id === 'latest' ? !latest : !runs.some((r) => r.runId === id)));
       if (missing.length) throw new StoreSelectionError(`no run ${missing.map((id) => `"${id}"`).join(', ')} in the results store ${reader.label}`);
-      results = (await Promise.all(chosen.map((r) => reader.results(r.runId)))).flat();
+      results = [];
+      // One run at a time: a bounded pool, and the results in run order.
+      for (const r of chosen) for (const x of await reader.results(r.runId)) results.push(x);
     }
     // pid 0 on no host: a run that is open in the shared store is not this process's to mark interrupted.
     const write = memory.sqlite.prepare(`INSERT INTO runs (run_id, plan_name, plan_file, started_at, finished_at, total, failed, state, pid, host)
       VALUES (@runId, @planName, @planFile, @startedAt, @finishedAt, @total, @failed, @state, 0, '')`);
-    const plans = await Promise.all(chosen.map(async (r) => [r.runId, await reader.plan(r.runId)] as const));
+    const plans: [string, Awaited<ReturnType<StoreReader['plan']>>][] = [];
+    for (const r of chosen) plans.push([r.runId, await reader.plan(r.runId)]);
     memory.sqlite.transaction(() => {
       for (const r of chosen) write.run(r);
       for (const [runId, plan] of plans) if (plan) memory.savePlan(runId, plan.snapshot);
