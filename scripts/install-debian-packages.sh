@@ -32,6 +32,7 @@ gfal2-util-scripts            gfal-copy, gfal-stat, gfal-sum, gfal-rm, gfal-mkdi
 prometheus                    prometheus and promtool: metric exposition and alert-rule checks
 prometheus-pushgateway        the Pushgateway the metrics integration test pushes to
 chromium                      headless browser for the dashboard and status-page checks (playwright-core)
+postgresql-15                 initdb and postgres: the shared PostgreSQL results store the store tests start on loopback
 '
 mapfile -t packages < <(awk 'NF { print $1 }' <<<"$table")
 
@@ -122,6 +123,8 @@ smoke() {
   printf 'global:\n  scrape_interval: 15s\n' >"$work/prometheus.yml"
   bounded 10 promtool check config "$work/prometheus.yml" || fail 'promtool check config' prometheus "$(head -c 200 "$work/out")"
   bounded 10 prometheus-pushgateway --version || fail prometheus-pushgateway prometheus-pushgateway "$(head -c 200 "$work/out")"
+  bounded 10 /usr/lib/postgresql/15/bin/postgres --version || fail 'postgres --version' postgresql-15 "$(head -c 200 "$work/out")"
+  id -u postgres >/dev/null 2>&1 || fail 'user postgres' postgresql-15 'the package creates it; the test servers run as it when started as root'
   if bounded 30 chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
     --disable-component-update --disable-sync --user-data-dir="$work/chromium" \
     --dump-dom 'data:text/html,<p>lakeprobe-smoke-ok</p>' && grep -q 'lakeprobe-smoke-ok' "$work/out"; then :; else

@@ -1,5 +1,7 @@
 import { loadPlanFile, formatDiagnostic, type ResolvedPlan } from './plan/index.js';
-import { ResultsStore } from './results/store.js';
+import type { ResultsStore } from './results/store.js';
+import { openResultsStore, type OpenedStore } from './results/open.js';
+import { storeLabel, urlSecrets } from './results/postgres.js';
 import { MetricsSink } from './metrics/registry.js';
 import { serveMetrics } from './metrics/server.js';
 import { knownTests } from './metrics/known-tests.js';
@@ -49,6 +51,7 @@ export async function loadPlanOrThrow(input: PlanInput): Promise<{ plan: Resolve
 }
 
 export interface JobOptions extends PlanInput {
+  /** A SQLite file, or a PostgreSQL URL (written through a local journal). */
   dbPath: string;
   outDir: string;
   metricsPort?: number;
@@ -81,7 +84,10 @@ export interface JobResult {
   reportDir: string;
   /** Reports written for earlier runs found killed and marked interrupted. */
   interruptedReports: ReportJobResult[];
+  /** The local SQLite file holding the run (the store, or the journal of a PostgreSQL store). */
   dbPath: string;
+  /** The results store as it may be printed (no password). */
+  storeLabel: string;
   metricsUrl?: string;
   passed: boolean;
   /** Results of severity `critical` (embargo violations, checksum mismatches), in run order. */
@@ -99,14 +105,10 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   // A test whose schedule cycles a parameter runs with the value the daemon would give it next.
   const plan = scalePlan(planForRun(loaded, registry, new Date()), registry, options.scale);
   // One set of every secret the plan knows: each line and each stored message is redacted with all of them.
-  const secrets = (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)));
+  const secrets = (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), ...urlSecrets(options.dbPath));
   const log = secrets.logger(options.log);
-  let store: ResultsStore;
-  try {
-    store = new ResultsStore(options.dbPath, { agent: options.agent });
-  } catch (e) {
-    throw new JobError(`cannot open results store ${options.dbPath}: ${(e as Error).message}`, EXIT.setupFailed);
-  }
+  const opened = openStoreOrThrow(options, log);
+  const { store } = opened;
   const metrics = new MetricsSink({ agent: options.agent });
   metrics.declareTests(knownTests(plan));
   let server: Awaited<ReturnType<typeof serveMetrics>> | undefined;
@@ -147,12 +149,21 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     const passed = summary.total > 0 && !summary.scenarioCrashes && reportPassed(judged.report);
     const criticals: OpResult[] = store.results(run.runId).filter((r) => r.severity === 'critical');
     return {
-      plan, run, summary, report: judged.report, reports, reportDir: judged.written?.dir ?? '', interruptedReports, dbPath: options.dbPath,
+      plan, run, summary, report: judged.report, reports, reportDir: judged.written?.dir ?? '', interruptedReports, dbPath: store.path, storeLabel: opened.label,
       metricsUrl: server?.url, passed, criticals,
     };
   } finally {
     await server?.close();
-    store.close();
+    await opened.close();
+  }
+}
+
+/** The store `options.dbPath` names; a PostgreSQL store's journal is LAKEPROBE_JOURNAL or the default. */
+export function openStoreOrThrow(options: Pick<JobOptions, 'dbPath' | 'env' | 'agent'>, log: (line: string) => void): OpenedStore {
+  try {
+    return openResultsStore(options.dbPath, { log, env: options.env, journal: options.env.LAKEPROBE_JOURNAL || undefined, agent: options.agent });
+  } catch (e) {
+    throw new JobError(`cannot open results store ${storeLabel(options.dbPath)}: ${(e as Error).message}`, EXIT.setupFailed);
   }
 }
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Options } from 'yargs';
+import { isPostgresUrl } from '../results/postgres.js';
 
 /** Where lakeprobe keeps its results store and reports unless told otherwise. */
 export const DEFAULTS = {
@@ -9,7 +10,10 @@ export const DEFAULTS = {
 };
 
 export const storeOptions = {
-  db: { type: 'string', default: DEFAULTS.db, describe: 'results store (SQLite file)' },
+  db: {
+    type: 'string', default: process.env.LAKEPROBE_DB ?? DEFAULTS.db,
+    describe: 'results store: a SQLite file, or postgresql://user@host:port/db (libpq conventions; default $LAKEPROBE_DB)',
+  },
   out: { type: 'string', default: DEFAULTS.out, describe: 'folder for reports' },
 } satisfies Record<string, Options>;
 
@@ -23,6 +27,11 @@ export function uid(): number {
 
 export function abs(path: string): string {
   return resolve(process.cwd(), path);
+}
+
+/** A `--db` value as the jobs take it: a PostgreSQL URL as given, a file as an absolute path. */
+export function dbArg(db: string): string {
+  return isPostgresUrl(db) ? db : abs(db);
 }
 
 export function out(line: string): void {

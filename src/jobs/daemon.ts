@@ -2,9 +2,10 @@
 // engine, records every result in the store first, exports metrics, serves the
 // status page, reloads the plan without losing state and stops within a bound.
 import { watchFile, unwatchFile } from 'node:fs';
-import { loadPlanOrThrow, type PlanInput } from '../job.js';
+import { loadPlanOrThrow, openStoreOrThrow, type PlanInput } from '../job.js';
 import type { ResolvedPlan } from '../plan/index.js';
-import { ResultsStore } from '../results/store.js';
+import { urlSecrets } from '../results/postgres.js';
+import type { ReplicaState } from '../results/replicator.js';
 import { MetricsSink } from '../metrics/registry.js';
 import { knownTests } from '../metrics/known-tests.js';
 import { newRunId, runPlan } from '../engine/runner.js';
@@ -103,15 +104,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // The plan's secrets, read again at each reload: no daemon line or page shows one.
   // Read again for each run too: a token file may have been renewed since.
   const known = async (plan: ResolvedPlan): Promise<SecretSet> =>
-    (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), ...storePassword(options.coordinationUrl));
+    (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), ...urlSecrets(options.dbPath), ...urlSecrets(options.coordinationUrl ?? ''));
   let secrets = await known(current);
   const log = (line: string): void => options.log(secrets.redact(`${new Date(clock.now()).toISOString()} ${line}`));
-  let store: ResultsStore;
-  try {
-    store = new ResultsStore(options.dbPath, { agent });
-  } catch (e) {
-    throw new JobError(`cannot open results store ${options.dbPath}: ${(e as Error).message}`, EXIT.setupFailed);
-  }
+  const opened = openStoreOrThrow({ ...options, agent }, log);
+  const { store } = opened;
+  /** The shared store's state, on the status page and in the metrics; undefined for a SQLite store. */
+  const replica = (): ReplicaState | undefined => {
+    const state = opened.replica();
+    if (state) {
+      metrics.gauge('storeBacklog').set(state.backlog);
+      metrics.gauge('storeUnreachableSince').set(state.unreachableSince ? Date.parse(state.unreachableSince) / 1000 : 0);
+    }
+    return state;
+  };
   const metrics = new MetricsSink({ daemon: true, agent });
   const history = new RecentHistory(options.historyLimit ?? 50);
   const inFlight = new Map<string, { controller: AbortController; runId: string }>();
@@ -142,7 +148,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         log(`${fire.test.key}: run due ${fire.at.toISOString()} missed (the daemon was late)`);
       },
       planned: (fire) => metrics.gauge('nextRun').set({ experiment: fire.test.experiment, test: fire.test.test }, fire.at.getTime() / 1000),
-      tick: (now) => { lastTick = now; metrics.gauge('heartbeat').set(now / 1000); },
+      tick: (now) => { lastTick = now; metrics.gauge('heartbeat').set(now / 1000); replica(); },
     },
   });
 
@@ -157,6 +163,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     metrics.counter('scheduledRuns').inc(labels);
     metrics.gauge('runsInProgress').set(labels, 1);
     log(`${fire.test.key}: run ${runId} starting${cycle ? ` (${cycle})` : ''}`);
+    if (store.isOpen) store.recordFire({ experiment, test, schedule: fire.test.schedule.cron, dueAt: fire.at.toISOString(), runId });
     let summary: RunSummary | null = null;
     let verdict = '';
     if (agentLoop) await shared(() => coordination?.runStarted({ runId, agent: agent ?? '', experiment, test, startedAt: new Date(clock.now()) }));
@@ -296,7 +303,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         next: scheduler.nextFires().slice(0, 50).map((f) => ({
           test: f.test.key, at: f.at, cycle: f.cycle && `${f.cycle.param}=${f.cycle.value}`,
         })),
-        runs: history.runs, failures: history.failures, credentials, refreshSeconds: options.statusRefreshSeconds ?? 10,
+        runs: history.runs, failures: history.failures, credentials, refreshSeconds: options.statusRefreshSeconds ?? 10, store: replica(),
         current: history.current.view(),
         agentsHtml: agentLoop && renderAgentsSection(agentLoop.agents, new Date(clock.now())),
       }),
@@ -306,7 +313,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clearInterval(credentialTimer);
     await agentLoop?.stop();
     await coordination?.close();
-    store.close();
+    await opened.close();
     throw new JobError(`cannot serve on port ${options.port}: ${(e as Error).message}`, EXIT.setupFailed);
   }
   log(`daemon: ${countScheduled(current)} scheduled tests; status ${server.url}/ metrics ${server.url}/metrics`);
@@ -338,22 +345,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await server.close();
     await agentLoop?.stop();
     await coordination?.close();
-    store.close();
+    await opened.close();
     log('stopped');
     return { finished: pending.length - abandoned.length, abandoned };
   })());
 
   return { url: server.url, metrics, history, scheduler, plan: () => current, reload: reloadOnce, stop };
-}
-
-/** A password written into the store's URL: redacted from every line like the plan's secrets. */
-function storePassword(url: string | undefined): string[] {
-  try {
-    const password = url ? decodeURIComponent(new URL(url).password) : '';
-    return password ? [password] : [];
-  } catch {
-    return [];
-  }
 }
 
 function countScheduled(plan: ResolvedPlan): number {

@@ -13,7 +13,7 @@ import { readK6Summary, redactLoadSummary, type LoadSummary } from '../load/k6-s
 import { toK6Thresholds } from '../load/k6-thresholds.js';
 import type { ResolvedPlan } from '../plan/index.js';
 import type { Threshold } from '../probe/threshold.js';
-import { ResultsStore } from '../results/store.js';
+import { openResultsStore } from '../results/open.js';
 import { EXIT, JobError } from './errors.js';
 
 /** k6's exit status when a threshold failed. */
@@ -48,11 +48,11 @@ export async function importK6Summary(o: K6ImportOptions): Promise<K6ImportResul
   const startedAt = o.startedAt
     ?? new Date(Date.parse(finishedAt) - Math.round(summary.durationMs ?? 0)).toISOString();
   const runId = newRunId(new Date(startedAt));
-  const store = new ResultsStore(o.dbPath);
+  const opened = openResultsStore(o.dbPath);
   try {
-    store.saveLoadSummary({ runId, planName: o.planName, planFile: o.script, startedAt }, o.script, summary, finishedAt);
+    opened.store.saveLoadSummary({ runId, planName: o.planName, planFile: o.script, startedAt }, o.script, summary, finishedAt);
   } finally {
-    store.close();
+    await opened.close();
   }
   return { runId, summary, failedThresholds: summary.thresholds.filter((t) => !t.ok) };
 }

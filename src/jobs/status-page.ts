@@ -1,6 +1,7 @@
 import type { CredentialLifetime } from '../schedule/credential-lifetimes.js';
 import type { FailureRecord, RunRecord } from '../schedule/history.js';
 import type { CurrentStatus, SubjectState } from '../schedule/current-state.js';
+import type { ReplicaState } from '../results/replicator.js';
 
 export interface StatusView {
   plan: string;
@@ -18,6 +19,8 @@ export interface StatusView {
   current?: CurrentStatus;
   /** The agents of the shared store, when the daemon is one (pre-rendered HTML). */
   agentsHtml?: string;
+  /** The shared results store (PostgreSQL); absent for a SQLite store. */
+  store?: ReplicaState;
 }
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -70,6 +73,15 @@ function table(id: string, head: string[], rows: string[][], empty: string): str
     rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
+/** Where the results go: reachable, or away since when with how much kept locally. */
+function storeLine(s: ReplicaState, now: Date): string {
+  if (!s.unreachableSince) return `<p id="store" class="passed">results store ${esc(s.target)}: reachable, ${s.backlog} journal entries to ship</p>`;
+  const since = new Date(s.unreachableSince);
+  const away = Math.max(0, Math.round((now.getTime() - since.getTime()) / 1000));
+  return `<p id="store" class="failed">results store ${esc(s.target)}: UNREACHABLE since ${esc(s.unreachableSince)} (${away} s); ${
+    s.backlog} journal entries kept locally, shipped when it returns — ${esc(s.lastError)}</p>`;
+}
+
 /** The daemon's status page: a site admin can leave it open, it reloads itself. */
 export function renderStatusPage(v: StatusView): string {
   const credentialRows = v.credentials.map((c) => [
@@ -88,6 +100,7 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}.failed,.abandone
 <p id="reload" class="${v.reload.ok ? 'passed' : 'failed'}">last plan load: ${v.reload.ok ? 'ok' : 'FAILED (the previous plan keeps running)'}${
   v.reload.at ? ` at ${esc(v.reload.at.toISOString())}` : ''}${v.reload.message ? ` — ${esc(v.reload.message)}` : ''}</p>
 ${nowSection(v.current ?? { rses: [], authMethods: [] }, v.now)}
+${v.store ? storeLine(v.store, v.now) : ''}
 ${v.agentsHtml ?? ''}<h2>Credentials</h2>
 ${table('credentials', ['method', 'source', 'audience', 'scope', 'expires', 'remaining', 'last renewal'], credentialRows, 'no x509 or token credentials configured')}
 <h2>Next runs</h2>

@@ -282,6 +282,20 @@ export const METRICS = {
     labels: TEST_LABELS,
     source: 'coordinator',
   },
+  storeBacklog: {
+    name: 'lakeprobe_store_backlog_entries',
+    type: 'gauge',
+    help: 'Writes in the local journal not yet in the shared PostgreSQL results store (0 with a SQLite store).',
+    labels: [],
+    source: 'daemon',
+  },
+  storeUnreachableSince: {
+    name: 'lakeprobe_store_unreachable_since_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time since when the shared PostgreSQL results store is unreachable; 0 while it is reachable.',
+    labels: [],
+    source: 'daemon',
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

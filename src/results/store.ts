@@ -2,43 +2,17 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { migrateSqlite } from './migrations.js';
+import { enableJournal } from './journal.js';
 import { planHash, planSnapshotSchema, type PlanSnapshot } from './plan-snapshot.js';
 import type { LedgerEntry, NewLedgerEntry, CleanupLedger } from '../engine/ledger.js';
 import type { CheckFact, OpResult, TransferFact, RunInfo, RunSummary, Sink } from '../engine/op-result.js';
 import type { LoadSummary } from '../load/k6-summary.js';
 import type { OutputKind, OutputRecord, OutputStore } from '../engine/outputs.js';
-import { insertOutput, latestOutput, OUTPUTS_SCHEMA } from './output-table.js';
+import { insertOutput, latestOutput } from './output-table.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS runs (
-  run_id TEXT PRIMARY KEY, plan_name TEXT NOT NULL, plan_file TEXT NOT NULL,
-  started_at TEXT NOT NULL, finished_at TEXT, total INTEGER, failed INTEGER
-);
-CREATE TABLE IF NOT EXISTS op_results (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT NOT NULL, experiment TEXT NOT NULL, test TEXT NOT NULL, scenario TEXT NOT NULL,
-  operation TEXT NOT NULL, rse TEXT NOT NULL, src_rse TEXT NOT NULL, dst_rse TEXT NOT NULL,
-  protocol TEXT NOT NULL, auth_method TEXT NOT NULL, identity_role TEXT NOT NULL,
-  bytes INTEGER NOT NULL, size_class TEXT NOT NULL, start TEXT NOT NULL, duration_ms REAL NOT NULL,
-  outcome TEXT NOT NULL, error_class TEXT, error_message TEXT NOT NULL,
-  rule_id TEXT NOT NULL, request_id TEXT NOT NULL, severity TEXT NOT NULL DEFAULT 'info'
-);
-CREATE INDEX IF NOT EXISTS op_results_run ON op_results (run_id, experiment);
-CREATE TABLE IF NOT EXISTS run_plans (
-  run_id TEXT PRIMARY KEY, plan_hash TEXT NOT NULL, snapshot TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS op_results_start ON op_results (start);
-CREATE TABLE IF NOT EXISTS load_summaries (
-  run_id TEXT PRIMARY KEY, tool TEXT NOT NULL, script TEXT NOT NULL, summary TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ledger (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT NOT NULL, kind TEXT NOT NULL, rse TEXT NOT NULL, target TEXT NOT NULL,
-  auth_method TEXT NOT NULL, created_at TEXT NOT NULL, state TEXT NOT NULL
-);
-`;
-
-const COLUMNS: [keyof OpResult, string][] = [
+/** OpResult fields and their columns, in the order of both back ends' tables. */
+export const COLUMNS: [keyof OpResult, string][] = [
   ['runId', 'run_id'], ['experiment', 'experiment'], ['test', 'test'], ['scenario', 'scenario'],
   ['operation', 'operation'], ['rse', 'rse'], ['srcRse', 'src_rse'], ['dstRse', 'dst_rse'],
   ['protocol', 'protocol'], ['authMethod', 'auth_method'], ['identityRole', 'identity_role'],
@@ -47,31 +21,20 @@ const COLUMNS: [keyof OpResult, string][] = [
   ['ruleId', 'rule_id'], ['requestId', 'request_id'], ['severity', 'severity'], ['tokenUse', 'token_use'],
 ];
 
-/** Columns added after the first release, with what earlier rows mean: added in place on open. */
-const ADDED_COLUMNS: { table: string; column: string; ddl: string; backfill?: string }[] = [
-  { table: 'op_results', column: 'severity',
-    ddl: "severity TEXT NOT NULL DEFAULT 'info'",
-    backfill: "UPDATE op_results SET severity = CASE WHEN outcome = 'ok' THEN 'info' WHEN error_class IN ('embargo_violation', 'checksum_mismatch') THEN 'critical' ELSE 'error' END" },
-  // running | finished | interrupted; a run recorded before states existed is finished when it has finished_at.
-  { table: 'runs', column: 'state', ddl: "state TEXT NOT NULL DEFAULT 'running'",
-    backfill: "UPDATE runs SET state = CASE WHEN finished_at IS NULL THEN 'running' ELSE 'finished' END" },
-  // Who records the run, so a later process can tell a live run from a killed one.
-  { table: 'runs', column: 'pid', ddl: 'pid INTEGER' },
-  { table: 'runs', column: 'host', ddl: "host TEXT NOT NULL DEFAULT ''" },
-  // The catalogue file ('scope:name') a storage file is, so cleanup can ask whether the catalogue lists it.
-  { table: 'ledger', column: 'did', ddl: "did TEXT NOT NULL DEFAULT ''" },
-  // A file transfer's timeline (queued, active, ended, retried failures) as JSON; '' when none was seen.
-  { table: 'op_results', column: 'transfer', ddl: "transfer TEXT NOT NULL DEFAULT ''" },
-  // The fact a result checked (deleted at origin, discoverable, placement…), as JSON; '' for none.
-  { table: 'op_results', column: 'check_fact', ddl: "check_fact TEXT NOT NULL DEFAULT ''" },
-  // The agent that ran it ('' for a process started without --agent).
-  { table: 'runs', column: 'agent', ddl: "agent TEXT NOT NULL DEFAULT ''" },
-  { table: 'op_results', column: 'agent', ddl: "agent TEXT NOT NULL DEFAULT ''" },
-  // The token audiences and scopes a result used ('' for none or recorded before).
-  { table: 'op_results', column: 'token_use', ddl: "token_use TEXT NOT NULL DEFAULT ''" },
-];
-
 type Row = Record<string, unknown>;
+
+export interface ScheduleFire {
+  experiment: string;
+  test: string;
+  /** The schedule as the plan states it (cron or interval). */
+  schedule: string;
+  dueAt: string;
+  runId: string;
+}
+
+export function scheduleFireOf(r: Row): ScheduleFire {
+  return { experiment: String(r.experiment), test: String(r.test), schedule: String(r.schedule), dueAt: String(r.due_at), runId: String(r.run_id) };
+}
 
 export type RunState = 'running' | 'finished' | 'interrupted';
 
@@ -84,20 +47,23 @@ export interface StoredRun extends RunInfo {
   agent?: string;
 }
 
-function storedRun(r: Row): StoredRun {
+export function storedRun(r: Row): StoredRun {
   return {
     runId: String(r.run_id), planName: String(r.plan_name), planFile: String(r.plan_file),
     startedAt: String(r.started_at), finishedAt: (r.finished_at as string | null) ?? null,
-    total: (r.total as number | null) ?? null, failed: (r.failed as number | null) ?? null,
+    total: r.total === null || r.total === undefined ? null : Number(r.total),
+    failed: r.failed === null || r.failed === undefined ? null : Number(r.failed),
     state: (r.state as RunState | undefined) ?? (r.finished_at ? 'finished' : 'running'),
     ...(r.agent ? { agent: String(r.agent) } : {}),
   };
 }
 
-function opResultOf(row: Row): OpResult {
+/** A stored row as an OpResult (PostgreSQL's BIGINT arrives as a string). */
+export function opResultOf(row: Row): OpResult {
   const result: Record<string, unknown> = {};
   for (const [key, column] of COLUMNS) result[key] = row[column];
   if (!result.tokenUse) delete result.tokenUse;
+  result.bytes = Number(row.bytes);
   if (typeof row.check_fact === 'string' && row.check_fact) result.check = JSON.parse(row.check_fact) as CheckFact;
   if (typeof row.transfer === 'string' && row.transfer) result.transfer = JSON.parse(row.transfer) as TransferFact;
   return result as unknown as OpResult;
@@ -115,35 +81,34 @@ function processAlive(pid: number): boolean {
 /**
  * The results store (SQLite, WAL). Inserts are synchronous, so an OpResult is
  * on disk before any other sink reports it. Also holds the cleanup ledger.
+ *
+ * With a PostgreSQL store (`--db postgresql://…`) this file is the agent's local durable
+ * journal: every write still lands here first, synchronously, and triggers list it in an
+ * outbox that the replicator (replicator.ts) ships to PostgreSQL in order, idempotently,
+ * whenever the database is reachable. Reads go through the StoreReader interface
+ * (reader.ts), over this file or over PostgreSQL. Design: docs/results-store.md.
  */
 export class ResultsStore implements Sink, CleanupLedger, OutputStore {
-  private readonly db: Database.Database;
+  /** The SQLite connection, for the journal's outbox and the readers. */
+  readonly sqlite: Database.Database;
   private readonly insertResult: Database.Statement;
 
-  /** `agent`: recorded on every run and result this store writes. */
-  constructor(readonly path: string, private readonly options: { agent?: string } = {}) {
+  /** `journal`: the local journal of a PostgreSQL store; `agent`: recorded on every run and result written. */
+  constructor(readonly path: string, private readonly options: { journal?: boolean; agent?: string } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(SCHEMA);
-    this.db.exec(OUTPUTS_SCHEMA);
-    this.migrate();
-    this.insertResult = this.db.prepare(
+    this.sqlite = new Database(path);
+    this.sqlite.pragma('journal_mode = WAL');
+    this.sqlite.pragma('synchronous = NORMAL');
+    migrateSqlite(this.sqlite, `results store ${path}`);
+    if (options.journal) enableJournal(this.sqlite);
+    this.insertResult = this.sqlite.prepare(
       `INSERT INTO op_results (${COLUMNS.map(([, c]) => c).join(', ')}, check_fact, transfer, agent)
        VALUES (${COLUMNS.map(([, c]) => `@${c}`).join(', ')}, @check_fact, @transfer, @agent)`,
     );
   }
 
-  private migrate(): void {
-    for (const { table, column, ddl, backfill } of ADDED_COLUMNS) {
-      const have = (this.db.prepare(`PRAGMA table_info(${table})`).all() as Row[]).some((c) => c.name === column);
-      if (have) continue;
-      this.db.transaction(() => {
-        this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${ddl}`);
-        if (backfill) this.db.exec(backfill);
-      })();
-    }
+  private get db(): Database.Database {
+    return this.sqlite;
   }
 
   onBegin(run: RunInfo): void {
@@ -274,6 +239,18 @@ export class ResultsStore implements Sink, CleanupLedger, OutputStore {
 
   latestOutput(experiment: string, test: string, kind: OutputKind, complete: boolean): OutputRecord | undefined {
     return latestOutput(this.db, experiment, test, kind, complete);
+  }
+
+  /** Records that the daemon started `runId` for a scheduled test due at `dueAt`. */
+  recordFire(fire: ScheduleFire): void {
+    this.db.prepare('INSERT INTO schedule_fires (experiment, test, schedule, due_at, run_id) VALUES (?, ?, ?, ?, ?)')
+      .run(fire.experiment, fire.test, fire.schedule, fire.dueAt, fire.runId);
+  }
+
+  /** Schedule fires, oldest first (at most `limit`, the newest ones). */
+  fires(limit = 1000): ScheduleFire[] {
+    return (this.db.prepare('SELECT * FROM (SELECT * FROM schedule_fires ORDER BY id DESC LIMIT ?) ORDER BY id').all(limit) as Row[])
+      .map(scheduleFireOf);
   }
 
   /** False once closed (a daemon's late runs may end after it). */

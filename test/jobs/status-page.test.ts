@@ -36,4 +36,18 @@ describe('status page data', () => {
     expect(remaining(new Date('2024-01-01T02:30:00Z'), now)).toBe('2 h 30 min');
     expect(remaining(new Date('2023-12-31T23:55:00Z'), now)).toBe('expired 5 min ago');
   });
+
+  it('says whether the shared results store is reachable, and since when it is not', () => {
+    const view = {
+      plan: 'p', planFile: 'p.yaml', startedAt: new Date(0), now: new Date('2024-01-01T00:01:30Z'), reload: { ok: true, at: null, message: '' },
+      next: [], runs: [], failures: [], credentials: [], stopping: false, refreshSeconds: 10,
+    };
+    expect(renderStatusPage(view)).not.toContain('id="store"');
+    const up = renderStatusPage({ ...view, store: { target: 'postgresql://lp@db:5432/lake', backlog: 3, unreachableSince: null, lastError: '', shipped: 9 } });
+    expect(up).toContain('<p id="store" class="passed">results store postgresql://lp@db:5432/lake: reachable, 3 journal entries to ship</p>');
+    const away = renderStatusPage({ ...view, store: {
+      target: 'postgresql://lp@db:5432/lake', backlog: 120, unreachableSince: '2024-01-01T00:00:00.000Z', lastError: 'connect ECONNREFUSED', shipped: 9,
+    } });
+    expect(away).toMatch(/<p id="store" class="failed">results store postgresql:\/\/lp@db:5432\/lake: UNREACHABLE since 2024-01-01T00:00:00.000Z \(90 s\); 120 journal entries kept locally/);
+  });
 });

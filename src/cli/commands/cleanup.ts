@@ -1,15 +1,15 @@
 import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { builtinScenarios } from '../../scenarios.js';
-import { loadPlanOrThrow } from '../../job.js';
-import { ResultsStore } from '../../results/store.js';
+import { loadPlanOrThrow, openStoreOrThrow } from '../../job.js';
+import { isPostgresUrl, urlSecrets } from '../../results/postgres.js';
 import { cleanupLedger, type CleanupOutcome, type CleanupStatus } from '../../engine/cleanup.js';
 import { catalogueAuthMethods, openLakeSession, type LakeSession } from '../../engine/lake-session.js';
 import type { AuthMethod } from '../../engine/op-result.js';
-import { planSecretSet } from '../../engine/secrets.js';
+import { planSecretSet, SecretSet } from '../../engine/secrets.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { sandboxForRun } from '../sandbox-env.js';
-import { abs, DEFAULTS, out, processEnv, uid } from '../common.js';
+import { dbArg, DEFAULTS, out, processEnv, uid } from '../common.js';
 
 /** Fixed-width labels, so the console lines line up. */
 const STATUS_LABEL: Record<CleanupStatus, string> = {
@@ -38,17 +38,18 @@ export function cleanupCommand(setExit: (code: number) => void): CommandModule<o
     describe: 'remove what earlier runs created and did not remove (from the cleanup ledger), nothing else',
     builder: (y) => y
       .positional('plan', { type: 'string', demandOption: true, describe: 'the plan the runs used (for the lake and credentials)' })
-      .option('db', { type: 'string', default: DEFAULTS.db, describe: 'results store holding the ledger' })
+      .option('db', { type: 'string', default: process.env.LAKEPROBE_DB ?? DEFAULTS.db, describe: 'results store holding the ledger (a SQLite file or postgresql://…: this agent\'s journal)' })
       .option('run', { type: 'string', describe: 'only this run id' })
       .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir }),
     handler: async (args) => {
-      const dbPath = abs(args.db);
-      if (!existsSync(dbPath)) throw new CliError(`no results store at ${dbPath}`, EXIT.invalidInput);
+      const dbPath = dbArg(args.db);
+      if (!isPostgresUrl(dbPath) && !existsSync(dbPath)) throw new CliError(`no results store at ${dbPath}`, EXIT.invalidInput);
       const registry = builtinScenarios();
       const env = processEnv();
       let { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
       const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;
-      const store = new ResultsStore(dbPath);
+      const opened = openStoreOrThrow({ dbPath, env }, (line) => out(new SecretSet(urlSecrets(dbPath)).redact(line)));
+      const { store } = opened;
       try {
         if (sandbox) ({ plan } = await loadPlanOrThrow({ planFile: args.plan, env: { ...env, ...sandbox.env }, uid: uid(), registry }));
         const sessions = new Map<AuthMethod, Promise<LakeSession>>();
@@ -67,7 +68,7 @@ export function cleanupCommand(setExit: (code: number) => void): CommandModule<o
         for (const line of cleanupLines(outcomes)) out(secrets.redact(line));
         setExit(outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.testsFailed);
       } finally {
-        store.close();
+        await opened.close();
         await sandbox?.release();
       }
     },

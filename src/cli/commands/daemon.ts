@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { builtinScenarios } from '../../scenarios.js';
 import { loadPlanOrThrow } from '../../job.js';
 import { startDaemon } from '../../jobs/daemon.js';
 import { sandboxForRun } from '../sandbox-env.js';
-import { abs, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
+import { abs, dbArg, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { agentNameProblem } from '../../plan/agent-schema.js';
 import { isPostgresUrl } from '../../agents/coordination.js';
@@ -55,7 +54,7 @@ export function daemonCommand(setExit: (code: number) => void): CommandModule<ob
       try {
         const daemon = await startDaemon({
           planFile: abs(args.plan), env: { ...env, ...sandbox?.env }, uid: uid(), registry,
-          ...storeTarget(args.db, args.out, args.agent), agent: args.agent, port: args.port,
+          dbPath: dbArg(args.db), coordinationUrl: isPostgresUrl(args.db) ? args.db : undefined, agent: args.agent, port: args.port,
           heartbeatMs: heartbeatMs(args['heartbeat-seconds']), staleAfterMs: staleAfterMs(args['stale-after-seconds']), host: args.host, log: out,
           outDir: args.report === false ? undefined : abs(args.out), reportFormats: parseFormats(args.format),
           stopGraceMs: Math.max(0, args['stop-grace-seconds']) * 1000,
@@ -89,10 +88,6 @@ export function daemonCommand(setExit: (code: number) => void): CommandModule<ob
  * `--db`: a SQLite file, or the shared PostgreSQL store, which the daemon coordinates through
  * (advisory locks, heartbeats, the published plan) while its results go to the local file.
  */
-function storeTarget(db: string, outDir: string, agent: string | undefined): { dbPath: string; coordinationUrl?: string } {
-  return isPostgresUrl(db) ? { dbPath: join(abs(outDir), `${agent ?? 'lakeprobe'}.db`), coordinationUrl: db } : { dbPath: abs(db) };
-}
-
 function heartbeatMs(seconds: number | undefined): number | undefined {
   if (seconds === undefined) return undefined;
   if (!(seconds >= 1 && seconds <= 3600)) throw new CliError('--heartbeat-seconds must be within 1..3600', EXIT.invalidInput);

@@ -1,6 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { ResultsStore } from '../../results/store.js';
+import { isPostgresUrl, openPool, pgErrorText, storeLabel } from '../../results/postgres.js';
+import { loadForReport, PgReader, StoreSelectionError } from '../../results/reader.js';
 import { reportJob, ReportInputError } from '../../jobs/report.js';
 import { REPORT_FORMATS, type ReportFormat } from '../../report/write.js';
 import { builtinScenarios } from '../../scenarios.js';
@@ -18,6 +20,19 @@ export function parseFormats(text: string | undefined): ReportFormat[] {
   return [...new Set(list)] as ReportFormat[];
 }
 
+/** What the report needs, read from the shared PostgreSQL store into memory. */
+async function fromPostgres(url: string, selection: Parameters<typeof loadForReport>[1]): Promise<ResultsStore> {
+  const pool = openPool(url, { max: 2 });
+  try {
+    return await loadForReport(await new PgReader(pool, url).open(), selection);
+  } catch (e) {
+    if (e instanceof StoreSelectionError) throw new CliError(e.message, EXIT.invalidInput);
+    throw new CliError(`results store ${storeLabel(url)}: ${pgErrorText(e, url) || (e as { code?: string }).code}`, EXIT.setupFailed);
+  } finally {
+    await pool.end().catch(() => {});
+  }
+}
+
 export function reportCommand(setExit: (code: number) => void): CommandModule<object, ReportArgs> {
   return {
     command: 'report',
@@ -32,14 +47,17 @@ export function reportCommand(setExit: (code: number) => void): CommandModule<ob
       .conflicts('run', ['from', 'to']),
     handler: async (args) => {
       const formats = parseFormats(args.format);
-      const dbPath = abs(args.db);
-      if (!existsSync(dbPath)) throw new CliError(`no results store at ${dbPath} (run a plan first, or pass --db)`, EXIT.invalidInput);
+      const shared = isPostgresUrl(args.db);
+      const dbPath = shared ? args.db : abs(args.db);
+      if (!shared && !existsSync(dbPath)) throw new CliError(`no results store at ${dbPath} (run a plan first, or pass --db)`, EXIT.invalidInput);
       const loaded = args.plan
         ? await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry: builtinScenarios() })
         : undefined;
       const plan = loaded?.plan;
       const registry = loaded?.registry ?? builtinScenarios();
-      const store = new ResultsStore(dbPath);
+      const store = shared
+        ? await fromPostgres(dbPath, { runs: args.run, from: args.from, to: args.to, planName: plan?.name })
+        : new ResultsStore(dbPath);
       try {
         const { report, written } = await reportJob({
           store, outDir: abs(args.out), runs: args.run, from: args.from, to: args.to, plan, formats, name: args.name, log: out,

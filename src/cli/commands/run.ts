@@ -6,7 +6,7 @@ import { ProgressSink } from '../progress.js';
 import { sandboxForRun } from '../sandbox-env.js';
 import { REPORT_FORMATS } from '../../report/write.js';
 import { parseFormats } from './report.js';
-import { abs, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
+import { abs, dbArg, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
 
 export interface RunArgs {
   plan: string;
@@ -50,7 +50,7 @@ export async function withRunLake<T>(args: RunArgs, job: (options: JobOptions) =
   try {
     return await job({
       planFile: args.plan, env: { ...env, ...sandbox?.env }, uid: uid(), registry,
-      dbPath: abs(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway, agent: args.agent,
+      dbPath: dbArg(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway, agent: args.agent,
       only: { experiment: args.experiment, test: args.test }, scale: args.scale, debug: args.debug,
       report: args.report !== false, reportFormats: parseFormats(args.format),
       reporters: [new ProgressSink((t) => process.stdout.write(t), Boolean(process.stdout.isTTY))],
@@ -109,7 +109,7 @@ export function summaryLines(result: JobResult): string[] {
     if (r.csv) lines.push(`  csv: ${r.csv}`);
   }
   if (result.reportDir) lines.push(`report folder: ${result.reportDir}`);
-  lines.push(`results store: ${result.dbPath}`);
+  lines.push(`results store: ${result.storeLabel}`);
   return lines;
 }
 
