@@ -40,7 +40,8 @@ export class MetricsSink implements Sink, Exposition {
   private readonly gauges = new Map<MetricKey, Gauge>();
   private readonly histograms = new Map<MetricKey, Histogram>();
   private readonly runOfTest = new Map<string, { runId: string; failed: number; labels: Labels }>();
-  private readonly inFlight: InFlightMetrics;
+  /** Absent in the coordinator's sink, which exports only the agents' health. */
+  private readonly inFlight?: InFlightMetrics;
 
   /** `agent`: every series carries it as its `agent` label; `coordinator`: only the agent-health series. */
   constructor(options: { daemon?: boolean; agent?: string; coordinator?: boolean } = {}) {
@@ -54,7 +55,9 @@ export class MetricsSink implements Sink, Exposition {
       else if (spec.type === 'gauge') this.gauges.set(key, new Gauge(config));
       else this.histograms.set(key, new Histogram({ ...config, buckets: [...(spec.buckets ?? [])] }));
     }
-    this.inFlight = new InFlightMetrics(this.gauge('linkInFlightMax'), this.gauge('linkInFlightMean'), this.counter('linkRecoveredFailures'));
+    if (!options.coordinator) {
+      this.inFlight = new InFlightMetrics(this.gauge('linkInFlightMax'), this.gauge('linkInFlightMean'), this.counter('linkRecoveredFailures'));
+    }
   }
 
   counter(key: MetricKey): Counter {
@@ -165,7 +168,7 @@ export class MetricsSink implements Sink, Exposition {
   /** Per-link series come from replicate results: rule time to OK, and the transfer when a request id is known. */
   private onReplication(r: OpResult, seconds: number): void {
     if (isFileResult(r)) this.links.replicated(r.srcRse, r.dstRse, r.sizeClass, r.outcome === 'ok' ? 'ok' : 'failed', r.bytes, seconds, Boolean(r.requestId));
-    if (isFileResult(r)) this.inFlight.add(r);
+    if (isFileResult(r)) this.inFlight?.add(r);
     if (r.outcome === 'ok') this.histogram('ruleTimeToOk').observe({ dst_rse: r.dstRse, size_class: r.sizeClass }, seconds);
   }
 
@@ -183,12 +186,12 @@ export class MetricsSink implements Sink, Exposition {
   }
 
   async metrics(): Promise<string> {
-    this.inFlight.refresh();
+    this.inFlight?.refresh();
     return (await this.registry.metrics()) + this.links.render();
   }
 
   async metricsBuffer(): Promise<Buffer> {
-    this.inFlight.refresh();
+    this.inFlight?.refresh();
     return Buffer.concat([Buffer.from(await this.registry.metrics()), this.links.renderBuffer()]);
   }
 }

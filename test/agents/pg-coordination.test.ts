@@ -4,23 +4,23 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Coordination, lockKey } from '../../src/agents/coordination.js';
-import { startPostgres, type TestPostgres } from '../helpers/pg-coordination-server.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 describe('coordination through PostgreSQL', () => {
   let server: TestPostgres;
   beforeAll(async () => { server = await startPostgres(); }, 180_000);
-  afterAll(async () => { await server?.stop(); }, 60_000);
+  afterAll(async () => { await server?.close(); }, 60_000);
 
   it('holds a resource in one session at a time, and frees it when the holder\'s session dies', async () => {
-    const a = new Coordination(server.url);
-    const b = new Coordination(server.url);
+    const a = new Coordination(server.url());
+    const b = new Coordination(server.url());
     try {
       await a.ensureSchema();
       const release = await a.tryAcquire(['link:A->B', 'link:A->C']);
       expect(release).not.toBeNull();
       // All or nothing: B wants A->C and D->E; it gets neither, and D->E stays free for others.
       expect(await b.tryAcquire(['link:D->E', 'link:A->C'])).toBeNull();
-      const observer = new pg.Client({ connectionString: server.url });
+      const observer = new pg.Client({ connectionString: server.url() });
       await observer.connect();
       const held = async (): Promise<string[]> => (await observer.query(
         "SELECT ((classid::bigint << 32) | objid::bigint)::text AS key FROM pg_locks WHERE locktype = 'advisory' AND granted ORDER BY 1",
@@ -46,7 +46,7 @@ describe('coordination through PostgreSQL', () => {
   }, 60_000);
 
   it('records heartbeats with the clock offset and marks a stale agent down with its runs interrupted', async () => {
-    const c = new Coordination(server.url);
+    const c = new Coordination(server.url());
     try {
       await c.ensureSchema();
       const startedAt = new Date();
@@ -57,7 +57,7 @@ describe('coordination through PostgreSQL', () => {
       await c.runStarted({ runId: 'r1', agent: 'site-a', experiment: 'E', test: 't1', startedAt });
       await c.runStarted({ runId: 'r2', agent: 'site-b', experiment: 'E', test: 't2', startedAt });
       // site-a stops heartbeating: its last heartbeat is moved 2 minutes back.
-      const raw = new pg.Client({ connectionString: server.url });
+      const raw = new pg.Client({ connectionString: server.url() });
       await raw.connect();
       await raw.query("UPDATE agents SET last_heartbeat = now() - interval '2 minutes' WHERE name = 'site-a'");
       const down = await c.markStale(60_000);

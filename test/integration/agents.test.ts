@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli } from '../helpers/cli-process.js';
-import { havePostgres, startPostgres, type TestPostgres } from '../helpers/pg-coordination-server.js';
+import { POSTGRES, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const UPLOAD = (size: number, count = 1): string => `scenario: upload
         auth: [token]
@@ -63,15 +63,15 @@ const B2 = `  - name: LATER
 
 interface Proc { child: ChildProcessWithoutNullStreams; out: string }
 
-describe.skipIf(!havePostgres())('agents at three sites, one PostgreSQL store', () => {
+describe.skipIf(!existsSync(POSTGRES.command))('agents at three sites, one PostgreSQL store', () => {
   let dir: string;
   let sbx: string;
   let server: TestPostgres;
   let db: pg.Client;
   const procs = new Map<string, Proc>();
 
-  function start(name: string, args: string[]): Proc {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env } }) as ChildProcessWithoutNullStreams;
+  function start(name: string, args: string[], env: Record<string, string> = {}): Proc {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } }) as ChildProcessWithoutNullStreams;
     const p: Proc = { child, out: '' };
     child.stdout.on('data', (d: Buffer) => { p.out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { p.out += d.toString(); });
@@ -95,13 +95,15 @@ describe.skipIf(!havePostgres())('agents at three sites, one PostgreSQL store', 
     await mkdir(home, { recursive: true });
     // Each site has its own copy of the plan (the published version is written beside it).
     await writeFile(join(home, 'plan.yaml'), PLAN());
-    const proc = start(name, ['daemon', join(home, 'plan.yaml'), '--agent', name, '--db', server.url, '--out', join(home, 'reports'),
-      '--sandbox-dir', sbx, '--port', '0', '--heartbeat-seconds', '1', '--stale-after-seconds', '5', '--no-report', '--stop-grace-seconds', '20']);
+    const proc = start(name, ['daemon', join(home, 'plan.yaml'), '--agent', name, '--db', server.url(), '--out', join(home, 'reports'),
+      '--sandbox-dir', sbx, '--port', '0', '--heartbeat-seconds', '1', '--stale-after-seconds', '5', '--no-report', '--stop-grace-seconds', '20'],
+    // Each site's local journal of the shared store, where every write lands first.
+    { LAKEPROBE_JOURNAL: join(home, 'reports', `${name}.db`) });
     const [, url] = await output(proc, /listening: (http:\/\/127\.0\.0\.1:\d+)/);
     return { proc, url: url as string };
   }
 
-  /** Runs each agent recorded in its own local store, read here with plain SQL. */
+  /** Runs each agent recorded in its own local journal, read here with plain SQL. */
   function localRuns(name: string): { run_id: string; test: string; agent: string; started_at: string; finished_at: string | null; state: string }[] {
     const file = join(dir, name, 'reports', `${name}.db`);
     if (!existsSync(file)) return [];
@@ -122,17 +124,17 @@ describe.skipIf(!havePostgres())('agents at three sites, one PostgreSQL store', 
     dir = await mkdtemp(join(tmpdir(), 'lakeprobe-agents-'));
     sbx = join(dir, 'sandbox');
     server = await startPostgres();
-    db = new pg.Client({ connectionString: server.url });
+    db = new pg.Client({ connectionString: server.url() });
     await db.connect();
     const up = await runCli(['sandbox', 'up', '--sandbox-dir', sbx]);
     expect(up.code, up.stderr).toBe(0);
     // The coordinator publishes the plan, then starts the agents and its own page.
     await writeFile(join(dir, 'plan.yaml'), PLAN());
-    const published = await runCli(['publish-plan', join(dir, 'plan.yaml'), '--db', server.url]);
+    const published = await runCli(['publish-plan', join(dir, 'plan.yaml'), '--db', server.url()]);
     expect(published.code, published.stderr).toBe(0);
     expect(published.stdout).toMatch(/published sites as version 1/);
     for (const name of ['site-a', 'site-b', 'site-c']) agents[name] = await startAgent(name);
-    const coordinator = start('coordinator', ['coordinator', '--db', server.url, '--port', '0', '--stale-after-seconds', '5']);
+    const coordinator = start('coordinator', ['coordinator', '--db', server.url(), '--port', '0', '--stale-after-seconds', '5']);
     coordinatorUrl = (await output(coordinator, /page (http:\/\/127\.0\.0\.1:\d+)\//))[1] as string;
   }, 300_000);
 
@@ -146,7 +148,7 @@ describe.skipIf(!havePostgres())('agents at three sites, one PostgreSQL store', 
     }
     await db?.end().catch(() => {});
     if (sbx) await runCli(['sandbox', 'down', '--sandbox-dir', sbx]);
-    await server?.stop();
+    await server?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 180_000);
 
@@ -177,6 +179,12 @@ describe.skipIf(!havePostgres())('agents at three sites, one PostgreSQL store', 
       sqlite.close();
       expect(agentsOnResults).toEqual([{ agent: name }]);
     }
+    // The shared store holds every agent's results, each under its own name and only its own tests.
+    const shared = await waitFor('every agent in the shared store', async () => {
+      const rows = (await db.query<{ agent: string; test: string }>('SELECT DISTINCT agent, test FROM op_results')).rows;
+      return Object.keys(mine).every((a) => rows.some((r) => r.agent === a)) ? rows : undefined;
+    });
+    for (const r of shared) expect(mine[r.agent]).toContain(r.test);
     // Every series an agent exports carries its name.
     const metrics = await (await fetch(`${agents['site-a']?.url}/metrics`)).text();
     const series = metrics.split('\n').filter((l) => l.startsWith('lakeprobe_operations_total{'));
@@ -235,7 +243,7 @@ describe.skipIf(!havePostgres())('agents at three sites, one PostgreSQL store', 
 
   it('a plan published to the store reaches a running agent at its next heartbeat', async () => {
     await writeFile(join(dir, 'plan.yaml'), PLAN(B2));
-    const published = await runCli(['publish-plan', join(dir, 'plan.yaml'), '--db', server.url]);
+    const published = await runCli(['publish-plan', join(dir, 'plan.yaml'), '--db', server.url()]);
     expect(published.code, published.stderr).toBe(0);
     expect(published.stdout).toMatch(/as version 2 /);
     const b = procs.get('site-b') as Proc;

@@ -151,8 +151,10 @@ describe('MetricsSink', () => {
     sink.onEnd(run, { total: 5, failed: 1, finishedAt: '2024-03-01T10:01:00.000Z' });
     sink.setCredentialExpiry('x509', new Date('2024-03-02T00:00:00Z'), new Date('2024-03-01T12:00:00Z'));
     sink.setCredentialRenewals([{ authMethod: 'token', audience: 'rucio', at: new Date('2024-03-01T09:00:00Z') }]);
+    sink.setCredentialRenewalOk('x509', true);
+    sink.counter('credentialRenewalFailures').inc({ auth_method: 'x509' });
     sink.gauge('nextRun').set({ experiment: 'ska', test: 'upload' }, 1);
-    for (const key of ['reloadOk', 'reloadTime', 'heartbeat'] as const) sink.gauge(key).set(1);
+    for (const key of ['reloadOk', 'reloadTime', 'heartbeat', 'storeBacklog', 'storeUnreachableSince'] as const) sink.gauge(key).set(1);
     const text = await sink.metrics();
     for (const m of (Object.values(METRICS) as MetricSpec[]).filter((x) => x.source !== 'coordinator')) {
       const mine = samples(text).filter((s) => s.name === m.name || s.name.startsWith(`${m.name}_`));
