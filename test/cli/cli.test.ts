@@ -33,7 +33,7 @@ describe('lakeprobe command line', () => {
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(10);
-    expect(lines).toContain('test/fixtures/plans/problems.yaml:15:9: error: experiments[0].tests[0].scenario: unknown scenario "uplaod" (known: auth-matrix, burst, download-verify, embargo, ingestion, lifecycle, longhaul-sweep, replicate, replication, reprocess, upload)');
+    expect(lines).toContain('test/fixtures/plans/problems.yaml:15:9: error: experiments[0].tests[0].scenario: unknown scenario "uplaod" (known: auth-matrix, burst, cache-read, download-verify, embargo, ingestion, lifecycle, longhaul-sweep, replicate, replication, reprocess, rse-audit, stage, upload)');
   });
 
   it('validate accepts every shipped plan and exits 0', async () => {
