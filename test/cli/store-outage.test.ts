@@ -1,4 +1,4 @@
-// The daemon writing to a shared PostgreSQL store that goes away for ~15 s and comes back: runs
+// The daemon writing to a shared PostgreSQL store that goes away for 30 s and comes back: runs
 // go on, the status page and the metrics say the store is away while it lasts, and at the end
 // PostgreSQL holds every result exactly once (recounted here against the journal and the runs'
 // own totals), with the password of the --db URL in no line the daemon printed.
@@ -15,7 +15,7 @@ import { runCli } from '../helpers/cli-process.js';
 import { POSTGRES, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const BIN = resolve('dist/src/cli/bin.js');
-const OUTAGE_MS = 15_000;
+const OUTAGE_MS = 30_000;
 
 const PLAN = `name: outage
 lake: { sandbox: true }
