@@ -112,7 +112,9 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
       const origin = spec.cache_of ? endpoints[config.rses.findIndex((r) => r.name === spec.cache_of)] : undefined;
       const endpoint = await startRseEndpoint({
         kind: config.storage, spec, dir, pki, issuer, faults,
-        gridmap: { [member.dn]: 'member', [nonmember.dn]: 'nonmember' },
+        // x509 users by names no token subject has: a token XRootD refuses (audience, scope) must not fall
+        // through to these authdb lines under its subject over root://.
+        gridmap: { [member.dn]: 'x509-member', [nonmember.dn]: 'x509-nonmember' },
         embargo: { path: EMBARGO_PATH, members: [member.dn], group: EMBARGO_GROUP },
         ...(origin?.rootPort ? { cacheOf: { originRootPort: origin.rootPort, proxy: member.proxyPath } } : {}),
       });

@@ -4,6 +4,7 @@
 // authorization" and the `aud` claim), against an RSE that accepts only its own audience.
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { classify } from '../../src/engine/classify.js';
 import { openLakeSession } from '../../src/engine/lake-session.js';
 import { forgetIssuedTokens, loadBearerToken } from '../../src/lake/credentials/index.js';
 import { createStorageDriver } from '../../src/lake/storage/index.js';
@@ -83,8 +84,7 @@ experiments:
     }
   }, 120_000);
 
-  // Over davs on both kinds: XRootD's root:// lets a token it refuses fall through to its authdb
-  // under the token's subject, which the sandbox's authdb grants (see the report of this change).
+  // Over davs on both kinds; root:// on XRootD has its own case below.
   it('with one token for everything, the storage refuses it, naming the audience and scope asked', async () => {
     const { results, store } = await runTestPlan(await loadTestPlan(env.lake, env.dir, plan(false, '[davs]')));
     store.close();
@@ -96,13 +96,23 @@ experiments:
     expect(refused?.tokenUse).toMatch(/^aud=rucio /);
   }, 180_000);
 
+  it.runIf(storage === 'xrootd')('over root:// too, an RSE that accepts only its own audience refuses the member\'s token for another', async () => {
+    // The member's own subject: the authdb's x509 users must not grant what the token's audience does not.
+    const foreign = await loadBearerToken({ value: await env.lake.issuer.mint({ sub: 'member', aud: 'rucio', scope: 'storage.read:/ storage.create:/ storage.modify:/' }), source: 'test' });
+    const driver = createStorageDriver('root', { token: foreign, ca: [env.lake.pki.caCertPem], tokenFor: () => Promise.resolve(foreign) });
+    const err = await driver.put(`${fast().rootUrl ?? ''}//rucio/probe/foreign-aud.bin`, Readable.from([Buffer.from('x')]), 1).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(classify(err).errorClass).toBe('auth_denied');
+    expect((err as Error).message).toMatch(/: 403 .* \(token exp=\S+ iss=\S+ aud=rucio sub=member /);
+  }, 60_000);
+
   // A subject the authdb does not know, so that the refusal is the token's own.
   it.runIf(storage === 'xrootd')('a root:// refusal of a per-operation token names that token, not the session one', async () => {
     const wrong = await loadBearerToken({ value: await env.lake.issuer.mint({ sub: 'nobody-at-all', aud: 'rucio', scope: 'storage.read:/rucio' }), source: 'test' });
     const session = await loadBearerToken({ value: await env.lake.issuer.mint({ sub: 'nobody-at-all', aud: 'other', scope: 'storage.read:/' }), source: 'session' });
     const driver = createStorageDriver('root', { token: session, ca: [env.lake.pki.caCertPem], tokenFor: () => Promise.resolve(wrong) });
     const err = await driver.put(`${fast().rootUrl ?? ''}//rucio/probe/refused.bin`, Readable.from([Buffer.from('x')]), 1).then(() => undefined, (e: unknown) => e);
-    expect((err as Error).message).toContain('aud=rucio scope="storage.read:/rucio"');
+    expect((err as Error).message).toMatch(/ aud=rucio sub=nobody-at-all nbf=\S+ scope="storage\.read:\/rucio"\)$/);
     expect((err as Error).message).not.toContain(wrong.token);
   }, 60_000);
 });
