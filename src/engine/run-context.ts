@@ -333,7 +333,7 @@ async function timedOp<T>(
     errorMessage: failure?.message ?? (facts.warning ? redact(facts.warning, deps.secrets) : ''),
     ruleId: facts.ruleId,
     requestId: facts.requestId,
-    tokenUse: describeTokenUses(tokens),
+    ...(tokens.size ? { tokenUse: describeTokenUses(tokens) } : {}),
     ...(spec.check ? { check: { ...spec.check, target: spec.check.target.slice(0, MAX_CHECK_TARGET) } } : {}),
     ...(facts.transfer ? { transfer: facts.transfer } : {}),
   };
