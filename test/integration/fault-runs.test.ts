@@ -91,7 +91,10 @@ describe.each(STORAGE_KINDS)('fault runs (%s storage)', (storage) => {
     env.lake.faults.add({ kind: 'catalogue_error', rate: 1, status: 500 });
     const results = await run(upload('userpass, x509, token'));
     // A bearer token needs no login, but the catalogue validates it at auth (GET /auth/validate).
-    expect(results.map((r) => [r.operation, r.authMethod, r.outcome, r.errorClass])).toEqual([
+    // The methods log in side by side, so their results come in any order.
+    const order = ['userpass', 'x509', 'token'];
+    const byMethod = [...results].sort((a, b) => order.indexOf(a.authMethod) - order.indexOf(b.authMethod));
+    expect(byMethod.map((r) => [r.operation, r.authMethod, r.outcome, r.errorClass])).toEqual([
       ['auth', 'userpass', 'failed', 'server_error'],
       ['auth', 'x509', 'failed', 'server_error'],
       ['auth', 'token', 'failed', 'server_error'],

@@ -81,8 +81,11 @@ const BEYOND_LIFETIMES_MS = 31 * 86_400_000;
  * The lake's own removal, without waiting for the clock: the judge-cleaner runs past every
  * rule's expiry (a deleted rule only expires within the hour, core/rule.py delete_rule), then
  * housekeeping passes (reaper) run once a second until `done` says so, at most 30 times.
+ * The judge-evaluator runs first: in those weeks it would have given the files attached last
+ * their locks (and so, when the rules go, their tombstones) within seconds of the attach.
  */
 export async function runOutRules(lake: SandboxLake, done: () => Promise<boolean> | boolean): Promise<void> {
+  lake.catalogue.admin.runJudgeEvaluator();
   lake.catalogue.admin.expire(new Date(Date.now() + BEYOND_LIFETIMES_MS));
   for (let i = 0; i < 30 && !(await done()); i++) {
     await new Promise((r) => setTimeout(r, 1000));
