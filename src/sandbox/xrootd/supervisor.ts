@@ -108,7 +108,8 @@ export function superviseXrootd(spec: XrootdProcessSpec): XrootdProcess {
   const start = async (): Promise<void> => {
     if (child) return;
     const offset = await sizeOf(logFile);
-    const args = ['-n', spec.name, '-R', SERVICE_USER, '-c', spec.config, '-l', join(spec.logDir, 'xrootd.log')];
+    // The pid file's folder is also where xrootd writes its env file (otherwise /tmp, machine-wide).
+    const args = ['-n', spec.name, '-R', SERVICE_USER, '-c', spec.config, '-l', join(spec.logDir, 'xrootd.log'), '-s', join(spec.logDir, spec.name, 'xrootd.pid')];
     const running = spawn(XROOTD_BINARY, args, { env: spec.env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     running.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
