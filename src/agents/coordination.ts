@@ -2,10 +2,10 @@
 // own on the wire: heartbeats are rows in `agents`, exclusive resources are session
 // advisory locks (they die with the holder's connection), runs in flight are rows in
 // `agent_runs`, and the coordinator's published plan versions are rows in `published_plans`.
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import type { SharedLocks } from '../schedule/scheduler.js';
+import { lockKey, storeLabel } from '../results/postgres.js';
 
 /** How often an agent heartbeats into the store. */
 export const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -72,25 +72,6 @@ export interface PublishedPlan {
   publishedAt: Date;
 }
 
-/** The URL as it may be printed: no password, no query secrets. */
-export function describeStoreUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    u.search = '';
-    return u.toString();
-  } catch {
-    return 'postgresql://(unparsable URL)';
-  }
-}
-
-export const isPostgresUrl = (db: string): boolean => /^postgres(ql)?:\/\//.test(db);
-
-/** A signed 64-bit advisory-lock key for a resource name, namespaced to lakeprobe. */
-export function lockKey(resource: string): string {
-  return createHash('sha256').update(`lakeprobe:${resource}`).digest().readBigInt64BE(0).toString();
-}
-
 type Row = Record<string, unknown>;
 
 function agentRow(r: Row): AgentRow {
@@ -123,7 +104,7 @@ export class Coordination implements SharedLocks {
   }
 
   get description(): string {
-    return describeStoreUrl(this.url);
+    return storeLabel(this.url);
   }
 
   /** Creates the tables when they are missing (one process at a time); a role without CREATE needs them made beforehand. */

@@ -4,12 +4,18 @@
 // PGSSLROOTCERT for what the URL leaves out. sslmode follows libpq's meaning (verify-full
 // checks the chain against sslrootcert and the host name). A password in the URL never
 // leaves this module in a message: `storeLabel` is what gets printed.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { passTarget, pgpassPassword } from './pgpass.js';
 
 /** `--db` values naming a PostgreSQL store rather than a SQLite file. */
 export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
+}
+
+/** A signed 64-bit advisory-lock key for a resource name, namespaced to lakeprobe. */
+export function lockKey(resource: string): string {
+  return createHash('sha256').update(`lakeprobe:${resource}`).digest().readBigInt64BE(0).toString();
 }
 
 /** The URL as it may be printed: no password (in the authority or as a parameter). */

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { ResultsStore } from './store.js';
 import { acknowledge, backlog, journalOrigin, outboxBatch, type JournalTable } from './journal.js';
 import { migratePostgres } from './migrations.js';
-import { pgErrorText, storeLabel } from './postgres.js';
+import { lockKey, pgErrorText, storeLabel } from './postgres.js';
 
 type Row = Record<string, unknown>;
 
@@ -24,6 +24,9 @@ export interface ReplicaState {
   /** Entries shipped since the process started. */
   shipped: number;
 }
+
+/** The advisory lock a process holds while it reads and ships a batch of the journal `origin`. */
+export const journalLockKey = (origin: string): string => lockKey(`journal:${origin}`);
 
 /** How each table's rows meet rows already there. */
 const CONFLICT: Record<JournalTable, { key: string[]; update: boolean }> = {
@@ -137,17 +140,24 @@ export class Replicator {
 
   private async ship(): Promise<number> {
     if (!this.journal.isOpen) return 0;
-    const work = outboxBatch(this.journal.sqlite, this.batch);
-    if (!work && this.migrated) return 0;
+    if (this.migrated && backlog(this.journal.sqlite) === 0) return 0;
     let client: pg.PoolClient | undefined;
     try {
       if (!this.migrated) {
         await migratePostgres(this.pool, storeLabel(this.url));
         this.migrated = true;
       }
-      if (!work) return this.reachable(0);
       client = await this.pool.connect();
       await client.query('BEGIN');
+      // Two processes may ship one journal (one --journal for both): each reads its batch only
+      // once it holds the journal's lock, which its commit releases, so a later commit always
+      // carries rows read later and never puts an older run state over a newer one.
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [journalLockKey(this.origin)]);
+      const work = this.journal.isOpen ? outboxBatch(this.journal.sqlite, this.batch) : undefined;
+      if (!work) {
+        await client.query('COMMIT');
+        return this.reachable(0);
+      }
       for (const [table, rows] of work.rows) await upsert(client, table, rows, this.origin);
       await client.query('COMMIT');
       // Committed: only now may the journal forget the batch.

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Coordination, lockKey } from '../../src/agents/coordination.js';
+import { Coordination } from '../../src/agents/coordination.js';
+import { lockKey } from '../../src/results/postgres.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 describe('coordination through PostgreSQL', () => {

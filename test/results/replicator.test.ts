@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
 import { openResultsStore } from '../../src/results/open.js';
+import { journalOrigin } from '../../src/results/journal.js';
+import { journalLockKey } from '../../src/results/replicator.js';
 import { openPool, storeLabel } from '../../src/results/postgres.js';
 import { opResult } from '../helpers/op-result.js';
 import { describeWithTools } from '../helpers/tools.js';
@@ -119,6 +121,51 @@ describeWithTools([POSTGRES, { command: 'openssl', debianPackage: 'openssl' }], 
       expect(await recount(url, 'SELECT COUNT(*)::int AS n FROM op_results')).toEqual({ n: 40 });
     } finally {
       await second.close();
+    }
+  }, 120_000);
+
+  it('ships a journal two processes share in lock order, so an older run state never lands over a newer one', async () => {
+    const url = await server.createDatabase('shared_journal');
+    const journal = join(dir, 'shared.sqlite');
+    // Two processes with one --journal; their own shipping loops stay idle (the test ships).
+    const a = openResultsStore(url, { journal, intervalMs: 600_000 });
+    const b = openResultsStore(url, { journal, intervalMs: 600_000 });
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      const run = { runId: 'r', planName: 'p', planFile: 'p.yaml', startedAt: '2024-01-01T00:00:00.000Z' };
+      a.store.onBegin(run);
+      // Another process is shipping a batch of this journal: it holds the journal's lock.
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1::bigint)', [journalLockKey(journalOrigin(a.store.sqlite))]);
+      const shipping = a.flush(60_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await recount(url, 'SELECT COUNT(*)::int AS n FROM runs')).toEqual({ n: 0 });
+      // Meanwhile the other process finishes the run.
+      for (let i = 0; i < 20; i++) b.store.onResult(opResult({ runId: 'r', requestId: `x${i}` }));
+      b.store.onEnd(run, { total: 20, failed: 0, finishedAt: '2024-01-01T00:01:00.000Z', scenarioCrashes: 0 });
+      await holder.query('COMMIT');
+      expect(await shipping).toBe(true);
+      expect(await recount(url, "SELECT state, total::int AS total FROM runs WHERE run_id = 'r'")).toEqual({ state: 'finished', total: 20 });
+      // Both shipping at once, while both write: every row once, the run's last state last.
+      const writes = (store: typeof a.store, tag: string): void => {
+        for (let i = 0; i < 500; i++) store.onResult(opResult({ runId: 'r2', requestId: `${tag}${i}` }));
+      };
+      const run2 = { ...run, runId: 'r2' };
+      a.store.onBegin(run2);
+      const both = Promise.all([a.flush(60_000), b.flush(60_000)]);
+      writes(a.store, 'a');
+      writes(b.store, 'b');
+      b.store.onEnd(run2, { total: 1000, failed: 0, finishedAt: '2024-01-01T00:02:00.000Z', scenarioCrashes: 0 });
+      await both;
+      expect(await a.flush(60_000)).toBe(true);
+      expect(await recount(url, `SELECT COUNT(*)::int AS n, COUNT(DISTINCT (origin, id))::int AS ids FROM op_results WHERE run_id = 'r2'`))
+        .toEqual({ n: 1000, ids: 1000 });
+      expect(await recount(url, "SELECT state FROM runs WHERE run_id = 'r2'")).toEqual({ state: 'finished' });
+    } finally {
+      await holder.end().catch(() => {});
+      await a.close();
+      await b.close();
     }
   }, 120_000);
 

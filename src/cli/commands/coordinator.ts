@@ -2,7 +2,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadPlanOrThrow } from '../../job.js';
 import { builtinScenarios } from '../../scenarios.js';
 import { publishPlan, startCoordinator } from '../../jobs/coordinator.js';
-import { describeStoreUrl, isPostgresUrl, MAX_STALE_AFTER_MS, MIN_STALE_AFTER_MS } from '../../agents/coordination.js';
+import { MAX_STALE_AFTER_MS, MIN_STALE_AFTER_MS } from '../../agents/coordination.js';
+import { isPostgresUrl, storeLabel } from '../../results/postgres.js';
 import { abs, out, processEnv, uid } from '../common.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
@@ -39,7 +40,7 @@ export function coordinatorCommand(setExit: (code: number) => void): CommandModu
         url: sharedStoreUrl(args.db), planFile: args.plan && abs(args.plan), port: args.port, host: args.host,
         staleAfterMs: staleAfterMs(args['stale-after-seconds']), log: out,
       });
-      out(`coordinator: ${describeStoreUrl(args.db)}; page ${coordinator.url}/ metrics ${coordinator.url}/metrics`);
+      out(`coordinator: ${storeLabel(args.db)}; page ${coordinator.url}/ metrics ${coordinator.url}/metrics`);
       await new Promise<void>((resolve) => {
         const onStop = (): void => { void coordinator.stop().then(resolve); };
         process.once('SIGTERM', onStop);
@@ -61,7 +62,7 @@ export function publishPlanCommand(setExit: (code: number) => void): CommandModu
       const url = sharedStoreUrl(args.db);
       const { plan } = await loadPlanOrThrow({ planFile: abs(args.plan), env: processEnv(), uid: uid(), registry: builtinScenarios() });
       const { version, hash } = await publishPlan({ url, planFile: abs(args.plan), planName: plan.name });
-      out(`published ${plan.name} as version ${version} (sha256 ${hash.slice(0, 12)}) to ${describeStoreUrl(url)}`);
+      out(`published ${plan.name} as version ${version} (sha256 ${hash.slice(0, 12)}) to ${storeLabel(url)}`);
       setExit(EXIT.ok);
     },
   };

@@ -6,7 +6,7 @@ import { sandboxForRun } from '../sandbox-env.js';
 import { abs, dbArg, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { agentNameProblem } from '../../plan/agent-schema.js';
-import { isPostgresUrl } from '../../agents/coordination.js';
+import { isPostgresUrl } from '../../results/postgres.js';
 import { staleAfterMs } from './coordinator.js';
 import { REPORT_FORMATS } from '../../report/write.js';
 import { parseFormats } from './report.js';
