@@ -107,7 +107,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   // One set of every secret the plan knows: each line and each stored message is redacted with all of them.
   const secrets = (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), ...urlSecrets(options.dbPath));
   const log = secrets.logger(options.log);
-  const opened = openStoreOrThrow(options, log);
+  const opened = openStoreOrThrow({ ...options, journal: plan.results?.journal }, log);
   const { store } = opened;
   const metrics = new MetricsSink({ agent: options.agent });
   metrics.declareTests(knownTests(plan));
@@ -158,10 +158,11 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   }
 }
 
-/** The store `options.dbPath` names; a PostgreSQL store's journal is LAKEPROBE_JOURNAL or the default. */
-export function openStoreOrThrow(options: Pick<JobOptions, 'dbPath' | 'env' | 'agent'>, log: (line: string) => void): OpenedStore {
+/** The store `options.dbPath` names; a PostgreSQL store's journal is LAKEPROBE_JOURNAL, the plan's `results.journal`, or the default. */
+export function openStoreOrThrow(options: Pick<JobOptions, 'dbPath' | 'env' | 'agent'> & { journal?: string }, log: (line: string) => void): OpenedStore {
   try {
-    return openResultsStore(options.dbPath, { log, env: options.env, journal: options.env.LAKEPROBE_JOURNAL || undefined, agent: options.agent });
+    const journal = options.env.LAKEPROBE_JOURNAL || options.journal;
+    return openResultsStore(options.dbPath, { log, env: options.env, journal, agent: options.agent });
   } catch (e) {
     throw new JobError(`cannot open results store ${storeLabel(options.dbPath)}: ${(e as Error).message}`, EXIT.setupFailed);
   }

@@ -107,7 +107,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     (await planSecretSet(plan)).add(...(await environmentSecrets(options.env, options.uid)), ...urlSecrets(options.dbPath), ...urlSecrets(options.coordinationUrl ?? ''));
   let secrets = await known(current);
   const log = (line: string): void => options.log(secrets.redact(`${new Date(clock.now()).toISOString()} ${line}`));
-  const opened = openStoreOrThrow({ ...options, agent }, log);
+  const opened = openStoreOrThrow({ ...options, agent, journal: current.results?.journal }, log);
   const { store } = opened;
   /** The shared store's state, on the status page and in the metrics; undefined for a SQLite store. */
   const replica = (): ReplicaState | undefined => {

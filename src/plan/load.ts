@@ -1,7 +1,7 @@
 // Loads a plan file: YAML → schema → cross-object checks → conventions, collecting every
 // problem with its file:line:column before deciding whether the plan is usable.
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { checkAuthMethods, checkScenarios, duplicateNames, type ParsedParams } from './checks.js';
@@ -18,6 +18,8 @@ import { scheduleIssues } from './schedule-checks.js';
 import { checkUserScenarios } from './user-scenario-check.js';
 import { consumesIssues, resolveConsumes } from './consumes.js';
 import { identitiesFromEnv } from './identities.js';
+import type { ResultsSection } from './results-schema.js';
+import { isPostgresUrl } from '../results/postgres.js';
 
 /** YAML errors after which the rest of the file cannot be read as intended. */
 const STRUCTURE_BREAKING = new Set(['TAB_AS_INDENT', 'MISSING_CHAR', 'MULTIPLE_DOCS']);
@@ -154,7 +156,17 @@ function buildPlan(plan: PlanFile, file: string, conventions: Conventions, param
       testsInParallel: plan.limits.tests_in_parallel,
       authMethodsInParallel: plan.limits.auth_methods_in_parallel,
     },
+    ...(plan.results ? { results: resultsOf(plan.results, file) } : {}),
     sources: conventions.sources,
+  };
+}
+
+/** The plan's `results:` with files relative to the plan's folder made absolute. */
+function resultsOf(results: ResultsSection, file: string): NonNullable<ResolvedPlan['results']> {
+  const here = (path: string): string => resolve(dirname(file), path);
+  return {
+    ...(results.db ? { db: isPostgresUrl(results.db) ? results.db : here(results.db) } : {}),
+    ...(results.journal ? { journal: here(results.journal) } : {}),
   };
 }
 

@@ -134,6 +134,8 @@ export interface ResolvedPlan {
   /** Rules against a regression baseline (`lakeprobe probe --baseline`). */
   regression?: RegressionRules;
   limits?: ResolvedLimits;
+  /** The plan's results store and journal (`results:`), files as absolute paths; --db and LAKEPROBE_DB win over them. */
+  results?: { db?: string; journal?: string };
   /** The `run --scale` factor the plan was shrunk by (absent: full scale). */
   scale?: number;
   /** Each value taken from outside the plan, e.g. 'lake.rucio_host from /opt/rucio/etc/rucio.cfg'. Never a secret. */

@@ -15,6 +15,7 @@ import { rseExpressionString } from './rse-expression.js';
 import { limitsSchema, testConcurrencySchema } from './limits-schema.js';
 import { consumesSchema } from './consumes.js';
 import { agentsSchema } from './agent-schema.js';
+import { resultsSchema } from './results-schema.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const AUTH_METHODS = ['userpass', 'x509', 'token'] as const;
@@ -204,6 +205,8 @@ export const planSchema = z.strictObject({
   thresholds: thresholdsSchema.optional(),
   regression: regressionSchema.optional(),
   limits: limitsSchema.optional(),
+  /** Where runs are recorded when neither --db nor LAKEPROBE_DB says. */
+  results: resultsSchema.optional(),
   /** Folders besides the plan's own where its user scenarios (`scenario: x.ts`) may live, relative to the plan. */
   scenario_dirs: z.array(nonEmpty).min(1).max(20).optional(),
   experiments: z.array(experimentSchema).min(1).max(MAX_EXPERIMENTS, { error: `at most ${MAX_EXPERIMENTS} experiments` }),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,33 @@ describe('lakeprobe command line', () => {
     const r = await lakeprobe(['report', '--db', join(dir, 'demo.db'), '--out', join(dir, 'again')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/SANDBOX: .*again.*SANDBOX\.md/);
+  });
+
+  it("takes the results store from the plan's results.db (relative to the plan) when neither --db nor LAKEPROBE_DB says", async () => {
+    const folder = join(dir, 'plans');
+    await mkdir(folder, { recursive: true });
+    const demo = await readFile('probes/sandbox.yaml', 'utf8');
+    const planFile = join(folder, 'stored.yaml');
+    await writeFile(planFile, `${demo}\nresults: { db: ../demo.db }\n`);
+    const fromPlan = await lakeprobe(['report', '--plan', planFile, '--out', join(dir, 'from-plan')]);
+    expect(fromPlan.stderr).toBe('');
+    expect(fromPlan.code).toBe(0);
+    expect(fromPlan.stdout).toMatch(/SANDBOX: .*from-plan.*SANDBOX\.md \(Completed\)/);
+    // LAKEPROBE_DB, then --db, win over the plan.
+    const env = await lakeprobe(['report', '--plan', planFile, '--out', join(dir, 'from-env')], { LAKEPROBE_DB: join(dir, 'elsewhere.db') });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain(`no results store at ${join(dir, 'elsewhere.db')}`);
+    const given = await lakeprobe(['report', '--plan', planFile, '--db', join(dir, 'given.db'), '--out', join(dir, 'given')], { LAKEPROBE_DB: join(dir, 'demo.db') });
+    expect(given.code).toBe(2);
+    expect(given.stderr).toContain(`no results store at ${join(dir, 'given.db')}`);
+    // A password in the plan would be stored with every run: refused, naming the place.
+    const secret = join(folder, 'secret.yaml');
+    await writeFile(secret, `${demo}\nresults:\n  db: postgresql://probe:hunter2@db.example.org/challenge\n`);
+    const refused = await lakeprobe(['validate', secret]);
+    expect(refused.code).toBe(2);
+    const line = demo.split('\n').length + 2;
+    expect(refused.stderr).toContain(`${secret}:${line}:3: error: results.db: a password does not belong in the plan`);
+    expect(refused.stderr).not.toContain('hunter2');
   });
 
   it('report of a time window writes only the formats asked for, into --out/--name', async () => {

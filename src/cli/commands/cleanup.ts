@@ -9,7 +9,7 @@ import type { AuthMethod } from '../../engine/op-result.js';
 import { planSecretSet, SecretSet } from '../../engine/secrets.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { sandboxForRun } from '../sandbox-env.js';
-import { dbArg, DEFAULTS, out, processEnv, uid } from '../common.js';
+import { dbOption, DEFAULTS, out, processEnv, storeDb, uid } from '../common.js';
 
 /** Fixed-width labels, so the console lines line up. */
 const STATUS_LABEL: Record<CleanupStatus, string> = {
@@ -30,7 +30,7 @@ export function cleanupLines(outcomes: readonly CleanupOutcome[]): string[] {
   return lines;
 }
 
-interface CleanupArgs { plan: string; db: string; run?: string; 'sandbox-dir': string }
+interface CleanupArgs { plan: string; db?: string; run?: string; 'sandbox-dir': string }
 
 export function cleanupCommand(setExit: (code: number) => void): CommandModule<object, CleanupArgs> {
   return {
@@ -38,17 +38,17 @@ export function cleanupCommand(setExit: (code: number) => void): CommandModule<o
     describe: 'remove what earlier runs created and did not remove (from the cleanup ledger), nothing else',
     builder: (y) => y
       .positional('plan', { type: 'string', demandOption: true, describe: 'the plan the runs used (for the lake and credentials)' })
-      .option('db', { type: 'string', default: process.env.LAKEPROBE_DB ?? DEFAULTS.db, describe: 'results store holding the ledger (a SQLite file or postgresql://…: this agent\'s journal)' })
+      .option('db', { ...dbOption, describe: `${dbOption.describe} (the ledger: a SQLite file, or the journal of a PostgreSQL store)` })
       .option('run', { type: 'string', describe: 'only this run id' })
       .option('sandbox-dir', { type: 'string', default: DEFAULTS.sandboxDir }),
     handler: async (args) => {
-      const dbPath = dbArg(args.db);
-      if (!isPostgresUrl(dbPath) && !existsSync(dbPath)) throw new CliError(`no results store at ${dbPath}`, EXIT.invalidInput);
       const registry = builtinScenarios();
       const env = processEnv();
       let { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
+      const dbPath = storeDb(args.db, plan);
+      if (!isPostgresUrl(dbPath) && !existsSync(dbPath)) throw new CliError(`no results store at ${dbPath}`, EXIT.invalidInput);
       const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;
-      const opened = openStoreOrThrow({ dbPath, env }, (line) => out(new SecretSet(urlSecrets(dbPath)).redact(line)));
+      const opened = openStoreOrThrow({ dbPath, env, journal: plan.results?.journal }, (line) => out(new SecretSet(urlSecrets(dbPath)).redact(line)));
       const { store } = opened;
       try {
         if (sandbox) ({ plan } = await loadPlanOrThrow({ planFile: args.plan, env: { ...env, ...sandbox.env }, uid: uid(), registry }));

@@ -3,7 +3,7 @@ import { builtinScenarios } from '../../scenarios.js';
 import { loadPlanOrThrow } from '../../job.js';
 import { startDaemon } from '../../jobs/daemon.js';
 import { sandboxForRun } from '../sandbox-env.js';
-import { abs, dbArg, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
+import { abs, DEFAULTS, out, processEnv, storeDb, storeOptions, uid } from '../common.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { agentNameProblem } from '../../plan/agent-schema.js';
 import { isPostgresUrl } from '../../results/postgres.js';
@@ -13,7 +13,7 @@ import { parseFormats } from './report.js';
 
 interface DaemonArgs {
   plan: string;
-  db: string;
+  db?: string;
   out: string;
   port: number;
   host: string;
@@ -49,12 +49,13 @@ export function daemonCommand(setExit: (code: number) => void): CommandModule<ob
       const registry = builtinScenarios();
       const env = processEnv();
       const { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
+      const db = storeDb(args.db, plan);
       const sandbox = plan.sandbox ? await sandboxForRun(args['sandbox-dir'], out, plan.lake.sandboxConfig) : undefined;
       if (sandbox) out(`lake: ${sandbox.description}`);
       try {
         const daemon = await startDaemon({
           planFile: abs(args.plan), env: { ...env, ...sandbox?.env }, uid: uid(), registry,
-          dbPath: dbArg(args.db), coordinationUrl: isPostgresUrl(args.db) ? args.db : undefined, agent: args.agent, port: args.port,
+          dbPath: db, coordinationUrl: isPostgresUrl(db) ? db : undefined, agent: args.agent, port: args.port,
           heartbeatMs: heartbeatMs(args['heartbeat-seconds']), staleAfterMs: staleAfterMs(args['stale-after-seconds']), host: args.host, log: out,
           outDir: args.report === false ? undefined : abs(args.out), reportFormats: parseFormats(args.format),
           stopGraceMs: Math.max(0, args['stop-grace-seconds']) * 1000,

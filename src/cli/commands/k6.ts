@@ -3,13 +3,13 @@ import { loadPlanOrThrow } from '../../job.js';
 import { builtinScenarios } from '../../scenarios.js';
 import { importK6Summary, k6Secrets, runK6, type K6ImportResult } from '../../jobs/k6.js';
 import { EXIT, CliError } from '../exit-codes.js';
-import { abs, dbArg, DEFAULTS, out, processEnv, uid } from '../common.js';
+import { abs, dbOption, out, processEnv, storeDb, uid } from '../common.js';
 
 interface K6Args {
   action: string;
   file: string;
   plan?: string;
-  db: string;
+  db?: string;
   var?: string[];
   script?: string;
 }
@@ -38,7 +38,7 @@ export function k6Command(setExit: (code: number) => void): CommandModule<object
       .positional('action', { choices: ['run', 'import'] as const, demandOption: true, describe: 'run a script, or import a summary' })
       .positional('file', { type: 'string', demandOption: true, describe: 'k6 script (run) or summary JSON (import)' })
       .option('plan', { type: 'string', describe: 'plan whose thresholds the script gets, and whose name the run takes' })
-      .option('db', { type: 'string', default: process.env.LAKEPROBE_DB ?? DEFAULTS.db, describe: 'results store: a SQLite file or postgresql://…' })
+      .option('db', dbOption)
       .option('var', { alias: 'e', type: 'string', array: true, describe: 'NAME=VALUE for the script, in its environment (no secrets: those come from the environment or the plan)' })
       .option('script', { type: 'string', describe: 'import: the script the summary came from (recorded with it)' }),
     handler: async (args) => {
@@ -46,14 +46,14 @@ export function k6Command(setExit: (code: number) => void): CommandModule<object
       const plan = args.plan ? (await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry: builtinScenarios() })).plan : undefined;
       if (args.action === 'import') {
         const r = await importK6Summary({
-          dbPath: dbArg(args.db), summaryFile: abs(args.file), planName: plan?.name ?? 'k6', script: args.script ?? '',
+          dbPath: storeDb(args.db, plan), summaryFile: abs(args.file), planName: plan?.name ?? 'k6', script: args.script ?? '',
           secrets: await k6Secrets(plan, env),
         });
         printImport(r);
         setExit(r.failedThresholds.length ? EXIT.thresholdFailed : EXIT.ok);
         return;
       }
-      const r = await runK6({ script: abs(args.file), dbPath: dbArg(args.db), plan, vars: parseVars(args.var), env, log: out });
+      const r = await runK6({ script: abs(args.file), dbPath: storeDb(args.db, plan), plan, vars: parseVars(args.var), env, log: out });
       for (const line of r.notApplicable) out(`not applicable to k6: ${line}`);
       printImport(r);
       setExit(r.failedThresholds.length || r.k6Exit !== 0 ? EXIT.thresholdFailed : EXIT.ok);

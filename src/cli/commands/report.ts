@@ -8,9 +8,9 @@ import { REPORT_FORMATS, type ReportFormat } from '../../report/write.js';
 import { builtinScenarios } from '../../scenarios.js';
 import { loadPlanOrThrow } from '../../job.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { abs, out, processEnv, storeOptions, uid } from '../common.js';
+import { abs, out, processEnv, storeDb, storeOptions, uid } from '../common.js';
 
-interface ReportArgs { db: string; out: string; run?: string[]; plan?: string; from?: string; to?: string; format: string; name?: string }
+interface ReportArgs { db?: string; out: string; run?: string[]; plan?: string; from?: string; to?: string; format: string; name?: string }
 
 /** "md,html" → ['md', 'html']; an unknown format is a usage error naming the known ones. */
 export function parseFormats(text: string | undefined): ReportFormat[] {
@@ -47,13 +47,13 @@ export function reportCommand(setExit: (code: number) => void): CommandModule<ob
       .conflicts('run', ['from', 'to']),
     handler: async (args) => {
       const formats = parseFormats(args.format);
-      const shared = isPostgresUrl(args.db);
-      const dbPath = shared ? args.db : abs(args.db);
-      if (!shared && !existsSync(dbPath)) throw new CliError(`no results store at ${dbPath} (run a plan first, or pass --db)`, EXIT.invalidInput);
       const loaded = args.plan
         ? await loadPlanOrThrow({ planFile: args.plan, env: processEnv(), uid: uid(), registry: builtinScenarios() })
         : undefined;
       const plan = loaded?.plan;
+      const dbPath = storeDb(args.db, plan);
+      const shared = isPostgresUrl(dbPath);
+      if (!shared && !existsSync(dbPath)) throw new CliError(`no results store at ${dbPath} (run a plan first, or pass --db)`, EXIT.invalidInput);
       const registry = loaded?.registry ?? builtinScenarios();
       const store = shared
         ? await fromPostgres(dbPath, { runs: args.run, from: args.from, to: args.to, planName: plan?.name })

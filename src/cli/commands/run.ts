@@ -6,11 +6,11 @@ import { ProgressSink } from '../progress.js';
 import { sandboxForRun } from '../sandbox-env.js';
 import { REPORT_FORMATS } from '../../report/write.js';
 import { parseFormats } from './report.js';
-import { abs, dbArg, DEFAULTS, out, processEnv, storeOptions, uid } from '../common.js';
+import { abs, DEFAULTS, out, processEnv, storeDb, storeOptions, uid } from '../common.js';
 
 export interface RunArgs {
   plan: string;
-  db: string;
+  db?: string;
   out: string;
   'metrics-port'?: number;
   pushgateway?: string;
@@ -50,7 +50,7 @@ export async function withRunLake<T>(args: RunArgs, job: (options: JobOptions) =
   try {
     return await job({
       planFile: args.plan, env: { ...env, ...sandbox?.env }, uid: uid(), registry,
-      dbPath: dbArg(args.db), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway, agent: args.agent,
+      dbPath: storeDb(args.db, plan), outDir: abs(args.out), metricsPort: args['metrics-port'], pushgateway: args.pushgateway, agent: args.agent,
       only: { experiment: args.experiment, test: args.test }, scale: args.scale, debug: args.debug,
       report: args.report !== false, reportFormats: parseFormats(args.format),
       reporters: [new ProgressSink((t) => process.stdout.write(t), Boolean(process.stdout.isTTY))],
