@@ -1,6 +1,7 @@
 import { loadPlanFile, formatDiagnostic, type ResolvedPlan } from './plan/index.js';
 import type { ResultsStore } from './results/store.js';
 import { openResultsStore, type OpenedStore } from './results/open.js';
+import { cleanupLines, cleanupWithPlan } from './engine/cleanup.js';
 import { storeLabel, urlSecrets } from './results/postgres.js';
 import { MetricsSink } from './metrics/registry.js';
 import { serveMetrics } from './metrics/server.js';
@@ -130,8 +131,15 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
       if (planSink.runId) store.interruptRun(planSink.runId);
       throw e;
     });
-    // Stopped by its signal: it ended early, so its report must not read as a full run.
-    if (options.signal?.aborted) store.interruptRun(run.runId);
+    // Stopped by its signal: it ended early, so its report must not read as a full run, and the
+    // removals its tests did not get to are done now, as `lakeprobe cleanup` would do them.
+    if (options.signal?.aborted) {
+      store.interruptRun(run.runId);
+      if (store.pending(run.runId).length) {
+        log(`run ${run.runId} stopped: removing what it made`);
+        for (const line of cleanupLines(await cleanupWithPlan(store, plan, run.runId))) log(line);
+      }
+    }
     // Rules Rucio would not let this account delete stay in the lake with their files: say which, who may remove them, until when.
     for (const r of store.results(run.runId)) {
       if (r.operation === 'delete' && r.severity === 'warning' && r.ruleId) log(`left in the lake: ${r.errorMessage}`);

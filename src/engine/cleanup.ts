@@ -1,7 +1,8 @@
 import { classify } from './classify.js';
 import { isAccessDenied, listedReplicas, NOBODY_DELETES_REPLICAS, readRuleExpiry, replicaKey, ruleRemains } from './removal.js';
 import type { CleanupLedger, LedgerEntry } from './ledger.js';
-import type { LakeSession } from './lake-session.js';
+import { catalogueAuthMethods, openLakeSession, type LakeSession } from './lake-session.js';
+import type { ResolvedPlan } from '../plan/index.js';
 import type { AuthMethod } from './op-result.js';
 
 /**
@@ -181,4 +182,43 @@ async function cleanEntry(entry: LedgerEntry, lake: CleanupLake): Promise<Cleanu
   if (tried.length === 0) tried.push('the plan has no credentials that log in to the catalogue to check it with');
   const hint = entry.kind === 'replica' ? `; replica ${entry.target} on ${entry.rse}: ${NOBODY_DELETES_REPLICAS}` : '';
   return result('left_behind', `left behind: ${tried.join('; ')}${hint}`);
+}
+
+/** Fixed-width labels, so the console lines line up. */
+const STATUS_LABEL: Record<CleanupStatus, string> = {
+  removed: 'removed      ', handed_over: 'handed over  ', never_created: 'never created',
+  already_gone: 'already gone ', remains: 'REMAINS      ', left_behind: 'LEFT BEHIND  ',
+};
+
+/** One line per ledger entry (what was done, or why not), then the counts. */
+export function cleanupLines(outcomes: readonly CleanupOutcome[]): string[] {
+  const lines = outcomes.map((o) => {
+    const where = [o.entry.kind, o.entry.rse, o.entry.target || '(no id)'].filter(Boolean).join(' ');
+    return `${STATUS_LABEL[o.status]} ${where} (run ${o.entry.runId}): ${o.message}`;
+  });
+  const counts = (Object.keys(STATUS_LABEL) as CleanupStatus[])
+    .map((st) => [st, outcomes.filter((o) => o.status === st).length] as const)
+    .filter(([, n]) => n > 0).map(([st, n]) => `${n} ${st.replace('_', ' ')}`);
+  lines.push(`${outcomes.length} ledger entries processed${counts.length ? `: ${counts.join(', ')}` : ''}`);
+  return lines;
+}
+
+/**
+ * cleanupLedger with the plan's own credentials: one session per auth method, opened when an
+ * entry first needs it and closed at the end. What `lakeprobe cleanup` and a stopped run do.
+ */
+export async function cleanupWithPlan(
+  ledger: CleanupLedger, plan: ResolvedPlan, runId?: string, skipRuns?: ReadonlySet<string>,
+): Promise<CleanupOutcome[]> {
+  const sessions = new Map<AuthMethod, Promise<LakeSession>>();
+  const session = (m: AuthMethod): Promise<LakeSession> => {
+    let s = sessions.get(m);
+    if (!s) sessions.set(m, (s = openLakeSession(plan, m)));
+    return s;
+  };
+  try {
+    return await cleanupLedger(ledger, { session, methods: catalogueAuthMethods(plan) }, runId, skipRuns);
+  } finally {
+    for (const s of sessions.values()) await s.then((x) => x.close?.(), () => {});
+  }
 }

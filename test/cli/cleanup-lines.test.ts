@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanupLines } from '../../src/cli/commands/cleanup.js';
+import { cleanupLines } from '../../src/engine/cleanup.js';
 import { RULE_DELETED } from '../../src/engine/cleanup.js';
 
 describe('cleanup console lines', () => {

@@ -3,32 +3,11 @@ import { existsSync } from 'node:fs';
 import { builtinScenarios } from '../../scenarios.js';
 import { loadPlanOrThrow, openStoreOrThrow } from '../../job.js';
 import { isPostgresUrl, urlSecrets } from '../../results/postgres.js';
-import { cleanupLedger, type CleanupOutcome, type CleanupStatus } from '../../engine/cleanup.js';
-import { catalogueAuthMethods, openLakeSession, type LakeSession } from '../../engine/lake-session.js';
-import type { AuthMethod } from '../../engine/op-result.js';
+import { cleanupLines, cleanupWithPlan } from '../../engine/cleanup.js';
 import { planSecretSet, SecretSet } from '../../engine/secrets.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { sandboxForRun } from '../sandbox-env.js';
 import { dbOption, DEFAULTS, out, processEnv, storeDb, uid } from '../common.js';
-
-/** Fixed-width labels, so the console lines line up. */
-const STATUS_LABEL: Record<CleanupStatus, string> = {
-  removed: 'removed      ', handed_over: 'handed over  ', never_created: 'never created',
-  already_gone: 'already gone ', remains: 'REMAINS      ', left_behind: 'LEFT BEHIND  ',
-};
-
-/** One line per ledger entry (what was done, or why not), then the counts. */
-export function cleanupLines(outcomes: readonly CleanupOutcome[]): string[] {
-  const lines = outcomes.map((o) => {
-    const where = [o.entry.kind, o.entry.rse, o.entry.target || '(no id)'].filter(Boolean).join(' ');
-    return `${STATUS_LABEL[o.status]} ${where} (run ${o.entry.runId}): ${o.message}`;
-  });
-  const counts = (Object.keys(STATUS_LABEL) as CleanupStatus[])
-    .map((st) => [st, outcomes.filter((o) => o.status === st).length] as const)
-    .filter(([, n]) => n > 0).map(([st, n]) => `${n} ${st.replace('_', ' ')}`);
-  lines.push(`${outcomes.length} ledger entries processed${counts.length ? `: ${counts.join(', ')}` : ''}`);
-  return lines;
-}
 
 interface CleanupArgs { plan: string; db?: string; run?: string; 'sandbox-dir': string }
 
@@ -52,17 +31,11 @@ export function cleanupCommand(setExit: (code: number) => void): CommandModule<o
       const { store } = opened;
       try {
         if (sandbox) ({ plan } = await loadPlanOrThrow({ planFile: args.plan, env: { ...env, ...sandbox.env }, uid: uid(), registry }));
-        const sessions = new Map<AuthMethod, Promise<LakeSession>>();
-        const session = (m: AuthMethod): Promise<LakeSession> => {
-          let s = sessions.get(m);
-          if (!s) sessions.set(m, (s = openLakeSession(plan, m)));
-          return s;
-        };
         // A run without an end whose process is gone was killed: it is interrupted, not running.
         for (const r of store.markInterrupted()) out(`run ${r.runId} never finished: marked interrupted (${r.total ?? 0} operations recorded)`);
         const live = new Set(store.runs().filter((r) => r.state === 'running').map((r) => r.runId));
         for (const id of live) if (args.run === undefined || args.run === id) out(`run ${id} is still in progress: its entries are left to it`);
-        const outcomes = await cleanupLedger(store, { session, methods: catalogueAuthMethods(plan) }, args.run, live);
+        const outcomes = await cleanupWithPlan(store, plan, args.run, live);
         // A credential's failure may quote another one: every line is redacted with all the plan's secrets.
         const secrets = await planSecretSet(plan);
         for (const line of cleanupLines(outcomes)) out(secrets.redact(line));

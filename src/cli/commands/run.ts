@@ -40,8 +40,43 @@ export function runOptions<T>(y: Argv<T>) {
     .option('scale', { type: 'number', describe: 'shrink counts, sizes and durations of every test by this factor (0 < F <= 1), e.g. 0.001 to rehearse a challenge plan in minutes' });
 }
 
+/**
+ * SIGTERM or SIGINT stops a run as the daemon stops one: its tests stop, clean up what they made
+ * and end interrupted, its report is written and the sandbox it started is stopped. A second
+ * signal quits at once (the exit handlers still stop the sandbox's XRootD servers).
+ */
+function stopOnSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      out(`${name} again: quitting now (lakeprobe cleanup <plan> removes what the run left)`);
+      process.exit(128 + (name === 'SIGINT' ? 2 : 15));
+    }
+    out(`${name}: stopping the run and cleaning up (${name} again to quit at once)`);
+    controller.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}
+
 /** Hands a job the run options of the command line, with the sandbox started first when the plan asks for it. */
 export async function withRunLake<T>(args: RunArgs, job: (options: JobOptions) => Promise<T>): Promise<T> {
+  const stop = stopOnSignal();
+  try {
+    return await runWithLake(args, job, stop.signal);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runWithLake<T>(args: RunArgs, job: (options: JobOptions) => Promise<T>, signal: AbortSignal): Promise<T> {
   const registry = builtinScenarios();
   const env = processEnv();
   const { plan } = await loadPlanOrThrow({ planFile: args.plan, env, uid: uid(), registry });
@@ -54,7 +89,7 @@ export async function withRunLake<T>(args: RunArgs, job: (options: JobOptions) =
       only: { experiment: args.experiment, test: args.test }, scale: args.scale, debug: args.debug,
       report: args.report !== false, reportFormats: parseFormats(args.format),
       reporters: [new ProgressSink((t) => process.stdout.write(t), Boolean(process.stdout.isTTY))],
-      log: out,
+      log: out, signal,
     });
   } finally {
     await sandbox?.release();
