@@ -75,7 +75,7 @@ describeWithTools([POSTGRES], 'lakeprobe report --db postgresql://… of a chall
       ]);
       expect(await readFile(join(folder, 'summary.md'), 'utf8')).toContain(expected);
       expect(await readFile(join(folder, 'EXP.md'), 'utf8')).toContain('## Links per agent');
-      expect(existsSync(join(folder, 'agents.csv'))).toBe(true);
+      expect(existsSync(join(folder, 'summary.agents.csv'))).toBe(true);
     } finally {
       await coordination.close();
     }

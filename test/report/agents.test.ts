@@ -197,6 +197,6 @@ describe('the agents in a challenge report', () => {
     expect(files.get('summary.html')).toContain('<h2>Agents</h2>');
     const tests = csvRows(files.get('EXP.tests.csv')!);
     expect(tests.find((t) => t.test === 't1')?.agent_status).toBe(down);
-    expect(csvRows(files.get('agents.csv')!).map((a) => [a.agent, a.state])).toEqual([['site-a', 'down'], ['site-b', 'running'], ['site-c', 'stopped']]);
+    expect(csvRows(files.get('summary.agents.csv')!).map((a) => [a.agent, a.state])).toEqual([['site-a', 'down'], ['site-b', 'running'], ['site-c', 'stopped']]);
   });
 });
