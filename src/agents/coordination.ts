@@ -217,6 +217,12 @@ export class Coordination implements SharedLocks {
     return (await this.pool.query('SELECT * FROM agents ORDER BY name')).rows.map(agentRow);
   }
 
+  /** The agents, or none in a store no agent ever joined (it has no `agents` table): read only, for reports. */
+  async agentsIfAny(): Promise<AgentRow[]> {
+    const present = await this.pool.query("SELECT to_regclass('agents') IS NOT NULL AS ok");
+    return (present.rows[0] as Row).ok ? this.agents() : [];
+  }
+
   /** The latest run of each test (by start), with its verdict. */
   async lastRuns(): Promise<AgentRunRow[]> {
     return (await this.pool.query(

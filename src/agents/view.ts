@@ -15,21 +15,24 @@ export interface TestView {
   lastRun: string;
 }
 
+/** What a report or a page needs of an agent: who it is, whether it is up, and what it runs. */
+export type AgentSummary = Pick<AgentRow, 'name' | 'state' | 'downSince' | 'lastHeartbeat' | 'clockOffsetMs' | 'tests'>;
+
 const iso = (d: Date): string => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
-export function agentStatus(a: AgentRow): string {
+export function agentStatus(a: Pick<AgentRow, 'state' | 'downSince' | 'lastHeartbeat'>): string {
   if (a.state === 'down') return `agent down since ${iso(a.downSince ?? a.lastHeartbeat)}`;
   if (a.state === 'stopped') return `stopped (last heartbeat ${iso(a.lastHeartbeat)})`;
   return 'up';
 }
 
-export function testViews(assignments: readonly TestAssignment[], agents: readonly AgentRow[], lastRuns: readonly AgentRunRow[]): TestView[] {
+export function testViews(assignments: readonly TestAssignment[], agents: readonly AgentSummary[], lastRuns: readonly AgentRunRow[]): TestView[] {
   const byName = new Map(agents.map((a) => [a.name, a]));
   const live = new Set(agents.filter((a) => a.state === 'running').map((a) => a.name));
   const last = new Map(lastRuns.map((r) => [`${r.experiment}/${r.test}`, r]));
   return assignments.map((a) => {
     const cov = coverage(a, live);
-    const down = a.agents.map((n) => byName.get(n)).filter((x): x is AgentRow => x?.state === 'down');
+    const down = a.agents.map((n) => byName.get(n)).filter((x): x is AgentSummary => x?.state === 'down');
     const status = cov === 'unassigned' ? 'assigned to no agent'
       : cov === 'covered' ? `running on ${a.agents.filter((n) => live.has(n)).join(', ')}`
         : down.length ? down.map((d) => `${d.name}: ${agentStatus(d)}`).join('; ')
@@ -51,14 +54,14 @@ function table(id: string, head: string[], rows: { cells: string[]; cls?: string
     rows.map((r) => `<tr${r.cls ? ` class="${r.cls}"` : ''}>${r.cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>\n`;
 }
 
-const offset = (ms: number): string => `${ms >= 0 ? '+' : ''}${(ms / 1000).toFixed(3)} s`;
+export const clockOffsetText = (ms: number): string => `${ms >= 0 ? '+' : ''}${(ms / 1000).toFixed(3)} s`;
 
 /** The agents table: name, host, pid, state, last heartbeat (database clock), age, clock offset, plan hash, tests. */
 export function renderAgentsSection(agents: readonly AgentRow[], now: Date): string {
   return `<h2>Agents</h2>\n${table('agents', ['agent', 'host', 'pid', 'state', 'last heartbeat', 'age', 'clock offset', 'plan', 'tests'], agents.map((a) => ({
     cls: a.state === 'down' ? 'failed' : undefined,
     cells: [a.name, a.host, String(a.pid), agentStatus(a), iso(a.lastHeartbeat), `${Math.max(0, Math.round((now.getTime() - a.lastHeartbeat.getTime()) / 1000))} s`,
-      offset(a.clockOffsetMs), a.planHash.slice(0, 12), a.tests.join(', ')],
+      clockOffsetText(a.clockOffsetMs), a.planHash.slice(0, 12), a.tests.join(', ')],
   })), 'no agent has heartbeated into the store')}`;
 }
 

@@ -94,6 +94,8 @@ export interface OpResult {
    * joined by '; ' ('' or absent when it used none); never a token.
    */
   tokenUse?: string;
+  /** The agent that ran the operation (absent when the process was not named one with --agent). */
+  agent?: string;
   /** Set on a result that establishes a fact a criterion reads (its outcome says whether it held). */
   check?: CheckFact;
   /** Set on a file's replicate result when its transfer request was seen. */

@@ -5,6 +5,7 @@ import type { ResolvedPlan } from '../plan/index.js';
 import { snapshotPlan, planHash, type PlanSnapshot } from '../results/plan-snapshot.js';
 import type { ResultsStore, StoredRun } from '../results/store.js';
 import type { OpResult } from '../engine/op-result.js';
+import type { AgentSummary } from '../agents/view.js';
 import { buildChallengeReport } from '../report/challenge.js';
 import type { ChallengeReport, RunRef } from '../report/schema.js';
 import { REPORT_FORMATS, writeReportSet, type ReportFormat, type WrittenReportSet } from '../report/write.js';
@@ -29,6 +30,8 @@ export interface ReportJobOptions {
   slotSeconds?: number;
   /** A scenario's description, for tests of a given `plan` that have none of their own. */
   describeScenario?: (scenario: string) => string | undefined;
+  /** The agents of a challenge run from many sites (read from the shared store): the report states who is down. */
+  agents?: readonly AgentSummary[];
   /** false: build the report model only, write nothing. */
   write?: boolean;
   log?: (line: string) => void;
@@ -145,7 +148,7 @@ export async function reportJob(o: ReportJobOptions): Promise<ReportJobResult> {
   }
   const report = buildChallengeReport({
     name: o.plan?.name ?? sel.runs[0]?.planName ?? sel.name, runs: refs, plans, results,
-    from: sel.from, to: sel.to, slotSeconds: o.slotSeconds, notes,
+    from: sel.from, to: sel.to, slotSeconds: o.slotSeconds, notes, agents: o.agents,
   });
   if (o.write === false) return { report, interrupted };
   const written = await writeReportSet(join(o.outDir, sel.name), report, o.formats ?? REPORT_FORMATS);

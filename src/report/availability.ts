@@ -3,7 +3,7 @@
 // logins and listings do not make anything "up", nor catalogue calls an RSE.
 import type { OpResult } from '../engine/op-result.js';
 import { groupBy } from './model.js';
-import type { Availability, DailyCell, TimeBucket } from './schema.js';
+import type { AgentAvailability, Availability, DailyCell, TimeBucket } from './schema.js';
 
 const SLOT_CHOICES = [60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400];
 /** A report has at most about this many slots, whatever the window. */
@@ -35,11 +35,27 @@ function availabilityBy(results: OpResult[], slotSeconds: number, keys: (r: OpRe
 }
 
 /**
- * Per RSE: a storage operation counts for the RSE it acted on (a replication for its destination);
+ * The RSE whose storage an operation exercised: the one it acted on (a replication: its destination);
  * catalogue calls naming the RSE (rules, registrations: protocol "rucio") say nothing of its storage.
  */
+const storageRse = (r: OpResult): string => (r.protocol !== 'rucio' ? r.rse : '');
+
 export function availabilityByRse(results: OpResult[], slotSeconds: number): Availability[] {
-  return availabilityBy(results, slotSeconds, (r) => (r.rse && r.protocol !== 'rucio' ? [r.rse] : []));
+  return availabilityBy(results, slotSeconds, (r) => (storageRse(r) ? [r.rse] : []));
+}
+
+const AGENT_RSE = '\u0000';
+
+/**
+ * Per agent and RSE (the RSE as reached from that agent's site), and per agent over all its RSEs
+ * (`rse` ""): over the results that name an agent, so empty when none does.
+ */
+export function availabilityByAgent(results: OpResult[], slotSeconds: number): AgentAvailability[] {
+  const keys = (r: OpResult): string[] => (r.agent && storageRse(r) ? [r.agent, `${r.agent}${AGENT_RSE}${r.rse}`] : []);
+  return availabilityBy(results, slotSeconds, keys).map(({ key, ...a }) => {
+    const [agent = '', rse = ''] = key.split(AGENT_RSE);
+    return { agent, rse, ...a };
+  }).sort((a, b) => a.agent.localeCompare(b.agent) || (a.rse === '' ? -1 : b.rse === '' ? 1 : a.rse.localeCompare(b.rse)));
 }
 
 export function availabilityByTest(results: OpResult[], slotSeconds: number): Availability[] {

@@ -4,14 +4,18 @@ import { performed, type OpResult } from '../engine/op-result.js';
 import { formatBytes } from '../engine/sizes.js';
 import { SCALED_TIME_FLOOR_SECONDS } from '../engine/scale.js';
 import type { PlanSnapshot, TestSnapshot } from '../results/plan-snapshot.js';
-import { availabilityByRse, availabilityByTest, dailyByRse, slotSecondsFor, successOverTime } from './availability.js';
+import type { AgentSummary } from '../agents/view.js';
+import { agentNotes, agentReports } from './agents.js';
+import { availabilityByAgent, availabilityByRse, availabilityByTest, dailyByRse, slotSecondsFor, successOverTime } from './availability.js';
 import { failureGroups } from './failures.js';
 import { endOf, minMax, operationRows } from './model.js';
 import { linkInFlight } from './figures.js';
 import { mbps } from './format.js';
 import { observations } from './observations.js';
 import type { ChallengeReport, ExperimentReport, RunRef, SummaryRow, TestReport } from './schema.js';
-import { authFailures, authMatrix, cacheTable, embargoMatrix, linkMatrix, linkSizes, replicationPercentiles, ruleReplicationPercentiles } from './tables.js';
+import {
+  authFailures, authMatrix, cacheTable, embargoMatrix, linkMatrix, linksByAgent, linkSizes, replicationPercentiles, ruleReplicationPercentiles,
+} from './tables.js';
 import { overallVerdict, testReport } from './verdicts.js';
 
 export interface ReportInput {
@@ -25,6 +29,8 @@ export interface ReportInput {
   to?: string;
   slotSeconds?: number;
   notes?: string[];
+  /** The agents of a challenge run from many sites (read from the shared store); none for one machine's store. */
+  agents?: readonly AgentSummary[];
 }
 
 const DEFAULT_TEST = (name: string, scenario: string): TestSnapshot => ({
@@ -64,9 +70,10 @@ function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: nu
   const interruptedRuns = new Set(input.runs.filter((r) => r.state === 'interrupted').map((r) => r.runId));
   const planned = (runId: string, test?: string): boolean => (input.plans.get(runId)?.experiments ?? [])
     .some((x) => x.name === e.name && (test === undefined || x.tests.some((t) => t.name === test)));
+  const agentStatusOf = agentNotes(e.name, e.tests.map((t) => t.name), input.agents ?? []);
   const tests = e.tests.map((t) => testReport({
     experiment: e.name, snapshot: t, results: results.filter((r) => r.test === t.name), interruptedRuns,
-    interruptedBefore: [...interruptedRuns].filter((id) => planned(id, t.name)), slotSeconds,
+    interruptedBefore: [...interruptedRuns].filter((id) => planned(id, t.name)), slotSeconds, agentStatus: agentStatusOf.get(t.name),
   }));
   const groups = failureGroups(results);
   const links = linkMatrix(results);
@@ -81,6 +88,7 @@ function experimentReport(e: ExperimentPlan, input: ReportInput, slotSeconds: nu
     replication: replicationPercentiles(results), replicationPerRule: ruleReplicationPercentiles(results),
     inFlight: linkInFlight(results), successOverTime: successOverTime(results, slotSeconds),
     availabilityByRse: availabilityByRse(results, slotSeconds), availabilityByTest: availabilityByTest(results, slotSeconds),
+    linksByAgent: linksByAgent(results), availabilityByAgent: availabilityByAgent(results, slotSeconds),
     daily: dailyByRse(results),
     authMatrix: authMatrix(results), authFailures: logins, embargo: embargoMatrix(results), cache: cacheTable(results),
   };
@@ -115,6 +123,7 @@ export function buildChallengeReport(input: ReportInput): ChallengeReport {
     schemaVersion: 1, name: input.name, verdict: overallVerdict(experiments.flatMap((e) => e.tests)), scale: scaleText(input.runs),
     selection: { runs: input.runs, from, to }, slotSeconds,
     notes: input.notes ?? [], experiments, summary: experiments.flatMap((e) => e.tests.map((t) => summaryRow(t, input.runs))),
+    agents: agentReports(input.agents ?? []),
   };
 }
 

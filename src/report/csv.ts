@@ -24,9 +24,9 @@ const ttr = (rs: ExperimentReport['replication']): string => csv(['src_rse', 'ds
 /** Every other table of an experiment, by file suffix (`<experiment>.<suffix>.csv`). */
 export function renderCsvTables(e: ExperimentReport): Record<string, string> {
   return {
-    tests: csv(['experiment', 'test', 'scenario', 'description', 'verdict', 'operations', 'failures', 'criticals', 'transfers', 'transfers_ok', 'files', 'bytes', 'rses', 'links', 'first_at', 'last_at', 'criteria', 'reasons'],
+    tests: csv(['experiment', 'test', 'scenario', 'description', 'verdict', 'operations', 'failures', 'criticals', 'transfers', 'transfers_ok', 'files', 'bytes', 'rses', 'links', 'first_at', 'last_at', 'criteria', 'reasons', 'agent_status'],
       e.tests.map((t) => [e.name, t.test, t.scenario, t.description, t.verdict, t.operations, t.failures, t.criticals, t.transfers, t.transfersOk, t.files, t.bytes, t.rses.join(' '), t.links.join(' '), t.firstAt, t.lastAt,
-        t.criteria.map((c) => `${c.status}: ${c.text}${c.fullScale ? ` [full scale: ${c.fullScale}]` : ''} (${c.actual})`).join('; '), t.reasons.join('; ')])),
+        t.criteria.map((c) => `${c.status}: ${c.text}${c.fullScale ? ` [full scale: ${c.fullScale}]` : ''} (${c.actual})`).join('; '), t.reasons.join('; '), t.agentStatus])),
     observations: csv(['severity', 'kind', 'error_class', 'count', 'first_at', 'last_at', 'title', 'detail'],
       e.observations.map((o) => [o.severity, o.kind, o.errorClass ?? '', o.count, o.firstAt, o.lastAt, o.title, o.detail])),
     failures: csv(['error_class', 'severity', 'count', 'first_at', 'last_at', 'message', 'example', 'where'],
@@ -52,7 +52,22 @@ export function renderCsvTables(e: ExperimentReport): Record<string, string> {
         ...e.authFailures.map((a): Cell[] => [a.test, a.authMethod, '', 'auth', a.attempts, a.failures, a.errorClasses.join(' ')])]),
     embargo: csv(['identity', 'operation', 'access_path', 'rse', 'attempts', 'ok', 'violations', 'other_failures'],
       e.embargo.map((c) => [c.identity, c.operation, c.accessPath, c.rse, c.attempts, c.ok, c.violations, c.otherFailures])),
+    // Per agent only when results name their agents (a challenge run from many sites).
+    ...(e.linksByAgent.length ? {
+      'links-by-agent': csv(['agent', 'src_rse', 'dst_rse', 'attempts', 'successes', 'success_rate', 'p50_ms', 'p95_ms', 'bytes', 'mb_per_s'],
+        e.linksByAgent.map((l) => [l.agent, l.src, l.dst, l.attempts, l.successes, l.successRate.toFixed(4), l.p50Ms, l.p95Ms, l.bytes, l.mbPerS.toFixed(3)])),
+    } : {}),
+    ...(e.availabilityByAgent.length ? {
+      'availability-agent': csv(['agent', 'rse', 'slots', 'up_slots', 'availability'],
+        e.availabilityByAgent.map((a) => [a.agent, a.rse, a.slots, a.upSlots, a.availability.toFixed(4)])),
+    } : {}),
   };
+}
+
+/** The agents of a challenge run from many sites, as the report was written. */
+export function renderAgentsCsv(report: ChallengeReport): string {
+  return csv(['agent', 'state', 'status', 'last_heartbeat', 'clock_offset_ms', 'tests'],
+    report.agents.map((a) => [a.agent, a.state, a.status, a.lastHeartbeat, a.clockOffsetMs.toFixed(0), a.tests.join(' ')]));
 }
 
 /** The challenge table across experiments. */

@@ -2,7 +2,10 @@
 // summaries), and the tables the writers share. CSV and JSON keep the raw numbers.
 import { formatBytes } from '../engine/sizes.js';
 import { CATALOGUE_RESOLUTION_MS } from './figures.js';
-import type { AuthCell, AuthFailure, ExperimentReport, InFlight, OperationRow, ReplicationPercentiles } from './schema.js';
+import { clockOffsetText } from '../agents/view.js';
+import type {
+  AgentAvailability, AgentLinkCell, AgentReport, AuthCell, AuthFailure, ExperimentReport, InFlight, OperationRow, ReplicationPercentiles,
+} from './schema.js';
 
 export { formatBytes };
 
@@ -143,3 +146,24 @@ export function linkGrid(e: ExperimentReport): { dsts: string[]; rows: { src: st
     })),
   };
 }
+
+/** The link table per agent: one formatter for Markdown and HTML. */
+export const LINKS_BY_AGENT = {
+  header: ['agent', 'source', 'destination', 'files tried', 'success', 'p50', 'p95', 'volume', 'rate'],
+  about: 'The links as each agent\'s copies went over them, from the results that name the agent that ran them.',
+  rows: (cells: AgentLinkCell[]): (string | number)[][] => cells.map((l) => [l.agent, l.src, l.dst, l.attempts, percent(l.successRate),
+    replicationTime(l.p50Ms), replicationTime(l.p95Ms), formatBytes(l.bytes), mbps(l.mbPerS)]),
+};
+
+/** Availability per agent and RSE: one formatter for Markdown and HTML. */
+export const AVAILABILITY_BY_AGENT = {
+  header: ['agent', 'RSE', 'slots exercised', 'slots up', 'availability'],
+  about: 'Each RSE as reached from each agent\'s site, and each agent over all its RSEs: the share of slots the agent exercised in which one of its storage operations succeeded.',
+  rows: (rows: AgentAvailability[]): (string | number)[][] => rows.map((a) => [a.agent, a.rse || 'all its RSEs', a.slots, a.upSlots, percent(a.availability)]),
+};
+
+/** The agents of a challenge run from many sites: one formatter for Markdown and HTML. */
+export const AGENTS = {
+  header: ['agent', 'state', 'last heartbeat', 'clock offset', 'tests'],
+  rows: (agents: AgentReport[]): string[][] => agents.map((a) => [a.agent, a.status, a.lastHeartbeat, clockOffsetText(a.clockOffsetMs), a.tests.join(', ') || '–']),
+};

@@ -3,8 +3,10 @@
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { placesText } from './failures.js';
 import {
-  authGrids, dailyPivot, formatBytes, IN_FLIGHT, linkGrid, mbps, OPERATION_ROWS, percent, replicationTime, TIME_TO_REPLICATE,
+  AGENTS, authGrids, AVAILABILITY_BY_AGENT, dailyPivot, formatBytes, IN_FLIGHT, linkGrid, LINKS_BY_AGENT, mbps, OPERATION_ROWS, percent,
+  replicationTime, TIME_TO_REPLICATE,
 } from './format.js';
+import { summaryAgentStatus } from './agents.js';
 import { escapeXml } from './junit.js';
 import type { ChallengeReport, ExperimentReport } from './schema.js';
 import { criterionLine } from './criteria.js';
@@ -33,6 +35,9 @@ function cellHtml(c: Cell): string {
 function table(header: string[], rows: Cell[][]): string {
   return `<table><thead><tr>${header.map((x) => `<th>${h(x)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map(cellHtml).join('')}</tr>`).join('')}</tbody></table>`;
 }
+
+/** A verdict, and why no agent runs the test when none does. */
+const withAgentStatus = (verdict: string, agentStatus: string): string => (agentStatus ? `${verdict} (${agentStatus})` : verdict);
 
 const verdictCls = (v: string): string => (v === 'Completed' ? 'ok' : v === 'Not run' ? '' : 'bad');
 
@@ -70,7 +75,7 @@ function sections(e: ExperimentReport): string {
     e.tests.map((t) => [t.test, t.description || '–', t.qos || '–',
       { html: t.criteria.map((c) => `<span class="${c.met ? 'ok' : 'bad'}">${h(criterionLine(c))}</span>`).join('<br>') },
       t.operations, t.failures, t.files, formatBytes(t.bytes), mbps(t.dataRateMBps), t.rses.join(', ') || '–',
-      { text: t.reasons.length ? `${t.verdict}: ${t.reasons.join('; ')}` : t.verdict, cls: verdictCls(t.verdict) }])));
+      { text: withAgentStatus(t.reasons.length ? `${t.verdict}: ${t.reasons.join('; ')}` : t.verdict, t.agentStatus), cls: verdictCls(t.verdict) }])));
   if (e.observations.length) {
     parts.push('<h2>Observations</h2><ul>', ...e.observations.map((o) => `<li><span class="sev-${h(o.severity)}">${h(o.severity)}</span> ${h(o.title)}. <code>${h(o.detail)}</code></li>`), '</ul>');
   }
@@ -82,6 +87,9 @@ function sections(e: ExperimentReport): string {
       table(['source', 'destination', 'files tried', 'success', 'p50', 'p95', 'volume', 'rate'],
         e.links.map((l) => [l.src, l.dst, l.attempts, { text: percent(l.successRate), cls: l.successRate < 1 ? 'bad' : 'ok' }, replicationTime(l.p50Ms), replicationTime(l.p95Ms), formatBytes(l.bytes), mbps(l.mbPerS)])));
   }
+  if (e.linksByAgent.length) {
+    parts.push('<h2>Links per agent</h2>', `<p>${h(LINKS_BY_AGENT.about)}</p>`, table(LINKS_BY_AGENT.header, LINKS_BY_AGENT.rows(e.linksByAgent)));
+  }
   if (e.replication.length) {
     parts.push('<h2>Time to replicate, per file</h2>', `<p>${h(TIME_TO_REPLICATE.perFile)}</p>`, table(TIME_TO_REPLICATE.header, TIME_TO_REPLICATE.rows(e.replication)));
   }
@@ -92,6 +100,9 @@ function sections(e: ExperimentReport): string {
   if (e.availabilityByRse.length) {
     parts.push('<h2>Availability per RSE</h2>', table(['RSE', 'slots exercised', 'slots up', 'availability'],
       e.availabilityByRse.map((a) => [a.key, a.slots, a.upSlots, { text: percent(a.availability), cls: a.availability < 1 ? 'bad' : 'ok' }])));
+  }
+  if (e.availabilityByAgent.length) {
+    parts.push('<h2>Availability per agent</h2>', `<p>${h(AVAILABILITY_BY_AGENT.about)}</p>`, table(AVAILABILITY_BY_AGENT.header, AVAILABILITY_BY_AGENT.rows(e.availabilityByAgent)));
   }
   if (e.daily.length) {
     const p = dailyPivot(e);
@@ -143,7 +154,7 @@ function whyNot(report: ChallengeReport): string {
 export function renderSummaryHtml(report: ChallengeReport, pageOf: (experiment: string) => string): string {
   const rows = report.summary.map((r): Cell[] => [
     { html: `<a href="${h(pageOf(r.experiment))}">${h(r.experiment)}</a>` }, r.test, r.description || '–', r.successMetric, r.volume, r.dataRate,
-    r.qos, r.rses || '–', { text: r.completed, cls: verdictCls(r.completed) },
+    r.qos, r.rses || '–', { text: withAgentStatus(r.completed, summaryAgentStatus(report, r)), cls: verdictCls(r.completed) },
   ]);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${h(report.name)} — challenge summary</title>
@@ -158,6 +169,7 @@ ${report.experiments.length ? barChart('Tests completed per experiment', report.
   }), 1) : ''}
 ${table(['experiment', 'test', 'description', 'success metric', 'volume', 'data rate', 'QoS', 'RSEs', 'completed'], rows)}
 ${whyNot(report)}
+${report.agents.length ? `<h2>Agents</h2>${table(AGENTS.header, AGENTS.rows(report.agents))}` : ''}
 ${report.notes.map((n) => `<p><i>${h(n)}</i></p>`).join('\n')}
 </body></html>
 `;

@@ -1,10 +1,12 @@
 import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { placesText } from './failures.js';
 import {
-  authGrids, dailyPivot, formatBytes, IN_FLIGHT, linkGrid, mbps, OPERATION_ROWS, percent, replicationTime, TIME_TO_REPLICATE,
+  AGENTS, authGrids, AVAILABILITY_BY_AGENT, dailyPivot, formatBytes, IN_FLIGHT, linkGrid, LINKS_BY_AGENT, mbps, OPERATION_ROWS, percent,
+  replicationTime, TIME_TO_REPLICATE,
 } from './format.js';
-import type { ChallengeReport, ExperimentReport } from './schema.js';
+import type { ChallengeReport, ExperimentReport, SummaryRow, TestReport } from './schema.js';
 import { criterionLine } from './criteria.js';
+import { summaryAgentStatus } from './agents.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** Messages go in code spans: renderers would otherwise eat `<redacted>` as an HTML tag. */
@@ -26,13 +28,18 @@ function runLine(report: ChallengeReport, e: ExperimentReport): string {
   return `Runs ${text}; from ${report.selection.from || 'n/a'} to ${report.selection.to || 'n/a'}${hashes.length ? `; plan ${hashes.join(', ')}` : ''}. Verdict: **${e.verdict}**.`;
 }
 
+/** A test's verdict with its reasons, and why no agent runs it when none does. */
+function verdictText(t: TestReport): string {
+  const verdict = t.verdict === 'Completed' || t.verdict === 'Not run' ? t.verdict : `${t.verdict}: ${t.reasons.join('; ')}`;
+  return t.agentStatus ? `${verdict} (${t.agentStatus})` : verdict;
+}
+
 function tests(e: ExperimentReport): string[] {
   const out = ['## Tests', ''];
   out.push(...table(['test', 'description', 'QoS', 'success criteria', 'operations', 'failed', 'files', 'volume', 'data rate', 'RSEs', 'verdict'],
     e.tests.map((t) => [
       t.test, t.description || '–', t.qos || '–', t.criteria.map(criterionLine).join('; '),
-      t.operations, t.failures, t.files, formatBytes(t.bytes), mbps(t.dataRateMBps), t.rses.join(', ') || '–',
-      t.verdict === 'Completed' || t.verdict === 'Not run' ? t.verdict : `${t.verdict}: ${t.reasons.join('; ')}`,
+      t.operations, t.failures, t.files, formatBytes(t.bytes), mbps(t.dataRateMBps), t.rses.join(', ') || '–', verdictText(t),
     ])));
   return out;
 }
@@ -52,6 +59,7 @@ function figures(e: ExperimentReport, slotSeconds: number): string[] {
     out.push('', '## Throughput per link and file size', '', ...table(['source', 'destination', 'size', 'attempts', 'ok', 'rate', 'best'],
       e.linkSizes.map((s) => [s.src, s.dst, s.sizeClass, s.attempts, s.successes, mbps(s.mbPerS), s.best ? '★' : ''])));
   }
+  if (e.linksByAgent.length) out.push('', '## Links per agent', '', LINKS_BY_AGENT.about, '', ...table(LINKS_BY_AGENT.header, LINKS_BY_AGENT.rows(e.linksByAgent)));
   if (e.replication.length) out.push('', '## Time to replicate, per file', '', TIME_TO_REPLICATE.perFile, '', ...table(TIME_TO_REPLICATE.header, TIME_TO_REPLICATE.rows(e.replication)));
   if (e.replicationPerRule.length) out.push('', '## Time to replicate, per rule', '', TIME_TO_REPLICATE.perRule, '', ...table(TIME_TO_REPLICATE.header, TIME_TO_REPLICATE.rows(e.replicationPerRule)));
   if (e.inFlight.length) out.push('', '## Transfers in flight', '', IN_FLIGHT.about, '', ...table(IN_FLIGHT.header, IN_FLIGHT.rows(e.inFlight)));
@@ -60,6 +68,9 @@ function figures(e: ExperimentReport, slotSeconds: number): string[] {
     : []);
   out.push(...avail('## Availability per RSE', 'RSE', e.availabilityByRse), ...avail('## Availability per test', 'test', e.availabilityByTest));
   if (e.availabilityByRse.length) out.push('', `Slots of ${slotSeconds} s; an RSE or test is up in a slot it was exercised in when at least one of its operations (logins and listings aside) succeeded there.`);
+  if (e.availabilityByAgent.length) {
+    out.push('', '## Availability per agent', '', AVAILABILITY_BY_AGENT.about, '', ...table(AVAILABILITY_BY_AGENT.header, AVAILABILITY_BY_AGENT.rows(e.availabilityByAgent)));
+  }
   if (e.daily.length) {
     const p = dailyPivot(e);
     out.push('', '## Per RSE and day (storage operations ok / all)', '', ...table(['RSE', ...p.days], p.rows.map((r) => [r.rse, ...r.cells])));
@@ -126,13 +137,26 @@ export function renderMarkdown(report: ChallengeReport, e: ExperimentReport): st
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
+/** A summary row's verdict, and why no agent runs its test when none does. */
+function completedText(report: ChallengeReport, s: SummaryRow): string {
+  const note = summaryAgentStatus(report, s);
+  return note ? `${s.completed} (${note})` : s.completed;
+}
+
+/** The agents as the report was written. */
+function agents(report: ChallengeReport): string[] {
+  if (!report.agents.length) return [];
+  return ['', '## Agents', '', ...table(AGENTS.header, AGENTS.rows(report.agents))];
+}
+
 /** The challenge table across experiments, in the shape of the DAC21 logbook's. */
 export function renderSummaryMarkdown(report: ChallengeReport): string {
   const lines = [`# ${report.name} — challenge summary`, '', `From ${report.selection.from || 'n/a'} to ${report.selection.to || 'n/a'}, ${report.selection.runs.length} run(s). Verdict: **${report.verdict}**.`, ''];
   if (report.scale) lines.push(`> **${report.scale}**`, '');
   lines.push(...table(['experiment', 'test', 'description', 'success metric', 'volume', 'data rate', 'QoS', 'RSEs', 'completed'],
-    report.summary.map((s) => [s.experiment, s.test, s.description || '–', s.successMetric, s.volume, s.dataRate, s.qos, s.rses || '–', s.completed])));
+    report.summary.map((s) => [s.experiment, s.test, s.description || '–', s.successMetric, s.volume, s.dataRate, s.qos, s.rses || '–', completedText(report, s)])));
   const why = report.experiments.flatMap((e) => e.tests).filter((t) => t.verdict !== 'Completed' && t.verdict !== 'Not run');
   if (why.length) lines.push('', '## Why not completed', '', ...why.map((t) => `- ${cell(t.experiment)} / ${cell(t.test)} — **${t.verdict}**: ${cell(t.reasons.join('; '))}`));
+  lines.push(...agents(report));
   return `${lines.join('\n')}\n`;
 }

@@ -38,6 +38,7 @@ export const testReportSchema = z.object({
   rses: z.array(z.string()), links: z.array(z.string()).describe('source→destination pairs replicated over'),
   firstAt: time, lastAt: time, p95Ms: z.number().min(0),
   criteria: z.array(criterionSchema), verdict: verdictSchema, reasons: z.array(z.string()),
+  agentStatus: z.string().describe('when agents ran the challenge and none that runs this test is running: "<agent>: agent down since <time>" for each one down, else "no running agent (…)"; "" otherwise'),
   topErrors: z.array(z.object({
     errorClass: z.string(), count, example: z.string(),
     where: z.string().describe('the RSEs (or source→destination links) the class hit, comma-separated; "" for catalogue-only failures'),
@@ -74,6 +75,8 @@ export const linkCellSchema = z.object({
   p50Ms: z.number(), p95Ms: z.number(), bytes: count, mbPerS: z.number().min(0).describe('MB (10^6 bytes) per second: bytes of the copies that arrived over the wall time of their transfers'),
 });
 
+export const agentLinkCellSchema = z.object({ agent: z.string().describe('the agent that ran the copies') }).extend(linkCellSchema.shape);
+
 export const linkSizeSchema = z.object({
   src: z.string(), dst: z.string(), sizeClass: z.string(), attempts: count, successes: count,
   mbPerS: z.number().min(0), best: z.boolean().describe('the size class with the highest MB/s on this link'),
@@ -103,6 +106,12 @@ export const dailySchema = z.object({
 
 export const availabilitySchema = z.object({
   key: z.string(), slots: count.describe('time slots in which the RSE (its storage) or test was exercised, logins and listings aside'),
+  upSlots: count.describe('of those, slots with at least one success'), availability: share,
+});
+
+export const agentAvailabilitySchema = z.object({
+  agent: z.string(), rse: z.string().describe('the RSE as reached from the agent\'s site; "" for the agent\'s row over all its RSEs'),
+  slots: count.describe('time slots in which the agent exercised the RSE\'s storage (any RSE\'s for its row over all), logins and listings aside'),
   upSlots: count.describe('of those, slots with at least one success'), availability: share,
 });
 
@@ -137,6 +146,8 @@ export const experimentReportSchema = z.object({
   inFlight: z.array(inFlightSchema).describe('transfers queued and active at once per link, and the failures retried to success (README "Transfers in flight")'),
   successOverTime: z.array(timeBucketSchema),
   availabilityByRse: z.array(availabilitySchema), availabilityByTest: z.array(availabilitySchema),
+  linksByAgent: z.array(agentLinkCellSchema).describe('the link matrix per agent that ran the copies, over results that name an agent; empty when none does'),
+  availabilityByAgent: z.array(agentAvailabilitySchema).describe('availability per agent and RSE, and per agent over all its RSEs, over results that name an agent; empty when none does'),
   daily: z.array(dailySchema).describe('storage operations per RSE and UTC day: the daily table sites post'),
   authMatrix: z.array(authCellSchema), authFailures: z.array(authFailureSchema), embargo: z.array(embargoCellSchema),
   cache: z.array(cacheCellSchema).describe('reads through cache RSEs (XCache) per test and cache: hits and misses as the cache counts them'),
@@ -154,6 +165,14 @@ export const runRefSchema = z.object({
   scale: z.number().gt(0).max(1).optional().describe('the run\'s --scale factor; absent: full scale'),
 });
 
+export const agentReportSchema = z.object({
+  agent: z.string(), state: z.enum(['running', 'stopped', 'down']),
+  status: z.string().describe('"up", "stopped (last heartbeat T)" or "agent down since T"'),
+  lastHeartbeat: time.describe('ISO-8601, by the database\'s clock'),
+  clockOffsetMs: z.number().describe('the database\'s clock minus the agent\'s, in ms'),
+  tests: z.array(z.string()).describe('the "experiment/test" keys the agent runs'),
+});
+
 export const challengeReportSchema = z.object({
   schemaVersion: z.literal(1), name: z.string(),
   verdict: verdictSchema.describe('over every test of the report, as the run\'s console line and exit code state it'),
@@ -163,6 +182,7 @@ export const challengeReportSchema = z.object({
   notes: z.array(z.string()).describe('how the report was made: plan used for runs without a stored plan, …'),
   experiments: z.array(experimentReportSchema),
   summary: z.array(summaryRowSchema).describe('the challenge table: one row per experiment and test'),
+  agents: z.array(agentReportSchema).describe('the agents that heartbeat into the shared store, as the report was written; empty for a report of one machine\'s store'),
 }).describe('lakeprobe challenge report');
 
 export type Verdict = z.output<typeof verdictSchema>;
@@ -178,6 +198,9 @@ export type InFlight = z.output<typeof inFlightSchema>;
 export type TimeBucket = z.output<typeof timeBucketSchema>;
 export type Availability = z.output<typeof availabilitySchema>;
 export type DailyCell = z.output<typeof dailySchema>;
+export type AgentLinkCell = z.output<typeof agentLinkCellSchema>;
+export type AgentAvailability = z.output<typeof agentAvailabilitySchema>;
+export type AgentReport = z.output<typeof agentReportSchema>;
 export type AuthCell = z.output<typeof authCellSchema>;
 export type AuthFailure = z.output<typeof authFailureSchema>;
 export type EmbargoCell = z.output<typeof embargoCellSchema>;

@@ -2,7 +2,7 @@
 import type { OpResult } from '../engine/op-result.js';
 import { fileCopies, fileReplicationTimes, moved, percentile, ruleResults } from './figures.js';
 import { groupBy } from './model.js';
-import type { AuthCell, AuthFailure, CacheCell, EmbargoCell, LinkCell, LinkSize, ReplicationPercentiles } from './schema.js';
+import type { AgentLinkCell, AuthCell, AuthFailure, CacheCell, EmbargoCell, LinkCell, LinkSize, ReplicationPercentiles } from './schema.js';
 
 const REPLICATE: ReadonlySet<string> = new Set(['replicate']);
 const onLink = (r: OpResult): boolean => !!(r.srcRse && r.dstRse);
@@ -23,6 +23,16 @@ export function linkMatrix(results: OpResult[]): LinkCell[] {
       p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), bytes: moved(rs, REPLICATE).bytes, mbPerS: mbPerS(rs),
     };
   }).sort(bySrcDst);
+}
+
+/**
+ * The link matrix per agent that ran the copies (the source of the traffic as each site sees it),
+ * over the results that name an agent: empty when none does (a single process without --agent).
+ */
+export function linksByAgent(results: OpResult[]): AgentLinkCell[] {
+  const byAgent = groupBy(results.filter((r) => r.agent), (r) => r.agent as string);
+  return [...byAgent].sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([agent, rs]) => linkMatrix(rs).map((cell) => ({ agent, ...cell })));
 }
 
 /** MB/s per link and file size class, marking the size that moves fastest on each link. */

@@ -18,6 +18,8 @@ export interface TestInput {
   interruptedBefore?: string[];
   /** Slot length of availability criteria (the report's). */
   slotSeconds?: number;
+  /** Why no agent runs the test ("<agent>: agent down since T"); '' or absent when one does or none are known. */
+  agentStatus?: string;
 }
 
 const days = (s: number): string => (s % 86400 === 0 ? `${s / 86400} d` : s % 3600 === 0 ? `${s / 3600} h` : `${s} s`);
@@ -69,7 +71,7 @@ function unverified(rs: OpResult[], criteria: TestReport['criteria']): string | 
   return null;
 }
 
-export function testReport({ experiment, snapshot: t, results: rs, interruptedRuns, interruptedBefore = [], slotSeconds = 300 }: TestInput): TestReport {
+export function testReport({ experiment, snapshot: t, results: rs, interruptedRuns, interruptedBefore = [], slotSeconds = 300, agentStatus = '' }: TestInput): TestReport {
   const criteria = evaluateCriteria(rs, t.success, t.scenario, { fullScale: t.fullScaleSuccess, slotSeconds });
   const transfers = rs.filter((r) => DATA_OPS.has(r.operation));
   const replication = isReplication(rs, t.scenario);
@@ -116,7 +118,7 @@ export function testReport({ experiment, snapshot: t, results: rs, interruptedRu
     transfers: transfers.length, transfersOk: transfers.filter((r) => r.outcome === 'ok').length,
     files: v.files, bytes: v.bytes, dataRateMBps: dataRate(rs, v.bytes), rses: [...rses].sort(), links: [...links].sort(),
     firstAt: starts[0] ?? '', lastAt: ends[ends.length - 1] ?? '', p95Ms: percentile(rs.map((r) => r.durationMs), 95),
-    criteria, verdict, reasons, topErrors: topErrors(rs),
+    criteria, verdict, reasons, agentStatus, topErrors: topErrors(rs),
   };
 }
 

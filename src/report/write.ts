@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderCsv, renderCsvTables, renderSummaryCsv } from './csv.js';
+import { renderAgentsCsv, renderCsv, renderCsvTables, renderSummaryCsv } from './csv.js';
 import { renderHtml, renderSummaryHtml } from './html.js';
 import { renderExperimentJson, renderJson } from './json.js';
 import { junitFromReport } from './junit.js';
@@ -40,6 +40,7 @@ export function renderReportFiles(report: ChallengeReport, formats: readonly Rep
   const files = new Map<string, string>();
   if (want.has('md')) files.set('summary.md', renderSummaryMarkdown(report));
   if (want.has('csv')) files.set('summary.csv', renderSummaryCsv(report));
+  if (want.has('csv') && report.agents.length) files.set('summary.agents.csv', renderAgentsCsv(report));
   if (want.has('html')) files.set('summary.html', renderSummaryHtml(report, (e) => `${fileBase(e)}.html`));
   if (want.has('json')) files.set('report.json', renderJson(report));
   if (want.has('junit')) files.set('junit.xml', junitFromReport(report));

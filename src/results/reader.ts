@@ -158,12 +158,12 @@ export async function loadForReport(reader: StoreReader, sel: ReportSelection): 
       for (const r of chosen) for (const x of await reader.results(r.runId)) results.push(x);
     }
     // pid 0 on no host: a run that is open in the shared store is not this process's to mark interrupted.
-    const write = memory.sqlite.prepare(`INSERT INTO runs (run_id, plan_name, plan_file, started_at, finished_at, total, failed, state, pid, host)
-      VALUES (@runId, @planName, @planFile, @startedAt, @finishedAt, @total, @failed, @state, 0, '')`);
+    const write = memory.sqlite.prepare(`INSERT INTO runs (run_id, plan_name, plan_file, started_at, finished_at, total, failed, state, pid, host, agent)
+      VALUES (@runId, @planName, @planFile, @startedAt, @finishedAt, @total, @failed, @state, 0, '', @agent)`);
     const plans: [string, Awaited<ReturnType<StoreReader['plan']>>][] = [];
     for (const r of chosen) plans.push([r.runId, await reader.plan(r.runId)]);
     memory.sqlite.transaction(() => {
-      for (const r of chosen) write.run(r);
+      for (const r of chosen) write.run({ ...r, agent: r.agent ?? '' });
       for (const [runId, plan] of plans) if (plan) memory.savePlan(runId, plan.snapshot);
       for (const r of results) memory.onResult(r);
     })();

@@ -63,6 +63,7 @@ export function opResultOf(row: Row): OpResult {
   const result: Record<string, unknown> = {};
   for (const [key, column] of COLUMNS) result[key] = row[column];
   if (!result.tokenUse) delete result.tokenUse;
+  if (row.agent) result.agent = String(row.agent);
   result.bytes = Number(row.bytes);
   if (typeof row.check_fact === 'string' && row.check_fact) result.check = JSON.parse(row.check_fact) as CheckFact;
   if (typeof row.transfer === 'string' && row.transfer) result.transfer = JSON.parse(row.transfer) as TransferFact;
@@ -122,7 +123,8 @@ export class ResultsStore implements Sink, CleanupLedger, OutputStore {
     row.token_use ??= '';
     row.check_fact = result.check ? JSON.stringify(result.check) : '';
     row.transfer = result.transfer ? JSON.stringify(result.transfer) : '';
-    row.agent = this.options.agent ?? '';
+    // A result copied from another store keeps the agent that ran it.
+    row.agent = result.agent ?? this.options.agent ?? '';
     this.insertResult.run(row);
   }
 

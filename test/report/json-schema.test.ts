@@ -21,7 +21,7 @@ describe('report.json schema', () => {
     const doc = JSON.parse(readFileSync(DOC, 'utf8')) as { $schema: string; description: string; properties: Record<string, unknown> };
     expect(doc.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(doc.description).toBe('lakeprobe challenge report');
-    expect(Object.keys(doc.properties)).toEqual(['schemaVersion', 'name', 'verdict', 'scale', 'selection', 'slotSeconds', 'notes', 'experiments', 'summary']);
+    expect(Object.keys(doc.properties)).toEqual(['schemaVersion', 'name', 'verdict', 'scale', 'selection', 'slotSeconds', 'notes', 'experiments', 'summary', 'agents']);
     const text = JSON.stringify(doc);
     for (const v of ['Completed', 'Partially', 'Failed', 'Not verified', 'Interrupted', 'Not run']) expect(text).toContain(`"${v}"`);
   });

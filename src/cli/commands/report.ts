@@ -4,6 +4,7 @@ import { ResultsStore } from '../../results/store.js';
 import { isPostgresUrl, openPool, pgErrorText, storeLabel } from '../../results/postgres.js';
 import { loadForReport, PgReader, StoreSelectionError } from '../../results/reader.js';
 import { reportJob, ReportInputError } from '../../jobs/report.js';
+import { Coordination, type AgentRow } from '../../agents/coordination.js';
 import { REPORT_FORMATS, type ReportFormat } from '../../report/write.js';
 import { builtinScenarios } from '../../scenarios.js';
 import { loadPlanOrThrow } from '../../job.js';
@@ -33,6 +34,18 @@ async function fromPostgres(url: string, selection: Parameters<typeof loadForRep
   }
 }
 
+/** The agents that heartbeat into the shared store, as they last recorded themselves (none if no agent ever joined it). */
+async function agentsOf(url: string): Promise<AgentRow[]> {
+  const coordination = new Coordination(url);
+  try {
+    return await coordination.agentsIfAny();
+  } catch (e) {
+    throw new CliError(`results store ${storeLabel(url)}: reading its agents: ${pgErrorText(e, url) || (e as { code?: string }).code}`, EXIT.setupFailed);
+  } finally {
+    await coordination.close();
+  }
+}
+
 export function reportCommand(setExit: (code: number) => void): CommandModule<object, ReportArgs> {
   return {
     command: 'report',
@@ -55,12 +68,14 @@ export function reportCommand(setExit: (code: number) => void): CommandModule<ob
       const shared = isPostgresUrl(dbPath);
       if (!shared && !existsSync(dbPath)) throw new CliError(`no results store at ${dbPath} (run a plan first, or pass --db)`, EXIT.invalidInput);
       const registry = loaded?.registry ?? builtinScenarios();
+      // Agents coordinate through the shared store only: a SQLite store has none.
+      const agents = shared ? await agentsOf(dbPath) : undefined;
       const store = shared
         ? await fromPostgres(dbPath, { runs: args.run, from: args.from, to: args.to, planName: plan?.name })
         : new ResultsStore(dbPath);
       try {
         const { report, written } = await reportJob({
-          store, outDir: abs(args.out), runs: args.run, from: args.from, to: args.to, plan, formats, name: args.name, log: out,
+          store, outDir: abs(args.out), runs: args.run, from: args.from, to: args.to, plan, formats, name: args.name, log: out, agents,
           describeScenario: (name) => registry.get(name)?.description,
         }).catch((e: unknown) => {
           throw e instanceof ReportInputError ? new CliError(e.message, EXIT.invalidInput) : e;
