@@ -217,10 +217,22 @@ export class Coordination implements SharedLocks {
     return (await this.pool.query('SELECT * FROM agents ORDER BY name')).rows.map(agentRow);
   }
 
-  /** The agents, or none in a store no agent ever joined (it has no `agents` table): read only, for reports. */
-  async agentsIfAny(): Promise<AgentRow[]> {
+  /**
+   * The agents, or none in a store no agent ever joined (it has no `agents` table): read only, for
+   * reports. An agent whose heartbeat is stale but that nobody has marked down yet (no agent or
+   * coordinator left to see it) reads as down since its last heartbeat, as markStale would record it.
+   */
+  async agentsIfAny(staleAfterMs = AGENT_STALE_AFTER_MS): Promise<AgentRow[]> {
     const present = await this.pool.query("SELECT to_regclass('agents') IS NOT NULL AS ok");
-    return (present.rows[0] as Row).ok ? this.agents() : [];
+    if (!(present.rows[0] as Row).ok) return [];
+    const rows = (await this.pool.query(
+      `SELECT *, state = 'running' AND last_heartbeat < now() - make_interval(secs => $1) AS stale FROM agents ORDER BY name`,
+      [staleAfterMs / 1000],
+    )).rows as Row[];
+    return rows.map((r) => {
+      const a = agentRow(r);
+      return r.stale ? { ...a, state: 'down', downSince: a.lastHeartbeat } : a;
+    });
   }
 
   /** The latest run of each test (by start), with its verdict. */

@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import pg from 'pg';
 import { Coordination } from '../../src/agents/coordination.js';
 import { openResultsStore } from '../../src/results/open.js';
 import type { ChallengeReport } from '../../src/report/schema.js';
@@ -29,6 +30,17 @@ async function record(url: string, dir: string, agent: string, test: string, run
   }
 }
 
+/** Rows of a query made with a connection of the test's own. */
+async function pgQuery(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}
+
 const readReport = async (dir: string): Promise<ChallengeReport> => JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ChallengeReport;
 
 describeWithTools([POSTGRES], 'lakeprobe report --db postgresql://… of a challenge run by agents', () => {
@@ -48,6 +60,7 @@ describeWithTools([POSTGRES], 'lakeprobe report --db postgresql://… of a chall
     const url = await server.createDatabase('agents_down');
     await record(url, dir, 'site-a', 't1', 'run-a', '2026-06-01T00:00:00.000Z');
     await record(url, dir, 'site-b', 't2', 'run-b', '2026-06-01T00:00:10.000Z');
+    await record(url, dir, 'site-c', 't3', 'run-c', '2026-06-01T00:00:20.000Z');
     const coordination = new Coordination(url);
     try {
       await coordination.ensureSchema();
@@ -58,20 +71,26 @@ describeWithTools([POSTGRES], 'lakeprobe report --db postgresql://… of a chall
       // Both heartbeats are stale now; site-b heartbeats again and is up, site-a stays down.
       await coordination.markStale(1);
       await coordination.heartbeat({ name: 'site-b', startedAt, planHash: 'h', tests: ['EXP/t2'] });
+      // site-c died when nobody was left to see it: its heartbeat is stale, its row still says running.
+      await coordination.heartbeat({ name: 'site-c', startedAt, planHash: 'h', tests: ['EXP/t3'] });
+      const silent = await pgQuery(url, "UPDATE agents SET last_heartbeat = now() - interval '10 minutes' WHERE name = 'site-c' RETURNING last_heartbeat");
+      const silentSince = (silent[0]!.last_heartbeat as Date).toISOString().replace(/\.\d+Z$/, 'Z');
       const downSince = (await coordination.agents()).find((a) => a.name === 'site-a')?.downSince;
       expect(downSince).toBeInstanceOf(Date);
 
-      const out = await runCli(['report', '--db', url, '--run', 'run-a', 'run-b', '--format', 'md,csv,json', '--out', dir, '--name', 'down']);
+      const out = await runCli(['report', '--db', url, '--run', 'run-a', 'run-b', 'run-c', '--format', 'md,csv,json', '--out', dir, '--name', 'down']);
       expect(out.code, out.stdout + out.stderr).toBe(0);
       expect(out.stdout + out.stderr).not.toContain(server.password);
       const folder = join(dir, 'down');
       const report = await readReport(folder);
       const expected = `site-a: agent down since ${downSince!.toISOString().replace(/\.\d+Z$/, 'Z')}`;
       const tests = Object.fromEntries(report.experiments[0]!.tests.map((t) => [t.test, t.agentStatus]));
-      expect(tests).toEqual({ t1: expected, t2: '' });
-      expect(report.agents.map((a) => [a.agent, a.state])).toEqual([['site-a', 'down'], ['site-b', 'running']]);
+      expect(tests).toEqual({ t1: expected, t2: '', t3: `site-c: agent down since ${silentSince}` });
+      expect(report.agents.map((a) => [a.agent, a.state])).toEqual([['site-a', 'down'], ['site-b', 'running'], ['site-c', 'down']]);
+      // The report only reads: site-c's row is left for an agent or the coordinator to mark.
+      expect((await pgQuery(url, "SELECT state FROM agents WHERE name = 'site-c'"))[0]).toEqual({ state: 'running' });
       expect(report.experiments[0]!.linksByAgent.map((l) => [l.agent, l.src, l.dst, l.attempts])).toEqual([
-        ['site-a', 'SITE_A', 'SITE_B', 1], ['site-b', 'SITE_A', 'SITE_B', 1],
+        ['site-a', 'SITE_A', 'SITE_B', 1], ['site-b', 'SITE_A', 'SITE_B', 1], ['site-c', 'SITE_A', 'SITE_B', 1],
       ]);
       expect(await readFile(join(folder, 'summary.md'), 'utf8')).toContain(expected);
       expect(await readFile(join(folder, 'EXP.md'), 'utf8')).toContain('## Links per agent');
