@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,6 +14,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli } from '../helpers/cli-process.js';
 import { POSTGRES, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import type { ChallengeReport } from '../../src/report/schema.js';
 
 const UPLOAD = (size: number, count = 1): string => `scenario: upload
         auth: [token]
@@ -208,7 +209,7 @@ describe.skipIf(!existsSync(POSTGRES.command))('agents at three sites, one Postg
     expect(skipped).toBe(true);
   }, 300_000);
 
-  it('a killed agent is seen down: its run interrupted, its tests "agent down since T" on the pages and in the metrics', async () => {
+  it('a killed agent is seen down: its run interrupted, its tests "agent down since T" on the pages, in the metrics and in the challenge report', async () => {
     const c = procs.get('site-c') as Proc;
     // Killed mid-run: wait until the store lists one of its runs as running.
     const running = await waitFor('a run of site-c in flight', async () =>
@@ -239,6 +240,25 @@ describe.skipIf(!existsSync(POSTGRES.command))('agents at three sites, one Postg
     await waitFor('an agent logging site-c down', () => ['site-a', 'site-b'].some((n) => procs.get(n)?.out.includes('agent site-c (')) || undefined, 30_000);
     const status = await (await fetch(`${agents['site-a']?.url}/`)).text();
     expect(status).toMatch(/<td>site-c<\/td>.*?agent down since/);
+
+    // The coordinator's challenge report from the shared store says it too, with the agents' own columns.
+    const reported = await runCli(['report', '--db', server.url(), '--from', '2000-01-01', '--format', 'md,json', '--out', dir, '--name', 'challenge']);
+    expect(reported.code, reported.stdout + reported.stderr).toBe(0);
+    const report = JSON.parse(await readFile(join(dir, 'challenge', 'report.json'), 'utf8')) as ChallengeReport;
+    const sites = report.experiments.find((e) => e.name === 'SITES');
+    const verdictNote = (test: string): string | undefined => sites?.tests.find((t) => t.test === test)?.agentStatus;
+    expect(verdictNote('up-c')).toBe(`site-c: agent down since ${since}`);
+    expect(verdictNote('up-a')).toBe('');
+    expect(report.agents.find((a) => a.agent === 'site-c')?.status).toBe(`agent down since ${since}`);
+    expect(await readFile(join(dir, 'challenge', 'summary.md'), 'utf8')).toContain(`site-c: agent down since ${since}`);
+    // Per-agent columns: the agents the store holds file copies over a link and storage operations for, recounted there.
+    const distinct = async (where: string): Promise<string[]> => ((await db.query(
+      `SELECT DISTINCT agent FROM op_results WHERE experiment = 'SITES' AND agent <> '' AND ${where} ORDER BY agent`)).rows as { agent: string }[]).map((r) => r.agent);
+    const copiers = await distinct("operation = 'replicate' AND protocol <> 'rucio' AND src_rse <> '' AND dst_rse <> ''");
+    expect(copiers.length).toBeGreaterThan(0);
+    expect([...new Set(sites?.linksByAgent.map((l) => l.agent))].sort()).toEqual(copiers);
+    expect([...new Set(sites?.availabilityByAgent.map((a) => a.agent))].sort())
+      .toEqual(await distinct("rse <> '' AND protocol <> 'rucio' AND operation NOT IN ('auth', 'list')"));
   }, 300_000);
 
   it('a plan published to the store reaches a running agent at its next heartbeat', async () => {
