@@ -17,7 +17,7 @@ export const MAX_BULK_FILES_DIDS = 1000;
 
 /** uuid.UUID(hex), which Rucio's GUID column type applies to the value looked up: 32 hex digits once braces, 'urn:uuid:' and dashes go. */
 function normalGuid(guid: string): string {
-  const hex = guid.replace('urn:', '').replace('uuid:', '').replace(/^[{}]+|[{}]+$/g, '').replace(/-/g, '');
+  const hex = guid.replaceAll('urn:', '').replaceAll('uuid:', '').replace(/^[{}]+|[{}]+$/g, '').replaceAll('-', '');
   if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new PythonError('badly formed hexadecimal UUID string');
   return hex.toLowerCase();
 }
@@ -29,7 +29,7 @@ function normalGuid(guid: string): string {
 function datasetsByGuid(ctx: RequestContext): Reply {
   const raw = ctx.params.guid as string;
   const guid = normalGuid(raw);
-  const files = ctx.cat.db.prepare("SELECT scope, name FROM dids WHERE lower(guid) = ? AND did_type = 'FILE' LIMIT 2").all(guid) as DidKey[];
+  const files = ctx.cat.db.prepare("SELECT scope, name FROM dids WHERE lower(replace(guid, '-', '')) = ? AND did_type = 'FILE' LIMIT 2").all(guid) as DidKey[];
   if (files.length === 0) throw new RucioError(404, 'DataIdentifierNotFound', `No file associated to GUID : ${raw}`);
   if (files.length > 1) throw new PythonError('Multiple rows were found when exactly one was required');
   const file = files[0] as DidKey;

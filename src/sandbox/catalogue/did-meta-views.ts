@@ -142,9 +142,10 @@ function getMetaBulk(ctx: RequestContext): Reply {
   return streamReply(out);
 }
 
-/** param_get_bool: true/false, 'true'/'false'/'1'/'0' (any case), 1/0; anything else is a 400. */
+/** param_get_bool: true/false, 'true'/'false'/'1'/'0' (any case), 1/0; an explicit null is 'not defined'; anything else a 400. */
 function paramBool(body: JsonObject, name: string, fallback: boolean): boolean {
-  const v = body[name] ?? fallback;
+  const v = name in body ? body[name] : fallback;
+  if (v === null) throw new RucioError(400, 'KeyError', `'${name}' not defined`);
   if (typeof v === 'boolean') return v;
   const s = String(v).toLowerCase();
   if (s === 'true' || s === '1') return true;

@@ -172,6 +172,7 @@ describe('the Rucio 41 DID views the sandbox used to answer with 501', () => {
     // param_get(params, 'dids'); param_get_bool; validate_schema('dids') raising InvalidObject, not caught: 500.
     expectError(await req('POST', '/dids/bulkmeta', {}), 400, 'KeyError', "'dids' not defined");
     expectError(await req('POST', '/dids/bulkmeta', { dids: [{ scope: 'test', name: 'ds1' }], inherit: 'maybe' }), 400, 'TypeError', "'inherit' must be a boolean type.");
+    expectError(await req('POST', '/dids/bulkmeta', { dids: [{ scope: 'test', name: 'ds1' }], inherit: null }), 400, 'KeyError', "'inherit' not defined");
     expectError(await req('POST', '/dids/bulkmeta', { dids: [] }), 500, 'InvalidObject');
     // did_meta_plugins.get_metadata: an unknown plugin.
     expectError(await req('POST', '/dids/bulkmeta', { dids: [{ scope: 'test', name: 'ds1' }], plugin: 'MONGO' }), 500, 'UnsupportedMetadataPlugin',
@@ -244,7 +245,7 @@ describe('the Rucio 41 DID views the sandbox used to answer with 501', () => {
 });
 
 describe('DID deletion with [deletion] archive_dids', () => {
-  it('the undertaker keeps a deleted collection in deleted_dids, and resurrect brings it back empty', async () => {
+  it('the undertaker and the reaper keep deleted DIDs in deleted_dids, and resurrect brings them back', async () => {
     const t = await startTestCatalogue(undefined, START, { deletion: { archiveDids: true } });
     try {
       const { root } = await setUp(t);
@@ -262,6 +263,18 @@ describe('DID deletion with [deletion] archive_dids', () => {
       expect(JSON.parse((await call(t, 'GET', '/dids/test/old', { token: root })).body)).toMatchObject({ type: 'DATASET', expired_at: null });
       const again = await call(t, 'POST', '/dids/resurrect', { token: root, body: [{ scope: 'test', name: 'old' }] });
       expect([again.status, again.headers.exceptionclass]).toEqual([404, 'DataIdentifierNotFound']);
+
+      // core/replica.py __cleanup_after_replica_deletion: the file's content rows go to contents_history,
+      // the file DID to deleted_dids (archive_dids).
+      t.handle.admin.setRseAttribute('SITE-A', 'tombstone_delay', -1);
+      const file = { scope: 'test', name: 'lost', bytes: 5, adler32: '00000005' };
+      expect((await call(t, 'POST', '/replicas', { token: root, body: { rse: 'SITE-A', files: [file] } })).status).toBe(201);
+      expect((await call(t, 'POST', '/dids/test/old/dids', { token: root, body: { dids: [{ scope: 'test', name: 'lost' }] } })).status).toBe(201);
+      t.handle.admin.markReplicasToReap('SITE-A');
+      expect(t.handle.admin.removeReapedReplica('test', 'lost', 'SITE-A')).toBe(true);
+      expect(lines((await call(t, 'GET', '/dids/test/old/dids/history', { token: root })).body)).toMatchObject([{ name: 'lost', type: 'FILE', bytes: 5 }]);
+      expect((await call(t, 'POST', '/dids/resurrect', { token: root, body: [{ scope: 'test', name: 'lost' }] })).status).toBe(201);
+      expect(JSON.parse((await call(t, 'GET', '/dids/test/lost', { token: root })).body)).toMatchObject({ type: 'FILE', bytes: 5 });
     } finally {
       await t.close();
     }
