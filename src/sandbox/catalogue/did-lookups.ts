@@ -6,6 +6,7 @@ import type { DidKey, DidRow } from './did-store.js';
 import { findDid } from './did-store.js';
 import { filesOf } from './did-listing.js';
 import { RucioError } from './errors.js';
+import { pyRepr } from './format.js';
 import type { Reply } from './http.js';
 import { streamReply } from './http.js';
 import { PythonError } from './py-literal.js';
@@ -47,7 +48,7 @@ const DID_TYPE_NAMES = new Set(['FILE', 'DATASET', 'CONTAINER', 'ARCHIVE', 'DELE
  */
 function newDids(ctx: RequestContext): Reply {
   const type = ctx.query.get('type');
-  if (type && !DID_TYPE_NAMES.has(type.toUpperCase())) throw new PythonError(`'${type.toUpperCase()}'`);
+  if (type && !DID_TYPE_NAMES.has(type.toUpperCase())) throw new PythonError(pyRepr(type.toUpperCase()));
   return streamReply([]);
 }
 
@@ -57,7 +58,7 @@ function newDids(ctx: RequestContext): Reply {
  */
 function bulkFiles(ctx: RequestContext): Reply {
   const body = jsonObject(ctx.body);
-  const dids = body.dids ?? [];
+  const dids = 'dids' in body ? body.dids : [];
   if (!Array.isArray(dids)) {
     // Python iterates a dict's keys or a string's characters, and cannot assign d['scope'] on them.
     const iterable = typeof dids === 'string' || (dids !== null && typeof dids === 'object');

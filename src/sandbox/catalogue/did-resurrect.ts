@@ -7,7 +7,6 @@ import { jsonList } from './did-bulk.js';
 import { RucioError, accessDenied } from './errors.js';
 import type { Reply } from './http.js';
 import { created } from './http.js';
-import { PythonError } from './py-literal.js';
 import type { Route } from './router.js';
 import { DIDS, validateSchema } from './schema.js';
 
@@ -35,8 +34,9 @@ function resurrectOne(cat: Catalogue, { scope, name }: DidKey): void {
     throw new RucioError(404, 'DataIdentifierNotFound', `Deleted Data identifier '${scope}:${name}' not found`);
   }
   if (cat.db.prepare('SELECT 1 FROM dids WHERE scope = ? AND name = ?').get(scope, name)) {
-    // The row Rucio saves collides with the live DID: an IntegrityError at flush, which no view catches.
-    throw new PythonError('(sqlite3.IntegrityError) UNIQUE constraint failed: dids.scope, dids.name');
+    // The row Rucio saves collides with the live DID at commit: db_session turns the IntegrityError into a
+    // DatabaseException, which ErrorHandlingMethodView answers with its generic text.
+    throw new RucioError(500, 'DatabaseException', 'An unknown Database Exception has occurred.');
   }
   cat.db.prepare(`INSERT INTO dids (${COLUMNS}, created_at, updated_at)
                   SELECT ${COLUMNS.replace('expired_at', 'NULL')}, created_at, ? FROM deleted_dids WHERE scope = ? AND name = ?`)
