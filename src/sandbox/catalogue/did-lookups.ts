@@ -9,7 +9,8 @@ import { RucioError } from './errors.js';
 import { pyRepr } from './format.js';
 import type { Reply } from './http.js';
 import { streamReply } from './http.js';
-import { PythonError } from './py-literal.js';
+import type { PyValue } from './py-literal.js';
+import { PythonError, pyTypeName } from './py-literal.js';
 import type { Route } from './router.js';
 import { STREAM_ONLY } from './router.js';
 
@@ -63,7 +64,7 @@ function bulkFiles(ctx: RequestContext): Reply {
     // Python iterates a dict's keys or a string's characters, and cannot assign d['scope'] on them.
     const iterable = typeof dids === 'string' || (dids !== null && typeof dids === 'object');
     if (iterable && Object.keys(dids as object).length === 0) return streamReply([]);
-    throw new PythonError(iterable ? "'str' object does not support item assignment" : `'${pyTypeName(dids)}' object is not iterable`);
+    throw new PythonError(iterable ? "'str' object does not support item assignment" : `'${pyTypeName(dids as PyValue)}' object is not iterable`);
   }
   if (dids.length > MAX_BULK_FILES_DIDS) {
     throw new RucioError(400, 'ValueError', `At most ${MAX_BULK_FILES_DIDS} DIDs can be listed in one request, not ${dids.length}`);
@@ -79,12 +80,6 @@ function bulkFiles(ctx: RequestContext): Reply {
     for (const f of filesOf(ctx.cat.db, did, false)) out.push({ ...f, parent_scope: did.scope, parent_name: did.name });
   }
   return streamReply(out);
-}
-
-function pyTypeName(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  if (typeof v === 'boolean') return 'bool';
-  return 'NoneType';
 }
 
 export const didLookupRoutes: Route[] = [

@@ -7,7 +7,7 @@ import { jsonObject, param } from './context.js';
 import type { Db } from './db.js';
 import type { DidKey, DidRow } from './did-store.js';
 import { didMeta, findDid } from './did-store.js';
-import { didColumnMeta, setDidMeta } from './did-meta.js';
+import { columnPluginManages, didColumnMeta, jsonPluginMeta, setDidMeta } from './did-meta.js';
 import { RESERVED_KEYS, mayWriteScope } from './dids.js';
 import { RucioError, accessDenied } from './errors.js';
 import type { Reply } from './http.js';
@@ -17,40 +17,22 @@ import type { Route } from './router.js';
 import { STREAM_ONLY } from './router.js';
 import { DIDS, validateSchema } from './schema.js';
 
-/** The dids table's columns (the keys of didColumnMeta), as inspect(models.DataIdentifier).attrs lists them. */
-const DID_COLUMNS = ['name', 'complete', 'expired_at', 'stream_name', 'provenance', 'created_at', 'scope', 'is_new', 'purge_replicas',
-  'phys_group', 'transient', 'updated_at', 'account', 'availability', 'deleted_at', 'prod_step', 'accessed_at', 'did_type', 'suppressed',
-  'events', 'version', 'closed_at', 'is_open', 'bytes', 'guid', 'campaign', 'eol_at', 'monotonic', 'length', 'project', 'task_id',
-  'is_archive', 'hidden', 'md5', 'datatype', 'panda_id', 'constituent', 'obsolete', 'adler32', 'run_number', 'lumiblocknr', 'access_cnt'];
-const NOT_MANAGED = new Set(['account', 'availability', 'complete', 'created_at', 'did_type', 'is_open', 'monotonic', 'obsolete', 'scope',
-  'suppressed', 'updated_at']);
-/** DidColumnMeta.manages_key: the columns but the excluded ones, plus the filter words. */
-const COLUMN_KEYS = new Set([...DID_COLUMNS.filter((k) => !NOT_MANAGED.has(k)), 'lifetime', 'created_before', 'created_after',
-  'length.gt', 'length.lt', 'length.gte', 'length.lte', 'type']);
-const DID_COLUMN_SET = new Set(DID_COLUMNS);
-
 /** Rucio has no bound on bulkdidsmeta; the sandbox takes as many DIDs as the 'dids' schema allows for bulkmeta. */
 export const MAX_BULK_META_DIDS = 1000;
-
-/** The JSON plugin's document: the stored keys that are not DID columns (as GET .../meta?plugin=JSON shows). */
-function jsonMeta(did: DidRow): JsonObject {
-  return Object.fromEntries(Object.entries(didMeta(did)).filter(([k]) => !DID_COLUMN_SET.has(k)));
-}
 
 /**
  * core/did.py delete_metadata: a key the DID_COLUMN plugin manages raises NotImplementedError (409,
  * 'Feature not in current database'); any other key is the JSON plugin's: no JSON document (or no
  * DID) is DataIdentifierNotFound, a missing key KeyNotFound. Nothing checks the caller's permission.
- * The sandbox keeps no empty JSON document: a DID whose JSON keys were all deleted has none.
  */
 function deleteMeta(ctx: RequestContext): Reply {
   const scope = ctx.params.scope as string;
   const name = ctx.params.name as string;
   const key = ctx.query.get('key');
   if (key === null) throw new RucioError(404, 'KeyNotFound', 'No key provided to remove');
-  if (COLUMN_KEYS.has(key)) throw new RucioError(409, 'NotImplementedError', 'Feature not in current database');
+  if (columnPluginManages(key)) throw new RucioError(409, 'NotImplementedError', 'Feature not in current database');
   const did = findDid(ctx.cat.db, scope, name);
-  const doc = did ? jsonMeta(did) : {};
+  const doc = did ? jsonPluginMeta(did) : {};
   if (!did || Object.keys(doc).length === 0) {
     throw new RucioError(404, 'DataIdentifierNotFound', `Key not found for data identifier '${scope}:${name}'`);
   }
@@ -66,8 +48,8 @@ function deleteMeta(ctx: RequestContext): Reply {
 function pluginMeta(db: Db, did: DidRow, plugin: string): JsonObject {
   const p = plugin.toLowerCase();
   if (p === 'did_column') return didColumnMeta(db, did);
-  if (p === 'json') return jsonMeta(did);
-  if (p === 'all') return { ...didColumnMeta(db, did), ...jsonMeta(did) };
+  if (p === 'json') return jsonPluginMeta(did);
+  if (p === 'all') return { ...didColumnMeta(db, did), ...jsonPluginMeta(did) };
   throw new RucioError(500, 'UnsupportedMetadataPlugin', `Metadata plugin "${plugin}" is not enabled on the server.`);
 }
 

@@ -3,6 +3,8 @@
 // (flaskapi/v1/dids.py Resurrect -> gateway/did.py resurrect -> core/did.py resurrect).
 import type { Catalogue, JsonObject, RequestContext } from './context.js';
 import type { DidKey } from './did-store.js';
+import { didMeta, requireDid } from './did-store.js';
+import { jsonPluginMeta } from './did-meta.js';
 import { jsonList } from './did-bulk.js';
 import { RucioError, accessDenied } from './errors.js';
 import type { Reply } from './http.js';
@@ -23,7 +25,7 @@ export function archiveDeletedDid(cat: Catalogue, did: DidKey): void {
 
 /**
  * One DID: from deleted_dids (without its lifetime), or else an existing DID whose lifetime has passed
- * but which the undertaker has not removed yet loses that lifetime. Content is not brought back.
+ * but which the undertaker has not removed yet loses that lifetime. Content and JSON metadata are not brought back.
  */
 function resurrectOne(cat: Catalogue, { scope, name }: DidKey): void {
   const now = cat.now();
@@ -42,6 +44,11 @@ function resurrectOne(cat: Catalogue, { scope, name }: DidKey): void {
                   SELECT ${COLUMNS.replace('expired_at', 'NULL')}, created_at, ? FROM deleted_dids WHERE scope = ? AND name = ?`)
     .run(now, scope, name);
   cat.db.prepare('DELETE FROM deleted_dids WHERE scope = ? AND name = ?').run(scope, name);
+  // deleted_dids holds the DIDs table's columns only; the JSON metadata went with the DID (delete_dids removes did_meta).
+  const revived = requireDid(cat.db, scope, name);
+  const json = jsonPluginMeta(revived);
+  const columns = Object.fromEntries(Object.entries(didMeta(revived)).filter(([k]) => !(k in json)));
+  cat.db.prepare('UPDATE dids SET meta = ? WHERE scope = ? AND name = ?').run(JSON.stringify(columns), scope, name);
 }
 
 /**

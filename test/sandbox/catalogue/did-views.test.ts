@@ -250,7 +250,7 @@ describe('DID deletion with [deletion] archive_dids', () => {
     try {
       const { root } = await setUp(t);
       expect((await call(t, 'POST', '/dids/test/box', { token: root, body: { type: 'CONTAINER' } })).status).toBe(201);
-      expect((await call(t, 'POST', '/dids/test/old', { token: root, body: { type: 'DATASET', lifetime: 60 } })).status).toBe(201);
+      expect((await call(t, 'POST', '/dids/test/old', { token: root, body: { type: 'DATASET', lifetime: 60, meta: { project: 'p1', colour: 'red' } } })).status).toBe(201);
       expect((await call(t, 'POST', '/dids/test/box/dids', { token: root, body: { dids: [{ scope: 'test', name: 'old' }] } })).status).toBe(201);
       t.clock.now = new Date(START.getTime() + 120_000);
       expect(t.handle.admin.expire().dids).toEqual(['test:old']);
@@ -261,6 +261,9 @@ describe('DID deletion with [deletion] archive_dids', () => {
       const a = await call(t, 'POST', '/dids/resurrect', { token: root, body: [{ scope: 'test', name: 'old' }] });
       expect([a.status, a.body]).toEqual([201, 'Created']);
       expect(JSON.parse((await call(t, 'GET', '/dids/test/old', { token: root })).body)).toMatchObject({ type: 'DATASET', expired_at: null });
+      // insert_deleted_dids copies the DIDs table's columns; delete_dids dropped the did_meta (JSON) row.
+      expect(JSON.parse((await call(t, 'GET', '/dids/test/old/meta?plugin=ALL', { token: root })).body)).toMatchObject({ project: 'p1' });
+      expect((await call(t, 'GET', '/dids/test/old/meta?plugin=JSON', { token: root })).body).toBe('{}');
       const again = await call(t, 'POST', '/dids/resurrect', { token: root, body: [{ scope: 'test', name: 'old' }] });
       expect([again.status, again.headers.exceptionclass]).toEqual([404, 'DataIdentifierNotFound']);
 
