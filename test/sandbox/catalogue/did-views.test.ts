@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Answer, TestCatalogue } from './harness.js';
 import { call, lines, loginRoot, seedRoot, startTestCatalogue } from './harness.js';
+import { DEFAULT_SANDBOX_CONFIG, parseSandboxConfig } from '../../../src/sandbox/sandbox-config.js';
 
 const START = new Date('2026-11-25T00:04:20Z');
 const GUID = '6A3BDA6C-1D2B-4C1E-9F5E-2B7C3A1D0E4F';
@@ -245,6 +246,12 @@ describe('the Rucio 41 DID views the sandbox used to answer with 501', () => {
 });
 
 describe('DID deletion with [deletion] archive_dids', () => {
+  it('is off by default, as Rucio\'s config_get_bool(\'deletion\', \'archive_dids\', default=False), and the sandbox config turns it on', () => {
+    expect([DEFAULT_SANDBOX_CONFIG.catalogue.archive_dids, DEFAULT_SANDBOX_CONFIG.catalogue.archive_content]).toEqual([false, false]);
+    const config = parseSandboxConfig('catalogue: { archive_dids: true, archive_content: true }\n', 'sbx.yaml');
+    expect([config.catalogue.archive_dids, config.catalogue.archive_content]).toEqual([true, true]);
+  });
+
   it('the undertaker and the reaper keep deleted DIDs in deleted_dids, and resurrect brings them back', async () => {
     const t = await startTestCatalogue(undefined, START, { deletion: { archiveDids: true } });
     try {
