@@ -129,6 +129,7 @@ export async function startSandboxLake(options: SandboxLakeOptions): Promise<San
       embargoedScopes: [{ scope: EMBARGO_SCOPE, members: [memberAccount(config.catalogue.account).account] }],
       abacusIntervalSeconds: config.catalogue.abacus_seconds,
       judgeEvaluatorSeconds: config.catalogue.judge_evaluator_seconds,
+      deletion: { archiveDids: config.catalogue.archive_dids, archiveContent: config.catalogue.archive_content },
       verifyClientChain: (der) => {
         const v = verifyClientChain(der, caPems);
         return v.ok ? { ok: true, dn: v.dn } : { ok: false, reason: v.reason };

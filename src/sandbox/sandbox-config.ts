@@ -54,12 +54,16 @@ export const sandboxConfigSchema = z.strictObject({
    * `account`: who the sandbox's member identities log in as. `root` may do anything; `probe` is a plain account
    * under Rucio 41's generic permission policy (lib/rucio/core/permission/generic.py), as a probe account on a real
    * lake: it owns its scopes, may not delete rules or replicas, may add replicas only on scratch RSEs.
+   * `archive_dids` / `archive_content`: Rucio's [deletion] options (off by default, as in Rucio): deleted DIDs are
+   * kept for POST /dids/resurrect; a deleted collection's content is kept in its attachment history.
    */
   catalogue: z.strictObject({
     abacus_seconds: z.number().min(0).max(3600).default(10),
     judge_evaluator_seconds: z.number().min(0).max(MAX_JUDGE_EVALUATOR_SECONDS).default(DEFAULT_JUDGE_EVALUATOR_SECONDS),
     account: z.enum(['root', 'probe']).default('root'),
-  }).default({ abacus_seconds: 10, judge_evaluator_seconds: DEFAULT_JUDGE_EVALUATOR_SECONDS, account: 'root' }),
+    archive_dids: z.boolean().default(false),
+    archive_content: z.boolean().default(false),
+  }).default({ abacus_seconds: 10, judge_evaluator_seconds: DEFAULT_JUDGE_EVALUATOR_SECONDS, account: 'root', archive_dids: false, archive_content: false }),
   /** The issuer's access-token lifetime for its token endpoint: IAM's default hour unless a test wants it short. */
   tokens: z.strictObject({
     lifetime_seconds: z.number().int().min(1).max(86_400).default(3600),

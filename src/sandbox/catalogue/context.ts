@@ -27,6 +27,15 @@ export interface Catalogue {
   judge: JudgeSchedule;
   /** The transfer tool's cancel (transfer_core.cancel_transfers): told the ids of submitted requests a deletion cancelled. */
   transferCancellations: Set<(requestIds: string[]) => void>;
+  /** Rucio's [deletion] archive_dids / archive_content (both off by default): what DID deletion keeps for resurrect and history. */
+  deletion?: DeletionArchive;
+}
+
+export interface DeletionArchive {
+  /** Deleted DIDs are copied to deleted_dids, from which POST /dids/resurrect brings them back. */
+  archiveDids: boolean;
+  /** A deleted collection's content rows are copied to contents_history. */
+  archiveContent: boolean;
 }
 
 export interface Caller {

@@ -39,6 +39,19 @@ CREATE TABLE IF NOT EXISTS contents (
   scope TEXT NOT NULL, name TEXT NOT NULL, child_scope TEXT NOT NULL, child_name TEXT NOT NULL,
   child_type TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (scope, name, child_scope, child_name));
 CREATE INDEX IF NOT EXISTS contents_child ON contents (child_scope, child_name);
+CREATE TABLE IF NOT EXISTS contents_history (
+  scope TEXT NOT NULL, name TEXT NOT NULL, child_scope TEXT NOT NULL, child_name TEXT NOT NULL, did_type TEXT NOT NULL,
+  child_type TEXT NOT NULL, bytes INTEGER, adler32 TEXT, md5 TEXT, guid TEXT, did_created_at INTEGER,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS contents_history_did ON contents_history (scope, name);
+CREATE TABLE IF NOT EXISTS deleted_dids (
+  scope TEXT NOT NULL, name TEXT NOT NULL, did_type TEXT NOT NULL, account TEXT NOT NULL,
+  is_open INTEGER, monotonic INTEGER NOT NULL DEFAULT 0, bytes INTEGER, md5 TEXT, adler32 TEXT, guid TEXT,
+  expired_at INTEGER, meta TEXT NOT NULL DEFAULT '{}', closed_at INTEGER, length INTEGER,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted_at INTEGER NOT NULL, PRIMARY KEY (scope, name));
+CREATE TABLE IF NOT EXISTS dids_followed (
+  scope TEXT NOT NULL, name TEXT NOT NULL, account TEXT NOT NULL, did_type TEXT NOT NULL, created_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, name, account));
 CREATE TABLE IF NOT EXISTS replicas (
   rse_id TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, bytes INTEGER NOT NULL, md5 TEXT, adler32 TEXT,
   state TEXT NOT NULL, path TEXT, tombstone INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,

@@ -28,7 +28,7 @@ const ATTACHMENT: Schema = {
 const ATTACHMENTS: Schema = { description: 'Array of attachments', type: 'array', items: ATTACHMENT, minItems: 1, maxItems: 1000 };
 
 /** json_list(): the body must be a JSON list. */
-function jsonList(body: string): unknown[] {
+export function jsonList(body: string): unknown[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

@@ -1,12 +1,12 @@
 // Read-only DID views of lib/rucio/web/rest/flaskapi/v1/dids.py: Files, Parents, AssociatedRules and
 // Search (core/did.py list_files, list_parent_dids; did-search.ts for list_dids).
 import type { JsonObject, RequestContext } from './context.js';
+import type { Db } from './db.js';
 import type { DidRow } from './did-store.js';
 import { children, findDid, requireDid } from './did-store.js';
 import { searchDids } from './did-search.js';
 import type { RuleRow } from './rule-engine.js';
 import { ruleObject } from './rules.js';
-import { RucioError } from './errors.js';
 import type { Reply } from './http.js';
 import { streamReply } from './http.js';
 import type { Route } from './router.js';
@@ -18,17 +18,14 @@ const didOf = (ctx: RequestContext): { scope: string; name: string } =>
 const guidOf = (d: DidRow): string | null => (d.guid ? d.guid.toUpperCase() : null);
 const events = (d: DidRow): unknown => (JSON.parse(d.meta) as JsonObject).events ?? null;
 
-/** list_files: the file itself, or every file below (datasets' contents, depth first from the last child). */
-function listFiles(ctx: RequestContext): Reply {
-  const { scope, name } = didOf(ctx);
-  const long = ctx.query.has('long');
-  const top = requireDid(ctx.cat.db, scope, name);
+/** core/did.py list_files: the file itself, or every file below (datasets' contents, depth first from the last child). */
+export function filesOf(db: Db, top: DidRow, long: boolean): JsonObject[] {
   const line = (d: DidRow): JsonObject => {
     const base: JsonObject = { scope: d.scope, name: d.name, bytes: d.bytes, adler32: d.adler32, guid: guidOf(d), events: events(d) };
     if (long) base.lumiblocknr = (JSON.parse(d.meta) as JsonObject).lumiblocknr ?? null;
     return base;
   };
-  if (top.did_type === 'FILE') return streamReply([line(top)]);
+  if (top.did_type === 'FILE') return [line(top)];
   const out: JsonObject[] = [];
   // Rucio pops from the end of its stack: the last child container is walked first.
   const stack: DidRow[] = [top];
@@ -38,11 +35,16 @@ function listFiles(ctx: RequestContext): Reply {
     const key = `${d.scope}:${d.name}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const kids = children(ctx.cat.db, d.scope, d.name);
+    const kids = children(db, d.scope, d.name);
     if (d.did_type === 'DATASET') out.push(...kids.filter((k) => k.did_type === 'FILE').map(line));
     else stack.push(...kids.filter((k) => k.did_type !== 'FILE'));
   }
-  return streamReply(out);
+  return out;
+}
+
+function listFiles(ctx: RequestContext): Reply {
+  const { scope, name } = didOf(ctx);
+  return streamReply(filesOf(ctx.cat.db, requireDid(ctx.cat.db, scope, name), ctx.query.has('long')));
 }
 
 /** list_parent_dids: {scope, name, type} of each collection the DID is attached to; an unknown DID has none. */
@@ -63,28 +65,8 @@ function associatedRules(ctx: RequestContext): Reply {
   return streamReply(rules.map((r) => ({ ...ruleObject(ctx.cat.db, r), bytes: findDid(ctx.cat.db, r.scope, r.name)?.bytes ?? null })));
 }
 
-/**
- * Views Rucio 41 has and the sandbox does not implement: a clear 501 (as Rucio's own 'NotImplemented'
- * for estimate_ttc) instead of the DataIdentifierNotFound that /dids/<path:scope_name> would give.
- */
-const notImplemented = (view: string) => (): Reply => {
-  throw new RucioError(501, 'NotImplemented', `${view} (lib/rucio/web/rest/flaskapi/v1/dids.py) is not implemented by the sandbox catalogue`);
-};
-
 export const didListingRoutes: Route[] = [
   { method: 'GET', pattern: '/dids/*did/associated_rules', handler: associatedRules, accept: STREAM_ONLY },
-  { method: 'GET', pattern: '/dids/*did/dids/history', handler: notImplemented('AttachmentHistory') },
-  { method: 'GET', pattern: '/dids/*did/follow', handler: notImplemented('Follow') },
-  { method: 'POST', pattern: '/dids/*did/follow', handler: notImplemented('Follow') },
-  { method: 'DELETE', pattern: '/dids/*did/follow', handler: notImplemented('Follow') },
-  { method: 'DELETE', pattern: '/dids/*did/meta', handler: notImplemented('Meta.delete') },
-  { method: 'GET', pattern: '/dids/:guid/guid', handler: notImplemented('GUIDLookup') },
-  { method: 'GET', pattern: '/dids/new', handler: notImplemented('NewDIDs') },
-  { method: 'POST', pattern: '/dids/bulkfiles', handler: notImplemented('BulkFiles') },
-  { method: 'POST', pattern: '/dids/bulkmeta', handler: notImplemented('BulkDIDsMeta') },
-  { method: 'POST', pattern: '/dids/bulkdidsmeta', handler: notImplemented('BulkDIDsMeta') },
-  { method: 'POST', pattern: '/dids/resurrect', handler: notImplemented('Resurrect') },
-  { method: 'POST', pattern: '/dids/sample', handler: notImplemented('Sample') },
   { method: 'GET', pattern: '/dids/:scope/dids/search', handler: searchDids, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/dids/*did/files', handler: listFiles, accept: STREAM_ONLY },
   { method: 'GET', pattern: '/dids/*did/parents', handler: listParents, accept: STREAM_ONLY },

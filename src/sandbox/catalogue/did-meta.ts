@@ -2,10 +2,25 @@
 // keys, with 'lifetime' turned into expired_at as Rucio does.
 import type { Catalogue } from './context.js';
 import type { Db } from './db.js';
+import { DID_COLUMNS } from './did-filter.js';
 import type { DidRow } from './did-store.js';
 import { didMeta } from './did-store.js';
 import { RucioError } from './errors.js';
 import { rucioDate } from './format.js';
+
+/** DidColumnMeta.manages_key: the DIDs table's columns but the excluded ones, plus a few derived keys. */
+const EXCLUDED_COLUMNS = new Set(['account', 'availability', 'complete', 'created_at', 'did_type', 'is_open', 'monotonic', 'obsolete',
+  'scope', 'suppressed', 'updated_at']);
+const ADDITIONAL_KEYS = new Set(['lifetime', 'created_before', 'created_after', 'length.gt', 'length.lt', 'length.gte', 'length.lte', 'type']);
+export const columnPluginManages = (key: string): boolean => (key in DID_COLUMNS && !EXCLUDED_COLUMNS.has(key)) || ADDITIONAL_KEYS.has(key);
+
+/**
+ * The JSON plugin's document (json_meta.py): the stored keys that are not DIDs table columns. The sandbox
+ * has a did_meta row exactly when this is not empty (as did-search.ts's hasJsonMeta takes it).
+ */
+export function jsonPluginMeta(did: DidRow): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(didMeta(did)).filter(([k]) => !Object.hasOwn(DID_COLUMNS, k)));
+}
 
 /** The DID_COLUMN plugin's view of a DID (Rucio 41 key order). */
 export function didColumnMeta(db: Db, did: DidRow): Record<string, unknown> {

@@ -9,6 +9,7 @@ import type { Criterion } from './did-filter.js';
 import { DID_COLUMNS, DidTypeValue, checkQuery, hasWildcard, matchesFilters, translateFilters } from './did-filter.js';
 import type { DidRow } from './did-store.js';
 import { children } from './did-store.js';
+import { columnPluginManages } from './did-meta.js';
 import { RucioError } from './errors.js';
 import type { Reply } from './http.js';
 import { streamReply } from './http.js';
@@ -20,11 +21,6 @@ const TYPE_MAPPING: Record<string, string[]> = {
 };
 const TYPE_KEYS = "dict_keys(['all', 'collection', 'container', 'dataset', 'file'])";
 
-/** DidColumnMeta.manages_key: the DIDs table's columns but the excluded ones, plus a few derived keys. */
-const EXCLUDED_COLUMNS = new Set(['account', 'availability', 'complete', 'created_at', 'did_type', 'is_open', 'monotonic', 'obsolete',
-  'scope', 'suppressed', 'updated_at']);
-const ADDITIONAL_KEYS = new Set(['lifetime', 'created_before', 'created_after', 'length.gt', 'length.lt', 'length.gte', 'length.lte', 'type']);
-const columnPluginManages = (key: string): boolean => (key in DID_COLUMNS && !EXCLUDED_COLUMNS.has(key)) || ADDITIONAL_KEYS.has(key);
 
 type Plugin = 'dids' | 'did_meta';
 

@@ -1,6 +1,7 @@
 // DIDs and their contents: lookups, file creation, attachment, and the
 // resolution of a collection to its files.
 import type { Db } from './db.js';
+import { archiveAttachment } from './did-history.js';
 import { RucioError, notFoundDid } from './errors.js';
 
 export type DidType = 'FILE' | 'DATASET' | 'CONTAINER';
@@ -170,6 +171,7 @@ export function detachDids(db: Db, parent: DidRow, kids: DidKey[], now: number):
     db.prepare(`UPDATE dids SET length = CASE WHEN length THEN length - 1 ELSE length END,
                 bytes = CASE WHEN bytes AND ? THEN bytes - ? ELSE bytes END WHERE scope = ? AND name = ? AND did_type != 'FILE'`)
       .run(child?.bytes ?? 0, child?.bytes ?? 0, parent.scope, parent.name);
+    archiveAttachment(db, parent, k, now);
     const gone = db.prepare('DELETE FROM contents WHERE scope = ? AND name = ? AND child_scope = ? AND child_name = ?')
       .run(parent.scope, parent.name, k.scope, k.name);
     if (gone.changes === 0) {

@@ -103,7 +103,7 @@ function getMeta(ctx: RequestContext): Reply {
 }
 
 /** RESERVED_KEYS (lib/rucio/common/constants.py): gateway/did.py refuses to set these as metadata. */
-const RESERVED_KEYS = new Set(['scope', 'name', 'account', 'did_type', 'is_open', 'monotonic', 'obsolete', 'complete', 'availability',
+export const RESERVED_KEYS = new Set(['scope', 'name', 'account', 'did_type', 'is_open', 'monotonic', 'obsolete', 'complete', 'availability',
   'suppressed', 'bytes', 'length', 'md5', 'adler32', 'rule_evaluation_action', 'rule_evaluation_required', 'expired_at', 'deleted_at',
   'created_at', 'updated_at']);
 

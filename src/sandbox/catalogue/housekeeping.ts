@@ -3,6 +3,8 @@
 import type { Catalogue } from './context.js';
 import type { DidKey } from './did-store.js';
 import { parents } from './did-store.js';
+import { archiveContentOf, archiveParentsOf } from './did-history.js';
+import { archiveDeletedDid } from './did-resurrect.js';
 import { deleteRule, injectRules, reconcileRulesAbove } from './rule-engine.js';
 
 export interface ExpireResult {
@@ -38,8 +40,14 @@ function expireDids(cat: Catalogue, now: number): string[] {
       continue;
     }
     const above = parents(cat.db, d.scope, d.name);
+    // delete_dids detaches the DID from its parents (detach_dids archives that), archives its own
+    // content only with archive_content, forgets its followers, and keeps the row only with archive_dids.
+    archiveParentsOf(cat.db, d, now);
+    if (cat.deletion?.archiveContent) archiveContentOf(cat.db, d, now);
     cat.db.prepare('DELETE FROM contents WHERE (scope = ? AND name = ?) OR (child_scope = ? AND child_name = ?)')
       .run(d.scope, d.name, d.scope, d.name);
+    cat.db.prepare('DELETE FROM dids_followed WHERE scope = ? AND name = ?').run(d.scope, d.name);
+    archiveDeletedDid(cat, d);
     cat.db.prepare('DELETE FROM dids WHERE scope = ? AND name = ?').run(d.scope, d.name);
     for (const p of above) reconcileRulesAbove(cat, p.scope, p.name);
     removed.push(`${d.scope}:${d.name}`);
@@ -54,7 +62,11 @@ function expireDids(cat: Catalogue, now: number): string[] {
  */
 export function cleanupAfterReplicaDeletion(cat: Catalogue, scope: string, name: string): void {
   if (cat.db.prepare('SELECT 1 FROM replicas WHERE scope = ? AND name = ?').get(scope, name)) return;
+  // The file's content rows go to contents_history (always), the DID to deleted_dids (with archive_dids).
+  archiveParentsOf(cat.db, { scope, name }, cat.now());
   cat.db.prepare('DELETE FROM contents WHERE child_scope = ? AND child_name = ?').run(scope, name);
+  cat.db.prepare('DELETE FROM dids_followed WHERE scope = ? AND name = ?').run(scope, name);
+  if (cat.db.prepare("SELECT 1 FROM dids WHERE scope = ? AND name = ? AND did_type = 'FILE'").get(scope, name)) archiveDeletedDid(cat, { scope, name });
   cat.db.prepare("DELETE FROM dids WHERE scope = ? AND name = ? AND did_type = 'FILE'").run(scope, name);
 }
 

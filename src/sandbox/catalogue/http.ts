@@ -62,10 +62,14 @@ const FLASK_PAGES: Record<number, [string, string]> = {
   ],
   405: ['Method Not Allowed', 'The method is not allowed for the requested URL.'],
   413: ['Request Entity Too Large', 'The data value transmitted exceeds the capacity limit.'],
+  500: [
+    'Internal Server Error',
+    'The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.',
+  ],
 };
 
-/** Werkzeug's HTML error pages, for routing failures outside Rucio's views. */
-export function flaskErrorPage(status: 404 | 405 | 413): Reply {
+/** Werkzeug's HTML error pages, for routing failures outside Rucio's views (and a view that returns nothing: 500). */
+export function flaskErrorPage(status: 404 | 405 | 413 | 500): Reply {
   const [title, text] = FLASK_PAGES[status] ?? ['Error', ''];
   const body = `<!doctype html>\n<html lang=en>\n<title>${status} ${title}</title>\n<h1>${title}</h1>\n<p>${text}</p>\n`;
   return { status, headers: { 'Content-Type': HTML }, body };

@@ -12,11 +12,17 @@ import type { CatalogueAdmin } from './admin.js';
 import { createAdmin } from './admin.js';
 import type { PeerIdentity } from './auth.js';
 import { authUserpass, authValidate, authX509, validateToken } from './auth.js';
-import type { Catalogue, JwtClaims } from './context.js';
+import type { Catalogue, DeletionArchive, JwtClaims } from './context.js';
 import { header } from './context.js';
 import { openDatabase } from './db.js';
 import { didBulkRoutes } from './did-bulk.js';
+import { didFollowRoutes } from './did-follow.js';
+import { didHistoryRoutes } from './did-history.js';
 import { didListingRoutes } from './did-listing.js';
+import { didLookupRoutes } from './did-lookups.js';
+import { didMetaViewRoutes } from './did-meta-views.js';
+import { didResurrectRoutes } from './did-resurrect.js';
+import { didSampleRoutes } from './did-sample.js';
 import { didRoutes } from './dids.js';
 import { RucioError, errorReply } from './errors.js';
 import { catchUpJudge, ensureJudgeTables, judgeSchedule } from './judge-evaluator.js';
@@ -59,6 +65,8 @@ export interface CatalogueOptions {
    * default 1; 0: at once). Until then a rule reads OK with fewer locks than files, as against a real Rucio.
    */
   judgeEvaluatorSeconds?: number;
+  /** Rucio's [deletion] archive_dids and archive_content (default off, as in Rucio). */
+  deletion?: Partial<DeletionArchive>;
 }
 
 export interface CatalogueHandle {
@@ -147,6 +155,7 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
     abacus,
     judge,
     transferCancellations: new Set(),
+    deletion: { archiveDids: opts.deletion?.archiveDids ?? false, archiveContent: opts.deletion?.archiveContent ?? false },
   };
   // The judge-evaluator also runs on its own clock, so transfers of attached files are queued while no client asks.
   const judgeTimer = judge.delayMs > 0
@@ -161,7 +170,8 @@ export async function startCatalogue(opts: CatalogueOptions): Promise<CatalogueH
   judgeTimer?.unref();
   // First match wins: the specific DID views come before /dids/<scope>/<name>, which takes any path.
   const router = new Router([
-    ...accountRoutes, ...rseExtraRoutes, ...rseRoutes, ...didBulkRoutes, ...didListingRoutes, ...didRoutes, ...replicaExtraRoutes, ...replicaRoutes, ...ruleRoutes, ...requestRoutes,
+    ...accountRoutes, ...rseExtraRoutes, ...rseRoutes, ...didBulkRoutes, ...didListingRoutes, ...didHistoryRoutes, ...didFollowRoutes,
+    ...didLookupRoutes, ...didMetaViewRoutes, ...didResurrectRoutes, ...didSampleRoutes, ...didRoutes, ...replicaExtraRoutes, ...replicaRoutes, ...ruleRoutes, ...requestRoutes,
   ]);
   const peers = new WeakMap<TLSSocket, PeerIdentity>();
   const checkEmbargo = embargoCheck(opts.embargoedScopes);

@@ -40,7 +40,7 @@ export interface TestCatalogue {
 }
 
 export async function startTestCatalogue(tls = makeTlsMaterial(), start = new Date('2026-11-25T00:04:20Z'),
-  options: Partial<Pick<CatalogueOptions, 'abacusIntervalSeconds' | 'judgeEvaluatorSeconds'>> = {}): Promise<TestCatalogue> {
+  options: Partial<Pick<CatalogueOptions, 'abacusIntervalSeconds' | 'judgeEvaluatorSeconds' | 'deletion'>> = {}): Promise<TestCatalogue> {
   const clock = { now: start };
   const ca = new X509Certificate(tls.ca.certPem);
   const handle = await startCatalogue({

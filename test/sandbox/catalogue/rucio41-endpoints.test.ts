@@ -142,13 +142,14 @@ describe('the catalogue endpoints added after Rucio 41', () => {
       { rse_id: expect.any(String), rse: 'SITE-A', bytes: 0, files: 0, bytes_limit: 100, bytes_remaining: 100 }]);
   });
 
-  it('GET /dids/{scope}/{name}/associated_rules and /status answer their own views; unported views say 501', async () => {
+  it('GET /dids/{scope}/{name}/associated_rules, /status and /follow answer their own views', async () => {
     // flaskapi/v1/dids.py AssociatedRules (core/rule.py list_associated_rules_for_file) and the blueprint's GET on /status.
     const [assoc] = lines((await get('/dids/test/f1/associated_rules')).body);
     expect(assoc).toMatchObject({ scope: 'test', name: 'ds1', rse_expression: 'SITE-A', bytes: null });
     expect(JSON.parse((await get('/dids/test/ds1/status')).body)).toMatchObject({ scope: 'test', name: 'ds1', type: 'DATASET' });
+    // Follow.get (core/did.py get_users_following_did): no followers, sent as application/json.
     const follow = await get('/dids/test/ds1/follow');
-    expect([follow.status, follow.headers.exceptionclass]).toEqual([501, 'NotImplemented']);
+    expect([follow.status, follow.headers['content-type'], follow.body]).toEqual([200, 'application/json', '']);
     expect((await get('/dids/test/nope/associated_rules')).status).toBe(404);
   });
 
