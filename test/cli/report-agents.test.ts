@@ -6,14 +6,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import pg from 'pg';
 import { Coordination } from '../../src/agents/coordination.js';
 import { openResultsStore } from '../../src/results/open.js';
 import type { ChallengeReport } from '../../src/report/schema.js';
 import { BIN, runCli } from '../helpers/cli-process.js';
 import { opResult } from '../helpers/op-result.js';
 import { describeWithTools } from '../helpers/tools.js';
-import { POSTGRES, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { pgRows, POSTGRES, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 /** One run per agent, recorded through its own journal as an agent records it. */
 async function record(url: string, dir: string, agent: string, test: string, runId: string, start: string): Promise<void> {
@@ -27,17 +26,6 @@ async function record(url: string, dir: string, agent: string, test: string, run
     expect(await opened.flush(60_000)).toBe(true);
   } finally {
     await opened.close();
-  }
-}
-
-/** Rows of a query made with a connection of the test's own. */
-async function pgQuery(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as Record<string, unknown>[];
-  } finally {
-    await client.end();
   }
 }
 
@@ -73,7 +61,7 @@ describeWithTools([POSTGRES], 'lakeprobe report --db postgresql://… of a chall
       await coordination.heartbeat({ name: 'site-b', startedAt, planHash: 'h', tests: ['EXP/t2'] });
       // site-c died when nobody was left to see it: its heartbeat is stale, its row still says running.
       await coordination.heartbeat({ name: 'site-c', startedAt, planHash: 'h', tests: ['EXP/t3'] });
-      const silent = await pgQuery(url, "UPDATE agents SET last_heartbeat = now() - interval '10 minutes' WHERE name = 'site-c' RETURNING last_heartbeat");
+      const silent = await pgRows(url, "UPDATE agents SET last_heartbeat = now() - interval '10 minutes' WHERE name = 'site-c' RETURNING last_heartbeat");
       const silentSince = (silent[0]!.last_heartbeat as Date).toISOString().replace(/\.\d+Z$/, 'Z');
       const downSince = (await coordination.agents()).find((a) => a.name === 'site-a')?.downSince;
       expect(downSince).toBeInstanceOf(Date);
@@ -88,7 +76,7 @@ describeWithTools([POSTGRES], 'lakeprobe report --db postgresql://… of a chall
       expect(tests).toEqual({ t1: expected, t2: '', t3: `site-c: agent down since ${silentSince}` });
       expect(report.agents.map((a) => [a.agent, a.state])).toEqual([['site-a', 'down'], ['site-b', 'running'], ['site-c', 'down']]);
       // The report only reads: site-c's row is left for an agent or the coordinator to mark.
-      expect((await pgQuery(url, "SELECT state FROM agents WHERE name = 'site-c'"))[0]).toEqual({ state: 'running' });
+      expect((await pgRows(url, "SELECT state FROM agents WHERE name = 'site-c'"))[0]).toEqual({ state: 'running' });
       expect(report.experiments[0]!.linksByAgent.map((l) => [l.agent, l.src, l.dst, l.attempts])).toEqual([
         ['site-a', 'SITE_A', 'SITE_B', 1], ['site-b', 'SITE_A', 'SITE_B', 1], ['site-c', 'SITE_A', 'SITE_B', 1],
       ]);

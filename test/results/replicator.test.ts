@@ -13,19 +13,11 @@ import { journalLockKey } from '../../src/results/replicator.js';
 import { openPool, storeLabel } from '../../src/results/postgres.js';
 import { opResult } from '../helpers/op-result.js';
 import { describeWithTools } from '../helpers/tools.js';
-import { POSTGRES, PG_USER, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { pgRows, POSTGRES, PG_USER, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { OpensslPki } from '../helpers/openssl-pki.js';
 
-/** Rows in PostgreSQL, counted with a connection of the test's own. */
-async function recount(url: string, sql: string): Promise<Record<string, unknown>> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows[0] as Record<string, unknown>;
-  } finally {
-    await client.end();
-  }
-}
+/** One row in PostgreSQL, counted with a connection of the test's own. */
+const recount = async (url: string, sql: string): Promise<Record<string, unknown>> => (await pgRows(url, sql))[0] as Record<string, unknown>;
 
 async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
