@@ -3,7 +3,8 @@
 //  1. write rate with 50 simulated agents writing at once: into one shared SQLite file (each
 //     agent its own connection), and into PostgreSQL through each agent's local journal and
 //     replicator (rate = results in PostgreSQL per second, from the first write to the last commit);
-//  2. the time to build the challenge report over N results (default 1,000,000): from the
+//  2. the time to build the challenge report over N results (default 1,000,000, each naming one
+//     of the 50 agents, so the per-agent tables are built too): from the
 //     SQLite file, and from PostgreSQL (read into memory, then the same report job).
 // The agents run in this one process (interleaved), as the database servers do on their own.
 // Usage: node dist/bench/store.js [results for the report, default 1000000] [results per agent, default 2000]
@@ -31,7 +32,9 @@ function result(runId: string, i: number): OpResult {
   const failed = i % 97 === 0;
   return {
     runId, experiment: `EXP${i % 3}`, test, scenario: test, operation: test as OpResult['operation'], rse: RSES[i % RSES.length] as string,
-    srcRse: '', dstRse: '', protocol: 'davs', authMethod: 'token', identityRole: 'default', bytes: 1_048_576, sizeClass: '1MiB',
+    // A replication is a file copy over a link, as the link tables count it.
+    srcRse: test === 'replicate' ? RSES[(i + 1) % RSES.length] as string : '', dstRse: test === 'replicate' ? RSES[i % RSES.length] as string : '',
+    protocol: 'davs', authMethod: 'token', identityRole: 'default', bytes: 1_048_576, sizeClass: '1MiB',
     start: new Date(Date.UTC(2026, 0, 1) + i * 10).toISOString(), durationMs: 50 + (i % 400),
     outcome: failed ? 'failed' : 'ok', severity: failed ? 'error' : 'info', errorClass: failed ? 'timeout' : null,
     errorMessage: failed ? 'PUT timed out after 30 s' : '', ruleId: '', requestId: `req-${i}`,
@@ -113,7 +116,8 @@ async function main(): Promise<void> {
         journal.onBegin({ runId, planName: 'bench', planFile: 'bench.yaml', startedAt: new Date(Date.UTC(2026, 0, 1) + r).toISOString() });
         journal.savePlan(runId, snapshot);
       }
-      for (let i = 0; i < REPORT_RESULTS; i++) journal.onResult(result(runIds[i % RUNS] as string, i));
+      // Each result names one of the agents that ran it, so the report builds its per-agent tables too.
+      for (let i = 0; i < REPORT_RESULTS; i++) journal.onResult({ ...result(runIds[i % RUNS] as string, i), agent: `agent-${i % AGENTS}` });
       for (const runId of runIds) journal.onEnd({ runId, planName: 'bench', planFile: 'bench.yaml', startedAt: '' }, { total: REPORT_RESULTS / RUNS, failed: 0, finishedAt: '2026-01-02T00:00:00.000Z' });
     })();
     console.log(`fill: ${REPORT_RESULTS.toLocaleString('en')} results into SQLite in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
