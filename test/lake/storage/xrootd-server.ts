@@ -222,7 +222,9 @@ export async function startXrootd(options: XrootdOptions = {}): Promise<XrootdSe
     }
   }
 
-  const args = ['-n', 'test', '-c', join(dir, 'xrootd.cfg'), '-l', join(dir, 'logs', 'xrootd.log'), ...(user ? ['-R', 'xrootd'] : [])];
+  // The pid file's folder is also where xrootd writes its env file (otherwise /tmp, machine-wide).
+  const args = ['-n', 'test', '-c', join(dir, 'xrootd.cfg'), '-l', join(dir, 'logs', 'xrootd.log'), '-s', join(dir, 'admin', 'xrootd.pid'),
+    ...(user ? ['-R', 'xrootd'] : [])];
   const limit = options.fileSizeLimitBytes;
   // An ignored signal stays ignored across exec, so xrootd sees EFBIG instead of being killed.
   const [command, argv] = limit === undefined ? ['xrootd', args]
