@@ -81,3 +81,8 @@ export function acknowledge(db: Database.Database, upTo: number): void {
 export function backlog(db: Database.Database): number {
   return Number((db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as Row).n);
 }
+
+/** Whether anything waits to be shipped: one row looked up, not the outbox counted (the shipper asks every second). */
+export function hasBacklog(db: Database.Database): boolean {
+  return db.prepare('SELECT 1 FROM outbox LIMIT 1').get() !== undefined;
+}

@@ -6,7 +6,7 @@
 // state says since when; when it returns the backlog drains in order.
 import type pg from 'pg';
 import type { ResultsStore } from './store.js';
-import { acknowledge, backlog, journalOrigin, outboxBatch, type JournalTable } from './journal.js';
+import { acknowledge, backlog, hasBacklog, journalOrigin, outboxBatch, type JournalTable } from './journal.js';
 import { migratePostgres } from './migrations.js';
 import { lockKey, pgErrorText, storeLabel } from './postgres.js';
 
@@ -126,7 +126,7 @@ export class Replicator {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.drain();
-      if (!this.journal.isOpen || backlog(this.journal.sqlite) === 0) return true;
+      if (!this.journal.isOpen || !hasBacklog(this.journal.sqlite)) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, Math.min(this.intervalMs, Math.max(0, deadline - Date.now()))));
     }
@@ -140,7 +140,7 @@ export class Replicator {
 
   private async ship(): Promise<number> {
     if (!this.journal.isOpen) return 0;
-    if (this.migrated && backlog(this.journal.sqlite) === 0) return 0;
+    if (this.migrated && !hasBacklog(this.journal.sqlite)) return 0;
     let client: pg.PoolClient | undefined;
     try {
       if (!this.migrated) {
