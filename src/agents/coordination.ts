@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import pg from 'pg';
 import type { SharedLocks } from '../schedule/scheduler.js';
-import { lockKey, storeLabel } from '../results/postgres.js';
+import { lockKey, resolvedConnectionString, storeLabel } from '../results/postgres.js';
 
 /** How often an agent heartbeats into the store. */
 export const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -99,7 +99,7 @@ export class Coordination implements SharedLocks {
   private lockSession: pg.Client | null = null;
 
   constructor(readonly url: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: QUERY_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS });
+    this.pool = new pg.Pool({ connectionString: resolvedConnectionString(url), max: 2, connectionTimeoutMillis: QUERY_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS });
     this.pool.on('error', () => { /* a dropped idle connection: the next query reconnects */ });
   }
 
@@ -127,7 +127,7 @@ export class Coordination implements SharedLocks {
 
   private async session(): Promise<pg.Client> {
     if (this.lockSession) return this.lockSession;
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: QUERY_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS });
+    const client = new pg.Client({ connectionString: resolvedConnectionString(this.url), connectionTimeoutMillis: QUERY_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS });
     // Locks die with the session: a lost connection drops them, and the next acquire opens a new one.
     client.on('error', () => { if (this.lockSession === client) this.lockSession = null; });
     client.on('end', () => { if (this.lockSession === client) this.lockSession = null; });

@@ -66,6 +66,18 @@ export function connectionString(url: string, env: Record<string, string | undef
   return u.toString();
 }
 
+/**
+ * What pg is given for the store at `url`, wherever lakeprobe connects (results store, agents'
+ * coordination): libpq's environment applied and, when the URL has none, the password from
+ * PGPASSWORD, then the password file, as libpq looks (never pg's own password-file lookup).
+ */
+export function resolvedConnectionString(url: string, env: Record<string, string | undefined> = process.env): string {
+  const u = new URL(connectionString(url, env));
+  const password = u.password || u.searchParams.has('password') ? '' : env.PGPASSWORD ?? pgpassPassword(passTarget(url, env), env);
+  if (password) u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 export interface PoolOptions {
   /** At most this many connections (default 4). */
   max?: number;
@@ -81,13 +93,8 @@ export interface PoolOptions {
  * an event, not a crash: the pool discards it and the next query reconnects.
  */
 export function openPool(url: string, o: PoolOptions = {}): pg.Pool {
-  const env = o.env ?? process.env;
-  const u = new URL(connectionString(url, env));
-  // No password in the URL: PGPASSWORD, then the password file, as libpq looks.
-  const password = u.password || u.searchParams.has('password') ? '' : env.PGPASSWORD ?? pgpassPassword(passTarget(url, env), env);
-  if (password) u.password = encodeURIComponent(password);
   const pool = new pg.Pool({
-    connectionString: u.toString(),
+    connectionString: resolvedConnectionString(url, o.env),
     max: o.max ?? 4,
     connectionTimeoutMillis: o.connectTimeoutMs ?? 5_000,
     statement_timeout: o.statementTimeoutMs ?? 60_000,

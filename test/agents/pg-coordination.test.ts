@@ -1,16 +1,44 @@
 // Coordination through a real PostgreSQL: advisory locks die with their session, heartbeats
 // carry the clock offset, a stale agent is marked down and its runs interrupted.
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Coordination } from '../../src/agents/coordination.js';
 import { lockKey } from '../../src/results/postgres.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { PG_USER, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 describe('coordination through PostgreSQL', () => {
   let server: TestPostgres;
   beforeAll(async () => { server = await startPostgres(); }, 180_000);
   afterAll(async () => { await server?.close(); }, 60_000);
+
+  it('connects as the results store does: the password from PGPASSFILE, for its queries and its lock session', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lakeprobe-coord-pgpass-'));
+    const passfile = join(dir, 'pgpass');
+    writeFileSync(passfile, `127.0.0.1:${server.port}:*:${PG_USER}:${server.password}\n`, { mode: 0o600 });
+    const saved = { PGPASSFILE: process.env.PGPASSFILE, PGPASSWORD: process.env.PGPASSWORD };
+    process.env.PGPASSFILE = passfile;
+    delete process.env.PGPASSWORD;
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => { warnings.push(w.message); };
+    process.on('warning', onWarning);
+    const c = new Coordination(`postgresql://${PG_USER}@127.0.0.1:${server.port}/postgres`);
+    try {
+      await c.ensureSchema();
+      expect(await c.tryAcquire(['link:P->Q'])).not.toBeNull();
+      expect(c.description).not.toContain(server.password);
+      // pg's own password-file lookup (deprecated, and not libpq's rules) is never the one used.
+      expect(warnings.filter((w) => /pgpass/i.test(w))).toEqual([]);
+    } finally {
+      await c.close();
+      process.off('warning', onWarning);
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('holds a resource in one session at a time, and frees it when the holder\'s session dies', async () => {
     const a = new Coordination(server.url());
