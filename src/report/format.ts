@@ -162,6 +162,9 @@ export const AVAILABILITY_BY_AGENT = {
   rows: (rows: AgentAvailability[]): (string | number)[][] => rows.map((a) => [a.agent, a.rse || 'all its RSEs', a.slots, a.upSlots, percent(a.availability)]),
 };
 
+/** A verdict and why no agent runs its test (the status text has parentheses of its own, so a dash sets it apart). */
+export const withAgentStatus = (verdict: string, agentStatus: string): string => (agentStatus ? `${verdict} — ${agentStatus}` : verdict);
+
 /** The agents of a challenge run from many sites: one formatter for Markdown and HTML. */
 export const AGENTS = {
   header: ['agent', 'state', 'last heartbeat', 'clock offset', 'tests'],

@@ -4,7 +4,7 @@ import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { placesText } from './failures.js';
 import {
   AGENTS, authGrids, AVAILABILITY_BY_AGENT, dailyPivot, formatBytes, IN_FLIGHT, linkGrid, LINKS_BY_AGENT, mbps, OPERATION_ROWS, percent,
-  replicationTime, TIME_TO_REPLICATE,
+  replicationTime, TIME_TO_REPLICATE, withAgentStatus,
 } from './format.js';
 import { summaryAgentStatus } from './agents.js';
 import { escapeXml } from './junit.js';
@@ -35,9 +35,6 @@ function cellHtml(c: Cell): string {
 function table(header: string[], rows: Cell[][]): string {
   return `<table><thead><tr>${header.map((x) => `<th>${h(x)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map(cellHtml).join('')}</tr>`).join('')}</tbody></table>`;
 }
-
-/** A verdict, and why no agent runs the test when none does. */
-const withAgentStatus = (verdict: string, agentStatus: string): string => (agentStatus ? `${verdict} (${agentStatus})` : verdict);
 
 const verdictCls = (v: string): string => (v === 'Completed' ? 'ok' : v === 'Not run' ? '' : 'bad');
 

@@ -2,7 +2,7 @@ import { ERROR_CLASSES, type ErrorClass } from '../engine/taxonomy.js';
 import { placesText } from './failures.js';
 import {
   AGENTS, authGrids, AVAILABILITY_BY_AGENT, dailyPivot, formatBytes, IN_FLIGHT, linkGrid, LINKS_BY_AGENT, mbps, OPERATION_ROWS, percent,
-  replicationTime, TIME_TO_REPLICATE,
+  replicationTime, TIME_TO_REPLICATE, withAgentStatus,
 } from './format.js';
 import type { ChallengeReport, ExperimentReport, SummaryRow, TestReport } from './schema.js';
 import { criterionLine } from './criteria.js';
@@ -31,7 +31,7 @@ function runLine(report: ChallengeReport, e: ExperimentReport): string {
 /** A test's verdict with its reasons, and why no agent runs it when none does. */
 function verdictText(t: TestReport): string {
   const verdict = t.verdict === 'Completed' || t.verdict === 'Not run' ? t.verdict : `${t.verdict}: ${t.reasons.join('; ')}`;
-  return t.agentStatus ? `${verdict} (${t.agentStatus})` : verdict;
+  return withAgentStatus(verdict, t.agentStatus);
 }
 
 function tests(e: ExperimentReport): string[] {
@@ -140,7 +140,7 @@ export function renderMarkdown(report: ChallengeReport, e: ExperimentReport): st
 /** A summary row's verdict, and why no agent runs its test when none does. */
 function completedText(report: ChallengeReport, s: SummaryRow): string {
   const note = summaryAgentStatus(report, s);
-  return note ? `${s.completed} (${note})` : s.completed;
+  return withAgentStatus(s.completed, note);
 }
 
 /** The agents as the report was written. */
