@@ -189,7 +189,7 @@ rses: { names: [SANDBOX-FAST, SANDBOX-SAFE] }
 experiments:
   - name: K
     tests:
-      - { name: up, scenario: upload, auth: [token], concurrency: 2, params: { files: 200, size: 50000, batch: 4, lifetime: 600 } }
+      - { name: up, scenario: upload, auth: [token], concurrency: 2, params: { files: 200, size: 50000, batch: 20, lifetime: 600 } }
 `);
     const cli = (args: string[]) => spawn(process.execPath, [BIN, ...args], {
       cwd: env.dir, env: { ...process.env, ...env.lake.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -200,7 +200,8 @@ experiments:
     child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-    // Kill it once batches are registered and more files are on storage than registered (some wait for their batch).
+    // Kill it once batches are registered and some files on storage wait for their batch: between 2 and 15 of a
+    // batch of 20, so no batch can fill and register in the moment between this check and the kill.
     const count = (operation: string): number => {
       if (!existsSync(db)) return 0;
       const store = new Database(db, { readonly: true });
@@ -212,8 +213,9 @@ experiments:
         store.close();
       }
     };
-    // Two of the register results are the datasets; each other one registers a batch of 4.
-    const ready = (): boolean => count('register') >= 4 && count('upload') > 4 * (count('register') - 2);
+    // Two of the register results are the datasets; each other one registers a batch of 20 (the RSEs' files are uploaded one RSE after the other).
+    const waiting = (): number => count('upload') - 20 * (count('register') - 2);
+    const ready = (): boolean => count('register') >= 4 && waiting() >= 2 && waiting() <= 15;
     for (let i = 0; i < 1200 && !ready(); i++) await new Promise((r) => setTimeout(r, 50));
     expect(ready(), output).toBe(true);
     child.kill('SIGKILL');
